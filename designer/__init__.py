@@ -1,0 +1,1 @@
+"""NeuralCanvas designer: the PySide6 application (imports engine; engine never imports it)."""

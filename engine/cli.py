@@ -1,0 +1,131 @@
+"""Headless commands: `neuralcanvas templates | new | check ...` (no display needed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from engine.checking import Report, check, describe
+from engine.design import Design
+from engine.errors import DesignError
+from engine.fileformat import EXTENSION, load_design, save_design
+
+# Commands added by other engine modules register here: name -> (configure parser, run).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register a sub-command; `run(args)` returns the exit code."""
+    def register(run: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = (help_text, configure, run)
+        return run
+    return register
+
+
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    """This command takes no options."""
+
+
+@command("templates", "list the starting designs", _no_options)
+def _templates(args: argparse.Namespace) -> int:
+    from templates import load_template, summary_line, template_names
+    names = template_names()
+    width = max(map(len, names), default=0)
+    for name in names:
+        print(f"{name:<{width}}  {summary_line(load_template(name))}")
+    return 0
+
+
+def _configure_new(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("template", help="template name (see `neuralcanvas templates`)")
+    parser.add_argument("-o", "--output", required=True, help=f"file to write ({EXTENSION})")
+
+
+@command("new", "write a new design from a template", _configure_new)
+def _new(args: argparse.Namespace) -> int:
+    from templates import load_template
+    design = load_template(args.template)
+    save_design(design, args.output)
+    print(f"wrote {args.output} from template {args.template!r}")
+    return 0
+
+
+def _configure_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help=f"a design file ({EXTENSION})")
+
+
+@command("check", "print shapes, parameter counts and problems of a design", _configure_check)
+def _check(args: argparse.Namespace) -> int:
+    design = load_design(args.file)
+    report = check(design)
+    print(format_report(design, report))
+    return 1 if report.errors else 0
+
+
+def format_report(design: Design, report: Report) -> str:
+    """One table per network (node, layer, output shape, parameters), then the problems."""
+    lines: list[str] = []
+    for network in design.networks:
+        rows = [("node", "layer", "output shape", "parameters")]
+        for node_id in design.nodes(network):
+            node = design.node(node_id)
+            count = report.params(node_id)
+            rows.append((node.name, node.type, describe(report.info(node_id)),
+                         f"{count:,}" if count is not None else "?"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines.append(f"network {network!r}")
+        for index, row in enumerate(rows):
+            cells = [row[i].ljust(widths[i]) if i < 3 else row[i].rjust(widths[i])
+                     for i in range(4)]
+            lines.append("  " + "  ".join(cells))
+            if index == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+        lines.append(f"  total parameters: {report.total_params(network):,}")
+        lines.append("")
+    if report.problems:
+        lines.append(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s):")
+        for problem in report.problems:
+            where = design.node(problem.node).name if problem.node else problem.network
+            lines.append(f"  [{problem.severity}] {where}: {problem.message}")
+            if problem.fix:
+                lines.append(f"      fix: {problem.fix}")
+    else:
+        lines.append("no problems")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="neuralcanvas", description=(
+        "Design, check, train and export neural networks. Without a command, opens the app."))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, configure, _) in COMMANDS.items():
+        configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; exit 2 (never a traceback) when a file cannot be read as a design."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command][2](args)
+    except DesignError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def command_names() -> list[str]:
+    return list(COMMANDS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

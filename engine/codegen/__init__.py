@@ -1,0 +1,1 @@
+"""Turning designs into Python source: safe identifiers and the forward code."""

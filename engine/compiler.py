@@ -1,0 +1,79 @@
+"""Compiling a design network into a real torch.nn.Module with straight-line forward code."""
+
+from __future__ import annotations
+
+import linecache
+from functools import lru_cache
+from typing import Any
+
+from engine.checking import Report, check
+from engine.codegen.forward import ForwardProgram, forward_program
+from engine.codegen.naming import class_name
+from engine.design import DEFAULT_NETWORK, Design
+from engine.errors import DesignError
+from engine.layers import get_layer
+
+
+def build_model(design: Design, network: str = DEFAULT_NETWORK,
+                reuse: dict[str, Any] | None = None, report: Report | None = None):
+    """Return a torch.nn.Module for one network of the design.
+
+    `reuse` maps node ids to modules from an earlier build; a node whose layer, parameters and
+    incoming shapes are unchanged keeps its module (and so its trained weights).
+    Raises DesignError listing every error `check` finds in the network.
+    """
+    import torch
+    from torch import nn
+
+    report = report or check(design)
+    design.graph(network)  # raises DesignError for an unknown network
+    errors = report.errors_in(network)
+    if errors:
+        listing = [str(problem) for problem in errors]
+        raise DesignError(f"network {network!r} cannot be built: " + "; ".join(listing), listing)
+    program = forward_program(design, network, report)
+    modules = {attribute: _module_for(design, node, report, reuse)
+               for attribute, node in program.modules.items()}
+    forward = _compile_forward(program, {"torch": torch, "nn": nn})
+    cls = type(class_name(network), (_compiled_network_base(),), {"forward": forward})
+    return cls(modules, program)
+
+
+def _module_for(design: Design, node: str, report: Report, reuse: dict[str, Any] | None):
+    data = design.graph(design.network_of(node)).nodes[node]
+    signature = (data["type"], tuple(sorted(data["params"].items())),
+                 tuple(report.input_infos[node]))
+    previous = (reuse or {}).get(node)
+    if previous is not None and getattr(previous, "_neuralcanvas_signature", None) == signature:
+        return previous
+    module = get_layer(data["type"]).build(report.input_infos[node], dict(data["params"]))
+    module._neuralcanvas_signature = signature
+    return module
+
+
+def _compile_forward(program: ForwardProgram, namespace: dict[str, Any]):
+    """Turn the forward source into a function; the source is kept for tracebacks."""
+    source = program.source(indent="")
+    filename = f"<neuralcanvas network {program.network!r}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # our own generated code: identifiers sanitised, literals via repr
+    return namespace["forward"]
+
+
+@lru_cache(maxsize=1)
+def _compiled_network_base():
+    """The base class of compiled networks (defined on first use: torch is imported lazily)."""
+    from torch import nn
+
+    class CompiledNetwork(nn.Module):
+        """A network built from a design: submodules named after nodes, generated forward."""
+
+        def __init__(self, modules: dict[str, nn.Module], program: ForwardProgram) -> None:
+            super().__init__()
+            for attribute, module in modules.items():
+                self.add_module(attribute, module)
+            self.node_of_module = dict(program.modules)
+            self.forward_source = program.source()
+
+    return CompiledNetwork

@@ -1,0 +1,253 @@
+"""The `.ncnet` file: JSON with a format tag and schema version, validated, migrated, saved atomically.
+
+Loading never runs code from the file (no pickle, no eval): it parses JSON, checks every field
+against the layer catalogue and reports each problem with its JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.design import Design
+from engine.errors import DesignError
+from engine.layers import get_layer
+
+FORMAT_TAG = "neuralcanvas.design"
+SCHEMA_VERSION = 1
+EXTENSION = ".ncnet"
+
+# MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one. Add one per format change.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+# Extra validators for sections owned by other packages (e.g. training settings):
+# each takes the section's value and returns (relative path, message) pairs.
+SECTION_VALIDATORS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {}
+
+
+def save_design(design: Design, path: str | os.PathLike) -> None:
+    """Write the design atomically: a crash mid-save leaves the previous file intact."""
+    from engine import __version__
+
+    document = {"format": FORMAT_TAG, "schema_version": SCHEMA_VERSION,
+                "app_version": __version__, **design.to_dict()}
+    try:
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError as err:
+        raise DesignError(f"cannot save {path}: {err}", file=str(path)) from None
+    write_atomically(Path(path), text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then replace `path`."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_design(path: str | os.PathLike) -> Design:
+    """Read, validate and migrate a design file; every problem is a DesignError naming it."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DesignError(f"{name}: no such file", file=name) from None
+    except UnicodeDecodeError as err:
+        raise DesignError(f"{name}: not a text file ({err.reason} at byte {err.start})",
+                          file=name) from None
+    except OSError as err:
+        raise DesignError(f"{name}: cannot be read ({err.strerror})", file=name) from None
+    return design_from_json(text, name)
+
+
+def design_from_json(text: str, file: str = "<text>") -> Design:
+    """Parse and validate a design document given as JSON text."""
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise DesignError(f"{file}: not valid JSON at line {err.lineno}, column {err.colno}: "
+                          f"{err.msg}", file=file) from None
+    except (ValueError, RecursionError) as err:
+        raise DesignError(f"{file}: not valid JSON: {err}", file=file) from None
+    return design_from_document(document, file)
+
+
+def design_from_document(document: Any, file: str = "<document>") -> Design:
+    """Validate a parsed document (migrating older schema versions) and build the design."""
+    document = _migrated(document, file)
+    problems = _validate(document)
+    if problems:
+        listing = [f"{file}: {path}: {message}" for path, message in problems]
+        summary = listing[0] if len(listing) == 1 else (
+            f"{file} is not a valid design ({len(listing)} problems):\n  " + "\n  ".join(listing))
+        raise DesignError(summary, listing, file=file, path=problems[0][0])
+    try:
+        return Design.from_dict(document)
+    except DesignError as err:  # pragma: no cover - validation should have caught it
+        raise DesignError(f"{file}: {err}", file=file) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a design file")
+
+
+def _migrated(document: Any, file: str) -> Any:
+    if not isinstance(document, dict):
+        raise DesignError(f"{file}: $: a design file holds a JSON object, not "
+                          f"{_json_type(document)}", file=file, path="$")
+    if document.get("format") != FORMAT_TAG:
+        raise DesignError(f"{file}: $.format: expected {FORMAT_TAG!r}, found "
+                          f"{document.get('format')!r}; this is not a NeuralCanvas design",
+                          file=file, path="$.format")
+    version = document.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise DesignError(f"{file}: $.schema_version: expected a whole number from 1, found "
+                          f"{version!r}", file=file, path="$.schema_version")
+    if version > SCHEMA_VERSION:
+        raise DesignError(f"{file}: $.schema_version: the file uses schema {version}, made by a "
+                          f"newer NeuralCanvas ({document.get('app_version', 'unknown version')}); "
+                          f"this version reads up to schema {SCHEMA_VERSION}. Update NeuralCanvas "
+                          "to open it.", file=file, path="$.schema_version")
+    while version < SCHEMA_VERSION:
+        document = MIGRATIONS[version](dict(document))
+        version += 1
+        document["schema_version"] = version
+    return document
+
+
+def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    add = problems.append
+    for key in ("name", "description"):
+        if not isinstance(doc.get(key, ""), str):
+            add((f"$.{key}", f"expected a text, found {_json_type(doc[key])}"))
+    networks = doc.get("networks")
+    if not isinstance(networks, dict) or not networks:
+        add(("$.networks", "expected an object with at least one network, found "
+             f"{_json_type(networks)}"))
+        return problems
+    seen_ids: set[str] = set()
+    for network, content in networks.items():
+        path = f"$.networks[{json.dumps(network)}]"
+        if not network:
+            add((path, "a network needs a non-empty name"))
+        if not isinstance(content, dict):
+            add((path, f"expected an object with nodes and edges, found {_json_type(content)}"))
+            continue
+        ids = _validate_nodes(content.get("nodes"), f"{path}.nodes", seen_ids, add)
+        _validate_edges(content.get("edges"), f"{path}.edges", ids, add)
+    training = doc.get("training", {})
+    if not isinstance(training, dict):
+        add(("$.training", f"expected an object, found {_json_type(training)}"))
+    else:
+        for section, validator in SECTION_VALIDATORS.items():
+            for sub, message in validator(training.get(section)) if section in training else ():
+                add((f"$.training.{section}{sub}", message))
+    return problems
+
+
+def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str, Any]:
+    """Check each node; return id -> layer spec of the valid ones."""
+    specs: dict[str, Any] = {}
+    if not isinstance(nodes, list):
+        add((path, f"expected a list of nodes, found {_json_type(nodes)}"))
+        return specs
+    for index, node in enumerate(nodes):
+        where = f"{path}[{index}]"
+        if not isinstance(node, dict):
+            add((where, f"expected a node object, found {_json_type(node)}"))
+            continue
+        node_id = node.get("id")
+        if not isinstance(node_id, str) or not node_id:
+            add((f"{where}.id", f"expected a non-empty text, found {_json_type(node_id)}"))
+            continue
+        if node_id in seen_ids:
+            add((f"{where}.id", f"the id {node_id!r} is used twice"))
+            continue
+        seen_ids.add(node_id)
+        if not isinstance(node.get("name"), str) or not node["name"].strip():
+            add((f"{where}.name", f"expected a non-empty text, found {_json_type(node.get('name'))}"))
+        pos = node.get("pos")
+        if not (isinstance(pos, list) and len(pos) == 2 and all(_is_finite_number(v) for v in pos)):
+            add((f"{where}.pos", f"expected [x, y] numbers, found {_json_type(pos)}"))
+        layer_type = node.get("type")
+        if not isinstance(layer_type, str):
+            add((f"{where}.type", f"expected a layer type name, found {_json_type(layer_type)}"))
+            continue
+        try:
+            spec = get_layer(layer_type)
+        except DesignError as err:
+            add((f"{where}.type", str(err)))
+            continue
+        params = node.get("params", {})
+        if not isinstance(params, dict):
+            add((f"{where}.params", f"expected an object, found {_json_type(params)}"))
+            continue
+        valid = True
+        for key, value in params.items():
+            param = spec.param_index.get(key)
+            if param is None:
+                add((f"{where}.params.{key}", f"{layer_type} has no parameter {key!r}"))
+                valid = False
+                continue
+            try:
+                param.coerce(value)
+            except TypeError as err:
+                add((f"{where}.params.{key}", str(err)))
+                valid = False
+        if valid:
+            specs[node_id] = spec
+    return specs
+
+
+def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
+    if not isinstance(edges, list):
+        add((path, f"expected a list of edges, found {_json_type(edges)}"))
+        return
+    seen = set()
+    for index, edge in enumerate(edges):
+        where = f"{path}[{index}]"
+        if not isinstance(edge, dict):
+            add((where, f"expected an edge object, found {_json_type(edge)}"))
+            continue
+        src, dst, port = edge.get("src"), edge.get("dst"), edge.get("port", 0)
+        for key, value in (("src", src), ("dst", dst)):
+            if not isinstance(value, str) or value not in specs:
+                add((f"{where}.{key}", f"{value!r} is not a valid node of this network"))
+        if isinstance(port, bool) or not isinstance(port, int) or port < 0:
+            add((f"{where}.port", f"expected a whole number from 0, found {port!r}"))
+            continue
+        if not (isinstance(src, str) and src in specs and isinstance(dst, str) and dst in specs):
+            continue
+        if not specs[src].has_output:
+            add((f"{where}.src", f"{src!r} is an Output and has nothing to pass on"))
+        maximum = specs[dst].max_inputs
+        if maximum is not None and port >= maximum:
+            add((f"{where}.port", f"{dst!r} ({specs[dst].name}) has no input {port}"))
+        if (src, dst, port) in seen:
+            add((where, "this connection appears twice"))
+        seen.add((src, dst, port))
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a text",
+             list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,215 @@
+"""What a layer declaration is made of: typed parameters, shape and size rules, code emission.
+
+Declarations are plain data plus small functions and never import torch at module level, so
+that the catalogue, checking and the GUI can start without paying torch's import time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from engine.errors import ShapeError
+
+BATCH = "N"
+Shape = tuple  # ("N", d1, d2, ...): batch dimension first, as the string "N"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """What flows along an edge: its shape (batch dimension as "N") and its dtype."""
+
+    shape: Shape
+    dtype: str = "float"
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def features(self) -> tuple[int, ...]:
+        """The per-sample dimensions (everything after the batch dimension)."""
+        return tuple(self.shape[1:])
+
+
+# ---------------------------------------------------------------------------- parameters
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a layer: its kind, default and the range the check enforces.
+
+    kinds: "int", "float", "bool", "choice", "ints" (a tuple of ints of any length),
+    "size" (an int, or a tuple of `length` ints, as torch's kernel_size accepts).
+    `optional` parameters also accept None (for example a pooling stride that defaults to
+    the kernel size).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    length: int | None = None
+    optional: bool = False
+
+    def coerce(self, value: Any) -> Any:
+        """Return `value` in its stored form, or raise TypeError saying what type was expected."""
+        kind = self.kind
+        if value is None and self.optional:
+            return None
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"'{self.name}' must be a whole number, not {value!r}")
+            return value
+        if kind == "float":
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value)):
+                raise TypeError(f"'{self.name}' must be a finite number, not {value!r}")
+            return float(value)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise TypeError(f"'{self.name}' must be true or false, not {value!r}")
+            return value
+        if kind == "choice":
+            if value not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise TypeError(f"'{self.name}' must be one of {options}, not {value!r}")
+            return value
+        if kind == "ints":
+            return self._int_tuple(value)
+        if kind == "size":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            result = self._int_tuple(value)
+            if self.length is not None and len(result) != self.length:
+                raise TypeError(f"'{self.name}' must be a whole number or {self.length} of them,"
+                                f" not {value!r}")
+            return result
+        raise TypeError(f"unknown parameter kind {kind!r}")
+
+    def _int_tuple(self, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError(f"'{self.name}' must be a list of whole numbers, not {value!r}")
+        return tuple(value)
+
+    def range_problem(self, value: Any) -> str | None:
+        """Say what is wrong when a stored value lies outside the allowed range."""
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if v is None or isinstance(v, (bool, str)):
+                continue
+            if self.minimum is not None and v < self.minimum:
+                return f"'{self.name}' is {value!r} but must be at least {_num(self.minimum)}"
+            if self.maximum is not None and v > self.maximum:
+                return f"'{self.name}' is {value!r} but must be at most {_num(self.maximum)}"
+        if self.kind == "ints" and self.length is None and not values:
+            return f"'{self.name}' must not be empty"
+        return None
+
+    def to_json(self, value: Any) -> Any:
+        return list(value) if isinstance(value, tuple) else value
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+# ---------------------------------------------------------------------------- code emission
+
+@dataclass
+class EmitContext:
+    """What a layer needs to write its line(s) of `forward`.
+
+    `inputs` are the variable names of the incoming tensors in port order, `out` the variable
+    to assign, `module` the expression of the layer's submodule (e.g. `self.conv1`).
+    """
+
+    inputs: list[str]
+    out: str
+    module: str
+    params: dict[str, Any]
+    input_infos: list[TensorInfo]
+
+
+def call_module(ctx: EmitContext) -> list[str]:
+    """The usual line: pass the single input through the layer's module."""
+    return [f"{ctx.out} = {ctx.module}({ctx.inputs[0]})"]
+
+
+# ---------------------------------------------------------------------------- declarations
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer type: everything the editor, checker, compiler and exporter need to know.
+
+    infer(inputs, params) -> TensorInfo raises ShapeError when the inputs do not fit.
+    count_params(inputs, params) -> int counts learnable parameters without building anything.
+    build(inputs, params) -> torch.nn.Module, or None for layers written inline (Add, Concat).
+    emit(EmitContext) -> lines of forward code.
+    warn(inputs, params) -> list of (message, fix) for things that run but are rarely meant.
+    """
+
+    name: str
+    category: str
+    explanation: str
+    infer: Callable[[list[TensorInfo], dict], TensorInfo]
+    params: tuple[Param, ...] = ()
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    count_params: Callable[[list[TensorInfo], dict], int] = lambda inputs, p: 0
+    build: Callable[[list[TensorInfo], dict], Any] | None = None
+    emit: Callable[[EmitContext], list[str]] = call_module
+    warn: Callable[[list[TensorInfo], dict], list[tuple[str, str]]] = lambda inputs, p: []
+    has_output: bool = True
+    param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "param_index", {p.name: p for p in self.params})
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    @property
+    def input_ports(self) -> int:
+        """How many input ports to draw: the fixed count, or one more than the minimum."""
+        return self.max_inputs if self.max_inputs is not None else max(self.min_inputs, 2)
+
+
+# ---------------------------------------------------------------------------- shape helpers
+
+def expect_rank(info: TensorInfo, ranks: Sequence[int], layer: str, what: str,
+                fix: str | None = None) -> None:
+    """Raise a plain-words ShapeError unless the input has one of the given ranks."""
+    if info.rank not in ranks:
+        wanted = " or ".join(_describe_rank(r) for r in ranks)
+        raise ShapeError(f"{layer} expects {wanted} ({what}) but receives {format_shape(info.shape)}",
+                         fix)
+
+
+def _describe_rank(rank: int) -> str:
+    return f"a {rank}-D tensor"
+
+
+def format_shape(shape: Shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def as_tuple(value: Any, n: int) -> tuple[int, ...]:
+    """Expand torch's int-or-tuple convention to exactly n values."""
+    return tuple(value) if isinstance(value, tuple) else (value,) * n
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def normalise_dim(dim: int, rank: int, layer: str) -> int:
+    """Turn a possibly negative dim into a positive index, or say it does not exist."""
+    resolved = dim + rank if dim < 0 else dim
+    if not 0 <= resolved < rank:
+        raise ShapeError(f"{layer}: dim {dim} does not exist in a {rank}-D tensor")
+    return resolved

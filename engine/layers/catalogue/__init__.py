@@ -1,0 +1,1 @@
+"""Layer declarations, one module per family; every module here is imported by the registry."""

@@ -1,0 +1,68 @@
+"""Element-wise non-linearities and the softmax family."""
+
+from engine.layers.base import LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.registry import register
+
+
+def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    return inputs[0]
+
+
+def _check_dim(layer: str):
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        normalise_dim(p["dim"], inputs[0].rank, layer)
+        return inputs[0]
+    return infer
+
+
+def _build(cls_name: str, *keys: str):
+    def build(inputs, p):
+        from torch import nn
+        return getattr(nn, cls_name)(**{key: p[key] for key in keys})
+    return build
+
+
+_SIMPLE = (
+    ("ReLU", (), "Keeps positive values and sets negatives to zero. The default activation "
+                 "for hidden layers: cheap, and gradients do not shrink for positive inputs."),
+    ("GELU", (Param("approximate", "choice", "none", "exact or tanh approximation",
+                    choices=("none", "tanh")),),
+     "A smooth ReLU that weights each input by how likely it is to be positive. The usual "
+     "activation inside Transformers."),
+    ("LeakyReLU", (Param("negative_slope", "float", 0.01, "slope for negative inputs",
+                         minimum=0),),
+     "Like ReLU but lets a small slope through for negative inputs, so units cannot 'die'. "
+     "Common in GAN discriminators with negative_slope 0.2."),
+    ("ELU", (Param("alpha", "float", 1.0, "value approached for very negative inputs",
+                   minimum=0),),
+     "Like ReLU for positive inputs, smooth and saturating at -alpha for negative ones, which "
+     "keeps mean activations near zero."),
+    ("SiLU", (), "x times sigmoid(x) (also called Swish): a smooth ReLU used in EfficientNet "
+                 "and many modern networks."),
+    ("Sigmoid", (), "Squashes each value into (0, 1). Use it as the last layer for yes/no "
+                    "outputs or pixel intensities; avoid it in deep hidden stacks, where its "
+                    "gradients vanish."),
+    ("Tanh", (), "Squashes each value into (-1, 1). The classic RNN activation and the usual "
+                 "last layer of a GAN generator whose images are scaled to [-1, 1]."),
+)
+
+for _name, _params, _text in _SIMPLE:
+    register(LayerSpec(name=_name, category="Activation", explanation=_text, params=_params,
+                       infer=_same, build=_build(_name, *(p.name for p in _params))))
+
+_DIM = Param("dim", "int", 1, "dimension that sums to one (1 = classes of an (N, C) tensor)")
+
+register(
+    LayerSpec(
+        name="Softmax", category="Activation",
+        explanation=(
+            "Turns scores into probabilities that sum to 1 along dim. Use it to read "
+            "predictions, but not before a cross-entropy loss, which applies softmax itself."),
+        params=(_DIM,), infer=_check_dim("Softmax"), build=_build("Softmax", "dim")),
+    LayerSpec(
+        name="LogSoftmax", category="Activation",
+        explanation=(
+            "The logarithm of softmax, computed stably. Pair it with a negative log-likelihood "
+            "loss; with cross-entropy it is redundant but harmless."),
+        params=(_DIM,), infer=_check_dim("LogSoftmax"), build=_build("LogSoftmax", "dim")),
+)

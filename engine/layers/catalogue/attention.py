@@ -1,0 +1,81 @@
+"""Self-attention and the Transformer encoder block, on (N, length, embedding) sequences."""
+
+from engine.errors import ShapeError
+from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.registry import register
+
+
+def _attention_shape(layer: str, heads_key: str):
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        x = inputs[0]
+        expect_rank(x, (3,), layer, "(N, length, embedding), batch first",
+                    "put an Embedding or a Linear before it to make a sequence of vectors")
+        embed = x.shape[-1]
+        if embed % p[heads_key]:
+            raise ShapeError(f"{layer}: the embedding size ({embed}) must be divisible by the "
+                             f"number of heads ({p[heads_key]})",
+                             f"choose a number of heads that divides {embed}")
+        return x
+    return infer
+
+
+def _mha_count(inputs: list[TensorInfo], p: dict) -> int:
+    e = inputs[0].shape[-1]
+    return 4 * e * e + (4 * e if p["bias"] else 0)
+
+
+def _build_mha(inputs, p):
+    from torch import nn
+    return nn.MultiheadAttention(inputs[0].shape[-1], p["num_heads"], dropout=p["dropout"],
+                                 bias=p["bias"], batch_first=True)
+
+
+def _emit_mha(ctx: EmitContext) -> list[str]:
+    x = ctx.inputs[0]
+    return [f"{ctx.out}, _ = {ctx.module}({x}, {x}, {x}, need_weights=False)"]
+
+
+def _encoder_count(inputs: list[TensorInfo], p: dict) -> int:
+    e, f = inputs[0].shape[-1], p["dim_feedforward"]
+    return (4 * e * e + 4 * e) + (e * f + f) + (f * e + e) + 4 * e
+
+
+def _build_encoder(inputs, p):
+    from torch import nn
+    return nn.TransformerEncoderLayer(inputs[0].shape[-1], p["nhead"], p["dim_feedforward"],
+                                      dropout=p["dropout"], activation=p["activation"],
+                                      batch_first=True, norm_first=p["norm_first"])
+
+
+register(
+    LayerSpec(
+        name="MultiheadAttention", category="Attention",
+        explanation=(
+            "Self-attention: every position of the sequence looks at every other and takes a "
+            "weighted mix of them, with several heads attending to different things. It lets a "
+            "model relate distant positions directly; the embedding size must divide by "
+            "num_heads."),
+        params=(Param("num_heads", "int", 4, "parallel attention heads", minimum=1),
+                Param("dropout", "float", 0.0, "dropout on attention weights", minimum=0,
+                      maximum=1),
+                Param("bias", "bool", True, "learn biases in the projections")),
+        infer=_attention_shape("MultiheadAttention", "num_heads"), count_params=_mha_count,
+        build=_build_mha, emit=_emit_mha),
+    LayerSpec(
+        name="TransformerEncoderLayer", category="Attention",
+        explanation=(
+            "One Transformer encoder block: self-attention followed by a small feed-forward "
+            "network, each with a residual connection and LayerNorm. Stack a few after an "
+            "Embedding for sequence classification; d_model comes from the input."),
+        params=(Param("nhead", "int", 4, "attention heads", minimum=1),
+                Param("dim_feedforward", "int", 256, "width of the feed-forward part",
+                      minimum=1),
+                Param("dropout", "float", 0.1, "dropout inside the block", minimum=0,
+                      maximum=1),
+                Param("activation", "choice", "relu", "feed-forward activation",
+                      choices=("relu", "gelu")),
+                Param("norm_first", "bool", False, "normalise before attention (pre-LN), "
+                      "which trains more stably when deep")),
+        infer=_attention_shape("TransformerEncoderLayer", "nhead"), count_params=_encoder_count,
+        build=_build_encoder),
+)

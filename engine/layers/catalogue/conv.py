@@ -1,0 +1,123 @@
+"""Convolutions over sequences, images and volumes, and the transposed convolution."""
+
+from math import prod
+
+from engine.errors import ShapeError
+from engine.layers.base import (LayerSpec, Param, TensorInfo, as_tuple, conv_out, expect_rank,
+                                format_shape)
+from engine.layers.registry import register
+
+_SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)",
+                  3: "(N, channels, depth, height, width)"}
+
+
+def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
+    common = (
+        Param("out_channels", "int", 16, "number of filters, i.e. output channels", minimum=1),
+        Param("kernel_size", "size", 3, "filter size", minimum=1, length=n),
+        Param("stride", "size", 1 if not transposed else 2, "step between filter positions",
+              minimum=1, length=n),
+        Param("padding", "size", 0, "zeros added on each side", minimum=0, length=n),
+    )
+    extra = (Param("output_padding", "size", 0, "extra size added on one side of the output",
+                   minimum=0, length=n),) if transposed else ()
+    return common + extra + (
+        Param("dilation", "size", 1, "spacing between filter taps", minimum=1, length=n),
+        Param("groups", "int", 1, "split channels into independent groups", minimum=1),
+        Param("bias", "bool", True, "learn an additive bias"),
+    )
+
+
+def _check_channels(layer: str, x: TensorInfo, p: dict, n: int) -> int:
+    expect_rank(x, (n + 2,), layer, _SPATIAL_NAMES[n],
+                "add an Unflatten/Reshape before it to give the tensor channels and "
+                "spatial dimensions" if x.rank < n + 2 else None)
+    channels = x.shape[1]
+    for what, size in (("input channels", channels), ("out_channels", p["out_channels"])):
+        if size % p["groups"]:
+            raise ShapeError(f"{layer}: {what} ({size}) must be divisible by groups "
+                             f"({p['groups']})")
+    return channels
+
+
+def _conv_shape(n: int):
+    layer = f"Conv{n}d"
+
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        x = inputs[0]
+        _check_channels(layer, x, p, n)
+        sizes = []
+        for size, k, s, pad, dil in zip(x.shape[2:], *(as_tuple(p[key], n) for key in
+                                         ("kernel_size", "stride", "padding", "dilation"))):
+            out = conv_out(size, k, s, pad, dil)
+            if out < 1:
+                raise ShapeError(
+                    f"{layer}: input {format_shape(x.shape)} is too small for kernel "
+                    f"{p['kernel_size']} (output size would be {out})",
+                    "use a smaller kernel, add padding, or remove a pooling layer before it")
+            sizes.append(out)
+        return TensorInfo((x.shape[0], p["out_channels"], *sizes))
+    return infer
+
+
+def _conv_transpose_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    x = inputs[0]
+    _check_channels("ConvTranspose2d", x, p, 2)
+    sizes = []
+    for size, k, s, pad, opad, dil in zip(x.shape[2:], *(as_tuple(p[key], 2) for key in (
+            "kernel_size", "stride", "padding", "output_padding", "dilation"))):
+        if opad >= max(s, dil):
+            raise ShapeError(f"ConvTranspose2d: output_padding ({opad}) must be smaller than "
+                             f"stride or dilation")
+        out = (size - 1) * s - 2 * pad + dil * (k - 1) + opad + 1
+        if out < 1:
+            raise ShapeError(f"ConvTranspose2d: the output would have size {out}",
+                             "reduce padding")
+        sizes.append(out)
+    return TensorInfo((x.shape[0], p["out_channels"], *sizes))
+
+
+def _conv_count(n: int):
+    def count(inputs: list[TensorInfo], p: dict) -> int:
+        in_ch = inputs[0].shape[1]
+        weights = in_ch // p["groups"] * p["out_channels"] * prod(as_tuple(p["kernel_size"], n))
+        return weights + (p["out_channels"] if p["bias"] else 0)
+    return count
+
+
+def _conv_build(n: int, transposed: bool = False):
+    def build(inputs, p):
+        from torch import nn
+        cls = nn.ConvTranspose2d if transposed else getattr(nn, f"Conv{n}d")
+        options = {key: p[key] for key in ("stride", "padding", "dilation", "groups", "bias")}
+        if transposed:
+            options["output_padding"] = p["output_padding"]
+        return cls(inputs[0].shape[1], p["out_channels"], p["kernel_size"], **options)
+    return build
+
+
+_USE = {
+    1: "Use it on sequences and signals (audio, sensor data, text embeddings arranged as "
+       "channels by length).",
+    2: "Use it on images: stacked with pooling it learns edges, then textures, then parts.",
+    3: "Use it on volumes and video (medical scans, clips of frames).",
+}
+
+for _n in (1, 2, 3):
+    register(LayerSpec(
+        name=f"Conv{_n}d", category="Convolution",
+        explanation=(
+            f"Slides small learned filters over its {_n}-D input and outputs one channel per "
+            f"filter, so the same pattern is detected wherever it appears. {_USE[_n]} Typical: "
+            "kernel_size 3 with padding 1 keeps the size; in_channels comes from the input."),
+        params=_conv_params(_n), infer=_conv_shape(_n), count_params=_conv_count(_n),
+        build=_conv_build(_n)))
+
+register(LayerSpec(
+    name="ConvTranspose2d", category="Convolution",
+    explanation=(
+        "The transposed ('up') convolution: it spreads each input value over a learned filter, "
+        "so with stride 2 it doubles height and width. Decoders, autoencoders and GAN "
+        "generators use it to grow images; kernel_size 4, stride 2, padding 1 doubles exactly."),
+    params=_conv_params(2, transposed=True), infer=_conv_transpose_shape,
+    count_params=_conv_count(2), build=_conv_build(2, transposed=True)))

@@ -1,0 +1,90 @@
+"""Normalisation and regularisation layers."""
+
+from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.registry import register
+
+_EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", minimum=0)
+
+
+def _batchnorm_shape(layer: str, ranks: tuple[int, ...], what: str):
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        expect_rank(inputs[0], ranks, layer, what)
+        return inputs[0]
+    return infer
+
+
+def _batchnorm_build(cls_name: str):
+    def build(inputs, p):
+        from torch import nn
+        return getattr(nn, cls_name)(inputs[0].shape[1], eps=p["eps"], momentum=p["momentum"],
+                                     affine=p["affine"])
+    return build
+
+
+def _affine_count(dim_of):
+    def count(inputs: list[TensorInfo], p: dict) -> int:
+        flag = p.get("affine", p.get("elementwise_affine"))
+        return 2 * dim_of(inputs[0]) if flag else 0
+    return count
+
+
+_BN_PARAMS = (
+    _EPS,
+    Param("momentum", "float", 0.1, "how fast the running statistics follow new batches",
+          minimum=0, maximum=1),
+    Param("affine", "bool", True, "learn a scale and shift per channel"),
+)
+
+
+def _layernorm_build(inputs, p):
+    from torch import nn
+    return nn.LayerNorm(inputs[0].shape[-1], eps=p["eps"],
+                        elementwise_affine=p["elementwise_affine"])
+
+
+def _dropout_build(inputs, p):
+    from torch import nn
+    return nn.Dropout(p["p"])
+
+
+def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    return inputs[0]
+
+
+register(
+    LayerSpec(
+        name="BatchNorm1d", category="Normalization",
+        explanation=(
+            "Normalises each feature over the batch to zero mean and unit variance, then "
+            "rescales it. It speeds up and stabilises training of MLPs and 1-D CNNs; put it "
+            "after a Linear or Conv1d and before the activation. Needs batches larger than 1."),
+        params=_BN_PARAMS,
+        infer=_batchnorm_shape("BatchNorm1d", (2, 3), "(N, features) or (N, channels, length)"),
+        count_params=_affine_count(lambda x: x.shape[1]), build=_batchnorm_build("BatchNorm1d")),
+    LayerSpec(
+        name="BatchNorm2d", category="Normalization",
+        explanation=(
+            "Normalises each channel of an image batch to zero mean and unit variance, then "
+            "rescales it. Put it between a Conv2d and its activation: deep CNNs train faster and "
+            "tolerate higher learning rates with it."),
+        params=_BN_PARAMS,
+        infer=_batchnorm_shape("BatchNorm2d", (4,), "(N, channels, height, width)"),
+        count_params=_affine_count(lambda x: x.shape[1]), build=_batchnorm_build("BatchNorm2d")),
+    LayerSpec(
+        name="LayerNorm", category="Normalization",
+        explanation=(
+            "Normalises each sample over its last dimension, independently of the batch. It is "
+            "the normalisation of Transformers and RNNs, and works with any batch size, "
+            "including 1."),
+        params=(_EPS, Param("elementwise_affine", "bool", True, "learn a scale and shift")),
+        infer=_same, count_params=_affine_count(lambda x: x.shape[-1]), build=_layernorm_build),
+    LayerSpec(
+        name="Dropout", category="Normalization",
+        explanation=(
+            "During training, zeroes each value with probability p and scales the rest up; at "
+            "evaluation it does nothing. It fights overfitting: try p between 0.1 and 0.5 "
+            "before large Linear layers."),
+        params=(Param("p", "float", 0.5, "probability of zeroing a value", minimum=0,
+                      maximum=1),),
+        infer=_same, build=_dropout_build),
+)

@@ -1,0 +1,83 @@
+"""Pooling layers: shrink spatial dimensions by taking maxima or averages."""
+
+from engine.errors import ShapeError
+from engine.layers.base import (LayerSpec, Param, TensorInfo, as_tuple, conv_out, expect_rank,
+                                format_shape)
+from engine.layers.registry import register
+
+_SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)"}
+
+
+def _pool_params(n: int) -> tuple[Param, ...]:
+    return (
+        Param("kernel_size", "size", 2, "window size", minimum=1, length=n),
+        Param("stride", "size", None, "step between windows (empty: same as kernel_size)",
+              minimum=1, length=n, optional=True),
+        Param("padding", "size", 0, "padding on each side", minimum=0, length=n),
+    )
+
+
+def _pool_shape(layer: str, n: int):
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        x = inputs[0]
+        expect_rank(x, (n + 2,), layer, _SPATIAL_NAMES[n])
+        kernel = as_tuple(p["kernel_size"], n)
+        stride = as_tuple(p["stride"] if p["stride"] is not None else p["kernel_size"], n)
+        padding = as_tuple(p["padding"], n)
+        sizes = []
+        for size, k, s, pad in zip(x.shape[2:], kernel, stride, padding):
+            if pad * 2 > k:
+                raise ShapeError(f"{layer}: padding ({pad}) must be at most half the kernel ({k})")
+            out = conv_out(size, k, s, pad)
+            if out < 1:
+                raise ShapeError(f"{layer}: input {format_shape(x.shape)} is smaller than the "
+                                 f"pooling window {p['kernel_size']}",
+                                 "use a smaller kernel_size or remove an earlier pooling layer")
+            sizes.append(out)
+        return TensorInfo((*x.shape[:2], *sizes))
+    return infer
+
+
+def _pool_build(cls_name: str):
+    def build(inputs, p):
+        from torch import nn
+        return getattr(nn, cls_name)(p["kernel_size"], stride=p["stride"], padding=p["padding"])
+    return build
+
+
+def _adaptive_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    x = inputs[0]
+    expect_rank(x, (4,), "AdaptiveAvgPool2d", _SPATIAL_NAMES[2])
+    return TensorInfo((*x.shape[:2], *as_tuple(p["output_size"], 2)))
+
+
+def _build_adaptive(inputs, p):
+    from torch import nn
+    return nn.AdaptiveAvgPool2d(p["output_size"])
+
+
+_POOLS = (
+    ("MaxPool1d", 1, "Keeps the largest value in each window along a sequence, halving its "
+                     "length with the default kernel_size 2. Use it after Conv1d layers."),
+    ("MaxPool2d", 2, "Keeps the largest value in each window, so kernel_size 2 halves height "
+                     "and width. It makes a CNN cheaper and tolerant to small shifts; use it "
+                     "after a convolution block."),
+    ("AvgPool1d", 1, "Averages each window along a sequence; a smoother alternative to "
+                     "MaxPool1d."),
+    ("AvgPool2d", 2, "Averages each window, so kernel_size 2 halves height and width. Smoother "
+                     "than max pooling; common in older CNNs and before classifier heads."),
+)
+
+for _name, _n, _text in _POOLS:
+    register(LayerSpec(name=_name, category="Pooling", explanation=_text,
+                       params=_pool_params(_n), infer=_pool_shape(_name, _n),
+                       build=_pool_build(_name)))
+
+register(LayerSpec(
+    name="AdaptiveAvgPool2d", category="Pooling",
+    explanation=(
+        "Averages each channel down to a fixed output size whatever the input size; with "
+        "output_size 1 it is 'global average pooling', the usual bridge from convolutions to "
+        "the classifier in modern CNNs (follow it with Flatten)."),
+    params=(Param("output_size", "size", 1, "output height and width", minimum=1, length=2),),
+    infer=_adaptive_shape, build=_build_adaptive))

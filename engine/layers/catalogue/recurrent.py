@@ -1,0 +1,87 @@
+"""Recurrent layers over batch-first sequences (N, length, features)."""
+
+from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.registry import register
+
+_GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def _params(kind: str) -> tuple[Param, ...]:
+    params = (
+        Param("hidden_size", "int", 64, "size of the hidden state", minimum=1),
+        Param("num_layers", "int", 1, "stacked recurrent layers", minimum=1),
+        Param("bidirectional", "bool", False, "also read the sequence backwards"),
+        Param("dropout", "float", 0.0, "dropout between stacked layers", minimum=0, maximum=1),
+        Param("output", "choice", "last", "return the last step's hidden state, or the "
+              "output at every step", choices=("last", "sequence")),
+    )
+    if kind == "RNN":
+        params += (Param("nonlinearity", "choice", "tanh", "activation",
+                         choices=("tanh", "relu")),)
+    return params
+
+
+def _shape(kind: str):
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        x = inputs[0]
+        expect_rank(x, (3,), kind, "(N, length, features), batch first",
+                    "put an Embedding before it for token ids, or a Reshape to add the "
+                    "length dimension")
+        width = p["hidden_size"] * (2 if p["bidirectional"] else 1)
+        if p["output"] == "last":
+            return TensorInfo((x.shape[0], width))
+        return TensorInfo((x.shape[0], x.shape[1], width))
+    return infer
+
+
+def _count(kind: str):
+    def count(inputs: list[TensorInfo], p: dict) -> int:
+        hidden, directions = p["hidden_size"], 2 if p["bidirectional"] else 1
+        total, size_in = 0, inputs[0].shape[-1]
+        for _ in range(p["num_layers"]):
+            per_direction = _GATES[kind] * hidden * (size_in + hidden + 2)
+            total += per_direction * directions
+            size_in = hidden * directions
+        return total
+    return count
+
+
+def _build(kind: str):
+    def build(inputs, p):
+        from torch import nn
+        options = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"],
+                       dropout=p["dropout"], batch_first=True)
+        if kind == "RNN":
+            options["nonlinearity"] = p["nonlinearity"]
+        return getattr(nn, kind)(inputs[0].shape[-1], p["hidden_size"], **options)
+    return build
+
+
+def _emit(kind: str):
+    def emit(ctx: EmitContext) -> list[str]:
+        call = f"{ctx.module}({ctx.inputs[0]})"
+        if ctx.params["output"] == "sequence":
+            return [f"{ctx.out}, _ = {call}"]
+        state = "(h_n, _)" if kind == "LSTM" else "h_n"
+        last = ("torch.cat([h_n[-2], h_n[-1]], dim=1)" if ctx.params["bidirectional"]
+                else "h_n[-1]")
+        return [f"_, {state} = {call}", f"{ctx.out} = {last}"]
+    return emit
+
+
+_TEXT = {
+    "RNN": "The simplest recurrent layer: it reads a sequence step by step, mixing each input "
+           "into a hidden state. It struggles to remember more than a few steps back; prefer "
+           "LSTM or GRU for real tasks.",
+    "LSTM": "A recurrent layer with gates that decide what to remember, forget and output, so "
+            "it can carry information across long sequences. The standard choice for time "
+            "series and text; 'last' gives one vector per sequence for classification or "
+            "forecasting, 'sequence' an output per step.",
+    "GRU": "A lighter LSTM with two gates instead of three: similar accuracy on most tasks, "
+           "fewer parameters and faster. Good for character-level text models.",
+}
+
+for _kind in ("RNN", "LSTM", "GRU"):
+    register(LayerSpec(name=_kind, category="Recurrent", explanation=_TEXT[_kind],
+                       params=_params(_kind), infer=_shape(_kind), count_params=_count(_kind),
+                       build=_build(_kind), emit=_emit(_kind)))

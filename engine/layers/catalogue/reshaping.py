@@ -1,0 +1,96 @@
+"""Layers that change how a tensor's values are arranged, never the values themselves."""
+
+from math import prod
+
+from engine.errors import ShapeError
+from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.registry import register
+
+
+def _flatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    shape = inputs[0].shape
+    start = normalise_dim(p["start_dim"], len(shape), "Flatten")
+    end = normalise_dim(p["end_dim"], len(shape), "Flatten")
+    if start == 0:
+        raise ShapeError("Flatten must not merge the batch dimension (start_dim 0)",
+                         "set start_dim to 1")
+    if end < start:
+        raise ShapeError(f"Flatten: end_dim ({p['end_dim']}) comes before start_dim "
+                         f"({p['start_dim']})")
+    merged = prod(shape[start:end + 1])
+    return TensorInfo((*shape[:start], merged, *shape[end + 1:]), inputs[0].dtype)
+
+
+def _build_flatten(inputs, p):
+    from torch import nn
+    return nn.Flatten(p["start_dim"], p["end_dim"])
+
+
+def _unflatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    shape = inputs[0].shape
+    dim = normalise_dim(p["dim"], len(shape), "Unflatten")
+    if dim == 0:
+        raise ShapeError("Unflatten must not split the batch dimension (dim 0)", "set dim to 1")
+    if prod(p["sizes"]) != shape[dim]:
+        raise ShapeError(f"Unflatten: sizes {p['sizes']} hold {prod(p['sizes'])} values but "
+                         f"dimension {dim} has {shape[dim]}",
+                         f"choose sizes whose product is {shape[dim]}")
+    return TensorInfo((*shape[:dim], *p["sizes"], *shape[dim + 1:]), inputs[0].dtype)
+
+
+def _build_unflatten(inputs, p):
+    from torch import nn
+    return nn.Unflatten(p["dim"], p["sizes"])
+
+
+def _reshape_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    target = p["shape"]
+    total = prod(inputs[0].features)
+    unknown = [i for i, d in enumerate(target) if d == -1]
+    if len(unknown) > 1 or any(d < 1 and d != -1 for d in target):
+        raise ShapeError(f"Reshape: shape {target} may hold positive sizes and at most one -1")
+    known = prod(d for d in target if d != -1)
+    if unknown:
+        if total % known:
+            raise ShapeError(f"Reshape: {total} values per sample cannot be split into {target}")
+        target = tuple(total // known if d == -1 else d for d in target)
+    elif known != total:
+        raise ShapeError(f"Reshape: shape {target} holds {known} values per sample but the "
+                         f"input has {total}", f"choose sizes whose product is {total}")
+    return TensorInfo((inputs[0].shape[0], *target), inputs[0].dtype)
+
+
+def _emit_reshape(ctx: EmitContext) -> list[str]:
+    sizes = ", ".join(str(d) for d in ctx.params["shape"])
+    x = ctx.inputs[0]
+    return [f"{ctx.out} = {x}.reshape({x}.size(0), {sizes})"]
+
+
+register(
+    LayerSpec(
+        name="Flatten", category="Reshape",
+        explanation=(
+            "Merges dimensions into one, by default everything but the batch: (N, 32, 7, 7) "
+            "becomes (N, 1568). Put it between the convolutional part of a network and its "
+            "Linear classifier."),
+        params=(Param("start_dim", "int", 1, "first dimension to merge"),
+                Param("end_dim", "int", -1, "last dimension to merge")),
+        infer=_flatten_shape, build=_build_flatten),
+    LayerSpec(
+        name="Unflatten", category="Reshape",
+        explanation=(
+            "Splits one dimension into several: with dim 1 and sizes (16, 7, 7), (N, 784) "
+            "becomes (N, 16, 7, 7). Decoders and generators use it to turn a vector into a "
+            "small image."),
+        params=(Param("dim", "int", 1, "dimension to split"),
+                Param("sizes", "ints", (1, 8, 8), "the new sizes; their product must equal "
+                      "the size of dim", minimum=1)),
+        infer=_unflatten_shape, build=_build_unflatten),
+    LayerSpec(
+        name="Reshape", category="Reshape",
+        explanation=(
+            "Rearranges each sample into a new shape with the same number of values; one size "
+            "may be -1 and is then inferred. The batch dimension is kept as it is."),
+        params=(Param("shape", "ints", (-1,), "the new per-sample shape"),),
+        infer=_reshape_shape, emit=_emit_reshape),
+)

@@ -1,0 +1,35 @@
+"""Upsampling: grow spatial dimensions without learned weights."""
+
+from engine.errors import ShapeError
+from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.registry import register
+
+_MODES_BY_RANK = {3: ("nearest", "linear"), 4: ("nearest", "bilinear", "bicubic")}
+
+
+def _upsample_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    x = inputs[0]
+    expect_rank(x, (3, 4), "Upsample", "(N, channels, length) or (N, channels, height, width)")
+    if p["mode"] not in _MODES_BY_RANK[x.rank]:
+        raise ShapeError(f"Upsample mode {p['mode']!r} does not work on a {x.rank}-D tensor",
+                         f"use one of {', '.join(_MODES_BY_RANK[x.rank])}")
+    scaled = tuple(int(size * p["scale_factor"]) for size in x.shape[2:])
+    return TensorInfo((*x.shape[:2], *scaled))
+
+
+def _build_upsample(inputs, p):
+    from torch import nn
+    return nn.Upsample(scale_factor=p["scale_factor"], mode=p["mode"])
+
+
+register(LayerSpec(
+    name="Upsample", category="Reshape",
+    explanation=(
+        "Enlarges images (or sequences) by a scale factor, repeating ('nearest') or "
+        "interpolating ('bilinear') values; it has no weights. Followed by a Conv2d it is a "
+        "checkerboard-free alternative to ConvTranspose2d in decoders and generators."),
+    params=(Param("scale_factor", "float", 2.0, "how much larger each spatial size becomes",
+                  minimum=0.01),
+            Param("mode", "choice", "nearest", "how new values are filled in",
+                  choices=("nearest", "linear", "bilinear", "bicubic"))),
+    infer=_upsample_shape, build=_build_upsample))
