@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -97,7 +98,13 @@ def format_report(design: Design, report: Report) -> str:
     return "\n".join(lines)
 
 
+# Modules whose import registers more commands (export/import, training).
+COMMAND_MODULES = ("engine.codegen.commands", "engine.training.commands")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
     parser = argparse.ArgumentParser(prog="neuralcanvas", description=(
         "Design, check, train and export neural networks. Without a command, opens the app."))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -124,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command_names() -> list[str]:
+    build_parser()
     return list(COMMANDS)
 
 

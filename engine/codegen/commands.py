@@ -1,0 +1,1 @@
+"""Command-line commands for export and import (registered with engine.cli)."""

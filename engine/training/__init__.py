@@ -1,0 +1,1 @@
+"""Training: settings, recipes, data, the loop, the worker process and diagnostics."""

@@ -1,0 +1,1 @@
+"""Command-line commands for training (registered with engine.cli)."""
