@@ -272,9 +272,9 @@ class Design:
             design.add_network(network)
             for node in content["nodes"]:
                 design.add(node["type"], name=node["name"], network=network,
-                           pos=tuple(node["pos"]), node_id=node["id"], **node["params"])
+                           pos=tuple(node["pos"]), node_id=node["id"], **node.get("params", {}))
             for edge in content["edges"]:
-                design.connect(edge["src"], edge["dst"], edge["port"])
+                design.connect(edge["src"], edge["dst"], edge.get("port", 0))
         design.training = copy.deepcopy(data.get("training", {}))
         return design
 

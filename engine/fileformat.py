@@ -191,25 +191,24 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
         except DesignError as err:
             add((f"{where}.type", str(err)))
             continue
-        params = node.get("params", {})
-        if not isinstance(params, dict):
-            add((f"{where}.params", f"expected an object, found {_json_type(params)}"))
-            continue
-        valid = True
-        for key, value in params.items():
-            param = spec.param_index.get(key)
-            if param is None:
-                add((f"{where}.params.{key}", f"{layer_type} has no parameter {key!r}"))
-                valid = False
-                continue
-            try:
-                param.coerce(value)
-            except TypeError as err:
-                add((f"{where}.params.{key}", str(err)))
-                valid = False
-        if valid:
-            specs[node_id] = spec
+        specs[node_id] = spec
+        _validate_params(node.get("params", {}), f"{where}.params", spec, add)
     return specs
+
+
+def _validate_params(params: Any, path: str, spec, add) -> None:
+    if not isinstance(params, dict):
+        add((path, f"expected an object, found {_json_type(params)}"))
+        return
+    for key, value in params.items():
+        param = spec.param_index.get(key)
+        if param is None:
+            add((f"{path}.{key}", f"{spec.name} has no parameter {key!r}"))
+            continue
+        try:
+            param.coerce(value)
+        except TypeError as err:
+            add((f"{path}.{key}", str(err)))
 
 
 def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:

@@ -83,10 +83,14 @@ class Param:
         if kind == "size":
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
-            result = self._int_tuple(value)
+            count = self.length or "several"
+            message = f"'{self.name}' must be a whole number or {count} of them, not {value!r}"
+            try:
+                result = self._int_tuple(value)
+            except TypeError:
+                raise TypeError(message) from None
             if self.length is not None and len(result) != self.length:
-                raise TypeError(f"'{self.name}' must be a whole number or {self.length} of them,"
-                                f" not {value!r}")
+                raise TypeError(message)
             return result
         raise TypeError(f"unknown parameter kind {kind!r}")
 

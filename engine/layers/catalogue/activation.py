@@ -35,10 +35,10 @@ _SIMPLE = (
      "Common in GAN discriminators with negative_slope 0.2."),
     ("ELU", (Param("alpha", "float", 1.0, "value approached for very negative inputs",
                    minimum=0),),
-     "Like ReLU for positive inputs, smooth and saturating at -alpha for negative ones, which "
-     "keeps mean activations near zero."),
-    ("SiLU", (), "x times sigmoid(x) (also called Swish): a smooth ReLU used in EfficientNet "
-                 "and many modern networks."),
+     "Like ReLU for positive inputs, smooth and saturating at -alpha for negative ones. This "
+     "keeps mean activations near zero, which can speed up learning in deep MLPs."),
+    ("SiLU", (), "Multiplies each value by its sigmoid (also called Swish), a smooth ReLU that "
+                 "lets small negative values through. EfficientNet and many modern CNNs use it."),
     ("Sigmoid", (), "Squashes each value into (0, 1). Use it as the last layer for yes/no "
                     "outputs or pixel intensities; avoid it in deep hidden stacks, where its "
                     "gradients vanish."),

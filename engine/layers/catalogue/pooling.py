@@ -62,8 +62,8 @@ _POOLS = (
     ("MaxPool2d", 2, "Keeps the largest value in each window, so kernel_size 2 halves height "
                      "and width. It makes a CNN cheaper and tolerant to small shifts; use it "
                      "after a convolution block."),
-    ("AvgPool1d", 1, "Averages each window along a sequence; a smoother alternative to "
-                     "MaxPool1d."),
+    ("AvgPool1d", 1, "Averages each window along a sequence, halving its length with the "
+                     "default kernel_size 2. It is a smoother alternative to MaxPool1d."),
     ("AvgPool2d", 2, "Averages each window, so kernel_size 2 halves height and width. Smoother "
                      "than max pooling; common in older CNNs and before classifier heads."),
 )
@@ -76,8 +76,8 @@ for _name, _n, _text in _POOLS:
 register(LayerSpec(
     name="AdaptiveAvgPool2d", category="Pooling",
     explanation=(
-        "Averages each channel down to a fixed output size whatever the input size; with "
-        "output_size 1 it is 'global average pooling', the usual bridge from convolutions to "
-        "the classifier in modern CNNs (follow it with Flatten)."),
+        "Averages each channel down to a fixed output size, whatever the input size. With "
+        "output_size 1 it is global average pooling, the usual bridge from convolutions to the "
+        "classifier in modern CNNs; follow it with Flatten."),
     params=(Param("output_size", "size", 1, "output height and width", minimum=1, length=2),),
     infer=_adaptive_shape, build=_build_adaptive))
