@@ -5,9 +5,11 @@ Views follow the design's events, so a command never touches a graphics item.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine import Design, Edge, Node
 
@@ -174,3 +176,55 @@ class MoveNodes(QUndoCommand):
     def undo(self) -> None:
         for node_id, pos in self.old.items():
             self.design.move(node_id, pos)
+
+
+class AddNodes(QUndoCommand):
+    """Add copies of nodes with the edges among them (paste, duplicate) as one step.
+
+    `nodes` carry the wanted name, parameters and position; their ids are only keys for
+    `edges`. A taken name gets the next free number ("conv1" -> "conv3", "image" -> "image2").
+    """
+
+    def __init__(self, design: Design, network: str, nodes: list[Node], edges: list[Edge],
+                 text: str) -> None:
+        super().__init__(text)
+        self.design, self.network = design, network
+        self.nodes, self.edges = list(nodes), list(edges)
+        self.new_ids: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+
+    def redo(self) -> None:
+        taken = {self.design.node(n).name for n in self.design.nodes(self.network)}
+        for node in self.nodes:
+            name = self.names.get(node.id) or _free_name(node.name, taken)
+            taken.add(name)
+            self.names[node.id] = name
+            self.new_ids[node.id] = self.design.add(
+                node.type, name=name, network=self.network, pos=node.pos,
+                node_id=self.new_ids.get(node.id), **node.params)
+        for edge in self.edges:
+            self.design.connect(self.new_ids[edge.src], self.new_ids[edge.dst], edge.port)
+
+    def undo(self) -> None:
+        for node in reversed(self.nodes):
+            self.design.remove(self.new_ids[node.id])
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    stem = name.rstrip("0123456789") or name
+    number = 2
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
+
+
+@contextmanager
+def macro(stack: QUndoStack, text: str) -> Iterator[None]:
+    """Group the commands pushed inside the block into one undo step."""
+    stack.beginMacro(text)
+    try:
+        yield
+    finally:
+        stack.endMacro()

@@ -96,6 +96,14 @@ class DesignDocument(QObject):
         self.report = check(self.design)
         self.reportChanged.emit(self.report)
 
+    def current_report(self) -> Report:
+        """The report of the design as it is now: checks at once if an edit is still pending
+        (the canvas judges a new wire against shapes that must include the last edit)."""
+        if self._check_timer.isActive():
+            self._check_timer.stop()
+            self.recheck()
+        return self.report
+
     def _on_design_event(self, event: DesignEvent) -> None:
         if event.kind == "node_removed" and event.node in self._selection:
             self._selection.remove(event.node)

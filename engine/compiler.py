@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.checking import Report, check
 from engine.codegen.forward import ForwardProgram, forward_program
+from engine.codegen.modules import ModuleTree
 from engine.codegen.naming import class_name
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
@@ -32,11 +33,27 @@ def build_model(design: Design, network: str = DEFAULT_NETWORK,
         listing = [str(problem) for problem in errors]
         raise DesignError(f"network {network!r} cannot be built: " + "; ".join(listing), listing)
     program = forward_program(design, network, report)
-    modules = {attribute: _module_for(design, node, report, reuse)
-               for attribute, node in program.modules.items()}
+    modules = {path: _module_for(design, node, report, reuse)
+               for path, node in program.modules.items()}
     forward = _compile_forward(program, {"torch": torch, "nn": nn})
     cls = type(class_name(network), (_compiled_network_base(),), {"forward": forward})
-    return cls(modules, program)
+    return cls(_containers(program.tree, modules), program)
+
+
+def _containers(tree: ModuleTree, modules: dict[str, Any]) -> dict[str, Any]:
+    """The children of one level, with nested paths inside ModuleList/ModuleDict containers
+    exactly as the exported code builds them (see engine.codegen.modules)."""
+    from torch import nn
+
+    children: dict[str, Any] = {}
+    for key, child in tree.items():
+        if isinstance(child, ModuleTree):
+            nested = _containers(child, modules)
+            children[key] = (nn.ModuleList(nested.values()) if child.is_list
+                             else nn.ModuleDict(nested))
+        else:
+            children[key] = modules[child]
+    return children
 
 
 def _module_for(design: Design, node: str, report: Report, reuse: dict[str, Any] | None):
@@ -53,7 +70,7 @@ def _module_for(design: Design, node: str, report: Report, reuse: dict[str, Any]
 
 def _compile_forward(program: ForwardProgram, namespace: dict[str, Any]):
     """Turn the forward source into a function; the source is kept for tracebacks."""
-    source = program.source(indent="")
+    source = program.source(depth=0)
     filename = f"<neuralcanvas network {program.network!r}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
@@ -67,12 +84,15 @@ def _compiled_network_base():
     from torch import nn
 
     class CompiledNetwork(nn.Module):
-        """A network built from a design: submodules named after nodes, generated forward."""
+        """A network built from a design: submodules named after nodes, generated forward.
 
-        def __init__(self, modules: dict[str, nn.Module], program: ForwardProgram) -> None:
+        `node_of_module` maps each layer's module path (as in named_modules) to its node.
+        """
+
+        def __init__(self, children: dict[str, nn.Module], program: ForwardProgram) -> None:
             super().__init__()
-            for attribute, module in modules.items():
-                self.add_module(attribute, module)
+            for key, module in children.items():
+                self.add_module(key, module)
             self.node_of_module = dict(program.modules)
             self.forward_source = program.source()
 

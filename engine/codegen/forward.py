@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from engine.checking import Report
-from engine.codegen.naming import Namespace
+from engine.codegen.formatting import format_def, format_statement
+from engine.codegen.modules import ModuleTree, module_tree
+from engine.codegen.naming import ModulePaths, Namespace
 from engine.design import Design
 from engine.layers import EmitContext, get_layer
 
@@ -20,26 +22,27 @@ from engine.layers import EmitContext, get_layer
 class ForwardProgram:
     """A network as straight-line code.
 
-    `modules` maps attribute names to node ids (in creation order), `arguments` are forward's
-    parameters (one per Input, in creation order), `lines` its body and `returns` the returned
-    variables (one per Output, in creation order).
+    `modules` maps module paths (dotted, as in the state_dict: "layer1.0.conv1") to node ids,
+    in creation order; `tree` nests them in containers. `arguments` are forward's parameters
+    (one per Input, in creation order), `lines` its body (one statement per line, before
+    layout) and `returns` the returned variables (one per Output, in creation order).
     """
 
     network: str
     modules: dict[str, str] = field(default_factory=dict)
+    tree: ModuleTree = field(default_factory=ModuleTree)
     arguments: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
 
-    def source(self, indent: str = "    ") -> str:
-        """The `def forward(...)` method, indented as a class member by `indent`."""
-        signature = ", ".join(["self", *self.arguments])
-        body = [f"{indent}def forward({signature}):"]
-        body += [f"{indent}    {line}" for line in self.lines]
-        if len(self.returns) == 1:
-            body.append(f"{indent}    return {self.returns[0]}")
-        else:
-            body.append(f"{indent}    return {', '.join(self.returns)}")
+    def source(self, depth: int = 1) -> str:
+        """The `def forward(...)` method, laid out as ruff would at `depth` levels of indent."""
+        tensor = "torch.Tensor"
+        returns = tensor if len(self.returns) == 1 else f"tuple[{', '.join([tensor] * len(self.returns))}]"
+        parameters = ["self", *(f"{argument}: {tensor}" for argument in self.arguments)]
+        body = format_def(depth, "forward", parameters, returns)
+        for line in [*self.lines, f"return {', '.join(self.returns)}"]:
+            body.extend(format_statement(line, depth + 1))
         return "\n".join(body) + "\n"
 
 
@@ -47,7 +50,16 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
     """Write the forward code of a network that `check` found free of errors."""
     graph = design.graph(network)
     program = ForwardProgram(network)
-    attributes = Namespace()
+    order = _execution_order(design, network)
+    paths = ModulePaths()
+    module_path: dict[str, str] = {}
+    for node in design.nodes(network):
+        data = graph.nodes[node]
+        if get_layer(data["type"]).build is not None:
+            module_path[node] = paths.path(data["name"], data["type"].lower())
+            program.modules[module_path[node]] = node
+    program.tree = module_tree(program.modules)
+
     variables = Namespace()
     out_var: dict[str, str] = {}
     for node in design.nodes(network):
@@ -55,25 +67,19 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
             out_var[node] = variables.name(graph.nodes[node]["name"], node, "x")
             program.arguments.append(out_var[node])
     outputs = []
-    for node in _execution_order(design, network):
+    for node in order:
         data = graph.nodes[node]
-        spec = get_layer(data["type"])
-        fallback = data["type"].lower()
         if data["type"] == "Input":
             continue
         inputs = [out_var[edge.src] for edge in design.inputs_of(node)]
         if data["type"] == "Output":
             outputs.append((data["seq"], inputs[0]))
             continue
-        module = ""
-        if spec.build is not None:
-            attribute = attributes.name(data["name"], node, fallback)
-            program.modules[attribute] = node
-            module = f"self.{attribute}"
-        out_var[node] = variables.name(data["name"], node, fallback)
+        module = program.tree.expression(module_path[node]) if node in module_path else ""
+        out_var[node] = variables.name(data["name"], node, data["type"].lower())
         context = EmitContext(inputs, out_var[node], module, dict(data["params"]),
                               report.input_infos.get(node, []))
-        program.lines.extend(spec.emit(context))
+        program.lines.extend(get_layer(data["type"]).emit(context))
     program.returns = [variable for _, variable in sorted(outputs)]
     return program
 

@@ -29,23 +29,46 @@ NN_MODULE_ATTRIBUTES = frozenset({
 GENERATED_CODE_NAMES = frozenset({
     "self", "torch", "nn", "F", "np", "math", "forward", "main", "model", "args", "parser",
     "device", "optimizer", "loss", "batch", "safetensors", "argparse", "os", "sys", "Path",
-    "_", "h_n",
+    "_", "h_n", "torchvision",
 })
+# Attribute names of the containers that hold nested modules, and of the compiled network.
+CONTAINER_ATTRIBUTES = frozenset({
+    "append", "clear", "extend", "insert", "items", "keys", "pop", "update", "values",
+    "node_of_module", "forward_source",
+})
+MAX_IDENTIFIER_LENGTH = 40
 _SOFT_KEYWORDS = frozenset(getattr(keyword, "softkwlist", ())) | {"match", "case", "type", "_"}
 _RESERVED = (frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins))
              | GENERATED_CODE_NAMES)
 
 
+_MODULE_KEY_RESERVED = (NN_MODULE_ATTRIBUTES | CONTAINER_ATTRIBUTES | frozenset(keyword.kwlist))
+_PLAIN_KEY = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*")
+
+
 def sanitise(text: str, fallback: str = "x") -> str:
-    """Reduce any text to [A-Za-z0-9_], not starting with a digit; `fallback` if nothing is left."""
+    """Reduce any text to [A-Za-z0-9_], not starting with a digit; `fallback` if nothing is left.
+
+    Long texts are cut to MAX_IDENTIFIER_LENGTH characters so that generated lines stay short.
+    """
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     name = re.sub(r"[^0-9a-zA-Z_]+", "_", ascii_text).strip("_")
-    name = re.sub(r"_+", "_", name)
+    name = re.sub(r"_+", "_", name)[:MAX_IDENTIFIER_LENGTH].rstrip("_")
     if not name:
         name = fallback
     if name[0].isdigit():
         name = f"_{name}"
     return name
+
+
+def module_key(text: str, fallback: str = "layer") -> str:
+    """One level of a module path: kept exactly when it is a plain name or an index ("0"), so
+    that imported models keep their state_dict keys; otherwise sanitised."""
+    if len(text) <= MAX_IDENTIFIER_LENGTH and _PLAIN_KEY.fullmatch(text):
+        key = text
+    else:
+        key = sanitise(text, fallback)
+    return f"{key}_" if key in _MODULE_KEY_RESERVED else key
 
 
 class Namespace:
@@ -73,6 +96,46 @@ class Namespace:
 
     def reserve(self, name: str) -> None:
         self._used.add(name)
+
+
+class ModulePaths:
+    """Hands out unique module paths such as "layer1.0.conv1" from dotted node names.
+
+    A dot in a name nests the module in containers (so imported models keep keys such as
+    `layer1.0.conv1.weight`). A path never runs through a leaf module and no two leaves share
+    one: a clash gets a numbered key, and later names with the same prefix follow it.
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, ...], dict[str, bool]] = {(): {}}  # key -> is container
+        self._containers: dict[tuple[tuple[str, ...], str], str] = {}
+
+    def path(self, text: str, fallback: str = "layer") -> str:
+        """The dotted path for a node called `text`; each call reserves a new leaf."""
+        segments = [part for part in str(text).split(".") if part] or [fallback]
+        parent: tuple[str, ...] = ()
+        for segment in segments[:-1]:
+            parent = self._container(parent, segment)
+        key = self._free_key(parent, module_key(segments[-1], fallback))
+        self._children[parent][key] = False
+        return ".".join((*parent, key))
+
+    def _container(self, parent: tuple[str, ...], segment: str) -> tuple[str, ...]:
+        chosen = self._containers.get((parent, segment))
+        if chosen is None:
+            chosen = self._free_key(parent, module_key(segment))
+            self._containers[(parent, segment)] = chosen
+            self._children[parent][chosen] = True
+            self._children[(*parent, chosen)] = {}
+        return (*parent, chosen)
+
+    def _free_key(self, parent: tuple[str, ...], key: str) -> str:
+        taken = self._children[parent]
+        candidate, k = key, 1
+        while candidate in taken:
+            k += 1
+            candidate = f"{key}_{k}"
+        return candidate
 
 
 def class_name(network: str) -> str:

@@ -1,0 +1,130 @@
+"""Crash recovery: unsaved work is written to a recovery file in the app's data folder.
+
+Each running window owns one recovery file and holds a QLockFile beside it. A recovery file
+whose lock can be taken belongs to a session that ended without cleaning up (a crash), so the
+next start offers it. The user's own file is never written by autosave.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
+
+from designer.document import DesignDocument
+from engine import Design, DesignError, load_design, save_design
+from engine.fileformat import write_atomically
+
+RECOVERY_PREFIX = "recovery-"
+
+
+def default_recovery_dir() -> Path:
+    """The app's data folder (QStandardPaths.AppDataLocation) / recovery."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base) / "recovery"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A recovery file left behind by a session that did not end cleanly."""
+
+    design_path: Path
+    original: Path | None
+    saved_at: datetime
+
+    def load(self) -> Design:
+        return load_design(self.design_path)
+
+    def discard(self) -> None:
+        for path in _session_files(self.design_path):
+            path.unlink(missing_ok=True)
+
+
+def find_recoveries(directory: Path) -> list[Recovery]:
+    """Recovery files whose session is gone, newest first."""
+    found = []
+    for design_path in sorted(Path(directory).glob(f"{RECOVERY_PREFIX}*.ncnet")):
+        lock = QLockFile(str(design_path.with_suffix(".lock")))
+        lock.setStaleLockTime(0)  # a lock is stale only when its owner has died
+        if not lock.tryLock(0):
+            continue  # a running window owns it
+        lock.unlock()
+        found.append(_read_recovery(design_path))
+    return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _read_recovery(design_path: Path) -> Recovery:
+    original, saved_at = None, datetime.fromtimestamp(design_path.stat().st_mtime)
+    try:
+        info = json.loads(design_path.with_suffix(".json").read_text(encoding="utf-8"))
+        original = Path(info["original"]) if info.get("original") else None
+        saved_at = datetime.fromisoformat(info["saved_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # the design file alone is enough to restore
+    return Recovery(design_path, original, saved_at)
+
+
+def _session_files(design_path: Path) -> list[Path]:
+    return [design_path, design_path.with_suffix(".json"), design_path.with_suffix(".lock")]
+
+
+class Autosaver(QObject):
+    """Writes the document to this session's recovery file every `interval_ms` while dirty."""
+
+    def __init__(self, document: DesignDocument, directory: Path, interval_ms: int = 30_000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{RECOVERY_PREFIX}{uuid.uuid4().hex}.ncnet"
+        self._lock = QLockFile(str(self.path.with_suffix(".lock")))
+        self._lock.setStaleLockTime(0)  # only a dead owner makes the lock stale
+        self._lock.tryLock(0)
+        self._changed = False
+        self.last_error: str | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.save_if_changed)
+        self.timer.start()
+        document.undo_stack.indexChanged.connect(self._on_edit)
+        document.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_edit(self, _index: int) -> None:
+        self._changed = True
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        if clean:
+            self.discard()
+
+    def save_if_changed(self) -> None:
+        if self._changed and not self.document.undo_stack.isClean():
+            self.save_now()
+
+    def save_now(self) -> None:
+        """Write the recovery file; a failure is remembered, never raised (autosave is a backup)."""
+        original = str(self.document.path) if self.document.path else None
+        info = {"original": original, "saved_at": datetime.now().isoformat()}
+        try:
+            save_design(self.document.design, self.path)
+            write_atomically(self.path.with_suffix(".json"), json.dumps(info))
+        except (OSError, DesignError) as err:
+            self.last_error = f"autosave to {self.path} failed: {err}"
+            return
+        self._changed = False
+        self.last_error = None
+
+    def discard(self) -> None:
+        """Delete the recovery file (after a clean save, or on a clean exit)."""
+        self._changed = False
+        for path in _session_files(self.path)[:2]:
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """End the session cleanly: no recovery file, lock released."""
+        self.timer.stop()
+        self.discard()
+        self._lock.unlock()

@@ -1,0 +1,183 @@
+"""Wires: a connection between two ports with the tensor shape that flows along it, and the
+loose wire that follows the cursor while the user drags from a port."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem
+
+from designer.canvas.style import CanvasStyle
+from engine import Edge
+
+_PICK_WIDTH = 10.0
+_LABEL_LOD = 0.55  # the node cards' detail threshold: labels show with the card texts
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A horizontal S-curve from an output (left) to an input (right), also when reversed."""
+    dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    return path
+
+
+class EdgeItem(QGraphicsItem):
+    """One design edge. A click picks it (so Delete disconnects it); it is not a Qt-selectable
+    item, so a rubber band drawn around nodes never catches the wires that cross it."""
+
+    def __init__(self, edge: Edge, style: CanvasStyle) -> None:
+        super().__init__()
+        self.edge = edge
+        self.style = style
+        self.label = ""
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self._hovered = False
+        self.picked = False
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0)
+
+    def set_picked(self, picked: bool) -> None:
+        if picked != self.picked:
+            self.picked = picked
+            self.update()
+
+    def set_style(self, style: CanvasStyle) -> None:
+        self.prepareGeometryChange()
+        self.style = style
+        self._place_label()
+        self.update()
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(start, end)
+        self._place_label()
+
+    def set_label(self, text: str) -> None:
+        if text != self.label:
+            self.prepareGeometryChange()
+            self.label = text
+            self._place_label()
+            self.update()
+
+    def label_rect(self) -> QRectF:
+        return QRectF(self._label_rect)
+
+    def _place_label(self) -> None:
+        """Centre the label on the wire's midpoint; callers announced the geometry change."""
+        if self.label:
+            metrics = QFontMetricsF(self.style.small_font)
+            width = metrics.horizontalAdvance(self.label) + 10
+            height = metrics.height() + 2
+            middle = self._path.pointAtPercent(0.5)
+            self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height / 2, width,
+                                      height)
+        else:
+            self._label_rect = QRectF()
+        self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(_PICK_WIDTH)
+        outline = stroker.createStroke(self._path)
+        if not self._label_rect.isNull():
+            outline.addRect(self._label_rect)
+        return outline
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        style = self.style
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        emphasised = self.picked or self._hovered
+        colour = style.selection if self.picked else style.edge
+        painter.setPen(QPen(colour, 2.6 if emphasised else 1.8))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self._label_rect.isNull() or \
+                option.levelOfDetailFromTransform(painter.worldTransform()) < _LABEL_LOD:
+            return
+        painter.setPen(QPen(colour, 1.0))
+        painter.setBrush(style.label_fill)
+        painter.drawRoundedRect(self._label_rect, 4, 4)
+        painter.setFont(style.small_font)
+        painter.setPen(style.text if self.label != "?" else style.muted)
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hovered = False
+        self.update()
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            event.ignore()
+            return
+        additive = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        self.scene().pick_edge(self.edge, additive)
+        event.accept()
+
+
+class WireItem(QGraphicsItem):
+    """The loose wire during a drag, coloured by whether the port under the cursor accepts it,
+    with a note beside the cursor: the shape that would flow, or why it is refused."""
+
+    def __init__(self, style: CanvasStyle, anchor: QPointF, from_output: bool) -> None:
+        super().__init__()
+        self.style, self.anchor, self.from_output = style, anchor, from_output
+        self.cursor_pos = anchor
+        self.verdict: bool | None = None
+        self.note = ""
+        self._path = QPainterPath()
+        self._note_rect = QRectF()
+        self.setZValue(5)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def follow(self, cursor: QPointF, verdict: bool | None, note: str,
+               visible: QRectF | None = None) -> None:
+        """Track the cursor; the note goes right of it, or left when `visible` (the scene area
+        on screen) has no room on the right."""
+        self.prepareGeometryChange()
+        self.cursor_pos, self.verdict, self.note = cursor, verdict, note
+        start, end = (self.anchor, cursor) if self.from_output else (cursor, self.anchor)
+        self._path = wire_path(start, end)
+        if note:
+            metrics = QFontMetricsF(self.style.small_font)
+            rect = metrics.boundingRect(QRectF(0, 0, 320, 400), Qt.TextFlag.TextWordWrap, note)
+            width, height = rect.width() + 12, rect.height() + 8
+            left = cursor.x() + 16
+            if visible is not None and left + width > visible.right():
+                left = max(visible.left(), cursor.x() - 16 - width)
+            self._note_rect = QRectF(left, cursor.y() + 14, width, height)
+        else:
+            self._note_rect = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._note_rect)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        style = self.style
+        colour = {True: style.accept, False: style.error}.get(self.verdict, style.selection)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(colour, 2.2)
+        if self.verdict is None:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self._note_rect.isNull():
+            return
+        fill = QColor(style.card)
+        painter.setPen(QPen(colour, 1.2))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(self._note_rect, 5, 5)
+        painter.setFont(style.small_font)
+        painter.setPen(style.text)
+        painter.drawText(self._note_rect.adjusted(6, 4, -6, -4), Qt.TextFlag.TextWordWrap, self.note)

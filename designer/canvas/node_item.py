@@ -1,0 +1,366 @@
+"""A node card: coloured header with name and type, key parameters, output shape, size, ports.
+
+The card only shows what the scene tells it (from the design and the latest report); moving,
+selecting and wiring are reported to the scene, which turns them into undoable commands.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem
+
+from designer.canvas.node_text import count_text, first_sentence, param_summary, shape_text
+from designer.canvas.port_item import INPUT, OUTPUT, PortItem
+from designer.canvas.style import (
+    BADGE_RADIUS,
+    CORNER_RADIUS,
+    HEADER_HEIGHT,
+    NODE_WIDTH,
+    PADDING,
+    PORT_RADIUS,
+    PORT_SPACING,
+    PORT_TOP,
+    CanvasStyle,
+)
+from engine import Node, Problem
+from engine.layers import TensorInfo, get_layer
+
+DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
+_OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
+_MIN_BODY_LINES = 2  # cards keep a common height unless they have more to say
+_MIN_NAME_WIDTH = 44.0  # the type gives way to the name below this
+
+
+class BadgeItem(QGraphicsItem):
+    """The red (error) or yellow (warning) dot on a card's corner; its tooltip is the problem."""
+
+    def __init__(self, node: NodeItem) -> None:
+        super().__init__(node)
+        self.node = node
+        self.severity: str | None = None
+        self.setZValue(3)
+        self.setVisible(False)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-BADGE_RADIUS - 1, -BADGE_RADIUS - 1, 2 * BADGE_RADIUS + 2,
+                      2 * BADGE_RADIUS + 2)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        style = self.node.style
+        colour = style.error if self.severity == "error" else style.warning
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(style.card, 1.5))
+        painter.setBrush(colour)
+        painter.drawEllipse(QPointF(0, 0), BADGE_RADIUS, BADGE_RADIUS)
+        painter.setPen(QColor("#ffffff") if self.severity == "error" else QColor("#1c1c1f"))
+        painter.setFont(style.title_font)
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        if not problems:
+            self.severity = None
+            self.setVisible(False)
+            return
+        self.severity = "error" if any(p.severity == "error" for p in problems) else "warning"
+        lines = []
+        for problem in problems:
+            line = f"{problem.severity.capitalize()}: {problem.message}"
+            lines.append(f"{line}\nFix: {problem.fix}" if problem.fix else line)
+        self.setToolTip("\n\n".join(lines))
+        self.setVisible(True)
+        self.update()
+
+
+class NodeItem(QGraphicsItem):
+    """The view of one design node; `node_id` ties it to the design."""
+
+    def __init__(self, node: Node, input_ports: int, style: CanvasStyle) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.style = style
+        spec = get_layer(node.type)
+        self.layer_type, self.category = node.type, spec.category
+        self._explanation = first_sentence(spec)
+        self.name = node.name
+        self.summary = param_summary(node.type, node.params)
+        self.shape_label = "?"
+        self.count_label = ""
+        self.inputs: list[TensorInfo | None] = []
+        self._height = 0.0
+        self._bounds = QRectF()
+        self._card_path = QPainterPath()
+        self._header_path = QPainterPath()
+        self._texts: tuple[str, str, list[tuple[str, QColor]]] | None = None
+        self._hovered_port: PortItem | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.input_ports: list[PortItem] = []
+        self.output_port = PortItem(self, OUTPUT) if spec.has_output else None
+        self.badge = BadgeItem(self)
+        self.set_input_port_count(input_ports)
+        self.setPos(QPointF(*node.pos))
+
+    # ------------------------------------------------------------------ content
+    def set_style(self, style: CanvasStyle) -> None:
+        self.style = style
+        self._layout()
+        self._changed()
+
+    def set_name(self, name: str) -> None:
+        if name != self.name:
+            self.name = name
+            self._changed()
+
+    def set_params(self, params: dict) -> None:
+        summary = param_summary(self.layer_type, params)
+        if summary != self.summary:
+            self.summary = summary
+            self._layout()
+            self._changed()
+
+    def apply_report(self, info: TensorInfo | None, count: int | None,
+                     problems: list[Problem], inputs: list[TensorInfo | None]) -> None:
+        """Show the latest check result; repaints only when something visible changed."""
+        shape, counted = shape_text(info), count_text(count)
+        self.inputs = inputs
+        if (shape, counted) != (self.shape_label, self.count_label):
+            self.shape_label, self.count_label = shape, counted
+            self._layout()
+            self._changed()
+        self.badge.show_problems(problems)
+
+    def set_input_port_count(self, count: int) -> None:
+        while len(self.input_ports) < count:
+            self.input_ports.append(PortItem(self, INPUT, len(self.input_ports)))
+        while len(self.input_ports) > count:
+            port = self.input_ports.pop()
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        self._layout()
+        self.update()
+
+    def set_hovered_port(self, port: PortItem | None) -> None:
+        self._hovered_port = port
+        self.update()
+
+    def set_connected_ports(self, ports: set[int], has_outputs: bool) -> None:
+        for port in self.input_ports:
+            port.set_connected(port.index in ports)
+        if self.output_port:
+            self.output_port.set_connected(has_outputs)
+
+    def _changed(self) -> None:
+        self._texts = None
+        self.update()
+
+    # ------------------------------------------------------------------ geometry
+    def _lines(self) -> list[str]:
+        return [line for line in (self.summary, self.shape_label, self.count_label) if line]
+
+    def _layout(self) -> None:
+        """Ports sit at a fixed height below the header, so wires between cards placed on one
+        row run straight whatever the cards' heights."""
+        lines = max(len(self._lines()), _MIN_BODY_LINES)
+        body = PADDING * 2 + self.style.line_height * lines - 4
+        ports = PORT_TOP + PORT_SPACING * (len(self.input_ports) - 1) + PADDING
+        height = HEADER_HEIGHT + max(body, ports)
+        if height != self._height:
+            self.prepareGeometryChange()
+            self._height = height
+            reach = PORT_RADIUS + 3
+            self._bounds = self.card_rect().adjusted(-reach, -3, reach, 3)
+            self._card_path = QPainterPath()
+            self._card_path.addRoundedRect(self.card_rect(), CORNER_RADIUS, CORNER_RADIUS)
+            header = QPainterPath()
+            header.addRect(self.title_rect())
+            self._header_path = self._card_path.intersected(header)
+        for port in self.input_ports:
+            port.setPos(0.0, HEADER_HEIGHT + PORT_TOP + port.index * PORT_SPACING)
+        if self.output_port:
+            self.output_port.setPos(NODE_WIDTH, HEADER_HEIGHT + PORT_TOP)
+        self.badge.setPos(NODE_WIDTH - 2, 2)
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def card_rect(self) -> QRectF:
+        return QRectF(0, 0, NODE_WIDTH, self._height)
+
+    def title_rect(self) -> QRectF:
+        return QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def input_anchor(self, index: int) -> QPointF:
+        if index < len(self.input_ports):
+            return self.input_ports[index].scenePos()
+        return self.mapToScene(QPointF(0, HEADER_HEIGHT + PORT_TOP))
+
+    def output_anchor(self) -> QPointF:
+        if self.output_port:
+            return self.output_port.scenePos()
+        return self.mapToScene(QPointF(NODE_WIDTH, HEADER_HEIGHT + PORT_TOP))
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        style = self.style
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        detailed = lod >= DETAIL_LOD
+        header = style.header(self.category)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(style.card if detailed else header)
+        painter.drawPath(self._card_path)
+        if detailed:
+            painter.setBrush(header)
+            painter.drawPath(self._header_path)
+        selected = self.isSelected()
+        painter.setPen(QPen(style.selection if selected else style.border,
+                            2.4 if selected else 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._card_path)
+        self._paint_ports(painter)
+        if detailed:
+            self._paint_texts(painter)
+        else:
+            self._paint_overview(painter, lod)
+
+    def _paint_overview(self, painter: QPainter, lod: float) -> None:
+        """Zoomed out, small text is unreadable: show the name and output shape at a size that
+        stays legible on screen (as far as the card has room)."""
+        style = self.style
+        rect = self.card_rect().adjusted(PADDING / 2, 2, -PADDING / 2, -2)
+        common = HEADER_HEIGHT + PADDING * 2 + style.line_height * _MIN_BODY_LINES - 8
+        size = min(_OVERVIEW_PIXELS / max(lod, 0.05), common / 2.4)
+        title = QFont(style.title_font)
+        title.setPixelSize(max(1, round(size)))
+        detail = QFont(style.body_font)
+        detail.setPixelSize(max(1, round(size * 0.8)))
+        name_height = QFontMetricsF(title).height()
+        detail_height = QFontMetricsF(detail).height()
+        top = rect.center().y() - (name_height + detail_height) / 2
+        centre = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
+        elide = Qt.TextElideMode.ElideRight
+        painter.setPen(style.header_text())
+        for font, text, height in ((title, self.name, name_height),
+                                   (detail, self.shape_label, detail_height)):
+            painter.setFont(font)
+            fitted = QFontMetricsF(font).elidedText(text, elide, rect.width())
+            painter.drawText(QRectF(rect.left(), top, rect.width(), height), centre, fitted)
+            top += height
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        """Filled circles for connected ports, rings for free ones; the hovered one grows."""
+        style = self.style
+        colour = style.port(self.category)
+        ports = self.input_ports + ([self.output_port] if self.output_port else [])
+        for port in ports:
+            hovered = port is self._hovered_port
+            radius = PORT_RADIUS + (1.5 if hovered else 0.0)
+            painter.setPen(QPen(style.selection if hovered else colour, 2.0))
+            painter.setBrush(colour if port.connected else style.card)
+            painter.drawEllipse(port.pos(), radius, radius)
+
+    def _paint_texts(self, painter: QPainter) -> None:
+        if self._texts is None:
+            self._texts = self._fitted_texts()
+        name, layer_type, lines = self._texts
+        style = self.style
+        inner = NODE_WIDTH - 2 * PADDING
+        header = QRectF(PADDING, 0, inner, HEADER_HEIGHT)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        header_text = style.header_text()
+        faded = QColor(header_text)
+        faded.setAlphaF(0.72)
+        painter.setFont(style.small_font)
+        painter.setPen(faded)
+        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         layer_type)
+        painter.setFont(style.title_font)
+        painter.setPen(header_text)
+        painter.drawText(header, left, name)
+        painter.setFont(style.body_font)
+        y = HEADER_HEIGHT + PADDING - 2
+        for text, colour in lines:
+            painter.setPen(colour)
+            painter.drawText(QRectF(PADDING, y, inner, style.line_height), left, text)
+            y += style.line_height
+
+    def _fitted_texts(self) -> tuple[str, str, list[tuple[str, QColor]]]:
+        """Name, type and body lines elided to the card (the type gives way to the name)."""
+        style = self.style
+        inner = NODE_WIDTH - 2 * PADDING
+        small, title, body = (QFontMetricsF(f) for f in
+                              (style.small_font, style.title_font, style.body_font))
+        type_width = min(math.ceil(small.horizontalAdvance(self.layer_type)) + 1,
+                         inner - _MIN_NAME_WIDTH)
+        elide = Qt.TextElideMode.ElideRight
+        layer_type = small.elidedText(self.layer_type, elide, type_width)
+        name = title.elidedText(self.name, elide, inner - type_width - 6)
+        lines = []
+        if self.summary:
+            lines.append((self.summary, style.text))
+        if self.shape_label:
+            unknown = self.shape_label == "?"
+            lines.append((f"\u2192 {self.shape_label}", style.muted if unknown else style.text))
+        if self.count_label:
+            lines.append((self.count_label, style.muted))
+        return name, layer_type, [(body.elidedText(t, elide, inner), c) for t, c in lines]
+
+    # ------------------------------------------------------------------ tooltips
+    def tooltip(self) -> str:
+        lines = [f"{self.name} ({self.layer_type})"]
+        if self.summary:
+            lines.append(self.summary)
+        lines.append(f"output {self.shape_label}" +
+                     (f", {self.count_label}" if self.count_label else ""))
+        lines.append(self._explanation)
+        return "\n".join(lines)
+
+    def port_tooltip(self, port: PortItem) -> str:
+        if port.kind == OUTPUT:
+            return f"output {self.shape_label}: drag to an input to connect"
+        info = self.inputs[port.index] if port.index < len(self.inputs) else None
+        if port.connected:
+            return f"input {port.index}: {shape_text(info)}; drag to move or remove the wire"
+        return f"input {port.index}: free; drag to an output to connect"
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setToolTip(self.tooltip())
+        super().hoverEnterEvent(event)
+
+    # ------------------------------------------------------------------ mouse
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(1.5 if value else 1)
+        return super().itemChange(change, value)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.scene().begin_move(event.scenePos())
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.scene().drag_move(event.scenePos())
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.scene().end_move()
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and \
+                self.title_rect().contains(event.pos()):
+            self.scene().renameRequested.emit(self.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)

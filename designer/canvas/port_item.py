@@ -1,0 +1,70 @@
+"""A port: the circle on a node's edge where a wire starts (output) or ends (input).
+
+The port item is only the hit area (hover, tooltip, press); its card draws the circle, so the
+circle is part of the card's cached picture and costs nothing while panning.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent
+
+from designer.canvas.style import PORT_RADIUS
+
+if TYPE_CHECKING:
+    from designer.canvas.node_item import NodeItem
+
+INPUT, OUTPUT = "input", "output"
+_HIT_MARGIN = 4.0
+
+
+class PortItem(QGraphicsItem):
+    """One input (by index) or the output of a node; pressing it starts a wire drag."""
+
+    def __init__(self, node: NodeItem, kind: str, index: int = 0) -> None:
+        super().__init__(node)
+        self.node, self.kind, self.index = node, kind, index
+        self.connected = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setZValue(2)
+
+    @property
+    def node_id(self) -> str:
+        return self.node.node_id
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_RADIUS + _HIT_MARGIN
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter, option, widget=None) -> None:
+        """Nothing: the card draws its ports."""
+
+    def set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self.node.update()
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setToolTip(self.node.port_tooltip(self))
+        self.node.set_hovered_port(self)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.node.set_hovered_port(None)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            event.ignore()
+            return
+        self.scene().begin_wire(self, event.scenePos())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        self.scene().drag_wire(event.scenePos())
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.scene().end_wire(event.scenePos())

@@ -1,0 +1,431 @@
+"""The scene of one network: items that mirror the design, and the edits made on them.
+
+Items are created, updated and removed only in answer to the design's events (forwarded by the
+document), one item at a time, so an edit never rebuilds the scene. User gestures (moving,
+wiring, deleting, pasting) become undoable commands on the document's stack.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
+
+from designer import clipboard
+from designer.canvas.connection_rules import input_port_count
+from designer.canvas.edge_item import EdgeItem, WireItem
+from designer.canvas.node_item import NodeItem
+from designer.canvas.node_text import shape_text
+from designer.canvas.port_item import PortItem
+from designer.canvas.style import CanvasStyle
+from designer.canvas.wiring import WireDrag
+from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
+from designer.document import DesignDocument
+from engine import DesignError, Edge, Problem, Report
+from engine.events import DesignEvent
+from engine.layout import layered_positions
+
+_drag_ids = itertools.count(1)
+DUPLICATE_OFFSET = QPointF(40.0, 40.0)
+
+
+@dataclass
+class _MoveDrag:
+    press: QPointF
+    start: dict[str, tuple[float, float]]
+    drag_id: int
+    moved: bool = False
+
+
+class NetworkScene(QGraphicsScene):
+    """Items for one network of the document's design, kept in step with its events."""
+
+    message = Signal(str)
+    renameRequested = Signal(str)
+    looseWireDropped = Signal(object)    # LooseEnd
+
+    def __init__(self, document: DesignDocument, network: str, style: CanvasStyle,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.document, self.network, self.canvas_style = document, network, style
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._edges_of: dict[str, set[Edge]] = {}
+        self._picked: set[Edge] = set()
+        self._wire: WireDrag | None = None
+        self._move: _MoveDrag | None = None
+        self._syncing_selection = False
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        document.designChanged.connect(self._on_design_event)
+        document.reportChanged.connect(self.apply_report)
+        document.selectionChanged.connect(self._select_from_document)
+        self.selectionChanged.connect(self._selection_to_document)
+        self.rebuild()
+
+    @property
+    def design(self):
+        return self.document.design
+
+    def detach(self) -> None:
+        """Stop following the document (before the scene is dropped)."""
+        self.document.designChanged.disconnect(self._on_design_event)
+        self.document.reportChanged.disconnect(self.apply_report)
+        self.document.selectionChanged.disconnect(self._select_from_document)
+
+    # ------------------------------------------------------------------ following the design
+    def rebuild(self) -> None:
+        """Recreate every item (only after the whole design was replaced)."""
+        self._wire = self._move = None
+        self._syncing_selection = True
+        self.clear()
+        self._syncing_selection = False
+        self.nodes.clear()
+        self.edges.clear()
+        self._edges_of.clear()
+        self._picked.clear()
+        if self.network not in self.design.networks:
+            return
+        for node_id in self.design.nodes(self.network):
+            self._add_node(node_id)
+        for edge in self.design.edges(self.network):
+            self._add_edge(edge)
+        self.apply_report(self.document.report)
+        self._select_from_document(self.document.selection)
+
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind == "reset":
+            self.rebuild()
+            return
+        if event.network != self.network:
+            return
+        node_id = event.node
+        if event.kind == "node_added":
+            self._add_node(node_id)
+        elif event.kind == "node_removed":
+            self._remove_node(node_id)
+        elif event.kind == "edge_added":
+            self._add_edge(Edge(event.data["src"], node_id, event.data["port"]))
+        elif event.kind == "edge_removed":
+            self._remove_edge(Edge(event.data["src"], node_id, event.data["port"]))
+        elif event.kind == "params_changed":
+            self.nodes[node_id].set_params(self.design.node(node_id).params)
+            self._update_edges_of(node_id)
+        elif event.kind == "node_renamed":
+            self.nodes[node_id].set_name(event.data["new"])
+        elif event.kind == "node_moved":
+            self.nodes[node_id].setPos(QPointF(*self.design.node(node_id).pos))
+            self._update_edges_of(node_id)
+
+    def _add_node(self, node_id: str) -> None:
+        item = NodeItem(self.design.node(node_id), input_port_count(self.design, node_id),
+                        self.canvas_style)
+        self.nodes[node_id] = item
+        self._edges_of[node_id] = set()
+        self.addItem(item)
+
+    def _remove_node(self, node_id: str) -> None:
+        item = self.nodes.pop(node_id)
+        self._edges_of.pop(node_id, None)
+        self.removeItem(item)
+
+    def _add_edge(self, edge: Edge) -> None:
+        item = EdgeItem(edge, self.canvas_style)
+        item.set_label(shape_text(self.document.report.info(edge.src)))
+        self.edges[edge] = item
+        self._edges_of[edge.src].add(edge)
+        self._edges_of[edge.dst].add(edge)
+        self.addItem(item)
+        self._refresh_ports(edge.dst)
+        self._refresh_ports(edge.src)
+        self._place_edge(item)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        item = self.edges.pop(edge)
+        self._picked.discard(edge)
+        self._edges_of[edge.src].discard(edge)
+        self._edges_of[edge.dst].discard(edge)
+        self.removeItem(item)
+        self._refresh_ports(edge.dst)
+        self._refresh_ports(edge.src)
+
+    def _refresh_ports(self, node_id: str) -> None:
+        item = self.nodes[node_id]
+        before = item.height
+        item.set_input_port_count(input_port_count(self.design, node_id))
+        edges = self._edges_of[node_id]
+        item.set_connected_ports({e.port for e in edges if e.dst == node_id},
+                                 any(e.src == node_id for e in edges))
+        if item.height != before:
+            self._update_edges_of(node_id)
+
+    def _place_edge(self, item: EdgeItem) -> None:
+        edge = item.edge
+        item.set_ends(self.nodes[edge.src].output_anchor(),
+                      self.nodes[edge.dst].input_anchor(edge.port))
+
+    def _update_edges_of(self, node_id: str) -> None:
+        for edge in self._edges_of.get(node_id, ()):
+            self._place_edge(self.edges[edge])
+
+    def apply_report(self, report: Report) -> None:
+        """Show new shapes, counts and problems; items repaint only where something changed."""
+        problems: dict[str, list[Problem]] = {}
+        for problem in report.problems:
+            if problem.node in self.nodes:
+                problems.setdefault(problem.node, []).append(problem)
+        for node_id, item in self.nodes.items():
+            before = item.height
+            item.apply_report(report.info(node_id), report.params(node_id),
+                              problems.get(node_id, []), report.input_infos.get(node_id, []))
+            if item.height != before:
+                self._update_edges_of(node_id)
+        for edge, item in self.edges.items():
+            item.set_label(shape_text(report.info(edge.src)))
+
+    def set_style(self, style: CanvasStyle) -> None:
+        self.canvas_style = style
+        for item in self.nodes.values():
+            item.set_style(style)
+        for item in self.edges.values():
+            item.set_style(style)
+            self._place_edge(item)
+        self.update()
+
+    # ------------------------------------------------------------------ selection
+    def selected_ids(self) -> list[str]:
+        ids = [item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)]
+        return sorted(ids, key=self.design.seq_of)
+
+    def selected_edges(self) -> list[Edge]:
+        """Wires picked by clicking them (Ctrl-click adds)."""
+        return sorted(self._picked, key=lambda e: (e.dst, e.port, e.src))
+
+    def pick_edge(self, edge: Edge, additive: bool = False) -> None:
+        if not additive:
+            self.select_nodes([])
+            self._unpick_all()
+        if edge in self._picked and additive:
+            self._picked.discard(edge)
+            self.edges[edge].set_picked(False)
+        elif edge in self.edges:
+            self._picked.add(edge)
+            self.edges[edge].set_picked(True)
+
+    def _unpick_all(self) -> None:
+        for edge in self._picked:
+            self.edges[edge].set_picked(False)
+        self._picked.clear()
+
+    def mousePressEvent(self, event) -> None:
+        on_edge = isinstance(self.itemAt(event.scenePos(), QTransform()), EdgeItem)
+        if not on_edge and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._unpick_all()
+        super().mousePressEvent(event)
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        """Select exactly these nodes (and tell the document)."""
+        self._show_selection(node_ids)
+        self._selection_to_document()
+
+    def _show_selection(self, node_ids: list[str]) -> None:
+        """Select exactly these nodes without echoing the change back to the document."""
+        wanted = set(node_ids)
+        self._syncing_selection = True
+        try:
+            for item in self.selectedItems():
+                if not (isinstance(item, NodeItem) and item.node_id in wanted):
+                    item.setSelected(False)
+            for node_id in wanted:
+                if node_id in self.nodes:
+                    self.nodes[node_id].setSelected(True)
+        finally:
+            self._syncing_selection = False
+
+    def _selection_to_document(self) -> None:
+        if self._syncing_selection or self.network != self.document.network:
+            return
+        self._syncing_selection = True
+        try:
+            self.document.set_selection(self.selected_ids())
+        finally:
+            self._syncing_selection = False
+
+    def _select_from_document(self, node_ids: list[str]) -> None:
+        if not self._syncing_selection:
+            self._show_selection(node_ids)
+
+    def items_rect(self, node_ids: list[str] | None = None) -> QRectF:
+        """The scene rectangle around these nodes (all when None), edge labels included."""
+        ids = self.nodes if node_ids is None else [n for n in node_ids if n in self.nodes]
+        rect = QRectF()
+        for node_id in ids:
+            rect = rect.united(self.nodes[node_id].sceneBoundingRect())
+        if node_ids is None:
+            for item in self.edges.values():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # ------------------------------------------------------------------ moving nodes
+    def begin_move(self, press: QPointF) -> None:
+        ids = self.selected_ids()
+        self._move = _MoveDrag(press, {n: self.design.node(n).pos for n in ids}, next(_drag_ids))
+
+    def drag_move(self, cursor: QPointF) -> None:
+        """Move the selection with the cursor: every step goes into the design, and the whole
+        drag merges into one undo step (one drag id)."""
+        move = self._move
+        if move is None or not move.start:
+            return
+        delta = cursor - move.press
+        if not move.moved:
+            threshold = QApplication.startDragDistance() / max(self.zoom(), 1e-3)
+            if delta.manhattanLength() < threshold:
+                return
+            move.moved = True
+        positions = {n: (x + delta.x(), y + delta.y()) for n, (x, y) in move.start.items()}
+        self.document.push(MoveNodes(self.design, positions, drag_id=move.drag_id))
+
+    def end_move(self) -> None:
+        self._move = None
+
+    def zoom(self) -> float:
+        """The zoom of the view showing this scene (1 when there is none)."""
+        views = self.views()
+        return views[0].transform().m11() if views else 1.0
+
+    # ------------------------------------------------------------------ wiring
+    @property
+    def loose_wire(self) -> WireItem | None:
+        """The wire following the cursor during a drag (with its verdict and note), if any."""
+        return self._wire.item if self._wire else None
+
+    def begin_wire(self, port: PortItem, cursor: QPointF) -> None:
+        self.cancel_wire()
+        self._wire = WireDrag(self, port, cursor)
+
+    def drag_wire(self, cursor: QPointF) -> None:
+        if self._wire is not None:
+            self._wire.move(cursor)
+
+    def end_wire(self, cursor: QPointF) -> None:
+        wire, self._wire = self._wire, None
+        if wire is None:
+            return
+        loose = wire.release(cursor)
+        if loose is not None:
+            self.looseWireDropped.emit(loose)
+
+    def cancel_wire(self) -> bool:
+        """Drop the wire being dragged without changing anything (Escape); False if none."""
+        wire, self._wire = self._wire, None
+        if wire is None:
+            return False
+        wire.remove()
+        return True
+
+    # ------------------------------------------------------------------ editing
+    def add_layer(self, layer_type: str, pos: QPointF, inputs: list[tuple[str, int]] = (),
+                  outputs: list[tuple[str, int]] = ()) -> str | None:
+        """Add a layer (one undo step) at `pos`, optionally wired, and select it."""
+        command = AddNode(self.design, layer_type, self.network, (pos.x(), pos.y()),
+                          inputs=list(inputs), outputs=list(outputs))
+        try:
+            self.document.push(command)
+        except DesignError as err:
+            self.message.emit(str(err))
+            return None
+        self.select_nodes([command.node_id])
+        return command.node_id
+
+    def rename(self, node_id: str, text: str) -> str | None:
+        """Rename a node (one undo step); returns why not when the name is taken here."""
+        name = text.strip()
+        if not self.design.has_node(node_id) or not name or \
+                name == self.design.node(node_id).name:
+            return None
+        taken = {self.design.node(n).name for n in self.design.nodes(self.network)}
+        if name in taken:
+            return f"A layer named {name!r} already exists in {self.network!r}; names must differ"
+        self.document.push(Rename(self.design, node_id, name))
+        return None
+
+    def insert_layer(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:
+        """Splice a new layer into a wire, as one undo step."""
+        name = self.design.node(edge.dst).name
+        with macro(self.document.undo_stack, f"Insert {layer_type} before {name}"):
+            self.document.push(Disconnect(self.design, edge))
+            return self.add_layer(layer_type, pos, inputs=[(edge.src, 0)],
+                                  outputs=[(edge.dst, edge.port)])
+
+    def delete_selection(self) -> None:
+        nodes, edges = self.selected_ids(), self.selected_edges()
+        edges = [e for e in edges if e.src not in nodes and e.dst not in nodes]
+        if not nodes and not edges:
+            return
+        stack = self.document.undo_stack
+        with macro(stack, "Delete selection"):
+            for edge in edges:
+                self.document.push(Disconnect(self.design, edge))
+            if nodes:
+                self.document.push(RemoveNodes(self.design, nodes))
+
+    def duplicate_selection(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        command = clipboard.duplicate_command(self.design, ids, DUPLICATE_OFFSET)
+        self.document.push(command)
+        self.select_nodes(list(command.new_ids.values()))
+
+    def copy_selection(self) -> bool:
+        ids = self.selected_ids()
+        if not ids:
+            self.message.emit("Select layers to copy")
+            return False
+        clipboard.copy_to_clipboard(self.design, ids)
+        self.message.emit(f"Copied {len(ids)} layer{'s' if len(ids) > 1 else ''}")
+        return True
+
+    def cut_selection(self) -> None:
+        ids = self.selected_ids()
+        if ids and self.copy_selection():
+            command = RemoveNodes(self.design, ids)
+            command.setText(command.text().replace("Delete", "Cut", 1))
+            self.document.push(command)
+
+    def paste(self, top_left: QPointF) -> None:
+        text = clipboard.clipboard_json()
+        if text is None:
+            self.message.emit("The clipboard holds no layers to paste")
+            return
+        try:
+            command = clipboard.paste_command(self.design, self.network, text, top_left)
+        except DesignError as err:
+            self.message.emit(f"Cannot paste: {err}")
+            return
+        self.document.push(command)
+        self.select_nodes(list(command.new_ids.values()))
+
+    def select_all(self) -> None:
+        self.select_nodes(list(self.nodes))
+
+    def auto_layout(self) -> None:
+        """Arrange the network in columns from inputs to outputs, as one undo step."""
+        if not self.nodes:
+            return
+        positions = layered_positions(self.design, self.network)
+        command = MoveNodes(self.design, positions)
+        command.setText("Auto layout")
+        self.document.push(command)
+
+    def item_at(self, pos: QPointF) -> QGraphicsItem | None:
+        """The node or edge under a scene point (ports and badges count as their node)."""
+        for item in self.items(pos):
+            if isinstance(item, (NodeItem, EdgeItem)):
+                return item
+            if isinstance(item.parentItem(), NodeItem):
+                return item.parentItem()
+        return None

@@ -1,0 +1,137 @@
+"""One canvas tab per network of the design (a GAN shows its generator and discriminator).
+
+The main window binds its menu actions to the methods here; each acts on the current tab.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from designer.canvas.scene import NetworkScene
+from designer.canvas.style import CanvasStyle
+from designer.canvas.view import NetworkView
+from designer.document import DesignDocument
+from engine.events import DesignEvent
+
+
+class NetworkTabs(QTabWidget):
+    """Tabs of NetworkViews that follow the document's networks and its current network."""
+
+    message = Signal(str)
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._views: dict[str, NetworkView] = {}
+        self.setDocumentMode(True)
+        self.setTabBarAutoHide(True)
+        self.setMovable(False)
+        document.designChanged.connect(self._on_design_event)
+        document.networkChanged.connect(self._show_network)
+        document.frameRequested.connect(self._frame_node)
+        self.currentChanged.connect(self._on_tab_changed)
+        self._sync_tabs(frame=True)
+        self._show_network(document.network)
+
+    # ------------------------------------------------------------------ tabs and networks
+    def views(self) -> dict[str, NetworkView]:
+        return dict(self._views)
+
+    def view_of(self, network: str) -> NetworkView:
+        return self._views[network]
+
+    def current_view(self) -> NetworkView:
+        return self.currentWidget()
+
+    def _sync_tabs(self, frame: bool = False) -> None:
+        """Add a tab for each new network and drop the tabs of removed ones, in design order."""
+        networks = self.document.design.networks
+        for network in list(self._views):
+            if network not in networks:
+                view = self._views.pop(network)
+                view.network_scene().detach()
+                self.removeTab(self.indexOf(view))
+                view.deleteLater()
+        for index, network in enumerate(networks):
+            if network not in self._views:
+                style = CanvasStyle.from_palette(self.palette(), self.font())
+                scene = NetworkScene(self.document, network, style)
+                view = NetworkView(scene, self)
+                scene.setParent(view)
+                scene.message.connect(self.message)
+                view.message.connect(self.message)
+                self._views[network] = view
+                self.insertTab(index, view, network)
+            elif frame:
+                self._views[network].frame_when_shown()
+
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind in ("network_added", "network_removed"):
+            self._sync_tabs()
+        elif event.kind == "reset":
+            self._sync_tabs(frame=True)
+
+    def _show_network(self, network: str) -> None:
+        view = self._views.get(network)
+        if view is not None and self.currentWidget() is not view:
+            self.setCurrentWidget(view)
+
+    def _on_tab_changed(self, index: int) -> None:
+        view = self.widget(index)
+        if isinstance(view, NetworkView) and view.network in self.document.design.networks:
+            self.document.set_network(view.network)
+            self.document.set_selection(view.network_scene().selected_ids())
+
+    def _frame_node(self, node_id: str) -> None:
+        if not self.document.design.has_node(node_id):
+            return
+        network = self.document.design.network_of(node_id)
+        self._show_network(network)
+        self._views[network].frame_nodes([node_id])
+
+    # ------------------------------------------------------------------ actions (menus bind these)
+    def frame_selection(self) -> None:
+        self.current_view().frame_selection()
+
+    def frame_all(self) -> None:
+        self.current_view().frame_all()
+
+    def zoom_in(self) -> None:
+        self.current_view().zoom_by(1.25)
+
+    def zoom_out(self) -> None:
+        self.current_view().zoom_by(0.8)
+
+    def reset_zoom(self) -> None:
+        self.current_view().reset_zoom()
+
+    def delete_selection(self) -> None:
+        self.current_view().network_scene().delete_selection()
+
+    def duplicate_selection(self) -> None:
+        self.current_view().network_scene().duplicate_selection()
+
+    def copy_selection(self) -> None:
+        self.current_view().network_scene().copy_selection()
+
+    def cut_selection(self) -> None:
+        self.current_view().network_scene().cut_selection()
+
+    def paste(self) -> None:
+        self.current_view().paste()
+
+    def select_all(self) -> None:
+        self.current_view().network_scene().select_all()
+
+    def auto_layout(self) -> None:
+        view = self.current_view()
+        view.network_scene().auto_layout()
+        view.frame_all()
+
+    def open_add_menu(self) -> None:
+        self.current_view().open_add_menu()
+
+    def add_layer_at_centre(self, layer_type: str) -> str | None:
+        view = self.current_view()
+        return view.add_layer_at(layer_type, view.centre_scene_pos())

@@ -1,0 +1,436 @@
+"""The main window: network tabs in the middle, panels around them, menus, files and autosave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QPushButton, QToolBar, QWidget
+
+from designer.autosave import Autosaver, default_recovery_dir, find_recoveries
+from designer.canvas import NetworkTabs
+from designer.document import DesignDocument
+from designer.panels.cheat_sheet import CheatSheet, shortcut_text
+from designer.panels.code_view import CodeView
+from designer.panels.dialogs import Dialogs
+from designer.panels.inspector import Inspector
+from designer.panels.lazy import RefreshWhenShown
+from designer.panels.palette import LayerPalette
+from designer.panels.problems import ProblemsPanel
+from designer.panels.summary import SummaryPanel
+from designer.settings import AppSettings
+from designer.theme import THEME_MODES, ThemeManager, themed_icon
+from engine import Design, DesignError, load_design, save_design
+from engine.events import DesignEvent
+from engine.fileformat import EXTENSION
+
+APP_NAME = "NeuralCanvas"
+TOOL_BAR = (("new", "open", "save"), ("undo", "redo"),
+            ("auto_layout", "frame_all", "zoom_in", "zoom_out"), ("export_code",))
+ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoom-in",
+         "zoom_out": "zoom-out", "export_code": "export-code"}
+StandardKey = QKeySequence.StandardKey
+Keys = Iterable[QKeySequence | StandardKey | str]
+
+
+def key_sequences(keys: Keys) -> list[QKeySequence]:
+    """Expand standard keys to the platform's bindings, keep order, drop duplicates."""
+    result: list[QKeySequence] = []
+    for key in keys:
+        found = (QKeySequence.keyBindings(key) if isinstance(key, StandardKey)
+                 else [QKeySequence(key)])
+        result += [k for k in found if not k.isEmpty() and k not in result]
+    return result
+
+
+class MainWindow(QMainWindow):
+    """One open design. Canvas-only shortcuts work while the canvas has focus, so text fields
+    keep their own Copy, Paste, Delete and Select All."""
+
+    def __init__(self, document: DesignDocument, settings: AppSettings | None = None,
+                 theme: ThemeManager | None = None, recovery_dir: Path | None = None,
+                 dialogs: Dialogs | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        if document.parent() is None:
+            document.setParent(self)
+        self.settings = settings or AppSettings()
+        self.theme = theme
+        self.dialogs = dialogs or Dialogs(self)
+        self.recovery_dir = recovery_dir or default_recovery_dir()
+        self.autosaver = Autosaver(document, self.recovery_dir,
+                                   self.settings.autosave_seconds() * 1000, self)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+
+        self.tabs = NetworkTabs(document, self)
+        self.setCentralWidget(self.tabs)
+        self.palette_panel = LayerPalette(self)
+        self.inspector = Inspector(document, self)
+        self.problems = ProblemsPanel(document, self)
+        self.summary = SummaryPanel(document, self)
+        self.code_view = CodeView(document, self.dialogs, self.settings, self)
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_docks()
+        self._build_menus()
+        self._build_tool_bar()
+        self._build_status_bar()
+
+        self.palette_panel.layerActivated.connect(self.add_layer)
+        self.tabs.message.connect(self.show_message)
+        self.code_view.message.connect(self.show_message)
+        self.problems.countChanged.connect(self._show_problem_count)
+        document.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        document.designChanged.connect(self._on_design_event)
+        document.pathChanged.connect(lambda _path: self._update_title())
+        self._show_problem_count(len(document.report.errors), len(document.report.warnings))
+        self._update_title()
+        self.resize(1400, 900)
+        self._restore_layout()
+
+    # ------------------------------------------------------------------ layout
+    def _add_dock(self, key: str, title: str, widget: QWidget,
+                  area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}Dock")
+        dock.setWidget(widget)
+        if isinstance(widget, RefreshWhenShown):
+            widget.set_shown(False)  # until the dock reports it is on screen
+            dock.visibilityChanged.connect(widget.set_shown)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self._add_dock("palette", "Layers", self.palette_panel, left)
+        self._add_dock("inspector", "Inspector", self.inspector, right)
+        problems = self._add_dock("problems", "Problems", self.problems, bottom)
+        summary = self._add_dock("summary", "Summary", self.summary, bottom)
+        code = self._add_dock("code", "Code", self.code_view, bottom)
+        self.tabifyDockWidget(problems, summary)
+        self.tabifyDockWidget(summary, code)
+        summary.raise_()
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [220, 340],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([problems], [190], Qt.Orientation.Vertical)
+
+    def _build_tool_bar(self) -> None:
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(20, 20))
+        for group in TOOL_BAR:
+            for name in group:
+                action = self.actions_by_name[name]
+                keys = shortcut_text(action).split(", ")[0]
+                text = action.text().replace("&", "")
+                action.setToolTip(f"{text} ({keys})" if keys else text)
+                bar.addAction(action)
+            bar.addSeparator()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self._paint_icons()
+
+    def _paint_icons(self) -> None:
+        """Draw the toolbar icons in the current palette's ink (again after a theme switch)."""
+        ratio = self.devicePixelRatioF()
+        for group in TOOL_BAR:
+            for name in group:
+                self.actions_by_name[name].setIcon(themed_icon(ICONS.get(name, name),
+                                                               self.palette(), ratio))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "actions_by_name"):
+            self._paint_icons()
+        super().changeEvent(event)
+
+    def _build_status_bar(self) -> None:
+        self._problem_count = QPushButton(self)
+        self._problem_count.setFlat(True)
+        self._problem_count.setToolTip("Show the problems panel")
+        self._problem_count.clicked.connect(self.show_problems)
+        self.statusBar().addPermanentWidget(self._problem_count)
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # ------------------------------------------------------------------ actions and menus
+    def _action(self, text: str, slot: Callable[[], object], keys: Keys = (),
+                canvas_only: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts(key_sequences(keys))
+        action.triggered.connect(lambda _checked=False: slot())
+        if tip:
+            action.setStatusTip(tip)
+        if canvas_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.tabs.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        bar = self.menuBar()
+
+        file_menu = bar.addMenu("&File")
+        self._add(file_menu, "new", "&New from Template…", self.new_design, [StandardKey.New])
+        self._add(file_menu, "open", "&Open…", self.open_design, [StandardKey.Open])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self._add(file_menu, "save", "&Save", self.save, [StandardKey.Save])
+        self._add(file_menu, "save_as", "Save &As…", self.save_as,
+                  [StandardKey.SaveAs, "Ctrl+Shift+S"])
+        self._add(file_menu, "export_code", "&Export Python Code…", self.code_view.ask_export,
+                  ["Ctrl+E"])
+        file_menu.addSeparator()
+        self._add(file_menu, "quit", "&Quit", self.close, [StandardKey.Quit, "Ctrl+Q"])
+
+        edit_menu = bar.addMenu("&Edit")
+        stack = self.document.undo_stack
+        undo = stack.createUndoAction(self, "&Undo")
+        undo.setShortcuts(key_sequences([StandardKey.Undo]))
+        redo = stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts(key_sequences([StandardKey.Redo, "Ctrl+Shift+Z"]))
+        for name, action in (("undo", undo), ("redo", redo)):
+            self.addAction(action)
+            edit_menu.addAction(action)
+            self.actions_by_name[name] = action
+        edit_menu.addSeparator()
+        tabs = self.tabs
+        self._add(edit_menu, "cut", "Cu&t", tabs.cut_selection, [StandardKey.Cut], True)
+        self._add(edit_menu, "copy", "&Copy", tabs.copy_selection, [StandardKey.Copy], True)
+        self._add(edit_menu, "paste", "&Paste", tabs.paste, [StandardKey.Paste], True)
+        self._add(edit_menu, "duplicate", "D&uplicate", tabs.duplicate_selection, ["Ctrl+D"], True)
+        self._add(edit_menu, "delete", "&Delete", tabs.delete_selection,
+                  [StandardKey.Delete, "Backspace"], True)
+        edit_menu.addSeparator()
+        self._add(edit_menu, "select_all", "Select &All", tabs.select_all,
+                  [StandardKey.SelectAll], True)
+        self._add(edit_menu, "add_layer", "Add &Layer…", tabs.open_add_menu,
+                  ["Tab", "Shift+A"], True)
+        self._add(edit_menu, "auto_layout", "Auto &Layout", tabs.auto_layout, ["Ctrl+L"], True)
+
+        view_menu = bar.addMenu("&View")
+        self._add(view_menu, "frame_selection", "&Frame Selection", tabs.frame_selection,
+                  ["F"], True)
+        self._add(view_menu, "frame_all", "Frame &All", tabs.frame_all, ["A", "Home"], True)
+        self._add(view_menu, "zoom_in", "Zoom &In", tabs.zoom_in,
+                  [StandardKey.ZoomIn, "Ctrl+="], True)
+        self._add(view_menu, "zoom_out", "Zoom &Out", tabs.zoom_out, [StandardKey.ZoomOut], True)
+        self._add(view_menu, "reset_zoom", "&Reset Zoom", tabs.reset_zoom, ["Ctrl+0"], True)
+        view_menu.addSeparator()
+        panels = view_menu.addMenu("&Panels")
+        for dock in self.docks.values():
+            panels.addAction(dock.toggleViewAction())
+        self._build_theme_menu(view_menu.addMenu("&Theme"))
+
+        help_menu = bar.addMenu("&Help")
+        self._add(help_menu, "shortcuts", "&Keyboard Shortcuts", self.show_cheat_sheet,
+                  [StandardKey.HelpContents, "Ctrl+/"])
+
+    def _add(self, menu: QMenu, name: str, text: str, slot: Callable[[], object],
+             keys: Keys = (), canvas_only: bool = False) -> QAction:
+        action = self._action(text, slot, keys, canvas_only)
+        menu.addAction(action)
+        self.actions_by_name[name] = action
+        return action
+
+    def _build_theme_menu(self, menu: QMenu) -> None:
+        group = QActionGroup(self)
+        current = self.theme.mode if self.theme else self.settings.theme()
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in THEME_MODES:
+            action = QAction("Follow System" if mode == "system" else mode.capitalize(), self)
+            action.setCheckable(True)
+            action.setChecked(mode == current)
+            action.triggered.connect(lambda _checked=False, m=mode: self.set_theme(m))
+            group.addAction(action)
+            menu.addAction(action)
+            self.theme_actions[mode] = action
+
+    # ------------------------------------------------------------------ view
+    def add_layer(self, layer_type: str) -> None:
+        """Add a layer at the centre of the visible canvas and give the canvas focus."""
+        self.tabs.add_layer_at_centre(layer_type)
+        view = self.tabs.current_view()
+        if view is not None:
+            view.setFocus()
+
+    def set_theme(self, mode: str) -> None:
+        if self.theme is not None:
+            self.theme.set_mode(mode)
+        self.settings.set_theme(mode)
+        self.theme_actions[mode].setChecked(True)
+
+    def show_cheat_sheet(self) -> CheatSheet:
+        sheet = CheatSheet(self.menuBar(), self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.show()
+        return sheet
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    def _show_problem_count(self, errors: int, warnings: int) -> None:
+        self._problem_count.setText(self.problems.summary.text())
+        count = errors + warnings
+        self.docks["problems"].setWindowTitle(f"Problems ({count})" if count else "Problems")
+
+    def show_problems(self) -> None:
+        dock = self.docks["problems"]
+        dock.show()
+        dock.raise_()
+
+    # ------------------------------------------------------------------ title
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{APP_NAME} \u2014 {self.document.design.name}[*]")
+        self.setWindowModified(not self.document.undo_stack.isClean())
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind in ("name_changed", "reset"):
+            self._update_title()
+
+    # ------------------------------------------------------------------ files
+    def confirm_discard(self) -> bool:
+        """True when the current design may be replaced (saved, discarded or already clean)."""
+        if self.document.undo_stack.isClean():
+            return True
+        answer = self.dialogs.ask_unsaved(self.document.design.name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_design(self) -> None:
+        if not self.confirm_discard():
+            return
+        design = self.dialogs.choose_template()
+        if design is not None:
+            self.show_design(design, None)
+
+    def show_design(self, design: Design, path: Path | None) -> None:
+        """Replace the open design (already confirmed) and frame it."""
+        self.document.replace_design(design, path)
+        self.autosaver.discard()
+        self.tabs.frame_all()
+        self._update_title()
+
+    def open_design(self) -> None:
+        if not self.confirm_discard():
+            return
+        path = self.dialogs.ask_open_path(self.settings.last_folder())
+        if path is not None:
+            self.open_path(path)
+
+    def open_path(self, path: Path) -> bool:
+        """Open a design file; a file that cannot be read is explained, never half-loaded."""
+        path = Path(path)
+        try:
+            design = load_design(path)
+        except DesignError as err:
+            self.dialogs.show_error("Cannot open design", str(err))
+            if not path.is_file():
+                self.settings.remove_recent_file(path)
+            return False
+        self.show_design(design, path.resolve())
+        self._remember_file(path)
+        self.show_message(f"Opened {path}")
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.path)
+
+    def save_as(self) -> bool:
+        suggested = self.document.path or (self.settings.last_folder()
+                                           / f"{self.document.design.name}{EXTENSION}")
+        path = self.dialogs.ask_save_path(suggested)
+        if path is None:
+            return False
+        if path.suffix != EXTENSION:
+            path = path.with_name(path.name + EXTENSION)
+        if self.document.design.name != path.stem:
+            self.document.design.set_name(path.stem)
+        if not self._write(path):
+            return False
+        self.document.path = path
+        self.document.pathChanged.emit(path)
+        return True
+
+    def _write(self, path: Path) -> bool:
+        try:
+            save_design(self.document.design, path)
+        except (OSError, DesignError) as err:
+            self.dialogs.show_error("Cannot save design", f"Could not save {path}:\n{err}")
+            return False
+        self.document.undo_stack.setClean()
+        self.autosaver.discard()
+        self._remember_file(path)
+        self.show_message(f"Saved {path}")
+        return True
+
+    def _remember_file(self, path: Path) -> None:
+        self.settings.add_recent_file(path)
+        self.settings.set_last_folder(path.resolve().parent)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
+        if not recent:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent Files", self.settings.clear_recent_files)
+
+    def open_recent(self, path: Path) -> None:
+        if self.confirm_discard():
+            self.open_path(path)
+
+    # ------------------------------------------------------------------ recovery
+    def offer_recovery(self) -> bool:
+        """Offer work left by sessions that crashed, newest first; True if one was restored."""
+        for recovery in find_recoveries(self.recovery_dir):
+            if not self.dialogs.ask_restore(recovery):
+                recovery.discard()
+                continue
+            try:
+                design = recovery.load()
+            except DesignError as err:
+                self.dialogs.show_error("Cannot restore", f"The recovery file is damaged and "
+                                        f"was kept at {recovery.design_path}:\n{err}")
+                recovery.design_path.rename(recovery.design_path.with_suffix(".damaged"))
+                continue
+            self.show_design(design, recovery.original)
+            self.document.undo_stack.resetClean()
+            self.autosaver.save_now()
+            recovery.discard()
+            self.show_message("Restored unsaved work; save it to keep it")
+            return True
+        return False
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.settings.set_window_layout(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.autosaver.close()
+        event.accept()

@@ -1,0 +1,193 @@
+"""The inspector: the selected layer's name, parameters, explanation, shapes and problems.
+
+Editors are built from the layer's Param schema. Every valid edit is pushed at once as an
+undoable SetParams (successive edits of one field merge into one step); a value the layer
+cannot take is shown inline under its field and never reaches the design.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
+                               QWidget)
+
+from designer.commands import Rename, SetParams
+from designer.document import DesignDocument
+from designer.panels.param_editors import ParamEditor, editor_for
+from engine import Report
+from engine.checking import describe
+from engine.events import DesignEvent
+from engine.layers import Param, get_layer
+
+ERROR_STYLE = "color: palette(bright-text);"
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.hide()
+    return label
+
+
+class _Field(QWidget):
+    """One parameter row: its editor with an inline error line beneath."""
+
+    def __init__(self, editor: ParamEditor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.error = _error_label(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(editor)
+        layout.addWidget(self.error)
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+
+class Inspector(QScrollArea):
+    """Shows and edits the one selected node; says so when nothing or several are selected."""
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.node_id: str | None = None
+        self.fields: dict[str, _Field] = {}
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        document.selectionChanged.connect(self._on_selection)
+        document.designChanged.connect(self._on_design_event)
+        document.reportChanged.connect(self._show_report)
+        self._on_selection(document.selection)
+
+    # ------------------------------------------------------------------ building
+    def _on_selection(self, node_ids: list[str]) -> None:
+        node_id = node_ids[0] if len(node_ids) == 1 else None
+        if node_id is not None and node_id == self.node_id:
+            return
+        self.node_id = node_id
+        if node_id is None:
+            self._show_placeholder(len(node_ids))
+        else:
+            self._build(node_id)
+
+    def _show_placeholder(self, count: int) -> None:
+        self.fields = {}
+        text = (f"{count} layers selected.\nSelect one layer to edit it." if count else
+                "Select a layer on the canvas to see and edit its settings.")
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setEnabled(False)
+        label.setMargin(16)
+        self.setWidget(label)
+
+    def _build(self, node_id: str) -> None:
+        node = self.document.design.node(node_id)
+        spec = get_layer(node.type)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        self.title = QLabel(f"<b>{spec.name}</b>", content)
+        explanation = QLabel(spec.explanation, content)
+        explanation.setWordWrap(True)
+        layout.addWidget(self.title)
+        layout.addWidget(explanation)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.name_edit = QLineEdit(node.name, content)
+        self.name_edit.editingFinished.connect(self._rename)
+        self.name_error = _error_label(content)
+        form.addRow("Name", self.name_edit)
+        form.addRow("", self.name_error)
+        self.fields = {}
+        for param in spec.params:
+            editor = editor_for(param)
+            editor.set_value(node.params[param.name])
+            field = _Field(editor, content)
+            editor.edited.connect(lambda value, p=param: self._apply(p, value))
+            editor.invalid.connect(field.show_error)
+            label = QLabel(param.name, content)
+            label.setToolTip(param.help)
+            form.addRow(label, field)
+            self.fields[param.name] = field
+        layout.addLayout(form)
+
+        self.shapes = QLabel(content)
+        self.shapes.setTextFormat(Qt.TextFormat.RichText)
+        self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems = QLabel(content)
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(ERROR_STYLE)
+        layout.addWidget(self.shapes)
+        layout.addWidget(self.problems)
+        layout.addStretch(1)
+        self.setWidget(content)
+        self._show_report(self.document.report)
+
+    # ------------------------------------------------------------------ editing
+    def _apply(self, param: Param, value: Any) -> None:
+        field = self.fields[param.name]
+        try:
+            value = param.coerce(value)
+        except TypeError as err:
+            field.show_error(str(err))
+            return
+        problem = param.range_problem(value)
+        if problem:
+            field.show_error(problem)
+            return
+        field.show_error(None)
+        if self.document.design.node(self.node_id).params[param.name] != value:
+            self.document.push(SetParams(self.document.design, self.node_id, {param.name: value}))
+
+    def _rename(self) -> None:
+        if self.node_id is None:
+            return
+        name = self.name_edit.text().strip()
+        current = self.document.design.node(self.node_id).name
+        if not name:
+            self.name_error.setText("A layer needs a name; the old one was kept.")
+            self.name_error.show()
+            self.name_edit.setText(current)
+            return
+        self.name_error.hide()
+        if name != current:
+            self.document.push(Rename(self.document.design, self.node_id, name))
+
+    # ------------------------------------------------------------------ following the design
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if self.node_id is None or event.node != self.node_id:
+            return
+        if event.kind == "params_changed":
+            for key, value in event.data.get("new", {}).items():
+                if key in self.fields:
+                    self.fields[key].editor.set_value(value)
+                    self.fields[key].show_error(None)
+        elif event.kind == "node_renamed" and self.name_edit.text() != event.data["new"]:
+            self.name_edit.setText(event.data["new"])
+
+    def _show_report(self, report: Report) -> None:
+        if self.node_id is None or not self.document.design.has_node(self.node_id):
+            return
+        inputs = report.input_infos.get(self.node_id, [])
+        rows = [f"<tr><td>Input {port}&nbsp;&nbsp;</td><td>{describe(info)}</td></tr>"
+                for port, info in enumerate(inputs)]
+        spec = get_layer(self.document.design.node(self.node_id).type)
+        if spec.has_output:
+            rows.append(f"<tr><td>Output</td><td>{describe(report.info(self.node_id))}</td></tr>")
+        count = report.params(self.node_id)
+        rows.append(f"<tr><td>Parameters&nbsp;&nbsp;</td>"
+                    f"<td>{'?' if count is None else f'{count:,}'}</td></tr>")
+        self.shapes.setText("<table>" + "".join(rows) + "</table>")
+        problems = report.problems_for(self.node_id)
+        self.problems.setText("\n".join(
+            f"{p.severity.capitalize()}: {p.message}" + (f" — {p.fix}" if p.fix else "")
+            for p in problems))
+        self.problems.setVisible(bool(problems))

@@ -1,0 +1,114 @@
+"""The problems panel: every problem `engine.check` found; clicking one shows its layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStyle, QTreeView,
+                               QVBoxLayout, QWidget)
+
+from designer.document import DesignDocument
+from engine import Problem, Report
+
+COLUMNS = ("Layer", "Problem", "Fix")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ProblemsModel(QAbstractTableModel):
+    """The report's problems, errors first, as rows of (layer, message, fix)."""
+
+    def __init__(self, document: DesignDocument, icons: dict[str, QIcon]) -> None:
+        super().__init__(document)
+        self.document = document
+        self.icons = icons
+        self.problems: list[Problem] = []
+
+    def set_report(self, report: Report) -> None:
+        self.beginResetModel()
+        self.problems = sorted(report.problems, key=lambda p: p.severity != "error")
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.problems)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        problem = self.problems[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (self.where(problem), problem.message, problem.fix or "")[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(problem)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self.icons.get(problem.severity)
+        return None
+
+    def where(self, problem: Problem) -> str:
+        design = self.document.design
+        if problem.node and design.has_node(problem.node):
+            return design.node(problem.node).name
+        return f"network {problem.network}" if problem.network else "design"
+
+
+class ProblemsPanel(QWidget):
+    """A count line over the problem table; a click reveals the layer on the canvas."""
+
+    countChanged = Signal(int, int)  # errors, warnings
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        style = self.style()
+        icons = {"error": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
+                 "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)}
+        self.model = ProblemsModel(document, icons)
+        self.summary = QLabel(self)
+        self.view = QTreeView(self)
+        self.view.setModel(self.model)
+        self.view.setRootIsDecorated(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.view.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.resizeSection(0, 130)
+        header.resizeSection(1, 380)
+        self.view.clicked.connect(self.reveal)
+        self.view.activated.connect(self.reveal)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view)
+        document.reportChanged.connect(self.show_report)
+        self.show_report(document.report)
+
+    def show_report(self, report: Report) -> None:
+        self.model.set_report(report)
+        errors, warnings = len(report.errors), len(report.warnings)
+        if not errors and not warnings:
+            self.summary.setText("No problems: the design is ready to train.")
+        else:
+            self.summary.setText(f"{errors} error{'s' * (errors != 1)}, "
+                                 f"{warnings} warning{'s' * (warnings != 1)}")
+        self.countChanged.emit(errors, warnings)
+
+    def reveal(self, index: QModelIndex) -> None:
+        """Select and frame the problem's layer, or switch to its network."""
+        problem = self.model.problems[index.row()]
+        if problem.node and self.document.design.has_node(problem.node):
+            self.document.reveal(problem.node)
+        elif problem.network in self.document.design.networks:
+            self.document.set_network(problem.network)

@@ -1,0 +1,102 @@
+"""New from template: a gallery of the shipped designs, each with a picture and description."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QVBoxLayout, QWidget)
+
+from designer.panels.graph_picture import design_picture
+from engine import Design, check
+from templates import load_template, template_names
+
+THUMBNAIL = QSize(220, 120)
+PREVIEW = QSize(460, 260)
+NAME_ROLE = Qt.ItemDataRole.UserRole
+
+
+def describe_design(design: Design) -> str:
+    """One line of facts: networks, layers and parameters."""
+    report = check(design)
+    layers = sum(len(design.nodes(n)) for n in design.networks)
+    parameters = sum(report.total_params(n) for n in design.networks)
+    networks = ", ".join(design.networks)
+    kind = "network" if len(design.networks) == 1 else "networks"
+    return f"{kind} {networks} · {layers} layers · {parameters:,} parameters"
+
+
+class TemplateGallery(QDialog):
+    """Pick a template; `chosen()` gives a fresh copy of its design."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New design from a template")
+        self.designs = {name: load_template(name) for name in template_names()}
+        self.list = QListWidget(self)
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(THUMBNAIL)
+        self.list.setGridSize(THUMBNAIL + QSize(24, 40))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setWordWrap(True)
+        self.list.setMinimumWidth(2 * (THUMBNAIL.width() + 24) + 30)
+        for name, design in self.designs.items():
+            picture = design_picture(design, THUMBNAIL, self.palette(), self.font())
+            item = QListWidgetItem(QIcon(picture), name, self.list)
+            item.setData(NAME_ROLE, name)
+            item.setToolTip(design.description)
+        self.preview = QLabel(self)
+        self.preview.setFixedSize(PREVIEW)
+        self.title = QLabel(self)
+        self.facts = QLabel(self)
+        self.description = QLabel(self)
+        self.description.setWordWrap(True)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.description.setFixedWidth(PREVIEW.width())
+        details = QVBoxLayout()
+        details.addWidget(self.preview)
+        details.addWidget(self.title)
+        details.addWidget(self.facts)
+        details.addWidget(self.description, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addWidget(self.list, 1)
+        body.addLayout(details)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(buttons)
+        self.list.currentItemChanged.connect(self._show_details)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def select(self, name: str) -> None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(NAME_ROLE) == name:
+                self.list.setCurrentRow(row)
+                return
+        raise KeyError(f"there is no template {name!r}")
+
+    def _show_details(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        design = self.designs[item.data(NAME_ROLE)]
+        self.preview.setPixmap(design_picture(design, PREVIEW, self.palette(), self.font()))
+        self.title.setText(f"<b>{item.data(NAME_ROLE)}</b>")
+        self.facts.setText(describe_design(design))
+        self.description.setText(design.description)
+
+    def chosen(self) -> Design | None:
+        item = self.list.currentItem()
+        return self.designs[item.data(NAME_ROLE)].copy() if item else None
+
+    @classmethod
+    def choose(cls, parent: QWidget | None = None) -> Design | None:
+        """Show the gallery modally; the chosen template's design, or None if cancelled."""
+        dialog = cls(parent)
+        return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None

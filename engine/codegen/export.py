@@ -1,0 +1,204 @@
+"""A design as one standalone PyTorch file: a class per network, then the training program.
+
+The classes hold the layers as attributes (nested in ModuleList/ModuleDict containers where node
+names have dots) and the forward code `build_model` runs; the training program (data, loss,
+optimizer, loop, command-line options, saving) comes from `engine.training.script`. The file is
+laid out as `ruff format` would lay it out, and it is parsed before it is returned.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass, field
+
+from engine.checking import Report, check
+from engine.codegen.constructors import Construction, construction
+from engine.codegen.formatting import LINE_LENGTH, format_statement
+from engine.codegen.forward import ForwardProgram, forward_program
+from engine.codegen.imports import import_block
+from engine.codegen.modules import ModuleTree
+from engine.codegen.naming import class_name
+from engine.design import Design
+from engine.errors import DesignError
+from engine.layers import get_layer
+from engine.training.script import TrainingProgram, render_training_program
+
+# Names the class code may use, and the import each needs.
+_IMPORT_OF_NAME = {"torch": "import torch", "nn": "from torch import nn",
+                   "F": "import torch.nn.functional as F", "math": "import math"}
+
+
+@dataclass(frozen=True)
+class ExportedScript:
+    """The file's text, and files the script reads by default (to be written beside it)."""
+
+    code: str
+    assets: dict[str, str] = field(default_factory=dict)
+
+
+def generate_code(design: Design) -> str:
+    """The design as one runnable Python file (see `export_script`)."""
+    return export_script(design).code
+
+
+def export_script(design: Design) -> ExportedScript:
+    """Write the file for a design; raises DesignError listing every error `check` finds."""
+    report = check(design)
+    if report.errors:
+        listing = [f"{problem.network}: {problem}" for problem in report.errors]
+        raise DesignError("the design cannot be exported: " + "; ".join(listing), listing)
+    programs = {network: forward_program(design, network, report) for network in design.networks}
+    class_names = _class_names(design.networks, taken=set())
+    training = render_training_program(design, class_names)
+    clashes = _top_level_names(training) & set(class_names.values())
+    if clashes:
+        class_names = _class_names(design.networks, taken=_top_level_names(training))
+        training = render_training_program(design, class_names)
+    imports = list(training.imports)
+    classes = []
+    for network, program in programs.items():
+        source, needed = _network_class(design, report, program, class_names[network])
+        classes.append(source)
+        imports.extend(needed)
+    parts = [_module_docstring(design), import_block(imports), *classes, training.body]
+    code = "\n\n\n".join(part.strip("\n") for part in parts[1:])
+    code = parts[0] + "\n" + code + "\n"
+    try:
+        ast.parse(code)
+    except SyntaxError as err:  # a bug in the generator, never in the design
+        raise DesignError(f"internal error: the generated code does not parse ({err})") from err
+    return ExportedScript(code, dict(training.assets))
+
+
+def _class_names(networks: list[str], taken: set[str]) -> dict[str, str]:
+    """`model` -> `Model`; names that collide with each other or with `taken` get a number."""
+    names: dict[str, str] = {}
+    used = set(taken)
+    for network in networks:
+        base = class_name(network)
+        candidate, k = base, 1
+        while candidate in used:
+            k += 1
+            candidate = f"{base}{k}"
+        used.add(candidate)
+        names[network] = candidate
+    return names
+
+
+def _top_level_names(training: TrainingProgram) -> set[str]:
+    """Names the training program defines or imports at module level."""
+    tree = ast.parse("\n".join([*training.imports, training.body]))
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
+        elif isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(n.id for t in statement.targets for n in ast.walk(t)
+                         if isinstance(n, ast.Name))
+    return names
+
+
+# ---------------------------------------------------------------------------- one class
+
+def _network_class(design: Design, report: Report, program: ForwardProgram,
+                   name: str) -> tuple[str, list[str]]:
+    """The class source and the import lines it needs."""
+    constructions = {path: _construction(design, report, node)
+                     for path, node in program.modules.items()}
+    statements = ["super().__init__()", *_init_statements(program.tree, constructions)]
+    lines = [f"class {name}(nn.Module):",
+             *_docstring(1, f"The {_prose(program.network)} network of {_prose(design.name)}."),
+             "", "    def __init__(self) -> None:"]
+    for statement in statements:
+        lines.extend(format_statement(statement, 2))
+    lines += ["", program.source(depth=1).rstrip("\n")]
+    source = "\n".join(lines) + "\n"
+    imports = {line for built in constructions.values() for line in built.imports}
+    used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    imports.update(_IMPORT_OF_NAME[n] for n in used if n in _IMPORT_OF_NAME)
+    return source, sorted(imports)
+
+
+def _construction(design: Design, report: Report, node: str) -> Construction:
+    data = design.node(node)
+    return construction(get_layer(data.type), report.input_infos[node], data.params,
+                        f"layer {data.name!r} ({data.type})")
+
+
+def _init_statements(tree: ModuleTree, constructions: dict[str, Construction]) -> list[str]:
+    """`self.conv1 = nn.Conv2d(...)` for each top-level module; containers are created, then
+    filled (`self.layer1[0].conv1 = ...`), so every line names the module it creates."""
+    statements = []
+    for key, child in tree.items():
+        value = _value(child, constructions)
+        if key.isidentifier() and not keyword.iskeyword(key):
+            target = f"self.{key}"
+            statements.append(f"{target} = {value}")
+        else:
+            target = f'getattr(self, "{key}")'
+            statements.append(f'setattr(self, "{key}", {value})')
+        if isinstance(child, ModuleTree):
+            statements += _fill(child, target, constructions)
+    return statements
+
+
+def _value(child: ModuleTree | str, constructions: dict[str, Construction]) -> str:
+    """A leaf's constructor; a list written out with its leaves; an empty dict to be filled."""
+    if isinstance(child, str):
+        return constructions[child].expression
+    if not child.is_list:
+        return "nn.ModuleDict()"
+    items = [_value(item, constructions) for _, item in child.items()]
+    if len(items) > 1 and set(items) == {"nn.ModuleDict()"}:
+        return f"nn.ModuleList([nn.ModuleDict() for _ in range({len(items)})])"
+    return f"nn.ModuleList([{', '.join(items)}])"
+
+
+def _fill(tree: ModuleTree, owner: str, constructions: dict[str, Construction]) -> list[str]:
+    statements = []
+    for key, child in tree.items():
+        target = tree.child_expression(owner, key)
+        if not tree.is_list:
+            statements.append(f"{target} = {_value(child, constructions)}")
+        if isinstance(child, ModuleTree):
+            statements += _fill(child, target, constructions)
+    return statements
+
+
+# ---------------------------------------------------------------------------- prose
+
+def _module_docstring(design: Design) -> str:
+    lines = [f'"""{_prose(design.name)}: a neural network exported from NeuralCanvas.', ""]
+    description = _prose(design.description, limit=2000)
+    if description and description != "unnamed":
+        lines += textwrap.wrap(description, LINE_LENGTH) + [""]
+    lines += textwrap.wrap("The classes are plain PyTorch modules. Run this file to train them "
+                           "(`--help` lists the options); it needs PyTorch, not NeuralCanvas.",
+                           LINE_LENGTH)
+    return "\n".join(lines) + '\n"""\n'
+
+
+def _docstring(depth: int, text: str) -> list[str]:
+    indent = "    " * depth
+    one = f'{indent}"""{text}"""'
+    if len(one) <= LINE_LENGTH:
+        return [one]
+    wrapped = textwrap.wrap(text, LINE_LENGTH - len(indent))
+    return [f'{indent}"""{wrapped[0]}', *(indent + line for line in wrapped[1:]), f'{indent}"""']
+
+
+def _prose(text: str, limit: int = 60) -> str:
+    """User text reduced to plain printable ASCII without quotes or backslashes, so it can
+    stand inside a docstring; empty text becomes "unnamed"."""
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9 _.,;:!?()'/+-]+", " ", ascii_text)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if len(cleaned) > limit:
+        cleaned = cleaned[:limit].rsplit(" ", 1)[0].rstrip(".,;: ") + "..."
+    return cleaned or "unnamed"

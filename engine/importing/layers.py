@@ -1,0 +1,166 @@
+"""Which catalogue layer reproduces a torch module, found by rebuilding it.
+
+A module of class `nn.X` maps to the layer "X" (StochasticDepth, LSTM, ...): its parameters are
+read from the module's attributes, the layer builds its own module from them, and the two must
+agree on every setting and every weight's shape. A setting the layer cannot express (a
+MaxPool2d with ceil_mode=True, an LSTM with batch_first=False) is named in the refusal, so
+nothing is approximated silently. Functional calls such as `F.relu(x)` are mapped by creating
+the equivalent module first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import DesignError
+from engine.layers import LayerSpec, TensorInfo, get_layer
+
+# Catalogue parameters stored under another attribute name by the torch module.
+_ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size"}
+# Parameters that describe how the node uses the module's result, not the module itself.
+_USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",)}
+# Attributes that never change what a module computes.
+_IGNORED_SETTINGS = frozenset({"training", "inplace"})
+
+
+class Unsupported(Exception):
+    """A module or call that no catalogue layer reproduces; the message says why."""
+
+
+def layer_for_module(module: Any, inputs: list[TensorInfo],
+                     use: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The (layer type, parameters) that build an equivalent module, or raise Unsupported."""
+    cls_name = type(module).__name__
+    try:
+        spec = get_layer(cls_name)
+    except DesignError:
+        raise Unsupported(f"{cls_name} has no NeuralCanvas layer") from None
+    if spec.build is None:
+        raise Unsupported(f"{cls_name} has no NeuralCanvas layer")
+    params = dict(use or {})
+    for param in spec.params:
+        if param.name not in params:
+            params[param.name] = _read(module, spec, param)
+    built = spec.build(inputs, params)
+    if type(built) is not type(module):
+        raise Unsupported(f"{cls_name} has no NeuralCanvas layer")
+    differences = [f"{key}={value!r} (the {spec.name} layer uses {_settings(built).get(key)!r})"
+                   for key, value in _settings(module).items()
+                   if _settings(built).get(key) != value]
+    if differences:
+        raise Unsupported(f"{cls_name} with {', '.join(differences)}")
+    if _sizes(built) != _sizes(module):
+        raise Unsupported(f"{cls_name} whose weights differ from the {spec.name} layer's: "
+                          f"{_describe_sizes(module)} instead of {_describe_sizes(built)}")
+    return spec.name, params
+
+
+def _read(module: Any, spec: LayerSpec, param: Any) -> Any:
+    import torch
+
+    if param.name in _USE_PARAMS.get(spec.name, ()):
+        return param.default
+    attribute = _ATTRIBUTE_OF.get((spec.name, param.name), param.name)
+    if not hasattr(module, attribute):
+        raise Unsupported(f"{type(module).__name__}: cannot read its setting {param.name!r}")
+    value = getattr(module, attribute)
+    if param.kind == "bool" and (value is None or isinstance(value, torch.Tensor)):
+        value = value is not None  # e.g. `bias`: a parameter, or None
+    if isinstance(value, list):
+        value = tuple(value)
+    try:
+        return param.coerce(value)
+    except TypeError as err:
+        raise Unsupported(f"{type(module).__name__}: {err}") from None
+
+
+def _settings(module: Any) -> dict[str, Any]:
+    """Public attributes that configure a module (what its repr shows), including children's."""
+    settings = {key: value for key, value in vars(module).items()
+                if not key.startswith("_") and key not in _IGNORED_SETTINGS}
+    for name, child in module.named_children():
+        settings.update({f"{name}.{key}": value for key, value in _settings(child).items()})
+    return settings
+
+
+def _sizes(module: Any) -> list[tuple[str, tuple[int, ...], Any]]:
+    return [(key, tuple(value.shape), value.dtype) for key, value in module.state_dict().items()]
+
+
+def _describe_sizes(module: Any) -> str:
+    return ", ".join(f"{key} {tuple(shape)} {str(dtype).replace('torch.', '')}"
+                     for key, shape, dtype in _sizes(module)) or "none"
+
+
+# ---------------------------------------------------------------------------- functional calls
+
+class Functional:
+    """A function or tensor method that is a module's forward in disguise (`F.relu(x)`).
+
+    `parameters` name the call's arguments in order (the tensor first); `settings` are those
+    passed to the module's constructor. `fixed` maps other arguments to (the only value the
+    module can reproduce, the function's default).
+    """
+
+    def __init__(self, module: str, parameters: tuple[str, ...], settings: tuple[str, ...] = (),
+                 fixed: dict[str, tuple[Any, Any]] | None = None) -> None:
+        self.module = module
+        self.parameters = parameters
+        self.settings = settings
+        self.fixed = fixed or {}
+
+    def build(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """The equivalent module, or Unsupported naming an argument it cannot take."""
+        from torch import nn
+
+        bound = dict(zip(self.parameters[1:], args[1:]))
+        bound.update(kwargs)
+        unknown = set(bound) - set(self.parameters)
+        if unknown:
+            raise Unsupported(f"unexpected argument(s) {', '.join(sorted(unknown))}")
+        for name, (required, default) in self.fixed.items():
+            value = bound.get(name, default)
+            if value != required:
+                raise Unsupported(f"{name}={value!r} (only {required!r} is supported)")
+        options = {name: bound[name] for name in self.settings if name in bound}
+        return getattr(nn, self.module)(**options)
+
+
+def functional_table() -> dict[Any, Functional]:
+    """Functions (torch.relu, F.max_pool2d, ...) and method names ("relu") with their module."""
+    import torch
+    import torch.nn.functional as F
+
+    relu = Functional("ReLU", ("input", "inplace"))
+    table: dict[Any, Functional] = {
+        F.relu: relu, torch.relu: relu, "relu": relu,
+        F.relu6: Functional("ReLU6", ("input", "inplace")),
+        F.hardswish: Functional("Hardswish", ("input", "inplace")),
+        F.hardsigmoid: Functional("Hardsigmoid", ("input", "inplace")),
+        F.silu: Functional("SiLU", ("input", "inplace")),
+        F.gelu: Functional("GELU", ("input", "approximate"), ("approximate",)),
+        F.leaky_relu: Functional("LeakyReLU", ("input", "negative_slope", "inplace"),
+                                 ("negative_slope",)),
+        F.elu: Functional("ELU", ("input", "alpha", "inplace"), ("alpha",)),
+        F.adaptive_avg_pool2d: Functional("AdaptiveAvgPool2d", ("input", "output_size"),
+                                          ("output_size",)),
+        F.dropout: Functional("Dropout", ("input", "p", "training", "inplace"), ("p",),
+                              {"training": (False, True)}),
+    }
+    for function in (torch.sigmoid, F.sigmoid, "sigmoid"):
+        table[function] = Functional("Sigmoid", ("input",))
+    for function in (torch.tanh, F.tanh, "tanh"):
+        table[function] = Functional("Tanh", ("input",))
+    softmax = ("input", "dim", "_stacklevel", "dtype")
+    for function in (F.softmax, torch.softmax, "softmax"):
+        table[function] = Functional("Softmax", softmax, ("dim",), {"dtype": (None, None)})
+    for function in (F.log_softmax, torch.log_softmax, "log_softmax"):
+        table[function] = Functional("LogSoftmax", softmax, ("dim",), {"dtype": (None, None)})
+    pools = {"max": ("dilation", "ceil_mode", "return_indices"),
+             "avg": ("ceil_mode", "count_include_pad", "divisor_override")}
+    for kind, extra in pools.items():
+        for n in (1, 2):
+            parameters = ("input", "kernel_size", "stride", "padding", *extra)
+            table[getattr(F, f"{kind}_pool{n}d")] = Functional(
+                f"{kind.capitalize()}Pool{n}d", parameters, parameters[1:])
+    return table

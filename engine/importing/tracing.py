@@ -1,0 +1,123 @@
+"""Tracing a module with torch.fx, and running the trace to learn every value's shape.
+
+The trace is run twice, with batch sizes B and B + 1: a tensor whose first dimension follows
+the batch in both runs is per-sample data; anything else (a reshape that folds the batch into
+another dimension, a size read from the input) is caught instead of being baked into the design.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import DesignError
+
+# Modules outside torch.nn that the catalogue has a layer for, so tracing stops at them.
+EXTRA_LEAF_MODULES = frozenset({"torchvision.ops.stochastic_depth.StochasticDepth"})
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)\n'
+                    r'(?:\s+(?P<code>.*))?')
+
+
+@dataclass(frozen=True)
+class TensorMeta:
+    """A tensor seen while running the trace: its full shape (batch first) and dtype."""
+
+    shape: tuple[int, ...]
+    dtype: Any
+
+
+def trace(module: Any) -> Any:
+    """The module's fx GraphModule, with stack traces; DesignError (with the source location)
+    when forward cannot be traced, e.g. because it branches on tensor values."""
+    from torch import fx
+
+    class Tracer(fx.Tracer):
+        def is_leaf_module(self, m, qualified_name: str) -> bool:
+            name = f"{type(m).__module__}.{type(m).__qualname__}"
+            return name in EXTRA_LEAF_MODULES or super().is_leaf_module(m, qualified_name)
+
+    tracer = Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as err:  # user code fails under tracing in many ways; all are reported
+        where = _user_frame(traceback.extract_tb(err.__traceback__))
+        raise DesignError(f"cannot trace {type(module).__name__}.forward{where}: {err}",
+                          [f"cannot trace{where}: {err}"]) from None
+    return fx.GraphModule(module, graph)
+
+
+def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
+    """Run the traced graph; every node's value summarised (tensors become TensorMeta)."""
+    import torch
+    from torch import fx
+
+    summaries: dict[Any, Any] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, node):
+            value = super().run_node(node)
+            summaries[node] = summarise(value)
+            return value
+
+    with torch.no_grad():
+        try:
+            Recorder(graph_module).run(*inputs)
+        except Exception as err:  # the example does not fit the module
+            where = _user_frame(traceback.extract_tb(err.__traceback__))
+            raise DesignError(f"the module fails on the example input{where}: {err}") from None
+    return summaries
+
+
+def summarise(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return TensorMeta(tuple(value.shape), value.dtype)
+    if isinstance(value, (tuple, list)):
+        return tuple(summarise(item) for item in value)
+    return value
+
+
+def contains_tensor(summary: Any) -> bool:
+    if isinstance(summary, TensorMeta):
+        return True
+    return isinstance(summary, tuple) and any(contains_tensor(item) for item in summary)
+
+
+def location(node: Any) -> str:
+    """' at file:line (code)' for the user code that created an fx node, or ''."""
+    frames = [match.groupdict() for match in _FRAME.finditer(node.stack_trace or "")]
+    for frame in reversed(frames):
+        if not _inside_torch(frame["file"]):
+            code = f" ({frame['code'].strip()})" if frame.get("code") else ""
+            return f" at {frame['file']}:{frame['line']}{code}"
+    return ""
+
+
+def scope(node: Any) -> str:
+    """The module path whose forward created the node ("" for the top level)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path = list(stack.values())[-1][0]
+    return path if isinstance(path, str) else ""
+
+
+def _user_frame(frames: traceback.StackSummary) -> str:
+    for frame in reversed(frames):
+        if not _inside_torch(frame.filename):
+            code = f" ({frame.line.strip()})" if frame.line else ""
+            return f" at {frame.filename}:{frame.lineno}{code}"
+    return ""
+
+
+def _inside_torch(filename: str) -> bool:
+    import torch
+
+    torch_dir = os.path.dirname(torch.__file__)
+    here = os.path.dirname(os.path.dirname(__file__))
+    return filename.startswith((torch_dir + os.sep, here + os.sep))

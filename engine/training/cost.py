@@ -1,0 +1,86 @@
+"""What a run will cost before it starts: parameters, FLOPs per sample, memory per batch.
+
+FLOPs are counted by torch's FlopCounterMode on one sample of meta tensors (no memory, no real
+arithmetic). Memory is an estimate: weights, their gradients and the optimizer's state, plus
+every node's output kept for the backward pass at the chosen batch size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from engine.checking import Report, check
+from engine.design import Design
+from engine.training.plan import Plan, make_plan
+
+_OPTIMIZER_STATES = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimates for one run; bytes assume 4-byte floats (2 under mixed precision)."""
+
+    parameters: int
+    trainable: int
+    flops_per_sample: int            # forward pass; a training step costs about 3x
+    activation_bytes: int            # node outputs for one batch, kept for backward
+    weight_bytes: int                # weights + gradients + optimizer state
+    batch_size: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.activation_bytes + self.weight_bytes
+
+    def as_dict(self) -> dict[str, int]:
+        return {**asdict(self), "total_bytes": self.total_bytes}
+
+    def describe(self) -> str:
+        return (f"{self.parameters:,} parameters, {_si(self.flops_per_sample)}FLOPs per sample "
+                f"(forward), about {_bytes(self.total_bytes)} for a batch of {self.batch_size}")
+
+
+def estimate_cost(design: Design, plan: Plan | None = None, report: Report | None = None) -> Cost:
+    """Count parameters and FLOPs of the networks a run trains and estimate its memory."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from engine.compiler import build_model
+
+    report = report or check(design)
+    plan = plan or make_plan(design, report=report)
+    batch = plan.settings.batch_size
+    element = 2 if plan.amp else 4
+    parameters = trainable = flops = activations = 0
+    for io in plan.networks:
+        with torch.device("meta"):
+            model = build_model(design, io.network, report=report)
+        parameters += sum(p.numel() for p in model.parameters())
+        trainable += sum(p.numel() for p in model.parameters() if p.requires_grad)
+        dtype = torch.long if io.input_dtype == "long" else torch.float32
+        sample = torch.zeros(1, *io.input_shape, dtype=dtype, device="meta")
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model(sample)
+        flops += counter.get_total_flops()
+        for node in design.nodes(io.network):
+            info = report.info(node)
+            if info is not None and design.node(node).type not in ("Input", "Output"):
+                activations += math.prod(info.features) * batch * element
+    states = _OPTIMIZER_STATES[plan.settings.optimizer.name]
+    weights = 4 * (parameters + trainable * (1 + states))
+    return Cost(parameters, trainable, flops, activations, weights, batch)
+
+
+def _si(value: float) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} "
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} bytes"

@@ -1,0 +1,40 @@
+"""Splitting samples for validation and cutting them into mini-batches."""
+
+import torch
+
+
+def split_random(inputs, targets, fraction, seed):
+    """Hold out a random `fraction` of the samples for validation (the same ones per seed)."""
+    order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(seed))
+    count = round(len(inputs) * fraction)
+    held_out, kept = order[:count], order[count:]
+    return inputs[kept], targets[kept], inputs[held_out], targets[held_out]
+
+
+def split_in_order(inputs, targets, fraction):
+    """Hold out the last `fraction` of the samples (text: validation is never trained on)."""
+    cut = len(inputs) - round(len(inputs) * fraction)
+    return inputs[:cut], targets[:cut], inputs[cut:], targets[cut:]
+
+
+def tensor_batches(tensors, sampler, batch_size):
+    """Mini-batches of in-memory tensors in the sampler's order, dropping an incomplete last one.
+
+    Indexing the tensors directly is much faster than a DataLoader for data held in memory.
+    """
+    order = torch.tensor(list(sampler), device=tensors[0].device)
+    for start in range(0, len(order) - batch_size + 1, batch_size):
+        index = order[start : start + batch_size]
+        yield tuple(tensor[index] for tensor in tensors)
+
+
+def chunks(tensors, batch_size):
+    """Every sample once, in order, `batch_size` at a time (for evaluation)."""
+    for start in range(0, len(tensors[0]), batch_size):
+        yield tuple(tensor[start : start + batch_size] for tensor in tensors)
+
+
+def on_device(batches, device):
+    """Move each batch to the device as it is used (DataLoader batches start on the CPU)."""
+    for batch in batches:
+        yield tuple(tensor.to(device, non_blocking=True) for tensor in batch)

@@ -1,0 +1,40 @@
+"""Choosing the device, and joining the other processes when started by torchrun."""
+
+import os
+
+import torch
+import torch.distributed as dist
+
+
+def pick_device(name):
+    """The named device, or for "auto" CUDA, then Apple's MPS, then the CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def start_processes(device_name):
+    """Return (rank, world size, device); under torchrun, join its process group first.
+
+    torchrun sets LOCAL_RANK; each process then drives one GPU (NCCL) or shares the CPU (Gloo).
+    """
+    device = pick_device(device_name)
+    if "LOCAL_RANK" not in os.environ:
+        return 0, 1, device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def average_across_processes(value):
+    """The mean of a tensor over every torchrun process (the tensor itself without torchrun)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(value)
+        value = value / dist.get_world_size()
+    return value

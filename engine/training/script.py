@@ -1,0 +1,349 @@
+"""The training part of an exported script: data, loss, optimizer, loop, torchrun, saving.
+
+`render_training_program(design, class_names)` returns the import lines and the code that
+follows the network classes in `engine.generate_code`'s file. That code calls the portable
+functions the in-app trainer calls (copied in as source) with the values of the same plan, so
+on a CPU the same seed gives the same per-epoch losses in the app and in the script.
+
+The code is written the way ruff format writes it (double quotes, lines within 88 characters,
+calls that do not fit split one argument per line with a trailing comma), so the exported
+file needs no formatting pass whether ruff's line length is 88 or 100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.design import Design
+from engine.training import excerpt
+from engine.training.plan import Call, Plan, literal, make_plan, weights_file
+
+INDENT = "    "
+LINE = 88
+SAMPLE_COUNT = 512  # a GAN's generated samples scored after each epoch
+
+
+@dataclass(frozen=True)
+class TrainingProgram:
+    """`imports`: full import lines; `body`: the code after the network classes, ending with
+    the `if __name__ == "__main__":` block; `assets`: files the script reads by default, to
+    write beside it (file name -> text), such as the bundled text of a character model."""
+
+    imports: list[str]
+    body: str
+    assets: dict[str, str] = field(default_factory=dict)
+
+
+def render_training_program(design: Design, class_names: dict[str, str]) -> TrainingProgram:
+    """Render the training code for a design whose networks the caller emits as classes
+    (`class_names`: network name -> class name; constructors take no arguments)."""
+    plan = make_plan(design)
+    parts = [_parse_args(plan, class_names), _load_data(plan), _train(plan, class_names),
+             _WRAP, *([_COPY_STATE] if _keeps_best(plan) else []), _LOG_EPOCH]
+    main = "\n\n\n".join(parts) + '\n\n\nif __name__ == "__main__":\n    train(parse_args())\n'
+    sources, imports = excerpt.needed(main)
+    assets = {Path(plan.data.files[p]).name: Path(plan.data.files[p]).read_text(encoding="utf-8")
+              for p in plan.data.bundled}
+    return TrainingProgram(imports, "\n\n\n".join([*sources, main]), assets)
+
+
+# ---------------------------------------------------------------------------- formatting
+
+def call_lines(indent: int, head: str, arguments: list[str], tail: str = ")") -> list[str]:
+    """`head(arguments)tail` on one line if it fits, else one argument per line ending in a
+    trailing comma, which ruff format keeps as it is at any line length."""
+    pad = INDENT * indent
+    one = f"{pad}{head}{', '.join(arguments)}{tail}"
+    if len(one) <= LINE:
+        return [one]
+    return [f"{pad}{head}", *(f"{pad}{INDENT}{a}," for a in arguments), f"{pad}{tail}"]
+
+
+def _lines(indent: int, *lines: str) -> list[str]:
+    for line in lines:
+        if len(INDENT * indent + line) > LINE:
+            raise AssertionError(f"generated line too long: {line!r}")
+    return [f"{INDENT * indent}{line}" for line in lines]
+
+
+def _docstring(indent: int, text: str) -> list[str]:
+    """A docstring on one line, or wrapped with the closing quotes on their own line."""
+    pad = INDENT * indent
+    if len(f'{pad}"""{text}"""') <= LINE:
+        return [f'{pad}"""{text}"""']
+    lines, current = [], f'{pad}"""'
+    for word in text.split():
+        if len(current) + 1 + len(word) > LINE:
+            lines.append(current)
+            current = pad + word
+        else:
+            current += word if current.endswith('"""') else f" {word}"
+    return [*lines, current, f'{pad}"""']
+
+
+def _render_call(indent: int, call: Call) -> list[str]:
+    arguments = [literal(value) for value in call.args]
+    arguments += [f"{key}={literal(value)}" for key, value in call.kwargs]
+    head = f"{', '.join(call.outputs)} = " if call.outputs else "return "
+    return call_lines(indent, f"{head}{call.function}(", arguments)
+
+
+# ---------------------------------------------------------------------------- parse_args
+
+def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
+    s = plan.settings
+    what = " and ".join(class_names[n] for n in plan.network_names)
+    lines = ["def parse_args():"]
+    lines += _docstring(1, "Command-line options; the defaults are the design's training "
+                        "settings.")
+    lines += call_lines(1, "parser = argparse.ArgumentParser(",
+                        [f"description={literal(f'Train {what} on {plan.data.description}.')}"])
+    options = [
+        (["--epochs", "type=int"], s.epochs, None),
+        (["--batch-size", "type=int"], s.batch_size, "samples per step and process"),
+        (["--lr", "type=float"], s.optimizer.lr, "learning rate"),
+        (["--device"], s.device, "auto, cpu, cuda, cuda:N or mps"),
+        (["--out", "type=Path"], "training_output", "folder for the weights and metrics"),
+        (["--seed", "type=int"], s.seed, None),
+    ]
+    for parameter in plan.data.files:
+        flag = "--data" if parameter == "path" else f"--{parameter}"
+        options.append(([flag, "type=Path"], plan.data.script_path(parameter),
+                         f"the data to read ({parameter})"))
+    for (flag, *kinds), default, help_text in options:
+        value = f"Path({literal(default)})" if "type=Path" in kinds else literal(default)
+        arguments = [literal(flag), *kinds, f"default={value}"]
+        if help_text:
+            arguments.append(f"help={literal(help_text)}")
+        lines += call_lines(1, "parser.add_argument(", arguments)
+    lines += _lines(1, "return parser.parse_args()")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- load_data
+
+def _load_data(plan: Plan) -> str:
+    fraction = plan.settings.data.validation_split
+    description = plan.data.description[0].upper() + plan.data.description[1:]
+    held = f", with {fraction:.0%} held out for validation" if fraction else ""
+    lines = [f"def load_data({', '.join(plan.data.parameters)}):"]
+    lines += _docstring(1, f"{description}{held}.")
+    for call in plan.data.calls:
+        lines += _render_call(1, call)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- train
+
+def _train(plan: Plan, class_names: dict[str, str]) -> str:
+    gan = plan.task == "gan"
+    models = ["generator", "discriminator"] if gan else ["model"]
+    lines = ["def train(args):"]
+    lines += _docstring(1, f"Train, save and return the network{'s' if gan else ''}; under "
+                        "torchrun every process trains on its share of each epoch.")
+    lines += _lines(1, "rank, world_size, device = start_processes(args.device)")
+    lines += _data_lines(plan)
+    lines += _lines(1, "torch.manual_seed(args.seed)")
+    for variable, io in zip(models, plan.networks, strict=True):
+        lines += _lines(1, f"{variable} = {class_names[io.network]}().to(device)")
+    if gan:
+        lines += _lines(1, "networks = [wrap_for_processes(m, world_size) for m in models]"
+                        .replace("models]", f"({', '.join(models)})]"))
+    else:
+        lines += _lines(1, "network = wrap_for_processes(model, world_size)")
+    lines += _optimizers(plan, models)
+    lines += _schedule(plan)
+    lines += _precision(plan)
+    if gan:
+        lines += _lines(1, "noise_source = torch.Generator().manual_seed(args.seed)")
+        lines += call_lines(1, "fixed_noise = torch.randn(",
+                            [str(SAMPLE_COUNT), *map(str, plan.noise_shape),
+                             "generator=noise_source"], ").to(device)")
+    lines += _lines(1, 'log = args.out / "metrics.csv"', "if rank == 0:",
+                    "    args.out.mkdir(parents=True, exist_ok=True)",
+                    "    log.unlink(missing_ok=True)")
+    early = plan.settings.early_stopping
+    if early.enabled:
+        lines += _lines(1, "best_loss, best_epoch, best_state = math.inf, 0, None"
+                        if _keeps_best(plan) else "best_loss, best_epoch = math.inf, 0")
+    lines += _lines(1, "for epoch in range(1, args.epochs + 1):",
+                    "    sampler.set_epoch(epoch)")
+    lines += _batches(plan)
+    lines += _lines(2, f"lr = {_first_optimizer(plan)}.param_groups[0][\"lr\"]")
+    lines += _steps(plan)
+    lines += _lines(2, 'row = {"epoch": epoch, "lr": lr, **epoch_means(steps)}')
+    lines += _validation(plan, models)
+    monitored = literal(plan.monitored)
+    if plan.settings.schedule.name == "plateau":
+        lines += _lines(2, f"scheduler.step(row[{monitored}])")
+    elif plan.settings.schedule.name != "none":
+        lines += _lines(2, "scheduler.step()")
+    lines += _lines(2, "if rank == 0:", "    log_epoch(log, row)")
+    if early.enabled:
+        lines += _lines(2, f"if row[{monitored}] < best_loss - {early.min_delta!r}:",
+                        f"    best_loss, best_epoch = row[{monitored}], epoch")
+        if _keeps_best(plan):
+            lines += _lines(3, "best_state = copy_state(model)")
+        lines += _lines(2, f"elif epoch - best_epoch >= {early.patience}:",
+                        f'    print("stopping early: no progress in {early.patience} epochs")',
+                        "    break")
+        if _keeps_best(plan):
+            lines += _lines(1, "if best_state is not None:",
+                            "    model.load_state_dict(best_state)")
+    lines += _lines(1, "if rank == 0:")
+    for variable, io in zip(models, plan.networks, strict=True):
+        lines += call_lines(2, "save_file(", [f"{variable}.state_dict()",
+                                              f"args.out / {literal(weights_file(io.network))}"])
+    lines += _lines(1, "if world_size > 1:", "    dist.destroy_process_group()",
+                    f"return {', '.join(models)}")
+    return "\n".join(lines)
+
+
+def _keeps_best(plan: Plan) -> bool:
+    early = plan.settings.early_stopping
+    return early.enabled and early.keep_best and plan.task != "gan"
+
+
+def _data_lines(plan: Plan) -> list[str]:
+    arguments = ", ".join(f"args.{'data' if p == 'path' else p}" for p in plan.data.parameters)
+    if not plan.data.in_memory:
+        lines = _lines(1, f"train_set, val_set = load_data({arguments})")
+        lines += call_lines(1, "sampler = DistributedSampler(",
+                            ["train_set", "world_size", "rank", "seed=args.seed"])
+        lines += call_lines(1, "loader = DataLoader(",
+                            ["train_set", "args.batch_size", "sampler=sampler",
+                             "drop_last=True", f"num_workers={plan.settings.data.workers}"])
+        return lines
+    targets = "_, x_val, _" if plan.task in ("gan", "autoencoder") else "y_train, x_val, y_val"
+    return _lines(1, f"splits = load_data({arguments})",
+                  f"x_train, {targets} = (t.to(device) for t in splits)",
+                  "sampler = DistributedSampler(x_train, world_size, rank, seed=args.seed)")
+
+
+def _batches(plan: Plan) -> list[str]:
+    if not plan.data.in_memory:
+        return _lines(2, "batches = on_device(loader, device)")
+    tensors = "(x_train,)" if plan.task in ("gan", "autoencoder") else "(x_train, y_train)"
+    return _lines(2, f"batches = tensor_batches({tensors}, sampler, args.batch_size)")
+
+
+def _val_batches(plan: Plan, targets: str = "y_val") -> str:
+    if not plan.data.in_memory:
+        return "val_batches = on_device(DataLoader(val_set, args.batch_size), device)"
+    return f"val_batches = chunks((x_val, {targets}), args.batch_size)"
+
+
+def _first_optimizer(plan: Plan) -> str:
+    return "optimizers[0]" if plan.task == "gan" else "optimizer"
+
+
+def _optimizers(plan: Plan, models: list[str]) -> list[str]:
+    o = plan.settings.optimizer
+    cls, extra = {
+        "sgd": ("SGD", [f"momentum={o.momentum!r}"] + (["nesterov=True"] if o.nesterov else [])),
+        "adam": ("Adam", [f"betas=({o.beta1!r}, {o.beta2!r})"]),
+        "adamw": ("AdamW", [f"betas=({o.beta1!r}, {o.beta2!r})"]),
+        "rmsprop": ("RMSprop", [f"momentum={o.momentum!r}"]),
+    }[o.name]
+    arguments = ["lr=args.lr", *extra, f"weight_decay={o.weight_decay!r}"]
+    if plan.task != "gan":
+        return call_lines(1, f"optimizer = torch.optim.{cls}(",
+                          ["model.parameters()", *arguments])
+    lines = _lines(1, "optimizers = [")
+    for variable in models:
+        lines += call_lines(2, f"torch.optim.{cls}(", [f"{variable}.parameters()", *arguments],
+                            "),")
+    return lines + _lines(1, "]")
+
+
+def _schedule(plan: Plan) -> list[str]:
+    schedule = plan.settings.schedule
+    target = _first_optimizer(plan)
+    if schedule.name == "none":
+        return []
+    if schedule.name == "step":
+        return call_lines(1, "scheduler = torch.optim.lr_scheduler.StepLR(",
+                          [target, f"step_size={schedule.step_size}",
+                           f"gamma={schedule.gamma!r}"])
+    if schedule.name == "cosine":
+        return call_lines(1, "scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(",
+                          [target, "T_max=args.epochs", f"eta_min={schedule.min_lr!r}"])
+    return call_lines(1, "scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(",
+                      [target, f"factor={schedule.factor!r}", f"patience={schedule.patience}",
+                       f"min_lr={schedule.min_lr!r}"])
+
+
+def _precision(plan: Plan) -> list[str]:
+    if plan.amp is None:
+        return _lines(1, "amp = None", "scaler = torch.amp.GradScaler(device.type, enabled=False)")
+    return _lines(1, f'amp = torch.{plan.amp} if device.type == "cuda" else None',
+                  "scaler = torch.amp.GradScaler(device.type, enabled=amp is torch.float16)")
+
+
+def _steps(plan: Plan) -> list[str]:
+    s = plan.settings
+    if plan.task == "gan":
+        return call_lines(2, "steps = gan_steps(",
+                          ["networks", "optimizers", "batches", literal(plan.noise_shape),
+                           str(s.gan.d_steps), "amp", "scaler"])
+    return call_lines(2, f"steps = {plan.steps_function}(",
+                      ["network", "optimizer", "batches", plan.loss, repr(s.grad_clip), "amp",
+                       "scaler"])
+
+
+def _validation(plan: Plan, models: list[str]) -> list[str]:
+    kind = plan.evaluation
+    if kind == "gan":
+        return _gan_validation(plan, models)
+    if not plan.validates:
+        return []
+    if kind == "classification":
+        lines = _lines(2, _val_batches(plan))
+        lines += call_lines(2, "val_loss, confusion = evaluate_classification(",
+                            ["model", "val_batches", str(plan.classes)])
+        return lines + _lines(2, "accuracy = confusion.diag().sum() / confusion.sum()",
+                              "row.update(val_loss=val_loss, val_accuracy=accuracy.item())")
+    if kind == "regression":
+        loss = "val_mae" if plan.loss == "F.l1_loss" else "val_mse"
+        return _lines(2, _val_batches(plan),
+                      "val_mse, val_mae = evaluate_regression(model, val_batches)",
+                      f"row.update(val_loss={loss}, val_mse=val_mse, val_mae=val_mae)")
+    loss = "val_mae" if plan.loss == "F.l1_loss" else "val_mse"
+    return _lines(2, _val_batches(plan, "x_val"),
+                  "val_mse, val_mae = evaluate_regression(model, val_batches)",
+                  "baseline = mean_image_error(x_train, x_val)",
+                  f"row.update(val_loss={loss}, val_relative_mse=val_mse / baseline)")
+
+
+def _gan_validation(plan: Plan, models: list[str]) -> list[str]:
+    real = "x_val" if plan.validates else "x_train"
+    data = plan.settings.data
+    samples = "samples" if data.source == "gaussian_ring" else "_"
+    lines = call_lines(2, f"accuracy, diversity, {samples} = evaluate_gan(",
+                       [f"({', '.join(models)})", f"{real}[:{SAMPLE_COUNT}]", "fixed_noise"])
+    lines += _lines(2, "row.update(d_accuracy=accuracy, diversity=diversity)")
+    if data.source == "gaussian_ring":
+        lines += call_lines(2, "covered, near = mode_coverage(",
+                            ["samples", f"ring_centres({data.modes}, {data.radius!r})",
+                             repr(data.std)])
+        lines += _lines(2, "row.update(modes_covered=covered, near_mode=near)")
+    return lines
+
+
+_WRAP = '''def wrap_for_processes(model, world_size):
+    """Under torchrun, wrap the model so that gradients are averaged across processes."""
+    return DistributedDataParallel(model) if world_size > 1 else model'''
+
+_COPY_STATE = '''def copy_state(model):
+    """A copy of the model's weights, kept while later epochs change them."""
+    return {key: value.clone() for key, value in model.state_dict().items()}'''
+
+_LOG_EPOCH = '''def log_epoch(path, row):
+    """Print one epoch's results and append them to a CSV file."""
+    print(", ".join(f"{key} {value:.4g}" for key, value in row.items()))
+    with path.open("a", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(row))
+        if file.tell() == 0:
+            writer.writeheader()
+        writer.writerow(row)'''

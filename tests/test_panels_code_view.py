@@ -1,0 +1,78 @@
+"""The code view follows the design (off the GUI thread, debounced, only while shown), copies
+and exports the exported file."""
+
+import ast
+
+from PySide6.QtGui import QGuiApplication
+
+from designer.commands import AddNode, Rename, SetParams
+from engine.codegen.export import export_script
+from test_app_support import make_window
+
+GENERATION_TIMEOUT_MS = 30_000  # the first generation imports torch
+
+
+def shown_code_view(qtbot, tmp_path, template="cnn"):
+    window = make_window(qtbot, tmp_path, template)
+    window.show()
+    window.docks["code"].raise_()
+    view = window.code_view
+    qtbot.waitUntil(lambda: view.is_current() and bool(view.editor.toPlainText()),
+                    timeout=GENERATION_TIMEOUT_MS)
+    return window, view
+
+
+def text_of(view) -> str:
+    return view.editor.toPlainText()
+
+
+def test_code_view_shows_the_exported_file_and_follows_edits(qtbot, tmp_path):
+    window, view = shown_code_view(qtbot, tmp_path)
+    document = window.document
+    assert text_of(view) == export_script(document.design).code
+    assert view.editor.isReadOnly() and view.export_button.isEnabled()
+    conv = document.design.find("conv1")
+    document.push(SetParams(document.design, conv, {"out_channels": 12}))
+    document.push(Rename(document.design, conv, "features"))
+    qtbot.waitUntil(lambda: view.is_current() and ("self.features = nn.Conv2d(1, 12" in
+                    text_of(view)), timeout=GENERATION_TIMEOUT_MS)
+    assert "self.conv1" not in text_of(view)
+    ast.parse(text_of(view))
+
+
+def test_a_hidden_code_view_does_no_work_and_catches_up_when_shown(qtbot, tmp_path):
+    window, view = shown_code_view(qtbot, tmp_path)
+    document = window.document
+    window.docks["problems"].raise_()
+    qtbot.waitUntil(lambda: view.visibleRegion().isEmpty())
+    document.push(Rename(document.design, document.design.find("conv1"), "stem"))
+    document.recheck()
+    assert view.is_stale() and "self.stem" not in text_of(view)
+    window.docks["code"].raise_()
+    qtbot.waitUntil(lambda: view.is_current() and "self.stem = " in text_of(view),
+                    timeout=GENERATION_TIMEOUT_MS)
+
+
+def test_errors_replace_the_code_and_disable_export(qtbot, tmp_path):
+    window, view = shown_code_view(qtbot, tmp_path)
+    document = window.document
+    document.push(AddNode(document.design, "Linear", "model", (0.0, 0.0)))
+    qtbot.waitUntil(lambda: text_of(view).startswith("# cnn cannot be exported yet"))
+    assert "not connected" in text_of(view)
+    assert not view.export_button.isEnabled()
+    document.undo_stack.undo()
+    qtbot.waitUntil(lambda: view.is_current() and view.export_button.isEnabled(),
+                    timeout=GENERATION_TIMEOUT_MS)
+
+
+def test_copy_and_export(qtbot, tmp_path):
+    window, view = shown_code_view(qtbot, tmp_path)
+    view.copy_button.click()
+    assert QGuiApplication.clipboard().text() == text_of(view)
+    target = tmp_path / "model.py"
+    window.dialogs.save_path = target
+    view.export_button.click()
+    assert target.read_text(encoding="utf-8") == text_of(view)
+    window.dialogs.save_path = tmp_path / "missing-folder" / "model.py"
+    view.export_button.click()
+    assert window.dialogs.errors and "Export failed" in window.dialogs.errors[-1][0]
