@@ -32,7 +32,6 @@ def application() -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME])
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(QIcon(str(ICON_PATH)))
     return app
 

@@ -59,6 +59,11 @@ class DesignDocument(QObject):
         self.selectionChanged.emit([])
         self.pathChanged.emit(path)
 
+    def set_path(self, path: Path | None) -> None:
+        """Record where the design now lives (after Save As)."""
+        self.path = path
+        self.pathChanged.emit(path)
+
     # ------------------------------------------------------------------ networks
     @property
     def network(self) -> str:

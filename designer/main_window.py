@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -87,7 +87,6 @@ class MainWindow(QMainWindow):
         document.pathChanged.connect(lambda _path: self._update_title())
         self._show_problem_count(len(document.report.errors), len(document.report.warnings))
         self._update_title()
-        self.resize(1400, 900)
         self._restore_layout()
 
     # ------------------------------------------------------------------ layout
@@ -116,7 +115,7 @@ class MainWindow(QMainWindow):
         summary.raise_()
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [220, 340],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([problems], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([problems], [240], Qt.Orientation.Vertical)
 
     def _build_tool_bar(self) -> None:
         bar = QToolBar("Main toolbar", self)
@@ -155,9 +154,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._problem_count)
 
     def _restore_layout(self) -> None:
+        """The layout of the last session, or on a first start most of the screen."""
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
+        else:
+            available = self.screen().availableGeometry()
+            size = QSize(min(1600, int(available.width() * 0.9)),
+                         min(1000, int(available.height() * 0.9)))
+            self.resize(size)
+            self.move(available.center() - self.rect().center())
         if state is not None:
             self.restoreState(state)
 
@@ -365,8 +371,7 @@ class MainWindow(QMainWindow):
             self.document.design.set_name(path.stem)
         if not self._write(path):
             return False
-        self.document.path = path
-        self.document.pathChanged.emit(path)
+        self.document.set_path(path)
         return True
 
     def _write(self, path: Path) -> bool:

@@ -121,8 +121,9 @@ def _check_network(design: Design, network: str, report: Report) -> None:
             problem(node, f"the output of {_name(graph, node)} is not used",
                     "connect it to another layer or an Output, or delete it", "warning")
 
-    order = [n for n in nodes if n not in in_cycle]
-    order = list(nx.topological_sort(graph.subgraph(order))) if order else []
+    acyclic = graph if not in_cycle else nx.MultiDiGraph(graph.subgraph(
+        [n for n in nodes if n not in in_cycle]))
+    order = list(nx.topological_sort(acyclic))
     for node in order:
         inputs = _incoming(design, graph, node, report)
         report.input_infos[node] = inputs

@@ -134,6 +134,8 @@ class Design:
         """Add a layer, connect `inputs` to its ports 0, 1, ... in order, return its id."""
         spec = get_layer(layer_type)
         graph = self._graph(network)
+        if name is not None:
+            _check_name(name)
         values = spec.defaults()
         values.update(self._coerced(layer_type, params))
         if node_id is None:
@@ -206,8 +208,7 @@ class Design:
                                      {"old": old, "new": dict(values)}))
 
     def rename(self, node_id: str, name: str) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise DesignError("a node's name must be a non-empty text")
+        _check_name(name)
         network = self.network_of(node_id)
         data = self._graphs[network].nodes[node_id]
         old, data["name"] = data["name"], name
@@ -364,6 +365,11 @@ class Design:
         while f"{base}{k}" in taken:
             k += 1
         return f"{base}{k}"
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise DesignError(f"a node's name must be a non-empty text, not {name!r}")
 
 
 def _position(pos: tuple[float, float] | None) -> tuple[float, float]:

@@ -3,12 +3,13 @@ and the next start offers to restore it."""
 
 import json
 
+from test_app_support import ScriptedDialogs, make_window
+
 from designer.autosave import Autosaver, find_recoveries
 from designer.commands import SetParams
 from designer.document import DesignDocument
 from engine import load_design, save_design
 from templates import load_template
-from test_app_support import ScriptedDialogs, make_window
 
 
 def edit(document, value=4):

@@ -403,3 +403,12 @@ def _context_menu_event(view, scene_point: QPointF):
     local = view.mapFromScene(scene_point)
     return QContextMenuEvent(QContextMenuEvent.Reason.Mouse, local,
                              view.viewport().mapToGlobal(local))
+
+
+def test_a_drop_of_an_unknown_layer_type_is_refused_with_the_reason(qtbot):
+    document, tabs = open_canvas(qtbot)
+    view = tabs.current_view()
+    with qtbot.waitSignal(tabs.message, timeout=1000) as said:
+        drop_layer(view, "Warp9", QPointF(0, 0))
+    assert "unknown layer type 'Warp9'" in said.args[0]
+    assert document.design.nodes() == [] and document.undo_stack.count() == 0

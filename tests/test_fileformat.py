@@ -176,7 +176,7 @@ def random_designs(draw):
         ids = []
         for _ in range(draw(st.integers(0, 6))):
             layer = draw(st.sampled_from(LAYER_TYPES))
-            node = design.add(layer, network=network, name=draw(st.text(min_size=1, max_size=8)),
+            node = design.add(layer, network=network, name=draw(st.text(min_size=1, max_size=8).filter(str.strip)),
                               pos=(draw(st.floats(-1e4, 1e4)), draw(st.floats(-1e4, 1e4))))
             spec = design.node(node)
             for src in draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else []:

@@ -1,10 +1,11 @@
 """Save, Save As, Open, Open Recent and New from the template gallery."""
 
+from test_app_support import ScriptedDialogs, make_window
+
 from designer.commands import SetParams
 from designer.panels.template_gallery import TemplateGallery
 from engine import load_design, save_design
 from templates import load_template, template_names
-from test_app_support import ScriptedDialogs, make_window
 
 
 def edit(window, value=4):

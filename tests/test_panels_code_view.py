@@ -4,10 +4,10 @@ and exports the exported file."""
 import ast
 
 from PySide6.QtGui import QGuiApplication
+from test_app_support import make_window
 
 from designer.commands import AddNode, Rename, SetParams
 from engine.codegen.export import export_script
-from test_app_support import make_window
 
 GENERATION_TIMEOUT_MS = 30_000  # the first generation imports torch
 

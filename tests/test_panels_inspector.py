@@ -1,13 +1,19 @@
 """The inspector: typed editors from the Param schema, undoable merged edits, inline errors."""
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from designer.commands import AddNode
 from designer.document import DesignDocument
 from designer.panels.inspector import Inspector
-from designer.panels.param_editors import (BoolEditor, ChoiceEditor, FloatEditor, IntEditor,
-                                           IntsEditor, OptionalEditor, SizeEditor)
+from designer.panels.param_editors import (
+    BoolEditor,
+    ChoiceEditor,
+    FloatEditor,
+    IntEditor,
+    IntsEditor,
+    OptionalEditor,
+    SizeEditor,
+)
 from engine.layers import get_layer
 from templates import load_template
 
@@ -22,7 +28,7 @@ def inspect(qtbot, template: str, node_name: str) -> tuple[DesignDocument, Inspe
 
 
 def test_each_parameter_kind_gets_its_typed_widget(qtbot):
-    document, inspector, conv = inspect(qtbot, "cnn", "conv1")
+    document, inspector, _ = inspect(qtbot, "cnn", "conv1")
     fields = inspector.fields
     out = fields["out_channels"].editor
     assert isinstance(out, IntEditor) and out.spin.minimum() == 1 and out.value() == 32
@@ -139,10 +145,13 @@ def test_nothing_or_several_selected_shows_a_hint(qtbot):
     assert inspector.fields == {} and "2 layers selected" in inspector.widget().text()
     document.set_selection([])
     assert "Select a layer" in inspector.widget().text()
+    assert document.design.description[:40] in inspector.widget().text()
+    document.design.set_name("digits")
+    assert "<b>digits</b>" in inspector.widget().text()
 
 
 def test_problems_of_the_node_are_listed(qtbot):
-    document, inspector, conv = inspect(qtbot, "cnn", "conv1")
+    document, inspector, _ = inspect(qtbot, "cnn", "conv1")
     add = AddNode(document.design, "Linear", "model", (0.0, 0.0))
     document.push(add)
     document.recheck()

@@ -1,10 +1,12 @@
 """The layer palette: search, tooltips, double-click to add, drag data for the canvas."""
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from test_app_support import make_window
 
 from designer.canvas import LAYER_MIME
 from engine.layers import all_layers, categories, get_layer
-from test_app_support import make_window
 
 
 def test_palette_lists_the_whole_catalogue_with_explanations_as_tooltips(qtbot, tmp_path):
@@ -66,3 +68,21 @@ def test_dragging_a_layer_carries_its_type_name(qtbot, tmp_path):
     assert bytes(data.data(LAYER_MIME)).decode("utf-8") == "Conv2d"
     category = palette.tree.topLevelItem(0)
     assert not category.flags() & Qt.ItemFlag.ItemIsDragEnabled
+
+
+def test_a_palette_drag_dropped_on_the_canvas_adds_the_layer_there(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
+    design, palette = window.document.design, window.palette_panel
+    before = set(design.nodes("model"))
+    data = palette.tree.mimeData([palette.item_for("Conv2d")])
+    viewport = window.tabs.current_view().viewport()
+    point = viewport.rect().center()
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    none = Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(viewport, QDragEnterEvent(point, action, data, button, none))
+    QApplication.sendEvent(viewport, QDragMoveEvent(point, action, data, button, none))
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(point), action, data, button, none))
+    added = set(design.nodes("model")) - before
+    assert [design.node(n).type for n in added] == ["Conv2d"]

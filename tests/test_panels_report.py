@@ -1,12 +1,12 @@
 """Problems and summary panels show exactly what engine.check reports."""
 
 from PySide6.QtCore import Qt
+from test_app_support import make_window
 
 from designer.commands import AddNode
 from designer.panels.summary import describe_size, size_in_mb
 from engine import check
 from engine.checking import describe
-from test_app_support import make_window
 
 
 def test_problems_panel_lists_every_problem_and_a_click_reveals_its_layer(qtbot, tmp_path):

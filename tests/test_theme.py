@@ -4,9 +4,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+from test_app_support import make_window
 
 from designer.theme import ThemeManager, build_palette, system_scheme
-from test_app_support import make_window
 
 
 def window_lightness() -> int:

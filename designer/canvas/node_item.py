@@ -60,17 +60,20 @@ class BadgeItem(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
     def show_problems(self, problems: list[Problem]) -> None:
-        if not problems:
-            self.severity = None
-            self.setVisible(False)
-            return
-        self.severity = "error" if any(p.severity == "error" for p in problems) else "warning"
+        """Show the worst severity; repaint only when the badge changed."""
+        severity = None
+        if problems:
+            severity = "error" if any(p.severity == "error" for p in problems) else "warning"
         lines = []
         for problem in problems:
             line = f"{problem.severity.capitalize()}: {problem.message}"
             lines.append(f"{line}\nFix: {problem.fix}" if problem.fix else line)
-        self.setToolTip("\n\n".join(lines))
-        self.setVisible(True)
+        text = "\n\n".join(lines)
+        if (severity, text) == (self.severity, self.toolTip()):
+            return
+        self.severity = severity
+        self.setToolTip(text)
+        self.setVisible(severity is not None)
         self.update()
 
 

@@ -26,6 +26,7 @@ from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Renam
 from designer.document import DesignDocument
 from engine import DesignError, Edge, Problem, Report
 from engine.events import DesignEvent
+from engine.layers import get_layer
 from engine.layout import layered_positions
 
 _drag_ids = itertools.count(1)
@@ -116,7 +117,8 @@ class NetworkScene(QGraphicsScene):
         elif event.kind == "node_renamed":
             self.nodes[node_id].set_name(event.data["new"])
         elif event.kind == "node_moved":
-            self.nodes[node_id].setPos(QPointF(*self.design.node(node_id).pos))
+            x, y = self.design.graph(self.network).nodes[node_id]["pos"]
+            self.nodes[node_id].setPos(QPointF(x, y))
             self._update_edges_of(node_id)
 
     def _add_node(self, node_id: str) -> None:
@@ -285,7 +287,8 @@ class NetworkScene(QGraphicsScene):
             if delta.manhattanLength() < threshold:
                 return
             move.moved = True
-        positions = {n: (x + delta.x(), y + delta.y()) for n, (x, y) in move.start.items()}
+        positions = {n: (round(x + delta.x()), round(y + delta.y()))
+                     for n, (x, y) in move.start.items()}
         self.document.push(MoveNodes(self.design, positions, drag_id=move.drag_id))
 
     def end_move(self) -> None:
@@ -329,14 +332,16 @@ class NetworkScene(QGraphicsScene):
     # ------------------------------------------------------------------ editing
     def add_layer(self, layer_type: str, pos: QPointF, inputs: list[tuple[str, int]] = (),
                   outputs: list[tuple[str, int]] = ()) -> str | None:
-        """Add a layer (one undo step) at `pos`, optionally wired, and select it."""
-        command = AddNode(self.design, layer_type, self.network, (pos.x(), pos.y()),
-                          inputs=list(inputs), outputs=list(outputs))
+        """Add a layer (one undo step) at `pos`, optionally wired, and select it; an unknown
+        type (say, from another program's drag) is refused with the catalogue's message."""
         try:
-            self.document.push(command)
+            get_layer(layer_type)
         except DesignError as err:
             self.message.emit(str(err))
             return None
+        command = AddNode(self.design, layer_type, self.network, (pos.x(), pos.y()),
+                          inputs=list(inputs), outputs=list(outputs))
+        self.document.push(command)
         self.select_nodes([command.node_id])
         return command.node_id
 
@@ -361,16 +366,17 @@ class NetworkScene(QGraphicsScene):
                                   outputs=[(edge.dst, edge.port)])
 
     def delete_selection(self) -> None:
+        """Delete the selected nodes and the picked wires between other nodes, in one step."""
         nodes, edges = self.selected_ids(), self.selected_edges()
         edges = [e for e in edges if e.src not in nodes and e.dst not in nodes]
-        if not nodes and not edges:
-            return
-        stack = self.document.undo_stack
-        with macro(stack, "Delete selection"):
-            for edge in edges:
-                self.document.push(Disconnect(self.design, edge))
-            if nodes:
-                self.document.push(RemoveNodes(self.design, nodes))
+        commands = [Disconnect(self.design, e) for e in edges]
+        commands += [RemoveNodes(self.design, nodes)] if nodes else []
+        if len(commands) == 1:
+            self.document.push(commands[0])
+        elif commands:
+            with macro(self.document.undo_stack, "Delete selection"):
+                for command in commands:
+                    self.document.push(command)
 
     def duplicate_selection(self) -> None:
         ids = self.selected_ids()

@@ -36,8 +36,7 @@ from designer.canvas.style import (
 )
 from designer.canvas.wiring import LooseEnd
 from designer.commands import Disconnect, macro
-from engine import DesignError
-from engine.layers import all_layers, get_layer
+from engine.layers import all_layers
 
 LAYER_MIME = "application/x-neuralcanvas-layer"
 SCENE_EXTENT = 100_000.0
@@ -168,7 +167,7 @@ class NetworkView(QGraphicsView):
 
     def _card_at(self, point: QPointF) -> QPointF:
         """A free top-left position for a new card whose header is centred on `point`."""
-        pos = QPointF(point.x() - NODE_WIDTH / 2, point.y() - HEADER_HEIGHT / 2)
+        pos = QPointF(round(point.x() - NODE_WIDTH / 2), round(point.y() - HEADER_HEIGHT / 2))
         taken = {(round(i.pos().x()), round(i.pos().y()))
                  for i in self.network_scene().nodes.values()}
         while (round(pos.x()), round(pos.y())) in taken:
@@ -177,11 +176,7 @@ class NetworkView(QGraphicsView):
 
     # ------------------------------------------------------------------ editing entry points
     def add_layer_at(self, layer_type: str, point: QPointF) -> str | None:
-        try:
-            get_layer(layer_type)
-        except DesignError as err:
-            self._show_message(str(err))
-            return None
+        """Add a layer with its header centred on a scene point (drops, search-to-add)."""
         return self.network_scene().add_layer(layer_type, self._card_at(point))
 
     def open_add_menu(self, point: QPointF | None = None) -> LayerSearchPopup:

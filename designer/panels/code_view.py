@@ -13,8 +13,15 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.document import DesignDocument
 from designer.panels.dialogs import PYTHON_FILTER, Dialogs
@@ -119,7 +126,11 @@ class CodeView(QWidget, RefreshWhenShown):
         """Worker thread: hand the result to the GUI thread (nothing if the view is gone)."""
         if future.cancelled():
             return
-        text, exportable = future.result()
+        try:
+            text, exportable = future.result()
+        except Exception as err:  # noqa: BLE001 - a generator bug must show, not die in the worker
+            text = f"# the code could not be generated: {type(err).__name__}: {err}\n"
+            exportable = False
         try:
             self._delivery.ready.emit(generation, text, exportable)
         except RuntimeError:

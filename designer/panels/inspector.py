@@ -7,11 +7,19 @@ cannot take is shown inline under its field and never reaches the design.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
@@ -78,14 +86,18 @@ class Inspector(QScrollArea):
             self._build(node_id)
 
     def _show_placeholder(self, count: int) -> None:
+        """Nothing (or several layers) selected: describe the design and say what to do."""
         self.fields = {}
-        text = (f"{count} layers selected.\nSelect one layer to edit it." if count else
-                "Select a layer on the canvas to see and edit its settings.")
-        label = QLabel(text)
+        design = self.document.design
+        if count:
+            hint = f"{count} layers selected. Select one layer to edit it."
+        else:
+            hint = "Select a layer on the canvas to see and edit its settings."
+        label = QLabel(f"<b>{html.escape(design.name)}</b><p>{html.escape(design.description)}"
+                       f"</p><p><i>{hint}</i></p>")
         label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setEnabled(False)
-        label.setMargin(16)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        label.setMargin(8)
         self.setWidget(label)
 
     def _build(self, node_id: str) -> None:
@@ -163,6 +175,8 @@ class Inspector(QScrollArea):
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
+        if self.node_id is None and event.kind == "name_changed":
+            self._show_placeholder(len(self.document.selection))
         if self.node_id is None or event.node != self.node_id:
             return
         if event.kind == "params_changed":

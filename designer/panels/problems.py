@@ -6,14 +6,22 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStyle, QTreeView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.document import DesignDocument
 from engine import Problem, Report
 
 COLUMNS = ("Layer", "Problem", "Fix")
 Index = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()  # the invisible parent of a flat table's rows
 
 
 class ProblemsModel(QAbstractTableModel):
@@ -30,10 +38,10 @@ class ProblemsModel(QAbstractTableModel):
         self.problems = sorted(report.problems, key=lambda p: p.severity != "error")
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self.problems)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,

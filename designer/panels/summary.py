@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.document import DesignDocument
 from designer.panels.lazy import RefreshWhenShown
@@ -15,6 +22,7 @@ from engine.checking import describe
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
 BYTES_PER_PARAMETER = 4  # float32
 Index = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()  # the invisible parent of a flat table's rows
 
 
 def size_in_mb(parameters: int) -> float:
@@ -38,10 +46,10 @@ class SummaryModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
+    def rowCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
+    def columnCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,

@@ -1,22 +1,26 @@
 """The constructor call that creates a layer's module, as Python source (`nn.Linear(1568, 10)`).
 
 The catalogue's `build` functions are the one description of how a layer becomes a module, so
-the exporter does not restate them: it runs `build` while watching which constructor it calls
-with which arguments, and prints that call. The printed call is checked by running it again and
-comparing the result with the built module, so the exported file cannot drift from the app.
+the exporter does not restate them: it builds the module (on the meta device, without weights)
+and reads the constructor's arguments back from the module's attributes, which torch modules
+keep under the constructor's parameter names. The few modules that store their settings
+elsewhere have a reader here. Every call is checked by running it again and comparing the
+result with the built module, so the exported file cannot drift from the app.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import sys
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from engine.codegen.formatting import string_literal
 from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo
+
+_NOT_SETTINGS = frozenset({"device", "dtype"})
 
 
 @dataclass(frozen=True)
@@ -27,98 +31,128 @@ class Construction:
     imports: frozenset[str]
 
 
-@dataclass
-class _Call:
-    cls: type
-    function: Any
-    arguments: dict[str, Any]
-
-
 def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, Any],
                  where: str) -> Construction:
     """The source that builds the same module as `spec.build(inputs, params)`."""
-    module, calls = _recorded_build(spec, inputs, params)
-    imports: set[str] = set()
-    expression = _render_module(module, calls, imports, where)
-    _verify(module, calls, where)
-    return Construction(expression, frozenset(imports))
+    import torch
 
-
-def _recorded_build(spec: LayerSpec, inputs: list[TensorInfo],
-                    params: dict[str, Any]) -> tuple[Any, dict[int, _Call]]:
-    """Build the module and note the arguments each new nn.Module's `__init__` received.
-
-    A profile hook (this thread only) sees every call; the first `__init__` call on a module
-    instance holds the arguments it was created with, defaults filled in.
-    """
-    from torch import nn
-
-    calls: dict[int, _Call] = {}
-    keep_alive: list[Any] = []
-
-    def watch(frame, event, arg):
-        if event != "call" or frame.f_code.co_name != "__init__" or not frame.f_code.co_argcount:
-            return
-        instance = frame.f_locals.get(frame.f_code.co_varnames[0])
-        if isinstance(instance, nn.Module) and id(instance) not in calls:
-            keep_alive.append(instance)
-            function = _init_function(type(instance), frame.f_code)
-            calls[id(instance)] = _Call(type(instance), function, dict(frame.f_locals))
-
-    previous = sys.getprofile()
-    sys.setprofile(watch)
-    try:
+    with torch.device("meta"):  # the structure is all that is needed
         module = spec.build(inputs, dict(params))
-    finally:
-        sys.setprofile(previous)
-    return module, calls
+        positional, keywords = _shortest(module, *constructor_arguments(module))
+    if positional is None:
+        raise DesignError(f"{where}: cannot write the {type(module).__name__} this layer builds "
+                          "as a constructor call")
+    imports: set[str] = set()
+    texts = [_literal(value, where) for value in positional]
+    texts += [f"{key}={_literal(value, where)}" for key, value in keywords.items()]
+    reference = _class_reference(type(module), imports, where)
+    return Construction(f"{reference}({', '.join(texts)})", frozenset(imports))
 
 
-def _init_function(cls: type, code: Any) -> Any:
-    for klass in cls.__mro__:
-        function = klass.__dict__.get("__init__")
-        if getattr(function, "__code__", None) is code:
-            return function
-    raise AssertionError(f"no __init__ of {cls.__name__} runs {code.co_name}")
+def module_settings(module: Any) -> dict[str, Any]:
+    """Everything that configures a module: its public attributes and its children's (tensors
+    by shape), without `training` and `inplace`, which never change what it computes."""
+    import torch
+
+    settings = {}
+    for key, value in vars(module).items():
+        if key.startswith("_") or key in ("training", "inplace"):
+            continue
+        settings[key] = (tuple(value.shape), value.dtype) if isinstance(
+            value, torch.Tensor) else value
+    for name, child in module.named_children():
+        settings.update({f"{name}.{key}": value for key, value in module_settings(child).items()})
+    return settings
 
 
-def _arguments(call: _Call, where: str) -> tuple[list[Any], dict[str, Any]]:
-    """Positional and keyword arguments that reproduce the call, leaving out default values."""
+def _fingerprint(module: Any) -> tuple[Any, ...]:
+    sizes = [(key, tuple(value.shape), value.dtype) for key, value in module.state_dict().items()]
+    return repr(module), sizes, module_settings(module)
+
+
+def _shortest(module: Any, positional: list[Any], keywords: dict[str, Any]
+              ) -> tuple[list[Any] | None, dict[str, Any]]:
+    """The shortest arguments that still rebuild `module` exactly: (3, 3) written as 3 where
+    the class takes either, settings the class derives anyway (an attention's kdim) left out.
+    (None, {}) when even the full arguments do not rebuild it."""
+    target = _fingerprint(module)
+
+    def rebuilds(args: list[Any], kwargs: dict[str, Any]) -> bool:
+        with warnings.catch_warnings():  # a candidate may be one torch warns about
+            warnings.simplefilter("ignore")
+            try:
+                return _fingerprint(type(module)(*args, **kwargs)) == target
+            except (TypeError, ValueError):
+                return False
+
+    if not rebuilds(positional, keywords):
+        return None, {}
+    short_args = [_scalar(value) for value in positional]
+    short_kwargs = {key: _scalar(value) for key, value in keywords.items()}
+    if rebuilds(short_args, short_kwargs):
+        positional, keywords = short_args, short_kwargs
+    defaults = {p.name: p.default for p in _parameters(_concrete_init(type(module)))}
+    keywords = {key: value for key, value in keywords.items()
+                if not _same(value, defaults.get(key, inspect.Parameter.empty))}
+    for key in list(keywords):
+        fewer = {k: v for k, v in keywords.items() if k != key}
+        if rebuilds(positional, fewer):
+            keywords = fewer
+    return positional, keywords
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, tuple) and value and len(set(value)) == 1 and isinstance(value[0], int):
+        return value[0]
+    return value
+
+
+def constructor_arguments(module: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Arguments that create an equal module: required ones positionally, the others by
+    keyword when they differ from the default."""
+    for cls in type(module).__mro__:
+        reader = _READERS.get(cls.__name__)
+        if reader is not None and cls.__module__.startswith("torch.nn"):
+            parameters, values = reader(module)
+            break
+    else:
+        parameters = _parameters(_concrete_init(type(module)))
+        values = {p.name: getattr(module, p.name) for p in parameters if hasattr(module, p.name)}
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
-    parameters = list(inspect.signature(call.function).parameters.values())[1:]
     for parameter in parameters:
-        value = call.arguments[parameter.name]
-        if parameter.kind is parameter.VAR_POSITIONAL:
-            if value and keywords:
-                raise DesignError(f"{where}: cannot write the arguments of {call.cls.__name__}")
-            positional.extend(value)
-        elif parameter.kind is parameter.VAR_KEYWORD:
-            defaults = _forwarded_defaults(call)
-            keywords.update({key: item for key, item in value.items()
-                             if key not in defaults or not _same(item, defaults[key])})
-        elif parameter.default is parameter.empty:
-            if parameter.kind is parameter.KEYWORD_ONLY:
-                keywords[parameter.name] = value
-            else:
-                positional.append(value)
+        if parameter.name not in values or parameter.name in _NOT_SETTINGS:
+            continue
+        value = _plain(values[parameter.name], parameter.default)
+        if parameter.default is parameter.empty:
+            positional.append(value)
         elif not _same(value, parameter.default):
             keywords[parameter.name] = value
     return positional, keywords
 
 
-def _forwarded_defaults(call: _Call) -> dict[str, Any]:
-    """Defaults of the base-class `__init__` that a `(*args, **kwargs)` constructor forwards to
-    (nn.LSTM passes everything on to nn.RNNBase); the rebuild check confirms the result."""
-    defaults: dict[str, Any] = {}
-    for klass in reversed(call.cls.__mro__):
+def _concrete_init(cls: type) -> Callable[..., Any]:
+    """The `__init__` that names its parameters (not a `(*args, **kwargs)` pass-through)."""
+    for klass in cls.__mro__:
         function = klass.__dict__.get("__init__")
-        if function is None or function is call.function or not inspect.isfunction(function):
-            continue
-        for parameter in inspect.signature(function).parameters.values():
-            if parameter.default is not parameter.empty:
-                defaults[parameter.name] = parameter.default
-    return defaults
+        if inspect.isfunction(function) and all(
+                p.kind is not p.VAR_POSITIONAL for p in _parameters(function)):
+            return function
+    return cls.__init__
+
+
+def _parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The parameters after `self`."""
+    return list(inspect.signature(function).parameters.values())[1:]
+
+
+def _plain(value: Any, default: Any) -> Any:
+    """Attributes as the constructor takes them: a bias parameter becomes True, None False."""
+    import torch
+
+    if isinstance(default, bool) and (value is None or isinstance(value, torch.Tensor)):
+        return value is not None
+    return value
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -129,30 +163,59 @@ def _same(value: Any, default: Any) -> bool:
     return value is default or (isinstance(value, (bool, int, float, str)) and value == default)
 
 
-def _render_module(module: Any, calls: dict[int, _Call], imports: set[str], where: str) -> str:
-    call = calls.get(id(module))
-    if call is None:
-        raise DesignError(f"{where}: the layer's module was not created by a constructor call")
-    positional, keywords = _arguments(call, where)
-    texts = [_render_value(v, calls, imports, where) for v in positional]
-    texts += [f"{k}={_render_value(v, calls, imports, where)}" for k, v in keywords.items()]
-    return f"{_class_reference(call.cls, imports, where)}({', '.join(texts)})"
+# ---------------------------------------------------------------------------- special readers
 
-
-def _render_value(value: Any, calls: dict[int, _Call], imports: set[str], where: str) -> str:
+def _recurrent(module: Any) -> tuple[list[inspect.Parameter], dict[str, Any]]:
+    """nn.RNN/LSTM/GRU pass `(*args, **kwargs)` on to nn.RNNBase, whose names they keep
+    (after `mode`, which each class fills in itself)."""
     from torch import nn
 
+    parameters = [p for p in _parameters(nn.RNNBase.__init__) if p.name != "mode"]
+    if isinstance(module, nn.RNN):
+        parameters.append(inspect.Parameter("nonlinearity", inspect.Parameter.KEYWORD_ONLY,
+                                            default="tanh"))
+    return parameters, {p.name: getattr(module, p.name) for p in parameters
+                        if hasattr(module, p.name)}
+
+
+def _attention(module: Any) -> tuple[list[inspect.Parameter], dict[str, Any]]:
+    from torch import nn
+
+    values = {name: getattr(module, name) for name in
+              ("embed_dim", "num_heads", "dropout", "add_zero_attn", "kdim", "vdim",
+               "batch_first")}
+    values.update(bias=module.in_proj_bias is not None, add_bias_kv=module.bias_k is not None)
+    return _parameters(nn.MultiheadAttention.__init__), values
+
+
+def _encoder_layer(module: Any) -> tuple[list[inspect.Parameter], dict[str, Any]]:
+    from torch import nn
+
+    attention = module.self_attn
+    values = {"d_model": attention.embed_dim, "nhead": attention.num_heads,
+              "dim_feedforward": module.linear1.out_features, "dropout": module.dropout.p,
+              "activation": "gelu" if module.activation_relu_or_gelu == 2 else "relu",
+              "layer_norm_eps": module.norm1.eps, "batch_first": attention.batch_first,
+              "norm_first": module.norm_first, "bias": module.linear1.bias is not None}
+    return _parameters(nn.TransformerEncoderLayer.__init__), values
+
+
+_READERS = {"RNNBase": _recurrent, "MultiheadAttention": _attention,
+            "TransformerEncoderLayer": _encoder_layer}
+
+
+# ---------------------------------------------------------------------------- source text
+
+def _literal(value: Any, where: str) -> str:
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if isinstance(value, str):
         return string_literal(value)
-    if isinstance(value, tuple):
-        items = [_render_value(v, calls, imports, where) for v in value]
+    if isinstance(value, (tuple, list)):
+        items = [_literal(item, where) for item in value]
+        if isinstance(value, list):
+            return f"[{', '.join(items)}]"
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    if isinstance(value, list):
-        return f"[{', '.join(_render_value(v, calls, imports, where) for v in value)}]"
-    if isinstance(value, nn.Module):
-        return _render_module(value, calls, imports, where)
     raise DesignError(f"{where}: cannot write the argument {type(value).__name__} as code")
 
 
@@ -174,23 +237,3 @@ def _class_reference(cls: type, imports: set[str], where: str) -> str:
                       "torchvision, so the exported file could not create it")
 
 
-def _verify(module: Any, calls: dict[int, _Call], where: str) -> None:
-    """Create the module again from the recorded arguments: same structure, same sizes."""
-    rebuilt = _rebuilt(module, calls)
-    if repr(rebuilt) != repr(module) or _sizes(rebuilt) != _sizes(module):
-        raise DesignError(f"{where}: the layer changes its module after creating it, so the "
-                          "exported code could not reproduce it")
-
-
-def _rebuilt(value: Any, calls: dict[int, _Call]) -> Any:
-    from torch import nn
-
-    if not isinstance(value, nn.Module):
-        return value
-    positional, keywords = _arguments(calls[id(value)], "")
-    return calls[id(value)].cls(*[_rebuilt(v, calls) for v in positional],
-                                **{k: _rebuilt(v, calls) for k, v in keywords.items()})
-
-
-def _sizes(module: Any) -> list[tuple[str, tuple[int, ...], Any]]:
-    return [(key, tuple(value.shape), value.dtype) for key, value in module.state_dict().items()]

@@ -104,6 +104,10 @@ def _flat(node: ast.AST, top: bool = False) -> str:
         return f"*{_flat(node.value)}"
     if isinstance(node, ast.Slice):
         return _flat_slice(node)
+    if isinstance(node, ast.ListComp) and len(node.generators) == 1 \
+            and not node.generators[0].ifs:
+        loop = node.generators[0]
+        return f"[{_flat(node.elt)} for {_flat(loop.target, top=True)} in {_flat(loop.iter)}]"
     raise ValueError(f"cannot lay out {ast.dump(node)}")
 
 

@@ -35,7 +35,7 @@ class ModuleTree:
             return f"{owner}[{key}]"
         if key.isidentifier() and not keyword.iskeyword(key):
             return f"{owner}.{key}"
-        return f'{owner}["{key}"]'  # keys hold [A-Za-z0-9_] only (naming.module_key)
+        return f'{owner}["{key}"]'  # keys hold [A-Za-z0-9_-] only (naming.module_key)
 
     def expression(self, path: str, owner: str = "self") -> str:
         """Code that reaches the module at `path` from the network, e.g. `self.layer1[0].conv1`.

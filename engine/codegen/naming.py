@@ -43,7 +43,7 @@ _RESERVED = (frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins
 
 
 _MODULE_KEY_RESERVED = (NN_MODULE_ATTRIBUTES | CONTAINER_ATTRIBUTES | frozenset(keyword.kwlist))
-_PLAIN_KEY = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*")
+_PLAIN_KEY = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*|\w+(-\w+)+", re.ASCII)
 
 
 def sanitise(text: str, fallback: str = "x") -> str:
@@ -62,8 +62,9 @@ def sanitise(text: str, fallback: str = "x") -> str:
 
 
 def module_key(text: str, fallback: str = "layer") -> str:
-    """One level of a module path: kept exactly when it is a plain name or an index ("0"), so
-    that imported models keep their state_dict keys; otherwise sanitised."""
+    """One level of a module path: kept exactly when it is a plain name, an index ("0") or
+    hyphenated words ("block1-0"), so that imported models keep their state_dict keys;
+    otherwise sanitised."""
     if len(text) <= MAX_IDENTIFIER_LENGTH and _PLAIN_KEY.fullmatch(text):
         key = text
     else:

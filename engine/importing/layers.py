@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.codegen.constructors import module_settings
 from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo, get_layer
 
@@ -19,8 +20,6 @@ from engine.layers import LayerSpec, TensorInfo, get_layer
 _ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size"}
 # Parameters that describe how the node uses the module's result, not the module itself.
 _USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",)}
-# Attributes that never change what a module computes.
-_IGNORED_SETTINGS = frozenset({"training", "inplace"})
 
 
 class Unsupported(Exception):
@@ -29,7 +28,11 @@ class Unsupported(Exception):
 
 def layer_for_module(module: Any, inputs: list[TensorInfo],
                      use: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """The (layer type, parameters) that build an equivalent module, or raise Unsupported."""
+    """The (layer type, parameters) that build an equivalent module, or raise Unsupported.
+
+    Sizes such as (3, 3) are stored as 3 where the layer then builds the same module, so the
+    design and its exported code read as a person would write them.
+    """
     cls_name = type(module).__name__
     try:
         spec = get_layer(cls_name)
@@ -41,18 +44,41 @@ def layer_for_module(module: Any, inputs: list[TensorInfo],
     for param in spec.params:
         if param.name not in params:
             params[param.name] = _read(module, spec, param)
-    built = spec.build(inputs, params)
-    if type(built) is not type(module):
-        raise Unsupported(f"{cls_name} has no NeuralCanvas layer")
-    differences = [f"{key}={value!r} (the {spec.name} layer uses {_settings(built).get(key)!r})"
-                   for key, value in _settings(module).items()
-                   if _settings(built).get(key) != value]
-    if differences:
-        raise Unsupported(f"{cls_name} with {', '.join(differences)}")
-    if _sizes(built) != _sizes(module):
-        raise Unsupported(f"{cls_name} whose weights differ from the {spec.name} layer's: "
-                          f"{_describe_sizes(module)} instead of {_describe_sizes(built)}")
+    short = {key: _shortened(value) if spec.param_index[key].kind == "size" else value
+             for key, value in params.items()}
+    if short != params and not _difference(spec, module, inputs, short):
+        return spec.name, short
+    problem = _difference(spec, module, inputs, params)
+    if problem:
+        raise Unsupported(problem)
     return spec.name, params
+
+
+def _difference(spec: LayerSpec, module: Any, inputs: list[TensorInfo],
+                params: dict[str, Any]) -> str | None:
+    """What differs between `module` and the layer's module for `params`, or None."""
+    import torch
+
+    cls_name = type(module).__name__
+    with torch.device("meta"):  # only the structure is compared: skip initialising weights
+        built = spec.build(inputs, params)
+    if type(built) is not type(module):
+        return f"{cls_name} has no NeuralCanvas layer"
+    theirs, ours = module_settings(module), module_settings(built)
+    differences = [f"{key}={value!r} (the {spec.name} layer uses {ours.get(key)!r})"
+                   for key, value in theirs.items() if ours.get(key) != value]
+    if differences:
+        return f"{cls_name} with {', '.join(differences)}"
+    if _sizes(built) != _sizes(module):
+        return (f"{cls_name} whose weights differ from the {spec.name} layer's: "
+                f"{_describe_sizes(module)} instead of {_describe_sizes(built)}")
+    return None
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, tuple) and value and len(set(value)) == 1:
+        return value[0]
+    return value
 
 
 def _read(module: Any, spec: LayerSpec, param: Any) -> Any:
@@ -74,17 +100,19 @@ def _read(module: Any, spec: LayerSpec, param: Any) -> Any:
         raise Unsupported(f"{type(module).__name__}: {err}") from None
 
 
-def _settings(module: Any) -> dict[str, Any]:
-    """Public attributes that configure a module (what its repr shows), including children's."""
-    settings = {key: value for key, value in vars(module).items()
-                if not key.startswith("_") and key not in _IGNORED_SETTINGS}
-    for name, child in module.named_children():
-        settings.update({f"{name}.{key}": value for key, value in _settings(child).items()})
-    return settings
-
-
 def _sizes(module: Any) -> list[tuple[str, tuple[int, ...], Any]]:
     return [(key, tuple(value.shape), value.dtype) for key, value in module.state_dict().items()]
+
+
+def holds_computation(module: Any) -> bool:
+    """Whether leaving a module out loses anything: weights, or a layer (not an empty
+    container such as torchvision's placeholder `nn.Sequential()`)."""
+    from torch import nn
+
+    if any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
+        return True
+    containers = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+    return any(not isinstance(m, containers) for m in module.modules())
 
 
 def _describe_sizes(module: Any) -> str:

@@ -59,16 +59,17 @@ def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
 
     class Recorder(fx.Interpreter):
         def run_node(self, node):
-            value = super().run_node(node)
+            try:
+                value = super().run_node(node)
+            except Exception as err:  # the example does not fit the module
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+                raise DesignError(f"the module fails on the example input{location(node)}: "
+                                  f"{reason}") from None
             summaries[node] = summarise(value)
             return value
 
     with torch.no_grad():
-        try:
-            Recorder(graph_module).run(*inputs)
-        except Exception as err:  # the example does not fit the module
-            where = _user_frame(traceback.extract_tb(err.__traceback__))
-            raise DesignError(f"the module fails on the example input{where}: {err}") from None
+        Recorder(graph_module).run(*inputs)
     return summaries
 
 

@@ -1,1 +1,128 @@
-"""Command-line commands for training (registered with engine.cli)."""
+"""Command-line commands for training (registered with engine.cli).
+
+`neuralcanvas train FILE` trains headless in this process with a progress line (epoch, batch,
+loss, speed, ETA), prints diagnostics as they happen, and writes metrics.csv, the best and last
+weights, checkpoints and summary.json to the output folder. The first Ctrl+C stops cleanly
+(the last checkpoint stays as it was); a second one interrupts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from engine.cli import command
+from engine.fileformat import load_design
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="a design file (.ncnet)")
+    parser.add_argument("--epochs", type=int, help="override the design's number of epochs")
+    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the "
+                        "design's setting)")
+    parser.add_argument("--out", help="output folder (default: FILE's name + '_training')")
+    parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
+
+
+@command("train", "train a design headless and write its weights and metrics", _configure)
+def _train(args: argparse.Namespace) -> int:
+    from engine.training.trainer import Control, RunOptions, Trainer
+
+    design = load_design(args.file)
+    overrides = {key: value for key, value in (("epochs", args.epochs),
+                                               ("device", args.device)) if value is not None}
+    out = args.out or str(Path(args.file).with_suffix("")) + "_training"
+    control = Control()
+    progress = Progress(sys.stdout)
+
+    def interrupt(signum, frame) -> None:
+        if control.stopping:
+            raise KeyboardInterrupt
+        print("\nstopping after this step (Ctrl+C again to interrupt at once)", file=sys.stderr)
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        final = Trainer(design, progress.show, RunOptions(out_dir=out, resume=args.resume,
+                                                          overrides=overrides), control).run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if final.kind == "failed":
+        return 1
+    return 130 if final.status == "stopped" else 0
+
+
+class Progress:
+    """Prints events for a person: a progress line that updates in place on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.epochs = 0
+        self.open_line = False
+
+    def show(self, event) -> None:
+        handler = getattr(self, f"_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def _print(self, text: str) -> None:
+        if self.open_line:
+            self.stream.write("\n")
+            self.open_line = False
+        print(text, file=self.stream, flush=True)
+
+    def _started(self, event) -> None:
+        self.epochs = event.epochs
+        cost = event.cost
+        self._print(f"training {', '.join(event.networks)} ({event.task}) on "
+                    f"{event.data['description']}: {event.data['train_samples']} training, "
+                    f"{event.data['val_samples']} validation samples, on {event.device_name}")
+        self._print(f"  {cost['parameters']:,} parameters, {cost['flops_per_sample']:,} FLOPs "
+                    f"per sample, about {cost['total_bytes'] / 2**20:.1f} MB for a batch of "
+                    f"{cost['batch_size']}; output in {event.out_dir}")
+
+    def _batch(self, event) -> None:
+        if not self.live:
+            return
+        name = "loss" if "loss" in event.values else next(iter(event.values))
+        value = event.values[name][-1]
+        filled = int(20 * event.batch / max(event.batches, 1))
+        line = (f"\repoch {event.epoch}/{self.epochs} [{'#' * filled}{'.' * (20 - filled)}] "
+                f"{event.batch}/{event.batches} {name} {value:.4f} "
+                f"{event.samples_per_second:,.0f} samples/s ETA {_clock(event.eta)}")
+        self.stream.write(line.ljust(100))
+        self.stream.flush()
+        self.open_line = True
+
+    def _epoch(self, event) -> None:
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
+        self._print(f"epoch {event.epoch}/{event.epochs}: {metrics} "
+                    f"({event.seconds:.1f} s, {event.samples_per_second:,.0f} samples/s)")
+
+    def _validation(self, event) -> None:
+        self._print("  " + ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items()))
+
+    def _lr_change(self, event) -> None:
+        self._print(f"  learning rate {event.previous:.3g} -> {event.lr:.3g}")
+
+    def _diagnostic(self, event) -> None:
+        self._print(f"  [{event.severity}] {event.message}")
+        if event.fix:
+            self._print(f"      try: {event.fix}")
+
+    def _finished(self, event) -> None:
+        self._print(f"{event.status} after {event.epochs_done} epochs in {event.seconds:.1f} s; "
+                    f"weights: {', '.join(event.weights.values()) or 'not saved'}")
+
+    def _failed(self, event) -> None:
+        self._print(f"error: {event.reason}")
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

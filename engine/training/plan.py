@@ -338,7 +338,8 @@ def _text(settings: TrainingSettings) -> DataPlan:
     calls = (
         Call(("text", "vocabulary"), "read_text", (Name("path"),)),
         Call(("inputs", "targets"), "text_data", (Name("text"), Name("vocabulary")),
-             (("length", data.length), ("stride", stride), ("many_to_many", many))),
+             (("length", data.length), ("stride", stride), ("many_to_many", many),
+              ("samples", data.samples))),
         Call((), "split_in_order", (Name("inputs"), Name("targets")),
              (("fraction", data.validation_split),)),
     )
@@ -404,3 +405,31 @@ def _existing(path: str | None, key: str, what: str, folder: bool = False) -> st
 def weights_file(network: str) -> str:
     """The file a network's weights are saved in: its name, made safe as a file name."""
     return f"{sanitise(network, 'network')}.safetensors"
+
+
+def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The torch.optim class name and its arguments besides the parameters and `lr`."""
+    o = plan.settings.optimizer
+    if o.name == "sgd":
+        extra: dict[str, Any] = {"momentum": o.momentum}
+        if o.nesterov:
+            extra["nesterov"] = True
+        return "SGD", {**extra, "weight_decay": o.weight_decay}
+    if o.name == "rmsprop":
+        return "RMSprop", {"momentum": o.momentum, "weight_decay": o.weight_decay}
+    name = "Adam" if o.name == "adam" else "AdamW"
+    return name, {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay}
+
+
+def schedule_spec(plan: Plan, epochs: Any) -> tuple[str, dict[str, Any]] | None:
+    """The torch.optim.lr_scheduler class name and its arguments besides the optimizer;
+    `epochs` is the number of epochs (or a Name for generated code)."""
+    s = plan.settings.schedule
+    if s.name == "step":
+        return "StepLR", {"step_size": s.step_size, "gamma": s.gamma}
+    if s.name == "cosine":
+        return "CosineAnnealingLR", {"T_max": epochs, "eta_min": s.min_lr}
+    if s.name == "plateau":
+        return "ReduceLROnPlateau", {"factor": s.factor, "patience": s.patience,
+                                     "min_lr": s.min_lr}
+    return None

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from engine.design import Design
 from engine.training import excerpt
-from engine.training.plan import Call, Plan, literal, make_plan, weights_file
+from engine.training.plan import (
+    Call,
+    Name,
+    Plan,
+    literal,
+    make_plan,
+    optimizer_spec,
+    schedule_spec,
+    weights_file,
+)
 
 INDENT = "    "
 LINE = 88
@@ -239,39 +248,25 @@ def _first_optimizer(plan: Plan) -> str:
 
 
 def _optimizers(plan: Plan, models: list[str]) -> list[str]:
-    o = plan.settings.optimizer
-    cls, extra = {
-        "sgd": ("SGD", [f"momentum={o.momentum!r}"] + (["nesterov=True"] if o.nesterov else [])),
-        "adam": ("Adam", [f"betas=({o.beta1!r}, {o.beta2!r})"]),
-        "adamw": ("AdamW", [f"betas=({o.beta1!r}, {o.beta2!r})"]),
-        "rmsprop": ("RMSprop", [f"momentum={o.momentum!r}"]),
-    }[o.name]
-    arguments = ["lr=args.lr", *extra, f"weight_decay={o.weight_decay!r}"]
+    name, options = optimizer_spec(plan)
+    arguments = ["lr=args.lr", *(f"{k}={literal(v)}" for k, v in options.items())]
     if plan.task != "gan":
-        return call_lines(1, f"optimizer = torch.optim.{cls}(",
+        return call_lines(1, f"optimizer = torch.optim.{name}(",
                           ["model.parameters()", *arguments])
     lines = _lines(1, "optimizers = [")
     for variable in models:
-        lines += call_lines(2, f"torch.optim.{cls}(", [f"{variable}.parameters()", *arguments],
+        lines += call_lines(2, f"torch.optim.{name}(", [f"{variable}.parameters()", *arguments],
                             "),")
     return lines + _lines(1, "]")
 
 
 def _schedule(plan: Plan) -> list[str]:
-    schedule = plan.settings.schedule
-    target = _first_optimizer(plan)
-    if schedule.name == "none":
+    spec = schedule_spec(plan, Name("args.epochs"))
+    if spec is None:
         return []
-    if schedule.name == "step":
-        return call_lines(1, "scheduler = torch.optim.lr_scheduler.StepLR(",
-                          [target, f"step_size={schedule.step_size}",
-                           f"gamma={schedule.gamma!r}"])
-    if schedule.name == "cosine":
-        return call_lines(1, "scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(",
-                          [target, "T_max=args.epochs", f"eta_min={schedule.min_lr!r}"])
-    return call_lines(1, "scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(",
-                      [target, f"factor={schedule.factor!r}", f"patience={schedule.patience}",
-                       f"min_lr={schedule.min_lr!r}"])
+    name, options = spec
+    return call_lines(1, f"scheduler = torch.optim.lr_scheduler.{name}(",
+                      [_first_optimizer(plan), *(f"{k}={literal(v)}" for k, v in options.items())])
 
 
 def _precision(plan: Plan) -> list[str]:

@@ -43,7 +43,7 @@ def rule(default: Any, help: str, *, choices: tuple = (), minimum: float | None 
     return field(default=default, metadata=metadata)
 
 
-_SAMPLES = ("generated", "waves", "two_moons", "spirals", "gaussian_ring", "token_match")
+_SAMPLES = ("generated", "waves", "two_moons", "spirals", "gaussian_ring", "token_match", "text")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class DataSettings:
                        "of the design's shapes with a learnable target)", choices=SOURCES)
     validation_split: float = rule(0.2, "fraction of the samples held out for validation",
                                    minimum=0.0, maximum=0.9)
-    samples: int = rule(2048, "how many samples to make", minimum=16, sources=_SAMPLES)
+    samples: int = rule(2048, "how many samples to make (text: the most windows to cut)",
+                        minimum=16, sources=_SAMPLES)
     layout: str = rule("auto", "digits as 1x8x8 images or 64 numbers ('auto': follow the "
                        "Input's shape)", choices=("auto", "images", "flat"), sources=("digits",))
     length: int = rule(32, "steps per sequence window", minimum=2,

@@ -100,12 +100,12 @@ def read_text(path):
     return text, sorted(set(text))
 
 
-def text_data(text, vocabulary, length, stride, many_to_many):
-    """Windows of `length` character ids; the target is the next character after the window,
-    or with `many_to_many` the next character at every position."""
+def text_data(text, vocabulary, length, stride, many_to_many, samples):
+    """Up to `samples` windows of `length` character ids, `stride` characters apart; the
+    target is the next character, or with `many_to_many` the next one at every position."""
     index = {character: i for i, character in enumerate(vocabulary)}
     ids = torch.tensor([index[character] for character in text])
-    windows = ids.unfold(0, length + 1, stride)
+    windows = ids.unfold(0, length + 1, stride)[:samples]
     if many_to_many:
         return windows[:, :-1], windows[:, 1:]
     return windows[:, :-1], windows[:, -1]

@@ -1,0 +1,140 @@
+"""Exporting one network of a design to ONNX, checked by running the file in onnxruntime.
+
+ONNX support is an optional extra (`pip install "neuralcanvas[onnx]"`): onnx, onnxscript (used
+by torch's exporter) and onnxruntime (used to check the result). The batch dimension stays
+dynamic; the file is written only after onnxruntime reproduces torch's outputs at two batch
+sizes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.compiler import build_model
+from engine.design import DEFAULT_NETWORK, Design
+from engine.errors import DesignError
+
+INSTALL_HINT = 'pip install "neuralcanvas[onnx]"'
+CHECK_BATCHES = (2, 3)
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """Where the file went, which network it holds and how far onnxruntime's outputs were
+    from torch's (largest absolute difference over the checked batches)."""
+
+    path: Path
+    network: str
+    max_difference: float
+
+
+def export_onnx(design: Design, path: str | os.PathLike, network: str | None = None,
+                weights: dict[str, Any] | None = None) -> OnnxExport:
+    """Write `network` (default: "model", or the design's only network) as an ONNX file.
+
+    `weights` is a state_dict to load (strict); without it the layers keep their initial
+    weights. Raises DesignError when the extra is missing or the check fails.
+    """
+    import torch
+
+    _require_extra()
+    network = network or _default_network(design)
+    model = build_model(design, network).eval()
+    if weights is not None:
+        try:
+            model.load_state_dict(weights, strict=True)
+        except RuntimeError as err:
+            raise DesignError(f"the weights do not fit network {network!r}: {err}") from None
+    inputs = _input_specs(design, network)
+    names = [name for name, _, _ in inputs]
+    outputs = [f"output{i}" for i in range(_output_count(design, network))]
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent if str(target.parent) else ".")
+    os.close(handle)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, _sample(inputs, CHECK_BATCHES[0]), temporary,
+                              input_names=names, output_names=outputs,
+                              dynamic_shapes=tuple({0: torch.export.Dim("batch")}
+                                                   for _ in inputs), dynamo=True)
+        difference = _compare(model, temporary, inputs)
+        os.replace(temporary, target)
+    except Exception as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, DesignError):
+            raise
+        raise DesignError(f"ONNX export of network {network!r} failed: {err}") from None
+    return OnnxExport(target, network, difference)
+
+
+def _require_extra() -> None:
+    missing = [name for name in ("onnx", "onnxscript", "onnxruntime")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise DesignError(f"ONNX export needs {', '.join(missing)}, which are not installed; "
+                          f"install them with: {INSTALL_HINT}")
+
+
+def _default_network(design: Design) -> str:
+    if DEFAULT_NETWORK in design.networks or len(design.networks) != 1:
+        return DEFAULT_NETWORK
+    return design.networks[0]
+
+
+def _input_specs(design: Design, network: str) -> list[tuple[str, tuple[int, ...], str]]:
+    """(name, per-sample shape, dtype) of each Input, in creation order."""
+    specs = []
+    for node_id in design.nodes(network):
+        node = design.node(node_id)
+        if node.type == "Input":
+            specs.append((f"input{len(specs)}", tuple(node.params["shape"]),
+                          node.params["dtype"]))
+    return specs
+
+
+def _output_count(design: Design, network: str) -> int:
+    return sum(design.node(n).type == "Output" for n in design.nodes(network))
+
+
+def _sample(inputs: list[tuple[str, tuple[int, ...], str]], batch: int) -> tuple[Any, ...]:
+    import torch
+
+    generator = torch.Generator().manual_seed(batch)
+    return tuple(torch.zeros((batch, *shape), dtype=torch.long) if dtype == "long"
+                 else torch.randn((batch, *shape), generator=generator)
+                 for _, shape, dtype in inputs)
+
+
+def _compare(model: Any, file: str, inputs: list[tuple[str, tuple[int, ...], str]]) -> float:
+    """Run the ONNX file and torch on the same inputs; the largest difference, or DesignError."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    session = onnxruntime.InferenceSession(file, providers=["CPUExecutionProvider"])
+    largest = 0.0
+    for batch in CHECK_BATCHES:
+        sample = _sample(inputs, batch)
+        with torch.no_grad():
+            expected = model(*sample)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        feed = {name: tensor.numpy() for (name, _, _), tensor in zip(inputs, sample)}
+        actual = session.run(None, feed)
+        for want, got in zip(expected, actual):
+            want = want.numpy()
+            if want.shape != got.shape or not np.allclose(got, want, **TOLERANCE):
+                raise DesignError(f"the ONNX file does not reproduce torch's output at batch "
+                                  f"size {batch} (shape {got.shape} vs {want.shape})")
+            largest = max(largest, float(np.abs(got - want).max(initial=0.0)))
+    return largest

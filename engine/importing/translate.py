@@ -1,0 +1,494 @@
+"""Turning a traced fx graph into design nodes, one operation at a time.
+
+Every fx node becomes a layer node, an alias of its input (`x.contiguous()`), a plain value
+that only feeds shape arithmetic (`x.size(1) // 2`), or a problem naming the operation and the
+line of source that created it. Reshapes are read from the shapes the trace produced, not from
+their arguments, so a size taken from the example's batch never ends up in the design.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.design import Design
+from engine.errors import DesignError
+from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
+from engine.importing.tracing import TensorMeta, contains_tensor, location, scope
+from engine.layers import TensorInfo
+
+_DTYPES = {"torch.float32": "float", "torch.int64": "long"}
+_OPERATORS = {operator.add: "+", operator.iadd: "+=", operator.mul: "*", operator.imul: "*=",
+              operator.sub: "-", operator.truediv: "/", operator.floordiv: "//",
+              operator.matmul: "@", operator.getitem: "[]", operator.neg: "unary -"}
+
+
+@dataclass
+class _Recurrent:
+    """An RNN/LSTM/GRU call, waiting to see which part of its (output, state) result is used."""
+
+    call: Any
+    module: Any
+    node: str | None = None
+    output: str | None = None
+
+
+@dataclass
+class _State:
+    """The (h_n, c_n) state of an LSTM."""
+
+    recurrent: _Recurrent
+
+
+@dataclass
+class _Hidden:
+    """h_n: the final hidden state of every layer (and direction)."""
+
+    recurrent: _Recurrent
+
+
+@dataclass
+class _Pieces:
+    """The result of chunk/split: consecutive ranges of one dimension of `source`."""
+
+    source: Any
+    dim: int
+    bounds: list[tuple[int, int]]
+
+
+class GraphTranslator:
+    """Adds the nodes for one traced module to a design network and collects the problems.
+
+    `first` and `second` are the summaries of running the trace with batch sizes `batch` and
+    `batch + 1`.
+    """
+
+    def __init__(self, root: Any, graph: Any, first: dict[Any, Any], second: dict[Any, Any],
+                 batch: int, design: Design, network: str) -> None:
+        self.root, self.graph = root, graph
+        self.first, self.second, self.batch = first, second, batch
+        self.design, self.network = design, network
+        self.tensor: dict[Any, str] = {}
+        self.pending: dict[Any, Any] = {}
+        self.broken: set[Any] = set()
+        self.problems: list[str] = []
+        self.origin: dict[str, Any] = {}
+        self.live = _live_nodes(graph)
+        self.calls = Counter(node.target for node in self.live if node.op == "call_module")
+        self.used_names: set[str] = set()
+        self.functions = functional_table()
+        self.handlers = self._handlers()
+
+    # ------------------------------------------------------------------ driving
+    def run(self) -> None:
+        for node in self.graph.nodes:
+            if node not in self.live:
+                continue
+            try:
+                if any(source in self.broken for source in node.all_input_nodes):
+                    self.broken.add(node)
+                    self._diagnose(node)
+                else:
+                    self._translate(node)
+            except Unsupported as err:
+                self.problems.append(f"{self.describe(node)}{location(node)}: {err}")
+                self.broken.add(node)
+
+    def used_modules(self) -> set[str]:
+        return set(self.calls)
+
+    def describe(self, node: Any) -> str:
+        """How an fx node reads in a problem listing."""
+        if node.op == "call_module":
+            return f"{type(self.root.get_submodule(node.target)).__name__} '{node.target}'"
+        if node.op == "call_method":
+            return f"Tensor.{node.target}"
+        if node.op == "call_function":
+            if node.target in _OPERATORS:
+                return f"operator {_OPERATORS[node.target]}"
+            module = getattr(node.target, "__module__", None) or "torch"
+            alias = {"torch.nn.functional": "F", "torch._C._nn": "F",
+                     "torch._C._VariableFunctions": "torch"}.get(module, module)
+            return f"{alias}.{getattr(node.target, '__name__', node.target)}"
+        if node.op == "get_attr":
+            return f"parameter '{node.target}'"
+        if node.op == "placeholder":
+            return f"input '{node.target}'"
+        return "the returned value"
+
+    def _diagnose(self, node: Any) -> None:
+        """For an operation after a failed one: report it only if it has no layer itself."""
+        if node.op == "call_module":
+            module = self.root.get_submodule(node.target)
+            if not isinstance(module, _recurrent_types()) and node.args:
+                layer_for_module(module, [self._info(node.args[0])])
+        elif node.op in ("call_function", "call_method") and node.target not in self.handlers \
+                and node.target not in self.functions and contains_tensor(self.first[node]):
+            raise Unsupported("has no NeuralCanvas layer")
+        elif node.op == "get_attr":
+            self._translate(node)
+
+    def _translate(self, node: Any) -> None:
+        if node.op == "placeholder":
+            self._input(node)
+        elif node.op == "output":
+            self._outputs(node)
+        elif node.op == "get_attr":
+            raise Unsupported("forward reads a parameter or buffer directly; only layers may "
+                              "hold weights")
+        elif node.op == "call_module":
+            self._module_call(node)
+        elif node.target in self.handlers and (node.target is operator.getitem
+                                               or contains_tensor(self.first[node])):
+            self.handlers[node.target](node)
+        elif not contains_tensor(self.first[node]):
+            return  # a plain value (a size, a number) that feeds shape arithmetic
+        elif node.target in self.functions:
+            self._functional(node, self.functions[node.target])
+        else:
+            raise Unsupported("has no NeuralCanvas layer")
+
+    # ------------------------------------------------------------------ values
+    def _tensor(self, value: Any) -> str:
+        """The design node that produces the tensor an fx argument refers to."""
+        if value in self.tensor:
+            return self.tensor[value]
+        if value in self.pending:
+            raise Unsupported(f"uses the whole result of {self.describe(value)} as one tensor")
+        raise Unsupported("receives something that is not a tensor from a layer")
+
+    def _info(self, value: Any) -> TensorInfo:
+        meta = self.first[value]
+        return TensorInfo(("N", *meta.shape[1:]), _DTYPES.get(str(meta.dtype), "float"))
+
+    def _static(self, value: Any) -> Any:
+        """A concrete argument; one that changes with the batch size is refused."""
+        from torch import fx
+
+        if isinstance(value, fx.Node):
+            if contains_tensor(self.first[value]):
+                raise Unsupported("uses a tensor where a number is expected")
+            if self.first[value] != self.second[value]:
+                raise Unsupported(f"uses a value that depends on the batch size "
+                                  f"({self.describe(value)})")
+            return self.first[value]
+        if isinstance(value, slice):
+            return slice(self._static(value.start), self._static(value.stop),
+                         self._static(value.step))
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._static(item) for item in value)
+        return value
+
+    def _check_batched(self, node: Any) -> None:
+        first, second = self.first[node], self.second[node]
+        if not (isinstance(first, TensorMeta) and isinstance(second, TensorMeta)):
+            raise Unsupported("does not produce a single tensor")
+        if first.shape[:1] != (self.batch,) or second.shape[:1] != (self.batch + 1,) \
+                or first.shape[1:] != second.shape[1:]:
+            raise Unsupported(f"does not keep the batch as the first dimension (it gives "
+                              f"{first.shape} for a batch of {self.batch})")
+
+    # ------------------------------------------------------------------ nodes
+    def _add(self, node: Any, layer: str, inputs: list[str], name: str, **params: Any) -> str:
+        try:
+            node_id = self.design.add(layer, *inputs, name=name, network=self.network, **params)
+        except DesignError as err:
+            raise Unsupported(str(err)) from None
+        self.origin[node_id] = node
+        return node_id
+
+    def _produce(self, node: Any, layer: str, inputs: list[str], **params: Any) -> None:
+        """Add the layer for an operation whose result is one batched tensor."""
+        self._check_batched(node)
+        self.tensor[node] = self._add(node, layer, inputs, self._name(node, layer), **params)
+
+    def _name(self, node: Any, layer: str) -> str:
+        """`layer1.0.add`: the operation, inside the module that performs it; unique."""
+        if node.op == "call_module":
+            base = node.target
+        else:
+            op = node.target if isinstance(node.target, str) else getattr(
+                node.target, "__name__", layer.lower())
+            op = layer.lower() if op in ("getitem", "iadd", "imul") else op.strip("_")
+            base = f"{scope(node)}.{op}" if scope(node) else op
+        reserved = set(self.calls) - ({node.target} if node.op == "call_module" else set())
+        candidate, k = base, 1
+        while candidate in self.used_names or candidate in reserved:
+            k += 1
+            candidate = f"{base}_{k}"
+        self.used_names.add(candidate)
+        return candidate
+
+    def _input(self, node: Any) -> None:
+        meta = self.first[node]
+        if not isinstance(meta, TensorMeta):
+            raise Unsupported("forward takes an input that is not a tensor")
+        if str(meta.dtype) not in _DTYPES:
+            raise Unsupported(f"inputs of dtype {meta.dtype} are not supported (only float32 "
+                              "and int64)")
+        self._check_batched(node)
+        self.tensor[node] = self._add(node, "Input", [], self._name(node, str(node.target)),
+                                      shape=tuple(meta.shape[1:]),
+                                      dtype=_DTYPES[str(meta.dtype)])
+
+    def _outputs(self, node: Any) -> None:
+        result = node.args[0]
+        values = list(result) if isinstance(result, (tuple, list)) else [result]
+        sources = [self._tensor(value) for value in values]
+        for source in sources:
+            self._add(node, "Output", [source], self._unique("output"))
+
+    def _unique(self, base: str) -> str:
+        candidate, k = base, 1
+        while candidate in self.used_names or candidate in self.calls:
+            k += 1
+            candidate = f"{base}_{k}"
+        self.used_names.add(candidate)
+        return candidate
+
+    def _module_call(self, node: Any) -> None:
+        from torch import nn
+
+        module = self.root.get_submodule(node.target)
+        holds_weights = any(True for _ in module.parameters()) or any(
+            True for _ in module.buffers())
+        if self.calls[node.target] > 1 and holds_weights:
+            raise Unsupported(f"is called {self.calls[node.target]} times, sharing its weights; "
+                              "each layer node has weights of its own")
+        if len(node.args) != 1 or node.kwargs:
+            raise Unsupported("takes more than one input; layers take one tensor")
+        source = self._tensor(node.args[0])
+        if isinstance(module, _recurrent_types()):
+            self.pending[node] = _Recurrent(node, module)
+            return
+        layer, params = layer_for_module(module, [self._info(node.args[0])])
+        self._produce(node, layer, [source], **params)
+
+    def _functional(self, node: Any, functional: Functional) -> None:
+        args = list(node.args)
+        if not args and "input" in node.kwargs:
+            args = [node.kwargs["input"]]
+        kwargs = {k: v for k, v in node.kwargs.items() if k != "input"}
+        source = self._tensor(args[0])
+        module = functional.build((None, *self._static(args[1:])), self._static(kwargs))
+        layer, params = layer_for_module(module, [self._info(args[0])])
+        self._produce(node, layer, [source], **params)
+
+    # ------------------------------------------------------------------ operations
+    def _handlers(self) -> dict[Any, Callable[[Any], None]]:
+        import torch
+
+        handlers: dict[Any, Callable[[Any], None]] = {}
+        for target in (operator.add, operator.iadd, torch.add, "add"):
+            handlers[target] = self._elementwise("Add")
+        for target in (operator.mul, operator.imul, torch.mul, "mul"):
+            handlers[target] = self._elementwise("Multiply")
+        for target in (torch.cat, torch.concat, torch.concatenate):
+            handlers[target] = self._concat
+        for target in (torch.flatten, "flatten"):
+            handlers[target] = self._flatten
+        for target in ("view", "reshape", torch.reshape, "squeeze", "unsqueeze", torch.squeeze,
+                       torch.unsqueeze, "view_as", "reshape_as"):
+            handlers[target] = self._reshape
+        for target in (torch.transpose, "transpose", torch.swapaxes, "swapaxes"):
+            handlers[target] = self._transpose
+        for target in (torch.permute, "permute"):
+            handlers[target] = self._permute
+        for target in (torch.mean, "mean"):
+            handlers[target] = self._mean
+        for target in (torch.chunk, "chunk", torch.split, "split"):
+            handlers[target] = self._pieces
+        handlers["contiguous"] = self._alias
+        handlers[operator.getitem] = self._getitem
+        return handlers
+
+    def _elementwise(self, layer: str) -> Callable[[Any], None]:
+        from torch import fx
+
+        def translate(node: Any) -> None:
+            operands = [*node.args, *node.kwargs.values()]
+            if len(operands) != 2 or not all(isinstance(a, fx.Node) and a in self.tensor
+                                              for a in operands):
+                raise Unsupported(f"{layer} joins two tensors; this call has a constant "
+                                  "operand or extra arguments")
+            self._produce(node, layer, [self._tensor(a) for a in operands])
+        return translate
+
+    def _concat(self, node: Any) -> None:
+        tensors, dim = _bind(node, ("tensors", "dim"), {"dim": 0})
+        self._produce(node, "Concat", [self._tensor(t) for t in tensors], dim=self._static(dim))
+
+    def _flatten(self, node: Any) -> None:
+        source, start, end = _bind(node, ("input", "start_dim", "end_dim"),
+                                   {"start_dim": 0, "end_dim": -1})
+        self._produce(node, "Flatten", [self._tensor(source)], start_dim=self._static(start),
+                      end_dim=self._static(end))
+
+    def _reshape(self, node: Any) -> None:
+        """Any reshape, read from the traced shapes: `x.view(x.size(0), -1)` keeps the batch."""
+        source = node.args[0]
+        self._check_batched(node)
+        per_sample = self.first[node].shape[1:]
+        if per_sample == self.first[source].shape[1:]:
+            self._alias(node)
+        else:
+            self._produce(node, "Reshape", [self._tensor(source)], shape=per_sample)
+
+    def _alias(self, node: Any) -> None:
+        self.tensor[node] = self._tensor(node.args[0])
+
+    def _transpose(self, node: Any) -> None:
+        source, dim0, dim1 = _bind(node, ("input", "dim0", "dim1"), {})
+        self._produce(node, "Transpose", [self._tensor(source)], dim0=self._static(dim0),
+                      dim1=self._static(dim1))
+
+    def _permute(self, node: Any) -> None:
+        source, *dims = node.args
+        dims = self._static(dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+                            else dims or node.kwargs.get("dims", ()))
+        rank = len(self.first[source].shape)
+        self._produce(node, "Permute", [self._tensor(source)],
+                      dims=tuple(d % rank for d in dims))
+
+    def _mean(self, node: Any) -> None:
+        source, dim, keepdim, dtype = _bind(node, ("input", "dim", "keepdim", "dtype"),
+                                            {"dim": None, "keepdim": False, "dtype": None})
+        dim, keepdim = self._static(dim), self._static(keepdim)
+        if dim is None:
+            raise Unsupported("averages over every dimension, the batch included")
+        if dtype is not None:
+            raise Unsupported("Mean with a dtype is not supported")
+        dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+        self._produce(node, "Mean", [self._tensor(source)], dims=dims, keepdim=keepdim)
+
+    def _pieces(self, node: Any) -> None:
+        source, _, dim = _bind(node, ("input", "sections", "dim"), {"dim": 0})
+        first, second = self.first[node], self.second[node]
+        rank = len(self.first[source].shape)
+        dim = self._static(dim) % rank
+        if dim == 0 or [m.shape[1:] for m in first] != [m.shape[1:] for m in second]:
+            raise Unsupported("splits the batch dimension")
+        bounds, start = [], 0
+        for meta in first:
+            bounds.append((start, start + meta.shape[dim]))
+            start += meta.shape[dim]
+        self._tensor(source)
+        self.pending[node] = _Pieces(source, dim, bounds)
+
+    def _getitem(self, node: Any) -> None:
+        container, index = node.args
+        pending = self.pending.get(container)
+        if pending is None:
+            if container in self.tensor:
+                self._index(node, container, index)
+            elif contains_tensor(self.first[node]):
+                raise Unsupported("takes an item of a result that is not a tensor")
+            return
+        index = self._static(index)
+        if isinstance(pending, _Pieces):
+            start, end = pending.bounds[index]
+            self._produce(node, "Slice", [self._tensor(pending.source)], dim=pending.dim,
+                          start=start, end=end)
+        elif isinstance(pending, _Recurrent):
+            self._recurrent_part(node, pending, index)
+        elif isinstance(pending, _State):
+            if index != 0:
+                raise Unsupported("uses the LSTM's cell state c_n; only h_n can be used")
+            self.pending[node] = _Hidden(pending.recurrent)
+        else:
+            module = pending.recurrent.module
+            last = module.num_layers * (2 if module.bidirectional else 1) - 1
+            if module.bidirectional or index not in (-1, last):
+                raise Unsupported("uses a hidden state other than the last layer's of a "
+                                  "one-directional RNN (h_n[-1])")
+            self._recurrent_node(node, pending.recurrent, "last")
+
+    def _recurrent_part(self, node: Any, recurrent: _Recurrent, index: int) -> None:
+        """(output, state)[index]: the output sequence, or the state to be indexed further."""
+        from torch import nn
+
+        if index == 0:
+            self._recurrent_node(node, recurrent, "sequence")
+        elif isinstance(recurrent.module, nn.LSTM):
+            self.pending[node] = _State(recurrent)
+        else:
+            self.pending[node] = _Hidden(recurrent)
+
+    def _recurrent_node(self, node: Any, recurrent: _Recurrent, output: str) -> None:
+        if recurrent.node is not None:
+            if recurrent.output != output:
+                raise Unsupported("uses both the output sequence and the final state of "
+                                  f"{self.describe(recurrent.call)}; a layer gives one of them")
+            self.tensor[node] = recurrent.node
+            return
+        call = recurrent.call
+        layer, params = layer_for_module(recurrent.module, [self._info(call.args[0])],
+                                         use={"output": output})
+        self._check_batched(node)
+        recurrent.node = self._add(node, layer, [self._tensor(call.args[0])],
+                                   self._name(call, layer), **params)
+        recurrent.output = output
+        self.tensor[node] = recurrent.node
+
+    def _index(self, node: Any, source: Any, index: Any) -> None:
+        """`x[:, -1]`, `x[:, 2:5]`: Select and Slice nodes, last dimension first."""
+        entries = list(self._static(index) if isinstance(index, tuple) else
+                       (self._static(index),))
+        rank = len(self.first[source].shape)
+        if Ellipsis in entries:
+            at = entries.index(Ellipsis)
+            fill = [slice(None)] * (rank - len(entries) + 1)
+            entries = entries[:at] + fill + entries[at + 1:]
+        if any(entry is None or not isinstance(entry, (int, slice)) for entry in entries):
+            raise Unsupported("indexes with something other than numbers and slices")
+        if entries[0] != slice(None):
+            raise Unsupported("indexes the batch dimension")
+        self._check_batched(node)
+        current = self._tensor(source)
+        steps = [(dim, entry) for dim, entry in enumerate(entries) if entry != slice(None)]
+        for dim, entry in reversed(steps):
+            if isinstance(entry, int):
+                layer, params = "Select", {"dim": dim, "index": entry}
+            else:
+                layer = "Slice"
+                params = {"dim": dim, "start": entry.start or 0, "end": entry.stop,
+                          "step": entry.step or 1}
+            current = self._add(node, layer, [current], self._name(node, layer), **params)
+        self.tensor[node] = current
+
+
+def _recurrent_types() -> tuple[type, ...]:
+    from torch import nn
+
+    return (nn.RNNBase,)
+
+
+def _bind(node: Any, names: tuple[str, ...], defaults: dict[str, Any]) -> list[Any]:
+    """The call's arguments by name (positional first, then keywords, then defaults)."""
+    bound = dict(defaults)
+    bound.update(zip(names, node.args))
+    aliases = {"self": "input", "tensor": "input", "x": "input", "split_size": "sections",
+               "split_size_or_sections": "sections", "chunks": "sections"}
+    bound.update({aliases.get(key, key): value for key, value in node.kwargs.items()})
+    unknown = set(bound) - set(names)
+    if unknown or len(node.args) > len(names):
+        raise Unsupported(f"takes arguments NeuralCanvas cannot express "
+                          f"({', '.join(sorted(unknown)) or 'too many'})")
+    missing = [name for name in names if name not in bound]
+    if missing:
+        raise Unsupported(f"misses {', '.join(missing)}")
+    return [bound[name] for name in names]
+
+
+def _live_nodes(graph: Any) -> set[Any]:
+    """Nodes the returned values depend on (dead code is left out)."""
+    live: set[Any] = set()
+    stack = [node for node in graph.nodes if node.op == "output"]
+    while stack:
+        node = stack.pop()
+        if node not in live:
+            live.add(node)
+            stack.extend(node.all_input_nodes)
+    return live

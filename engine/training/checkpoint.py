@@ -1,0 +1,121 @@
+"""Checkpoints: a folder per save, written whole or not at all.
+
+    checkpoints/epoch-0003/
+        <network>.safetensors   weights (load with safetensors, keys as engine.build_model's)
+        state.pt                optimizer, schedule, grad scaler and random-generator states
+                                (load with torch.load(weights_only=True))
+        record.json             epoch, step, history, settings, design, best epoch, ...
+
+The folder is written under a temporary name and renamed when complete, so a crash or a kill
+mid-write leaves the previous checkpoint as it was. Only the newest few are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DesignError
+from engine.training.plan import weights_file
+
+FORMAT = "neuralcanvas.checkpoint"
+KEEP = 3
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint as loaded: `weights` network -> state dict, `state` from state.pt."""
+
+    path: Path
+    record: dict[str, Any]
+    weights: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dict[str, Any],
+                     record: dict[str, Any]) -> Path:
+    """Write `folder/name` atomically and prune older checkpoints; return its path."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / name
+    temporary = folder / f".{name}.partial"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    files = {}
+    for network, model in models.items():
+        files[network] = weights_file(network)
+        save_file(_plain_state(model), temporary / files[network])
+    torch.save(state, temporary / "state.pt")
+    document = {"format": FORMAT, "version": 1, "weights": files, **record}
+    (temporary / "record.json").write_text(json.dumps(document, indent=1, allow_nan=True),
+                                           encoding="utf-8")
+    _sync(temporary)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(temporary, final)
+    _prune(folder)
+    return final
+
+
+def save_weights(path: Path, model: Any) -> None:
+    """One network's weights as a .safetensors file, written beside and then renamed."""
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    save_file(_plain_state(model), partial)
+    os.replace(partial, path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint folder (or its record.json); a DesignError says what is wrong."""
+    import torch
+    from safetensors.torch import load_file
+
+    folder = Path(path)
+    if folder.name == "record.json":
+        folder = folder.parent
+    record_file = folder / "record.json"
+    if not record_file.is_file():
+        raise DesignError(f"{path} is not a checkpoint: it has no record.json (give a folder "
+                          "such as out/checkpoints/epoch-0003)")
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DesignError(f"{record_file} cannot be read: {err}") from None
+    if record.get("format") != FORMAT:
+        raise DesignError(f"{record_file} is not a NeuralCanvas checkpoint record")
+    weights = {}
+    for network, file in record["weights"].items():
+        weights[network] = load_file(folder / file)
+    state = torch.load(folder / "state.pt", weights_only=True)
+    return Checkpoint(folder, record, weights, state)
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    found = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
+    return found[-1] if found else None
+
+
+def _plain_state(model: Any) -> dict[str, Any]:
+    """A state dict safetensors accepts: contiguous tensors that share no memory."""
+    return {key: value.detach().contiguous().clone() for key, value in model.state_dict().items()}
+
+
+def _prune(folder: Path) -> None:
+    done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
+    for old in done[:-KEEP]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _sync(folder: Path) -> None:
+    """Flush the files to disk before the rename makes them the checkpoint."""
+    for file in folder.iterdir():
+        with open(file, "rb") as stream:
+            os.fsync(stream.fileno())

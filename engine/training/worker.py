@@ -1,0 +1,242 @@
+"""Training in a separate process, so that a crash, a CUDA error or running out of memory can
+never take the editor down, and the editor's GIL is never shared with training.
+
+    service = TrainingService()            # spawns a warm worker (torch imported) at once
+    run = service.start(design, out_dir="runs/1")
+    while not run.done:
+        for event in run.events(timeout=0.05):   # engine.training.events, in order
+            ...
+    run.pause(); run.resume(); run.stop(); run.checkpoint()
+
+The worker is spawned (never forked: forking after CUDA fails) and kept between runs, so after
+the first run a new one reaches its first batch in well under a second. A worker that dies is
+reported as a `failed` event with its exit status, and a fresh worker is started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import queue
+import signal
+import threading
+import time
+from typing import Any, Self
+
+from engine.design import Design
+from engine.errors import DesignError
+from engine.training.events import FINAL_KINDS, Ack, Event, Failed
+
+_DAMAGING = frozenset({"crashed", "exception", "out_of_memory"})  # replace the worker after
+_STATE_AFTER = {"pause": "paused", "resume": "running", "stop": "stopping",
+                "checkpoint": "checkpointing"}
+
+
+def _warm_up() -> None:
+    """Import and exercise what every run needs, so the first batch comes quickly."""
+    import torch
+    import torch.utils.flop_counter
+    from torch import nn
+
+    import engine.training.trainer  # noqa: F401 - the trainer and the portable code
+
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.zeros(2, 4)).sum().backward()
+    optimizer.step()
+
+
+def _worker_main(commands: Any, events: Any) -> None:
+    """The worker process: warm up, then run jobs one at a time until told to quit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's
+    from engine.training.trainer import Control, RunOptions, Trainer
+
+    _warm_up()
+    jobs: queue.Queue = queue.Queue()
+    current: dict[str, Any] = {"run": None, "control": None}
+    lock = threading.Lock()
+
+    def listen() -> None:
+        while True:
+            message = commands.get()
+            if message[0] == "run":
+                jobs.put(message)
+            elif message[0] == "quit":
+                jobs.put(None)
+                return
+            else:
+                command, run = message
+                with lock:
+                    control = current["control"] if current["run"] == run else None
+                if control is not None:
+                    getattr(control, command)()
+                    events.put(Ack(run, command=command, state=_STATE_AFTER[command]))
+
+    threading.Thread(target=listen, name="commands", daemon=True).start()
+    while (job := jobs.get()) is not None:
+        _, run, design_dict, options = job
+        control = Control()
+        with lock:
+            current.update(run=run, control=control)
+        try:
+            design = Design.from_dict(design_dict)
+            Trainer(design, events.put, RunOptions(run=run, **options), control).run()
+        except Exception as err:  # noqa: BLE001 - the run must end with an event
+            events.put(Failed(run, reason=f"the run could not start: {err}", error="exception"))
+        with lock:
+            current.update(run=None, control=None)
+
+
+class _Worker:
+    """One spawned worker process and its two queues."""
+
+    def __init__(self, context: Any) -> None:
+        self.commands = context.Queue()
+        self.events = context.Queue()
+        self.process = context.Process(target=_worker_main, args=(self.commands, self.events),
+                                       name="neuralcanvas-training", daemon=True)
+        self.process.start()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def retire(self) -> None:
+        """Ask the worker to quit; kill it if it does not within a moment."""
+        if self.alive():
+            with contextlib.suppress(OSError, ValueError):
+                self.commands.put(("quit",))
+            self.process.join(timeout=2)
+        if self.alive():
+            self.process.kill()
+            self.process.join(timeout=2)
+
+
+class TrainingService:
+    """Runs designs in a warm worker process, one run at a time."""
+
+    def __init__(self, warm: bool = True) -> None:
+        self._context = mp.get_context("spawn")
+        self._worker: _Worker | None = _Worker(self._context) if warm else None
+        self._next_run = 1
+        self._active: Run | None = None
+
+    def start(self, design: Design, out_dir: str | None = None, resume: str | None = None,
+              overrides: dict[str, Any] | None = None) -> Run:
+        """Start training a snapshot of `design` (later edits do not reach the run)."""
+        if self._active is not None and not self._active.done:
+            raise DesignError("a run is still going; stop it before starting another")
+        if self._worker is None or not self._worker.alive():
+            self._worker = _Worker(self._context)
+        run = Run(self, self._worker, self._next_run)
+        self._next_run += 1
+        options = {"out_dir": out_dir, "resume": resume, "overrides": overrides or {}}
+        self._worker.commands.put(("run", run.id, design.to_dict(), options))
+        self._active = run
+        return run
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._worker.process.pid if self._worker and self._worker.alive() else None
+
+    def _replace(self, worker: _Worker) -> None:
+        """After a failure the worker may be damaged (CUDA errors poison a process)."""
+        if worker is self._worker:
+            worker.retire()
+            self._worker = _Worker(self._context)
+
+    def shutdown(self) -> None:
+        if self._active is not None and not self._active.done:
+            self._active.stop()
+        if self._worker is not None:
+            self._worker.retire()
+            self._worker = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+class Run:
+    """A run in the worker: read its events, send it commands."""
+
+    def __init__(self, service: TrainingService, worker: _Worker, run: int) -> None:
+        self.id = run
+        self.final: Event | None = None
+        self.last_checkpoint: str | None = None
+        self._service = service
+        self._worker = worker
+
+    @property
+    def done(self) -> bool:
+        return self.final is not None
+
+    def events(self, timeout: float = 0.0) -> list[Event]:
+        """The events that arrived, in order; waits up to `timeout` s for the first one."""
+        found: list[Event] = []
+        if self.done:
+            return found
+        try:
+            found.append(self._worker.events.get(timeout=timeout) if timeout > 0
+                         else self._worker.events.get_nowait())
+            while True:
+                found.append(self._worker.events.get_nowait())
+        except queue.Empty:
+            pass
+        found = [event for event in found if event.run == self.id]
+        for index, event in enumerate(found):
+            if event.kind == "checkpoint":
+                self.last_checkpoint = event.path
+            if event.kind in FINAL_KINDS:
+                found = found[:index + 1]
+                self._end(event)
+                return found
+        if not found and not self._worker.alive():
+            code = self._worker.process.exitcode
+            self._end(Failed(self.id, reason=_death(code), error="crashed",
+                             checkpoint=self.last_checkpoint, details=f"exit code {code}"))
+            found.append(self.final)
+        return found
+
+    def wait(self, timeout: float | None = None) -> list[Event]:
+        """Collect events until the run ends (or `timeout` s pass); return them all."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        collected: list[Event] = []
+        while not self.done and (deadline is None or time.monotonic() < deadline):
+            collected += self.events(timeout=0.1)
+        return collected
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def stop(self) -> None:
+        self._send("stop")
+
+    def checkpoint(self) -> None:
+        """Write a checkpoint at the next step boundary."""
+        self._send("checkpoint")
+
+    def _send(self, command: str) -> None:
+        if not self.done and self._worker.alive():
+            self._worker.commands.put((command, self.id))
+
+    def _end(self, event: Event) -> None:
+        self.final = event
+        if event.kind == "failed" and event.error in _DAMAGING:
+            self._service._replace(self._worker)
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return (f"the training process was killed ({name}); the editor is unaffected and "
+                "the last checkpoint is kept")
+    return (f"the training process ended unexpectedly (exit status {code}); the editor is "
+            "unaffected and the last checkpoint is kept")
