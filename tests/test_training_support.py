@@ -24,9 +24,9 @@ def classifier(inputs: int = 8, classes: int = 3, **training) -> Design:
     return d
 
 
-def regressor(**training) -> Design:
+def regressor(inputs: int = 8, **training) -> Design:
     d = Design("regressor")
-    x = d.add("Input", shape=(8,), name="features")
+    x = d.add("Input", shape=(inputs,), name="features")
     h = d.add("Linear", x, out_features=32, name="hidden")
     h = d.add("Tanh", h, name="tanh")
     y = d.add("Linear", h, out_features=2, name="values")

@@ -31,8 +31,8 @@ class Construction:
     imports: frozenset[str]
 
 
-def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, Any],
-                 where: str) -> Construction:
+def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, Any]
+                 ) -> Construction:
     """The source that builds the same module as `spec.build(inputs, params)`."""
     import torch
 
@@ -40,12 +40,12 @@ def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, An
         module = spec.build(inputs, dict(params))
         positional, keywords = _shortest(module, *constructor_arguments(module))
     if positional is None:
-        raise DesignError(f"{where}: cannot write the {type(module).__name__} this layer builds "
-                          "as a constructor call")
+        raise DesignError(f"cannot write the {type(module).__name__} this layer builds as a "
+                          "constructor call")
     imports: set[str] = set()
-    texts = [_literal(value, where) for value in positional]
-    texts += [f"{key}={_literal(value, where)}" for key, value in keywords.items()]
-    reference = _class_reference(type(module), imports, where)
+    texts = [_literal(value) for value in positional]
+    texts += [f"{key}={_literal(value)}" for key, value in keywords.items()]
+    reference = _class_reference(type(module), imports)
     return Construction(f"{reference}({', '.join(texts)})", frozenset(imports))
 
 
@@ -206,20 +206,20 @@ _READERS = {"RNNBase": _recurrent, "MultiheadAttention": _attention,
 
 # ---------------------------------------------------------------------------- source text
 
-def _literal(value: Any, where: str) -> str:
+def _literal(value: Any) -> str:
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if isinstance(value, str):
         return string_literal(value)
     if isinstance(value, (tuple, list)):
-        items = [_literal(item, where) for item in value]
+        items = [_literal(item) for item in value]
         if isinstance(value, list):
             return f"[{', '.join(items)}]"
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    raise DesignError(f"{where}: cannot write the argument {type(value).__name__} as code")
+    raise DesignError(f"cannot write an argument of type {type(value).__name__} as code")
 
 
-def _class_reference(cls: type, imports: set[str], where: str) -> str:
+def _class_reference(cls: type, imports: set[str]) -> str:
     """`nn.Conv2d` for torch.nn classes, `torchvision.ops.StochasticDepth` for torchvision's."""
     from torch import nn
 
@@ -233,7 +233,7 @@ def _class_reference(cls: type, imports: set[str], where: str) -> str:
             if getattr(importlib.import_module(path), cls.__name__, None) is cls:
                 imports.add(f"import {path}")
                 return f"{path}.{cls.__name__}"
-    raise DesignError(f"{where}: {cls.__module__}.{cls.__name__} is not part of torch or "
+    raise DesignError(f"{cls.__module__}.{cls.__name__} is not part of torch or "
                       "torchvision, so the exported file could not create it")
 
 

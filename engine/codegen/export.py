@@ -14,6 +14,7 @@ import re
 import textwrap
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine.checking import Report, check
 from engine.codegen.constructors import Construction, construction
@@ -34,9 +35,11 @@ _IMPORT_OF_NAME = {"torch": "import torch", "nn": "from torch import nn",
 
 @dataclass(frozen=True)
 class ExportedScript:
-    """The file's text, and files the script reads by default (to be written beside it)."""
+    """The file's text, the class written for each network, and files the script reads by
+    default (to be written beside it)."""
 
     code: str
+    classes: dict[str, str]
     assets: dict[str, str] = field(default_factory=dict)
 
 
@@ -71,7 +74,7 @@ def export_script(design: Design) -> ExportedScript:
         ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
         raise DesignError(f"internal error: the generated code does not parse ({err})") from err
-    return ExportedScript(code, dict(training.assets))
+    return ExportedScript(code, class_names, dict(training.assets))
 
 
 def _class_names(networks: list[str], taken: set[str]) -> dict[str, str]:
@@ -127,8 +130,17 @@ def _network_class(design: Design, report: Report, program: ForwardProgram,
 
 def _construction(design: Design, report: Report, node: str) -> Construction:
     data = design.node(node)
-    return construction(get_layer(data.type), report.input_infos[node], data.params,
-                        f"layer {data.name!r} ({data.type})")
+    try:
+        return _cached_construction(data.type, tuple(sorted(data.params.items())),
+                                    tuple(report.input_infos[node]))
+    except DesignError as err:
+        raise DesignError(f"layer {data.name!r} ({data.type}): {err}") from None
+
+
+@lru_cache(maxsize=4096)
+def _cached_construction(layer_type: str, params: tuple, inputs: tuple) -> Construction:
+    """Repeated blocks repeat the same layers; each distinct one is worked out once."""
+    return construction(get_layer(layer_type), list(inputs), dict(params))
 
 
 def _init_statements(tree: ModuleTree, constructions: dict[str, Construction]) -> list[str]:

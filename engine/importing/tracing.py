@@ -68,8 +68,10 @@ def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
             summaries[node] = summarise(value)
             return value
 
+    recorder = Recorder(graph_module)
+    recorder.extra_traceback = False  # the DesignError already names the source line
     with torch.no_grad():
-        Recorder(graph_module).run(*inputs)
+        recorder.run(*inputs)
     return summaries
 
 

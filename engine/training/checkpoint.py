@@ -7,7 +7,9 @@
         record.json             epoch, step, history, settings, design, best epoch, ...
 
 The folder is written under a temporary name and renamed when complete, so a crash or a kill
-mid-write leaves the previous checkpoint as it was. Only the newest few are kept.
+of the training process mid-write leaves the previous checkpoint as it was (the files need no
+fsync for that: the operating system keeps what a killed process wrote). Only the newest few
+checkpoints are kept.
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     document = {"format": FORMAT, "version": 1, "weights": files, **record}
     (temporary / "record.json").write_text(json.dumps(document, indent=1, allow_nan=True),
                                            encoding="utf-8")
-    _sync(temporary)
     if final.exists():
         shutil.rmtree(final)
     os.replace(temporary, final)
@@ -113,9 +114,3 @@ def _prune(folder: Path) -> None:
     for old in done[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
 
-
-def _sync(folder: Path) -> None:
-    """Flush the files to disk before the rename makes them the checkpoint."""
-    for file in folder.iterdir():
-        with open(file, "rb") as stream:
-            os.fsync(stream.fileno())

@@ -118,10 +118,14 @@ def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
     ]
     for parameter in plan.data.files:
         flag = "--data" if parameter == "path" else f"--{parameter}"
-        options.append(([flag, "type=Path"], plan.data.script_path(parameter),
-                         f"the data to read ({parameter})"))
+        default = plan.data.script_path(parameter)
+        if parameter in plan.data.bundled:  # written beside the script
+            default = Name(f"Path(__file__).with_name({literal(default)})")
+        options.append(([flag, "type=Path"], default, f"the data to read ({parameter})"))
     for (flag, *kinds), default, help_text in options:
-        value = f"Path({literal(default)})" if "type=Path" in kinds else literal(default)
+        value = literal(default)
+        if "type=Path" in kinds and not isinstance(default, Name):
+            value = f"Path({value})"
         arguments = [literal(flag), *kinds, f"default={value}"]
         if help_text:
             arguments.append(f"help={literal(help_text)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import typing
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -235,7 +236,7 @@ def _section_problems(cls, values: Any, path: str) -> list[tuple[str, str]]:
         elif _section_type(cls, fields[key]) is not None:
             problems += _section_problems(_section_type(cls, fields[key]), value, where)
         else:
-            message = _value_problem(fields[key], value)
+            message = _value_problem(fields[key], _base_type(cls, fields[key]), value)
             if message:
                 problems.append((where, message))
     return problems
@@ -247,7 +248,14 @@ def _section_type(cls, f: dataclasses.Field) -> type | None:
     return kind if dataclasses.is_dataclass(kind) else None
 
 
-def _value_problem(f: dataclasses.Field, value: Any) -> str | None:
+def _base_type(cls, f: dataclasses.Field) -> type:
+    """The field's type without `| None` (the kind its values must have)."""
+    kind = get_type_hints(cls)[f.name]
+    options = [k for k in typing.get_args(kind) if k is not type(None)]
+    return options[0] if options else kind
+
+
+def _value_problem(f: dataclasses.Field, kind: type, value: Any) -> str | None:
     rules = f.metadata
     if value is None:
         return None if rules["optional"] else "must be set, found nothing (null)"
@@ -261,7 +269,7 @@ def _value_problem(f: dataclasses.Field, value: Any) -> str | None:
             if problem:
                 return f"item {index}: {problem}"
         return None
-    return _scalar_problem(rules, type(f.default), value)
+    return _scalar_problem(rules, kind, value)
 
 
 def _scalar_problem(rules, kind: type, value: Any) -> str | None:
@@ -301,7 +309,7 @@ def _build(cls, values: dict[str, Any]):
             kwargs[f.name] = _build(section, value)
         elif f.metadata["items"] is not None and value is not None:
             kwargs[f.name] = tuple(value)
-        elif type(f.default) is float and value is not None:
+        elif _base_type(cls, f) is float and value is not None:
             kwargs[f.name] = float(value)
         else:
             kwargs[f.name] = value
@@ -353,9 +361,7 @@ def schema() -> list[FieldInfo]:
             elif rules["choices"]:
                 kind = "choice"
             else:
-                kind = {bool: "bool", int: "int", float: "float"}.get(type(f.default), "text")
-                if f.default is None:
-                    kind = "int" if rules["minimum"] is not None else "text"
+                kind = {bool: "bool", int: "int", float: "float"}.get(_base_type(cls, f), "text")
             low = rules["above"] if rules["above"] is not None else rules["minimum"]
             infos.append(FieldInfo(f"{prefix}{f.name}", kind, default, rules["help"],
                                    tuple(rules["choices"]), low, rules["maximum"],

@@ -2,8 +2,9 @@
 
 It calls the same portable functions, in the same order, as an exported script, and around
 each step only reads: losses are gathered on the device and read about ten times a second,
-commands are flags checked between steps, checkpoints are written by a background thread
-from copies taken between steps. A worker process (engine.training.worker) hosts it for the
+and commands are flags checked between steps. Files are written between epochs in this
+thread: on a machine whose cores torch already keeps busy, a writer thread running beside
+training slows every step more than the writing itself costs. A worker process (engine.training.worker) hosts it for the
 GUI; the command line runs it directly.
 """
 
@@ -17,7 +18,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -178,8 +178,6 @@ class Trainer:
         self.step = 0
         self.epoch = 0
         self.last_checkpoint: str | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
-        self._pending_write: Future | None = None
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Event:
@@ -191,7 +189,6 @@ class Trainer:
             status = self._loop()
             final: Event = self._finish(status, time.perf_counter() - started)
         except NonFiniteLoss as err:
-            self._wait_for_writes()
             self.emit(non_finite(self.run_id, err.name, err.step, err.epoch,
                                  self.last_checkpoint))
             final = Failed(self.run_id, reason=(
@@ -218,13 +215,10 @@ class Trainer:
             self._release()
             final = self._failed("out_of_memory", "the device ran out of memory; lower "
                                  "training.batch_size or use a smaller network")
-        self._wait_for_writes()
-        self._writer.shutdown(wait=True)
         self.emit(final)
         return final
 
     def _failed(self, error: str, reason: str, details: str = "") -> Failed:
-        self._wait_for_writes(raise_errors=False)
         return Failed(self.run_id, reason=reason, error=error, epoch=self.epoch, step=self.step,
                       checkpoint=self.last_checkpoint, details=details)
 
@@ -636,8 +630,7 @@ class Trainer:
             if self._keeps_best():
                 self.best_state = {k: v.clone() for k, v in self._model().state_dict().items()}
             if self.out and self.plan.task != "gan":
-                snapshot = {n: _Snapshot(m) for n, m in self.models.items()}
-                self._submit(self._write_weights, "best", snapshot)
+                self._write_weights("best")
             return False
         return early.enabled and self.epoch - self.best["epoch"] >= early.patience
 
@@ -650,9 +643,9 @@ class Trainer:
 
         completed = self.epoch if reason != "request" or batch == 0 else self.epoch - 1
         name = f"epoch-{completed:04d}" + (f"-step-{self.step:07d}" if batch else "")
-        state = {"optimizers": [copy.deepcopy(o.state_dict()) for o in self.optimizers],
-                 "scheduler": copy.deepcopy(self.scheduler.state_dict()) if self.scheduler
-                 else None, "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state()}
+        state = {"optimizers": [o.state_dict() for o in self.optimizers],
+                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                 "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state()}
         if torch.cuda.is_available() and self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
         rows = [{k: v.item() for k, v in row.items()} for row in partial or []] if batch else []
@@ -661,33 +654,22 @@ class Trainer:
                   "settings": self.settings.to_dict(), "design": self.design.to_dict(),
                   "reason": reason,
                   "best_weights": str(self.out / "best") if self._keeps_best() else None}
-        snapshot = {n: _Snapshot(m) for n, m in self.models.items()}
-        self._submit(self._write_checkpoint, name, snapshot, state, record, reason)
-
-    def _write_checkpoint(self, name: str, snapshot: dict, state: dict, record: dict,
-                          reason: str) -> None:
-        path = write_checkpoint(self.out / "checkpoints", name, snapshot, state, record)
+        path = write_checkpoint(self.out / "checkpoints", name, self.models, state, record)
         self.last_checkpoint = str(path)
         self.emit(CheckpointWritten(self.run_id, epoch=record["epoch"], step=record["step"],
                                     path=str(path), reason=reason))
 
-    def _write_weights(self, folder: str, snapshot: dict) -> None:
-        for network, model in snapshot.items():
+    def _write_weights(self, folder: str) -> None:
+        for network, model in self.models.items():
             save_weights(self.out / folder / weights_file(network), model)
 
-    def _submit(self, function, *args) -> None:
-        self._wait_for_writes()
-        self._pending_write = self._writer.submit(function, *args)
-
-    def _wait_for_writes(self, raise_errors: bool = True) -> None:
-        if self._pending_write is not None:
-            future, self._pending_write = self._pending_write, None
-            error = future.exception()
-            if error is not None and raise_errors:
-                raise error
-
     def _append_metrics(self, row: dict[str, Any]) -> None:
-        if self.out:
+        if not self.out:
+            return
+        if len(self.history) > 1 and list(row) == list(self.history[0]):
+            with open(self.out / "metrics.csv", "a", newline="", encoding="utf-8") as stream:
+                csv.DictWriter(stream, fieldnames=list(row)).writerow(row)
+        else:
             self._rewrite_metrics()
 
     def _rewrite_metrics(self) -> None:
@@ -705,9 +687,7 @@ class Trainer:
             self._model().load_state_dict(self.best_state)
         weights = {}
         if self.out:
-            self._wait_for_writes()
-            snapshot = {n: _Snapshot(m) for n, m in self.models.items()}
-            self._write_weights("last", snapshot)
+            self._write_weights("last")
             folder = "best" if self._keeps_best() and (self.out / "best").exists() else "last"
             weights = {n: str(self.out / folder / weights_file(n)) for n in self.models}
             summary = {"status": status, "epochs_done": len(self.history),
@@ -725,12 +705,3 @@ class Trainer:
 
 _VALIDATION_KEYS = frozenset({"d_accuracy", "diversity", "modes_covered", "near_mode"})
 
-
-class _Snapshot:
-    """A model's weights copied between steps, for a background thread to write."""
-
-    def __init__(self, model: Any) -> None:
-        self._state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-    def state_dict(self) -> dict[str, Any]:
-        return self._state

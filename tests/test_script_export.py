@@ -1,0 +1,69 @@
+"""The exported script trains exactly like the app: same seed, same per-epoch numbers."""
+
+import shutil
+import subprocess
+
+import pytest
+from test_training_support import RECIPES, exported_script, read_metrics, run_script, train
+
+from engine.training.script import render_training_program
+from templates import load_template, template_names
+
+EPOCHS = 2
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_exported_script_reproduces_the_in_app_epochs(recipe, tmp_path):
+    design = RECIPES[recipe](epochs=EPOCHS)
+    _, final = train(design, tmp_path / "app")
+    assert final.kind == "finished", getattr(final, "reason", "")
+    script = exported_script(design, tmp_path / "export")
+    run_script(script, "--out", str(tmp_path / "script"), "--device", "cpu")
+    app = read_metrics(tmp_path / "app" / "metrics.csv")
+    exported = read_metrics(tmp_path / "script" / "metrics.csv")
+    assert len(app) == len(exported) == EPOCHS
+    assert set(app[0]) == set(exported[0])
+    for ours, theirs in zip(app, exported, strict=True):
+        for column, value in ours.items():
+            assert theirs[column] == pytest.approx(value, rel=1e-5, abs=1e-5), column
+    weights = {p.name for p in (tmp_path / "script").glob("*.safetensors")}
+    assert weights == {f"{network}.safetensors" for network in design.networks}
+
+
+def test_exported_script_follows_the_settings(tmp_path):
+    design = RECIPES["classification"](
+        epochs=5, schedule={"name": "plateau", "patience": 0, "factor": 0.5},
+        optimizer={"name": "sgd", "lr": 0.5, "momentum": 0.9, "nesterov": True},
+        early_stopping={"enabled": True, "patience": 1}, grad_clip=0.5)
+    _, final = train(design, tmp_path / "app")
+    script = exported_script(design, tmp_path / "export")
+    run_script(script, "--out", str(tmp_path / "script"))
+    app = read_metrics(tmp_path / "app" / "metrics.csv")
+    exported = read_metrics(tmp_path / "script" / "metrics.csv")
+    assert [row["lr"] for row in exported] == [row["lr"] for row in app]
+    assert len(exported) == len(app) == final.epochs_done
+    assert [r["val_loss"] for r in exported] == pytest.approx([r["val_loss"] for r in app],
+                                                              rel=1e-5)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is a test dependency")
+@pytest.mark.parametrize("name", template_names())
+def test_exported_templates_pass_ruff_unchanged(name, tmp_path):
+    script = exported_script(load_template(name), tmp_path)
+    for command in (["ruff", "check", "--isolated", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet", "--line-length", "100"]):
+        result = subprocess.run([*command, str(script)], capture_output=True, text=True,
+                                check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_training_program_is_plain_pytorch(recipe):
+    design = RECIPES[recipe]()
+    program = render_training_program(design, {n: n.title() for n in design.networks})
+    text = "\n".join(program.imports) + program.body
+    assert "engine" not in text and "neuralcanvas" not in text.lower()
+    assert program.body.rstrip().endswith("train(parse_args())")
+    assert "torch.distributed" in text and "DistributedSampler" in program.body
+    assert all(line.startswith(("import ", "from ")) for line in program.imports)

@@ -1,0 +1,158 @@
+"""The training worker process: events, commands, and every way a run can end badly, with the
+caller alive and informed."""
+
+import json
+import os
+import signal
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_training_support import classifier, of_kind
+
+from engine import Design
+from engine.training.checkpoint import load_checkpoint
+from engine.training.worker import TrainingService
+
+
+@pytest.fixture(scope="module")
+def service():
+    with TrainingService() as running:
+        yield running
+
+
+def slow_classifier(**training):
+    """About half a second per epoch: long enough to act on it mid-run."""
+    d = classifier(**({"epochs": 30, "data": {"source": "generated", "samples": 8192}}
+                      | training))
+    d.set_params(d.find("hidden"), out_features=512)
+    return d
+
+
+def wait_for(run, kind, timeout=60):
+    """Events up to and including the first of `kind`."""
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline and not run.done:
+        seen += run.events(timeout=0.05)
+        if of_kind(seen, kind):
+            return seen
+    raise AssertionError(f"no {kind} event; got {[e.kind for e in seen]}")
+
+
+def test_a_run_streams_its_events_in_order(service, tmp_path):
+    run = service.start(classifier(epochs=2), out_dir=str(tmp_path))
+    events = run.wait(timeout=120)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "finished"
+    assert kinds.index("batch") < kinds.index("epoch") < kinds.index("validation")
+    assert {"gradients", "checkpoint"} <= set(kinds)
+    assert all(e.run == run.id for e in events)
+    assert run.final.status == "completed"
+
+
+def test_a_warm_worker_reaches_the_first_batch_quickly(service):
+    service.start(classifier(epochs=1)).wait(timeout=120)  # the worker is warm now
+    started = time.monotonic()
+    run = service.start(classifier(epochs=1))
+    wait_for(run, "batch")
+    assert time.monotonic() - started < 2.0
+    run.wait(timeout=60)
+
+
+def test_stop_during_a_batch_is_acknowledged_at_once_and_keeps_the_checkpoint(service, tmp_path):
+    run = service.start(slow_classifier(), out_dir=str(tmp_path))
+    seen = wait_for(run, "checkpoint")
+    kept = of_kind(seen, "checkpoint")[-1].path
+    before = json.loads((tmp_path / "checkpoints" / os.path.basename(kept) /
+                         "record.json").read_text())
+    asked = time.monotonic()
+    run.stop()
+    seen = wait_for(run, "ack", timeout=5)
+    assert time.monotonic() - asked < 1.0
+    assert of_kind(seen, "ack")[0].state == "stopping"
+    seen += run.wait(timeout=30)
+    assert run.final.kind == "finished" and run.final.status == "stopped"
+    assert load_checkpoint(kept).record == before
+    assert run.final.epochs_done < 30
+
+
+def test_pause_resume_and_checkpoint_now(service, tmp_path):
+    run = service.start(slow_classifier(epochs=3), out_dir=str(tmp_path))
+    wait_for(run, "batch")
+    run.pause()
+    seen = wait_for(run, "ack", timeout=5)
+    time.sleep(0.05)  # a batch may be under way when the pause lands
+    run.events()
+    quiet = run.events(timeout=0.5)
+    assert not of_kind(quiet, "batch")
+    run.checkpoint()
+    seen = wait_for(run, "checkpoint", timeout=10)
+    assert of_kind(seen, "checkpoint")[-1].reason == "request"
+    run.resume()
+    seen += run.wait(timeout=60)
+    assert of_kind(seen, "batch") and run.final.status == "completed"
+
+
+def corrupt_png(path):
+    """A PNG whose structure checks out but whose pixel data cannot be decompressed."""
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"IDAT")
+    length = int.from_bytes(data[start - 4:start], "big")
+    data[start + 4:start + 4 + length] = bytes(range(length))
+    data[start + 4 + length:start + 8 + length] = zlib.crc32(data[start:start + 4 + length]) \
+        .to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+def test_a_run_that_raises_ends_failed_and_the_next_run_works(service, tmp_path):
+    for label in ("a", "b"):
+        (tmp_path / "pics" / label).mkdir(parents=True)
+        for k in range(4):
+            Image.fromarray(np.full((8, 8, 3), k, dtype=np.uint8)).save(
+                tmp_path / "pics" / label / f"{k}.png")
+    corrupt_png(tmp_path / "pics" / "b" / "bad.png")
+    d = Design()
+    x = d.add("Input", shape=(3, 8, 8))
+    d.add("Output", d.add("Linear", d.add("Flatten", x), out_features=2))
+    d.set_training(epochs=2, batch_size=2, data={"source": "image_folder",
+                                                  "path": str(tmp_path / "pics")})
+    run = service.start(d)
+    run.wait(timeout=120)
+    assert run.final.kind == "failed" and run.final.error == "exception"
+    assert "unexpected error" in run.final.reason and run.final.details
+    after = service.start(classifier(epochs=1))
+    after.wait(timeout=120)
+    assert after.final.kind == "finished"
+
+
+def test_a_worker_killed_from_outside_is_reported(service, tmp_path):
+    run = service.start(slow_classifier(), out_dir=str(tmp_path))
+    wait_for(run, "checkpoint")
+    os.kill(service.worker_pid, signal.SIGKILL)
+    run.wait(timeout=30)
+    assert run.final.kind == "failed" and run.final.error == "crashed"
+    assert "SIGKILL" in run.final.reason
+    assert run.final.checkpoint and load_checkpoint(run.final.checkpoint).record["epoch"] >= 1
+    after = service.start(classifier(epochs=1))
+    after.wait(timeout=120)
+    assert after.final.kind == "finished"
+
+
+def test_a_loss_that_becomes_nan_stops_with_its_step(service, tmp_path):
+    d = Design()
+    x = d.add("Input", shape=(8,))
+    d.add("Output", d.add("Linear", x, out_features=2))
+    d.set_training(task="regression", data={"source": "generated", "samples": 512}, epochs=20,
+                   batch_size=32, optimizer={"name": "sgd", "lr": 5.0, "momentum": 0.9})
+    run = service.start(d, out_dir=str(tmp_path))
+    events = run.wait(timeout=120)
+    assert run.final.kind == "failed" and run.final.error == "non_finite_loss"
+    assert run.final.step == 32 and run.final.epoch == 3
+    assert run.final.checkpoint.endswith("epoch-0002")
+    assert load_checkpoint(run.final.checkpoint).record["epoch"] == 2
+    assert not (tmp_path / "checkpoints" / "epoch-0003").exists()
+    assert any(e.code == "non_finite_loss" and "step 32" in e.message
+               for e in of_kind(events, "diagnostic"))
