@@ -2,7 +2,8 @@
 
 For each template, the same model, data, split, optimizer, schedule, batch size, epochs and
 per-epoch validation run two ways, alternately, several rounds:
-  plain   a hand-written loop in this process (index tensors, forward, loss, backward, step)
+  plain   a hand-written loop in this process (index tensors, forward, loss, backward, step;
+          validation and a torch.save checkpoint each epoch, as the settings ask)
   engine  engine.training's worker process, from its `started` event to its `finished` event,
           with everything it does on the way (events, gradient norms, checkpoints, metrics)
 Prints samples per second and the median ratio engine / plain (the target is >= 0.95).
@@ -36,7 +37,7 @@ from templates import load_template  # noqa: E402
 EPOCHS = {"mlp": 10, "cnn": 4}
 
 
-def plain_loop(design, epochs: int) -> float:
+def plain_loop(design, epochs: int, out: Path) -> float:
     """The loop a person would write for this template; returns samples per second."""
     settings = settings_from(settings_with(design.training, {"epochs": epochs}))
     plan = make_plan(design, settings)
@@ -64,6 +65,9 @@ def plain_loop(design, epochs: int) -> float:
             correct = sum((model(x_val[i:i + batch]).argmax(1) == y_val[i:i + batch]).sum()
                           for i in range(0, len(x_val), batch))
         scheduler.step()
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "epoch": epoch, "accuracy": float(correct) / len(x_val)},
+                   out / "checkpoint.pt")
     float(correct)
     return steps * batch * epochs / (time.perf_counter() - started)
 
@@ -97,7 +101,7 @@ def main() -> None:
             engine_run(service, design, 1, Path(folder) / "warm-up")
             plain, ours = [], []
             for round_ in range(args.rounds):
-                plain.append(plain_loop(design, epochs))
+                plain.append(plain_loop(design, epochs, Path(folder)))
                 ours.append(engine_run(service, design, epochs, Path(folder) / f"{name}{round_}"))
             ratios = [o / p for o, p in zip(ours, plain, strict=True)]
             print(f"{name}: {epochs} epochs; plain {statistics.median(plain):,.0f} samples/s, "

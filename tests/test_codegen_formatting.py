@@ -30,8 +30,8 @@ def _statement(rng: random.Random) -> str:
         f"{a} = {b}[:, {rng.randint(0, 99)}:{rng.randint(100, 999)}]",
         f"{a} = {b}[-1]",
         f"self.{a} = nn.ModuleList([{', '.join(['nn.ModuleDict()'] * rng.randint(1, 8))}])",
-        f"self.{short} = nn.ModuleList([nn.ReLU(), nn.ModuleList([nn.Linear(4, 5), nn.Dropout("
-        f"p=0.5)]), nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False), nn.ModuleDict()])",
+        (f"self.{short} = nn.ModuleList([nn.ReLU(), nn.ModuleList([nn.Linear(4, 5), nn.Dropout("
+         f"p=0.5)]), nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False), nn.ModuleDict()])"),
         f"{a} = self.{short}.{short}[{rng.randint(0, 9)}].{_name(rng, 20)}({b})",
         f"{a} = self.{short}[{rng.randint(0, 9)}].{short}[3].{_name(rng, 30)}({b})",
         f'{a} = getattr(self, "{rng.randint(0, 99)}")[{rng.randint(0, 9)}].{short}({b})',
@@ -61,12 +61,13 @@ def test_statements_are_laid_out_as_ruff_lays_them_out():
 
 def test_import_block_is_sorted_and_merged_as_ruff_sorts_it():
     lines = ["from torch import nn", "import torch", "import argparse", "from pathlib import Path",
-             "import numpy as np", "from torch import nn", "from torch.utils.data import "
-             "TensorDataset", "from torch.utils.data import DataLoader, random_split",
+             "import numpy as np", "from torch import nn",
+             "from torch.utils.data import TensorDataset",
+             "from torch.utils.data import DataLoader, random_split",
              "import torch.nn.functional as F", "import os", "from __future__ import annotations",
              "from safetensors.torch import save_file, load_file", "import torchvision.ops",
-             "from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau, StepLR, "
-             "LinearLR, OneCycleLR"]
+             ("from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau, StepLR, "
+              "LinearLR, OneCycleLR")]
     block = import_block(lines)
     names = ["nn", "torch", "argparse", "Path", "np", "TensorDataset", "DataLoader",
              "random_split", "F", "os", "save_file", "load_file", "torchvision",

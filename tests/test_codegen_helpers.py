@@ -8,15 +8,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from engine import Design
 
 
+@pytest.fixture
+def single_thread():
+    """Small tensors run fastest on one thread, and the suite runs two workers on two cores:
+    torch's thread pools would otherwise spin against each other."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def ruff(*args: str, source: str) -> subprocess.CompletedProcess:
     """ruff with its default settings (not this repository's) on `source`."""
     return subprocess.run([sys.executable, "-m", "ruff", *args, "--isolated", "-"],
-                          input=source, capture_output=True, text=True, timeout=120)
+                          input=source, capture_output=True, text=True, timeout=120, check=False)
 
 
 def ruff_problems(code: str) -> list[str]:

@@ -187,3 +187,15 @@ def test_image_folder_needs_an_image_input(tmp_path):
     make_image_folder(tmp_path / "pets")
     final = failure(classifier(data={"source": "image_folder", "path": str(tmp_path / "pets")}))
     assert "[1, height, width]" in final.reason
+
+
+def test_preview_shows_what_a_run_would_see_without_training():
+    from engine.training.data import preview
+
+    shown = preview(classifier(inputs=64, classes=10, data={"source": "digits"}))
+    assert shown.problem is None
+    assert shown.data["labels"] == [str(i) for i in range(10)]
+    assert shown.inputs.shape == (16, 64) and shown.targets.shape == (16,)
+    assert shown.cost["parameters"] == 64 * 32 + 32 + 32 * 10 + 10
+    refused = preview(classifier(inputs=64, classes=4, data={"source": "digits"}))
+    assert "10 classes" in refused.problem

@@ -3,10 +3,11 @@
 import ast
 import keyword
 
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_codegen_helpers import load_exported, outputs, ruff, sample_inputs
+from test_codegen_helpers import load_exported, outputs, ruff, sample_inputs, single_thread
 
 import engine
 from engine import Design
@@ -23,6 +24,9 @@ NAMES = st.one_of(st.sampled_from(HOSTILE),
                   st.text(min_size=1, max_size=30).filter(str.strip))  # blank names are refused
 # What the generated classes may mention: their own names, torch, and a few builtins.
 ALLOWED_GLOBALS = {"torch", "nn", "self", "super", "getattr", "setattr", "range", "tuple", "_"}
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 
 
 def design_named(names: list[str], network: str) -> Design:

@@ -1,18 +1,22 @@
 """Exported files: clean, stable, faithful to build_model, and runnable with plain python."""
 
 import ast
+import os
 import subprocess
 import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_codegen_helpers import load_exported, outputs, ruff_problems, sample_inputs
+from test_codegen_helpers import load_exported, outputs, ruff_problems, sample_inputs, single_thread
 
 import engine
 from engine import Design
 from engine.codegen.export import export_script, generate_code
 from templates import load_template, template_names
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
 
 
 def branching_design() -> Design:
@@ -92,9 +96,10 @@ def test_exported_script_trains_one_epoch_with_plain_python(name, tmp_path):
     path.write_text(script.code, encoding="utf-8")
     for asset, text in script.assets.items():
         (tmp_path / asset).write_text(text, encoding="utf-8")
+    one_thread = {**os.environ, "OMP_NUM_THREADS": "1"}  # two test workers share two cores
     result = subprocess.run([sys.executable, str(path), "--epochs", "1", "--batch-size", "256",
-                             "--out", "run"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                             "--out", "run"], cwd=tmp_path, env=one_thread,
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     for network in design.networks:
         weights = load_file(tmp_path / "run" / f"{network}.safetensors")

@@ -80,8 +80,7 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
 @command("import", "turn a PyTorch nn.Module into a design", _configure_import)
 def _import(args: argparse.Namespace) -> int:
     from engine.importing import import_network
-    from engine.importing.loading import (example_input, instantiate, load_module_class,
-                                          parse_shape)
+    from engine.importing.loading import example_input, instantiate, load_module_class, parse_shape
 
     shapes = [parse_shape(text) for text in args.input_shape]
     cls = load_module_class(args.source)

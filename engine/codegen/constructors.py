@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from engine.codegen.formatting import string_literal
 from engine.errors import DesignError

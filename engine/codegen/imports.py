@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from engine.codegen.formatting import format_from_import
 

@@ -9,8 +9,8 @@ exporter turn the paths into the same tree: a level whose keys are exactly 0..n-
 from __future__ import annotations
 
 import keyword
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass
@@ -64,8 +64,7 @@ def module_tree(paths: Iterable[str]) -> ModuleTree:
         *parents, leaf = path.split(".")
         for key in parents:
             child = level.children.setdefault(key, ModuleTree())
-            if not isinstance(child, ModuleTree):
-                raise ValueError(f"module path {path!r} runs through the leaf {key!r}")
+            assert isinstance(child, ModuleTree), f"{path!r} runs through a leaf (ModulePaths)"
             level = child
         level.children[leaf] = path
     return root

@@ -130,10 +130,15 @@ def _description(module: Any, inputs: tuple[Any, ...], left_out: list[str]) -> s
 
 def _verify(design: Design, network: str, module: Any, inputs: tuple[Any, ...],
             left_out: list[str]) -> dict[str, Any]:
-    """Build the design, load the module's weights strictly and compare outputs bit for bit."""
+    """Build the design, load the module's weights strictly and compare outputs bit for bit.
+
+    The model is built on the meta device and takes the module's tensors as they are, so a
+    large model is not initialised only to be overwritten.
+    """
     import torch
 
-    model = build_model(design, network).eval()
+    with torch.device("meta"):
+        model = build_model(design, network)
     original = module.state_dict()
     keys = list(model.state_dict())
     missing = [key for key in keys if key not in original]
@@ -142,9 +147,9 @@ def _verify(design: Design, network: str, module: Any, inputs: tuple[Any, ...],
         raise DesignError(f"internal error: the imported design's weights do not match the "
                           f"module's (missing {missing[:5]}, unexpected {extra[:5]})")
     weights = {key: original[key] for key in keys}
-    model.load_state_dict(weights, strict=True)
+    model.load_state_dict(weights, strict=True, assign=True)
     with torch.no_grad():
-        expected, actual = _flat(module(*inputs)), _flat(model(*inputs))
+        expected, actual = _flat(module(*inputs)), _flat(model.eval()(*inputs))
     if len(expected) != len(actual) or not all(
             a.shape == b.shape and torch.equal(a, b) for a, b in zip(expected, actual)):
         raise DesignError("internal error: the imported design does not compute exactly what "

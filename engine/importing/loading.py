@@ -26,7 +26,7 @@ def load_module_class(reference: str) -> type:
     sys.path.insert(0, str(path.resolve().parent))  # the file may import its neighbours
     try:
         spec.loader.exec_module(module)
-    except Exception as err:  # any error in the user's file is reported, never a traceback
+    except Exception as err:  # noqa: BLE001 - any error in the user's file is reported
         raise DesignError(f"{file}: running it failed{_line(err, path)}: "
                           f"{type(err).__name__}: {err}", file=file) from None
     finally:
@@ -45,7 +45,7 @@ def instantiate(cls: type) -> Any:
     """`cls()`: the class must build its layers without arguments."""
     try:
         return cls()
-    except Exception as err:  # the user's constructor; reported, never a traceback
+    except Exception as err:  # noqa: BLE001 - the user's constructor fails: reported
         raise DesignError(f"{cls.__name__}() failed: {type(err).__name__}: {err} (the class "
                           "must be constructible without arguments)") from None
 

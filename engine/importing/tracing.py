@@ -43,7 +43,7 @@ def trace(module: Any) -> Any:
     tracer.record_stack_traces = True
     try:
         graph = tracer.trace(module)
-    except Exception as err:  # user code fails under tracing in many ways; all are reported
+    except Exception as err:  # noqa: BLE001 - user code fails under tracing in many ways
         where = _user_frame(traceback.extract_tb(err.__traceback__))
         raise DesignError(f"cannot trace {type(module).__name__}.forward{where}: {err}",
                           [f"cannot trace{where}: {err}"]) from None
@@ -61,7 +61,7 @@ def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
         def run_node(self, node):
             try:
                 value = super().run_node(node)
-            except Exception as err:  # the example does not fit the module
+            except Exception as err:  # noqa: BLE001 - the example does not fit the module
                 reason = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
                 raise DesignError(f"the module fails on the example input{location(node)}: "
                                   f"{reason}") from None

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
@@ -249,7 +250,6 @@ class GraphTranslator:
         return candidate
 
     def _module_call(self, node: Any) -> None:
-        from torch import nn
 
         module = self.root.get_submodule(node.target)
         holds_weights = any(True for _ in module.parameters()) or any(

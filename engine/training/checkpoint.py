@@ -2,9 +2,10 @@
 
     checkpoints/epoch-0003/
         <network>.safetensors   weights (load with safetensors, keys as engine.build_model's)
+        best-<network>.safetensors   the best epoch's weights, when early stopping keeps them
         state.pt                optimizer, schedule, grad scaler and random-generator states
                                 (load with torch.load(weights_only=True))
-        record.json             epoch, step, history, settings, design, best epoch, ...
+        record.json             epoch, step, history, settings, best epoch, ...
 
 The folder is written under a temporary name and renamed when complete, so a crash or a kill
 of the training process mid-write leaves the previous checkpoint as it was (the files need no
@@ -30,17 +31,22 @@ KEEP = 3
 
 @dataclass
 class Checkpoint:
-    """A checkpoint as loaded: `weights` network -> state dict, `state` from state.pt."""
+    """A checkpoint as loaded: `weights` and `best`: network -> state dict; `state` from
+    state.pt."""
 
     path: Path
     record: dict[str, Any]
     weights: dict[str, dict[str, Any]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    best: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dict[str, Any],
-                     record: dict[str, Any]) -> Path:
-    """Write `folder/name` atomically and prune older checkpoints; return its path."""
+                     record: dict[str, Any], best: dict[str, dict] | None = None) -> Path:
+    """Write `folder/name` atomically and prune older checkpoints; return its path.
+
+    `models` maps network names to modules, `best` to state dicts of the best epoch.
+    """
     import torch
     from safetensors.torch import save_file
 
@@ -52,10 +58,15 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     files = {}
     for network, model in models.items():
         files[network] = weights_file(network)
-        save_file(_plain_state(model), temporary / files[network])
+        save_file(_plain_state(model.state_dict()), temporary / files[network])
+    best_files = {}
+    for network, weights in (best or {}).items():
+        best_files[network] = f"best-{weights_file(network)}"
+        save_file(_plain_state(weights), temporary / best_files[network])
     torch.save(state, temporary / "state.pt")
-    document = {"format": FORMAT, "version": 1, "weights": files, **record}
-    (temporary / "record.json").write_text(json.dumps(document, indent=1, allow_nan=True),
+    document = {"format": FORMAT, "version": 1, "weights": files, "best_weights": best_files,
+                **record}
+    (temporary / "record.json").write_text(json.dumps(document, allow_nan=True),
                                            encoding="utf-8")
     if final.exists():
         shutil.rmtree(final)
@@ -64,13 +75,13 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     return final
 
 
-def save_weights(path: Path, model: Any) -> None:
-    """One network's weights as a .safetensors file, written beside and then renamed."""
+def save_weights(path: Path, state: dict[str, Any]) -> None:
+    """One network's state dict as a .safetensors file, written beside and then renamed."""
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    save_file(_plain_state(model), partial)
+    save_file(_plain_state(state), partial)
     os.replace(partial, path)
 
 
@@ -92,11 +103,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise DesignError(f"{record_file} cannot be read: {err}") from None
     if record.get("format") != FORMAT:
         raise DesignError(f"{record_file} is not a NeuralCanvas checkpoint record")
-    weights = {}
-    for network, file in record["weights"].items():
-        weights[network] = load_file(folder / file)
+    weights = {network: load_file(folder / file) for network, file in record["weights"].items()}
+    best = {network: load_file(folder / file)
+            for network, file in record.get("best_weights", {}).items()}
     state = torch.load(folder / "state.pt", weights_only=True)
-    return Checkpoint(folder, record, weights, state)
+    return Checkpoint(folder, record, weights, state, best)
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -104,9 +115,9 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def _plain_state(model: Any) -> dict[str, Any]:
+def _plain_state(state: dict[str, Any]) -> dict[str, Any]:
     """A state dict safetensors accepts: contiguous tensors that share no memory."""
-    return {key: value.detach().contiguous().clone() for key, value in model.state_dict().items()}
+    return {key: value.detach().contiguous().clone() for key, value in state.items()}
 
 
 def _prune(folder: Path) -> None:

@@ -26,10 +26,12 @@ from typing import Any
 from engine.checking import check
 from engine.design import Design
 from engine.errors import DesignError
+from engine.fileformat import save_design
 from engine.training import excerpt
 from engine.training.checkpoint import load_checkpoint, save_weights, write_checkpoint
 from engine.training.cost import estimate_cost
-from engine.training.datacheck import DataError, DataFacts, check_fit
+from engine.training.data import load_data
+from engine.training.datacheck import DataError
 from engine.training.diagnostics import (
     CollapseWatch,
     GradientWatch,
@@ -242,7 +244,8 @@ class Trainer:
         cost = estimate_cost(self.design, self.plan, report)
         self.device = resolve_device(self.settings.device)
         self.functions = excerpt.functions()
-        self._load_data()
+        loaded = load_data(self.plan, self.design, self.device)
+        self.data, self.labels, self.vocabulary = loaded.tensors, loaded.labels, loaded.vocabulary
         plan, s = self.plan, self.settings
         torch.manual_seed(s.seed)
         from engine.compiler import build_model
@@ -289,10 +292,10 @@ class Trainer:
             self.run_id, settings=self.settings.to_dict(), device=str(self.device),
             device_name=device_name(self.device), task=plan.task,
             networks={n: sum(p.numel() for p in m.parameters()) for n, m in self.models.items()},
-            data=self.data_summary, batches_per_epoch=batches, epochs=s.epochs,
+            data=loaded.summary(plan), batches_per_epoch=batches, epochs=s.epochs,
             first_epoch=self.first_epoch, out_dir=str(self.out) if self.out else None,
             cost=cost.as_dict()))
-        for warning in self.data_warnings:
+        for warning in loaded.warnings:
             self.emit(Diagnostic(self.run_id, code="class_count", severity="warning",
                                  message=warning, fix="set the Output's size to the number "
                                  "of classes"))
@@ -302,61 +305,8 @@ class Trainer:
                                  f"only; this run on {self.device} uses full precision"))
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
+            save_design(self.design, self.out / "design.ncnet")
             self._rewrite_metrics()
-
-    def _load_data(self) -> None:
-        """Run the plan's data calls, then check that the samples fit the design."""
-        plan = self.plan
-        names: dict[str, Any] = {"seed": self.settings.seed, **plan.data.files}
-        try:
-            for call in plan.data.calls:
-                result = call.run(self.functions, names)
-        except (ValueError, OSError, UnicodeError, RuntimeError) as err:
-            raise DataError(f"the {plan.data.source} data cannot be used: {err}") from None
-        self.vocabulary = names.get("vocabulary")
-        if plan.data.in_memory:
-            x_train, y_train, x_val, y_val = (t.to(self.device) for t in result)
-            self.data = {"train": x_train, "train_targets": y_train, "val": x_val,
-                         "val_targets": y_val}
-            sample_in, sample_target = x_train[:1], y_train[:1]
-            train_count, val_count = len(x_train), len(x_val)
-            largest_target = int(y_train.max()) if y_train.dtype.is_floating_point is False \
-                and len(y_train) else 0
-            largest_input = int(x_train.max()) if not x_train.dtype.is_floating_point else 0
-            labels = self._labels(names)
-        else:
-            train_set, val_set = result
-            self.data = {"train": train_set, "val": val_set}
-            if len(train_set) == 0:
-                raise DataError("the image folder holds no images for training")
-            image, target = train_set[0]
-            import torch
-
-            sample_in, sample_target = image.unsqueeze(0), torch.tensor([target])
-            train_count, val_count = len(train_set), len(val_set)
-            labels = list(train_set.dataset.classes)
-            largest_target, largest_input = len(labels) - 1, 0
-        facts = DataFacts(train_count, val_count, tuple(sample_in.shape[1:]),
-                          not sample_in.dtype.is_floating_point, tuple(sample_target.shape[1:]),
-                          not sample_target.dtype.is_floating_point, largest_target,
-                          largest_input)
-        self.data_warnings = check_fit(plan, self.design, facts)
-        self.labels = labels
-        self.data_summary = {
-            "description": plan.data.description, "train_samples": train_count,
-            "val_samples": val_count, "input_shape": list(facts.input_shape),
-            "target_shape": list(facts.target_shape), "classes": plan.classes,
-            "labels": labels}
-
-    def _labels(self, names: dict[str, Any]) -> list[str] | None:
-        plan = self.plan
-        if not plan.classes:
-            return None
-        if self.vocabulary is not None:
-            return list(self.vocabulary)
-        if plan.data.source == "csv":
-            return self.functions["csv_classes"](names["path"], self.settings.data.target)
-        return [str(i) for i in range(plan.classes)]
 
     def _resume(self, path: str) -> None:
         import torch
@@ -390,12 +340,8 @@ class Trainer:
         self.partial = [{k: torch.tensor(v, device=self.device) for k, v in row.items()}
                         for row in record["partial"]]
         self.best = record["best"]
-        best = Path(record.get("best_weights") or "")
-        if self._keeps_best() and best.is_dir():
-            from safetensors.torch import load_file
-
-            self.best_state = load_file(best / weights_file(self.plan.networks[0].network),
-                                        device=str(self.device))
+        self.best_state = {network: {k: v.to(self.device) for k, v in weights.items()}
+                           for network, weights in checkpoint.best.items()} or None
         self.last_checkpoint = str(checkpoint.path)
 
     # ------------------------------------------------------------------ the loop
@@ -627,10 +573,10 @@ class Trainer:
         monitored = row.get(self.plan.monitored)
         if monitored is not None and monitored < self.best["loss"] - early.min_delta:
             self.best = {"loss": monitored, "epoch": self.epoch}
-            if self._keeps_best():
-                self.best_state = {k: v.clone() for k, v in self._model().state_dict().items()}
-            if self.out and self.plan.task != "gan":
-                self._write_weights("best")
+            if self.plan.task != "gan":  # kept in memory, written at the end
+                self.best_state = {network: {k: v.detach().clone()
+                                             for k, v in model.state_dict().items()}
+                                   for network, model in self.models.items()}
             return False
         return early.enabled and self.epoch - self.best["epoch"] >= early.patience
 
@@ -651,17 +597,18 @@ class Trainer:
         rows = [{k: v.item() for k, v in row.items()} for row in partial or []] if batch else []
         record = {"epoch": completed, "batch": batch, "step": self.step,
                   "history": copy.deepcopy(self.history), "partial": rows, "best": self.best,
-                  "settings": self.settings.to_dict(), "design": self.design.to_dict(),
-                  "reason": reason,
-                  "best_weights": str(self.out / "best") if self._keeps_best() else None}
-        path = write_checkpoint(self.out / "checkpoints", name, self.models, state, record)
+                  "settings": self.settings.to_dict(), "reason": reason}
+        best = self.best_state if self._keeps_best() else None
+        path = write_checkpoint(self.out / "checkpoints", name, self.models, state, record,
+                                best)
         self.last_checkpoint = str(path)
         self.emit(CheckpointWritten(self.run_id, epoch=record["epoch"], step=record["step"],
                                     path=str(path), reason=reason))
 
-    def _write_weights(self, folder: str) -> None:
+    def _write_weights(self, folder: str, states: dict[str, Any] | None = None) -> None:
         for network, model in self.models.items():
-            save_weights(self.out / folder / weights_file(network), model)
+            state = states[network] if states else model.state_dict()
+            save_weights(self.out / folder / weights_file(network), state)
 
     def _append_metrics(self, row: dict[str, Any]) -> None:
         if not self.out:
@@ -684,11 +631,14 @@ class Trainer:
 
     def _finish(self, status: str, seconds: float) -> Finished:
         if self._keeps_best() and self.best_state is not None:
-            self._model().load_state_dict(self.best_state)
+            for network, model in self.models.items():
+                model.load_state_dict(self.best_state[network])
         weights = {}
         if self.out:
             self._write_weights("last")
-            folder = "best" if self._keeps_best() and (self.out / "best").exists() else "last"
+            if self.best_state is not None:
+                self._write_weights("best", self.best_state)
+            folder = "best" if self._keeps_best() and self.best_state is not None else "last"
             weights = {n: str(self.out / folder / weights_file(n)) for n in self.models}
             summary = {"status": status, "epochs_done": len(self.history),
                        "best_epoch": self.best["epoch"] or None, "seconds": seconds,

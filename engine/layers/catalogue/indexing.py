@@ -1,8 +1,14 @@
 """Taking part of a tensor along one dimension: a range of positions, or a single one."""
 
 from engine.errors import ShapeError
-from engine.layers.base import (EmitContext, LayerSpec, Param, TensorInfo, format_shape,
-                                normalise_dim)
+from engine.layers.base import (
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    format_shape,
+    normalise_dim,
+)
 from engine.layers.registry import register
 
 

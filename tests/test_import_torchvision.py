@@ -1,0 +1,49 @@
+"""torchvision classifiers import as designs that compute exactly what they compute, and so
+does the code exported from those designs, at any batch size."""
+
+import pytest
+import torch
+import torchvision
+from test_codegen_helpers import load_exported, single_thread
+
+import engine
+from engine.codegen.export import export_script
+from engine.importing import import_network
+
+# (builder, input size): small inputs keep the test fast where the architecture allows.
+ARCHITECTURES = {
+    "resnet18": (torchvision.models.resnet18, 32),
+    "vgg11": (lambda **kw: torchvision.models.vgg11(num_classes=10, **kw), 32),
+    "alexnet": (lambda **kw: torchvision.models.alexnet(num_classes=10, **kw), 64),
+    "mobilenet_v2": (torchvision.models.mobilenet_v2, 32),
+    "densenet121": (torchvision.models.densenet121, 32),
+    "shufflenet_v2_x0_5": (torchvision.models.shufflenet_v2_x0_5, 32),
+    "mnasnet0_5": (torchvision.models.mnasnet0_5, 32),
+    "regnet_x_400mf": (torchvision.models.regnet_x_400mf, 32),
+}
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
+
+
+def _equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_torchvision_model_imports_builds_and_exports_faithfully(name, tmp_path):
+    builder, size = ARCHITECTURES[name]
+    torch.manual_seed(0)
+    original = builder(weights=None).eval()
+    result = import_network(original, torch.randn(2, 3, size, size))  # checks build_model
+    assert result.left_out == []
+    assert list(result.state_dict) == list(original.state_dict())  # same keys, same order
+
+    script = export_script(result.design)
+    exported_class = load_exported(script.code, tmp_path)[script.classes["model"]]
+    with torch.device("meta"):  # the weights come from the original: skip initialising them
+        exported = exported_class()
+    exported.load_state_dict(original.state_dict(), strict=True, assign=True)
+    batch = torch.randn(3, 3, size, size)  # not the traced batch size
+    with torch.no_grad():
+        assert _equal(exported.eval()(batch), original(batch))
