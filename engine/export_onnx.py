@@ -87,9 +87,12 @@ def _require_extra() -> None:
 
 
 def _default_network(design: Design) -> str:
-    if DEFAULT_NETWORK in design.networks or len(design.networks) != 1:
+    if DEFAULT_NETWORK in design.networks:
         return DEFAULT_NETWORK
-    return design.networks[0]
+    if len(design.networks) == 1:
+        return design.networks[0]
+    raise DesignError(f"the design has several networks ({', '.join(design.networks)}); say "
+                      "which one to export (--network NAME)")
 
 
 def _input_specs(design: Design, network: str) -> list[tuple[str, tuple[int, ...], str]]:

@@ -19,6 +19,7 @@ HOSTILE = ["self", "torch", "nn", "F", "forward", "__init__", "super", "class", 
            "1.2", "a.b", ".", "layer.0", "x'); import os; os.system('echo hacked", '"""',
            "\\", "a\n\nb", "ünïcode λ", "名前", "h_n", "torchvision", "getattr", "setattr",
            "node_of_module", "Model", "main", "parse_args", "train", "in", "None", "-", "a-b",
+           "DistributedSampler", "Path",
            *sorted(NN_MODULE_ATTRIBUTES)[:10]]
 NAMES = st.one_of(st.sampled_from(HOSTILE),
                   st.text(min_size=1, max_size=30).filter(str.strip))  # blank names are refused
@@ -43,8 +44,8 @@ def design_named(names: list[str], network: str) -> Design:
     return d
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(names=st.lists(NAMES, min_size=9, max_size=9), network=NAMES)
 def test_hostile_names_give_valid_harmless_faithful_code(names, network, tmp_path):
     design = design_named(names, network)

@@ -6,7 +6,8 @@ import time
 import pytest
 import torch
 import torch.nn.functional as F
-from test_codegen_helpers import load_exported, single_thread
+import torchvision
+from test_codegen_helpers import load_exported, ruff_problems, single_thread
 from torch import nn
 
 import engine
@@ -122,6 +123,7 @@ def test_hand_written_module_imports_and_exports_faithfully(name, tmp_path):
     model = engine.build_model(design).eval()
     model.load_state_dict(original.state_dict(), strict=True)
     script = export_script(design)
+    assert ruff_problems(script.code) == []
     exported = load_exported(script.code, tmp_path)[script.classes["model"]]().eval()
     exported.load_state_dict(original.state_dict(), strict=True)
     for batch in (1, 3):  # the example had 2: nothing about it is baked in
@@ -140,6 +142,34 @@ def test_several_inputs_and_outputs_import_faithfully():
     example = (torch.randn(3, 4), torch.randn(3, 5))
     for got, want in zip(_run(model, example), _run(original, example), strict=True):
         assert torch.equal(got, want)
+
+
+class DropPath(nn.Module):
+    """A residual branch dropped per sample while training (torchvision's StochasticDepth)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+        self.drop = torchvision.ops.StochasticDepth(0.5, "row")
+        self.dropout = nn.Dropout(0.3)
+
+    def forward(self, x):
+        return self.dropout(x + self.drop(self.fc(x)))
+
+
+def test_training_mode_randomness_is_kept_not_frozen_to_evaluation():
+    original = DropPath()
+    design = import_module(original, torch.randn(2, 6))
+    assert {design.node(n).type for n in design.nodes()} >= {"StochasticDepth", "Dropout"}
+    model = engine.build_model(design)
+    model.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(64, 6)
+    results = []
+    for candidate in (original.train(), model.train()):
+        torch.manual_seed(7)
+        results.append(candidate(x))
+    assert torch.equal(*results)
+    assert not torch.equal(results[0], original.eval()(x))  # training really drops
 
 
 def test_repeated_blocks_keep_readable_names():

@@ -4,9 +4,8 @@ does the code exported from those designs, at any batch size."""
 import pytest
 import torch
 import torchvision
-from test_codegen_helpers import load_exported, single_thread
+from test_codegen_helpers import load_exported, ruff_problems, single_thread
 
-import engine
 from engine.codegen.export import export_script
 from engine.importing import import_network
 
@@ -40,6 +39,7 @@ def test_torchvision_model_imports_builds_and_exports_faithfully(name, tmp_path)
     assert list(result.state_dict) == list(original.state_dict())  # same keys, same order
 
     script = export_script(result.design)
+    assert ruff_problems(script.code) == []
     exported_class = load_exported(script.code, tmp_path)[script.classes["model"]]
     with torch.device("meta"):  # the weights come from the original: skip initialising them
         exported = exported_class()

@@ -67,3 +67,62 @@ def test_training_program_is_plain_pytorch(recipe):
     assert program.body.rstrip().endswith("train(parse_args())")
     assert "torch.distributed" in text and "DistributedSampler" in program.body
     assert all(line.startswith(("import ", "from ")) for line in program.imports)
+
+
+def source_files(folder):
+    """One small file of each kind a data source reads (rendering only checks they exist)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "table.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    (folder / "arrays.npz").write_bytes(b"")
+    (folder / "images.idx").write_bytes(b"")
+    (folder / "labels.idx").write_bytes(b"")
+    (folder / "pictures").mkdir(exist_ok=True)
+    (folder / "a very long folder name with spaces and 'quotes' in it.txt").write_text("abc")
+    return {
+        "csv": {"source": "csv", "path": str(folder / "table.csv"), "target": "y",
+                "features": ["a", "b"]},
+        "npz": {"source": "npz", "path": str(folder / "arrays.npz")},
+        "mnist_idx": {"source": "mnist_idx", "images": str(folder / "images.idx"),
+                      "labels": str(folder / "labels.idx")},
+        "image_folder": {"source": "image_folder", "path": str(folder / "pictures"),
+                         "flip": True, "crop_padding": 2},
+        "text": {"source": "text", "sequence": "many_to_many",
+                 "path": str(folder / "a very long folder name with spaces and 'quotes' in it.txt")},
+    }
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is a test dependency")
+def test_every_combination_of_settings_renders_clean_code(tmp_path):
+    from engine import Design
+
+    files = source_files(tmp_path / "data")
+    image = Design()
+    x = image.add("Input", shape=(1, 8, 8))
+    image.add("Output", image.add("Linear", image.add("Flatten", x), out_features=2))
+    cases = []
+    for schedule in ("none", "step", "cosine", "plateau"):
+        for optimizer in ({"name": "sgd", "nesterov": True}, {"name": "adamw"},
+                          {"name": "rmsprop"}):
+            for recipe in sorted(RECIPES):
+                extra = {} if recipe == "gan" else {"early_stopping": {"enabled": True}}
+                cases.append(RECIPES[recipe](schedule={"name": schedule}, optimizer=optimizer,
+                                             grad_clip=1.0, **extra))
+    for name, data in files.items():
+        design = (image if name in ("image_folder", "mnist_idx") else
+                  RECIPES["characters"]() if name == "text" else RECIPES["classification"]())
+        for task in ("classification", "autoencoder", "gan") if name == "image_folder" else ("",):
+            copy = design.copy()
+            copy.set_training(data=data, compile=True, precision="fp16",
+                              **({"task": task} if task and task != "gan" else {}))
+            cases.append(copy)
+    cases.append(RECIPES["gan"](compile=True, precision="bf16", data={"validation_split": 0.0}))
+    cases.append(RECIPES["classification"](data={**files["csv"], "validation_split": 0.0,
+                                                 "features": [f"sensor_{i}" for i in range(30)]}))
+    for index, design in enumerate(cases):
+        exported_script(design, tmp_path / f"case{index}")
+    for command in (["ruff", "check", "--isolated", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet", "--line-length", "100"]):
+        result = subprocess.run([*command, str(tmp_path)], capture_output=True, text=True,
+                                check=False)
+        assert result.returncode == 0, result.stdout + result.stderr

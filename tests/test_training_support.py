@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from engine import Design
-from engine.training.trainer import Control, RunOptions, Trainer
+from engine.training.control import Control
+from engine.training.trainer import RunOptions, Trainer
 
 
 def classifier(inputs: int = 8, classes: int = 3, **training) -> Design:

@@ -1,1 +1,2 @@
-"""Turning designs into Python source: safe identifiers and the forward code."""
+"""Turning designs into Python source: safe names, the forward code both the app and the exported
+file run, the module constructors, the file layout, and the `export`/`import` commands."""

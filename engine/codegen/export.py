@@ -9,7 +9,6 @@ laid out as `ruff format` would lay it out, and it is parsed before it is return
 from __future__ import annotations
 
 import ast
-import keyword
 import re
 import textwrap
 import unicodedata
@@ -21,7 +20,7 @@ from engine.codegen.constructors import Construction, construction
 from engine.codegen.formatting import LINE_LENGTH, format_statement
 from engine.codegen.forward import ForwardProgram, forward_program
 from engine.codegen.imports import import_block
-from engine.codegen.modules import ModuleTree
+from engine.codegen.modules import ModuleTree, is_attribute
 from engine.codegen.naming import class_name
 from engine.design import Design
 from engine.errors import DesignError
@@ -30,7 +29,7 @@ from engine.training.script import TrainingProgram, render_training_program
 
 # Names the class code may use, and the import each needs.
 _IMPORT_OF_NAME = {"torch": "import torch", "nn": "from torch import nn",
-                   "F": "import torch.nn.functional as F", "math": "import math"}
+                   "F": "import torch.nn.functional as F"}
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,9 @@ def export_script(design: Design) -> ExportedScript:
         source, needed = _network_class(design, report, program, class_names[network])
         classes.append(source)
         imports.extend(needed)
-    parts = [_module_docstring(design), import_block(imports), *classes, training.body]
-    code = "\n\n\n".join(part.strip("\n") for part in parts[1:])
-    code = parts[0] + "\n" + code + "\n"
+    body = "\n\n\n".join(part.strip("\n") for part in
+                         [import_block(imports), *classes, training.body])
+    code = f"{_module_docstring(design)}\n{body}\n"
     try:
         ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
@@ -149,12 +148,9 @@ def _init_statements(tree: ModuleTree, constructions: dict[str, Construction]) -
     statements = []
     for key, child in tree.items():
         value = _value(child, constructions)
-        if key.isidentifier() and not keyword.iskeyword(key):
-            target = f"self.{key}"
-            statements.append(f"{target} = {value}")
-        else:
-            target = f'getattr(self, "{key}")'
-            statements.append(f'setattr(self, "{key}", {value})')
+        target = tree.expression(key)
+        statements.append(f"{target} = {value}" if is_attribute(key)
+                          else f'setattr(self, "{key}", {value})')
         if isinstance(child, ModuleTree):
             statements += _fill(child, target, constructions)
     return statements

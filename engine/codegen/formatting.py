@@ -251,7 +251,8 @@ def _tokens(node: ast.AST, top: bool = False) -> list[str | _Group]:
     """The expression as text pieces and the bracket groups it may break at."""
     if isinstance(node, ast.Attribute) and _strength(node.value) >= _ATOM:
         return [*_tokens(node.value), f".{node.attr}"]
-    if isinstance(node, ast.Call) and _strength(node.func) >= _ATOM and (node.args or node.keywords):
+    if isinstance(node, ast.Call) and _strength(node.func) >= _ATOM and (
+            node.args or node.keywords):
         return [*_tokens(node.func), _Group("(", _items(node), ")")]
     if isinstance(node, ast.Subscript) and _strength(node.value) >= _ATOM:
         elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]

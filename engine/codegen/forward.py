@@ -38,7 +38,8 @@ class ForwardProgram:
     def source(self, depth: int = 1) -> str:
         """The `def forward(...)` method, laid out as ruff would at `depth` levels of indent."""
         tensor = "torch.Tensor"
-        returns = tensor if len(self.returns) == 1 else f"tuple[{', '.join([tensor] * len(self.returns))}]"
+        returns = tensor if len(self.returns) == 1 else (
+            f"tuple[{', '.join([tensor] * len(self.returns))}]")
         parameters = ["self", *(f"{argument}: {tensor}" for argument in self.arguments)]
         body = format_def(depth, "forward", parameters, returns)
         for line in [*self.lines, f"return {', '.join(self.returns)}"]:

@@ -33,7 +33,7 @@ class ModuleTree:
         """Code that reaches child `key` of this container, itself reached by `owner`."""
         if self.is_list:
             return f"{owner}[{key}]"
-        if key.isidentifier() and not keyword.iskeyword(key):
+        if is_attribute(key):
             return f"{owner}.{key}"
         return f'{owner}["{key}"]'  # keys hold [A-Za-z0-9_-] only (naming.module_key)
 
@@ -44,7 +44,7 @@ class ModuleTree:
         `getattr(self, "0")`.
         """
         first, *rest = path.split(".")
-        if first.isidentifier() and not keyword.iskeyword(first):
+        if is_attribute(first):
             expression = f"{owner}.{first}"
         else:
             expression = f'getattr({owner}, "{first}")'
@@ -54,6 +54,11 @@ class ModuleTree:
             expression = level.child_expression(expression, key)
             level = level.children[key]
         return expression
+
+
+def is_attribute(key: str) -> bool:
+    """Whether a module key can be written as `.key` (else `["key"]` or getattr)."""
+    return key.isidentifier() and not keyword.iskeyword(key)
 
 
 def module_tree(paths: Iterable[str]) -> ModuleTree:

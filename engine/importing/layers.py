@@ -138,10 +138,11 @@ class Functional:
         self.fixed = fixed or {}
 
     def build(self, args: tuple, kwargs: dict[str, Any]) -> Any:
-        """The equivalent module, or Unsupported naming an argument it cannot take."""
+        """The equivalent module for the arguments after the tensor, or Unsupported naming an
+        argument it cannot take."""
         from torch import nn
 
-        bound = dict(zip(self.parameters[1:], args[1:]))
+        bound = dict(zip(self.parameters[1:], args))
         bound.update(kwargs)
         unknown = set(bound) - set(self.parameters)
         if unknown:

@@ -17,8 +17,8 @@ from engine.errors import DesignError
 
 # Modules outside torch.nn that the catalogue has a layer for, so tracing stops at them.
 EXTRA_LEAF_MODULES = frozenset({"torchvision.ops.stochastic_depth.StochasticDepth"})
-_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)\n'
-                    r'(?:\s+(?P<code>.*))?')
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \S+\n'
+                    r'(?:[ \t]+(?P<code>(?![ \t]|File ")[^\n]*))?')
 
 
 @dataclass(frozen=True)

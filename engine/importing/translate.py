@@ -128,8 +128,6 @@ class GraphTranslator:
         elif node.op in ("call_function", "call_method") and node.target not in self.handlers \
                 and node.target not in self.functions and contains_tensor(self.first[node]):
             raise Unsupported("has no NeuralCanvas layer")
-        elif node.op == "get_attr":
-            self._translate(node)
 
     def _translate(self, node: Any) -> None:
         if node.op == "placeholder":
@@ -206,17 +204,19 @@ class GraphTranslator:
         self.tensor[node] = self._add(node, layer, inputs, self._name(node, layer), **params)
 
     def _name(self, node: Any, layer: str) -> str:
-        """`layer1.0.add`: the operation, inside the module that performs it; unique."""
+        """A module's path (`layer1.0.conv1`), or the operation inside the module that performs
+        it (`layer1.0.add`); unique, and never the path of a module called elsewhere."""
         if node.op == "call_module":
-            base = node.target
-        else:
-            op = node.target if isinstance(node.target, str) else getattr(
-                node.target, "__name__", layer.lower())
-            op = layer.lower() if op in ("getitem", "iadd", "imul") else op.strip("_")
-            base = f"{scope(node)}.{op}" if scope(node) else op
-        reserved = set(self.calls) - ({node.target} if node.op == "call_module" else set())
+            return self._unique(node.target, own_module=node.target)
+        op = node.target if isinstance(node.target, str) else getattr(
+            node.target, "__name__", layer.lower())
+        op = layer.lower() if op in ("getitem", "iadd", "imul") else op.strip("_")
+        return self._unique(f"{scope(node)}.{op}" if scope(node) else op)
+
+    def _unique(self, base: str, own_module: str | None = None) -> str:
         candidate, k = base, 1
-        while candidate in self.used_names or candidate in reserved:
+        while candidate in self.used_names or (candidate in self.calls
+                                               and candidate != own_module):
             k += 1
             candidate = f"{base}_{k}"
         self.used_names.add(candidate)
@@ -230,7 +230,7 @@ class GraphTranslator:
             raise Unsupported(f"inputs of dtype {meta.dtype} are not supported (only float32 "
                               "and int64)")
         self._check_batched(node)
-        self.tensor[node] = self._add(node, "Input", [], self._name(node, str(node.target)),
+        self.tensor[node] = self._add(node, "Input", [], self._unique(node.target),
                                       shape=tuple(meta.shape[1:]),
                                       dtype=_DTYPES[str(meta.dtype)])
 
@@ -241,16 +241,7 @@ class GraphTranslator:
         for source in sources:
             self._add(node, "Output", [source], self._unique("output"))
 
-    def _unique(self, base: str) -> str:
-        candidate, k = base, 1
-        while candidate in self.used_names or candidate in self.calls:
-            k += 1
-            candidate = f"{base}_{k}"
-        self.used_names.add(candidate)
-        return candidate
-
     def _module_call(self, node: Any) -> None:
-
         module = self.root.get_submodule(node.target)
         holds_weights = any(True for _ in module.parameters()) or any(
             True for _ in module.buffers())
@@ -272,7 +263,7 @@ class GraphTranslator:
             args = [node.kwargs["input"]]
         kwargs = {k: v for k, v in node.kwargs.items() if k != "input"}
         source = self._tensor(args[0])
-        module = functional.build((None, *self._static(args[1:])), self._static(kwargs))
+        module = functional.build(tuple(self._static(args[1:])), self._static(kwargs))
         layer, params = layer_for_module(module, [self._info(args[0])])
         self._produce(node, layer, [source], **params)
 

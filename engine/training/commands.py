@@ -29,7 +29,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 @command("train", "train a design headless and write its weights and metrics", _configure)
 def _train(args: argparse.Namespace) -> int:
-    from engine.training.trainer import Control, RunOptions, Trainer
+    from engine.training.control import Control
+    from engine.training.trainer import RunOptions, Trainer
 
     design = load_design(args.file)
     overrides = {key: value for key, value in (("epochs", args.epochs),

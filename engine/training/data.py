@@ -130,12 +130,3 @@ def preview(design: Design, count: int = 16) -> Preview:
         targets = np.array([target for _, target in pairs])
     return Preview(None, loaded.summary(plan), inputs, targets, loaded.warnings, cost)
 
-
-def available_devices() -> list[str]:
-    """The devices training can use here, best first (for a device menu)."""
-    import torch
-
-    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return [*devices, "cpu"]

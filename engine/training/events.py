@@ -19,8 +19,11 @@ batch        epoch, batch (batches done in this epoch), batches (per epoch), ste
              Sent about every 0.1 s with every step since the last one.
 epoch        epoch, epochs, metrics (name -> mean over the epoch: the keys of `values`),
              lr, seconds, samples_per_second.
-validation   epoch, metrics (val_loss, and per task: val_accuracy; val_mse, val_mae;
-             val_relative_mse; d_accuracy, diversity, modes_covered, near_mode),
+validation   epoch, metrics (per task: classification and token sequences val_loss,
+             val_accuracy; regression and value sequences val_loss, val_mse, val_mae;
+             autoencoder val_loss, val_mae, val_relative_mse (against always answering the
+             mean sample); GAN d_accuracy, diversity, and on the Gaussian ring
+             modes_covered, near_mode),
              per_class (list of accuracies, classification), confusion (int array
              [true, predicted], classification), labels (class names or None).
 lr_change    epoch, step, lr, previous.
@@ -36,9 +39,12 @@ samples      epoch, form ("images", "points", "vectors", "text", "series"), and 
              outputs (autoencoder: inputs and reconstructions; series: windows, targets and
              predictions as targets/outputs), latent (autoencoder with a 2-value second
              Output) with latent_labels, text (character models).
-checkpoint   epoch, step, path (the checkpoint folder), reason ("epoch", "request", "end").
-finished     status ("completed", "stopped", "early_stopped"), epochs_done, best_epoch,
-             metrics (the last epoch's row), out_dir, weights (network -> file), seconds.
+checkpoint   epoch (epochs completed), step, path (the checkpoint folder), reason ("epoch"
+             or "request").
+finished     status ("completed", "stopped", "early_stopped"), epochs_done, best_epoch
+             (lowest validation loss), metrics (the last epoch's row, as in metrics.csv),
+             out_dir, weights (network -> .safetensors file: the best epoch's when early
+             stopping keeps them, else the last), seconds.
 failed       reason (readable: what happened and what to change), error ("design", "data",
              "settings", "non_finite_loss", "out_of_memory", "crashed", "exception"),
              epoch, step, checkpoint (the last good checkpoint or None), details (traceback

@@ -170,6 +170,9 @@ def make_plan(design: Design, settings: TrainingSettings | None = None,
     main = networks[-1] if settings.task == "gan" else networks[0]
     loss, classes, tokens = _loss(settings, main)
     noise_shape = _noise_shape(settings, networks) if settings.task == "gan" else ()
+    if settings.task == "gan" and settings.early_stopping.enabled:
+        raise DesignError("training.early_stopping watches a validation loss, which a GAN does "
+                          "not have; turn early stopping off (judge a GAN by its samples)")
     data = data_plan(settings, main, networks, classes)
     return Plan(settings.task, settings, data, networks, loss, classes, tokens, noise_shape,
                 names)
@@ -382,6 +385,12 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
                           f"{format_shape(io.input_shape)}; set its shape to [1, height, width] "
                           "for grey or [3, height, width] for colour images")
     size = tuple(data.image_size) if data.image_size else io.input_shape[1:]
+    if settings.task in ("gan", "autoencoder"):  # these need every sample in memory
+        load = Call((), "image_folder_tensors", (Name("path"),), (
+            ("size", size), ("grey", io.input_shape[0] == 1), ("normalize", data.normalize),
+            ("fraction", data.validation_split), ("seed", Name("seed"))))
+        return DataPlan(source, f"the images in {Path(path).name}", (load,), ("path", "seed"),
+                        {"path": path})
     load = Call((), "image_folder_data", (Name("path"),), (
         ("size", size), ("grey", io.input_shape[0] == 1), ("normalize", data.normalize),
         ("augment", (data.flip, data.rotate, data.crop_padding)),

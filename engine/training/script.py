@@ -59,14 +59,30 @@ def render_training_program(design: Design, class_names: dict[str, str]) -> Trai
 
 # ---------------------------------------------------------------------------- formatting
 
-def call_lines(indent: int, head: str, arguments: list[str], tail: str = ")") -> list[str]:
+def call_lines(indent: int, head: str, arguments: list, tail: str = ")") -> list[str]:
     """`head(arguments)tail` on one line if it fits, else one argument per line ending in a
-    trailing comma, which ruff format keeps as it is at any line length."""
+    trailing comma, which ruff format keeps as it is at any line length.
+
+    An argument is code text, or (prefix, list or tuple) for a literal that is itself split
+    one item per line when its line would be too long.
+    """
     pad = INDENT * indent
-    one = f"{pad}{head}{', '.join(arguments)}{tail}"
+    texts = [a if isinstance(a, str) else a[0] + literal(a[1]) for a in arguments]
+    one = f"{pad}{head}{', '.join(texts)}{tail}"
     if len(one) <= LINE:
         return [one]
-    return [f"{pad}{head}", *(f"{pad}{INDENT}{a}," for a in arguments), f"{pad}{tail}"]
+    lines = [f"{pad}{head}"]
+    for argument, text in zip(arguments, texts, strict=True):
+        inner = f"{pad}{INDENT}"
+        if len(inner + text) + 1 > LINE and not isinstance(argument, str) and argument[1]:
+            prefix, items = argument
+            brackets = "[]" if isinstance(items, list) else "()"
+            lines.append(f"{inner}{prefix}{brackets[0]}")
+            lines += [f"{inner}{INDENT}{literal(item)}," for item in items]
+            lines.append(f"{inner}{brackets[1]},")
+        else:
+            lines.append(f"{inner}{text},")
+    return [*lines, f"{pad}{tail}"]
 
 
 def _lines(indent: int, *lines: str) -> list[str]:
@@ -92,8 +108,9 @@ def _docstring(indent: int, text: str) -> list[str]:
 
 
 def _render_call(indent: int, call: Call) -> list[str]:
-    arguments = [literal(value) for value in call.args]
-    arguments += [f"{key}={literal(value)}" for key, value in call.kwargs]
+    arguments: list = [literal(value) for value in call.args]
+    arguments += [(f"{key}=", value) if isinstance(value, (list, tuple))
+                  else f"{key}={literal(value)}" for key, value in call.kwargs]
     head = f"{', '.join(call.outputs)} = " if call.outputs else "return "
     return call_lines(indent, f"{head}{call.function}(", arguments)
 
@@ -118,10 +135,13 @@ def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
     ]
     for parameter in plan.data.files:
         flag = "--data" if parameter == "path" else f"--{parameter}"
-        default = plan.data.script_path(parameter)
+        variable = f"{flag[2:]}_file"
+        path = literal(plan.data.script_path(parameter))
         if parameter in plan.data.bundled:  # written beside the script
-            default = Name(f"Path(__file__).with_name({literal(default)})")
-        options.append(([flag, "type=Path"], default, f"the data to read ({parameter})"))
+            lines += _lines(1, f"{variable} = Path(__file__).with_name({path})")
+        else:
+            lines += call_lines(1, f"{variable} = Path(", [path])
+        options.append(([flag, "type=Path"], Name(variable), f"the data to read ({parameter})"))
     for (flag, *kinds), default, help_text in options:
         value = literal(default)
         if "type=Path" in kinds and not isinstance(default, Name):
@@ -161,8 +181,12 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
     for variable, io in zip(models, plan.networks, strict=True):
         lines += _lines(1, f"{variable} = {class_names[io.network]}().to(device)")
     if gan:
-        lines += _lines(1, "networks = [wrap_for_processes(m, world_size) for m in models]"
-                        .replace("models]", f"({', '.join(models)})]"))
+        lines += _lines(1, f"networks = [wrap_for_processes(m, world_size) for m in "
+                        f"({', '.join(models)})]")
+        if plan.settings.compile:
+            lines += _lines(1, "networks = [torch.compile(n) for n in networks]")
+    elif plan.settings.compile:
+        lines += _lines(1, "network = torch.compile(wrap_for_processes(model, world_size))")
     else:
         lines += _lines(1, "network = wrap_for_processes(model, world_size)")
     lines += _optimizers(plan, models)
@@ -228,9 +252,11 @@ def _data_lines(plan: Plan) -> list[str]:
                             ["train_set", "args.batch_size", "sampler=sampler",
                              "drop_last=True", f"num_workers={plan.settings.data.workers}"])
         return lines
-    targets = "_, x_val, _" if plan.task in ("gan", "autoencoder") else "y_train, x_val, y_val"
+    labelled = plan.task not in ("gan", "autoencoder")
+    names = ["x_train", "y_train" if labelled else "_", "x_val" if plan.validates else "_",
+             "y_val" if labelled and plan.validates else "_"]
     return _lines(1, f"splits = load_data({arguments})",
-                  f"x_train, {targets} = (t.to(device) for t in splits)",
+                  f"{', '.join(names)} = (t.to(device) for t in splits)",
                   "sampler = DistributedSampler(x_train, world_size, rank, seed=args.seed)")
 
 
@@ -311,8 +337,8 @@ def _validation(plan: Plan, models: list[str]) -> list[str]:
     loss = "val_mae" if plan.loss == "F.l1_loss" else "val_mse"
     return _lines(2, _val_batches(plan, "x_val"),
                   "val_mse, val_mae = evaluate_regression(model, val_batches)",
-                  "baseline = mean_image_error(x_train, x_val)",
-                  f"row.update(val_loss={loss}, val_relative_mse=val_mse / baseline)")
+                  "relative = val_mse / mean_image_error(x_train, x_val)",
+                  f"row.update(val_loss={loss}, val_mae=val_mae, val_relative_mse=relative)")
 
 
 def _gan_validation(plan: Plan, models: list[str]) -> list[str]:

@@ -3,9 +3,9 @@
 It calls the same portable functions, in the same order, as an exported script, and around
 each step only reads: losses are gathered on the device and read about ten times a second,
 and commands are flags checked between steps. Files are written between epochs in this
-thread: on a machine whose cores torch already keeps busy, a writer thread running beside
-training slows every step more than the writing itself costs. A worker process (engine.training.worker) hosts it for the
-GUI; the command line runs it directly.
+thread: on a machine whose cores torch keeps busy, a writer thread running beside training
+slows every step more than the writing itself costs. A worker process
+(engine.training.worker) hosts the trainer for the GUI; the command line runs it directly.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import copy
 import csv
 import json
 import math
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -29,9 +28,11 @@ from engine.errors import DesignError
 from engine.fileformat import save_design
 from engine.training import excerpt
 from engine.training.checkpoint import load_checkpoint, save_weights, write_checkpoint
+from engine.training.control import Control
 from engine.training.cost import estimate_cost
 from engine.training.data import load_data
 from engine.training.datacheck import DataError
+from engine.training.devices import device_name, resolve_device
 from engine.training.diagnostics import (
     CollapseWatch,
     GradientWatch,
@@ -59,55 +60,6 @@ from engine.training.script import SAMPLE_COUNT
 from engine.training.settings import settings_from
 
 REPORT_EVERY = 0.1  # seconds between batch events
-
-
-class Control:
-    """Commands for a running trainer, set from another thread and read between steps."""
-
-    def __init__(self) -> None:
-        self.pending = False          # any command waiting: the only thing read every step
-        self._running = threading.Event()
-        self._running.set()
-        self._stop = threading.Event()
-        self._checkpoint = threading.Event()
-
-    def pause(self) -> None:
-        self._running.clear()
-        self.pending = True
-
-    def resume(self) -> None:
-        self._running.set()
-        self.pending = True
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-        self.pending = True
-
-    def checkpoint(self) -> None:
-        self._checkpoint.set()
-        self.pending = True
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def take_checkpoint_request(self) -> bool:
-        requested = self._checkpoint.is_set()
-        self._checkpoint.clear()
-        return requested
-
-    def wait_while_paused(self, timeout: float = 0.05) -> None:
-        self._running.wait(timeout)
-
-    def settle(self) -> None:
-        """Clear `pending` once nothing is left to act on."""
-        self.pending = self.paused or self.stopping or self._checkpoint.is_set()
-
 
 class NonFiniteLoss(Exception):
     def __init__(self, name: str, step: int, epoch: int) -> None:
@@ -137,32 +89,6 @@ def settings_with(training: dict[str, Any], overrides: dict[str, Any] | None) ->
         target[key] = value
     return result
 
-
-def resolve_device(name: str):
-    """The torch device for a setting, or a DesignError when it is not available here."""
-    import torch
-
-    from engine.training.portable.processes import pick_device
-
-    device = pick_device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DesignError(f"training.device is {name!r} but this machine has no CUDA GPU "
-                          "that torch can use; choose 'auto' or 'cpu'")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise DesignError(f"training.device is {name!r} but there are only "
-                          f"{torch.cuda.device_count()} CUDA devices")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise DesignError(f"training.device is {name!r} but Apple's MPS is not available "
-                          "here; choose 'auto' or 'cpu'")
-    return device
-
-
-def device_name(device) -> str:
-    import torch
-
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return {"mps": "Apple GPU (MPS)", "cpu": "CPU"}.get(device.type, str(device))
 
 
 class Trainer:
@@ -206,7 +132,9 @@ class Trainer:
             final = self._failed("settings" if str(err).startswith("training") else "design",
                                  str(err))
         except Exception as err:  # noqa: BLE001 - a run must end with an event, whatever broke
-            if type(err).__name__ == "OutOfMemoryError":
+            import torch
+
+            if isinstance(err, torch.OutOfMemoryError):
                 out_of_memory = True
                 final = None
             else:
@@ -486,9 +414,9 @@ class Trainer:
             row.update(val_loss=loss, val_mse=val_mse, val_mae=val_mae)
         else:
             val_mse, val_mae = f["evaluate_regression"](model, val_batches)
-            baseline = f["mean_image_error"](self.data["train"], self.data["val"])
+            relative = val_mse / f["mean_image_error"](self.data["train"], self.data["val"])
             loss = val_mae if plan.loss == "F.l1_loss" else val_mse
-            row.update(val_loss=loss, val_relative_mse=val_mse / baseline)
+            row.update(val_loss=loss, val_mae=val_mae, val_relative_mse=relative)
         self._validation_extra = extra
 
     def _val_batches(self):

@@ -49,7 +49,8 @@ def _warm_up() -> None:
 def _worker_main(commands: Any, events: Any) -> None:
     """The worker process: warm up, then run jobs one at a time until told to quit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's
-    from engine.training.trainer import Control, RunOptions, Trainer
+    from engine.training.control import Control
+    from engine.training.trainer import RunOptions, Trainer
 
     _warm_up()
     jobs: queue.Queue = queue.Queue()

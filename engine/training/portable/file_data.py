@@ -15,6 +15,8 @@ from torch.utils.data import Subset
 from torchvision import transforms
 from torchvision.datasets import ImageFolder
 
+from .batches import split_random
+
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
 
 
@@ -167,3 +169,12 @@ def image_folder_data(path, size, grey, normalize, augment, fraction, seed):
     count = round(len(training) * fraction)
     held_out, kept = order[:count].tolist(), order[count:].tolist()
     return Subset(training, kept), Subset(validation, held_out)
+
+
+def image_folder_tensors(path, size, grey, normalize, fraction, seed):
+    """Every image of an image folder in one tensor, with its class ids, split for
+    validation (for tasks that need all samples in memory, such as GANs)."""
+    images, _ = image_folder_data(path, size, grey, normalize, (False, 0, 0), 0.0, seed)
+    inputs = torch.stack([image for image, _ in images])
+    targets = torch.tensor([label for _, label in images])
+    return split_random(inputs, targets, fraction, seed)

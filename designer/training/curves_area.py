@@ -1,0 +1,254 @@
+"""The Curves tab: loss, task metric, learning rate, gradient norms and the task's picture
+(confusion matrix or samples), for the live run and any stored runs laid over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.buffers import SmoothedSeries
+from designer.training.confusion_view import ConfusionView
+from designer.training.live import COUNT_METRICS, LiveRun
+from designer.training.plots import CurvePlot, CurveStyle, GradientStrip
+from designer.training.samples_view import SampleView
+
+NAMES = {"loss": "train loss", "val_loss": "validation loss", "d_loss": "D loss",
+         "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
+         "val_accuracy": "validation accuracy", "val_mse": "validation MSE",
+         "val_mae": "validation MAE", "val_relative_mse": "validation MSE / mean image",
+         "d_accuracy": "D accuracy", "diversity": "diversity", "near_mode": "near a mode",
+         "modes_covered": "modes covered"}
+COLOURS = {"loss": "#4e79a7", "val_loss": "#f28e2b", "d_loss": "#e15759", "g_loss": "#4e79a7",
+           "d_real": "#59a14f", "d_fake": "#b07aa1", "val_accuracy": "#59a14f",
+           "val_mse": "#59a14f", "val_mae": "#76b7b2", "val_relative_mse": "#59a14f",
+           "d_accuracy": "#f28e2b", "diversity": "#76b7b2", "near_mode": "#edc948"}
+OTHER_COLOURS = ("#9c755f", "#ff9da7", "#bab0ac", "#76b7b2", "#edc948")
+RUN_COLOURS = ("#7f7f7f", "#17becf", "#bcbd22", "#8c564b", "#e377c2", "#9467bd")
+METRIC_TITLES = {"classification": "Accuracy", "regression": "Validation error",
+                 "sequence": "Validation error", "autoencoder": "Reconstruction error",
+                 "gan": "D(x), D(G(z)), D accuracy, diversity"}
+
+
+def is_loss(name: str) -> bool:
+    return name.endswith("loss")
+
+
+def nice(name: str) -> str:
+    return NAMES.get(name, name.replace("_", " "))
+
+
+def colour_of(name: str) -> str:
+    return COLOURS.get(name, OTHER_COLOURS[sum(map(ord, name)) % len(OTHER_COLOURS)])
+
+
+@dataclass
+class StoredCurves:
+    """A stored run's curves, to lay over the live ones."""
+
+    key: str
+    name: str
+    batches_per_epoch: int
+    steps: dict[str, SmoothedSeries] = field(default_factory=dict)
+    epochs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def from_arrays(cls, key: str, name: str, batches_per_epoch: int,
+                    steps: dict[str, tuple[np.ndarray, np.ndarray]],
+                    metrics: dict[str, np.ndarray]) -> StoredCurves:
+        smoothed = {}
+        for curve, (x, y) in steps.items():
+            if curve != "lr":
+                smoothed[curve] = SmoothedSeries(max(16, len(x)))
+                smoothed[curve].extend(x, y)
+        epochs = {}
+        if "epoch" in metrics:
+            for column, values in metrics.items():
+                if column not in ("epoch", "lr") and column not in COUNT_METRICS:
+                    kept = np.isfinite(values)
+                    epochs[column] = (metrics["epoch"][kept], values[kept])
+        return cls(key, name, max(1, batches_per_epoch), smoothed, epochs)
+
+
+class CurvesArea(QWidget):
+    """Draws a LiveRun (only the parts that changed) and stored runs over it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.unit = QComboBox(self)
+        self.unit.addItems(["steps", "epochs"])
+        self.unit.setToolTip("Show the curves against training steps or epochs")
+        self.log_scale = QCheckBox("Log scale", self)
+        self.log_scale.setToolTip("Show the loss on a logarithmic scale")
+        self.counts = QLabel(self)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 0, 4, 0)
+        bar.addWidget(QLabel("x axis:", self))
+        bar.addWidget(self.unit)
+        bar.addWidget(self.log_scale)
+        bar.addStretch(1)
+        bar.addWidget(self.counts)
+
+        self.loss = CurvePlot("Loss")
+        self.metric = CurvePlot("Metric")
+        self.lr = CurvePlot("Learning rate")
+        self.gradients = GradientStrip()
+        self.confusion = ConfusionView()
+        self.samples = SampleView("Samples appear after the first epoch")
+        self.hint = QLabel("This task has no pictures to show", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.task_view = QStackedWidget(self)
+        for page in (self.hint, self.confusion, self.samples):
+            self.task_view.addWidget(page)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        top, bottom = QSplitter(), QSplitter()
+        top.addWidget(self.loss)
+        top.addWidget(self.metric)
+        bottom.addWidget(self.lr)
+        bottom.addWidget(self.gradients)
+        left.addWidget(top)
+        left.addWidget(bottom)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        self.splitter = QSplitter(self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.task_view)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 2, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self.live: LiveRun | None = None
+        self.stored: list[StoredCurves] = []
+        self.flagged: set[str] = set()
+        self._drawn: dict[object, int] = {}
+        self.unit.currentTextChanged.connect(lambda _unit: self.redraw_all())
+        self.log_scale.toggled.connect(self.loss.set_log)
+        self._set_labels()
+
+    # ------------------------------------------------------------------ inputs
+    def set_live(self, live: LiveRun) -> None:
+        self.live = live
+        self.redraw_all()
+
+    def set_stored(self, stored: list[StoredCurves]) -> None:
+        self.stored = stored
+        self.redraw_all()
+
+    def set_flagged_layers(self, names: set[str]) -> None:
+        self.flagged = set(names)
+        self.redraw({"gradients"})
+
+    @property
+    def in_epochs(self) -> bool:
+        return self.unit.currentText() == "epochs"
+
+    def _set_labels(self) -> None:
+        label = "epoch" if self.in_epochs else "step"
+        for plot in (self.loss, self.metric, self.lr):
+            plot.set_x_label(label)
+
+    # ------------------------------------------------------------------ drawing
+    def redraw_all(self) -> None:
+        """Draw everything again (a new run, other overlays, another x unit)."""
+        self._drawn.clear()
+        for plot in (self.loss, self.metric, self.lr):
+            plot.clear_curves()
+        self._set_labels()
+        self._redraw({"started", "steps", "epochs", "lr", "gradients", "confusion", "samples"})
+
+    def redraw(self, changed: set[str]) -> None:
+        """Update the plots fed by the parts of the run that changed."""
+        if "started" in changed:
+            self.redraw_all()
+        else:
+            self._redraw(changed)
+
+    def _redraw(self, changed: set[str]) -> None:
+        live = self.live
+        if live is not None and live.started is not None:
+            task = live.task
+            self.metric.getPlotItem().setTitle(METRIC_TITLES.get(task, "Metric"), size="9pt")
+            if changed & {"steps", "epochs"}:
+                self._draw_run(live.steps, {n: (s.x, s.y) for n, s in live.epochs.items()},
+                               live.batches_per_epoch, "live", "", dashed=False)
+                self._show_counts(live)
+            if "lr" in changed:
+                self._draw(self.lr, ("live", "lr"), self._steps_x(live.lr.x,
+                           live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7"), None,
+                           len(live.lr))
+            if "gradients" in changed:
+                history = live.gradients
+                self.gradients.set_history([layer["name"] for layer in history.layers],
+                                           history.epochs, history.matrix(), self.flagged)
+            if changed & {"confusion", "samples", "started"}:
+                self._show_task_picture(live)
+        if changed & {"started", "steps", "epochs"}:
+            for index, stored in enumerate(self.stored):
+                self._draw_run(stored.steps, stored.epochs, stored.batches_per_epoch,
+                               stored.key, f"{stored.name}: ", dashed=True,
+                               colour=RUN_COLOURS[index % len(RUN_COLOURS)])
+
+    def _draw_run(self, steps: dict[str, SmoothedSeries],
+                  epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,
+                  prefix: str, dashed: bool, colour: str | None = None) -> None:
+        for name, series in steps.items():
+            plot = self.loss if is_loss(name) else self.metric
+            x = self._steps_x(series.x, per_epoch)
+            tint = colour or colour_of(name)
+            if not dashed:
+                self._draw(plot, (key, name, "raw"), x, series.y,
+                           CurveStyle(tint, 1.0, faint=True), None, len(series))
+            self._draw(plot, (key, name), x, series.smooth.y,
+                       CurveStyle(tint, 2.0, dashed=dashed), prefix + nice(name), len(series))
+        for name, (x, y) in epochs.items():
+            if name in steps:  # an epoch mean of a per-step curve adds nothing
+                continue
+            plot = self.loss if is_loss(name) else self.metric
+            xs = x if self.in_epochs else x * per_epoch
+            self._draw(plot, (key, name), xs, y,
+                       CurveStyle(colour or colour_of(name), 2.0, dashed=dashed, symbol="o"),
+                       prefix + nice(name), len(y))
+
+    def _draw(self, plot: CurvePlot, key: object, x: np.ndarray, y: np.ndarray,
+              style: CurveStyle, name: str | None, length: int) -> None:
+        if self._drawn.get(key) == length:
+            return
+        self._drawn[key] = length
+        plot.set_curve(key, np.asarray(x, dtype=np.float64), y, style, name)
+
+    def _steps_x(self, x: np.ndarray, per_epoch: int) -> np.ndarray:
+        return x / per_epoch if self.in_epochs else x
+
+    def _show_counts(self, live: LiveRun) -> None:
+        parts = [f"{nice(name)}: {value:g}" for name, value in live.counts.items()]
+        self.counts.setText("   ".join(parts))
+
+    def _show_task_picture(self, live: LiveRun) -> None:
+        labels = live.started.data.get("labels") if live.started else None
+        if live.samples is not None:
+            self.samples.show_run_samples(live.samples, labels)
+            self.task_view.setCurrentWidget(self.samples)
+        elif live.confusion is not None or live.task == "classification":
+            self.confusion.set_matrix(live.confusion, live.labels or labels,
+                                      live.validated_epoch)
+            self.task_view.setCurrentWidget(self.confusion)
+        elif live.task in ("gan", "autoencoder", "sequence"):
+            self.samples.clear()
+            self.task_view.setCurrentWidget(self.samples)
+        else:
+            self.task_view.setCurrentWidget(self.hint)

@@ -1,0 +1,206 @@
+"""What a run has shown so far: engine events folded into buffers and latest values.
+
+No Qt here: the panel drains the run's events into a LiveRun about every 50 ms, and the views
+read from it when they redraw (at most 10 times a second), whatever the step rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from designer.training.buffers import Series, SmoothedSeries
+from engine.training.events import Event
+
+COUNT_METRICS = frozenset({"modes_covered"})  # whole numbers, shown as text, not curves
+
+
+@dataclass
+class Progress:
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    step: int = 0
+    samples_per_second: float = 0.0
+    elapsed: float = 0.0
+    eta: float = 0.0
+
+
+@dataclass
+class GradientHistory:
+    """Per-layer gradient norms: one column per report, one row per layer."""
+
+    layers: list[dict[str, str]] = field(default_factory=list)   # network, node, name
+    epochs: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    columns: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, epoch: int, step: int, layers: list[dict]) -> None:
+        keys = [(layer["network"], layer["node"]) for layer in self.layers]
+        column = np.full(len(keys), np.nan)
+        for layer in layers:
+            key = (layer["network"], layer["node"])
+            if key not in keys:
+                keys.append(key)
+                self.layers.append({k: layer[k] for k in ("network", "node", "name")})
+                column = np.append(column, np.nan)
+            column[keys.index(key)] = layer["norm"]
+        self.epochs.append(epoch)
+        self.steps.append(step)
+        self.columns.append(column)
+
+    def matrix(self) -> np.ndarray:
+        """layers x reports, NaN where a layer had no gradient."""
+        result = np.full((len(self.layers), len(self.columns)), np.nan)
+        for index, column in enumerate(self.columns):
+            result[:len(column), index] = column
+        return result
+
+
+class LiveRun:
+    """The state of one run as its events arrive; `apply` says which parts changed."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.started: Event | None = None
+        self.state = "idle"
+        self.progress = Progress()
+        self.steps: dict[str, SmoothedSeries] = {}
+        self.epochs: dict[str, Series] = {}
+        self.counts: dict[str, float] = {}
+        self.lr = Series()
+        self.gradients = GradientHistory()
+        self.confusion: np.ndarray | None = None
+        self.per_class: list[float] | None = None
+        self.labels: list[str] | None = None
+        self.validated_epoch = 0
+        self.samples: Event | None = None
+        self.diagnostics: list[Event] = []
+        self.final: Event | None = None
+        self.last_checkpoint: str | None = None
+        self._last_step = 0
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def task(self) -> str:
+        return self.started.task if self.started else ""
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return max(1, self.started.batches_per_epoch) if self.started else 1
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("starting", "running", "paused", "stopping")
+
+    def step_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The per-step curves (for keeping with the run)."""
+        curves = {name: (series.x, series.y) for name, series in self.steps.items()}
+        curves["lr"] = (self.lr.x, self.lr.y)
+        return curves
+
+    # ------------------------------------------------------------------ events
+    def apply(self, events: Iterable[Event]) -> set[str]:
+        changed: set[str] = set()
+        for event in events:
+            handler = getattr(self, f"_on_{event.kind}", None)
+            if handler is not None:
+                changed |= handler(event)
+        return changed
+
+    def _on_started(self, event) -> set[str]:
+        self.reset()
+        self.started = event
+        self.state = "running"
+        self._last_step = (event.first_epoch - 1) * max(1, event.batches_per_epoch)
+        self.progress = Progress(epoch=event.first_epoch, epochs=event.epochs,
+                                 batches=event.batches_per_epoch, step=self._last_step)
+        return {"started", "state", "progress"}
+
+    def _on_ack(self, event) -> set[str]:
+        if event.state != "checkpointing" and self.running:
+            self.state = event.state
+        return {"state"}
+
+    def _on_batch(self, event) -> set[str]:
+        span = max(1, event.step - self._last_step)
+        for name, values in event.values.items():
+            count = len(values)
+            if not count:
+                continue
+            # Values are spread evenly over the steps since the last report (one per step
+            # for most, fewer for a GAN's generator when the discriminator steps more often).
+            xs = self._last_step + span * np.arange(1, count + 1) / count
+            series = self.steps.get(name)
+            if series is None:
+                series = self.steps[name] = SmoothedSeries()
+            series.extend(xs, values)
+        self._last_step = event.step
+        self.lr.append(event.step, event.lr)
+        self.progress = Progress(event.epoch, self.progress.epochs, event.batch, event.batches,
+                                 event.step, event.samples_per_second, event.elapsed, event.eta)
+        return {"steps", "lr", "progress"}
+
+    def _on_epoch(self, event) -> set[str]:
+        for name, value in event.metrics.items():
+            self._epoch_value(name, event.epoch, value)
+        self.progress.epochs = event.epochs
+        return {"epochs", "progress"}
+
+    def _on_validation(self, event) -> set[str]:
+        for name, value in event.metrics.items():
+            self._epoch_value(name, event.epoch, value)
+        changed = {"epochs"}
+        if event.confusion is not None:
+            self.confusion = np.asarray(event.confusion)
+            self.per_class = event.per_class
+            self.labels = event.labels
+            self.validated_epoch = event.epoch
+            changed.add("confusion")
+        return changed
+
+    def _epoch_value(self, name: str, epoch: int, value: float) -> None:
+        if name in COUNT_METRICS:
+            self.counts[name] = value
+            return
+        series = self.epochs.get(name)
+        if series is None:
+            series = self.epochs[name] = Series(64)
+        series.append(epoch, value)
+
+    def _on_lr_change(self, event) -> set[str]:
+        self.lr.append(event.step, event.lr)
+        return {"lr"}
+
+    def _on_gradients(self, event) -> set[str]:
+        self.gradients.add(event.epoch, event.step, event.layers)
+        return {"gradients"}
+
+    def _on_diagnostic(self, event) -> set[str]:
+        self.diagnostics.append(event)
+        return {"diagnostics"}
+
+    def _on_samples(self, event) -> set[str]:
+        self.samples = event
+        return {"samples"}
+
+    def _on_checkpoint(self, event) -> set[str]:
+        self.last_checkpoint = event.path
+        return {"checkpoint"}
+
+    def _on_finished(self, event) -> set[str]:
+        self.final = event
+        self.state = "finished"
+        return {"final", "state"}
+
+    def _on_failed(self, event) -> set[str]:
+        self.final = event
+        self.state = "failed"
+        if event.checkpoint:
+            self.last_checkpoint = event.checkpoint
+        return {"final", "state"}

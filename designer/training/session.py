@@ -1,0 +1,231 @@
+"""One design's training: the worker service, the run going on, its store and its live state.
+
+The run trains a copy of the design made when it starts, so edits never reach it; the session
+tells the panel when the design no longer matches that copy. Events are drained from the worker
+every 50 ms into the LiveRun; nothing here draws.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+
+from designer.document import DesignDocument
+from designer.training.live import LiveRun
+from engine import Design, DesignError
+from engine.events import DesignEvent
+from engine.runs import RunRecord, RunStore, runs_folder_for, save_step_curves
+from engine.training.events import Failed
+from engine.training.worker import Run, TrainingService
+
+DRAIN_MS = 50
+DRIFT_CHECK_MS = 300
+RECORDED_FACTS = ("task", "device", "device_name", "epochs", "batches_per_epoch",
+                  "first_epoch")
+
+
+def model_signature(design: Design) -> dict[str, Any]:
+    """What a run depends on: the networks without node positions, and the settings."""
+    data = design.to_dict()
+    for network in data["networks"].values():
+        for node in network["nodes"]:
+            node.pop("pos", None)
+    return {"networks": data["networks"], "training": data["training"]}
+
+
+def scratch_root() -> Path:
+    """Where runs of designs that were never saved wait for a file to live beside."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base) / "unsaved-runs"
+
+
+class TrainingSession(QObject):
+    changed = Signal(object)        # set of LiveRun parts that changed (see LiveRun.apply)
+    stateChanged = Signal(str)      # idle, starting, running, paused, stopping, finished, failed
+    runsChanged = Signal()          # runs were added, changed or removed in the store
+    drifted = Signal(bool)          # the design differs from the one the run started with
+    message = Signal(str)
+
+    def __init__(self, document: DesignDocument,
+                 service_factory: Callable[[], TrainingService] = TrainingService,
+                 scratch: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.live = LiveRun()
+        self.service: TrainingService | None = None
+        self._service_factory = service_factory
+        self._owns_service = True
+        self.run: Run | None = None
+        self.record: RunRecord | None = None
+        self._run_store: RunStore | None = None
+        self._scratch = (scratch or scratch_root()) / uuid.uuid4().hex[:12]
+        self.store = self._store_for(document.path)
+        self._snapshot: dict[str, Any] | None = None
+        self._drain = QTimer(self)
+        self._drain.setInterval(DRAIN_MS)
+        self._drain.timeout.connect(self.drain)
+        self._drift = QTimer(self)
+        self._drift.setSingleShot(True)
+        self._drift.setInterval(DRIFT_CHECK_MS)
+        self._drift.timeout.connect(self._check_drift)
+        document.designChanged.connect(self._on_design_event)
+        document.pathChanged.connect(self._on_path_changed)
+
+    # ------------------------------------------------------------------ the worker
+    def use_service(self, service: TrainingService) -> None:
+        """Train in a service owned by someone else (tests share one warm worker)."""
+        self.service, self._owns_service = service, False
+
+    def warm_up(self) -> None:
+        """Start the worker now, so it is ready (torch imported) when the user trains."""
+        if self.service is None:
+            self.service = self._service_factory()
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.run.done
+
+    # ------------------------------------------------------------------ commands
+    def start(self, resume_from: RunRecord | None = None) -> bool:
+        """Train a copy of the design (from a stored run's last checkpoint when given)."""
+        if self.running:
+            return False
+        self.warm_up()
+        design = self.document.design.copy()
+        options: dict[str, Any] = {}
+        name = None
+        if resume_from is not None:
+            checkpoint = resume_from.latest_checkpoint()
+            if checkpoint is None:
+                self.message.emit(f"{resume_from.name} has no checkpoint to continue from")
+                return False
+            done = int(resume_from.info.get("epochs_done") or 0)
+            extra = int(design.training.get("epochs", 10))
+            options = {"resume": str(checkpoint), "overrides": {"epochs": done + extra}}
+            name = f"{resume_from.name} continued"
+        self._run_store = self.store
+        self.record = self.store.create(name, resumed_from=resume_from.id if resume_from
+                                        else None)
+        self.live.reset()
+        self.live.state = "starting"
+        self._snapshot = model_signature(design)
+        self.drifted.emit(False)
+        try:
+            self.run = self.service.start(design, out_dir=str(self.record.folder), **options)
+        except DesignError as err:
+            self.run = None
+            self._finish(Failed(0, reason=str(err), error="settings"))
+            return False
+        self.stateChanged.emit("starting")
+        self.runsChanged.emit()
+        self._drain.start()
+        return True
+
+    def pause(self) -> None:
+        if self.running:
+            self.run.pause()
+
+    def resume(self) -> None:
+        if self.running:
+            self.run.resume()
+
+    def stop(self) -> None:
+        if self.running:
+            self.run.stop()
+
+    def checkpoint(self) -> None:
+        if self.running:
+            self.run.checkpoint()
+
+    # ------------------------------------------------------------------ events
+    def drain(self) -> None:
+        """Fold the events that arrived into the LiveRun and tell the views what changed."""
+        if self.run is None:
+            return
+        events = self.run.events()
+        if not events:
+            return
+        before = self.live.state
+        changed = self.live.apply(events)
+        if "started" in changed:
+            started = self.live.started
+            facts = {key: getattr(started, key) for key in RECORDED_FACTS}
+            self._update_record("running", data=started.data.get("description"),
+                                parameters=sum(started.networks.values()), **facts)
+            self.runsChanged.emit()
+        if "checkpoint" in changed:
+            self.message.emit(f"Checkpoint written: {self.live.last_checkpoint}")
+        if self.live.final is not None:
+            self._finish(self.live.final, changed)
+            return
+        self.changed.emit(changed)
+        if self.live.state != before:
+            self.stateChanged.emit(self.live.state)
+
+    def _finish(self, final, changed: set[str] | None = None) -> None:
+        """Record how the run ended, keep its curves with it, and stop draining."""
+        self._drain.stop()
+        if self.live.final is None:
+            self.live.apply([final])
+        if final.kind == "finished":
+            self._update_record(final.status, epochs_done=final.epochs_done,
+                                best_epoch=final.best_epoch, metrics=final.metrics,
+                                seconds=round(final.seconds, 2))
+        else:
+            self._update_record("failed", reason=final.reason, error=final.error,
+                                epochs_done=len(self.live.epochs.get("loss", ())) or None)
+        if self.record is not None and self.record.folder.is_dir() and self.live.steps:
+            save_step_curves(self.record.folder, self.live.step_curves())
+        self.changed.emit((changed or set()) | {"final", "state"})
+        self.stateChanged.emit(self.live.state)
+        self.runsChanged.emit()
+        self._move_scratch_runs()
+
+    def _update_record(self, status: str, **info: Any) -> None:
+        if self.record is None or self._run_store is None:
+            return
+        try:
+            self.record = self._run_store.update(self.record.id, status, **info)
+        except (OSError, DesignError) as err:
+            self.message.emit(f"Could not record the run: {err}")
+
+    # ------------------------------------------------------------------ the design
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if self._snapshot is not None and self.running and event.kind != "node_moved":
+            self._drift.start()
+
+    def _check_drift(self) -> None:
+        if self._snapshot is not None:
+            self.drifted.emit(model_signature(self.document.design) != self._snapshot)
+
+    def _store_for(self, path: Path | None) -> RunStore:
+        return RunStore(runs_folder_for(path) if path is not None else self._scratch)
+
+    def _on_path_changed(self, path: Path | None) -> None:
+        self.store = self._store_for(path)
+        if not self.running:
+            self._move_scratch_runs()
+        self.runsChanged.emit()
+
+    def _move_scratch_runs(self) -> None:
+        """Runs made before the design had a file move beside it once it has one."""
+        if self.store.folder == self._scratch or not self._scratch.is_dir():
+            return
+        try:
+            RunStore(self._scratch).move_to(self.store.folder)
+        except OSError as err:
+            self.message.emit(f"Could not move the runs to {self.store.folder}: {err}")
+        self.runsChanged.emit()
+
+    # ------------------------------------------------------------------ closing
+    def shutdown(self) -> None:
+        self._drain.stop()
+        if self.running:
+            self.run.stop()
+        if self.service is not None and self._owns_service:
+            self.service.shutdown()
+        self.service = None

@@ -1,0 +1,44 @@
+"""Work that needs torch, done in a helper process so the editor itself never imports torch
+(importing it takes seconds and would freeze the window). No Qt here: the helper process
+imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import Design
+from engine.runs import Prediction, RunRecord, predict_file, predict_samples
+from engine.training.data import Preview, preview
+
+
+def warm_up() -> None:
+    """Import torch and the training engine ahead of the first real job."""
+    import torch  # noqa: F401
+
+    import engine.training.data  # noqa: F401
+
+
+def preview_design(design: dict[str, Any]) -> Preview:
+    """The data a run of this design would see, its cost and any mismatch."""
+    return preview(Design.from_dict(design))
+
+
+def devices() -> list[tuple[str, str]]:
+    """(setting, description) for each device training can use here, best first."""
+    import torch
+
+    found = [(f"cuda:{i}", torch.cuda.get_device_name(i))
+             for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        found.append(("mps", "Apple GPU (MPS)"))
+    found.append(("cpu", f"CPU ({torch.get_num_threads()} threads)"))
+    return found
+
+
+def predict_on_samples(record: RunRecord, count: int) -> Prediction:
+    return predict_samples(record, count)
+
+
+def predict_on_file(record: RunRecord, path: str) -> Prediction:
+    return predict_file(record, path)

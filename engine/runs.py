@@ -1,0 +1,496 @@
+"""The run store: every training run of a design, kept in a folder beside the design file.
+
+    mynet.ncnet
+    mynet.runs/
+        0001/               one run: the training engine's `out_dir`
+            run.json        name, creation time, status and facts for listings (this module)
+            design.ncnet    the design as the run started          (the trainer)
+            metrics.csv     one row per epoch                       (the trainer)
+            steps.npz       per-step curves, kept when a run ends   (this module)
+            summary.json    status, last metrics, weight files      (the trainer, at the end)
+            last/ best/     <network>.safetensors                   (the trainer)
+            checkpoints/    epoch-NNNN/ folders                     (the trainer)
+
+A design that was never saved keeps its runs in a scratch folder until it is (`move_to`).
+Weights come back as models built from the run's own design (`load_models`), and
+`predict_samples` / `predict_file` run those models on data, so the GUI can show predictions
+from a helper process. Torch is imported only by the functions that need it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.design import Design
+from engine.errors import DesignError
+from engine.fileformat import load_design, write_atomically
+
+RUN_FILE = "run.json"
+STEPS_FILE = "steps.npz"
+METRICS_FILE = "metrics.csv"
+SUMMARY_FILE = "summary.json"
+DESIGN_FILE = "design.ncnet"
+RUNS_SUFFIX = ".runs"
+IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff",
+                            ".webp"})
+FINAL_STATUSES = frozenset({"completed", "stopped", "early_stopped", "failed"})
+
+
+def runs_folder_for(design_path: str | Path) -> Path:
+    """Where the runs of a saved design live: `name.runs` beside `name.ncnet`."""
+    path = Path(design_path)
+    return path.with_name(path.stem + RUNS_SUFFIX)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored run as listed: `info` holds the rest of run.json (task, device, epochs,
+    batches_per_epoch, metrics, reason, ...)."""
+
+    id: str
+    folder: Path
+    name: str
+    created: str
+    status: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def weight_files(self, which: str = "auto") -> dict[str, Path]:
+        """network -> .safetensors file. `which`: "best", "last", or "auto" (the weights the
+        run ended with: best when early stopping kept them, else last)."""
+        if which == "auto":
+            summary = _read_json(self.folder / SUMMARY_FILE) or {}
+            if summary.get("weights"):
+                files = {n: Path(p) for n, p in summary["weights"].items()}
+                if all(p.is_file() for p in files.values()):
+                    return files
+            which = "last"
+        found = {p.stem: p for p in sorted((self.folder / which).glob("*.safetensors"))}
+        if not found:
+            latest = self.latest_checkpoint()
+            if latest is not None:
+                record = _read_json(latest / "record.json") or {}
+                found = {n: latest / f for n, f in record.get("weights", {}).items()}
+        return found
+
+    @property
+    def has_weights(self) -> bool:
+        return bool(self.weight_files())
+
+    def latest_checkpoint(self) -> Path | None:
+        folder = self.folder / "checkpoints"
+        done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
+        return done[-1] if done else None
+
+
+class RunStore:
+    """The runs in one folder, oldest first. Every change is written at once (atomically)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def create(self, name: str | None = None, **info: Any) -> RunRecord:
+        """A new, empty run folder numbered after the highest existing one."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        number = max((int(p.name) for p in self.folder.iterdir() if p.name.isdigit()),
+                     default=0) + 1
+        while (self.folder / f"{number:04d}").exists():
+            number += 1
+        run_id = f"{number:04d}"
+        (self.folder / run_id).mkdir()
+        record = RunRecord(run_id, self.folder / run_id, name or f"Run {number}",
+                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info))
+        self._write(record)
+        return record
+
+    def runs(self) -> list[RunRecord]:
+        """Every run with a readable run.json, oldest first."""
+        if not self.folder.is_dir():
+            return []
+        found = [self._read(p) for p in sorted(self.folder.iterdir()) if p.is_dir()]
+        return [record for record in found if record is not None]
+
+    def get(self, run_id: str) -> RunRecord:
+        record = self._read(self.folder / run_id)
+        if record is None:
+            raise DesignError(f"there is no run {run_id!r} in {self.folder}")
+        return record
+
+    def update(self, run_id: str, status: str | None = None, **info: Any) -> RunRecord:
+        """Change the status and merge `info` into the run's facts."""
+        record = self.get(run_id)
+        updated = RunRecord(record.id, record.folder, record.name, record.created,
+                            status or record.status, {**record.info, **info})
+        self._write(updated)
+        return updated
+
+    def rename(self, run_id: str, name: str) -> RunRecord:
+        name = name.strip()
+        if not name:
+            raise DesignError("a run's name cannot be empty")
+        record = self.get(run_id)
+        renamed = RunRecord(record.id, record.folder, name, record.created, record.status,
+                            record.info)
+        self._write(renamed)
+        return renamed
+
+    def delete(self, run_id: str) -> None:
+        folder = self.get(run_id).folder
+        shutil.rmtree(folder)
+
+    def move_to(self, folder: str | Path) -> RunStore:
+        """Move every run into `folder` (numbered after the runs already there); return the
+        store of the new folder. Used when an unsaved design is saved."""
+        target = RunStore(folder)
+        for record in self.runs():
+            fresh = target.create(record.name)
+            fresh.folder.rmdir()
+            shutil.move(str(record.folder), str(fresh.folder))
+            target._write(RunRecord(fresh.id, fresh.folder, record.name, record.created,
+                                    record.status, _moved_paths(record.info, record.folder,
+                                                                fresh.folder)))
+            _rewrite_summary_paths(fresh.folder, record.folder)
+        if self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
+        return target
+
+    def _read(self, folder: Path) -> RunRecord | None:
+        data = _read_json(folder / RUN_FILE)
+        if not isinstance(data, dict):
+            return None
+        info = {k: v for k, v in data.items() if k not in ("name", "created", "status")}
+        return RunRecord(folder.name, folder, str(data.get("name", folder.name)),
+                         str(data.get("created", "")), str(data.get("status", "unknown")), info)
+
+    def _write(self, record: RunRecord) -> None:
+        document = {"name": record.name, "created": record.created, "status": record.status,
+                    **record.info}
+        write_atomically(record.folder / RUN_FILE, json.dumps(document, indent=1,
+                                                              default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars and arrays found in event payloads."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} cannot be written to {RUN_FILE}")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _moved_paths(info: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
+    return {k: (str(new / Path(v).relative_to(old)) if isinstance(v, str)
+                and Path(v).is_relative_to(old) else v) for k, v in info.items()}
+
+
+def _rewrite_summary_paths(folder: Path, old: Path) -> None:
+    summary = _read_json(folder / SUMMARY_FILE)
+    if isinstance(summary, dict) and isinstance(summary.get("weights"), dict):
+        summary["weights"] = {n: str(folder / Path(p).relative_to(old))
+                              if Path(p).is_relative_to(old) else p
+                              for n, p in summary["weights"].items()}
+        write_atomically(folder / SUMMARY_FILE, json.dumps(summary, indent=1))
+
+
+# ---------------------------------------------------------------------------- curves
+
+def read_metrics(folder: str | Path) -> dict[str, np.ndarray]:
+    """metrics.csv as float columns (NaN where an epoch did not report a value)."""
+    path = Path(folder) / METRICS_FILE
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            rows = list(csv.DictReader(stream))
+    except OSError:
+        return {}
+    columns: dict[str, np.ndarray] = {}
+    for name in (rows[0].keys() if rows else ()):
+        columns[name] = np.array([_number(row.get(name)) for row in rows], dtype=np.float64)
+    return columns
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text not in (None, "") else math.nan
+    except ValueError:
+        return math.nan
+
+
+def export_metrics_csv(record: RunRecord, destination: str | Path) -> None:
+    """Copy a run's per-epoch metrics to `destination` (written whole or not at all)."""
+    source = record.folder / METRICS_FILE
+    if not source.is_file():
+        raise DesignError(f"run {record.name!r} has no metrics yet (no epoch finished)")
+    write_atomically(Path(destination), source.read_text(encoding="utf-8"))
+
+
+def save_step_curves(folder: str | Path, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Per-step curves (name -> (steps, values)) as steps.npz, for overlays later."""
+    arrays = {}
+    for name, (x, y) in curves.items():
+        arrays[f"{name}.x"] = np.asarray(x, dtype=np.float64)
+        arrays[f"{name}.y"] = np.asarray(y, dtype=np.float64)
+    path = Path(folder) / STEPS_FILE
+    partial = path.with_name(f".{path.name}.partial.npz")
+    np.savez_compressed(partial, **arrays)
+    partial.replace(path)
+
+
+def read_step_curves(folder: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    path = Path(folder) / STEPS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            names = sorted({key.rsplit(".", 1)[0] for key in stored.files})
+            return {n: (stored[f"{n}.x"], stored[f"{n}.y"]) for n in names
+                    if f"{n}.x" in stored.files and f"{n}.y" in stored.files}
+    except (OSError, ValueError):
+        return {}
+
+
+# ---------------------------------------------------------------------------- weights
+
+def run_design(record: RunRecord) -> Design:
+    """The design exactly as the run trained it."""
+    path = record.folder / DESIGN_FILE
+    if not path.is_file():
+        raise DesignError(f"run {record.name!r} did not get far enough to save its design "
+                          f"({path} is missing)")
+    return load_design(path)
+
+
+def load_models(record: RunRecord, design: Design | None = None,
+                which: str = "auto") -> dict[str, Any]:
+    """network -> torch module (eval mode) with the run's weights, built from `design` (by
+    default the run's own design). A DesignError says which network does not fit."""
+    from safetensors.torch import load_file
+
+    from engine.compiler import build_model
+
+    design = design or run_design(record)
+    files = record.weight_files(which)
+    if not files:
+        raise DesignError(f"run {record.name!r} has no saved weights (it ended before the "
+                          "first checkpoint)")
+    models = {}
+    for network, path in files.items():
+        if network not in design.networks:
+            raise DesignError(f"the weights {path} are for network {network!r}, which the "
+                              f"design does not have (it has {', '.join(design.networks)})")
+        model = build_model(design, network)
+        try:
+            model.load_state_dict(load_file(path), strict=True)
+        except RuntimeError as err:
+            raise DesignError(f"the weights {path} do not fit network {network!r}: the design "
+                              f"changed since the run. {str(err).splitlines()[0]}") from None
+        models[network] = model.eval()
+    return models
+
+
+# ---------------------------------------------------------------------------- predictions
+
+@dataclass
+class Prediction:
+    """What a trained model made of some samples, ready to draw.
+
+    form: "images", "points", "series", "vectors" or "text" (how `inputs`/`outputs` look);
+    predicted and confidence: class ids and their probabilities (classification);
+    targets: the true values or class ids when known; outputs: the model's (first) output.
+    """
+
+    task: str
+    form: str
+    source: str
+    inputs: np.ndarray
+    outputs: np.ndarray
+    predicted: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    labels: list[str] | None = None
+
+
+def predict_samples(record: RunRecord, count: int = 32) -> Prediction:
+    """Run the trained model on the first validation samples (training samples when the
+    run kept none back); a GAN's generator makes `count` samples from fresh noise."""
+    import torch
+
+    design = run_design(record)
+    plan, loaded = _plan_and_data(design)
+    models = load_models(record, design)
+    if plan.task == "gan":
+        generator = models[plan.networks[0].network]
+        noise = torch.randn(count, *plan.noise_shape,
+                            generator=torch.Generator().manual_seed(plan.settings.seed))
+        with torch.no_grad():
+            made = _main(generator(noise))
+        real = loaded.tensors["train"][:count]
+        return Prediction(plan.task, _form(plan.networks[1].input_shape), "fresh noise",
+                          real.numpy(), made.float().numpy())
+    split = "val" if len(loaded.tensors["val"]) else "train"
+    inputs = loaded.tensors[split][:count]
+    targets = loaded.tensors[f"{split}_targets"][:count]
+    prediction = _run(plan, models, inputs, f"{split} samples", loaded.labels)
+    prediction.targets = targets.numpy()
+    return prediction
+
+
+def predict_file(record: RunRecord, path: str | Path) -> Prediction:
+    """Run the trained model on a file: an image (for image models), or a .npy, .npz or
+    .csv file of samples. A DesignError says what does not fit."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise DesignError(f"there is no file {path}")
+    design = run_design(record)
+    plan, loaded = _plan_and_data(design)
+    if plan.task == "gan":
+        raise DesignError("a GAN's generator makes samples from noise; there is no file to "
+                          "predict on (use 'Predict on samples')")
+    io = plan.networks[0]
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        array = _image_sample(path, io.input_shape, loaded.tensors["train"])
+    elif suffix in (".npy", ".npz"):
+        array = _array_samples(path, plan.settings.data.x_key)
+    elif suffix == ".csv":
+        array = _csv_samples(path, plan.settings.data)
+    else:
+        raise DesignError(f"{path.name}: cannot predict on a {suffix or 'suffix-less'} file; "
+                          f"choose an image, a .npy, .npz or .csv file")
+    if array.ndim == len(io.input_shape):
+        array = array[None]
+    if tuple(array.shape[1:]) != tuple(io.input_shape):
+        raise DesignError(f"{path.name} holds samples of shape {list(array.shape[1:])} but the "
+                          f"Input of network {io.network!r} takes {list(io.input_shape)}")
+    dtype = torch.long if io.input_dtype == "long" else torch.float32
+    inputs = torch.as_tensor(np.ascontiguousarray(array)).to(dtype)
+    return _run(plan, load_models(record, design), inputs, path.name, loaded.labels)
+
+
+def _plan_and_data(design: Design):
+    import torch
+
+    from engine.checking import check
+    from engine.training.data import load_data
+    from engine.training.plan import make_plan
+    from engine.training.settings import settings_from
+
+    report = check(design)
+    plan = make_plan(design, settings_from(design.training), report)
+    if not plan.data.in_memory:
+        raise DesignError("predictions read samples held in memory; this run's data "
+                          f"({plan.data.source}) streams from disk: predict on a file instead")
+    return plan, load_data(plan, design, torch.device("cpu"))
+
+
+def _run(plan, models: dict[str, Any], inputs, source: str,
+         labels: list[str] | None) -> Prediction:
+    import torch
+
+    model = models[plan.networks[0].network]
+    with torch.no_grad():
+        outputs = _main(model(inputs)).float()
+    form = _form(plan.networks[0].input_shape)
+    if plan.evaluation == "classification":
+        probabilities = torch.softmax(outputs, dim=-1)
+        confidence, predicted = probabilities.max(dim=-1)
+        return Prediction(plan.task, form, source, inputs.numpy(), outputs.numpy(),
+                          predicted.numpy(), confidence.numpy(), labels=labels)
+    return Prediction(plan.task, form, source, inputs.numpy(), outputs.numpy())
+
+
+def _main(outputs: Any) -> Any:
+    return outputs[0] if isinstance(outputs, tuple) else outputs
+
+
+def _form(shape: tuple[int, ...]) -> str:
+    if len(shape) == 3 and shape[0] in (1, 3):
+        return "images"
+    if len(shape) == 2:
+        return "series"
+    if tuple(shape) == (2,):
+        return "points"
+    return "vectors"
+
+
+def _image_sample(path: Path, shape: tuple[int, ...], training: Any) -> np.ndarray:
+    """A picture as the model's input: its channels and size, values in [0, 1]; grey
+    pictures take the polarity of the training images (light ink on dark, or the reverse)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(shape) != 3 or shape[0] not in (1, 3):
+        raise DesignError(f"{path.name} is a picture but the model takes samples of shape "
+                          f"{list(shape)}, not images; choose a .npy, .npz or .csv file")
+    channels, height, width = shape
+    try:
+        with Image.open(path) as image:
+            picture = image.convert("L" if channels == 1 else "RGB").resize((width, height))
+    except (OSError, UnidentifiedImageError) as err:
+        raise DesignError(f"{path.name} cannot be read as an image: {err}") from None
+    pixels = np.asarray(picture, dtype=np.float32) / 255.0
+    if channels == 1:
+        pixels = pixels[None]
+        trained_dark = float(training.float().mean()) < 0.5
+        if trained_dark != (float(pixels.mean()) < 0.5):
+            pixels = 1.0 - pixels
+    else:
+        pixels = pixels.transpose(2, 0, 1)
+    return pixels
+
+
+def _array_samples(path: Path, key: str) -> np.ndarray:
+    try:
+        if path.suffix.lower() == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as stored:
+            if key not in stored.files:
+                raise DesignError(f"{path.name} has no array {key!r}; it has "
+                                  f"{', '.join(stored.files)} (set training.data.x_key)")
+            return stored[key]
+    except (OSError, ValueError) as err:
+        raise DesignError(f"{path.name} cannot be read as NumPy data: {err}") from None
+
+
+def _csv_samples(path: Path, data: Any) -> np.ndarray:
+    """The feature columns the run trained on (every column but the target by default)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            rows = list(csv.reader(stream))
+    except (OSError, UnicodeError) as err:
+        raise DesignError(f"{path.name} cannot be read: {err}") from None
+    if len(rows) < 2:
+        raise DesignError(f"{path.name} needs a header line and at least one row")
+    header = rows[0]
+    names = list(data.features or [n for n in header if n != data.target])
+    missing = [n for n in names if n not in header]
+    if missing:
+        raise DesignError(f"{path.name} has no column {missing[0]!r}; it has "
+                          f"{', '.join(header)}")
+    values = []
+    for line, row in enumerate(rows[1:], start=2):
+        try:
+            values.append([float(row[header.index(n)]) for n in names])
+        except (ValueError, IndexError):
+            raise DesignError(f"{path.name}, line {line}: the columns {', '.join(names)} must "
+                              "hold numbers") from None
+    return np.asarray(values, dtype=np.float32)
