@@ -6,8 +6,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QPushButton, QToolBar, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QToolBar,
+    QWidget,
+)
 
 from designer.autosave import Autosaver, default_recovery_dir, find_recoveries
 from designer.canvas import NetworkTabs
@@ -22,6 +30,7 @@ from designer.panels.problems import ProblemsPanel
 from designer.panels.summary import SummaryPanel
 from designer.settings import AppSettings
 from designer.theme import THEME_MODES, ThemeManager, themed_icon
+from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
 from engine.events import DesignEvent
 from engine.fileformat import EXTENSION
@@ -31,6 +40,8 @@ TOOL_BAR = (("new", "open", "save"), ("undo", "redo"),
             ("auto_layout", "frame_all", "zoom_in", "zoom_out"), ("export_code",))
 ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoom-in",
          "zoom_out": "zoom-out", "export_code": "export-code"}
+TRAINING_KEYS = (("F5",), ("F6",), ("Shift+F5",), ("Ctrl+K",))  # train, pause, stop, checkpoint
+TRAINING_DOCK_SHARE = 0.45  # of the window's height, when a run starts with a small dock
 StandardKey = QKeySequence.StandardKey
 Keys = Iterable[QKeySequence | StandardKey | str]
 
@@ -72,6 +83,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(document, self)
         self.summary = SummaryPanel(document, self)
         self.code_view = CodeView(document, self.dialogs, self.settings, self)
+        self.training = TrainingPanel(document, self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._build_menus()
@@ -81,6 +93,10 @@ class MainWindow(QMainWindow):
         self.palette_panel.layerActivated.connect(self.add_layer)
         self.tabs.message.connect(self.show_message)
         self.code_view.message.connect(self.show_message)
+        self.training.message.connect(self.show_message)
+        self.training.deviceChanged.connect(self._device_label.setText)
+        self.training.highlightRequested.connect(self._highlight_nodes)
+        self.training.revealRequested.connect(self.show_training)
         self.problems.countChanged.connect(self._show_problem_count)
         document.undo_stack.cleanChanged.connect(self._on_clean_changed)
         document.designChanged.connect(self._on_design_event)
@@ -110,8 +126,10 @@ class MainWindow(QMainWindow):
         problems = self._add_dock("problems", "Problems", self.problems, bottom)
         summary = self._add_dock("summary", "Summary", self.summary, bottom)
         code = self._add_dock("code", "Code", self.code_view, bottom)
+        training = self._add_dock("training", "Training", self.training, bottom)
         self.tabifyDockWidget(problems, summary)
         self.tabifyDockWidget(summary, code)
+        self.tabifyDockWidget(code, training)
         summary.raise_()
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [220, 340],
                          Qt.Orientation.Horizontal)
@@ -152,6 +170,9 @@ class MainWindow(QMainWindow):
         self._problem_count.setToolTip("Show the problems panel")
         self._problem_count.clicked.connect(self.show_problems)
         self.statusBar().addPermanentWidget(self._problem_count)
+        self._device_label = QLabel(self)
+        self._device_label.setToolTip("The device training runs on")
+        self.statusBar().addPermanentWidget(self._device_label)
 
     def _restore_layout(self) -> None:
         """The layout of the last session, or on a first start most of the screen."""
@@ -239,6 +260,17 @@ class MainWindow(QMainWindow):
             panels.addAction(dock.toggleViewAction())
         self._build_theme_menu(view_menu.addMenu("&Theme"))
 
+        run_menu = bar.addMenu("&Run")
+        for name, action, keys in zip(("train", "pause", "stop", "checkpoint"),
+                                      self.training.actions_for_menu(), TRAINING_KEYS):
+            action.setShortcuts(key_sequences(keys))
+            self.addAction(action)
+            run_menu.addAction(action)
+            self.actions_by_name[name] = action
+        run_menu.addSeparator()
+        self._add(run_menu, "show_training", "Show &Training Panel", self.show_training,
+                  ["Ctrl+Shift+T"])
+
         help_menu = bar.addMenu("&Help")
         self._add(help_menu, "shortcuts", "&Keyboard Shortcuts", self.show_cheat_sheet,
                   [StandardKey.HelpContents, "Ctrl+/"])
@@ -290,6 +322,19 @@ class MainWindow(QMainWindow):
         self._problem_count.setText(self.problems.summary.text())
         count = errors + warnings
         self.docks["problems"].setWindowTitle(f"Problems ({count})" if count else "Problems")
+
+    def show_training(self) -> None:
+        """Bring the training panel forward, tall enough for its plots."""
+        dock = self.docks["training"]
+        dock.show()
+        dock.raise_()
+        wanted = int(self.height() * TRAINING_DOCK_SHARE)
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
+
+    def _highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
+        for view in self.tabs.views().values():
+            view.network_scene().highlight_nodes(node_ids, colour)
 
     def show_problems(self) -> None:
         dock = self.docks["problems"]
@@ -438,4 +483,5 @@ class MainWindow(QMainWindow):
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.close()
+        self.training.shutdown()
         event.accept()

@@ -98,6 +98,7 @@ class NodeItem(QGraphicsItem):
         self._header_path = QPainterPath()
         self._texts: tuple[str, str, list[tuple[str, QColor]]] | None = None
         self._hovered_port: PortItem | None = None
+        self.highlight: QColor | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -147,6 +148,12 @@ class NodeItem(QGraphicsItem):
                 port.scene().removeItem(port)
         self._layout()
         self.update()
+
+    def set_highlight(self, colour: QColor | None) -> None:
+        """Ring the card in a colour (a training diagnostic about this layer), or not."""
+        if colour != self.highlight:
+            self.highlight = colour
+            self.update()
 
     def set_hovered_port(self, port: PortItem | None) -> None:
         self._hovered_port = port
@@ -219,6 +226,9 @@ class NodeItem(QGraphicsItem):
         detailed = lod >= DETAIL_LOD
         header = style.header(self.category)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.highlight is not None:  # half of the wide pen shows outside the card
+            painter.setPen(QPen(self.highlight, 5.0))
+            painter.drawPath(self._card_path)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(style.card if detailed else header)
         painter.drawPath(self._card_path)

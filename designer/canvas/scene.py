@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QTransform
+from PySide6.QtGui import QColor, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 
 from designer import clipboard
@@ -186,6 +186,11 @@ class NetworkScene(QGraphicsScene):
                 self._update_edges_of(node_id)
         for edge, item in self.edges.items():
             item.set_label(shape_text(report.info(edge.src)))
+
+    def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
+        """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""
+        for node_id, item in self.nodes.items():
+            item.set_highlight(colour if node_id in node_ids else None)
 
     def set_style(self, style: CanvasStyle) -> None:
         self.canvas_style = style

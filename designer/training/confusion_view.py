@@ -40,7 +40,7 @@ class ConfusionView(PaintedView):
     def _grid(self) -> tuple[QRectF, float]:
         metrics = self.fontMetrics()
         label = max((metrics.horizontalAdvance(t) for t in self.labels), default=0) + 8
-        top = metrics.height() * 2 + 6
+        top = metrics.height() * 3 + 8
         left = label + metrics.height() + 4
         count = len(self.labels)
         side = max(1.0, min((self.width() - left - 6) / count, (self.height() - top - 6) / count))
@@ -81,8 +81,11 @@ class ConfusionView(PaintedView):
             x = grid.left() + index * side
             painter.drawText(QRectF(x, grid.top() - metrics.height() - 2, side,
                                     metrics.height()), Qt.AlignmentFlag.AlignCenter, text)
-        painter.drawText(QRectF(grid.left(), 0, grid.width(), metrics.height()),
-                         Qt.AlignmentFlag.AlignCenter, f"predicted  \u2192    {self.title}")
+        painter.drawText(QRectF(0, 0, self.width(), metrics.height()),
+                         Qt.AlignmentFlag.AlignCenter, self.title)
+        painter.drawText(QRectF(grid.left(), metrics.height() + 2, grid.width(),
+                                metrics.height()), Qt.AlignmentFlag.AlignCenter,
+                         "predicted \u2192")
         painter.save()
         painter.translate(QPointF(metrics.height() / 2 + 2, grid.center().y()))
         painter.rotate(-90)

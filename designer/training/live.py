@@ -47,7 +47,8 @@ class GradientHistory:
                 keys.append(key)
                 self.layers.append({k: layer[k] for k in ("network", "node", "name")})
                 column = np.append(column, np.nan)
-            column[keys.index(key)] = layer["norm"]
+            norm = layer["norm"]
+            column[keys.index(key)] = np.nan if norm is None else norm
         self.epochs.append(epoch)
         self.steps.append(step)
         self.columns.append(column)
@@ -83,6 +84,7 @@ class LiveRun:
         self.diagnostics: list[Event] = []
         self.final: Event | None = None
         self.last_checkpoint: str | None = None
+        self.last_epoch = 0
         self._last_step = 0
 
     # ------------------------------------------------------------------ facts
@@ -150,6 +152,7 @@ class LiveRun:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
         self.progress.epochs = event.epochs
+        self.last_epoch = event.epoch
         return {"epochs", "progress"}
 
     def _on_validation(self, event) -> set[str]:

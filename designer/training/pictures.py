@@ -156,6 +156,7 @@ class ImageGrid(PaintedView):
                 painter.drawText(QRectF(x - 2, y + height, width + 4, caption),
                                  Qt.AlignmentFlag.AlignCenter, self.captions[index])
         painter.setPen(self.ink())
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         for row, text in enumerate(self.row_titles[:rows]):
             y = top + row * (height + caption + 4)
             painter.drawText(QRectF(0, y, title, height),

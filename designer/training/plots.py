@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -40,6 +40,8 @@ def themed(widget: pg.PlotWidget, palette: QPalette) -> None:
         axis.setPen(pg.mkPen(ink))
         axis.setTextPen(pg.mkPen(ink))
     item.titleLabel.setText(item.titleLabel.text, color=ink.name())
+    if item.legend is not None:
+        item.legend.setLabelTextColor(ink)
 
 
 class CurvePlot(pg.PlotWidget):
@@ -69,6 +71,11 @@ class CurvePlot(pg.PlotWidget):
         self._mouse = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=READOUT_RATE,
                                      slot=self._on_mouse)
         themed(self, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            themed(self, self.palette())
+        super().changeEvent(event)
 
     def set_x_label(self, text: str) -> None:
         self.getPlotItem().setLabel("bottom", text)
@@ -177,6 +184,11 @@ class GradientStrip(pg.PlotWidget):
         self.flagged: set[str] = set()
         self.setMouseTracking(True)
         themed(self, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            themed(self, self.palette())
+        super().changeEvent(event)
 
     def set_history(self, names: list[str], epochs: list[int], norms: np.ndarray,
                     flagged: set[str] = frozenset()) -> None:

@@ -135,14 +135,22 @@ class SampleView(QWidget):
             self.clear()
             return
         classes = targets is not None and np.issubdtype(np.asarray(targets).dtype, np.integer)
+        names = [_label(t, labels) for t in np.asarray(targets).reshape(len(targets), -1)[:, -1]] \
+            if classes else []
         if inputs.ndim == 2 and inputs.shape[1] == 2:
             self._points(labelled_sets(inputs, targets if classes else None, labels, 4))
         elif inputs.ndim == 3 and not np.issubdtype(inputs.dtype, np.integer):
-            self._series(inputs, targets if targets is not None and not classes else None)
-        elif inputs.ndim in (2, 4) or inputs.ndim == 3:
-            captions = [_label(t, labels) for t in targets] if classes and \
-                np.asarray(targets).ndim == 1 else []
-            self._images(inputs.astype(np.float32), captions)
+            self._series(inputs, None if classes else targets)
+        elif inputs.ndim == 4:
+            self._images(inputs.astype(np.float32), names)
+        else:
+            self._strips(inputs.reshape(len(inputs), -1).astype(np.float32), names)
+
+    def _strips(self, vectors: np.ndarray, names: Sequence[str]) -> None:
+        """Vectors as rows of a heat map, each named at its left."""
+        count = min(len(vectors), 16)
+        self._images(vectors[:count], columns=1, row_titles=list(names[:count]) or
+                     [str(i + 1) for i in range(count)])
 
     def show_prediction(self, prediction) -> None:
         """An engine.runs.Prediction."""

@@ -7,6 +7,7 @@ every 50 ms into the LiveRun; nothing here draws.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,14 @@ def model_signature(design: Design) -> dict[str, Any]:
         for node in network["nodes"]:
             node.pop("pos", None)
     return {"networks": data["networks"], "training": data["training"]}
+
+
+def checkpoint_epoch(folder: Path) -> int:
+    """The epoch a checkpoint folder was written after (0 if its record cannot be read)."""
+    try:
+        return int(json.loads((folder / "record.json").read_text(encoding="utf-8"))["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def scratch_root() -> Path:
@@ -103,7 +112,7 @@ class TrainingSession(QObject):
             if checkpoint is None:
                 self.message.emit(f"{resume_from.name} has no checkpoint to continue from")
                 return False
-            done = int(resume_from.info.get("epochs_done") or 0)
+            done = checkpoint_epoch(checkpoint)
             extra = int(design.training.get("epochs", 10))
             options = {"resume": str(checkpoint), "overrides": {"epochs": done + extra}}
             name = f"{resume_from.name} continued"
@@ -177,7 +186,7 @@ class TrainingSession(QObject):
                                 seconds=round(final.seconds, 2))
         else:
             self._update_record("failed", reason=final.reason, error=final.error,
-                                epochs_done=len(self.live.epochs.get("loss", ())) or None)
+                                epochs_done=self.live.last_epoch)
         if self.record is not None and self.record.folder.is_dir() and self.live.steps:
             save_step_curves(self.record.folder, self.live.step_curves())
         self.changed.emit((changed or set()) | {"final", "state"})
@@ -195,6 +204,9 @@ class TrainingSession(QObject):
 
     # ------------------------------------------------------------------ the design
     def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind == "reset" and not self.running:
+            # Another design was opened: runs of the previous unsaved one stay where they are.
+            self._scratch = self._scratch.with_name(uuid.uuid4().hex[:12])
         if self._snapshot is not None and self.running and event.kind != "node_moved":
             self._drift.start()
 

@@ -417,28 +417,39 @@ def weights_file(network: str) -> str:
 
 
 def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
-    """The torch.optim class name and its arguments besides the parameters and `lr`."""
+    """The torch.optim class name and its arguments besides the parameters and `lr` (those
+    equal to torch's defaults are left out, as a person would)."""
     o = plan.settings.optimizer
-    if o.name == "sgd":
-        extra: dict[str, Any] = {"momentum": o.momentum}
-        if o.nesterov:
-            extra["nesterov"] = True
-        return "SGD", {**extra, "weight_decay": o.weight_decay}
-    if o.name == "rmsprop":
-        return "RMSprop", {"momentum": o.momentum, "weight_decay": o.weight_decay}
-    name = "Adam" if o.name == "adam" else "AdamW"
-    return name, {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay}
+    name, options, defaults = {
+        "sgd": ("SGD", {"momentum": o.momentum, "nesterov": o.nesterov,
+                        "weight_decay": o.weight_decay},
+                {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0}),
+        "rmsprop": ("RMSprop", {"momentum": o.momentum, "weight_decay": o.weight_decay},
+                    {"momentum": 0.0, "weight_decay": 0.0}),
+        "adam": ("Adam", {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay},
+                 {"betas": (0.9, 0.999), "weight_decay": 0.0}),
+        "adamw": ("AdamW", {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay},
+                  {"betas": (0.9, 0.999), "weight_decay": 0.01}),
+    }[o.name]
+    return name, {k: v for k, v in options.items() if v != defaults[k]}
 
 
 def schedule_spec(plan: Plan, epochs: Any) -> tuple[str, dict[str, Any]] | None:
-    """The torch.optim.lr_scheduler class name and its arguments besides the optimizer;
-    `epochs` is the number of epochs (or a Name for generated code)."""
+    """The torch.optim.lr_scheduler class name and its arguments besides the optimizer (those
+    equal to torch's defaults left out); `epochs` may be a Name for generated code."""
     s = plan.settings.schedule
     if s.name == "step":
-        return "StepLR", {"step_size": s.step_size, "gamma": s.gamma}
+        return "StepLR", _unless_default({"step_size": s.step_size, "gamma": s.gamma},
+                                         {"gamma": 0.1})
     if s.name == "cosine":
-        return "CosineAnnealingLR", {"T_max": epochs, "eta_min": s.min_lr}
+        return "CosineAnnealingLR", _unless_default({"T_max": epochs, "eta_min": s.min_lr},
+                                                    {"eta_min": 0.0})
     if s.name == "plateau":
-        return "ReduceLROnPlateau", {"factor": s.factor, "patience": s.patience,
-                                     "min_lr": s.min_lr}
+        return "ReduceLROnPlateau", _unless_default(
+            {"factor": s.factor, "patience": s.patience, "min_lr": s.min_lr},
+            {"factor": 0.1, "patience": 10, "min_lr": 0.0})
     return None
+
+
+def _unless_default(options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in defaults or v != defaults[k]}

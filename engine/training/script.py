@@ -127,10 +127,10 @@ def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
                         [f"description={literal(f'Train {what} on {plan.data.description}.')}"])
     options = [
         (["--epochs", "type=int"], s.epochs, None),
-        (["--batch-size", "type=int"], s.batch_size, "samples per step and process"),
+        (["--batch-size", "type=int"], s.batch_size, "samples per step"),
         (["--lr", "type=float"], s.optimizer.lr, "learning rate"),
-        (["--device"], s.device, "auto, cpu, cuda, cuda:N or mps"),
-        (["--out", "type=Path"], "training_output", "folder for the weights and metrics"),
+        (["--device"], s.device, "auto, cpu, cuda or mps"),
+        (["--out", "type=Path"], "training_output", None),
         (["--seed", "type=int"], s.seed, None),
     ]
     for parameter in plan.data.files:
@@ -141,7 +141,7 @@ def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
             lines += _lines(1, f"{variable} = Path(__file__).with_name({path})")
         else:
             lines += call_lines(1, f"{variable} = Path(", [path])
-        options.append(([flag, "type=Path"], Name(variable), f"the data to read ({parameter})"))
+        options.append(([flag, "type=Path"], Name(variable), None))
     for (flag, *kinds), default, help_text in options:
         value = literal(default)
         if "type=Path" in kinds and not isinstance(default, Name):
@@ -212,10 +212,12 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
     lines += _lines(2, 'row = {"epoch": epoch, "lr": lr, **epoch_means(steps)}')
     lines += _validation(plan, models)
     monitored = literal(plan.monitored)
-    if plan.settings.schedule.name == "plateau":
-        lines += _lines(2, f"scheduler.step(row[{monitored}])")
-    elif plan.settings.schedule.name != "none":
-        lines += _lines(2, "scheduler.step()")
+    schedule = plan.settings.schedule.name
+    step = f"scheduler.step(row[{monitored}])" if schedule == "plateau" else "scheduler.step()"
+    if schedule != "none" and gan:
+        lines += _lines(2, "for scheduler in schedulers:", f"    {step}")
+    elif schedule != "none":
+        lines += _lines(2, step)
     lines += _lines(2, "if rank == 0:", "    log_epoch(log, row)")
     if early.enabled:
         lines += _lines(2, f"if row[{monitored}] < best_loss - {early.min_delta!r}:",
@@ -295,13 +297,21 @@ def _schedule(plan: Plan) -> list[str]:
     if spec is None:
         return []
     name, options = spec
-    return call_lines(1, f"scheduler = torch.optim.lr_scheduler.{name}(",
-                      [_first_optimizer(plan), *(f"{k}={literal(v)}" for k, v in options.items())])
+    arguments = [f"{k}={literal(v)}" for k, v in options.items()]
+    if plan.task != "gan":
+        return call_lines(1, f"scheduler = torch.optim.lr_scheduler.{name}(",
+                          ["optimizer", *arguments])
+    lines = _lines(1, "schedulers = [")
+    for index in range(2):
+        lines += call_lines(2, f"torch.optim.lr_scheduler.{name}(",
+                            [f"optimizers[{index}]", *arguments], "),")
+    return lines + _lines(1, "]")
 
 
 def _precision(plan: Plan) -> list[str]:
     if plan.amp is None:
-        return _lines(1, "amp = None", "scaler = torch.amp.GradScaler(device.type, enabled=False)")
+        return _lines(1, "# Mixed precision is off: the design trains in float32.", "amp = None",
+                      "scaler = torch.amp.GradScaler(device.type, enabled=False)")
     return _lines(1, f'amp = torch.{plan.amp} if device.type == "cuda" else None',
                   "scaler = torch.amp.GradScaler(device.type, enabled=amp is torch.float16)")
 
@@ -310,11 +320,12 @@ def _steps(plan: Plan) -> list[str]:
     s = plan.settings
     if plan.task == "gan":
         return call_lines(2, "steps = gan_steps(",
-                          ["networks", "optimizers", "batches", literal(plan.noise_shape),
-                           str(s.gan.d_steps), "amp", "scaler"])
+                          ["networks", "optimizers", "batches",
+                           f"noise_shape={literal(plan.noise_shape)}",
+                           f"d_steps={s.gan.d_steps}", "amp=amp", "scaler=scaler"])
     return call_lines(2, f"steps = {plan.steps_function}(",
-                      ["network", "optimizer", "batches", plan.loss, repr(s.grad_clip), "amp",
-                       "scaler"])
+                      ["network", "optimizer", "batches", f"loss_fn={plan.loss}",
+                       f"clip_norm={s.grad_clip!r}", "amp=amp", "scaler=scaler"])
 
 
 def _validation(plan: Plan, models: list[str]) -> list[str]:

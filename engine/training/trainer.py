@@ -186,9 +186,8 @@ class Trainer:
                                                       **options)
                            for m in self.models.values()]
         spec = schedule_spec(plan, s.epochs)
-        self.scheduler = (getattr(torch.optim.lr_scheduler, spec[0])(self.optimizers[0],
-                                                                     **spec[1])
-                          if spec else None)
+        self.schedulers = [getattr(torch.optim.lr_scheduler, spec[0])(optimizer, **spec[1])
+                           for optimizer in self.optimizers] if spec else []
         self.amp = getattr(torch, plan.amp) if plan.amp and self.device.type == "cuda" else None
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp is torch.float16)
         from torch.utils.data.distributed import DistributedSampler
@@ -254,8 +253,8 @@ class Trainer:
         state = checkpoint.state
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
-        if self.scheduler is not None and state.get("scheduler"):
-            self.scheduler.load_state_dict(state["scheduler"])
+        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+            scheduler.load_state_dict(saved)
         self.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["rng"])
         if "cuda_rng" in state and torch.cuda.is_available():
@@ -430,12 +429,11 @@ class Trainer:
         return f["chunks"]((self.data["val"], targets), s.batch_size)
 
     def _step_schedule(self, row: dict[str, Any], lr: float) -> None:
-        if self.scheduler is None:
-            return
-        if self.settings.schedule.name == "plateau":
-            self.scheduler.step(row[self.plan.monitored])
-        else:
-            self.scheduler.step()
+        for scheduler in self.schedulers:
+            if self.settings.schedule.name == "plateau":
+                scheduler.step(row[self.plan.monitored])
+            else:
+                scheduler.step()
         new = self.optimizers[0].param_groups[0]["lr"]
         if new != lr:
             self.emit(LrChange(self.run_id, epoch=self.epoch, step=self.step, lr=new,
@@ -518,7 +516,7 @@ class Trainer:
         completed = self.epoch if reason != "request" or batch == 0 else self.epoch - 1
         name = f"epoch-{completed:04d}" + (f"-step-{self.step:07d}" if batch else "")
         state = {"optimizers": [o.state_dict() for o in self.optimizers],
-                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                 "schedulers": [scheduler.state_dict() for scheduler in self.schedulers],
                  "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state()}
         if torch.cuda.is_available() and self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state_all()

@@ -1,0 +1,353 @@
+"""The Training panel: run controls and progress over four tabs (Setup, Curves, Runs, Predict).
+
+The panel drives a TrainingSession (worker process, events, run store) and draws what it
+reports. Events are drained every 50 ms; plots redraw at most 10 times a second and only
+while they are on screen. pyqtgraph is imported when the curves are first needed, and torch
+never in this process: estimates and predictions run in a helper process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.document import DesignDocument
+from designer.panels.lazy import RefreshWhenShown
+from designer.training import tasks
+from designer.training.banner import Banner
+from designer.training.jobs import Jobs
+from designer.training.predict_view import PredictView
+from designer.training.runs_view import RunsView
+from designer.training.session import TrainingSession
+from designer.training.setup_view import SetupView
+from engine.events import DesignEvent
+from engine.runs import RunRecord, read_metrics, read_step_curves
+from engine.training.worker import TrainingService
+
+REDRAW_MS = 100          # plots redraw at most 10 times a second
+PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
+HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
+STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
+              "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
+              "failed": "Failed"}
+
+
+def clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class TrainingPanel(QWidget, RefreshWhenShown):
+    deviceChanged = Signal(str)         # the device the run actually uses, for the status bar
+    highlightRequested = Signal(list, object)  # node ids (empty: clear), QColor
+    revealRequested = Signal()          # the panel wants to be on screen (a run started)
+    message = Signal(str)
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None,
+                 service_factory: Callable[[], TrainingService] = TrainingService,
+                 scratch: Path | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.session = TrainingSession(document, service_factory, scratch, self)
+        self.jobs = Jobs(self)
+        self._dirty: set[str] = set()
+        self._devices_known = False
+        self._build_actions()
+
+        self.progress = QProgressBar(self)
+        self.progress.setFormat("epoch %v of %m")
+        self.progress.setMinimumWidth(160)
+        self.progress.setTextVisible(True)
+        self.status = QLabel(STATE_TEXT["idle"], self)
+        self.drift = QLabel("\u26a0 The design changed since this run started; the run keeps "
+                            "the design it started with.", self)
+        self.drift.setStyleSheet("color: #b07800;")
+        self.drift.hide()
+        self.banner = Banner(self)
+        self.setup = SetupView(document, self)
+        self.curves = None   # CurvesArea, built on first need (it imports pyqtgraph)
+        self.curves_page = QWidget(self)
+        QVBoxLayout(self.curves_page).setContentsMargins(0, 0, 0, 0)
+        self.runs = RunsView(self)
+        self.predict = PredictView(self.jobs, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.setup, "Setup")
+        self.tabs.addTab(self.curves_page, "Curves")
+        self.tabs.addTab(self.runs, "Runs")
+        self.tabs.addTab(self.predict, "Predict")
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(2, 2, 2, 2)
+        for action in (self.train_action, self.pause_action, self.stop_action,
+                       self.checkpoint_action):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setMinimumSize(QSize(64, 0))
+            bar.addWidget(button)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(3)
+        layout.addLayout(bar)
+        layout.addWidget(self.drift)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+
+        self._redraw = QTimer(self)
+        self._redraw.setInterval(REDRAW_MS)
+        self._redraw.timeout.connect(self._flush)
+        self._preview = QTimer(self)
+        self._preview.setSingleShot(True)
+        self._preview.setInterval(PREVIEW_DELAY_MS)
+        self._preview.timeout.connect(self.refresh)
+
+        s = self.session
+        s.changed.connect(self._on_changed)
+        s.stateChanged.connect(self._on_state)
+        s.runsChanged.connect(self._refresh_runs)
+        s.drifted.connect(self.drift.setVisible)
+        s.message.connect(self.message)
+        self.banner.showLayer.connect(document.reveal)
+        self.banner.dismissed.connect(lambda: self.highlightRequested.emit([], None))
+        self.runs.selectionChanged.connect(self._overlay)
+        self.runs.predictRequested.connect(self._predict_with)
+        self.runs.continueRequested.connect(self.continue_run)
+        self.runs.exportPicture.connect(self.export_picture)
+        self.runs.message.connect(self.message)
+        self.tabs.currentChanged.connect(self._on_tab)
+        document.designChanged.connect(self._on_design_event)
+        self._on_state("idle")
+        self._refresh_runs()
+
+    def _build_actions(self) -> None:
+        def action(text: str, tip: str, slot: Callable[[], object]) -> QAction:
+            made = QAction(text, self)
+            made.setToolTip(tip)
+            made.setStatusTip(tip)
+            made.triggered.connect(lambda _checked=False: slot())
+            return made
+
+        self.train_action = action("Train", "Train the design (a copy of it, so you can keep "
+                                   "editing)", self.train)
+        self.pause_action = action("Pause", "Pause or resume the run", self.toggle_pause)
+        self.stop_action = action("Stop", "Stop the run; the last checkpoint is kept",
+                                  self.stop)
+        self.checkpoint_action = action("Checkpoint", "Save a checkpoint of the run now",
+                                        self.save_checkpoint)
+
+    def actions_for_menu(self) -> list[QAction]:
+        return [self.train_action, self.pause_action, self.stop_action, self.checkpoint_action]
+
+    # ------------------------------------------------------------------ showing
+    def refresh(self) -> None:
+        """Bring the pre-run estimate up to date (in the helper process). While a run goes
+        the estimate waits: it would compete with training for the cores."""
+        self.session.warm_up()
+        if not self._devices_known:
+            self.jobs.submit("devices", tasks.devices, done=self._show_devices,
+                             failed=lambda reason: None)
+        if self.session.running:
+            return
+        self.mark_fresh()
+        self.setup.preflight.show_pending()
+        self.jobs.submit("preview", tasks.preview_design, self.document.design.to_dict(),
+                         done=self.setup.preflight.show_preview,
+                         failed=self.setup.preflight.show_failure)
+
+    def schedule_refresh(self) -> None:
+        if not self.session.running:
+            self._preview.start()
+
+    def _show_devices(self, devices: list[tuple[str, str]]) -> None:
+        self._devices_known = True
+        self.setup.form.set_devices(devices)
+        if not self.session.running and self.session.live.started is None:
+            self.deviceChanged.emit(f"Device: {devices[0][1]} available" if devices else "")
+
+    def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind != "node_moved":
+            self.mark_stale()
+
+    def _on_tab(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.curves_page:
+            self.ensure_curves()
+            self._flush()
+
+    def ensure_curves(self):
+        """The curves area, built on first use (this is when pyqtgraph is imported)."""
+        if self.curves is None:
+            from designer.training.curves_area import CurvesArea
+
+            self.curves = CurvesArea(self.curves_page)
+            self.curves_page.layout().addWidget(self.curves)
+            self.curves.set_live(self.session.live)
+            self._overlay(self.runs.selected())
+        return self.curves
+
+    # ------------------------------------------------------------------ commands
+    def train(self, resume_from: RunRecord | None = None) -> bool:
+        if self.session.running:
+            return False
+        self.banner.dismiss()
+        self.highlightRequested.emit([], None)
+        self.revealRequested.emit()
+        self.ensure_curves()
+        self.tabs.setCurrentWidget(self.curves_page)
+        started = self.session.start(resume_from)
+        if started:
+            self.curves.redraw_all()
+            self._redraw.start()
+        return started
+
+    def continue_run(self, record: RunRecord) -> None:
+        self.train(record)
+
+    def toggle_pause(self) -> None:
+        if self.session.live.state == "paused":
+            self.session.resume()
+        else:
+            self.session.pause()
+
+    def stop(self) -> None:
+        self.session.stop()
+
+    def save_checkpoint(self) -> None:
+        self.session.checkpoint()
+
+    def shutdown(self) -> None:
+        """Stop the run and the helper processes (the window is closing)."""
+        self._redraw.stop()
+        self._preview.stop()
+        self.session.shutdown()
+        self.jobs.shutdown()
+
+    # ------------------------------------------------------------------ run events
+    def _on_changed(self, changed: set[str]) -> None:
+        live = self.session.live
+        self._dirty |= changed
+        if changed & {"progress", "started"}:
+            self._show_progress()
+        if "started" in changed and live.started is not None:
+            started = live.started
+            self.deviceChanged.emit(f"Training on {started.device_name} ({started.device})")
+        if "diagnostics" in changed:
+            self._show_diagnostic()
+        if "final" in changed:
+            self._show_final()
+            self._flush()
+
+    def _show_progress(self) -> None:
+        p = self.session.live.progress
+        self.progress.setMaximum(max(p.epochs, 1))
+        self.progress.setValue(min(p.epoch, max(p.epochs, 1)))
+        if p.batches:
+            self.status.setText(f"{STATE_TEXT[self.session.live.state]} \u00b7 epoch "
+                                f"{p.epoch}/{p.epochs} \u00b7 batch {p.batch}/{p.batches} "
+                                f"\u00b7 {p.samples_per_second:,.0f} samples/s \u00b7 "
+                                f"ETA {clock(p.eta)}")
+
+    def _show_diagnostic(self) -> None:
+        diagnostics = self.session.live.diagnostics
+        latest = diagnostics[-1]
+        self.banner.show_diagnostic(latest, len(diagnostics) - 1)
+        flagged = [d for d in diagnostics if d.node]
+        if latest.node:
+            self.highlightRequested.emit([latest.node], HIGHLIGHT.get(latest.severity,
+                                                                     HIGHLIGHT["warning"]))
+        if self.curves is not None:
+            names = {self.document.design.node(d.node).name for d in flagged
+                     if self.document.design.has_node(d.node)}
+            self.curves.set_flagged_layers(names)
+
+    def _show_final(self) -> None:
+        self._redraw.stop()
+        final = self.session.live.final
+        if final.kind == "failed":
+            self.banner.show_failure(final)
+            self.status.setText(f"Failed: {final.reason.splitlines()[0][:140]}")
+        else:
+            metrics = ", ".join(f"{k} {v:.4g}" for k, v in final.metrics.items()
+                                if k not in ("epoch", "lr") and isinstance(v, (int, float)))
+            word = {"completed": "Finished", "stopped": "Stopped",
+                    "early_stopped": "Stopped early"}.get(final.status, final.status)
+            self.status.setText(f"{word} after {final.epochs_done} epochs in "
+                                f"{clock(final.seconds)}: {metrics}")
+        if self.is_stale():
+            self.schedule_refresh()
+
+    def _on_state(self, state: str) -> None:
+        running = state in ("running", "paused")
+        self.train_action.setEnabled(not self.session.running)
+        self.pause_action.setEnabled(running)
+        self.pause_action.setText("Resume" if state == "paused" else "Pause")
+        self.stop_action.setEnabled(running)
+        self.checkpoint_action.setEnabled(running)
+        if state in ("starting", "paused", "stopping", "idle"):
+            self.status.setText(STATE_TEXT[state])
+        if state == "starting":
+            self.progress.setValue(0)
+        if not self.session.running:
+            self.drift.hide()
+
+    def _flush(self) -> None:
+        """Redraw what changed since the last redraw, if the curves are on screen."""
+        if self.curves is None or not self._dirty:
+            return
+        if not self.curves.isVisible() and "final" not in self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        self.curves.redraw(dirty)
+
+    # ------------------------------------------------------------------ runs
+    def _refresh_runs(self) -> None:
+        record = self.session.record
+        live_id = record.id if record is not None and self.session.running else None
+        self.runs.set_store(self.session.store, live_id)
+        self.predict.set_runs(list(self.runs.records.values()))
+
+    def _overlay(self, records: list[RunRecord]) -> None:
+        if self.curves is None:
+            return
+        from designer.training.curves_area import StoredCurves
+
+        live = self.session.record
+        stored = []
+        for record in records:
+            if live is not None and record.folder == live.folder:
+                continue
+            stored.append(StoredCurves.from_arrays(
+                record.id, record.name, int(record.info.get("batches_per_epoch") or 1),
+                read_step_curves(record.folder), read_metrics(record.folder)))
+        self.curves.set_stored(stored)
+
+    def _predict_with(self, record: RunRecord) -> None:
+        self.predict.choose(record)
+        self.tabs.setCurrentWidget(self.predict)
+        self.predict.predict_samples()
+
+    def export_picture(self, path: Path) -> None:
+        """The curves (live and overlaid runs) as a PNG file."""
+        curves = self.ensure_curves()
+        self.tabs.setCurrentWidget(self.curves_page)
+        self._dirty |= {"steps", "epochs", "lr"}
+        self._flush()
+        if curves.grab().save(str(path), "PNG"):
+            self.message.emit(f"Saved {path}")
+        else:
+            self.message.emit(f"Could not save {path}")

@@ -1,0 +1,124 @@
+"""The Predict tab: a stored run's trained model on samples of its data, or on a file the user
+picks. The model runs in the helper process, so the window never waits for torch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training import tasks
+from designer.training.jobs import Jobs
+from designer.training.samples_view import SampleView
+from engine.runs import Prediction, RunRecord
+
+FILE_FILTER = ("Samples (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.npy *.npz "
+               "*.csv);;All files (*)")
+
+
+class PredictView(QWidget):
+    predicted = Signal(object)   # the Prediction shown
+
+    def __init__(self, jobs: Jobs, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.ask_open_path: Callable[[], Path | None] = self._ask_open_path
+        self.records: list[RunRecord] = []
+        self.prediction: Prediction | None = None
+        self.runs = QComboBox(self)
+        self.runs.setMinimumContentsLength(18)
+        self.runs.setToolTip("The run whose trained weights make the predictions")
+        self.count = QSpinBox(self)
+        self.count.setRange(1, 64)
+        self.count.setValue(24)
+        self.count.setToolTip("How many samples to predict")
+        self.on_samples = QPushButton("Predict on samples", self)
+        self.on_samples.setToolTip("Run the model on the first validation samples of its data")
+        self.on_file = QPushButton("Predict on a file\u2026", self)
+        self.on_file.setToolTip("An image for image models, or a .npy, .npz or .csv file of "
+                                "samples")
+        self.on_samples.clicked.connect(self.predict_samples)
+        self.on_file.clicked.connect(lambda: self.predict_file())
+        self.status = QLabel("Train a run, then try its model here.", self)
+        self.status.setWordWrap(True)
+        self.result = SampleView("Predictions appear here")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Weights of", self))
+        bar.addWidget(self.runs, 1)
+        bar.addWidget(self.count)
+        bar.addWidget(self.on_samples)
+        bar.addWidget(self.on_file)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.result, 1)
+        self._update_buttons()
+
+    def set_runs(self, records: list[RunRecord], prefer: str | None = None) -> None:
+        """Offer the runs that have weights, newest first; keep or pick `prefer`."""
+        current = prefer or self.runs.currentData()
+        self.records = [r for r in reversed(records) if r.finished and r.has_weights]
+        self.runs.blockSignals(True)
+        self.runs.clear()
+        for record in self.records:
+            self.runs.addItem(f"{record.name} ({record.created.replace('T', ' ')})", record.id)
+        index = self.runs.findData(current)
+        self.runs.setCurrentIndex(max(index, 0))
+        self.runs.blockSignals(False)
+        self._update_buttons()
+
+    def choose(self, record: RunRecord) -> None:
+        index = self.runs.findData(record.id)
+        if index >= 0:
+            self.runs.setCurrentIndex(index)
+
+    def current(self) -> RunRecord | None:
+        run_id = self.runs.currentData()
+        return next((r for r in self.records if r.id == run_id), None)
+
+    def _update_buttons(self) -> None:
+        ready = bool(self.records)
+        self.on_samples.setEnabled(ready)
+        self.on_file.setEnabled(ready)
+
+    # ------------------------------------------------------------------ predicting
+    def predict_samples(self) -> None:
+        record = self.current()
+        if record is not None:
+            self._submit(record, tasks.predict_on_samples, record, self.count.value())
+
+    def predict_file(self, path: Path | None = None) -> None:
+        record = self.current()
+        path = path or self.ask_open_path()
+        if record is not None and path is not None:
+            self._submit(record, tasks.predict_on_file, record, str(path))
+
+    def _submit(self, record: RunRecord, function, *args) -> None:
+        self.status.setText(f"Running {record.name}'s model\u2026")
+        self.jobs.submit("predict", function, *args, done=self._show, failed=self._failed)
+
+    def _show(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        self.status.setText("")
+        self.result.show_prediction(prediction)
+        self.predicted.emit(prediction)
+
+    def _failed(self, reason: str) -> None:
+        self.status.setText(f"<span style='color:#d64545'>Cannot predict: {reason}</span>")
+
+    def _ask_open_path(self) -> Path | None:
+        chosen, _filter = QFileDialog.getOpenFileName(self, "Predict on a file", "",
+                                                      FILE_FILTER)
+        return Path(chosen) if chosen else None

@@ -1,0 +1,131 @@
+"""The Setup tab: the settings form beside what a run would see before it starts (parameters,
+FLOPs per sample, memory for the batch size, the data's shapes and classes, a few samples, and
+any mismatch between data and design)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from designer.document import DesignDocument
+from designer.training.samples_view import SampleView
+from designer.training.settings_form import SettingsForm
+
+
+def si(value: float) -> str:
+    """1234567 -> '1.23 M' (for FLOPs and counts)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} "
+
+
+def size_text(value: float) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} bytes"
+
+
+def shape_text(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")" if shape else "one value"
+
+
+class Preflight(QWidget):
+    """The figures of the next run; filled from an engine Preview (computed in the helper)."""
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        box = QGroupBox("Before you train", self)
+        form = QFormLayout(box)
+        self.values: dict[str, QLabel] = {}
+        for key, label in (("parameters", "Parameters"), ("flops", "FLOPs per sample"),
+                           ("memory", "Memory"), ("data", "Data"), ("samples", "Samples"),
+                           ("shapes", "Shapes"), ("classes", "Classes")):
+            value = QLabel("\u2026", box)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(label, value)
+            self.values[key] = value
+        self.problem = QLabel(box)
+        self.problem.setWordWrap(True)
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem.hide()
+        form.addRow(self.problem)
+        self.samples = SampleView("A few samples of the data appear here")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box)
+        layout.addWidget(self.samples, 1)
+        document.reportChanged.connect(lambda _report: self.show_parameters())
+        self.show_parameters()
+
+    def show_parameters(self) -> None:
+        """Counted by the engine's check: known at once, without torch."""
+        report, design = self.document.report, self.document.design
+        counts = [(n, report.total_params(n)) for n in design.networks]
+        total = sum(count for _n, count in counts)
+        text = f"{total:,}"
+        if len(counts) > 1:
+            text += " (" + ", ".join(f"{n} {c:,}" for n, c in counts) + ")"
+        self.values["parameters"].setText(text)
+
+    def show_pending(self) -> None:
+        for key in ("flops", "memory"):
+            self.values[key].setText("estimating\u2026")
+
+    def show_preview(self, preview) -> None:
+        """An engine.training.data.Preview: figures, data facts, samples, or the problem."""
+        cost, data = preview.cost, preview.data
+        if cost:
+            self.values["flops"].setText(f"{si(cost['flops_per_sample'])}FLOPs forward "
+                                         f"(about 3\u00d7 that per training step)")
+            self.values["memory"].setText(
+                f"about {size_text(cost['total_bytes'])} for a batch of {cost['batch_size']} "
+                f"(activations {size_text(cost['activation_bytes'])}, weights, gradients "
+                f"and optimizer state {size_text(cost['weight_bytes'])})")
+        else:
+            for key in ("flops", "memory"):
+                self.values[key].setText("not known until the problem below is fixed")
+        if data:
+            self.values["data"].setText(data.get("description", ""))
+            self.values["samples"].setText(f"{data['train_samples']:,} for training, "
+                                           f"{data['val_samples']:,} for validation")
+            self.values["shapes"].setText(f"inputs {shape_text(data['input_shape'])}, "
+                                          f"targets {shape_text(data['target_shape'])}")
+            labels = data.get("labels") or []
+            classes = data.get("classes") or 0
+            self.values["classes"].setText(
+                f"{classes}: {', '.join(labels[:12])}{', …' if len(labels) > 12 else ''}"
+                if classes else "none (the targets are values)")
+        else:
+            for key in ("data", "samples", "shapes", "classes"):
+                self.values[key].setText("\u2014")
+        messages = []
+        if preview.problem:
+            messages.append(f"<span style='color:#d64545'><b>Cannot train yet:</b> "
+                            f"{preview.problem}</span>")
+        messages += [f"<span style='color:#b07800'><b>Note:</b> {w}</span>"
+                     for w in preview.warnings]
+        self.problem.setText("<br>".join(messages))
+        self.problem.setVisible(bool(messages))
+        labels = data.get("labels") if data else None
+        self.samples.show_data(preview.inputs, preview.targets, labels,
+                               "A few training samples" if preview.inputs is not None else "")
+
+    def show_failure(self, reason: str) -> None:
+        self.problem.setText(f"<span style='color:#d64545'>The estimate failed: {reason}</span>")
+        self.problem.show()
+
+
+class SetupView(QSplitter):
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = SettingsForm(document, self)
+        self.preflight = Preflight(document, self)
+        self.addWidget(self.form)
+        self.addWidget(self.preflight)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 1)
+        self.setChildrenCollapsible(False)
