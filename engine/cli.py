@@ -136,4 +136,6 @@ def command_names() -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the registered commands of `engine.cli` itself, not of this `__main__` copy.
+    from engine.cli import main as run
+    sys.exit(run())

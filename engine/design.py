@@ -53,6 +53,8 @@ class Design:
     def __init__(self, name: str = "untitled", networks: Iterable[str] = (DEFAULT_NETWORK,)) -> None:
         self.name = name
         self.description = ""
+        # A template's teaching card: "purpose", "structure", "try", "pitfall" (plain text).
+        self.card: dict[str, str] = {}
         self._graphs: dict[str, nx.MultiDiGraph] = {}
         self._network_of: dict[str, str] = {}
         self._seq = 0
@@ -255,8 +257,11 @@ class Design:
                           for e in sorted(self.edges(network),
                                           key=lambda e: (self.seq_of(e.dst), e.port, e.src))],
             }
-        return {"name": self.name, "description": self.description, "networks": networks,
-                "training": copy.deepcopy(self.training)}
+        document = {"name": self.name, "description": self.description}
+        if self.card:
+            document["card"] = dict(self.card)
+        document.update(networks=networks, training=copy.deepcopy(self.training))
+        return document
 
     def _node_dict(self, network: str, node_id: str, spec) -> dict[str, Any]:
         data = self._graphs[network].nodes[node_id]
@@ -269,6 +274,7 @@ class Design:
         """Build a design from `to_dict` output (validated beforehand by engine.fileformat)."""
         design = cls(data.get("name", "untitled"), networks=())
         design.description = data.get("description", "")
+        design.card = dict(data.get("card", {}))
         for network, content in data["networks"].items():
             design.add_network(network)
             for node in content["nodes"]:
@@ -286,6 +292,7 @@ class Design:
     def replace_with(self, other: "Design") -> None:
         """Take over another design's content in place, keeping listeners (after load)."""
         self.name, self.description = other.name, other.description
+        self.card = other.card
         self._graphs, self._network_of = other._graphs, other._network_of
         self._seq, self.training = other._seq, other.training
         self._last_number = other._last_number

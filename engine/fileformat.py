@@ -133,6 +133,13 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     for key in ("name", "description"):
         if not isinstance(doc.get(key, ""), str):
             add((f"$.{key}", f"expected a text, found {_json_type(doc[key])}"))
+    card = doc.get("card", {})
+    if not isinstance(card, dict):
+        add(("$.card", f"expected an object of texts, found {_json_type(card)}"))
+    else:
+        for key, value in card.items():
+            if not isinstance(value, str):
+                add((f"$.card.{key}", f"expected a text, found {_json_type(value)}"))
     networks = doc.get("networks")
     if not isinstance(networks, dict) or not networks:
         add(("$.networks", "expected an object with at least one network, found "

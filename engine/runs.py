@@ -103,17 +103,20 @@ class RunStore:
 
     def create(self, name: str | None = None, **info: Any) -> RunRecord:
         """A new, empty run folder numbered after the highest existing one."""
+        run_id = self._next_id()
+        (self.folder / run_id).mkdir()
+        record = RunRecord(run_id, self.folder / run_id, name or f"Run {int(run_id)}",
+                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info))
+        self._write(record)
+        return record
+
+    def _next_id(self) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         number = max((int(p.name) for p in self.folder.iterdir() if p.name.isdigit()),
                      default=0) + 1
         while (self.folder / f"{number:04d}").exists():
             number += 1
-        run_id = f"{number:04d}"
-        (self.folder / run_id).mkdir()
-        record = RunRecord(run_id, self.folder / run_id, name or f"Run {number}",
-                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info))
-        self._write(record)
-        return record
+        return f"{number:04d}"
 
     def runs(self) -> list[RunRecord]:
         """Every run with a readable run.json, oldest first."""
@@ -155,13 +158,13 @@ class RunStore:
         store of the new folder. Used when an unsaved design is saved."""
         target = RunStore(folder)
         for record in self.runs():
-            fresh = target.create(record.name)
-            fresh.folder.rmdir()
-            shutil.move(str(record.folder), str(fresh.folder))
-            target._write(RunRecord(fresh.id, fresh.folder, record.name, record.created,
+            run_id = target._next_id()
+            destination = target.folder / run_id
+            shutil.move(str(record.folder), str(destination))
+            target._write(RunRecord(run_id, destination, record.name, record.created,
                                     record.status, _moved_paths(record.info, record.folder,
-                                                                fresh.folder)))
-            _rewrite_summary_paths(fresh.folder, record.folder)
+                                                                destination)))
+            _rewrite_summary_paths(destination, record.folder)
         if self.folder.is_dir() and not any(self.folder.iterdir()):
             self.folder.rmdir()
         return target

@@ -248,3 +248,19 @@ def test_rebuild_reuses_unchanged_modules_and_keeps_weights():
     d.set_params(b, out_features=5)
     second = engine.build_model(d, reuse=reuse)
     assert second.a is first.a and second.b is not first.b
+
+
+def test_gating_multiply_broadcasts_and_pooling_rounds_up_like_torch():
+    d = Design()
+    x = d.add("Input", shape=(8, 5, 5))
+    g = d.add("Sigmoid", d.add("AdaptiveAvgPool2d", x))
+    m = d.add("Multiply", x, g)
+    p = d.add("MaxPool2d", m, kernel_size=2, ceil_mode=True)
+    d.add("Output", p)
+    report = engine.check(d)
+    assert report.shape(m) == ("N", 8, 5, 5) and report.shape(p) == ("N", 8, 3, 3)
+    assert tuple(engine.build_model(d)(torch.randn(2, 8, 5, 5)).shape) == (2, 8, 3, 3)
+    bad = Design()
+    a, b = bad.add("Input", shape=(8, 5, 5)), bad.add("Input", shape=(8, 4, 4))
+    bad.add("Output", bad.add("Add", a, b))
+    assert any("sizes of 1 that broadcast" in p.message for p in engine.check(bad).errors)

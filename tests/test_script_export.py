@@ -126,3 +126,41 @@ def test_every_combination_of_settings_renders_clean_code(tmp_path):
         result = subprocess.run([*command, str(tmp_path)], capture_output=True, text=True,
                                 check=False)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def image_design(folder):
+    from test_data_sources import make_image_folder
+
+    from engine import Design
+
+    make_image_folder(folder)
+    d = Design()
+    x = d.add("Input", shape=(1, 8, 8))
+    h = d.add("Flatten", d.add("Conv2d", x, out_channels=4, kernel_size=3))
+    d.add("Output", d.add("Linear", h, out_features=2))
+    d.set_training(epochs=EPOCHS, batch_size=4, data={
+        "source": "image_folder", "path": str(folder), "flip": True, "rotate": 10.0,
+        "validation_split": 0.25})
+    return d
+
+
+def csv_design(folder):
+    folder.mkdir()
+    rows = ["a,b,c,kind"] + [f"{i % 7},{i % 5 - 2},{(i * 3) % 11},{'xy'[i % 2]}"
+                             for i in range(200)]
+    (folder / "table.csv").write_text("\n".join(rows) + "\n")
+    return RECIPES["classification"](inputs=3, classes=2, data={
+        "source": "csv", "path": str(folder / "table.csv"), "target": "kind"})
+
+
+@pytest.mark.parametrize("make", [image_design, csv_design])
+def test_exported_script_reproduces_runs_on_the_users_files(make, tmp_path):
+    design = make(tmp_path / "data")
+    _, final = train(design, tmp_path / "app")
+    assert final.kind == "finished", getattr(final, "reason", "")
+    run_script(exported_script(design, tmp_path / "export"), "--out", str(tmp_path / "script"))
+    app = read_metrics(tmp_path / "app" / "metrics.csv")
+    exported = read_metrics(tmp_path / "script" / "metrics.csv")
+    assert [r["loss"] for r in exported] == pytest.approx([r["loss"] for r in app], rel=1e-5)
+    assert [r["val_loss"] for r in exported] == pytest.approx([r["val_loss"] for r in app],
+                                                              rel=1e-5)

@@ -21,7 +21,8 @@ class SetTrainingValue(QUndoCommand):
         super().__init__(f"Set {label or path} to {_shown(value)}")
         self.design, self.path, self.label = design, path, label or path
         self.top, *self.inner = path.split(".")
-        self.old = copy.deepcopy(design.training.get(self.top, _MISSING))
+        self.old = (copy.deepcopy(design.training[self.top]) if self.top in design.training
+                    else _MISSING)
         self.new = self._with_value(value)
 
     def _with_value(self, value: Any) -> Any:

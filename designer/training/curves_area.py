@@ -188,10 +188,12 @@ class CurvesArea(QWidget):
                 self._draw_run(live.steps, {n: (s.x, s.y) for n, s in live.epochs.items()},
                                live.batches_per_epoch, "live", "", dashed=False)
                 self._show_counts(live)
-            if "lr" in changed:
+            if "lr" in changed and len(live.lr):
                 self._draw(self.lr, ("live", "lr"), self._steps_x(live.lr.x,
                            live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7"), None,
                            len(live.lr))
+                # From zero, so a constant rate is a flat line and a decay reads as one.
+                self.lr.setYRange(0, float(live.lr.y.max()) * 1.08 or 1.0, padding=0)
             if "gradients" in changed:
                 history = live.gradients
                 self.gradients.set_history([layer["name"] for layer in history.layers],

@@ -1,9 +1,9 @@
 """Background jobs in one helper process, with results delivered on the GUI thread.
 
-The helper is spawned on first use and kept (it has torch imported after the first job). A job
-submitted under a key replaces any older job of that key that has not reported yet, so a burst
-of edits asks for one preview, not twenty. A helper that dies is reported as the job's error
-and replaced on the next submit.
+One helper serves every window: it is spawned on first use and kept (with torch imported after
+the first job). A job submitted under a key replaces any older job of that key that has not
+reported yet, so a burst of edits asks for one preview, not twenty. A helper that dies is
+reported as the job's error and replaced on the next submit.
 """
 
 from __future__ import annotations
@@ -19,12 +19,27 @@ from PySide6.QtCore import QObject, QTimer
 from engine.errors import DesignError
 
 POLL_MS = 50
+_helper: ProcessPoolExecutor | None = None
+
+
+def helper() -> ProcessPoolExecutor:
+    """The helper process shared by all windows (started on first use)."""
+    global _helper
+    if _helper is None:
+        _helper = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
+    return _helper
+
+
+def _forget_helper() -> None:
+    global _helper
+    _helper = None
 
 
 class Jobs(QObject):
+    """The jobs of one window."""
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._executor: ProcessPoolExecutor | None = None
         self._latest: dict[str, Future] = {}
         self._callbacks: dict[Future, tuple[Callable[[Any], None], Callable[[str], None]]] = {}
         self._timer = QTimer(self)
@@ -34,12 +49,10 @@ class Jobs(QObject):
     def submit(self, key: str, function: Callable[..., Any], *args: Any,
                done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
         """Run `function(*args)` in the helper; call `done(result)` or `failed(reason)`."""
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
         try:
-            future = self._executor.submit(function, *args)
+            future = helper().submit(function, *args)
         except BrokenProcessPool:
-            self._executor = None
+            _forget_helper()
             failed("the helper process stopped; try again")
             return
         previous = self._latest.get(key)
@@ -68,7 +81,7 @@ class Jobs(QObject):
             elif isinstance(error, DesignError):
                 failed(str(error))
             elif isinstance(error, BrokenProcessPool):
-                self._executor = None
+                _forget_helper()
                 failed("the helper process stopped unexpectedly; try again")
             else:
                 failed(f"{type(error).__name__}: {error}")
@@ -76,8 +89,9 @@ class Jobs(QObject):
             self._timer.stop()
 
     def shutdown(self) -> None:
+        """Forget this window's jobs (the helper stays for other windows)."""
         self._timer.stop()
+        for future in self._callbacks:
+            future.cancel()
         self._callbacks.clear()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._latest.clear()

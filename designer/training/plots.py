@@ -42,6 +42,9 @@ def themed(widget: pg.PlotWidget, palette: QPalette) -> None:
     item.titleLabel.setText(item.titleLabel.text, color=ink.name())
     if item.legend is not None:
         item.legend.setLabelTextColor(ink)
+        veil = QColor(background)
+        veil.setAlpha(200)  # curves stay visible under the legend
+        item.legend.setBrush(pg.mkBrush(veil))
 
 
 class CurvePlot(pg.PlotWidget):
@@ -73,7 +76,7 @@ class CurvePlot(pg.PlotWidget):
         themed(self, self.palette())
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
             themed(self, self.palette())
         super().changeEvent(event)
 
@@ -102,9 +105,9 @@ class CurvePlot(pg.PlotWidget):
             options.update(symbol=style.symbol, symbolSize=6, symbolBrush=colour,
                            symbolPen=None)
         curve = pg.PlotDataItem(**options)
+        self.getPlotItem().addItem(curve)  # adding applies the plot's modes: set ours after
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
-        self.getPlotItem().addItem(curve)
         return curve
 
     def remove_curves(self, keep: set[object]) -> None:
@@ -172,6 +175,9 @@ class GradientStrip(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
+        small = self.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
+        item.getAxis("left").setStyle(tickFont=small)
         item.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
@@ -186,7 +192,7 @@ class GradientStrip(pg.PlotWidget):
         themed(self, self.palette())
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
             themed(self, self.palette())
         super().changeEvent(event)
 

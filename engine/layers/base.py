@@ -40,7 +40,8 @@ class Param:
     """One parameter of a layer: its kind, default and the range the check enforces.
 
     kinds: "int", "float", "bool", "choice", "ints" (a tuple of ints of any length),
-    "size" (an int, or a tuple of `length` ints, as torch's kernel_size accepts).
+    "size" (an int, or a tuple of `length` ints, as torch's kernel_size accepts), "text"
+    (for example a weights file's path; never executed, only read as data).
     `optional` parameters also accept None (for example a pooling stride that defaults to
     the kernel size).
     """
@@ -72,6 +73,10 @@ class Param:
         if kind == "bool":
             if not isinstance(value, bool):
                 raise TypeError(f"'{self.name}' must be true or false, not {value!r}")
+            return value
+        if kind == "text":
+            if not isinstance(value, str):
+                raise TypeError(f"'{self.name}' must be a text, not {value!r}")
             return value
         if kind == "choice":
             if value not in self.choices:

@@ -7,16 +7,21 @@ from engine.layers.registry import register
 
 
 def _elementwise_shape(layer: str):
+    """Same rank; each dimension equal or 1 (broadcast, as squeeze-excitation gates need)."""
     def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
-        first = inputs[0]
+        result = list(inputs[0].shape)
         for port, other in enumerate(inputs[1:], start=1):
-            if other.shape != first.shape:
+            fits = other.rank == len(result) and all(
+                a == b or a == 1 or b == 1 for a, b in zip(result[1:], other.shape[1:]))
+            if not fits:
                 raise ShapeError(
-                    f"{layer} needs inputs of the same shape, but input 0 is "
-                    f"{format_shape(first.shape)} and input {port} is {format_shape(other.shape)}",
+                    f"{layer} needs inputs of the same shape (or sizes of 1 that broadcast), "
+                    f"but input 0 is {format_shape(inputs[0].shape)} and input {port} is "
+                    f"{format_shape(other.shape)}",
                     "make the branches produce the same shape (for a skip connection, a 1x1 "
                     "Conv2d or a Linear on the shortcut can match the channels)")
-        return first
+            result[1:] = [max(a, b) for a, b in zip(result[1:], other.shape[1:])]
+        return TensorInfo(tuple(result), inputs[0].dtype)
     return infer
 
 

@@ -14,6 +14,8 @@ def _pool_params(n: int) -> tuple[Param, ...]:
         Param("stride", "size", None, "step between windows (empty: same as kernel_size)",
               minimum=1, length=n, optional=True),
         Param("padding", "size", 0, "padding on each side", minimum=0, length=n),
+        Param("ceil_mode", "bool", False, "round the output size up, so a partial window at "
+              "the edge still counts"),
     )
 
 
@@ -28,7 +30,7 @@ def _pool_shape(layer: str, n: int):
         for size, k, s, pad in zip(x.shape[2:], kernel, stride, padding):
             if pad * 2 > k:
                 raise ShapeError(f"{layer}: padding ({pad}) must be at most half the kernel ({k})")
-            out = conv_out(size, k, s, pad)
+            out = _pooled_size(size, k, s, pad, p["ceil_mode"])
             if out < 1:
                 raise ShapeError(f"{layer}: input {format_shape(x.shape)} is smaller than the "
                                  f"pooling window {p['kernel_size']}",
@@ -38,10 +40,21 @@ def _pool_shape(layer: str, n: int):
     return infer
 
 
+def _pooled_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """torch's pooling arithmetic; in ceil mode the last window must start inside the input."""
+    if not ceil_mode:
+        return conv_out(size, kernel, stride, padding)
+    out = -(-(size + 2 * padding - kernel) // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
 def _pool_build(cls_name: str):
     def build(inputs, p):
         from torch import nn
-        return getattr(nn, cls_name)(p["kernel_size"], stride=p["stride"], padding=p["padding"])
+        return getattr(nn, cls_name)(p["kernel_size"], stride=p["stride"], padding=p["padding"],
+                                     ceil_mode=p["ceil_mode"])
     return build
 
 
