@@ -7,8 +7,14 @@
    inspector, a node dragged), for a 30-node and a 300-node design side by side. A frame is
    the work of one step plus the events it triggers (checking, panels) plus a synchronous
    repaint of the canvas.
+3. Training through the panel: how late a 5 ms timer fires in the window while the `cnn`
+   template trains with its live plots on screen (idle window beside it), and the training
+   speed against the same run headless (the engine's worker drained by a plain loop),
+   alternating the two so that drift in the machine's load hits both alike. The first
+   epoch of each run is left out (it warms caches).
 
-Run: python benchmarks/gui_responsiveness.py [--runs 5] [--frames 60]
+Run: python benchmarks/gui_responsiveness.py [--runs 5] [--frames 60] [--epochs 4] [--rounds 2]
+     [--sections startup,frames,training]
 Uses the offscreen platform unless a display is available (e.g. under xvfb-run).
 """
 
@@ -184,22 +190,151 @@ def measure_frames(layers: int, frames: int) -> dict[str, list[float]]:
     return results
 
 
+# ---------------------------------------------------------------------------- training
+
+TICK_MS = 5
+
+
+class TickRecorder:
+    """A 5 ms precise timer that keeps when it fired; lateness is the extra wait."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.times: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(lambda: self.times.append(time.perf_counter()))
+
+    def start(self) -> None:
+        self.times.clear()
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        """Lateness of each tick in ms."""
+        self.timer.stop()
+        gaps = [(b - a) * 1000 - TICK_MS for a, b in zip(self.times, self.times[1:])]
+        return [max(0.0, gap) for gap in gaps]
+
+
+def cnn_design(epochs: int):
+    from templates import load_template
+
+    design = load_template("cnn")
+    design.set_training(epochs=epochs)
+    return design
+
+
+def headless_speeds(service, epochs: int, folder: Path) -> list[float]:
+    """Samples per second of each epoch after the first, the engine alone."""
+    run = service.start(cnn_design(epochs), out_dir=str(folder))
+    events = run.wait()
+    if run.final.kind != "finished":
+        raise SystemExit(f"headless run failed: {run.final}")
+    return [e.samples_per_second for e in events if e.kind == "epoch"][1:]
+
+
+def gui_run(window, app) -> tuple[list[float], list[float]]:
+    """Train through the panel; (lateness of each tick in ms, epoch speeds after the first)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    panel = window.training
+    ticks = TickRecorder()
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: loop.quit() if panel.session.live.final else None)
+    poll.start(50)
+    ticks.start()
+    panel.train()
+    loop.exec()
+    poll.stop()
+    lateness = ticks.stop()
+    final = panel.session.live.final
+    if final.kind != "finished":
+        raise SystemExit(f"run in the panel failed: {final}")
+    app.processEvents()
+    return lateness, panel.session.live.epoch_speeds[1:]
+
+
+def idle_lateness(app, seconds: float) -> list[float]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    ticks = TickRecorder()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    ticks.start()
+    loop.exec()
+    return ticks.stop()
+
+
+def measure_training(epochs: int, rounds: int) -> dict[str, list[float]]:
+    from designer.app import application
+    from designer.document import DesignDocument
+    from designer.main_window import MainWindow
+    from designer.settings import AppSettings
+    from engine import save_design
+    from engine.training.worker import TrainingService
+
+    app = application()
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "cnn.ncnet"
+    save_design(cnn_design(epochs), path)
+    service = TrainingService()
+    window = MainWindow(DesignDocument(cnn_design(epochs), path),
+                        AppSettings(folder / "settings.ini"), None, folder / "rec")
+    window.training.session.use_service(service)
+    window.resize(1600, 1000)
+    window.show()
+    window.show_training()
+    app.processEvents()
+    results: dict[str, list[float]] = {"idle": idle_lateness(app, 3.0), "training": [],
+                                       "headless speed": [], "gui speed": []}
+    try:
+        headless_speeds(service, 2, folder / "warm-up")   # the worker imports torch once
+        for index in range(rounds):
+            results["headless speed"] += headless_speeds(service, epochs,
+                                                         folder / f"headless-{index}")
+            lateness, speeds = gui_run(window, app)
+            results["training"] += lateness
+            results["gui speed"] += speeds
+    finally:
+        window.document.undo_stack.setClean()
+        window.close()
+        service.shutdown()
+    return results
+
+
+def report_training(results: dict[str, list[float]], epochs: int, rounds: int) -> None:
+    print(f"\nTraining the cnn template through the panel ({rounds} rounds of {epochs} epochs, "
+          f"alternating with headless runs; {TICK_MS} ms timer)")
+    print(f"  {'event-loop lateness':24}{'ticks':>8}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}")
+    for name in ("idle", "training"):
+        values = results[name]
+        print(f"  {name + ' window':24}{len(values):>8}{statistics.median(values):>11.2f}"
+              f"{percentile(values, 0.99):>9.2f}{max(values):>9.2f}")
+    during = results["training"]
+    p99, stall = percentile(during, 0.99), max(during)
+    print(f"  targets: p99 < 30 ms {'met' if p99 < 30 else 'MISSED'}; no stall over 100 ms "
+          f"{'met' if stall < 100 else 'MISSED'}")
+    headless = statistics.median(results["headless speed"])
+    gui = statistics.median(results["gui speed"])
+    print(f"  {'training speed':24}{'epochs':>8}{'median samples/s':>18}")
+    print(f"  {'headless (engine alone)':24}{len(results['headless speed']):>8}{headless:>18.0f}")
+    print(f"  {'through the panel':24}{len(results['gui speed']):>8}{gui:>18.0f}")
+    print(f"  ratio panel / headless: {gui / headless:.3f} (target >= 0.9: "
+          f"{'met' if gui / headless >= 0.9 else 'MISSED'})")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="start-up runs per variant")
-    parser.add_argument("--frames", type=int, default=60, help="frames per interaction")
-    args = parser.parse_args()
-    os.environ.update({k: v for k, v in platform_env().items() if k == "QT_QPA_PLATFORM"})
-    platform = os.environ.get("QT_QPA_PLATFORM", "default display")
-
-    print(f"Time to first window ({args.runs} fresh processes each, platform: {platform})")
-    app_times, torch_loaded = time_to_first_paint(FIRST_WINDOW_APP, args.runs)
-    bare_times, _ = time_to_first_paint(FIRST_WINDOW_BARE, args.runs)
+def report_startup(runs: int, platform: str) -> None:
+    print(f"Time to first window ({runs} fresh processes each, platform: {platform})")
+    app_times, torch_loaded = time_to_first_paint(FIRST_WINDOW_APP, runs)
+    bare_times, _ = time_to_first_paint(FIRST_WINDOW_BARE, runs)
     app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
     print(f"  {'':28}{'median s':>10}{'min s':>8}{'max s':>8}")
     print(f"  {'NeuralCanvas (cnn template)':28}{app_median:>10.2f}{min(app_times):>8.2f}"
@@ -210,9 +345,11 @@ def main() -> None:
           f"{'YES' if torch_loaded else 'no'}; target < 2 s: "
           f"{'met' if app_median < 2 else 'MISSED'}")
 
-    print(f"\nFrame times in ms ({args.frames} frames per interaction; budget "
+
+def report_frames(frames: int) -> None:
+    print(f"\nFrame times in ms ({frames} frames per interaction; budget "
           f"{FRAME_BUDGET_MS:.1f} ms at 60 Hz)")
-    small, large = measure_frames(30, args.frames), measure_frames(300, args.frames)
+    small, large = measure_frames(30, frames), measure_frames(300, frames)
     print(f"  {'interaction':16}{'nodes':>6}{'median':>8}{'p95':>8}{'max':>8}"
           f"{'p95/budget':>12}")
     for name in small:
@@ -223,6 +360,27 @@ def main() -> None:
                   f"{max(values):>8.2f}{p95 / FRAME_BUDGET_MS:>12.2f}")
         ratio = statistics.median(large[name]) / statistics.median(small[name])
         print(f"  {'':16}{'300/30 median ratio':>30} {ratio:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="start-up runs per variant")
+    parser.add_argument("--frames", type=int, default=60, help="frames per interaction")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per training run")
+    parser.add_argument("--rounds", type=int, default=2, help="headless/panel run pairs")
+    parser.add_argument("--sections", default="startup,frames,training",
+                        help="comma-separated: startup, frames, training")
+    args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    os.environ.update({k: v for k, v in platform_env().items() if k == "QT_QPA_PLATFORM"})
+    platform = os.environ.get("QT_QPA_PLATFORM", "default display")
+
+    if "startup" in sections:
+        report_startup(args.runs, platform)
+    if "frames" in sections:
+        report_frames(args.frames)
+    if "training" in sections:
+        report_training(measure_training(args.epochs, args.rounds), args.epochs, args.rounds)
 
 
 if __name__ == "__main__":

@@ -274,3 +274,79 @@ def test_the_canvas_rings_the_layer_a_diagnostic_names(qtbot, tmp_path):
     assert all(item.highlight is None for key, item in items.items() if key != node)
     window.training.highlightRequested.emit([], None)
     assert items[node].highlight is None
+
+
+# ---------------------------------------------------------------------------- runs tab
+
+def stored_runs(folder, count):
+    """Finished runs with per-epoch metrics, as the trainer and the session leave them."""
+    from engine.runs import RunStore, save_step_curves
+
+    store = RunStore(folder)
+    for index in range(count):
+        record = store.create()
+        (record.folder / "metrics.csv").write_text(
+            f"epoch,lr,loss,val_loss,val_accuracy\n1,0.1,{2 - index},1.5,0.5\n"
+            f"2,0.1,{1 - index / 2},1.2,0.7\n")
+        save_step_curves(record.folder, {"loss": (np.arange(1.0, 21.0), np.linspace(2, 1, 20))})
+        store.update(record.id, "completed", batches_per_epoch=10, epochs_done=2,
+                     metrics={"val_accuracy": 0.7})
+    return store
+
+
+def quiet_panel(qtbot, tmp_path):
+    """A panel on a saved design, told it is hidden (so it starts no processes)."""
+    from designer.training.panel import TrainingPanel
+    from engine import save_design
+
+    design = load_template("mlp")
+    save_design(design, tmp_path / "mlp.ncnet")
+    panel = TrainingPanel(DesignDocument(design, tmp_path / "mlp.ncnet"))
+    panel.set_shown(False)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def test_the_runs_tab_renames_deletes_and_exports(qtbot, tmp_path):
+    stored_runs(tmp_path / "mlp.runs", 3)
+    panel = quiet_panel(qtbot, tmp_path)
+    runs = panel.runs
+    runs.refresh()
+    assert [runs.tree.topLevelItem(i).text(0) for i in range(3)] == ["Run 3", "Run 2", "Run 1"]
+    assert runs.tree.topLevelItem(0).text(3) == "accuracy 70.0%"
+    runs.select(["0001"])
+    runs.tree.selectedItems()[0].setText(0, "baseline")
+    assert panel.session.store.get("0001").name == "baseline"
+
+    exported = {}
+    runs.ask_save_path = lambda title, name, kind: exported.setdefault(kind, tmp_path / name)
+    runs.buttons["csv"].click()
+    assert (tmp_path / "baseline.csv").read_text().startswith("epoch,lr,loss")
+    runs.select(["0001", "0002"])
+    assert {s.key for s in panel.curves.stored} == {"0001", "0002"}   # built on demand
+    runs.buttons["png"].click()
+    assert (tmp_path / "baseline.png").stat().st_size > 1000
+
+    runs.confirm = lambda question: "baseline" in question
+    runs.buttons["delete"].click()
+    assert [r.id for r in panel.session.store.runs()] == ["0003"]
+    assert not (tmp_path / "mlp.runs" / "0001").exists()
+
+
+def test_the_setup_tab_shows_the_cost_data_and_mismatch_of_the_next_run(qtbot, tmp_path):
+    from designer.training.tasks import preview_design
+
+    panel = quiet_panel(qtbot, tmp_path)
+    preflight = panel.setup.preflight
+    assert preflight.values["parameters"].text() == "17,226"
+    preflight.show_preview(preview_design(panel.document.design.to_dict()))
+    assert "FLOPs" in preflight.values["flops"].text()
+    assert "batch of 32" in preflight.values["memory"].text()
+    assert preflight.values["samples"].text() == "1,438 for training, 359 for validation"
+    assert preflight.values["classes"].text().startswith("10: 0, 1, 2")
+    assert preflight.problem.isHidden()
+    assert len(preflight.samples.grid.pixmaps) == 16
+    design = panel.document.design
+    design.set_params(design.find("pixels"), shape=(32,))
+    preflight.show_preview(preview_design(design.to_dict()))
+    assert "Cannot train yet" in preflight.problem.text() and "(64)" in preflight.problem.text()

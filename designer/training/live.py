@@ -85,6 +85,7 @@ class LiveRun:
         self.final: Event | None = None
         self.last_checkpoint: str | None = None
         self.last_epoch = 0
+        self.epoch_speeds: list[float] = []   # samples per second of each epoch
         self._last_step = 0
 
     # ------------------------------------------------------------------ facts
@@ -153,6 +154,7 @@ class LiveRun:
             self._epoch_value(name, event.epoch, value)
         self.progress.epochs = event.epochs
         self.last_epoch = event.epoch
+        self.epoch_speeds.append(event.samples_per_second)
         return {"epochs", "progress"}
 
     def _on_validation(self, event) -> set[str]:

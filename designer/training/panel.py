@@ -322,7 +322,10 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.predict.set_runs(list(self.runs.records.values()))
 
     def _overlay(self, records: list[RunRecord]) -> None:
+        """Lay the selected runs' curves over the live ones."""
         if self.curves is None:
+            if records:
+                self.ensure_curves()   # which overlays the selection
             return
         from designer.training.curves_area import StoredCurves
 

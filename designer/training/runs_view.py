@@ -26,6 +26,12 @@ from engine.runs import RunRecord, RunStore, export_metrics_csv
 COLUMNS = ("Name", "Status", "Epochs", "Result", "Device", "Started")
 RESULT_METRICS = (("val_accuracy", "accuracy {:.1%}"), ("val_loss", "val loss {:.4g}"),
                   ("diversity", "diversity {:.3g}"), ("loss", "loss {:.4g}"))
+BUTTONS = (("rename", "Rename", "Rename the run (or double-click its name)"),
+           ("delete", "Delete", "Delete the selected runs and their files"),
+           ("csv", "Export CSV\u2026", "Save the run's per-epoch metrics as CSV"),
+           ("png", "Export PNG\u2026", "Save the curves of the selected runs as a picture"),
+           ("predict", "Predict", "Try the run's weights in the Predict tab"),
+           ("continue", "Continue training", "Train on from the run's last checkpoint"))
 STATUS_TEXT = {"early_stopped": "stopped early", "starting": "starting", "running": "running"}
 
 
@@ -63,21 +69,13 @@ class RunsView(QWidget):
         self.tree.itemChanged.connect(self._on_item_changed)
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
-        for key, text, slot, tip in (
-                ("rename", "Rename", self.rename_selected, "Rename the run (F2)"),
-                ("delete", "Delete", self.delete_selected, "Delete the selected runs and "
-                 "their files"),
-                ("csv", "Export CSV\u2026", self.export_csv, "Save the run's per-epoch "
-                 "metrics as CSV"),
-                ("png", "Export PNG\u2026", self.export_png, "Save the curves of the selected "
-                 "runs as a picture"),
-                ("predict", "Predict", self._request_predict, "Try the run's weights in the "
-                 "Predict tab"),
-                ("continue", "Continue training", self._request_continue, "Train on from "
-                 "the run's last checkpoint")):
+        slots = {"rename": self.rename_selected, "delete": self.delete_selected,
+                 "csv": self.export_csv, "png": self.export_png,
+                 "predict": self._request_predict, "continue": self._request_continue}
+        for key, text, tip in BUTTONS:
             button = QPushButton(text, self)
             button.setToolTip(tip)
-            button.clicked.connect(slot)
+            button.clicked.connect(slots[key])
             row.addWidget(button)
             self.buttons[key] = button
         row.addStretch(1)
