@@ -188,7 +188,7 @@ class Unsupported(nn.Module):
         self.conv = nn.Conv2d(3, 4, 3)
         self.norm = nn.GroupNorm(2, 4)
         self.scale = nn.Parameter(torch.ones(1))
-        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+        self.pool = nn.MaxPool2d(2, dilation=2)
 
     def forward(self, x):
         x = self.norm(self.conv(x))
@@ -207,7 +207,7 @@ def test_unsupported_operations_are_listed_with_their_source_lines():
         import_module(Unsupported(), torch.randn(2, 3, 8, 8))
     problems = caught.value.problems
     expected = [("GroupNorm 'norm'", "self.norm(self.conv(x))"), ("torch.sin", "torch.sin(x)"),
-                ("parameter 'scale'", "torch.sin(x)"), ("ceil_mode=True", "self.pool(x)"),
+                ("parameter 'scale'", "torch.sin(x)"), ("dilation=2", "self.pool(x)"),
                 ("Tensor.sum", "x.sum(dim")]
     assert len(problems) == len(expected), problems
     for (what, code), problem in zip(expected, problems):

@@ -58,8 +58,8 @@ def test_a_run_fills_the_curves_pauses_resumes_and_stops(qtbot, tmp_path, servic
     window.actions_by_name["train"].trigger()
     assert not window.actions_by_name["train"].isEnabled()
     qtbot.waitUntil(lambda: len(live.steps.get("loss", ())) > 3, timeout=START_TIMEOUT)
-    qtbot.waitUntil(lambda: ("live", "loss") in panel.curves.loss.curves, timeout=2000)
-    assert len(panel.curves.loss.curves[("live", "loss")].xData) > 0
+    qtbot.waitUntil(lambda: ("live", "loss") in panel.curves.loss_plot.curves, timeout=2000)
+    assert len(panel.curves.loss_plot.curves[("live", "loss")].xData) > 0
     assert window._device_label.text() == "Training on CPU (cpu)"
     assert "samples/s" in panel.status.text() and "ETA" in panel.status.text()
 
@@ -126,9 +126,9 @@ def test_runs_overlay_continue_and_their_weights_come_back(qtbot, tmp_path, serv
     first, second = panel.session.store.runs()
     panel.runs.select([first.id, second.id])
     assert {s.key for s in panel.curves.stored} == {first.id}   # the shown run is not doubled
-    assert (first.id, "loss") in panel.curves.loss.curves
-    assert (first.id, "val_loss") in panel.curves.loss.curves
-    assert (first.id, "val_accuracy") in panel.curves.metric.curves
+    assert (first.id, "loss") in panel.curves.loss_plot.curves
+    assert (first.id, "val_loss") in panel.curves.loss_plot.curves
+    assert (first.id, "val_accuracy") in panel.curves.metric_plot.curves
 
     panel.runs.select([first.id])
     panel.runs.buttons["continue"].click()

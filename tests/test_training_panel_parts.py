@@ -211,20 +211,20 @@ def test_the_curves_area_draws_a_live_run_and_stored_runs_over_it(qtbot):
                            confusion=np.eye(2, dtype=int) * 4, labels=["a", "b"])])
     area.redraw({"started"})
     assert {("live", "loss"), ("live", "loss", "raw"), ("live", "val_loss")} <= set(
-        area.loss.curves)
-    assert ("live", "val_accuracy") in area.metric.curves
-    assert area.loss.curves[("live", "val_loss")].xData.tolist() == [10.0]   # epoch 1 = step 10
+        area.loss_plot.curves)
+    assert ("live", "val_accuracy") in area.metric_plot.curves
+    assert area.loss_plot.curves[("live", "val_loss")].xData.tolist() == [10.0]   # epoch 1 = step 10
     assert area.task_view.currentWidget() is area.confusion
     stored = StoredCurves.from_arrays("0001", "Run 1", 5,
                                       {"loss": (np.arange(1.0, 6.0), np.ones(5))},
                                       {"epoch": np.array([1.0]), "val_loss": np.array([0.9])})
     area.set_stored([stored])
-    assert {("0001", "loss"), ("0001", "val_loss")} <= set(area.loss.curves)
-    assert area.loss.curves[("0001", "loss")].name() == "Run 1: train loss"
+    assert {("0001", "loss"), ("0001", "val_loss")} <= set(area.loss_plot.curves)
+    assert area.loss_plot.curves[("0001", "loss")].name() == "Run 1: train loss"
     area.unit.setCurrentText("epochs")
-    assert area.loss.curves[("live", "val_loss")].xData.tolist() == [1.0]
+    assert area.loss_plot.curves[("live", "val_loss")].xData.tolist() == [1.0]
     area.set_stored([])
-    assert ("0001", "loss") not in area.loss.curves
+    assert ("0001", "loss") not in area.loss_plot.curves
 
 
 def test_gan_samples_show_generated_points_beside_real_ones(qtbot):

@@ -100,9 +100,9 @@ class CurvesArea(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.counts)
 
-        self.loss = CurvePlot("Loss")
-        self.metric = CurvePlot("Metric")
-        self.lr = CurvePlot("Learning rate")
+        self.loss_plot = CurvePlot("Loss")
+        self.metric_plot = CurvePlot("Metric")
+        self.lr_plot = CurvePlot("Learning rate")
         self.gradients = GradientStrip()
         self.confusion = ConfusionView()
         self.samples = SampleView("Samples appear after the first epoch")
@@ -113,9 +113,9 @@ class CurvesArea(QWidget):
 
         left = QSplitter(Qt.Orientation.Vertical)
         top, bottom = QSplitter(), QSplitter()
-        top.addWidget(self.loss)
-        top.addWidget(self.metric)
-        bottom.addWidget(self.lr)
+        top.addWidget(self.loss_plot)
+        top.addWidget(self.metric_plot)
+        bottom.addWidget(self.lr_plot)
         bottom.addWidget(self.gradients)
         left.addWidget(top)
         left.addWidget(bottom)
@@ -138,7 +138,7 @@ class CurvesArea(QWidget):
         self.flagged: set[str] = set()
         self._drawn: dict[object, int] = {}
         self.unit.currentTextChanged.connect(lambda _unit: self.redraw_all())
-        self.log_scale.toggled.connect(self.loss.set_log)
+        self.log_scale.toggled.connect(self.loss_plot.set_log)
         self._set_labels()
 
     # ------------------------------------------------------------------ inputs
@@ -160,14 +160,14 @@ class CurvesArea(QWidget):
 
     def _set_labels(self) -> None:
         label = "epoch" if self.in_epochs else "step"
-        for plot in (self.loss, self.metric, self.lr):
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.set_x_label(label)
 
     # ------------------------------------------------------------------ drawing
     def redraw_all(self) -> None:
         """Draw everything again (a new run, other overlays, another x unit)."""
         self._drawn.clear()
-        for plot in (self.loss, self.metric, self.lr):
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.clear_curves()
         self._set_labels()
         self._redraw({"started", "steps", "epochs", "lr", "gradients", "confusion", "samples"})
@@ -182,18 +182,19 @@ class CurvesArea(QWidget):
     def _redraw(self, changed: set[str]) -> None:
         live = self.live
         if live is not None and live.started is not None:
-            task = live.task
-            self.metric.getPlotItem().setTitle(METRIC_TITLES.get(task, "Metric"), size="9pt")
+            if "started" in changed:
+                self.metric_plot.getPlotItem().setTitle(METRIC_TITLES.get(live.task, "Metric"),
+                                                        size="9pt")
             if changed & {"steps", "epochs"}:
                 self._draw_run(live.steps, {n: (s.x, s.y) for n, s in live.epochs.items()},
                                live.batches_per_epoch, "live", "", dashed=False)
                 self._show_counts(live)
             if "lr" in changed and len(live.lr):
-                self._draw(self.lr, ("live", "lr"), self._steps_x(live.lr.x,
-                           live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7"), None,
-                           len(live.lr))
+                self._draw(self.lr_plot, ("live", "lr"), self._steps_x(live.lr.x,
+                           live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7", step=True),
+                           None, len(live.lr))
                 # From zero, so a constant rate is a flat line and a decay reads as one.
-                self.lr.setYRange(0, float(live.lr.y.max()) * 1.08 or 1.0, padding=0)
+                self.lr_plot.setYRange(0, float(live.lr.y.max()) * 1.08 or 1.0, padding=0)
             if "gradients" in changed:
                 history = live.gradients
                 self.gradients.set_history([layer["name"] for layer in history.layers],
@@ -210,7 +211,7 @@ class CurvesArea(QWidget):
                   epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,
                   prefix: str, dashed: bool, colour: str | None = None) -> None:
         for name, series in steps.items():
-            plot = self.loss if is_loss(name) else self.metric
+            plot = self.loss_plot if is_loss(name) else self.metric_plot
             x = self._steps_x(series.x, per_epoch)
             tint = colour or colour_of(name)
             if not dashed:
@@ -221,7 +222,7 @@ class CurvesArea(QWidget):
         for name, (x, y) in epochs.items():
             if name in steps:  # an epoch mean of a per-step curve adds nothing
                 continue
-            plot = self.loss if is_loss(name) else self.metric
+            plot = self.loss_plot if is_loss(name) else self.metric_plot
             xs = x if self.in_epochs else x * per_epoch
             self._draw(plot, (key, name), xs, y,
                        CurveStyle(colour or colour_of(name), 2.0, dashed=dashed, symbol="o"),

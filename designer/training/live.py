@@ -144,18 +144,22 @@ class LiveRun:
                 series = self.steps[name] = SmoothedSeries()
             series.extend(xs, values)
         self._last_step = event.step
-        self.lr.append(event.step, event.lr)
         self.progress = Progress(event.epoch, self.progress.epochs, event.batch, event.batches,
                                  event.step, event.samples_per_second, event.elapsed, event.eta)
-        return {"steps", "lr", "progress"}
+        changed = {"steps", "progress"}
+        if self.lr.last() != event.lr:   # the rate is drawn as steps: points where it changes
+            self.lr.append(event.step, event.lr)
+            changed.add("lr")
+        return changed
 
     def _on_epoch(self, event) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
+        self.lr.append(self._last_step, event.lr)   # carry the rate to the epoch's end
         self.progress.epochs = event.epochs
         self.last_epoch = event.epoch
         self.epoch_speeds.append(event.samples_per_second)
-        return {"epochs", "progress"}
+        return {"epochs", "progress", "lr"}
 
     def _on_validation(self, event) -> set[str]:
         for name, value in event.metrics.items():

@@ -38,6 +38,7 @@ from engine.training.worker import TrainingService
 
 REDRAW_MS = 100          # plots redraw at most 10 times a second
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
+EXPORT_SIZE = QSize(1200, 640)
 HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
@@ -159,6 +160,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         """Bring the pre-run estimate up to date (in the helper process). While a run goes
         the estimate waits: it would compete with training for the cores."""
         self.session.warm_up()
+        self.ensure_curves()   # now, not when a run starts (building them imports pyqtgraph)
         if not self._devices_known:
             self.jobs.submit("devices", tasks.devices, done=self._show_devices,
                              failed=lambda reason: None)
@@ -241,8 +243,6 @@ class TrainingPanel(QWidget, RefreshWhenShown):
     def _on_changed(self, changed: set[str]) -> None:
         live = self.session.live
         self._dirty |= changed
-        if changed & {"progress", "started"}:
-            self._show_progress()
         if "started" in changed and live.started is not None:
             started = live.started
             self.deviceChanged.emit(f"Training on {started.device_name} ({started.device})")
@@ -307,6 +307,9 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _flush(self) -> None:
         """Redraw what changed since the last redraw, if the curves are on screen."""
+        if self._dirty & {"progress", "started"}:
+            self._show_progress()
+            self._dirty.discard("progress")
         if self.curves is None or not self._dirty:
             return
         if not self.curves.isVisible() and "final" not in self._dirty:
@@ -348,8 +351,9 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         """The curves (live and overlaid runs) as a PNG file."""
         curves = self.ensure_curves()
         self.tabs.setCurrentWidget(self.curves_page)
-        self._dirty |= {"steps", "epochs", "lr"}
-        self._flush()
+        if not curves.isVisible():   # never laid out on screen: give it a picture's size
+            curves.resize(curves.size().expandedTo(EXPORT_SIZE))
+        curves.redraw_all()
         if curves.grab().save(str(path), "PNG"):
             self.message.emit(f"Saved {path}")
         else:

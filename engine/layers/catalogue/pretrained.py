@@ -1,0 +1,214 @@
+"""A torchvision classification network used as a feature extractor (transfer learning).
+
+The network is always built with `weights=None`: nothing is ever downloaded. Pretrained
+weights come from a local file the user picks (`.safetensors`, or `.pth`/`.pt` read with
+`torch.load(weights_only=True)`). The network's own 1000-class head (its last Linear) is
+replaced by an identity, so the node gives one feature vector per image.
+
+Shapes and parameter counts come from the table below, so checking never imports torch;
+tests/test_backbone.py compares the table with the real networks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DesignError, ShapeError
+from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank, format_shape
+from engine.layers.registry import register
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What checking needs to know about one torchvision network without building it."""
+
+    features: int     # size of the feature vector (the in_features of the removed head)
+    parameters: int   # parameters without the removed head
+    head: str         # attribute path of the head's last Linear, replaced by nn.Identity
+    smallest: int = 1  # smallest image side the network accepts
+
+
+ARCHITECTURES = {
+    "resnet18": Architecture(512, 11_176_512, "fc"),
+    "resnet34": Architecture(512, 21_284_672, "fc"),
+    "resnet50": Architecture(2048, 23_508_032, "fc"),
+    "mobilenet_v2": Architecture(1280, 2_223_872, "classifier.1"),
+    "mobilenet_v3_small": Architecture(1024, 1_517_856, "classifier.3"),
+    "mobilenet_v3_large": Architecture(1280, 4_202_032, "classifier.3"),
+    "efficientnet_b0": Architecture(1280, 4_007_548, "classifier.1"),
+    "efficientnet_b1": Architecture(1280, 6_513_184, "classifier.1"),
+    "regnet_y_400mf": Architecture(440, 3_903_144, "fc"),
+    "regnet_y_800mf": Architecture(784, 5_647_512, "fc"),
+    "shufflenet_v2_x1_0": Architecture(1024, 1_253_604, "fc"),
+    "densenet121": Architecture(1024, 6_953_856, "classifier", smallest=29),
+    "convnext_tiny": Architecture(768, 27_820_128, "classifier.2", smallest=32),
+}
+WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt")
+PRETRAINED_SIDE = 32  # below this, ImageNet features shrink to a single pixel early on
+
+
+def _infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    x = inputs[0]
+    expect_rank(x, (4,), "Backbone", "(N, 3, height, width) colour images",
+                "give it 3-channel images; for grey images put a Conv2d with 3 output "
+                "channels (kernel_size 1) before it")
+    if x.dtype != "float":
+        raise ShapeError("Backbone needs float images but receives integer ids")
+    if x.shape[1] != 3:
+        raise ShapeError(f"Backbone expects 3 colour channels but receives {x.shape[1]} "
+                         f"({format_shape(x.shape)})",
+                         "put a Conv2d with out_channels 3 and kernel_size 1 before it")
+    arch = ARCHITECTURES[p["arch"]]
+    if min(x.shape[2:]) < arch.smallest:
+        raise ShapeError(f"{p['arch']} needs images of at least {arch.smallest}x"
+                         f"{arch.smallest} pixels but receives {x.shape[2]}x{x.shape[3]}",
+                         "put an Upsample before it, or choose resnet18")
+    problem = _file_problem(p["weights_file"])
+    if problem:
+        raise ShapeError(*problem)
+    return TensorInfo((x.shape[0], arch.features))
+
+
+def _file_problem(path: str) -> tuple[str, str] | None:
+    """Why the weights file cannot be read, as (message, fix); None when it can (or is unset).
+
+    Only the file system is asked here; whether the tensors fit is found out when building.
+    """
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    fix = "pick an existing .safetensors or .pth file, or clear weights_file to train from scratch"
+    if file.suffix.lower() not in WEIGHT_SUFFIXES:
+        return (f"the weights file {path} is not a .safetensors, .pth or .pt file", fix)
+    if not file.is_file():
+        return (f"there is no weights file {path}", fix)
+    if not os.access(file, os.R_OK):
+        return (f"the weights file {path} cannot be read (no permission)", fix)
+    return None
+
+
+def _warn(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]:
+    warnings = []
+    if not p["weights_file"]:
+        warnings.append((
+            f"no weights file: the {p['arch']} backbone starts from random weights and trains "
+            "from scratch (frozen is ignored)",
+            f"pick a .pth or .safetensors file with ImageNet weights for {p['arch']} in "
+            "weights_file to reuse what it learned"))
+    if min(inputs[0].shape[2:]) < PRETRAINED_SIDE:
+        warnings.append((
+            f"images of {inputs[0].shape[2]}x{inputs[0].shape[3]} pixels are much smaller than "
+            "the 224x224 the backbone learned on; its first layers shrink them to almost "
+            "nothing",
+            "Upsample the images to at least 32x32 before the backbone"))
+    return warnings
+
+
+def _count(inputs: list[TensorInfo], p: dict) -> int:
+    return ARCHITECTURES[p["arch"]].parameters
+
+
+def _build(inputs: list[TensorInfo], p: dict):
+    import torchvision
+    from torch import nn
+
+    arch = ARCHITECTURES[p["arch"]]
+    model = torchvision.models.get_model(p["arch"], weights=None)
+    parent, _, attribute = arch.head.rpartition(".")
+    setattr(model.get_submodule(parent), attribute, nn.Identity())
+    if p["weights_file"]:
+        model.load_state_dict(read_weights(p["weights_file"], p["arch"]))
+        if p["frozen"]:
+            model.requires_grad_(False)
+            stages = blocks(model)
+            for block in stages[max(0, len(stages) - p["train_last"]):]:
+                block.requires_grad_(True)
+    return model
+
+
+def blocks(model: Any) -> list[Any]:
+    """The network's stages in order, the unit `train_last` counts: its top-level children
+    with parameters, where a child that is a plain sequence contributes its own children."""
+    from torch import nn
+
+    found = []
+    for child in model.children():
+        parts = list(child.children()) if type(child) is nn.Sequential else [child]
+        found += [part for part in parts if any(True for _ in part.parameters())]
+    return found
+
+
+def read_weights(path: str, arch_name: str) -> dict[str, Any]:
+    """The state dict in a weights file, without the removed head, or a DesignError saying
+    why it does not fit `arch_name`."""
+    import torch
+
+    file = Path(path).expanduser()
+    try:
+        if file.suffix.lower() == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(file, device="cpu")
+        else:
+            state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise DesignError(f"Backbone: the weights file {path} cannot be read: "
+                          f"{type(err).__name__}: {err}") from None
+    for wrapper in ("state_dict", "model"):  # checkpoints often nest the weights
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise DesignError(f"Backbone: the weights file {path} does not hold a dictionary of "
+                          "tensors (a state_dict)")
+    state = {key.removeprefix("module."): value for key, value in state.items()}
+    head = ARCHITECTURES[arch_name].head + "."
+    state = {key: value for key, value in state.items() if not key.startswith(head)}
+    _check_fit(state, path, arch_name)
+    return state
+
+
+def _check_fit(state: dict[str, Any], path: str, arch_name: str) -> None:
+    import torch
+    import torchvision
+
+    with torch.device("meta"):
+        expected = torchvision.models.get_model(arch_name, weights=None).state_dict()
+    head = ARCHITECTURES[arch_name].head + "."
+    expected = {k: v for k, v in expected.items() if not k.startswith(head)}
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state)
+                   if tuple(expected[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        details = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                   for label, keys in (("missing", missing), ("not in " + arch_name, unexpected),
+                                       ("other shapes", wrong)) if keys]
+        raise DesignError(f"Backbone: the weights in {path} do not fit {arch_name} "
+                          f"({'; '.join(details)}); pick weights saved from a torchvision "
+                          f"{arch_name}, or choose the arch they belong to")
+
+
+register(LayerSpec(
+    name="Backbone", category="Pretrained",
+    explanation=(
+        "A proven image network from torchvision (ResNet, MobileNet, EfficientNet, ...) used "
+        "as a feature extractor: it turns (N, 3, H, W) images into one feature vector each, "
+        "and the layers after it learn your classes. Load ImageNet weights from a local file "
+        "and keep them frozen to reuse what the network learned on a million photos: a few "
+        "hundred images of your own can then be enough. Unfreeze the last block or two "
+        "(train_last) to fine-tune once the new head has learned. Without a weights file it "
+        "trains from scratch, which needs far more data and time."),
+    params=(
+        Param("arch", "choice", "resnet18", "the torchvision network",
+              choices=tuple(ARCHITECTURES)),
+        Param("weights_file", "text", "", "a local .safetensors or .pth file of its "
+              "ImageNet weights (empty: random weights, trained from scratch)"),
+        Param("frozen", "bool", True, "keep the loaded weights fixed (only layers after the "
+              "backbone, and the last train_last blocks, learn)"),
+        Param("train_last", "int", 0, "with frozen on, how many of the backbone's last blocks "
+              "still learn (fine-tuning)", minimum=0),
+    ),
+    infer=_infer, count_params=_count, build=_build, warn=_warn))
