@@ -22,17 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-import engine  # noqa: E402
-from engine.training.plan import make_plan  # noqa: E402
-from engine.training.portable.builtin_data import digits_data  # noqa: E402
-from engine.training.portable.batches import split_random  # noqa: E402
-from engine.training.settings import settings_from  # noqa: E402
-from engine.training.trainer import settings_with  # noqa: E402
-from engine.training.worker import TrainingService  # noqa: E402
-from templates import load_template  # noqa: E402
+import engine
+from engine.training.plan import make_plan
+from engine.training.portable.batches import split_random
+from engine.training.portable.builtin_data import digits_data
+from engine.training.settings import settings_from
+from engine.training.trainer import settings_with
+from engine.training.worker import TrainingService
+from templates import load_template
 
 EPOCHS = {"mlp": 10, "cnn": 4}
 

@@ -107,7 +107,10 @@ def test_a_run_whose_data_does_not_fit_shows_why_and_the_editor_keeps_working(
     assert final.kind == "failed" and final.error == "data"
     banner = window.training.banner
     assert banner.isVisible() and "does not fit" in banner.title.text()
-    assert "(64)" in banner.text.text() or "64" in banner.text.text()
+    assert "shape (64)" in banner.text.text() and "'pixels'" in banner.text.text()
+    preflight = window.training.setup.preflight   # the Setup tab says so before a next try
+    qtbot.waitUntil(lambda: "Cannot train yet" in preflight.problem.text(),
+                    timeout=START_TIMEOUT)
     assert window.training.session.store.runs()[-1].status == "failed"
     assert window.actions_by_name["train"].isEnabled()
     count = len(document.design.nodes())

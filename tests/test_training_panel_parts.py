@@ -325,7 +325,8 @@ def test_the_runs_tab_renames_deletes_and_exports(qtbot, tmp_path):
     runs.select(["0001", "0002"])
     assert {s.key for s in panel.curves.stored} == {"0001", "0002"}   # built on demand
     runs.buttons["png"].click()
-    assert (tmp_path / "baseline.png").stat().st_size > 1000
+    picture = exported["PNG images (*.png)"]
+    assert picture.suffix == ".png" and picture.stat().st_size > 1000
 
     runs.confirm = lambda question: "baseline" in question
     runs.buttons["delete"].click()
@@ -350,3 +351,24 @@ def test_the_setup_tab_shows_the_cost_data_and_mismatch_of_the_next_run(qtbot, t
     design.set_params(design.find("pixels"), shape=(32,))
     preflight.show_preview(preview_design(design.to_dict()))
     assert "Cannot train yet" in preflight.problem.text() and "(64)" in preflight.problem.text()
+
+
+def test_runs_of_an_unsaved_design_move_beside_it_when_it_is_saved(qtbot, tmp_path):
+    from designer.training.session import TrainingSession
+
+    document = DesignDocument(load_template("mlp"))
+    session = TrainingSession(document, scratch=tmp_path / "scratch")
+    scratch = session.store.folder
+    assert scratch.parent == tmp_path / "scratch"
+    stored_runs(scratch, 2)
+    document.set_path(tmp_path / "mine.ncnet")
+    assert session.store.folder == tmp_path / "mine.runs"
+    assert [r.name for r in session.store.runs()] == ["Run 1", "Run 2"]
+    assert not scratch.exists()
+
+    other = DesignDocument(load_template("mlp"))
+    unsaved = TrainingSession(other, scratch=tmp_path / "scratch")
+    stored_runs(unsaved.store.folder, 1)
+    other.replace_design(load_template("cnn"), tmp_path / "cnn.ncnet")   # File > Open
+    assert unsaved.store.runs() == []        # the discarded design's runs stay where they were
+    assert len(list((tmp_path / "scratch").iterdir())) == 1

@@ -44,6 +44,7 @@ class ConfusionView(PaintedView):
         left = label + metrics.height() + 4
         count = len(self.labels)
         side = max(1.0, min((self.width() - left - 6) / count, (self.height() - top - 6) / count))
+        left += max(0.0, (self.width() - left - 6 - side * count) / 2)   # centred
         return QRectF(left, top, side * count, side * count), side
 
     def paintEvent(self, _event) -> None:
@@ -74,9 +75,10 @@ class ConfusionView(PaintedView):
         painter.setPen(self.ink())
         painter.setFont(self.small_font())
         metrics = painter.fontMetrics()
+        label = max(metrics.horizontalAdvance(t) for t in self.labels) + 8
         for index, text in enumerate(self.labels):
             y = grid.top() + index * side
-            painter.drawText(QRectF(0, y, grid.left() - 4, side),
+            painter.drawText(QRectF(grid.left() - label, y, label - 4, side),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
             x = grid.left() + index * side
             painter.drawText(QRectF(x, grid.top() - metrics.height() - 2, side,
@@ -87,7 +89,8 @@ class ConfusionView(PaintedView):
                                 metrics.height()), Qt.AlignmentFlag.AlignCenter,
                          "predicted \u2192")
         painter.save()
-        painter.translate(QPointF(metrics.height() / 2 + 2, grid.center().y()))
+        painter.translate(QPointF(grid.left() - label - metrics.height() / 2 - 2,
+                                  grid.center().y()))
         painter.rotate(-90)
         painter.drawText(QRectF(-grid.height() / 2, -metrics.height() / 2, grid.height(),
                                 metrics.height()), Qt.AlignmentFlag.AlignCenter, "true  \u2192")

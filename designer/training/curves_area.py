@@ -136,6 +136,7 @@ class CurvesArea(QWidget):
         self.live: LiveRun | None = None
         self.stored: list[StoredCurves] = []
         self.flagged: set[str] = set()
+        self._titled: set[str] = set()
         self._drawn: dict[object, int] = {}
         self.unit.currentTextChanged.connect(lambda _unit: self.redraw_all())
         self.log_scale.toggled.connect(self.loss_plot.set_log)
@@ -182,9 +183,9 @@ class CurvesArea(QWidget):
     def _redraw(self, changed: set[str]) -> None:
         live = self.live
         if live is not None and live.started is not None:
-            if "started" in changed:
-                self.metric_plot.getPlotItem().setTitle(METRIC_TITLES.get(live.task, "Metric"),
-                                                        size="9pt")
+            if "started" in changed or ("epochs" in changed and len(live.epochs) and
+                                        self._titled != set(live.epochs)):
+                self._title_metric_plot(live)
             if changed & {"steps", "epochs"}:
                 self._draw_run(live.steps, {n: (s.x, s.y) for n, s in live.epochs.items()},
                                live.batches_per_epoch, "live", "", dashed=False)
@@ -206,6 +207,15 @@ class CurvesArea(QWidget):
                 self._draw_run(stored.steps, stored.epochs, stored.batches_per_epoch,
                                stored.key, f"{stored.name}: ", dashed=True,
                                colour=RUN_COLOURS[index % len(RUN_COLOURS)])
+
+    def _title_metric_plot(self, live: LiveRun) -> None:
+        """Name the metric plot after what it shows; its legend goes where curves are not
+        heading (accuracy rises, errors fall)."""
+        self._titled = set(live.epochs)
+        rising = any("accuracy" in name for name in live.epochs) and live.task != "gan"
+        title = "Accuracy" if rising else METRIC_TITLES.get(live.task, "Metric")
+        self.metric_plot.getPlotItem().setTitle(title, size="9pt")
+        self.metric_plot.set_legend_corner("bottom" if rising else "top")
 
     def _draw_run(self, steps: dict[str, SmoothedSeries],
                   epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,

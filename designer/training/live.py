@@ -155,7 +155,8 @@ class LiveRun:
     def _on_epoch(self, event) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
-        self.lr.append(self._last_step, event.lr)   # carry the rate to the epoch's end
+        if len(self.lr):   # carry the latest rate (a schedule may have changed it) to here
+            self.lr.append(self._last_step, self.lr.last())
         self.progress.epochs = event.epochs
         self.last_epoch = event.epoch
         self.epoch_speeds.append(event.samples_per_second)

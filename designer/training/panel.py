@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor
@@ -35,6 +36,9 @@ from designer.training.setup_view import SetupView
 from engine.events import DesignEvent
 from engine.runs import RunRecord, read_metrics, read_step_curves
 from engine.training.worker import TrainingService
+
+if TYPE_CHECKING:
+    from designer.training.curves_area import CurvesArea
 
 REDRAW_MS = 100          # plots redraw at most 10 times a second
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
@@ -79,7 +83,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.drift.hide()
         self.banner = Banner(self)
         self.setup = SetupView(document, self)
-        self.curves = None   # CurvesArea, built on first need (it imports pyqtgraph)
+        self.curves: CurvesArea | None = None   # built on first need (imports pyqtgraph)
         self.curves_page = QWidget(self)
         QVBoxLayout(self.curves_page).setContentsMargins(0, 0, 0, 0)
         self.runs = RunsView(self)
@@ -163,7 +167,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.ensure_curves()   # now, not when a run starts (building them imports pyqtgraph)
         if not self._devices_known:
             self.jobs.submit("devices", tasks.devices, done=self._show_devices,
-                             failed=lambda reason: None)
+                             failed=lambda reason: self.message.emit(
+                                 f"Could not list this machine's devices: {reason}"))
         if self.session.running:
             return
         self.mark_fresh()
@@ -191,7 +196,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.ensure_curves()
             self._flush()
 
-    def ensure_curves(self):
+    def ensure_curves(self) -> CurvesArea:
         """The curves area, built on first use (this is when pyqtgraph is imported)."""
         if self.curves is None:
             from designer.training.curves_area import CurvesArea

@@ -33,14 +33,22 @@ def class_colour(index: int) -> QColor:
     return QColor(CLASS_COLOURS[index % len(CLASS_COLOURS)])
 
 
+SQUARE_FROM = 36  # vectors this long or longer whose length is a square are shown square
+
+
 def as_images(array: np.ndarray) -> np.ndarray:
-    """Samples as (N, C, H, W) pictures: images stay, vectors become one-row strips."""
+    """Samples as (N, C, H, W) pictures: images stay; flattened square images (64 values as
+    8x8, 784 as 28x28) are shown square; other vectors become one-row strips."""
     array = np.asarray(array, dtype=np.float32)
     if array.ndim == 4:
         return array
     if array.ndim == 3:
         return array[:, None]
-    return array.reshape(len(array), 1, 1, -1)
+    flat = array.reshape(len(array), -1)
+    side = math.isqrt(flat.shape[1])
+    if flat.shape[1] >= SQUARE_FROM and side * side == flat.shape[1]:
+        return flat.reshape(len(flat), 1, side, side)
+    return flat.reshape(len(flat), 1, 1, -1)
 
 
 def to_qimage(image: np.ndarray, low: float, high: float) -> QImage:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 EPSILON = 1e-8
 READOUT_RATE = 30  # crosshair updates per second at most
+TEXT_FILL = [(0, 0.9)]  # small plots: label ticks until the axis is nearly full
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class CurvePlot(pg.PlotWidget):
         item.setTitle(title, size="9pt")
         # No grid: it triples the cost of each repaint; the crosshair reads values exactly.
         item.setLabel("left", y_label)
+        item.getAxis("left").setStyle(textFillLimits=TEXT_FILL)
         item.setMenuEnabled(False)
         item.hideButtons()
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
@@ -80,6 +82,13 @@ class CurvePlot(pg.PlotWidget):
         if event.type() == QEvent.Type.PaletteChange and self.getPlotItem() is not None:
             themed(self, self.palette())
         super().changeEvent(event)
+
+    def set_legend_corner(self, corner: str) -> None:
+        """"top" or "bottom" right: keep the legend off where the curves are heading."""
+        if corner == "top":
+            self.legend.anchor((1, 0), (1, 0), offset=(-6, 6))
+        else:
+            self.legend.anchor((1, 1), (1, 1), offset=(-6, -6))
 
     def set_x_label(self, text: str) -> None:
         self.getPlotItem().setLabel("bottom", text)
@@ -180,7 +189,7 @@ class GradientStrip(pg.PlotWidget):
         item.invertY(True)
         small = self.font()
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
-        item.getAxis("left").setStyle(tickFont=small)
+        item.getAxis("left").setStyle(tickFont=small, textFillLimits=TEXT_FILL)
         item.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)

@@ -21,6 +21,7 @@ from designer.training.pictures import (
     RIGHT,
     WRONG,
     ImageGrid,
+    as_images,
     PointSet,
     ScatterView,
     SeriesView,
@@ -125,6 +126,8 @@ class SampleView(QWidget):
                 self.latent.set_points(labelled_sets(event.latent, event.latent_labels,
                                                      labels), "latent space")
                 self.latent.show()
+                width = max(self.split.width(), 300)
+                self.split.setSizes([width * 3 // 5, width * 2 // 5])
 
     def show_data(self, inputs: np.ndarray | None, targets: np.ndarray | None,
                   labels: list[str] | None, caption: str) -> None:
@@ -147,7 +150,11 @@ class SampleView(QWidget):
             self._strips(inputs.reshape(len(inputs), -1).astype(np.float32), names)
 
     def _strips(self, vectors: np.ndarray, names: Sequence[str]) -> None:
-        """Vectors as rows of a heat map, each named at its left."""
+        """Vectors as rows of a heat map, each named at its left (or as square pictures
+        when they are flattened images)."""
+        if as_images(vectors).shape[2] > 1:
+            self._images(vectors, names)
+            return
         count = min(len(vectors), 16)
         self._images(vectors[:count], columns=1, row_titles=list(names[:count]) or
                      [str(i + 1) for i in range(count)])

@@ -21,6 +21,7 @@ from engine import Design, DesignError
 from engine.events import DesignEvent
 from engine.runs import RunRecord, RunStore, runs_folder_for, save_step_curves
 from engine.training.events import Failed
+from engine.training.settings import TrainingSettings
 from engine.training.worker import Run, TrainingService
 
 DRAIN_MS = 50
@@ -113,12 +114,16 @@ class TrainingSession(QObject):
                 self.message.emit(f"{resume_from.name} has no checkpoint to continue from")
                 return False
             done = checkpoint_epoch(checkpoint)
-            extra = int(design.training.get("epochs", 10))
+            extra = int(design.training.get("epochs", TrainingSettings().epochs))
             options = {"resume": str(checkpoint), "overrides": {"epochs": done + extra}}
             name = f"{resume_from.name} continued"
+        try:
+            self.record = self.store.create(name, resumed_from=resume_from.id if resume_from
+                                            else None)
+        except OSError as err:
+            self.message.emit(f"Cannot keep a run in {self.store.folder}: {err}")
+            return False
         self._run_store = self.store
-        self.record = self.store.create(name, resumed_from=resume_from.id if resume_from
-                                        else None)
         self.live.reset()
         self.live.state = "starting"
         self._snapshot = model_signature(design)

@@ -136,6 +136,11 @@ class TrainingService:
         return run
 
     @property
+    def active_run(self) -> Run | None:
+        """The run still going, if any."""
+        return self._active if self._active is not None and not self._active.done else None
+
+    @property
     def worker_pid(self) -> int | None:
         return self._worker.process.pid if self._worker and self._worker.alive() else None
 
