@@ -30,13 +30,24 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
     """This command takes no options."""
 
 
-@command("templates", "list the starting designs", _no_options)
+@command("templates", "list the starting designs, each with its card", _no_options)
 def _templates(args: argparse.Namespace) -> int:
-    from templates import load_template, summary_line, template_names
-    names = template_names()
-    width = max(map(len, names), default=0)
-    for name in names:
-        print(f"{name:<{width}}  {summary_line(load_template(name))}")
+    import shutil
+    import textwrap
+
+    from templates import card_sections, load_template, picture_path, summary_line, template_names
+    width = min(100, shutil.get_terminal_size((100, 24)).columns)
+    for index, name in enumerate(template_names()):
+        design = load_template(name)
+        if index:
+            print()
+        print(f"{name} — {summary_line(design)}")
+        for heading, text in card_sections(design):
+            print(textwrap.fill(text, width, initial_indent=f"  {heading}: ",
+                                subsequent_indent="    "))
+        if picture_path(name).is_file():
+            print(f"  Picture: {picture_path(name)}")
+    print(f"\nStart one with: neuralcanvas new TEMPLATE -o FILE{EXTENSION}")
     return 0
 
 

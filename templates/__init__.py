@@ -1,4 +1,9 @@
-"""Starting designs shipped with NeuralCanvas, one `.ncnet` file each."""
+"""Starting designs shipped with NeuralCanvas, one `.ncnet` file each, with a picture of its
+graph (`<name>.png`, drawn by `python -m designer.tools.render_template_pictures`).
+
+Each template carries a teaching card in `design.card`: what the network family is for, how it
+is built, what to try changing, and the pitfall it is prone to.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from engine.errors import DesignError
 from engine.fileformat import load_design
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
+
+# The card's keys in reading order, with the heading each is shown under.
+CARD_SECTIONS = (("purpose", "What it is for"), ("structure", "How it is built"),
+                 ("try", "Try this"), ("pitfall", "Watch out for"))
 
 
 def template_names() -> list[str]:
@@ -27,6 +36,11 @@ def template_path(name: str) -> Path:
     return path
 
 
+def picture_path(name: str) -> Path:
+    """Where the picture of a template's graph is kept (it may not be drawn yet)."""
+    return TEMPLATE_DIR / f"{name}.png"
+
+
 def load_template(name: str) -> Design:
     return load_design(template_path(name))
 
@@ -35,3 +49,9 @@ def summary_line(design: Design) -> str:
     """The first sentence of a design's description, for listings."""
     text = design.description.strip()
     return text.split(". ")[0].rstrip(".") + "." if text else ""
+
+
+def card_sections(design: Design) -> list[tuple[str, str]]:
+    """The design's card as (heading, text) pairs in reading order, leaving out empty parts."""
+    return [(heading, design.card[key].strip()) for key, heading in CARD_SECTIONS
+            if design.card.get(key, "").strip()]

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QWidget
 
 EPSILON = 1e-8
 READOUT_RATE = 30  # crosshair updates per second at most
-TEXT_FILL = [(0, 0.9)]  # small plots: label ticks until the axis is nearly full
+TEXT_FILL = [(0, 0.9)]
+LEFT_AXIS_WIDTH = 52  # small plots: label ticks until the axis is nearly full
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class CurvePlot(pg.PlotWidget):
         # No grid: it triples the cost of each repaint; the crosshair reads values exactly.
         item.setLabel("left", y_label)
         item.getAxis("left").setStyle(textFillLimits=TEXT_FILL)
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)   # aligned plots; room for 0.0015
         item.setMenuEnabled(False)
         item.hideButtons()
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
@@ -187,9 +189,9 @@ class GradientStrip(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.invertY(True)
-        small = self.font()
-        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
-        item.getAxis("left").setStyle(tickFont=small, textFillLimits=TEXT_FILL)
+        self.tick_font = self.font()
+        self.tick_font.setPointSizeF(max(6.0, self.tick_font.pointSizeF() * 0.8))
+        item.getAxis("left").setStyle(tickFont=self.tick_font, textFillLimits=TEXT_FILL)
         item.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
@@ -224,8 +226,10 @@ class GradientStrip(pg.PlotWidget):
         self.image.setImage(np.nan_to_num(logs, nan=low), levels=(low, high))
         self.colour_bar.setLevels((low, high))
         rows, columns = norms.shape
-        item.getAxis("left").setTicks([[(i + 0.5, ("\u26a0 " if n in self.flagged else "") + n)
-                                        for i, n in enumerate(names)]])
+        labels = [("\u26a0 " if n in self.flagged else "") + n for n in names]
+        metrics = QFontMetricsF(self.tick_font)
+        item.getAxis("left").setWidth(max(metrics.horizontalAdvance(t) for t in labels) + 14)
+        item.getAxis("left").setTicks([[(i + 0.5, label) for i, label in enumerate(labels)]])
         step = max(1, columns // 8)
         item.getAxis("bottom").setTicks([[(i + 0.5, str(e)) for i, e in
                                           enumerate(epochs) if i % step == 0]])

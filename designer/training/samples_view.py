@@ -21,10 +21,10 @@ from designer.training.pictures import (
     RIGHT,
     WRONG,
     ImageGrid,
-    as_images,
     PointSet,
     ScatterView,
     SeriesView,
+    as_images,
     labelled_sets,
 )
 

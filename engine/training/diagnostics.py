@@ -27,14 +27,28 @@ class Layer:
 
 
 def layers_of(model: Any, network: str, names: dict[str, str]) -> list[Layer]:
-    """The model's nodes with trainable parameters, in the model's order."""
+    """The model's nodes with trainable parameters, in the model's order.
+
+    Each parameter belongs to the node whose module path is the longest prefix of its key, so
+    nested (imported) models such as `layer1.0.conv1.weight` are grouped per node.
+    """
+    node_of = getattr(model, "node_of_module", {})
     grouped: dict[str, list[Any]] = {}
     for key, parameter in model.named_parameters():
         if parameter.requires_grad:
-            grouped.setdefault(key.split(".")[0], []).append(parameter)
-    node_of = getattr(model, "node_of_module", {})
-    return [Layer(network, node_of.get(attr, attr), names.get(node_of.get(attr, attr), attr),
-                  tuple(params)) for attr, params in grouped.items()]
+            grouped.setdefault(_owning_module(key, node_of), []).append(parameter)
+    return [Layer(network, node_of.get(path, path), names.get(node_of.get(path, path), path),
+                  tuple(params)) for path, params in grouped.items()]
+
+
+def _owning_module(key: str, node_of: dict[str, str]) -> str:
+    """The longest module path in `node_of` that `key` lies under (else its first part)."""
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in node_of:
+            return prefix
+    return parts[0]
 
 
 def gradient_norms(layers: list[Layer]) -> list[dict[str, Any]]:
