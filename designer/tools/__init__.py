@@ -1,0 +1,1 @@
+"""Developer tools that use the designer's drawing code outside the app."""
