@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's packages before this folder's scripts
 FRAME_BUDGET_MS = 1000 / 60
 
 FIRST_WINDOW_APP = """

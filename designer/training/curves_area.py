@@ -171,7 +171,31 @@ class CurvesArea(QWidget):
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.clear_curves()
         self._set_labels()
+        self._set_horizon()
         self._redraw({"started", "steps", "epochs", "lr", "gradients", "confusion", "samples"})
+
+    def _set_horizon(self) -> None:
+        """Fix the x axes to the whole planned run (and the longest overlaid run): curves fill
+        from left to right, and the axes are not laid out again at every redraw."""
+        ends = [float(max(s.x[-1] for s in stored.steps.values()) / stored.batches_per_epoch)
+                for stored in self.stored if stored.steps]
+        ends += [float(x[-1]) for stored in self.stored for x, _y in stored.epochs.values()
+                 if len(x)]
+        live = self.live
+        if live is not None and live.started is not None:
+            ends.append(float(live.progress.epochs or live.started.epochs))
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            if ends:
+                horizon = max(ends) * (1 if self.in_epochs else self._steps_per_epoch())
+                plot.setXRange(0, horizon, padding=0.01)
+            else:
+                plot.enableAutoRange(axis="x")
+
+    def _steps_per_epoch(self) -> int:
+        live = self.live
+        if live is not None and live.started is not None:
+            return live.batches_per_epoch
+        return max((stored.batches_per_epoch for stored in self.stored), default=1)
 
     def redraw(self, changed: set[str]) -> None:
         """Update the plots fed by the parts of the run that changed."""

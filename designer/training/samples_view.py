@@ -181,8 +181,6 @@ class SampleView(QWidget):
         self.caption.setText(f"Predictions on {p.source}")
         if p.form == "series":
             self._series(p.inputs, p.targets, p.outputs)
-        elif p.form == "points" and p.outputs.ndim == 2 and p.outputs.shape[1] == 1:
-            self._points([PointSet(p.inputs, GREY, "input")])
         else:
             captions = [_values(o) for o in p.outputs]
             if p.targets is not None:

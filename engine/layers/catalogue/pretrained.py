@@ -120,7 +120,7 @@ def _build(inputs: list[TensorInfo], p: dict):
     parent, _, attribute = arch.head.rpartition(".")
     setattr(model.get_submodule(parent), attribute, nn.Identity())
     if p["weights_file"]:
-        model.load_state_dict(read_weights(p["weights_file"], p["arch"]))
+        _load(model, p["weights_file"], p["arch"])
         if p["frozen"]:
             model.requires_grad_(False)
             stages = blocks(model)
@@ -141,9 +141,30 @@ def blocks(model: Any) -> list[Any]:
     return found
 
 
-def read_weights(path: str, arch_name: str) -> dict[str, Any]:
-    """The state dict in a weights file, without the removed head, or a DesignError saying
-    why it does not fit `arch_name`."""
+def _load(model: Any, path: str, arch_name: str) -> None:
+    """Load a weights file into the headless network, or raise a DesignError saying why the
+    file cannot be read or does not fit."""
+    head = ARCHITECTURES[arch_name].head + "."
+    state = {key: value for key, value in read_state(path).items()
+             if not key.startswith(head)}
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state)
+                   if tuple(expected[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        details = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+                   for label, keys in (("missing", missing), ("not in " + arch_name, unexpected),
+                                       ("other shapes", wrong)) if keys]
+        raise DesignError(f"Backbone: the weights in {path} do not fit {arch_name} "
+                          f"({'; '.join(details)}); pick weights saved from a torchvision "
+                          f"{arch_name}, or choose the arch they belong to")
+    model.load_state_dict(state)
+
+
+def read_state(path: str) -> dict[str, Any]:
+    """The tensors in a weights file by name (a checkpoint's nested state_dict or model
+    entry, and DataParallel's "module." prefixes, are unwrapped)."""
     import torch
 
     file = Path(path).expanduser()
@@ -157,38 +178,13 @@ def read_weights(path: str, arch_name: str) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
         raise DesignError(f"Backbone: the weights file {path} cannot be read: "
                           f"{type(err).__name__}: {err}") from None
-    for wrapper in ("state_dict", "model"):  # checkpoints often nest the weights
+    for wrapper in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
             state = state[wrapper]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DesignError(f"Backbone: the weights file {path} does not hold a dictionary of "
                           "tensors (a state_dict)")
-    state = {key.removeprefix("module."): value for key, value in state.items()}
-    head = ARCHITECTURES[arch_name].head + "."
-    state = {key: value for key, value in state.items() if not key.startswith(head)}
-    _check_fit(state, path, arch_name)
-    return state
-
-
-def _check_fit(state: dict[str, Any], path: str, arch_name: str) -> None:
-    import torch
-    import torchvision
-
-    with torch.device("meta"):
-        expected = torchvision.models.get_model(arch_name, weights=None).state_dict()
-    head = ARCHITECTURES[arch_name].head + "."
-    expected = {k: v for k, v in expected.items() if not k.startswith(head)}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state)
-                   if tuple(expected[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or wrong:
-        details = [f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-                   for label, keys in (("missing", missing), ("not in " + arch_name, unexpected),
-                                       ("other shapes", wrong)) if keys]
-        raise DesignError(f"Backbone: the weights in {path} do not fit {arch_name} "
-                          f"({'; '.join(details)}); pick weights saved from a torchvision "
-                          f"{arch_name}, or choose the arch they belong to")
+    return {key.removeprefix("module."): value for key, value in state.items()}
 
 
 register(LayerSpec(
