@@ -55,6 +55,7 @@ def test_a_run_fills_the_curves_pauses_resumes_and_stops(qtbot, tmp_path, servic
     window = training_window(qtbot, tmp_path, service, epochs=200)
     panel, live = window.training, window.training.session.live
     hidden = window.document.design.find("hidden1")
+    width = window.document.design.node(hidden).params["out_features"]
     window.actions_by_name["train"].trigger()
     assert not window.actions_by_name["train"].isEnabled()
     qtbot.waitUntil(lambda: len(live.steps.get("loss", ())) > 3, timeout=START_TIMEOUT)
@@ -71,12 +72,12 @@ def test_a_run_fills_the_curves_pauses_resumes_and_stops(qtbot, tmp_path, servic
     assert gaps.min() > 0.08    # at most about 10 redraws a second, whatever the step rate
 
     # The run trains the design as it was: edits reach the canvas, not the run.
-    window.document.push(SetParams(window.document.design, hidden, {"out_features": 32}))
+    window.document.push(SetParams(window.document.design, hidden, {"out_features": width // 2}))
     qtbot.waitUntil(panel.drift.isVisible, timeout=3000)
 
     window.actions_by_name["pause"].trigger()
     qtbot.waitUntil(lambda: live.state == "paused", timeout=1000)
-    assert window.actions_by_name["pause"].text() == "Resume"
+    assert window.actions_by_name["pause"].iconText() == "Resume"
     paused_at = live.progress.step
     window.actions_by_name["pause"].trigger()
     qtbot.waitUntil(lambda: live.state == "running", timeout=1000)
@@ -92,7 +93,7 @@ def test_a_run_fills_the_curves_pauses_resumes_and_stops(qtbot, tmp_path, servic
     record = panel.session.store.runs()[-1]
     assert record.status == "stopped" and record.info["device"] == "cpu"
     trained = load_models(record)["model"]
-    assert trained.state_dict()[next(iter(trained.state_dict()))].shape[0] == 128
+    assert trained.state_dict()[next(iter(trained.state_dict()))].shape[0] == width
     assert (record.folder / "steps.npz").is_file()
     assert panel.runs.tree.topLevelItem(0).text(1) == "stopped"
 

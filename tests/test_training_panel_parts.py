@@ -1,6 +1,8 @@
 """The Training panel's parts without a worker: buffers, the live run model, undoable settings,
 the settings form, plots, the banner and canvas highlights."""
 
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor
@@ -107,10 +109,11 @@ def document(qtbot):
 def test_a_setting_is_one_undoable_step_and_typing_merges(document):
     design = document.design
     assert "weight_decay" not in design.training["optimizer"]
+    lr = design.training["optimizer"]["lr"]
     document.push(SetTrainingValue(design, "optimizer.weight_decay", 0.1))
     document.push(SetTrainingValue(design, "optimizer.weight_decay", 0.01))
     assert design.training["optimizer"]["weight_decay"] == 0.01
-    assert design.training["optimizer"]["lr"] == 0.002       # the rest of the section stays
+    assert design.training["optimizer"]["lr"] == lr          # the rest of the section stays
     assert document.undo_stack.count() == 1
     document.undo_stack.undo()
     assert "weight_decay" not in design.training["optimizer"]
@@ -127,12 +130,12 @@ def test_the_form_shows_only_settings_that_apply(qtbot, document):
     assert form.applies("data.layout") and not form.applies("data.wave")
     assert not form.applies("optimizer.momentum") and form.applies("optimizer.beta1")
     assert not form.groups["GAN"].isVisibleTo(form)
+    data = dict(document.design.training["data"])
     assert form.apply("data.source", "waves")
     assert form.applies("data.wave") and not form.applies("data.layout")
     assert form.apply("optimizer.name", "sgd")
     assert form.applies("optimizer.momentum") and form.applies("optimizer.nesterov")
-    assert document.design.training["data"] == {"source": "waves", "layout": "flat",
-                                                "validation_split": 0.2}
+    assert document.design.training["data"] == data | {"source": "waves"}
     document.undo_stack.undo()
     assert form.editors["optimizer.name"].value() == "adam"   # undo reaches the form
 
@@ -140,6 +143,7 @@ def test_the_form_shows_only_settings_that_apply(qtbot, document):
 def test_editors_push_commands_and_bad_values_are_explained(qtbot, document):
     form = SettingsForm(document)
     qtbot.addWidget(form)
+    lr = document.design.training["optimizer"]["lr"]
     form.editors["batch_size"].spin.setValue(48)
     assert document.design.training["batch_size"] == 48
     assert document.undo_stack.undoText() == "Set Batch size to 48"
@@ -147,7 +151,7 @@ def test_editors_push_commands_and_bad_values_are_explained(qtbot, document):
     assert not form.apply("optimizer.lr", 0.0)
     assert document.undo_stack.count() == before
     assert "greater than 0" in form.message.text() and form.message.isVisibleTo(form)
-    assert form.editors["optimizer.lr"].value() == 0.002      # the form shows the kept value
+    assert form.editors["optimizer.lr"].value() == lr        # the form shows the kept value
     assert not form.apply("device", "tpu")
     assert "not valid" in form.message.text()
     assert form.apply("optimizer.lr", 0.01)
@@ -268,11 +272,19 @@ def test_the_canvas_rings_the_layer_a_diagnostic_names(qtbot, tmp_path):
 
     window = make_window(qtbot, tmp_path, "mlp")
     node = window.document.design.find("hidden2")
-    window.training.highlightRequested.emit([node], QColor("#e0a100"))
+    session = window.training.session
+    session.live.apply([started(), Diagnostic(1, code="vanishing_gradients", severity="warning",
+                                              message="hidden2 gets almost no gradient",
+                                              fix="use ReLU or BatchNorm", node=node)])
+    session.changed.emit({"diagnostics"})
     items = window.tabs.current_view().network_scene().nodes
     assert items[node].highlight == QColor("#e0a100")
     assert all(item.highlight is None for key, item in items.items() if key != node)
-    window.training.highlightRequested.emit([], None)
+    banner = window.training.banner
+    assert not banner.isHidden() and "almost no gradient" in banner.text.text()
+    banner.layer_button.click()
+    assert window.document.selection == [node]
+    banner.dismiss()
     assert items[node].highlight is None
 
 
@@ -339,15 +351,17 @@ def test_the_setup_tab_shows_the_cost_data_and_mismatch_of_the_next_run(qtbot, t
 
     panel = quiet_panel(qtbot, tmp_path)
     preflight = panel.setup.preflight
-    assert preflight.values["parameters"].text() == "17,226"
-    preflight.show_preview(preview_design(panel.document.design.to_dict()))
+    design = panel.document.design
+    assert preflight.values["parameters"].text() == f"{panel.document.report.total_params('model'):,}"
+    preflight.show_preview(preview_design(design.to_dict()))
     assert "FLOPs" in preflight.values["flops"].text()
-    assert "batch of 32" in preflight.values["memory"].text()
-    assert preflight.values["samples"].text() == "1,438 for training, 359 for validation"
+    assert f"batch of {design.training['batch_size']}" in preflight.values["memory"].text()
+    counts = re.fullmatch(r"([\d,]+) for training, ([\d,]+) for validation",
+                          preflight.values["samples"].text())
+    assert sum(int(c.replace(",", "")) for c in counts.groups()) == 1797   # every digit
     assert preflight.values["classes"].text().startswith("10: 0, 1, 2")
     assert preflight.problem.isHidden()
     assert len(preflight.samples.grid.pixmaps) == 16
-    design = panel.document.design
     design.set_params(design.find("pixels"), shape=(32,))
     preflight.show_preview(preview_design(design.to_dict()))
     assert "Cannot train yet" in preflight.problem.text() and "(64)" in preflight.problem.text()
@@ -372,3 +386,20 @@ def test_runs_of_an_unsaved_design_move_beside_it_when_it_is_saved(qtbot, tmp_pa
     other.replace_design(load_template("cnn"), tmp_path / "cnn.ncnet")   # File > Open
     assert unsaved.store.runs() == []        # the discarded design's runs stay where they were
     assert len(list((tmp_path / "scratch").iterdir())) == 1
+
+
+def test_the_legend_moves_to_the_corner_without_data(qtbot):
+    from designer.training.plots import CurvePlot, CurveStyle
+
+    plot = CurvePlot("Accuracy")
+    qtbot.addWidget(plot)
+    plot.resize(420, 300)
+    plot.show()
+    x = np.linspace(0.0, 10.0, 200)
+    plot.set_curve("accuracy", x, x / 10, CurveStyle("#000000"), "accuracy")  # rises
+    qtbot.waitUntil(lambda: plot.getPlotItem().vb.width() > 100)
+    plot.place_legend()
+    qtbot.waitUntil(lambda: plot.legend.pos().y() > 100)
+    box = plot.getPlotItem().vb.sceneBoundingRect()
+    legend = plot.legend.sceneBoundingRect()
+    assert legend.center().x() > box.center().x() and legend.center().y() > box.center().y()

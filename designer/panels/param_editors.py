@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QHBoxLayout,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
@@ -242,6 +244,43 @@ class SizeEditor(ParamEditor):
         return values[0] if len(set(values)) == 1 else values
 
 
+class TextEditor(ParamEditor):
+    """A text such as a file's path: applied when typing ends (Enter or leaving the box), so
+    the design is not re-checked on every keystroke; Browse picks a file."""
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText("none")
+        self.line.setClearButtonEnabled(True)
+        self.line.editingFinished.connect(self._on_finished)
+        self.browse = QPushButton("Browse…", self)
+        self.browse.setToolTip(f"choose a file for {param.name}")
+        self.browse.clicked.connect(self._on_browse)
+        self._layout.addWidget(self.line, 1)
+        self._layout.addWidget(self.browse)
+        self._applied = ""
+
+    def _on_finished(self) -> None:
+        if self.line.text() != self._applied:
+            self._applied = self.line.text()
+            self.edited.emit(self._applied)
+
+    def _on_browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.param.name}",
+                                              self.line.text())
+        if path:
+            self.line.setText(path)
+            self._on_finished()
+
+    def set_value(self, value: Any) -> None:
+        self._applied = str(value)
+        self.line.setText(self._applied)
+
+    def value(self) -> str:
+        return self.line.text()
+
+
 class OptionalEditor(ParamEditor):
     """A "None" check box in front of another editor, for parameters that accept None."""
 
@@ -276,7 +315,7 @@ class OptionalEditor(ParamEditor):
 
 
 _EDITORS = {"int": IntEditor, "float": FloatEditor, "bool": BoolEditor, "choice": ChoiceEditor,
-            "ints": IntsEditor}
+            "ints": IntsEditor, "text": TextEditor}
 
 
 def editor_for(param: Param, parent: QWidget | None = None) -> ParamEditor:

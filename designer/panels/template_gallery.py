@@ -1,6 +1,9 @@
-"""New from template: a gallery of the shipped designs, each with a picture and description."""
+"""New from template: a gallery of the shipped designs, each with a picture, its description
+and its card (what it is for, how it is built, what to try, what to watch out for)."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
@@ -11,13 +14,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.panels.graph_picture import design_picture
 from engine import Design, check
-from templates import load_template, template_names
+from templates import card_sections, load_template, template_names
 
 THUMBNAIL = QSize(220, 120)
 PREVIEW = QSize(460, 260)
@@ -32,6 +36,12 @@ def describe_design(design: Design) -> str:
     networks = ", ".join(design.networks)
     kind = "network" if len(design.networks) == 1 else "networks"
     return f"{kind} {networks} · {layers} layers · {parameters:,} parameters"
+
+
+def card_html(design: Design) -> str:
+    """The design's card as rich text: one bold heading per part, then its text."""
+    return "".join(f"<p><b>{html.escape(heading)}</b><br>{html.escape(text)}</p>"
+                   for heading, text in card_sections(design))
 
 
 class TemplateGallery(QDialog):
@@ -61,12 +71,28 @@ class TemplateGallery(QDialog):
         self.description = QLabel(self)
         self.description.setWordWrap(True)
         self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.description.setFixedWidth(PREVIEW.width())
+        self.card = QLabel(self)
+        self.card.setWordWrap(True)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        text = QWidget(self)
+        text_layout = QVBoxLayout(text)
+        text_layout.setContentsMargins(0, 0, 0, 0)
+        text_layout.addWidget(self.description)
+        text_layout.addWidget(self.card)
+        text_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidget(text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(PREVIEW.width() + scroll.verticalScrollBar().sizeHint().width())
+        scroll.setMinimumHeight(220)
         details = QVBoxLayout()
         details.addWidget(self.preview)
         details.addWidget(self.title)
         details.addWidget(self.facts)
-        details.addWidget(self.description, 1)
+        details.addWidget(scroll, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
@@ -98,6 +124,7 @@ class TemplateGallery(QDialog):
         self.title.setText(f"<b>{item.data(NAME_ROLE)}</b>")
         self.facts.setText(describe_design(design))
         self.description.setText(design.description)
+        self.card.setText(card_html(design))
 
     def chosen(self) -> Design | None:
         item = self.list.currentItem()

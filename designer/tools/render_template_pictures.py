@@ -1,5 +1,8 @@
 """Draw the picture of every template's graph to `templates/<name>.png` (for the README, the
-docs and `neuralcanvas templates`), with the designer's own graph picture code.
+docs and `neuralcanvas templates`).
+
+The picture is the canvas itself, in the light theme, at the template's own layout: the same
+cards, shapes and wires a person sees after opening the template, one network under the other.
 
     QT_QPA_PLATFORM=offscreen python -m designer.tools.render_template_pictures [NAME ...]
 """
@@ -8,39 +11,51 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from designer.panels.graph_picture import design_picture
+from designer.canvas.scene import NetworkScene
+from designer.canvas.style import CanvasStyle
+from designer.document import DesignDocument
 from designer.theme import build_palette
 from templates import load_template, picture_path, template_names
 
-WIDTH = 960
-HEIGHT_PER_ROW = 64.0   # picture height per stacked row of boxes in the layered drawing
-SMALLEST_HEIGHT, LARGEST_HEIGHT = 180, 480
-
-
-def picture_size(rows: int) -> QSize:
-    """A wide picture whose height follows the number of rows of boxes it must show."""
-    height = round(min(LARGEST_HEIGHT, max(SMALLEST_HEIGHT, rows * HEIGHT_PER_ROW)))
-    return QSize(WIDTH, height)
+SCALE = 0.8         # picture pixels per scene unit: cards keep their full texts above 0.55
+MARGIN = 16.0       # around each network, in scene units
+TITLE_HEIGHT = 28   # picture pixels above each network's drawing when there are several
 
 
 def render(name: str) -> str:
     """Draw one template's picture; returns the file written."""
-    from engine.layout import layered_positions
-
-    design = load_template(name)
-    rows = 0
-    for network in design.networks:
-        heights = {y for _, y in layered_positions(design, network).values()}
-        rows += len(heights) + (1 if len(design.networks) > 1 else 0)
-    font = QFont(QApplication.font())
-    font.setPixelSize(13)
-    pixmap = design_picture(design, picture_size(rows), build_palette("light"), font)
+    palette = build_palette("light")
+    style = CanvasStyle.from_palette(palette, QFont(QApplication.font()))
+    document = DesignDocument(load_template(name))
+    networks = document.design.networks
+    scenes = [NetworkScene(document, network, style) for network in networks]
+    rects = [scene.items_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN) for scene in scenes]
+    title = TITLE_HEIGHT if len(networks) > 1 else 0
+    width = round(max(rect.width() for rect in rects) * SCALE)
+    height = sum(round(rect.height() * SCALE) + title for rect in rects)
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(style.background)
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing
+                           | QPainter.RenderHint.TextAntialiasing)
+    top = 0.0
+    for network, scene, rect in zip(networks, scenes, rects, strict=True):
+        if title:
+            painter.setPen(style.muted)
+            painter.setFont(style.title_font)
+            painter.drawText(QRectF(MARGIN * SCALE, top, width, title),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, network)
+            top += title
+        target = QRectF(QPointF(0, top), rect.size() * SCALE)
+        scene.render(painter, target, rect)
+        top += target.height()
+    painter.end()
     path = picture_path(name)
-    if not pixmap.save(str(path), "PNG"):
+    if not image.save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
     return str(path)
 
@@ -48,9 +63,9 @@ def render(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     names = (argv if argv is not None else sys.argv[1:]) or template_names()
     app = QApplication.instance() or QApplication([])
+    app.setPalette(build_palette("light"))
     for name in names:
         print(render(name))
-    del app
     return 0
 
 

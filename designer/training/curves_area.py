@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -139,7 +139,7 @@ class CurvesArea(QWidget):
         self._titled: set[str] = set()
         self._drawn: dict[object, int] = {}
         self.unit.currentTextChanged.connect(lambda _unit: self.redraw_all())
-        self.log_scale.toggled.connect(self.loss_plot.set_log)
+        self.log_scale.toggled.connect(self._set_log)
         self._set_labels()
 
     # ------------------------------------------------------------------ inputs
@@ -154,6 +154,10 @@ class CurvesArea(QWidget):
     def set_flagged_layers(self, names: set[str]) -> None:
         self.flagged = set(names)
         self.redraw({"gradients"})
+
+    def _set_log(self, log: bool) -> None:
+        self.loss_plot.set_log(log)
+        QTimer.singleShot(0, self.loss_plot.place_legend)   # once the new range is laid out
 
     @property
     def in_epochs(self) -> bool:
@@ -231,15 +235,16 @@ class CurvesArea(QWidget):
                 self._draw_run(stored.steps, stored.epochs, stored.batches_per_epoch,
                                stored.key, f"{stored.name}: ", dashed=True,
                                colour=RUN_COLOURS[index % len(RUN_COLOURS)])
+        if changed & {"started", "epochs", "final"}:   # legends move rarely, not every step
+            for plot in (self.loss_plot, self.metric_plot):
+                plot.place_legend()
 
     def _title_metric_plot(self, live: LiveRun) -> None:
-        """Name the metric plot after what it shows; its legend goes where curves are not
-        heading (accuracy rises, errors fall)."""
+        """Name the metric plot after what it shows."""
         self._titled = set(live.epochs)
         rising = any("accuracy" in name for name in live.epochs) and live.task != "gan"
         title = "Accuracy" if rising else METRIC_TITLES.get(live.task, "Metric")
         self.metric_plot.getPlotItem().setTitle(title, size="9pt")
-        self.metric_plot.set_legend_corner("bottom" if rising else "top")
 
     def _draw_run(self, steps: dict[str, SmoothedSeries],
                   epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,

@@ -141,20 +141,22 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._refresh_runs()
 
     def _build_actions(self) -> None:
-        def action(text: str, tip: str, slot: Callable[[], object]) -> QAction:
+        def action(text: str, short: str, tip: str, slot: Callable[[], object]) -> QAction:
             made = QAction(text, self)
+            made.setIconText(short)   # what the panel's buttons show; menus show `text`
             made.setToolTip(tip)
             made.setStatusTip(tip)
             made.triggered.connect(lambda _checked=False: slot())
             return made
 
-        self.train_action = action("Train", "Train the design (a copy of it, so you can keep "
-                                   "editing)", self.train)
-        self.pause_action = action("Pause", "Pause or resume the run", self.toggle_pause)
-        self.stop_action = action("Stop", "Stop the run; the last checkpoint is kept",
-                                  self.stop)
-        self.checkpoint_action = action("Checkpoint", "Save a checkpoint of the run now",
-                                        self.save_checkpoint)
+        self.train_action = action("Start &Training", "Train", "Train the design (a copy of "
+                                   "it, so you can keep editing)", self.train)
+        self.pause_action = action("&Pause Training", "Pause", "Pause or resume the run",
+                                   self.toggle_pause)
+        self.stop_action = action("St&op Training", "Stop", "Stop the run; the last "
+                                  "checkpoint is kept", self.stop)
+        self.checkpoint_action = action("Save &Checkpoint Now", "Checkpoint",
+                                        "Save a checkpoint of the run now", self.save_checkpoint)
 
     def actions_for_menu(self) -> list[QAction]:
         return [self.train_action, self.pause_action, self.stop_action, self.checkpoint_action]
@@ -254,8 +256,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         if "diagnostics" in changed:
             self._show_diagnostic()
         if "final" in changed:
-            self._show_final()
             self._flush()
+            self._show_final()
 
     def _show_progress(self) -> None:
         p = self.session.live.progress
@@ -300,7 +302,9 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         running = state in ("running", "paused")
         self.train_action.setEnabled(not self.session.running)
         self.pause_action.setEnabled(running)
-        self.pause_action.setText("Resume" if state == "paused" else "Pause")
+        paused = state == "paused"
+        self.pause_action.setText("&Resume Training" if paused else "&Pause Training")
+        self.pause_action.setIconText("Resume" if paused else "Pause")
         self.stop_action.setEnabled(running)
         self.checkpoint_action.setEnabled(running)
         if state in ("starting", "paused", "stopping", "idle"):

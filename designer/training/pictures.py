@@ -71,7 +71,7 @@ class PaintedView(QWidget):
         super().__init__(parent)
         self.empty_text = empty_text
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(120, 90)
+        self.setMinimumSize(60, 40)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 240)

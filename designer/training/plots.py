@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QWidget
 
 EPSILON = 1e-8
 READOUT_RATE = 30  # crosshair updates per second at most
 TEXT_FILL = [(0, 0.9)]
-LEFT_AXIS_WIDTH = 52  # small plots: label ticks until the axis is nearly full
+LEFT_AXIS_WIDTH = 52
+MINIMUM_SIZE = QSize(120, 48)  # a short dock still fits the panel; plots just get small  # small plots: label ticks until the axis is nearly full
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class CurvePlot(pg.PlotWidget):
 
     def __init__(self, title: str, y_label: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(MINIMUM_SIZE)
         item = self.getPlotItem()
         item.setTitle(title, size="9pt")
         # No grid: it triples the cost of each repaint; the crosshair reads values exactly.
@@ -85,12 +86,30 @@ class CurvePlot(pg.PlotWidget):
             themed(self, self.palette())
         super().changeEvent(event)
 
-    def set_legend_corner(self, corner: str) -> None:
-        """"top" or "bottom" right: keep the legend off where the curves are heading."""
-        if corner == "top":
-            self.legend.anchor((1, 0), (1, 0), offset=(-6, 6))
-        else:
-            self.legend.anchor((1, 1), (1, 1), offset=(-6, -6))
+    def place_legend(self) -> None:
+        """Move the legend to the corner of the plot that covers the fewest data points."""
+        box = self.getPlotItem().vb
+        box.updateAutoRange()   # the range new data gets is otherwise settled at paint time
+        view = box.viewRect()
+        if not self._data or box.width() <= 0 or box.height() <= 0 or not view.isValid():
+            return
+        size = self.legend.boundingRect()
+        width = (size.width() + 12) / box.width() * view.width()
+        height = (size.height() + 12) / box.height() * view.height()
+        points = [curve.getData() for curve in self.curves.values() if curve.name()]
+        xs = np.concatenate([x[::max(1, len(x) // 2000)] for x, _y in points if x is not None])
+        ys = np.concatenate([y[::max(1, len(y) // 2000)] for x, y in points if x is not None])
+
+        def crowd(left: bool, top: bool) -> int:
+            x0 = view.left() if left else view.right() - width
+            y0 = view.bottom() - height if top else view.top()   # view y grows upwards
+            return int(np.count_nonzero((xs >= x0) & (xs <= x0 + width)
+                                        & (ys >= y0) & (ys <= y0 + height)))
+
+        left, top = min(((False, True), (False, False), (True, True), (True, False)),
+                        key=lambda corner: crowd(*corner))
+        anchor = (0 if left else 1, 0 if top else 1)
+        self.legend.anchor(anchor, anchor, offset=(6 if left else -6, 6 if top else -6))
 
     def set_x_label(self, text: str) -> None:
         self.getPlotItem().setLabel("bottom", text)
@@ -183,7 +202,7 @@ class GradientStrip(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(MINIMUM_SIZE)
         item = self.getPlotItem()
         item.setTitle("Gradient norm per layer (log10)", size="9pt")
         item.setMenuEnabled(False)

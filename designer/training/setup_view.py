@@ -5,7 +5,15 @@ any mismatch between data and design)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from designer.document import DesignDocument
 from designer.training.samples_view import SampleView
@@ -123,9 +131,13 @@ class SetupView(QSplitter):
     def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = SettingsForm(document, self)
-        self.preflight = Preflight(document, self)
+        self.preflight = Preflight(document)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.preflight)
         self.addWidget(self.form)
-        self.addWidget(self.preflight)
+        self.addWidget(scroll)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 1)
         self.setChildrenCollapsible(False)
