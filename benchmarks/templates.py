@@ -1,12 +1,13 @@
 """Train every template headless with its own settings and print its quality next to the target.
 
-    python benchmarks/templates.py [NAME ...]
+    python benchmarks/templates.py [--threads N] [NAME ...]
 
 Each template is trained in this process by the engine's trainer (as `neuralcanvas train`
 does), timed from its first batch. The figure is read from the run's own validation events,
 except for `dcgan`, whose samples are judged by the `cnn` template trained first (its training
 is not counted). The load average is printed with each row: on a machine shared with other
-work, times are pessimistic.
+work, times are pessimistic, and `--threads 1` (torch.set_num_threads) keeps each training
+step from waiting for a second core that other programs hold.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.training.trainer import Trainer  # noqa: E402
-from templates import load_template, template_names  # noqa: E402
+from engine.training.trainer import Trainer
+from templates import load_template, template_names
 
 
 @dataclass
@@ -85,14 +86,14 @@ class Outcome:
 
 def accuracy(at_least: float):
     def measure(run: Run) -> Outcome:
-        met = lambda m: m["val_accuracy"] >= at_least  # noqa: E731
+        met = lambda m: m["val_accuracy"] >= at_least
         return Outcome(f"val accuracy {run.last['val_accuracy']:.4f}", met(run.last),
                        run.first_time(met))
     return measure
 
 
 def forecast(run: Run) -> Outcome:
-    met = lambda m: m["val_mse"] <= 0.016  # noqa: E731
+    met = lambda m: m["val_mse"] <= 0.016
     return Outcome(f"val MSE {run.last['val_mse']:.4f}", met(run.last), run.first_time(met))
 
 
@@ -107,7 +108,7 @@ def text_entropy() -> float:
 
 def text_model(run: Run) -> Outcome:
     bar = 0.5 * text_entropy()
-    met = lambda m: m["val_loss"] <= bar  # noqa: E731
+    met = lambda m: m["val_loss"] <= bar
     sample = (run.samples.text or "")[-60:].replace("\n", " ")
     return Outcome(f"val loss {run.last['val_loss']:.3f} (bar {bar:.3f}); sample …{sample!r}",
                    met(run.last) and bool(run.samples and run.samples.text),
@@ -115,13 +116,13 @@ def text_model(run: Run) -> Outcome:
 
 
 def ring(run: Run) -> Outcome:
-    met = lambda m: m["modes_covered"] >= 7 and m["near_mode"] >= 0.85  # noqa: E731
+    met = lambda m: m["modes_covered"] >= 7 and m["near_mode"] >= 0.85
     return Outcome(f"{run.last['modes_covered']:.0f}/8 modes, {run.last['near_mode']:.1%} "
                    "near a mode", met(run.last), run.first_time(met))
 
 
 def reconstruction(run: Run) -> Outcome:
-    met = lambda m: m["val_relative_mse"] <= 0.55  # noqa: E731
+    met = lambda m: m["val_relative_mse"] <= 0.55
     latent = run.samples is not None and run.samples.latent is not None
     return Outcome(f"MSE {run.last['val_relative_mse']:.3f} x mean-image baseline; latent "
                    f"scatter {'shown' if latent else 'MISSING'}", met(run.last) and latent,
@@ -180,8 +181,19 @@ def load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def main(names: list[str]) -> int:
-    names = names or template_names()
+def main(argv: list[str]) -> int:
+    import argparse
+
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("names", nargs="*", help="templates to train (default: all)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = args.names or template_names()
+    print(f"torch threads: {torch.get_num_threads()}")
     print(f"{'template':<12} {'time s':>7} {'limit':>6} {'to target':>9} {'load':>5}  "
           "result (target)")
     failures = 0

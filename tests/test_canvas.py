@@ -336,6 +336,7 @@ def test_frame_keys_show_the_selection_and_everything_without_passing_100_percen
     assert view.zoom == pytest.approx(1.0)
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert visible.contains(scene.nodes[conv].sceneBoundingRect())
+    document.design.move(document.design.find("image"), (-3000.0, 0.0))  # wider than the view
     QTest.keyClick(view, Qt.Key.Key_A)
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert visible.contains(scene.items_rect())

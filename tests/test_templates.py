@@ -15,8 +15,7 @@ from engine.training.trainer import RunOptions, Trainer
 from templates import CARD_SECTIONS, card_sections, load_template, picture_path, template_names
 
 NAMES = template_names()
-EXPECTED = {"mlp", "cnn", "rnn", "gru", "gan", "dcgan", "autoencoder", "transformer", "resnet",
-            "transfer"}
+EXPECTED = {"mlp", "cnn", "rnn", "gru", "gan", "dcgan", "autoencoder", "transformer", "resnet"}
 # What each template's training shows besides curves (see engine.training.events, samples).
 SAMPLES = {"gru": "text", "gan": "points", "dcgan": "images", "autoencoder": "vectors",
            "rnn": "series"}
@@ -42,10 +41,7 @@ def test_template_checks_clean(name):
     report = check(design)
     assert not report.errors, report.errors
     warnings = [p.message for p in report.problems]
-    if name == "transfer":  # it ships without weights and must say what that means
-        assert len(warnings) == 1 and "no weights file" in warnings[0]
-    else:
-        assert not warnings
+    assert not warnings
     settings_from(design.training)  # the settings are valid as shipped
 
 

@@ -101,7 +101,7 @@ def test_pause_resume_and_checkpoint_now(service, tmp_path):
     seen = wait_for(run, "checkpoint", timeout=10)
     assert of_kind(seen, "checkpoint")[-1].reason == "request"
     run.resume()
-    seen += run.wait(timeout=60)
+    seen += run.wait(timeout=240)  # an upper bound for a loaded machine, not a sleep
     assert of_kind(seen, "batch") and run.final.status == "completed"
 
 

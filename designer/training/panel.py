@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 REDRAW_MS = 100          # plots redraw at most 10 times a second
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
 EXPORT_SIZE = QSize(1200, 640)
+EPOCH_GROUPS = ({"epochs"}, {"gradients"}, {"confusion", "samples"})  # one per redraw
+EPOCH_VIEWS = set().union(*EPOCH_GROUPS)
 HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
@@ -261,13 +263,20 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _show_progress(self) -> None:
         p = self.session.live.progress
-        self.progress.setMaximum(max(p.epochs, 1))
-        self.progress.setValue(min(p.epoch, max(p.epochs, 1)))
+        self._set_progress(min(p.epoch, max(p.epochs, 1)), max(p.epochs, 1))
         if p.batches:
             self.status.setText(f"{STATE_TEXT[self.session.live.state]} \u00b7 epoch "
                                 f"{p.epoch}/{p.epochs} \u00b7 batch {p.batch}/{p.batches} "
                                 f"\u00b7 {p.samples_per_second:,.0f} samples/s \u00b7 "
                                 f"ETA {clock(p.eta)}")
+
+    def _set_progress(self, value: int, maximum: int) -> None:
+        """QProgressBar repaints at once (synchronously) when its value changes; with
+        updates off it only schedules a repaint, so the event loop never waits for it."""
+        self.progress.setUpdatesEnabled(False)
+        self.progress.setMaximum(maximum)
+        self.progress.setValue(value)
+        self.progress.setUpdatesEnabled(True)
 
     def _show_diagnostic(self) -> None:
         diagnostics = self.session.live.diagnostics
@@ -310,7 +319,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         if state in ("starting", "paused", "stopping", "idle"):
             self.status.setText(STATE_TEXT[state])
         if state == "starting":
-            self.progress.setValue(0)
+            self._set_progress(0, self.progress.maximum())
         if not self.session.running:
             self.drift.hide()
 
@@ -323,8 +332,20 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             return
         if not self.curves.isVisible() and "final" not in self._dirty:
             return
-        dirty, self._dirty = self._dirty, set()
-        self.curves.redraw(dirty)
+        self.curves.redraw(self._take_dirty())
+
+    def _take_dirty(self) -> set[str]:
+        """The parts to redraw now: per-step curves every time, and at most one of the
+        heavier epoch-end views, so an epoch's end never lands in one long frame (a run's
+        start and end redraw everything at once)."""
+        dirty = self._dirty
+        if dirty & {"started", "final"}:
+            now = set(dirty)
+        else:
+            now = dirty - EPOCH_VIEWS
+            now |= next((group & dirty for group in EPOCH_GROUPS if group & dirty), set())
+        self._dirty = dirty - now
+        return now
 
     # ------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:

@@ -94,8 +94,9 @@ class CurvePlot(pg.PlotWidget):
         if not self._data or box.width() <= 0 or box.height() <= 0 or not view.isValid():
             return
         size = self.legend.boundingRect()
-        width = (size.width() + 12) / box.width() * view.width()
-        height = (size.height() + 12) / box.height() * view.height()
+        margin = 24   # pixels of clearance around the legend
+        width = (size.width() + margin) / box.width() * view.width()
+        height = (size.height() + margin) / box.height() * view.height()
         points = [curve.getData() for curve in self.curves.values() if curve.name()]
         xs = np.concatenate([x[::max(1, len(x) // 2000)] for x, _y in points if x is not None])
         ys = np.concatenate([y[::max(1, len(y) // 2000)] for x, y in points if x is not None])
