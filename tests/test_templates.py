@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from test_codegen_helpers import single_thread
 
 from engine import check
 from engine.cli import main as cli_main
@@ -56,6 +57,7 @@ def short_run_overrides(design) -> dict:
     return overrides
 
 
+@pytest.mark.usefixtures(single_thread.__name__)
 @pytest.mark.parametrize("name", NAMES)
 def test_template_trains_one_short_epoch(name):
     design = load_template(name)

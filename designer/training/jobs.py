@@ -63,10 +63,6 @@ class Jobs(QObject):
         self._callbacks[future] = (done, failed)
         self._timer.start()
 
-    def busy(self, key: str) -> bool:
-        future = self._latest.get(key)
-        return future is not None and not future.done()
-
     def _poll(self) -> None:
         for future in [f for f in self._callbacks if f.done()]:
             done, failed = self._callbacks.pop(future)

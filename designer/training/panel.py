@@ -8,6 +8,7 @@ never in this process: estimates and predictions run in a helper process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,11 +41,12 @@ from engine.training.worker import TrainingService
 if TYPE_CHECKING:
     from designer.training.curves_area import CurvesArea
 
-REDRAW_MS = 100          # plots redraw at most 10 times a second
+REDRAW_MS = 200          # plots redraw 5 times a second: live enough, half the cost of 10
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
 EXPORT_SIZE = QSize(1200, 640)
-EPOCH_GROUPS = ({"epochs"}, {"gradients"}, {"confusion", "samples"})  # one per redraw
+EPOCH_GROUPS = ({"epochs", "final"}, {"gradients"}, {"confusion", "samples"})  # one a redraw
 EPOCH_VIEWS = set().union(*EPOCH_GROUPS)
+EPOCH_VIEW_MS = 400      # an epoch-end view redraws at most this often
 HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
@@ -71,6 +73,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.session = TrainingSession(document, service_factory, scratch, self)
         self.jobs = Jobs(self)
         self._dirty: set[str] = set()
+        self._epoch_drawn = 0.0   # when an epoch-end view was last redrawn (monotonic s)
         self._devices_known = False
         self._build_actions()
 
@@ -134,7 +137,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.banner.dismissed.connect(lambda: self.highlightRequested.emit([], None))
         self.runs.selectionChanged.connect(self._overlay)
         self.runs.predictRequested.connect(self._predict_with)
-        self.runs.continueRequested.connect(self.continue_run)
+        self.runs.continueRequested.connect(self.train)
         self.runs.exportPicture.connect(self.export_picture)
         self.runs.message.connect(self.message)
         self.tabs.currentChanged.connect(self._on_tab)
@@ -198,7 +201,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
     def _on_tab(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.curves_page:
             self.ensure_curves()
-            self._flush()
+            if self._dirty:
+                self._redraw.start()
 
     def ensure_curves(self) -> CurvesArea:
         """The curves area, built on first use (this is when pyqtgraph is imported)."""
@@ -213,6 +217,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     # ------------------------------------------------------------------ commands
     def train(self, resume_from: RunRecord | None = None) -> bool:
+        """Train a copy of the design, or continue a stored run from its last checkpoint."""
         if self.session.running:
             return False
         self.banner.dismiss()
@@ -225,9 +230,6 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.curves.redraw_all()
             self._redraw.start()
         return started
-
-    def continue_run(self, record: RunRecord) -> None:
-        self.train(record)
 
     def toggle_pause(self) -> None:
         if self.session.live.state == "paused":
@@ -258,7 +260,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         if "diagnostics" in changed:
             self._show_diagnostic()
         if "final" in changed:
-            self._flush()
+            self._show_progress()          # now, so the summary below stays the last word
+            self._dirty.discard("progress")
             self._show_final()
 
     def _show_progress(self) -> None:
@@ -292,7 +295,6 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.curves.set_flagged_layers(names)
 
     def _show_final(self) -> None:
-        self._redraw.stop()
         final = self.session.live.final
         if final.kind == "failed":
             self.banner.show_failure(final)
@@ -324,26 +326,31 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.drift.hide()
 
     def _flush(self) -> None:
-        """Redraw what changed since the last redraw, if the curves are on screen."""
+        """Redraw what changed since the last redraw, if the curves are on screen; the timer
+        stops once a finished run is fully drawn (or the curves are out of sight)."""
         if self._dirty & {"progress", "started"}:
             self._show_progress()
             self._dirty.discard("progress")
-        if self.curves is None or not self._dirty:
-            return
-        if not self.curves.isVisible() and "final" not in self._dirty:
-            return
-        self.curves.redraw(self._take_dirty())
+        shown = self.curves is not None and self.curves.isVisible()
+        if shown and self._dirty:
+            self.curves.redraw(self._take_dirty())
+        if not self.session.running and (not self._dirty or not shown):
+            self._redraw.stop()
 
     def _take_dirty(self) -> set[str]:
-        """The parts to redraw now: per-step curves every time, and at most one of the
-        heavier epoch-end views, so an epoch's end never lands in one long frame (a run's
-        start and end redraw everything at once)."""
+        """The parts to redraw now: per-step curves every time, and one of the heavier
+        epoch-end views at most every EPOCH_VIEW_MS, so an epoch's end never lands in one
+        long frame and fast epochs do not keep the window busy (a run's start, and its end
+        once settled, redraw everything at once)."""
         dirty = self._dirty
-        if dirty & {"started", "final"}:
+        now = dirty - EPOCH_VIEWS
+        if "started" in dirty or (not self.session.running and "final" not in dirty):
             now = set(dirty)
-        else:
-            now = dirty - EPOCH_VIEWS
-            now |= next((group & dirty for group in EPOCH_GROUPS if group & dirty), set())
+        elif time.monotonic() - self._epoch_drawn >= EPOCH_VIEW_MS / 1000:
+            group = next((group & dirty for group in EPOCH_GROUPS if group & dirty), set())
+            if group:
+                now |= group
+                self._epoch_drawn = time.monotonic()
         self._dirty = dirty - now
         return now
 

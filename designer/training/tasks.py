@@ -12,13 +12,6 @@ from engine.runs import Prediction, RunRecord, predict_file, predict_samples
 from engine.training.data import Preview, preview
 
 
-def warm_up() -> None:
-    """Import torch and the training engine ahead of the first real job."""
-    import torch  # noqa: F401
-
-    import engine.training.data  # noqa: F401
-
-
 def preview_design(design: dict[str, Any]) -> Preview:
     """The data a run of this design would see, its cost and any mismatch."""
     return preview(Design.from_dict(design))

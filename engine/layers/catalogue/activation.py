@@ -27,8 +27,9 @@ _SIMPLE = (
                  "for hidden layers: cheap, and gradients do not shrink for positive inputs."),
     ("GELU", (Param("approximate", "choice", "none", "exact or tanh approximation",
                     choices=("none", "tanh")),),
-     "A smooth ReLU that weights each input by how likely it is to be positive. The usual "
-     "activation inside Transformers."),
+     "A smooth ReLU: each value x is multiplied by the probability that a standard normal "
+     "variable lies below x, so small negative values pass slightly. The usual activation "
+     "inside Transformers; approximate 'tanh' is a little faster."),
     ("LeakyReLU", (Param("negative_slope", "float", 0.01, "slope for negative inputs",
                          minimum=0),),
      "Like ReLU but lets a small slope through for negative inputs, so units cannot 'die'. "

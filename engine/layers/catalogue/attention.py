@@ -66,7 +66,9 @@ register(
         explanation=(
             "One Transformer encoder block: self-attention followed by a small feed-forward "
             "network, each with a residual connection and LayerNorm. Stack a few after an "
-            "Embedding for sequence classification; d_model comes from the input."),
+            "Embedding for sequence classification; d_model comes from the input and must "
+            "divide by nhead. Typical: dim_feedforward 2-4 times d_model. Attention ignores "
+            "the order of positions, so give the sequence a position signal first."),
         params=(Param("nhead", "int", 4, "attention heads", minimum=1),
                 Param("dim_feedforward", "int", 256, "width of the feed-forward part",
                       minimum=1),

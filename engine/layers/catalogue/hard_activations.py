@@ -18,8 +18,9 @@ def _build(cls_name: str):
 _LAYERS = (
     ("ReLU6", ("ReLU capped at 6: min(max(x, 0), 6). MobileNetV2 uses it because the bounded "
                "range survives low-precision arithmetic on phones.")),
-    ("Hardswish", ("A piecewise-linear version of SiLU (x times a clipped ramp). MobileNetV3 "
-                   "uses it in its deeper layers, where it costs far less than SiLU.")),
+    ("Hardswish", ("A cheap stand-in for SiLU: x times a clipped linear ramp (0 below -3, 1 "
+                   "above 3). MobileNetV3 uses it in its deeper layers, where it costs far "
+                   "less than SiLU.")),
     ("Hardsigmoid", ("A piecewise-linear sigmoid: a ramp from 0 to 1 between -3 and 3. "
                      "Squeeze-and-excitation blocks of MobileNetV3 use it to gate channels.")),
 )
