@@ -20,16 +20,19 @@ from typing import Any
 from engine.codegen.formatting import string_literal
 from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo
+from engine.training import excerpt
 
 _NOT_SETTINGS = frozenset({"device", "dtype"})
 
 
 @dataclass(frozen=True)
 class Construction:
-    """`expression` creates the module; `imports` are the import lines it needs."""
+    """`expression` creates the module; `imports` are the import lines it needs, `definitions`
+    the source of the portable functions it calls."""
 
     expression: str
     imports: frozenset[str]
+    definitions: tuple[str, ...] = ()
 
 
 def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, Any]
@@ -37,6 +40,10 @@ def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, An
     """The source that builds the same module as `spec.build(inputs, params)`."""
     import torch
 
+    if spec.construct is not None:
+        expression = spec.construct(inputs, dict(params))
+        definitions, imports = excerpt.needed(expression)
+        return Construction(expression, frozenset(imports), tuple(definitions))
     with torch.device("meta"):  # the structure is all that is needed
         module = spec.build(inputs, dict(params))
         positional, keywords = _shortest(module, *constructor_arguments(module))

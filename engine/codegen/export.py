@@ -61,13 +61,15 @@ def export_script(design: Design) -> ExportedScript:
         class_names = _class_names(design.networks, taken=_top_level_names(training))
         training = render_training_program(design, class_names)
     imports = list(training.imports)
-    classes = []
+    classes, helpers = [], []
     for network, program in programs.items():
-        source, needed = _network_class(design, report, program, class_names[network])
+        source, needed, definitions = _network_class(design, report, program,
+                                                     class_names[network])
         classes.append(source)
         imports.extend(needed)
+        helpers += [d for d in definitions if d not in helpers and d not in training.body]
     body = "\n\n\n".join(part.strip("\n") for part in
-                         [import_block(imports), *classes, training.body])
+                         [import_block(imports), *helpers, *classes, training.body])
     code = f"{_module_docstring(design)}\n{body}\n"
     try:
         ast.parse(code)
@@ -109,8 +111,8 @@ def _top_level_names(training: TrainingProgram) -> set[str]:
 # ---------------------------------------------------------------------------- one class
 
 def _network_class(design: Design, report: Report, program: ForwardProgram,
-                   name: str) -> tuple[str, list[str]]:
-    """The class source and the import lines it needs."""
+                   name: str) -> tuple[str, list[str], list[str]]:
+    """The class source, the import lines it needs and the portable functions it calls."""
     constructions = {path: _construction(design, report, node)
                      for path, node in program.modules.items()}
     statements = ["super().__init__()", *_init_statements(program.tree, constructions)]
@@ -124,7 +126,8 @@ def _network_class(design: Design, report: Report, program: ForwardProgram,
     imports = {line for built in constructions.values() for line in built.imports}
     used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     imports.update(_IMPORT_OF_NAME[n] for n in used if n in _IMPORT_OF_NAME)
-    return source, sorted(imports)
+    definitions = [d for built in constructions.values() for d in built.definitions]
+    return source, sorted(imports), list(dict.fromkeys(definitions))
 
 
 def _construction(design: Design, report: Report, node: str) -> Construction:

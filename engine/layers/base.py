@@ -158,6 +158,9 @@ class LayerSpec:
     infer(inputs, params) -> TensorInfo raises ShapeError when the inputs do not fit.
     count_params(inputs, params) -> int counts learnable parameters without building anything.
     build(inputs, params) -> torch.nn.Module, or None for layers written inline (Add, Concat).
+    construct(inputs, params) -> source of the call that creates the module in an exported
+        script, for the rare module the exporter cannot write as its class's constructor call
+        (it may call functions of engine.training.portable, which are copied into the script).
     emit(EmitContext) -> lines of forward code.
     warn(inputs, params) -> list of (message, fix) for things that run but are rarely meant.
     """
@@ -171,6 +174,7 @@ class LayerSpec:
     max_inputs: int | None = 1
     count_params: Callable[[list[TensorInfo], dict], int] = lambda inputs, p: 0
     build: Callable[[list[TensorInfo], dict], Any] | None = None
+    construct: Callable[[list[TensorInfo], dict], str] | None = None
     emit: Callable[[EmitContext], list[str]] = call_module
     warn: Callable[[list[TensorInfo], dict], list[tuple[str, str]]] = lambda inputs, p: []
     has_output: bool = True

@@ -54,7 +54,8 @@ def estimate_cost(design: Design, plan: Plan | None = None, report: Report | Non
     parameters = trainable = flops = activations = 0
     for io in plan.networks:
         with torch.device("meta"):
-            model = build_model(design, io.network, report=report)
+            # eval: the count is the same, and BatchNorm accepts the single sample
+            model = build_model(design, io.network, report=report).eval()
         parameters += sum(p.numel() for p in model.parameters())
         trainable += sum(p.numel() for p in model.parameters() if p.requires_grad)
         dtype = torch.long if io.input_dtype == "long" else torch.float32
