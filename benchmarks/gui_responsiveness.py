@@ -12,9 +12,12 @@
    speed against the same run headless (the engine's worker drained by a plain loop),
    alternating the two in ABBA order so that drift in the machine's load hits both alike.
    The first epoch of each run is left out (it warms caches).
+4. Live curves with many points: the time to set a loss curve (raw and smoothed, as the
+   panel draws it) and repaint its plot, and to pan and zoom it, with 10,000 and 1,000,000
+   points side by side (downsampling and clip-to-view on, as in the panel).
 
 Run: python benchmarks/gui_responsiveness.py [--runs 5] [--frames 60] [--epochs 8] [--rounds 3]
-     [--sections startup,frames,training]
+     [--sections startup,frames,training,curves]
 Uses the offscreen platform unless a display is available (e.g. under xvfb-run).
 """
 
@@ -405,14 +408,82 @@ def report_frames(frames: int) -> None:
         print(f"  {'':16}{'300/30 median ratio':>30} {ratio:.2f}")
 
 
+# ---------------------------------------------------------------------------- curves
+
+CURVE_SIZES = (10_000, 1_000_000)
+REDRAW_PERIOD_MS = 100  # the panel redraws at most this often while a run goes
+
+
+def measure_curves(frames: int) -> dict[int, dict[str, list[float]]]:
+    """Milliseconds per frame (update, pan, zoom) of a loss plot with each number of points."""
+    import numpy as np
+
+    from designer.app import application
+    from designer.training.plots import CurvePlot, CurveStyle
+
+    app = application()
+    generator = np.random.default_rng(0)
+    results: dict[int, dict[str, list[float]]] = {}
+    for size in CURVE_SIZES:
+        steps = np.arange(size, dtype=np.float64)
+        raw = 2.3 * np.exp(-steps / (size / 5)) + 0.05 * generator.random(size)
+        smooth = np.convolve(raw, np.ones(50) / 50, mode="same")
+        plot = CurvePlot("Loss")
+        plot.resize(900, 320)
+        plot.show()
+        app.processEvents()
+        box = plot.getPlotItem().vb
+        timings: dict[str, list[float]] = {"update": [], "pan": [], "zoom": []}
+
+        def frame(kind: str, step) -> None:
+            start = time.perf_counter()
+            step()
+            plot.repaint()
+            app.processEvents()
+            timings[kind].append((time.perf_counter() - start) * 1000)
+
+        for index in range(frames):
+            shown = size - (frames - index) * 10   # the curve grows as a live run's does
+            frame("update", lambda n=shown: (
+                plot.set_curve("raw", steps[:n], raw[:n], CurveStyle("#4a7dbf", faint=True)),
+                plot.set_curve("loss", steps[:n], smooth[:n], CurveStyle("#2a5d9f"), "loss")))
+        for index in range(frames):
+            frame("pan", lambda i=index: box.setXRange(i * size / 200, size + i * size / 200,
+                                                       padding=0))
+        for index in range(frames):
+            frame("zoom", lambda i=index: box.setXRange(0, size * (1 - 0.9 * i / frames),
+                                                        padding=0))
+        plot.close()
+        results[size] = timings
+    return results
+
+
+def report_curves(results: dict[int, dict[str, list[float]]], frames: int) -> None:
+    small, large = CURVE_SIZES
+    print(f"\nA loss plot (raw and smoothed curves, 900x320) with {small:,} and {large:,} "
+          f"points ({frames} frames each; ms)")
+    print(f"  {'frame':10}{'points':>11}{'median':>8}{'p95':>8}{'max':>8}")
+    worst = 0.0
+    for kind in ("update", "pan", "zoom"):
+        for size in CURVE_SIZES:
+            values = results[size][kind]
+            worst = max(worst, percentile(values, 0.95)) if size == large else worst
+            print(f"  {kind:10}{size:>11,}{statistics.median(values):>8.2f}"
+                  f"{percentile(values, 0.95):>8.2f}{max(values):>8.2f}")
+        ratio = statistics.median(results[large][kind]) / statistics.median(results[small][kind])
+        print(f"  {'':10}{'1M/10k median ratio':>27} {ratio:.2f}")
+    print(f"  worst p95 with {large:,} points: {worst:.1f} ms (target: under the "
+          f"{REDRAW_PERIOD_MS} ms redraw period: {'met' if worst < REDRAW_PERIOD_MS else 'MISSED'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="start-up runs per variant")
     parser.add_argument("--frames", type=int, default=60, help="frames per interaction")
     parser.add_argument("--epochs", type=int, default=8, help="epochs per training run")
     parser.add_argument("--rounds", type=int, default=3, help="headless/panel run pairs")
-    parser.add_argument("--sections", default="startup,frames,training",
-                        help="comma-separated: startup, frames, training")
+    parser.add_argument("--sections", default="startup,frames,training,curves",
+                        help="comma-separated: startup, frames, training, curves")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     os.environ.update({k: v for k, v in platform_env().items() if k == "QT_QPA_PLATFORM"})
@@ -424,6 +495,8 @@ def main() -> None:
         report_frames(args.frames)
     if "training" in sections:
         report_training(measure_training(args.epochs, args.rounds), args.epochs, args.rounds)
+    if "curves" in sections:
+        report_curves(measure_curves(args.frames), args.frames)
 
 
 if __name__ == "__main__":

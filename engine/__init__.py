@@ -11,5 +11,18 @@ from engine.training import settings as _training_settings  # noqa: F401 - valid
 
 __version__ = "0.1.0"
 
-__all__ = ["Design", "DesignError", "Edge", "Node", "Problem", "Report", "build_model", "check",
-           "generate_code", "import_module", "load_design", "save_design", "__version__"]
+__all__ = [
+           "Design",
+           "DesignError",
+           "Edge",
+           "Node",
+           "Problem",
+           "Report",
+           "__version__",
+           "build_model",
+           "check",
+           "generate_code",
+           "import_module",
+           "load_design",
+           "save_design",
+]

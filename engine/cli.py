@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from engine.checking import Report, check, describe
 from engine.design import Design

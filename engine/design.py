@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -270,7 +271,7 @@ class Design:
                 "pos": list(data["pos"])}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Design":
+    def from_dict(cls, data: dict[str, Any]) -> Design:
         """Build a design from `to_dict` output (validated beforehand by engine.fileformat)."""
         design = cls(data.get("name", "untitled"), networks=())
         design.description = data.get("description", "")
@@ -285,11 +286,11 @@ class Design:
         design.training = copy.deepcopy(data.get("training", {}))
         return design
 
-    def copy(self) -> "Design":
+    def copy(self) -> Design:
         """An independent copy (without listeners), e.g. the snapshot a training run keeps."""
         return Design.from_dict(self.to_dict())
 
-    def replace_with(self, other: "Design") -> None:
+    def replace_with(self, other: Design) -> None:
         """Take over another design's content in place, keeping listeners (after load)."""
         self.name, self.description = other.name, other.description
         self.card = other.card

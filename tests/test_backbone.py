@@ -10,9 +10,8 @@ import pytest
 import torch
 import torchvision
 from safetensors.torch import save_file
-from torch import nn
-
 from test_codegen_helpers import load_exported, ruff_problems
+from torch import nn
 
 from engine import Design, DesignError, build_model, check, generate_code
 from engine.layers import TensorInfo, get_layer

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QT_IMPORT = re.compile(r"^\s*(from|import)\s+(PySide6|pyqtgraph|shiboken6|designer)\b", re.M)
+QT_IMPORT = re.compile(r"^\s*(from|import)\s+(PySide6|pyqtgraph|shiboken6|designer)\b", re.MULTILINE)
 UNSAFE = re.compile(r"pickle\.loads?\(|weights_only\s*=\s*False|(^|[^.\w])eval\(")
 
 

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import Design, DesignError
-from engine import fileformat
+from engine import Design, DesignError, fileformat
 from engine.layers import all_layers
 from templates import load_template, template_names
 

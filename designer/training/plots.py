@@ -20,7 +20,7 @@ EPSILON = 1e-8
 READOUT_RATE = 30  # crosshair updates per second at most
 TEXT_FILL = [(0, 0.9)]
 LEFT_AXIS_WIDTH = 52
-MINIMUM_SIZE = QSize(120, 48)  # a short dock still fits the panel; plots just get small  # small plots: label ticks until the axis is nearly full
+MINIMUM_SIZE = QSize(120, 48)  # a short dock still fits the panel; plots just get small
 
 
 @dataclass(frozen=True)

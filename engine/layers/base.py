@@ -7,8 +7,9 @@ that the catalogue, checking and the GUI can start without paying torch's import
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from engine.errors import ShapeError
 

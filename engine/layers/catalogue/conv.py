@@ -3,8 +3,15 @@
 from math import prod
 
 from engine.errors import ShapeError
-from engine.layers.base import (LayerSpec, Param, TensorInfo, as_tuple, conv_out, expect_rank,
-                                format_shape)
+from engine.layers.base import (
+    LayerSpec,
+    Param,
+    TensorInfo,
+    as_tuple,
+    conv_out,
+    expect_rank,
+    format_shape,
+)
 from engine.layers.registry import register
 
 _SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)",

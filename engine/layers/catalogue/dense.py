@@ -1,7 +1,7 @@
 """Fully connected layers and token embeddings."""
 
 from engine.errors import ShapeError
-from engine.layers.base import BATCH, LayerSpec, Param, TensorInfo, format_shape
+from engine.layers.base import LayerSpec, Param, TensorInfo, format_shape
 from engine.layers.registry import register
 
 

@@ -1,8 +1,14 @@
 """Nodes that join several tensors: element-wise sums and products, and concatenation."""
 
 from engine.errors import ShapeError
-from engine.layers.base import (EmitContext, LayerSpec, Param, TensorInfo, format_shape,
-                                normalise_dim)
+from engine.layers.base import (
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    format_shape,
+    normalise_dim,
+)
 from engine.layers.registry import register
 
 
