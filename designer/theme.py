@@ -14,6 +14,8 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
 THEME_MODES = ("system", "light", "dark")
+# Problem text, readable on the light and the dark theme's backgrounds alike.
+SEVERITY_COLOURS = {"error": "#d64545", "warning": "#b8860b"}
 
 _LIGHT = {
     QPalette.ColorRole.Window: "#f3f3f5",

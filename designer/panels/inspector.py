@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
+from designer.theme import SEVERITY_COLOURS
 from designer.panels.param_editors import ParamEditor, editor_for
 from engine import Report
 from engine.checking import describe
 from engine.events import DesignEvent
 from engine.layers import Param, get_layer
 
-ERROR_STYLE = "color: palette(bright-text);"
+ERROR_STYLE = f"color: {SEVERITY_COLOURS['error']};"
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -136,7 +137,7 @@ class Inspector(QScrollArea):
         self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems = QLabel(content)
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet(ERROR_STYLE)
+        self.problems.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.shapes)
         layout.addWidget(self.problems)
         layout.addStretch(1)
@@ -201,7 +202,9 @@ class Inspector(QScrollArea):
                     f"<td>{'?' if count is None else f'{count:,}'}</td></tr>")
         self.shapes.setText("<table>" + "".join(rows) + "</table>")
         problems = report.problems_for(self.node_id)
-        self.problems.setText("\n".join(
-            f"{p.severity.capitalize()}: {p.message}" + (f" — {p.fix}" if p.fix else "")
+        self.problems.setText("<br>".join(
+            f"<span style='color:{SEVERITY_COLOURS[p.severity]}'>"
+            f"<b>{p.severity.capitalize()}:</b> {html.escape(p.message)}</span>"
+            + (f" — {html.escape(p.fix)}" if p.fix else "")
             for p in problems))
         self.problems.setVisible(bool(problems))
