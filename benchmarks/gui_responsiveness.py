@@ -12,8 +12,8 @@
    speed against the same run headless (the engine's worker drained by a plain loop),
    alternating the two in ABBA order so that drift in the machine's load hits both alike.
    The first epoch of each run is left out (it warms caches).
-4. Live curves with many points: the time to set a loss curve (raw and smoothed, as the
-   panel draws it) and repaint its plot, and to pan and zoom it, with 10,000 and 1,000,000
+4. Live curves with many points: the time to set a loss curve (raw and smoothed, with the
+   panel's one-pixel pens) and repaint its plot, and to pan and zoom it, with 10,000 and 1,000,000
    points side by side (downsampling and clip-to-view on, as in the panel).
 
 Run: python benchmarks/gui_responsiveness.py [--runs 5] [--frames 60] [--epochs 8] [--rounds 3]
@@ -445,8 +445,8 @@ def measure_curves(frames: int) -> dict[int, dict[str, list[float]]]:
         for index in range(frames):
             shown = size - (frames - index) * 10   # the curve grows as a live run's does
             frame("update", lambda n=shown: (
-                plot.set_curve("raw", steps[:n], raw[:n], CurveStyle("#4a7dbf", faint=True)),
-                plot.set_curve("loss", steps[:n], smooth[:n], CurveStyle("#2a5d9f"), "loss")))
+                plot.set_curve("raw", steps[:n], raw[:n], CurveStyle("#4a7dbf", 1.0, faint=True)),
+                plot.set_curve("loss", steps[:n], smooth[:n], CurveStyle("#4a7dbf", 1.0), "loss")))
         for index in range(frames):
             frame("pan", lambda i=index: box.setXRange(i * size / 200, size + i * size / 200,
                                                        padding=0))

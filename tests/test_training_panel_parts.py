@@ -213,7 +213,9 @@ def test_the_curves_area_draws_a_live_run_and_stored_runs_over_it(qtbot):
                                  lr=0.1),
                 Validation(1, epoch=1, metrics={"val_loss": 1.5, "val_accuracy": 0.5},
                            confusion=np.eye(2, dtype=int) * 4, labels=["a", "b"])])
-    area.redraw({"started"})
+    area.redraw({"started", "steps", "lr"})       # a run's first redraw: its per-step curves
+    assert ("live", "loss") in area.loss_plot.curves and ("live", "val_loss") not in area.loss_plot.curves
+    area.redraw({"epochs", "confusion"})          # its epoch-end views follow
     assert {("live", "loss"), ("live", "loss", "raw"), ("live", "val_loss")} <= set(
         area.loss_plot.curves)
     assert ("live", "val_accuracy") in area.metric_plot.curves

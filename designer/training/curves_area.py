@@ -81,6 +81,9 @@ class StoredCurves:
         return cls(key, name, max(1, batches_per_epoch), smoothed, epochs)
 
 
+ALL_PARTS = frozenset({"steps", "epochs", "lr", "gradients", "confusion", "samples"})
+
+
 class CurvesArea(QWidget):
     """Draws a LiveRun (only the parts that changed) and stored runs over it."""
 
@@ -169,14 +172,15 @@ class CurvesArea(QWidget):
             plot.set_x_label(label)
 
     # ------------------------------------------------------------------ drawing
-    def redraw_all(self) -> None:
-        """Draw everything again (a new run, other overlays, another x unit)."""
+    def redraw_all(self, parts: set[str] | None = None) -> None:
+        """Draw everything again (a new run, other overlays, another x unit), or only `parts`
+        of it when the rest follows in later redraws."""
         self._drawn.clear()
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.clear_curves()
         self._set_labels()
         self._set_horizon()
-        self._redraw({"started", "steps", "epochs", "lr", "gradients", "confusion", "samples"})
+        self._redraw({"started"} | (parts if parts is not None else ALL_PARTS))
 
     def _set_horizon(self) -> None:
         """Fix the x axes to the whole planned run (and the longest overlaid run): curves fill
@@ -204,7 +208,7 @@ class CurvesArea(QWidget):
     def redraw(self, changed: set[str]) -> None:
         """Update the plots fed by the parts of the run that changed."""
         if "started" in changed:
-            self.redraw_all()
+            self.redraw_all(changed)
         else:
             self._redraw(changed)
 
@@ -216,11 +220,12 @@ class CurvesArea(QWidget):
                 self._title_metric_plot(live)
             if changed & {"steps", "epochs"}:
                 self._draw_run(live.steps, {n: (s.x, s.y) for n, s in live.epochs.items()},
-                               live.batches_per_epoch, "live", "", dashed=False)
+                               live.batches_per_epoch, "live", "", dashed=False,
+                               parts=changed & {"steps", "epochs"})
                 self._show_counts(live)
             if "lr" in changed and len(live.lr):
                 self._draw(self.lr_plot, ("live", "lr"), self._steps_x(live.lr.x,
-                           live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7", step=True),
+                           live.batches_per_epoch), live.lr.y, CurveStyle("#4e79a7", 1.0, step=True),
                            None, len(live.lr))
                 # From zero, so a constant rate is a flat line and a decay reads as one.
                 self.lr_plot.setYRange(0, float(live.lr.y.max()) * 1.08 or 1.0, padding=0)
@@ -248,17 +253,21 @@ class CurvesArea(QWidget):
 
     def _draw_run(self, steps: dict[str, SmoothedSeries],
                   epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,
-                  prefix: str, dashed: bool, colour: str | None = None) -> None:
-        for name, series in steps.items():
+                  prefix: str, dashed: bool, colour: str | None = None,
+                  parts: set[str] = frozenset({"steps", "epochs"})) -> None:
+        """Draw a run's per-step curves and its per-epoch ones (as `parts` asks)."""
+        for name, series in steps.items() if "steps" in parts else ():
             plot = self.loss_plot if is_loss(name) else self.metric_plot
             x = self._steps_x(series.x, per_epoch)
             tint = colour or colour_of(name)
             if not dashed:
                 self._draw(plot, (key, name, "raw"), x, series.y,
                            CurveStyle(tint, 1.0, faint=True), None, len(series))
+            # One-pixel pens for per-step curves: a wider pen takes Qt's slow path and
+            # doubles the cost of every repaint (benchmarks/gui_responsiveness.py, curves).
             self._draw(plot, (key, name), x, series.smooth.y,
-                       CurveStyle(tint, 2.0, dashed=dashed), prefix + nice(name), len(series))
-        for name, (x, y) in epochs.items():
+                       CurveStyle(tint, 1.0, dashed=dashed), prefix + nice(name), len(series))
+        for name, (x, y) in epochs.items() if "epochs" in parts else ():
             if name in steps:  # an epoch mean of a per-step curve adds nothing
                 continue
             plot = self.loss_plot if is_loss(name) else self.metric_plot

@@ -41,12 +41,12 @@ from engine.training.worker import TrainingService
 if TYPE_CHECKING:
     from designer.training.curves_area import CurvesArea
 
-REDRAW_MS = 200          # plots redraw 5 times a second: live enough, half the cost of 10
+REDRAW_MS = 500          # plots redraw twice a second (see EPOCH_VIEW_MS)
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
 EXPORT_SIZE = QSize(1200, 640)
 EPOCH_GROUPS = ({"epochs", "final"}, {"gradients"}, {"confusion", "samples"})  # one a redraw
 EPOCH_VIEWS = set().union(*EPOCH_GROUPS)
-EPOCH_VIEW_MS = 400      # an epoch-end view redraws at most this often
+EPOCH_VIEW_MS = 1000     # an epoch-end view redraws at most this often
 HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
@@ -339,14 +339,15 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _take_dirty(self) -> set[str]:
         """The parts to redraw now: per-step curves every time, and one of the heavier
-        epoch-end views at most every EPOCH_VIEW_MS, so an epoch's end never lands in one
-        long frame and fast epochs do not keep the window busy (a run's start, and its end
-        once settled, redraw everything at once)."""
+        epoch-end views at most every EPOCH_VIEW_MS (never with a run's first redraw, which
+        creates the curves), so no redraw lands in one long frame and fast epochs do not keep
+        the window busy (a run's end, once settled, redraws everything at once)."""
         dirty = self._dirty
         now = dirty - EPOCH_VIEWS
-        if "started" in dirty or (not self.session.running and "final" not in dirty):
+        if not self.session.running and "final" not in dirty:
             now = set(dirty)
-        elif time.monotonic() - self._epoch_drawn >= EPOCH_VIEW_MS / 1000:
+        elif ("started" not in dirty
+              and time.monotonic() - self._epoch_drawn >= EPOCH_VIEW_MS / 1000):
             group = next((group & dirty for group in EPOCH_GROUPS if group & dirty), set())
             if group:
                 now |= group
