@@ -43,20 +43,15 @@ def backbone_blocks(model):
 def load_backbone_weights(model, path, head, arch):
     """Load a weights file saved from a torchvision `arch` (its head's weights are skipped);
     raise ValueError naming the keys that do not fit."""
-    state = {
-        key: value
-        for key, value in read_weights(path).items()
-        if not key.startswith(head + ".")
-    }
+    weights = read_weights(path)
+    state = {k: v for k, v in weights.items() if not k.startswith(head + ".")}
     expected = model.state_dict()
+    common = set(expected) & set(state)
+    reshaped = [k for k in common if expected[k].shape != state[k].shape]
     problems = {
         "missing": sorted(set(expected) - set(state)),
         f"not in {arch}": sorted(set(state) - set(expected)),
-        "other shapes": sorted(
-            key
-            for key in set(expected) & set(state)
-            if expected[key].shape != state[key].shape
-        ),
+        "other shapes": sorted(reshaped),
     }
     details = [
         f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
