@@ -322,7 +322,8 @@ def _steps(plan: Plan) -> list[str]:
         return call_lines(2, "steps = gan_steps(",
                           ["networks", "optimizers", "batches",
                            f"noise_shape={literal(plan.noise_shape)}",
-                           f"d_steps={s.gan.d_steps}", "amp=amp", "scaler=scaler"])
+                           f"d_steps={s.gan.d_steps}", f"clip_norm={s.grad_clip!r}",
+                           "amp=amp", "scaler=scaler"])
     return call_lines(2, f"steps = {plan.steps_function}(",
                       ["network", "optimizer", "batches", f"loss_fn={plan.loss}",
                        f"clip_norm={s.grad_clip!r}", "amp=amp", "scaler=scaler"])

@@ -329,7 +329,7 @@ class Trainer:
             batches = islice(batches, self.skip_batches, None)
         if plan.task == "gan":
             return (self.networks, self.optimizers, batches, plan.noise_shape, s.gan.d_steps,
-                    self.amp, self.scaler)
+                    s.grad_clip, self.amp, self.scaler)
         loss = self._loss_function()
         return (self.networks[0], self.optimizers[0], batches, loss, s.grad_clip, self.amp,
                 self.scaler)

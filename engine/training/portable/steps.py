@@ -31,14 +31,20 @@ def supervised_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler)
     for inputs, targets in batches:
         with torch.autocast(inputs.device.type, dtype=amp, enabled=amp is not None):
             loss = loss_fn(main_output(model(inputs)), targets)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if clip_norm:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        scaler.step(optimizer)
+        backward_and_step(loss, model, optimizer, clip_norm, scaler)
         scaler.update()
         yield {"loss": loss.detach()}
+
+
+def backward_and_step(loss, model, optimizer, clip_norm, scaler):
+    """Backpropagate `loss` and step `model`'s optimizer, first clipping the gradients' norm
+    to `clip_norm` when it is set (unscaled, so the limit means the same under float16)."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if clip_norm:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    scaler.step(optimizer)
 
 
 def autoencoder_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler):
@@ -47,8 +53,18 @@ def autoencoder_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler
     return supervised_steps(model, optimizer, pairs, loss_fn, clip_norm, amp, scaler)
 
 
-def gan_steps(models, optimizers, batches, noise_shape, d_steps, amp, scaler):
-    """Train the discriminator on every batch and the generator after every `d_steps`.
+def gan_steps(
+    models,
+    optimizers,
+    batches,
+    noise_shape,
+    d_steps,
+    clip_norm,
+    amp,
+    scaler,
+):
+    """Train the discriminator on every batch and the generator after every `d_steps`
+    (`clip_norm` as in `supervised_steps`, for each network).
 
     The generator uses the non-saturating loss: it maximises log D(G(z)) instead of
     minimising log(1 - D(G(z))), which gives it strong gradients while it is still poor.
@@ -68,9 +84,7 @@ def gan_steps(models, optimizers, batches, noise_shape, d_steps, amp, scaler):
             real_scores, fake_scores = scores[: len(real)], scores[len(real) :]
             real_loss = adversarial_loss(real_scores, True)
             d_loss = real_loss + adversarial_loss(fake_scores, False)
-        d_optimizer.zero_grad(set_to_none=True)
-        scaler.scale(d_loss).backward()
-        scaler.step(d_optimizer)
+        backward_and_step(d_loss, discriminator, d_optimizer, clip_norm, scaler)
         result = {
             "d_loss": d_loss.detach(),
             "d_real": torch.sigmoid(real_scores.detach().float()).mean(),
@@ -79,9 +93,7 @@ def gan_steps(models, optimizers, batches, noise_shape, d_steps, amp, scaler):
         if train_generator:
             with torch.autocast(real.device.type, dtype=amp, enabled=amp is not None):
                 g_loss = adversarial_loss(main_output(discriminator(fake)), True)
-            g_optimizer.zero_grad(set_to_none=True)
-            scaler.scale(g_loss).backward()
-            scaler.step(g_optimizer)
+            backward_and_step(g_loss, generator, g_optimizer, clip_norm, scaler)
             result["g_loss"] = g_loss.detach()
         scaler.update()
         yield result
