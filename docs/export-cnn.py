@@ -154,14 +154,20 @@ def supervised_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler)
     for inputs, targets in batches:
         with torch.autocast(inputs.device.type, dtype=amp, enabled=amp is not None):
             loss = loss_fn(main_output(model(inputs)), targets)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if clip_norm:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-        scaler.step(optimizer)
+        backward_and_step(loss, model, optimizer, clip_norm, scaler)
         scaler.update()
         yield {"loss": loss.detach()}
+
+
+def backward_and_step(loss, model, optimizer, clip_norm, scaler):
+    """Backpropagate `loss` and step `model`'s optimizer, first clipping the gradients' norm
+    to `clip_norm` when it is set (unscaled, so the limit means the same under float16)."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if clip_norm:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    scaler.step(optimizer)
 
 
 def epoch_means(results):

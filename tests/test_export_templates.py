@@ -118,3 +118,12 @@ def test_exported_scripts_train_one_epoch_with_plain_python(tmp_path):
         for network in design.networks:
             weights = load_file(tmp_path / name / "run" / f"{network}.safetensors")
             engine.build_model(design, network).load_state_dict(weights, strict=True)
+
+
+def test_the_readmes_example_export_is_what_the_exporter_writes_today():
+    """docs/export-cnn.py is quoted by the README: regenerate it when the exporter changes
+    (`neuralcanvas export templates/cnn.ncnet -o docs/export-cnn.py`)."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "export-cnn.py"
+    assert example.read_text(encoding="utf-8") == generate_code(load_template("cnn"))
