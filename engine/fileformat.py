@@ -43,15 +43,20 @@ def save_design(design: Design, path: str | os.PathLike) -> None:
     write_atomically(Path(path), text)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then replace `path`."""
+def write_atomically(path: Path, text: str, durable: bool = True) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then replace `path`.
+
+    `durable=False` skips waiting for the disk (fsync) for files rewritten often, such as a
+    run's record while the window is live: still whole or not at all, but a power cut may
+    lose the last update."""
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

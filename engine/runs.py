@@ -180,15 +180,8 @@ class RunStore:
     def _write(self, record: RunRecord) -> None:
         document = {"name": record.name, "created": record.created, "status": record.status,
                     **record.info}
-        _replace_text(record.folder / RUN_FILE, json.dumps(document, indent=1, default=_plain))
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write whole or not at all, without waiting for the disk (fsync): a run's record is
-    rewritten while the window is live, and losing the last update to a power cut is fine."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+        write_atomically(record.folder / RUN_FILE,
+                         json.dumps(document, indent=1, default=_plain), durable=False)
 
 
 def _plain(value: Any) -> Any:
@@ -218,7 +211,7 @@ def _rewrite_summary_paths(folder: Path, old: Path) -> None:
         summary["weights"] = {n: str(folder / Path(p).relative_to(old))
                               if Path(p).is_relative_to(old) else p
                               for n, p in summary["weights"].items()}
-        _replace_text(folder / SUMMARY_FILE, json.dumps(summary, indent=1))
+        write_atomically(folder / SUMMARY_FILE, json.dumps(summary, indent=1), durable=False)
 
 
 # ---------------------------------------------------------------------------- curves

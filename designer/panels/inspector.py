@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
-from designer.theme import SEVERITY_COLOURS
 from designer.panels.param_editors import ParamEditor, editor_for
+from designer.theme import SEVERITY_COLOURS
 from engine import Report
 from engine.checking import describe
 from engine.events import DesignEvent

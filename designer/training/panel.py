@@ -1,7 +1,7 @@
 """The Training panel: run controls and progress over four tabs (Setup, Curves, Runs, Predict).
 
 The panel drives a TrainingSession (worker process, events, run store) and draws what it
-reports. Events are drained every 50 ms; plots redraw at most 10 times a second and only
+reports. Events are drained every 50 ms; plots redraw twice a second (REDRAW_MS) and only
 while they are on screen. pyqtgraph is imported when the curves are first needed, and torch
 never in this process: estimates and predictions run in a helper process.
 """

@@ -431,7 +431,7 @@ def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
         "adamw": ("AdamW", {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay},
                   {"betas": (0.9, 0.999), "weight_decay": 0.01}),
     }[o.name]
-    return name, {k: v for k, v in options.items() if v != defaults[k]}
+    return name, _unless_default(options, defaults)
 
 
 def schedule_spec(plan: Plan, epochs: Any) -> tuple[str, dict[str, Any]] | None:
