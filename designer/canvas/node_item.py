@@ -18,6 +18,7 @@ from designer.canvas.style import (
     BADGE_RADIUS,
     CORNER_RADIUS,
     HEADER_HEIGHT,
+    MAX_NODE_WIDTH,
     NODE_WIDTH,
     PADDING,
     PORT_RADIUS,
@@ -31,7 +32,27 @@ from engine.layers import TensorInfo, get_layer
 DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
 _OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
 _MIN_BODY_LINES = 2  # cards keep a common height unless they have more to say
-_MIN_NAME_WIDTH = 44.0  # the type gives way to the name below this
+_NAME_TYPE_GAP = 6.0  # between the name and the type in the header
+_MIN_TYPE_WIDTH = 24.0  # less room than this and the header shows the name alone
+_WIDTH_STEP = 10.0  # grown cards widen in steps, so similar names give equal cards
+
+
+def card_width(style: CanvasStyle, name: str, layer_type: str) -> float:
+    """The card's width: the common width, grown (up to MAX_NODE_WIDTH) so the header shows
+    the name and the type whole."""
+    title = QFontMetricsF(style.title_font).horizontalAdvance(name)
+    kind = QFontMetricsF(style.small_font).horizontalAdvance(layer_type)
+    needed = 2 * PADDING + math.ceil(title) + _NAME_TYPE_GAP + math.ceil(kind) + 1
+    stepped = math.ceil(needed / _WIDTH_STEP) * _WIDTH_STEP
+    return min(MAX_NODE_WIDTH, max(NODE_WIDTH, stepped))
+
+
+def card_height(style: CanvasStyle, body_lines: int, input_ports: int) -> float:
+    """The card's height: the header, then the taller of its text lines and its input ports."""
+    lines = max(body_lines, _MIN_BODY_LINES)
+    body = PADDING * 2 + style.line_height * lines - 4
+    ports = PORT_TOP + PORT_SPACING * (input_ports - 1) + PADDING
+    return HEADER_HEIGHT + max(body, ports)
 
 
 class BadgeItem(QGraphicsItem):
@@ -92,6 +113,7 @@ class NodeItem(QGraphicsItem):
         self.shape_label = "?"
         self.count_label = ""
         self.inputs: list[TensorInfo | None] = []
+        self._width = NODE_WIDTH
         self._height = 0.0
         self._bounds = QRectF()
         self._card_path = QPainterPath()
@@ -118,6 +140,7 @@ class NodeItem(QGraphicsItem):
     def set_name(self, name: str) -> None:
         if name != self.name:
             self.name = name
+            self._layout()
             self._changed()
 
     def set_params(self, params: dict) -> None:
@@ -176,13 +199,11 @@ class NodeItem(QGraphicsItem):
     def _layout(self) -> None:
         """Ports sit at a fixed height below the header, so wires between cards placed on one
         row run straight whatever the cards' heights."""
-        lines = max(len(self._lines()), _MIN_BODY_LINES)
-        body = PADDING * 2 + self.style.line_height * lines - 4
-        ports = PORT_TOP + PORT_SPACING * (len(self.input_ports) - 1) + PADDING
-        height = HEADER_HEIGHT + max(body, ports)
-        if height != self._height:
+        width = card_width(self.style, self.name, self.layer_type)
+        height = card_height(self.style, len(self._lines()), len(self.input_ports))
+        if (width, height) != (self._width, self._height):
             self.prepareGeometryChange()
-            self._height = height
+            self._width, self._height = width, height
             reach = PORT_RADIUS + 3
             self._bounds = self.card_rect().adjusted(-reach, -3, reach, 3)
             self._card_path = QPainterPath()
@@ -193,18 +214,22 @@ class NodeItem(QGraphicsItem):
         for port in self.input_ports:
             port.setPos(0.0, HEADER_HEIGHT + PORT_TOP + port.index * PORT_SPACING)
         if self.output_port:
-            self.output_port.setPos(NODE_WIDTH, HEADER_HEIGHT + PORT_TOP)
-        self.badge.setPos(NODE_WIDTH - 2, 2)
+            self.output_port.setPos(self._width, HEADER_HEIGHT + PORT_TOP)
+        self.badge.setPos(self._width - 2, 2)
+
+    @property
+    def width(self) -> float:
+        return self._width
 
     @property
     def height(self) -> float:
         return self._height
 
     def card_rect(self) -> QRectF:
-        return QRectF(0, 0, NODE_WIDTH, self._height)
+        return QRectF(0, 0, self._width, self._height)
 
     def title_rect(self) -> QRectF:
-        return QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
+        return QRectF(0, 0, self._width, HEADER_HEIGHT)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -217,7 +242,7 @@ class NodeItem(QGraphicsItem):
     def output_anchor(self) -> QPointF:
         if self.output_port:
             return self.output_port.scenePos()
-        return self.mapToScene(QPointF(NODE_WIDTH, HEADER_HEIGHT + PORT_TOP))
+        return self.mapToScene(QPointF(self._width, HEADER_HEIGHT + PORT_TOP))
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
@@ -287,7 +312,7 @@ class NodeItem(QGraphicsItem):
             self._texts = self._fitted_texts()
         name, layer_type, lines = self._texts
         style = self.style
-        inner = NODE_WIDTH - 2 * PADDING
+        inner = self._width - 2 * PADDING
         header = QRectF(PADDING, 0, inner, HEADER_HEIGHT)
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         header_text = style.header_text()
@@ -308,16 +333,18 @@ class NodeItem(QGraphicsItem):
             y += style.line_height
 
     def _fitted_texts(self) -> tuple[str, str, list[tuple[str, QColor]]]:
-        """Name, type and body lines elided to the card (the type gives way to the name)."""
+        """Name, type and body lines fitted to the card. The card grew to show the name and
+        type whole; on a card at its widest the type gives way first, then the name is cut
+        (the card's tooltip shows it whole)."""
         style = self.style
-        inner = NODE_WIDTH - 2 * PADDING
+        inner = self._width - 2 * PADDING
         small, title, body = (QFontMetricsF(f) for f in
                               (style.small_font, style.title_font, style.body_font))
-        type_width = min(math.ceil(small.horizontalAdvance(self.layer_type)) + 1,
-                         inner - _MIN_NAME_WIDTH)
         elide = Qt.TextElideMode.ElideRight
-        layer_type = small.elidedText(self.layer_type, elide, type_width)
-        name = title.elidedText(self.name, elide, inner - type_width - 6)
+        name = title.elidedText(self.name, elide, inner)
+        room = inner - math.ceil(title.horizontalAdvance(name)) - _NAME_TYPE_GAP
+        layer_type = small.elidedText(self.layer_type, elide, room) \
+            if room >= _MIN_TYPE_WIDTH else ""
         lines = []
         if self.summary:
             lines.append((self.summary, style.text))
@@ -327,6 +354,12 @@ class NodeItem(QGraphicsItem):
         if self.count_label:
             lines.append((self.count_label, style.muted))
         return name, layer_type, [(body.elidedText(t, elide, inner), c) for t, c in lines]
+
+    def shown_name(self) -> str:
+        """The name as the header shows it: whole, or cut with an ellipsis on the widest card."""
+        if self._texts is None:
+            self._texts = self._fitted_texts()
+        return self._texts[0]
 
     # ------------------------------------------------------------------ tooltips
     def tooltip(self) -> str:

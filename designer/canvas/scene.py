@@ -115,7 +115,11 @@ class NetworkScene(QGraphicsScene):
             self.nodes[node_id].set_params(self.design.node(node_id).params)
             self._update_edges_of(node_id)
         elif event.kind == "node_renamed":
-            self.nodes[node_id].set_name(event.data["new"])
+            item = self.nodes[node_id]
+            before = item.card_rect()
+            item.set_name(event.data["new"])
+            if item.card_rect() != before:
+                self._update_edges_of(node_id)
         elif event.kind == "node_moved":
             x, y = self.design.graph(self.network).nodes[node_id]["pos"]
             self.nodes[node_id].setPos(QPointF(x, y))
@@ -155,12 +159,12 @@ class NetworkScene(QGraphicsScene):
 
     def _refresh_ports(self, node_id: str) -> None:
         item = self.nodes[node_id]
-        before = item.height
+        before = item.card_rect()
         item.set_input_port_count(input_port_count(self.design, node_id))
         edges = self._edges_of[node_id]
         item.set_connected_ports({e.port for e in edges if e.dst == node_id},
                                  any(e.src == node_id for e in edges))
-        if item.height != before:
+        if item.card_rect() != before:
             self._update_edges_of(node_id)
 
     def _place_edge(self, item: EdgeItem) -> None:
@@ -179,10 +183,10 @@ class NetworkScene(QGraphicsScene):
             if problem.node in self.nodes:
                 problems.setdefault(problem.node, []).append(problem)
         for node_id, item in self.nodes.items():
-            before = item.height
+            before = item.card_rect()
             item.apply_report(report.info(node_id), report.params(node_id),
                               problems.get(node_id, []), report.input_infos.get(node_id, []))
-            if item.height != before:
+            if item.card_rect() != before:
                 self._update_edges_of(node_id)
         for edge, item in self.edges.items():
             item.set_label(shape_text(report.info(edge.src)))

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
-NODE_WIDTH = 148.0
+NODE_WIDTH = 148.0  # the common card width; cards grow for long names
+MAX_NODE_WIDTH = 2 * NODE_WIDTH  # beyond this a name is cut (and whole in the tooltip)
 HEADER_HEIGHT = 26.0
 PORT_RADIUS = 5.5
 PORT_SPACING = 20.0

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from designer.canvas.connection_rules import layers_accepting, layers_with_output
 from designer.canvas.edge_item import EdgeItem
+from designer.canvas.empty_hint import EmptyCanvasHint
 from designer.canvas.node_item import NodeItem
 from designer.canvas.node_text import shape_text
 from designer.canvas.rename_editor import RenameEditor
@@ -75,6 +76,7 @@ class NetworkView(QGraphicsView):
         scene.renameRequested.connect(self.rename_node)
         scene.looseWireDropped.connect(self._offer_layers_for_wire)
         scene.message.connect(self._show_message)
+        self.empty_hint = EmptyCanvasHint(self, scene)
         self._restyle()
 
     def network_scene(self) -> NetworkScene:
@@ -442,6 +444,7 @@ class NetworkView(QGraphicsView):
         style = CanvasStyle.from_palette(self.palette(), self.font())
         self._style = style
         self.network_scene().set_style(style)
+        self.empty_hint.restyle(self)
         self.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -472,17 +475,3 @@ class NetworkView(QGraphicsView):
             if lines:
                 painter.setPen(QPen(colour, 0))
                 painter.drawLines(lines)
-
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        if self.network_scene().nodes:
-            return
-        painter.save()
-        painter.resetTransform()
-        painter.setPen(self._style.muted)
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() + 2)
-        painter.setFont(font)
-        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
-                         "Drag layers here from the palette,\n"
-                         "or press Tab (or right-click) to search for one")
-        painter.restore()
