@@ -1,9 +1,11 @@
-"""Which wires the canvas accepts, and which layers fit at the loose end of a wire (no Qt).
+"""Which wires the canvas makes, what a wire would do to the layer it feeds, and which layers
+fit at the loose end of a wire (no Qt).
 
-A connection is refused when the engine would refuse or flag it (missing node, other network,
-an Output's missing output, no such port, a duplicate, a cycle) or when the receiving layer's
-shape rule raises for the tensor it would receive: the same error `engine.check` would report
-for that node with this input.
+One rule for every wire: a wire the design can hold is made, and if the receiving layer cannot
+take its tensor that is an error on the node, with its fix, as `engine.check` reports it (an
+editable state: change a parameter, insert a layer). A wire the design cannot hold (missing
+node, other network, an Output's missing output, no such port, a duplicate, a cycle) is
+refused, and the canvas keeps the reason on screen at the port until the next action.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ def occupant(design: Design, dst: str, port: int) -> Edge | None:
     return next((e for e in design.inputs_of(dst) if e.port == port), None)
 
 
-def connection_refusal(design: Design, report: Report, src: str, dst: str,
-                       port: int) -> str | None:
-    """Why a wire from src's output to dst's `port` is refused, or None when it is accepted.
+def connection_refusal(design: Design, src: str, dst: str, port: int) -> str | None:
+    """Why the design cannot hold a wire from src's output to dst's `port`, or None.
 
     Dropping onto a connected port replaces its wire, so only a wire from the same source
     counts as a duplicate there.
@@ -43,14 +44,14 @@ def connection_refusal(design: Design, report: Report, src: str, dst: str,
         problem = design.connection_problem(src, dst, port)
     if problem:
         return problem[0].upper() + problem[1:]
-    return shape_refusal(design, report, src, dst, port)
+    return None
 
 
-def shape_refusal(design: Design, report: Report, src: str, dst: str, port: int) -> str | None:
-    """The shape error dst's layer raises with src's tensor on `port`, if it can be judged.
+def shape_problem(design: Design, report: Report, src: str, dst: str, port: int) -> str | None:
+    """The shape error dst's layer would report with src's tensor on `port` (and its fix).
 
-    Unknown tensors (an upstream problem, an unconnected port) cannot be judged, so they pass,
-    just as `check` skips nodes whose inputs are unknown.
+    Unknown tensors (an upstream problem, an unconnected port) cannot be judged, so they give
+    none, just as `check` skips nodes whose inputs are unknown.
     """
     node = design.node(dst)
     spec = get_layer(node.type)

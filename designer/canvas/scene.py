@@ -20,6 +20,7 @@ from designer.canvas.edge_item import EdgeItem, WireItem
 from designer.canvas.node_item import NodeItem
 from designer.canvas.node_text import shape_text
 from designer.canvas.port_item import PortItem
+from designer.canvas.port_note import PortNote
 from designer.canvas.style import CanvasStyle
 from designer.canvas.wiring import WireDrag
 from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
@@ -58,6 +59,7 @@ class NetworkScene(QGraphicsScene):
         self._picked: set[Edge] = set()
         self._wire: WireDrag | None = None
         self._move: _MoveDrag | None = None
+        self.port_note: PortNote | None = None
         self._syncing_selection = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
@@ -79,7 +81,7 @@ class NetworkScene(QGraphicsScene):
     # ------------------------------------------------------------------ following the design
     def rebuild(self) -> None:
         """Recreate every item (only after the whole design was replaced)."""
-        self._wire = self._move = None
+        self._wire = self._move = self.port_note = None
         self._syncing_selection = True
         self.clear()
         self._syncing_selection = False
@@ -97,6 +99,7 @@ class NetworkScene(QGraphicsScene):
         self._select_from_document(self.document.selection)
 
     def _on_design_event(self, event: DesignEvent) -> None:
+        self.clear_note()
         if event.kind == "reset":
             self.rebuild()
             return
@@ -231,6 +234,7 @@ class NetworkScene(QGraphicsScene):
         self._picked.clear()
 
     def mousePressEvent(self, event) -> None:
+        self.clear_note()
         on_edge = isinstance(self.itemAt(event.scenePos(), QTransform()), EdgeItem)
         if not on_edge and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._unpick_all()
@@ -337,6 +341,20 @@ class NetworkScene(QGraphicsScene):
             return False
         wire.remove()
         return True
+
+    # ------------------------------------------------------------------ notes at ports
+    def pin_note(self, port: PortItem, text: str) -> None:
+        """Show `text` at a port until the next action (and in the status bar)."""
+        self.clear_note()
+        self.port_note = PortNote(self.canvas_style, port.scenePos(), text)
+        self.addItem(self.port_note)
+        self.message.emit(text)
+
+    def clear_note(self) -> None:
+        """The user acted: the note pinned to a port has been read."""
+        note, self.port_note = self.port_note, None
+        if note is not None and note.scene() is self:
+            self.removeItem(note)
 
     # ------------------------------------------------------------------ editing
     def add_layer(self, layer_type: str, pos: QPointF, inputs: list[tuple[str, int]] = (),

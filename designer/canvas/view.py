@@ -44,6 +44,7 @@ SCENE_EXTENT = 100_000.0
 FRAME_MARGIN = 40.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (a notch is 120)
 KEY_ZOOM = 1.25
+_MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta}
 
 
 class NetworkView(QGraphicsView):
@@ -371,6 +372,8 @@ class NetworkView(QGraphicsView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         scene = self.network_scene()
+        if event.key() not in _MODIFIER_KEYS:
+            scene.clear_note()
         key, mods = event.key(), event.modifiers()
         plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                             | Qt.KeyboardModifier.MetaModifier)

@@ -1,6 +1,7 @@
 """One wire drag: from an output, backwards from a free input, or a wire picked up from a
 connected input. It judges each port it passes over (cached for the drag), shows the verdict on
-the loose wire, and on release connects, refuses with the reason, or reports a loose end."""
+the loose wire, and on release connects (pinning the error a mismatched tensor gives the layer
+to the port), refuses (pinning the reason to the port), or reports a loose end."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF
 
-from designer.canvas.connection_rules import connection_refusal, occupant
+from designer.canvas.connection_rules import connection_refusal, occupant, shape_problem
 from designer.canvas.edge_item import WireItem
 from designer.canvas.node_item import NodeItem
 from designer.canvas.node_text import shape_text
@@ -21,6 +22,21 @@ if TYPE_CHECKING:
     from designer.canvas.scene import NetworkScene
 
 PORT_PICK_RADIUS = 12.0  # view pixels around the cursor in which a wire finds a port
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a release on one port would do: be refused (and why), or connect, perhaps giving
+    the receiving layer an error (which the canvas then shows on it, with the fix)."""
+
+    refusal: str | None = None
+    problem: str | None = None
+
+    def note(self) -> str:
+        """The words beside the cursor while the wire hovers the port."""
+        if self.refusal:
+            return f"Refused: {self.refusal}"
+        return f"Connects, with an error: {self.problem}" if self.problem else ""
 
 
 @dataclass(frozen=True)
@@ -50,30 +66,31 @@ class WireDrag:
         else:
             self.node_id, self.from_output, anchor = port.node_id, False, port.scenePos()
         self.report = scene.document.current_report()
-        self._verdicts: dict[tuple[str, str, int], str | None] = {}
+        self._verdicts: dict[tuple[str, str, int], Verdict] = {}
         self.item = WireItem(scene.canvas_style, anchor, self.from_output)
         scene.addItem(self.item)
         self.item.follow(cursor, None, "")
 
     def move(self, cursor: QPointF) -> None:
-        """Follow the cursor; over a port, show the shape that would flow or the refusal."""
+        """Follow the cursor; over a port, show the shape that would flow, the error it would
+        give the layer, or why it is refused."""
         target = self.target_at(cursor)
         if target is None:
             self.item.follow(cursor, None, "")
             return
         views = self.scene.views()
         visible = views[0].mapToScene(views[0].viewport().rect()).boundingRect() if views else None
-        refusal = self.verdict(target)
-        if refusal:
-            self.item.follow(cursor, False, refusal, visible)
+        verdict = self.verdict(target)
+        if verdict.refusal or verdict.problem:
+            self.item.follow(cursor, False, verdict.note(), visible)
         else:
             src = self.ends(target)[0]
             self.item.follow(cursor, True, f"\u2192 {shape_text(self.report.info(src))}", visible)
 
     def release(self, cursor: QPointF) -> LooseEnd | None:
-        """Finish: connect (or move the picked-up wire) as one undo step, refuse with a message,
-        disconnect a picked-up wire dropped on empty canvas, or return the loose end of a new
-        wire dropped there. Released on its own card, nothing happens."""
+        """Finish: connect (or move the picked-up wire) as one undo step, refuse with the reason
+        pinned to the port, disconnect a picked-up wire dropped on empty canvas, or return the
+        loose end of a new wire dropped there. Released on its own card, nothing happens."""
         self.remove()
         scene = self.scene
         target = self.target_at(cursor)
@@ -84,9 +101,9 @@ class WireDrag:
                 scene.document.push(Disconnect(scene.design, self.detached))
                 return None
             return LooseEnd(self.node_id, self.from_output, self.port, cursor)
-        refusal = self.verdict(target)
-        if refusal:
-            scene.message.emit(refusal)
+        verdict = self.verdict(target)
+        if verdict.refusal:
+            scene.pin_note(target, verdict.note())
             return None
         src, dst, port = self.ends(target)
         if self.detached == Edge(src, dst, port):
@@ -94,10 +111,12 @@ class WireDrag:
         document = scene.document
         if self.detached is None:
             document.push(Connect(scene.design, src, dst, port))
-            return None
-        with macro(document.undo_stack, f"Move wire to {scene.design.node(dst).name}"):
-            document.push(Disconnect(scene.design, self.detached))
-            document.push(Connect(scene.design, src, dst, port))
+        else:
+            with macro(document.undo_stack, f"Move wire to {scene.design.node(dst).name}"):
+                document.push(Disconnect(scene.design, self.detached))
+                document.push(Connect(scene.design, src, dst, port))
+        if verdict.problem:
+            scene.pin_note(target, f"Connected, with an error: {verdict.problem}")
         return None
 
     def remove(self) -> None:
@@ -113,16 +132,19 @@ class WireDrag:
             return self.node_id, target.node_id, target.index
         return target.node_id, self.node_id, self.port
 
-    def verdict(self, target: PortItem) -> str | None:
-        """Why a release on `target` is refused, or None; computed once per port per drag."""
+    def verdict(self, target: PortItem) -> Verdict:
+        """What a release on `target` would do; judged once per port per drag."""
         key = (target.node_id, target.kind, target.index)
         if key not in self._verdicts:
             src, dst, port = self.ends(target)
+            design = self.scene.design
             if self.detached == Edge(src, dst, port):
-                self._verdicts[key] = None
+                self._verdicts[key] = Verdict()
+            elif refusal := connection_refusal(design, src, dst, port):
+                self._verdicts[key] = Verdict(refusal=refusal)
             else:
-                self._verdicts[key] = connection_refusal(self.scene.design, self.report, src,
-                                                         dst, port)
+                problem = shape_problem(design, self.report, src, dst, port)
+                self._verdicts[key] = Verdict(problem=problem)
         return self._verdicts[key]
 
     def target_at(self, cursor: QPointF) -> PortItem | None:
