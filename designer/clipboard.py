@@ -10,6 +10,7 @@ a clear message instead of a half-pasted graph.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QGuiApplication
@@ -20,6 +21,8 @@ from engine.fileformat import FORMAT_TAG, SCHEMA_VERSION, design_from_json
 
 NODES_MIME = "application/x-neuralcanvas-nodes"
 _SOURCE = "the clipboard"
+
+Fit = Callable[[list[Node]], list[Node]]  # moves nodes about to be added (to a free spot)
 
 
 def node_set_json(design: Design, node_ids: list[str]) -> str:
@@ -70,23 +73,29 @@ def clipboard_json() -> str | None:
 
 
 def paste_command(design: Design, network: str, text: str, top_left: QPointF,
-                  label: str = "Paste") -> AddNodes:
+                  label: str = "Paste", fit: Fit | None = None) -> AddNodes:
     """The undoable command adding a payload's nodes with their bounding box's top-left corner
-    at `top_left`; raises DesignError for an invalid payload."""
+    at `top_left` (then moved by `fit`); raises DesignError for an invalid payload."""
     nodes, edges = nodes_from_json(text)
     if not nodes:
         raise DesignError(f"{_SOURCE} holds no layers")
-    return AddNodes(design, network, placed(nodes, top_left), edges, _describe(label, nodes))
+    moved = placed(nodes, top_left)
+    return AddNodes(design, network, fit(moved) if fit else moved, edges,
+                    _describe(label, nodes))
 
 
-def duplicate_command(design: Design, node_ids: list[str], offset: QPointF) -> AddNodes:
-    """Copies of the nodes and the edges among them, shifted by `offset`, in their network."""
+def duplicate_command(design: Design, node_ids: list[str], offset: QPointF,
+                      fit: Fit | None = None) -> AddNodes:
+    """Copies of the nodes and the edges among them, shifted by `offset` (then moved by
+    `fit`), in their network."""
     ordered = sorted(node_ids, key=design.seq_of)
     chosen = set(ordered)
     nodes = [design.node(n) for n in ordered]
     edges = sorted({e for n in ordered for e in design.outputs_of(n) if e.dst in chosen},
                    key=lambda e: (e.dst, e.port))
     moved = [_moved(node, offset.x(), offset.y()) for node in nodes]
+    if fit:
+        moved = fit(moved)
     return AddNodes(design, design.network_of(ordered[0]), moved, edges,
                     _describe("Duplicate", nodes))
 

@@ -162,6 +162,7 @@ def test_paste_lands_at_the_cursor_when_it_is_over_the_canvas(qtbot):
     first = design.nodes()[0]
     select_by_clicks(view, [first])
     copy(view)
+    view.centerOn(view.network_scene().items_rect().bottomLeft() + QPointF(0, 400))  # free
     QTest.mouseMove(view.viewport(), view.viewport().rect().center())
     paste(view)
     pasted = document.selection[0]

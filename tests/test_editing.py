@@ -82,8 +82,9 @@ def test_duplicate_copies_nodes_and_their_inner_wires_beside_them_in_one_step(qt
     assert design.node(new_conv).params == design.node(conv).params
     assert [e.src for e in design.inputs_of(new_bn)] == [new_conv]
     assert design.inputs_of(new_conv) == []
-    x, y = design.node(conv).pos
-    assert design.node(new_conv).pos == (x + 40, y + 40)
+    (x, y), (bx, by) = design.node(new_conv).pos, design.node(bn).pos
+    assert design.node(new_bn).pos == (x + bx - design.node(conv).pos[0],
+                                       y + by - design.node(conv).pos[1])
     document.undo_stack.undo()
     assert len(design.nodes()) == 12
 

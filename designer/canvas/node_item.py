@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem
 
@@ -32,6 +32,7 @@ from engine.layers import TensorInfo, get_layer
 DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
 _OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
 _MIN_BODY_LINES = 2  # cards keep a common height unless they have more to say
+_MAX_BODY_LINES = 3  # parameters, output shape, parameter count
 _NAME_TYPE_GAP = 6.0  # between the name and the type in the header
 _MIN_TYPE_WIDTH = 24.0  # less room than this and the header shows the name alone
 _WIDTH_STEP = 10.0  # grown cards widen in steps, so similar names give equal cards
@@ -53,6 +54,15 @@ def card_height(style: CanvasStyle, body_lines: int, input_ports: int) -> float:
     body = PADDING * 2 + style.line_height * lines - 4
     ports = PORT_TOP + PORT_SPACING * (input_ports - 1) + PADDING
     return HEADER_HEIGHT + max(body, ports)
+
+
+def expected_card_size(style: CanvasStyle, layer_type: str, name: str,
+                       input_ports: int = 1) -> QSizeF:
+    """The size a card will have before it exists (to find it a free spot): its header, and
+    room for every body line, since its shapes are not known yet."""
+    spec = get_layer(layer_type)
+    ports = spec.max_inputs if spec.max_inputs is not None else max(spec.min_inputs, input_ports)
+    return QSizeF(card_width(style, name, layer_type), card_height(style, _MAX_BODY_LINES, ports))
 
 
 class BadgeItem(QGraphicsItem):

@@ -17,15 +17,17 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 from designer import clipboard
 from designer.canvas.connection_rules import input_port_count
 from designer.canvas.edge_item import EdgeItem, WireItem
-from designer.canvas.node_item import NodeItem
+from designer.canvas.node_item import NodeItem, expected_card_size
 from designer.canvas.node_text import shape_text
+from designer.canvas.placement import free_offset
 from designer.canvas.port_item import PortItem
 from designer.canvas.port_note import PortNote
 from designer.canvas.style import CanvasStyle
+from designer.canvas.wire_drop import WireGlow, fits_into_wire
 from designer.canvas.wiring import WireDrag
 from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
 from designer.document import DesignDocument
-from engine import DesignError, Edge, Problem, Report
+from engine import DesignError, Edge, Node, Problem, Report
 from engine.events import DesignEvent
 from engine.layers import get_layer
 from engine.layout import layered_positions
@@ -60,6 +62,8 @@ class NetworkScene(QGraphicsScene):
         self._wire: WireDrag | None = None
         self._move: _MoveDrag | None = None
         self.port_note: PortNote | None = None
+        self.drop_wire: Edge | None = None
+        self._drop_glow: WireGlow | None = None
         self._syncing_selection = False
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
@@ -81,7 +85,7 @@ class NetworkScene(QGraphicsScene):
     # ------------------------------------------------------------------ following the design
     def rebuild(self) -> None:
         """Recreate every item (only after the whole design was replaced)."""
-        self._wire = self._move = self.port_note = None
+        self._wire = self._move = self.port_note = self.drop_wire = self._drop_glow = None
         self._syncing_selection = True
         self.clear()
         self._syncing_selection = False
@@ -152,6 +156,8 @@ class NetworkScene(QGraphicsScene):
         self._place_edge(item)
 
     def _remove_edge(self, edge: Edge) -> None:
+        if edge == self.drop_wire:
+            self.show_drop_wire(None)
         item = self.edges.pop(edge)
         self._picked.discard(edge)
         self._edges_of[edge.src].discard(edge)
@@ -356,17 +362,59 @@ class NetworkScene(QGraphicsScene):
         if note is not None and note.scene() is self:
             self.removeItem(note)
 
-    # ------------------------------------------------------------------ editing
+    # ------------------------------------------------------------------ drops on wires
+    def wire_for_drop(self, layer_type: str, point: QPointF, reach: float) -> Edge | None:
+        """The wire a layer dropped at `point` would be inserted into: one passing within
+        `reach` (scene units) and not under a card, when the layer fits into a wire."""
+        if not fits_into_wire(layer_type) or isinstance(self.item_at(point), NodeItem):
+            return None
+        area = QRectF(point.x() - reach, point.y() - reach, 2 * reach, 2 * reach)
+        return next((item.edge for item in self.items(area) if isinstance(item, EdgeItem)),
+                    None)
+
+    def show_drop_wire(self, edge: Edge | None) -> None:
+        """Make the wire a drop would split glow (None: no wire glows)."""
+        if edge == self.drop_wire:
+            return
+        if self._drop_glow is not None:
+            self.removeItem(self._drop_glow)
+        self.drop_wire, self._drop_glow = edge, None
+        if edge is not None:
+            item = self.edges[edge]
+            self._drop_glow = WireGlow(self.canvas_style, item.mapToScene(item.shape()))
+            self.addItem(self._drop_glow)
+
+    # ------------------------------------------------------------------ placing and editing
+    def card_rects(self) -> list[QRectF]:
+        """The scene rectangles of every card in this network."""
+        return [item.mapRectToScene(item.card_rect()) for item in self.nodes.values()]
+
+    def free_spot(self, nodes: list[Node]) -> list[Node]:
+        """The nodes shifted together, as little as needed, so none lands on a card here."""
+        box = QRectF()
+        for node in nodes:
+            box = box.united(QRectF(QPointF(*node.pos),
+                                    expected_card_size(self.canvas_style, node.type, node.name)))
+        shift = free_offset(box, self.card_rects())
+        return [Node(n.id, n.type, n.name, n.params,
+                     (round(n.pos[0] + shift.x()), round(n.pos[1] + shift.y())), n.network)
+                for n in nodes]
+
     def add_layer(self, layer_type: str, pos: QPointF, inputs: list[tuple[str, int]] = (),
                   outputs: list[tuple[str, int]] = ()) -> str | None:
-        """Add a layer (one undo step) at `pos`, optionally wired, and select it; an unknown
-        type (say, from another program's drag) is refused with the catalogue's message."""
+        """Add a layer (one undo step) at the free spot nearest to `pos`, optionally wired, and
+        select it; an unknown type (say, from another program's drag) is refused with the
+        catalogue's message."""
         try:
             get_layer(layer_type)
         except DesignError as err:
             self.message.emit(str(err))
             return None
-        command = AddNode(self.design, layer_type, self.network, (pos.x(), pos.y()),
+        # a new card is named after its type and a number
+        planned = Node("", layer_type, f"{layer_type.lower()}1", {}, (pos.x(), pos.y()),
+                       self.network)
+        (placed,) = self.free_spot([planned])
+        command = AddNode(self.design, layer_type, self.network, placed.pos,
                           inputs=list(inputs), outputs=list(outputs))
         self.document.push(command)
         self.select_nodes([command.node_id])
@@ -385,7 +433,12 @@ class NetworkScene(QGraphicsScene):
         return None
 
     def insert_layer(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:
-        """Splice a new layer into a wire, as one undo step."""
+        """Splice a new layer into a wire at the free spot nearest to `pos`, as one undo step;
+        a layer that cannot split a wire is refused with the reason."""
+        if not fits_into_wire(layer_type):
+            self.message.emit(f"{layer_type} cannot be inserted into a wire: it needs an input "
+                              "and an output")
+            return None
         name = self.design.node(edge.dst).name
         with macro(self.document.undo_stack, f"Insert {layer_type} before {name}"):
             self.document.push(Disconnect(self.design, edge))
@@ -409,7 +462,8 @@ class NetworkScene(QGraphicsScene):
         ids = self.selected_ids()
         if not ids:
             return
-        command = clipboard.duplicate_command(self.design, ids, DUPLICATE_OFFSET)
+        command = clipboard.duplicate_command(self.design, ids, DUPLICATE_OFFSET,
+                                              fit=self.free_spot)
         self.document.push(command)
         self.select_nodes(list(command.new_ids.values()))
 
@@ -435,7 +489,8 @@ class NetworkScene(QGraphicsScene):
             self.message.emit("The clipboard holds no layers to paste")
             return
         try:
-            command = clipboard.paste_command(self.design, self.network, text, top_left)
+            command = clipboard.paste_command(self.design, self.network, text, top_left,
+                                              fit=self.free_spot)
         except DesignError as err:
             self.message.emit(f"Cannot paste: {err}")
             return

@@ -44,7 +44,14 @@ SCENE_EXTENT = 100_000.0
 FRAME_MARGIN = 40.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (a notch is 120)
 KEY_ZOOM = 1.25
+WIRE_DROP_REACH = 8.0  # view pixels around the drop point in which a wire takes the layer
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta}
+
+
+def _dropped_type(event) -> str:
+    """The layer type a palette drag carries."""
+    data = event.mimeData().data(LAYER_MIME)
+    return bytes(data).decode("utf-8", errors="replace").strip()
 
 
 class NetworkView(QGraphicsView):
@@ -168,14 +175,11 @@ class NetworkView(QGraphicsView):
     def centre_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
 
-    def _card_at(self, point: QPointF) -> QPointF:
-        """A free top-left position for a new card whose header is centred on `point`."""
-        pos = QPointF(round(point.x() - NODE_WIDTH / 2), round(point.y() - HEADER_HEIGHT / 2))
-        taken = {(round(i.pos().x()), round(i.pos().y()))
-                 for i in self.network_scene().nodes.values()}
-        while (round(pos.x()), round(pos.y())) in taken:
-            pos += QPointF(24.0, 24.0)
-        return pos
+    @staticmethod
+    def _card_at(point: QPointF) -> QPointF:
+        """The top-left of a card whose header is centred on `point` (the scene then finds
+        the free spot nearest to it)."""
+        return QPointF(round(point.x() - NODE_WIDTH / 2), round(point.y() - HEADER_HEIGHT / 2))
 
     # ------------------------------------------------------------------ editing entry points
     def add_layer_at(self, layer_type: str, point: QPointF) -> str | None:
@@ -425,18 +429,34 @@ class NetworkView(QGraphicsView):
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME):
-            event.acceptProposedAction()
-        else:
+        if not event.mimeData().hasFormat(LAYER_MIME):
             super().dragMoveEvent(event)
+            return
+        point = self.mapToScene(event.position().toPoint())
+        scene = self.network_scene()
+        scene.show_drop_wire(scene.wire_for_drop(_dropped_type(event), point,
+                                                 WIRE_DROP_REACH / max(self.zoom, 1e-3)))
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        self.network_scene().show_drop_wire(None)
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
+        """A layer dropped on a wire goes into it; elsewhere it is added where it fell."""
         if not event.mimeData().hasFormat(LAYER_MIME):
             super().dropEvent(event)
             return
-        layer_type = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8", errors="replace")
+        scene = self.network_scene()
+        layer_type = _dropped_type(event)
         point = self.mapToScene(event.position().toPoint())
-        if self.add_layer_at(layer_type.strip(), point) is not None:
+        edge = scene.wire_for_drop(layer_type, point, WIRE_DROP_REACH / max(self.zoom, 1e-3))
+        scene.show_drop_wire(None)
+        if edge is not None:
+            added = scene.insert_layer(layer_type, edge, self._card_at(point))
+        else:
+            added = self.add_layer_at(layer_type, point)
+        if added is not None:
             event.acceptProposedAction()
             self.setFocus()
         else:
