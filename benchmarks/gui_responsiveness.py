@@ -173,10 +173,13 @@ def measure_frames(layers: int, frames: int) -> dict[str, list[float]]:
     view.centerOn(QPointF(*document.design.node(target).pos))
     document.set_selection([target])
     app.processEvents()
-    spin = window.inspector.fields["out_features"].editor.spin
+    field = window.inspector.fields["out_features"].editor.field
 
     def type_value(i: int):
-        return lambda: spin.setValue(32 + i % 64)
+        def enter() -> None:
+            field.setText(str(32 + i % 64))
+            field.commit()
+        return enter
 
     start = document.design.node(target).pos
 

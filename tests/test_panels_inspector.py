@@ -1,6 +1,7 @@
 """The inspector: typed editors from the Param schema, undoable merged edits, inline errors."""
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from designer.commands import AddNode
 from designer.document import DesignDocument
@@ -8,12 +9,12 @@ from designer.panels.inspector import Inspector
 from designer.panels.param_editors import (
     BoolEditor,
     ChoiceEditor,
-    FloatEditor,
-    IntEditor,
     IntsEditor,
+    NumberEditor,
     OptionalEditor,
     SizeEditor,
 )
+from designer.panels.number_field import NumberField
 from engine.layers import get_layer
 from templates import load_template
 
@@ -31,10 +32,10 @@ def test_each_parameter_kind_gets_its_typed_widget(qtbot):
     document, inspector, _ = inspect(qtbot, "cnn", "conv1")
     fields = inspector.fields
     out = fields["out_channels"].editor
-    assert isinstance(out, IntEditor) and out.spin.minimum() == 1 and out.value() == 32
+    assert isinstance(out, NumberEditor) and out.field.minimum == 1 and out.value() == 32
     kernel = fields["kernel_size"].editor
     assert isinstance(kernel, SizeEditor)
-    assert len(kernel.findChildren(QSpinBox)) == get_layer("Conv2d").param_index["kernel_size"].length
+    assert len(kernel.findChildren(NumberField)) == get_layer("Conv2d").param_index["kernel_size"].length
     assert isinstance(fields["bias"].editor, BoolEditor)
     assert fields["bias"].editor.findChild(QCheckBox).isChecked()
 
@@ -46,42 +47,50 @@ def test_each_parameter_kind_gets_its_typed_widget(qtbot):
     assert not stride.inner.isEnabled()
 
     for layer, name, kind in (("GELU", "approximate", ChoiceEditor),
-                              ("BatchNorm2d", "eps", FloatEditor), ("Input", "shape", IntsEditor)):
+                              ("BatchNorm2d", "eps", NumberEditor), ("Input", "shape", IntsEditor)):
         add = AddNode(document.design, layer, "model", (0.0, 0.0))
         document.push(add)
         document.set_selection([add.node_id])
         assert isinstance(inspector.fields[name].editor, kind), layer
         if name == "eps":  # small floats stay readable
-            assert inspector.fields[name].editor.findChild(QDoubleSpinBox).text() == "1e-05"
+            assert inspector.fields[name].editor.findChild(NumberField).text() == "1e-05"
 
 
 def test_an_edit_applies_at_once_refreshes_shapes_and_merges_into_one_undo_step(qtbot):
     document, inspector, conv = inspect(qtbot, "cnn", "conv1")
     design, stack = document.design, document.undo_stack
     bn = design.find("bn1")
-    spin = inspector.fields["out_channels"].editor.spin
+    field = inspector.fields["out_channels"].editor.field
     steps = stack.count()
+
+    def enter(text: str) -> None:
+        field.selectAll()
+        qtbot.keyClicks(field, text)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
     with qtbot.waitSignal(document.reportChanged):
-        spin.setValue(8)
+        enter("8")
     assert design.node(conv).params["out_channels"] == 8
     assert document.report.shape(bn)[1] == 8
     assert "(N, 8, 8, 8)" in inspector.shapes.text()
-    spin.setValue(9)
-    spin.setValue(10)
+    enter("9")
+    enter("10")
     assert stack.count() == steps + 1
     assert "out_channels" in stack.undoText()
     stack.undo()
     assert design.node(conv).params["out_channels"] == 32
-    assert spin.value() == 32  # the editor follows undo
+    assert field.text() == "32"  # the editor follows undo
     stack.redo()
-    assert spin.value() == 10
+    assert field.text() == "10"
 
 
-def test_typing_in_a_spin_box_applies_each_keystroke(qtbot):
+def test_a_typed_number_applies_when_typing_ends(qtbot):
     document, inspector, conv = inspect(qtbot, "cnn", "conv1")
-    spin = inspector.fields["out_channels"].editor.spin
-    spin.selectAll()
-    qtbot.keyClicks(spin, "12")
+    field = inspector.fields["out_channels"].editor.field
+    field.selectAll()
+    qtbot.keyClicks(field, "12")
+    assert document.design.node(conv).params["out_channels"] == 32
+    qtbot.keyClick(field, Qt.Key.Key_Return)
     assert document.design.node(conv).params["out_channels"] == 12
 
 
@@ -109,8 +118,9 @@ def test_optional_parameter_switches_between_none_and_a_value(qtbot):
     stride = inspector.fields["stride"].editor
     stride.none.setChecked(False)
     assert document.design.node(pool).params["stride"] == stride.inner.value()
-    stride.inner.spins[0].setValue(3)
-    assert document.design.node(pool).params["stride"] == (3, stride.inner.spins[1].value())
+    stride.inner.fields[0].setText("3")
+    stride.inner.fields[0].commit()
+    assert document.design.node(pool).params["stride"] == (3, stride.inner.fields[1].value())
     stride.none.setChecked(True)
     assert document.design.node(pool).params["stride"] is None
 

@@ -85,6 +85,7 @@ def test_summary_follows_edits(qtbot, tmp_path):
     conv = document.design.find("conv1")
     document.set_selection([conv])
     with qtbot.waitSignal(document.reportChanged):
-        window.inspector.fields["out_channels"].editor.spin.setValue(4)
+        window.inspector.fields["out_channels"].editor.field.setText("4")
+        window.inspector.fields["out_channels"].editor.field.commit()
     total = check(document.design).total_params("model")
     qtbot.waitUntil(lambda: f"{total:,} parameters" in window.summary.totals.text())

@@ -144,7 +144,8 @@ def test_editors_push_commands_and_bad_values_are_explained(qtbot, document):
     form = SettingsForm(document)
     qtbot.addWidget(form)
     lr = document.design.training["optimizer"]["lr"]
-    form.editors["batch_size"].spin.setValue(48)
+    form.editors["batch_size"].field.setText("48")
+    form.editors["batch_size"].field.commit()
     assert document.design.training["batch_size"] == 48
     assert document.undo_stack.undoText() == "Set Batch size to 48"
     before = document.undo_stack.count()
@@ -259,7 +260,7 @@ def test_a_diagnostic_banner_explains_and_points_at_the_layer(qtbot):
                                       fix="lower the learning rate", node="n2"), more=1)
     assert banner.isVisibleTo(banner.parentWidget() or banner)
     assert "Try:</b> lower the learning rate" in banner.text.text()
-    assert "huge" in banner.text.text() and "1 earlier warning" in banner.text.text()
+    assert "huge" in banner.text.text() and "1 other diagnostic in" in banner.text.text()
     with qtbot.waitSignal(banner.showLayer) as shown:
         banner.layer_button.click()
     assert shown.args == ["n2"]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.accessibility import name_widgets
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
 from designer.panels.param_editors import ParamEditor, editor_for
@@ -141,6 +142,7 @@ class Inspector(QScrollArea):
         layout.addWidget(self.shapes)
         layout.addWidget(self.problems)
         layout.addStretch(1)
+        name_widgets(content)
         self.setWidget(content)
         self._show_report(self.document.report)
 
@@ -150,11 +152,11 @@ class Inspector(QScrollArea):
         try:
             value = param.coerce(value)
         except TypeError as err:
-            field.show_error(str(err))
+            field.editor.refuse(str(err))
             return
         problem = param.range_problem(value)
         if problem:
-            field.show_error(problem)
+            field.editor.refuse(problem)
             return
         field.show_error(None)
         if self.document.design.node(self.node_id).params[param.name] != value:

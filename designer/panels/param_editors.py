@@ -1,37 +1,41 @@
 """Typed editors for layer parameters, chosen from the catalogue's Param schema.
 
-Each editor shows one value and emits `edited(value)` as soon as the user changes it, or
-`invalid(reason)` when what was typed cannot be read as a value; it never edits the design.
+Each editor shows one value and emits `edited(value)` when the user has given a new one, or
+`invalid(reason)` (and frames itself in red) when what was typed cannot be that value; it never
+edits the design. Numbers are typed into `NumberField`s and read when editing ends.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
+from designer.panels.number_field import NumberField, range_text
+from designer.theme import SEVERITY_COLOURS
 from engine.layers import Param
 
-INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 MIN_BOX_WIDTH = 56
+REFUSED_STYLE = ("QLineEdit, QComboBox {{ border: 2px solid {0}; border-radius: 3px; }}"
+                 .format(SEVERITY_COLOURS["error"]))
 
 
 class ParamEditor(QWidget):
-    """Base of all editors: one parameter's value in, candidate values out."""
+    """Base of all editors: one parameter's value in, candidate values out.
+
+    A refused value (by the editor, or by whoever applies it, through `refuse`) frames the
+    editor in red until a value is accepted or shown.
+    """
 
     edited = Signal(object)
     invalid = Signal(str)
@@ -43,100 +47,60 @@ class ParamEditor(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
+        self._refused = False
+        self.edited.connect(lambda _value: self._mark_refused(False))  # before any consumer
+
+    @property
+    def refused(self) -> bool:
+        """Is the editor showing a refused value (red frame)?"""
+        return self._refused
+
+    def refuse(self, message: str) -> None:
+        """Frame the editor in red and report why its value was not taken."""
+        self._mark_refused(True)
+        self.invalid.emit(message)
+
+    def _mark_refused(self, refused: bool) -> None:
+        if refused != self._refused:
+            self._refused = refused
+            self.setStyleSheet(REFUSED_STYLE if refused else "")
 
     def set_value(self, value: Any) -> None:
-        """Show a value without emitting `edited`."""
+        """Show a value (clearing any refusal) without emitting `edited`."""
+        self._mark_refused(False)
+        self.show_value(value)
+
+    def show_value(self, value: Any) -> None:
         raise NotImplementedError
 
     def value(self) -> Any:
         raise NotImplementedError
 
 
-def _int_range(param: Param) -> tuple[int, int]:
-    low = -INT_LIMIT if param.minimum is None else max(-INT_LIMIT, math.ceil(param.minimum))
-    high = INT_LIMIT if param.maximum is None else min(INT_LIMIT, math.floor(param.maximum))
-    return low, high
+def _number_field(param: Param, kind: str, parent: QWidget) -> NumberField:
+    field = NumberField(kind, param.name, param.minimum, param.maximum, parent)
+    field.setMinimumWidth(MIN_BOX_WIDTH)
+    return field
 
 
-def _int_spin_box(param: Param, parent: QWidget) -> QSpinBox:
-    box = QSpinBox(parent)
-    box.setRange(*_int_range(param))
-    box.setAccelerated(True)
-    box.setMinimumWidth(MIN_BOX_WIDTH)  # the hint fits 10 digits; panels are narrower
-    return box
+class NumberEditor(ParamEditor):
+    """A whole number ("int") or a real one ("float"), typed as people write it."""
 
-
-class IntEditor(ParamEditor):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
-        self.spin = _int_spin_box(param, self)
-        self.spin.valueChanged.connect(self.edited.emit)
-        self._layout.addWidget(self.spin)
+        self.field = _number_field(param, param.kind, self)
+        self.field.committed.connect(self.edited.emit)
+        self.field.invalid.connect(self.refuse)
+        allowed = range_text(param.minimum, param.maximum)
+        if allowed:
+            self.setToolTip(f"{param.help} ({allowed})" if param.help else allowed)
+        self._layout.addWidget(self.field)
 
-    def set_value(self, value: Any) -> None:
-        self.spin.blockSignals(True)
-        self.spin.setValue(int(value))
-        self.spin.blockSignals(False)
+    def show_value(self, value: Any) -> None:
+        self.field.set_value(value)
 
-    def value(self) -> int:
-        return self.spin.value()
-
-
-class ScientificSpinBox(QDoubleSpinBox):
-    """A double spin box that shows 1e-05 as 1e-05 and steps by the value's own magnitude."""
-
-    _PARTIAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d*)?([eE][+-]?\d*)?$")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDecimals(15)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.8g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        try:
-            number = float(text)
-        except ValueError:
-            state = (QValidator.State.Intermediate if self._PARTIAL.match(text)
-                     else QValidator.State.Invalid)
-            return state, text, pos
-        if math.isfinite(number) and self.minimum() <= number <= self.maximum():
-            return QValidator.State.Acceptable, text, pos
-        return QValidator.State.Intermediate, text, pos
-
-    def fixup(self, text: str) -> str:
-        return self.textFromValue(self.value())
-
-    def stepBy(self, steps: int) -> None:
-        value = self.value()
-        step = 10 ** math.floor(math.log10(abs(value))) if value else 0.1
-        self.setValue(value + steps * step)
-
-
-class FloatEditor(ParamEditor):
-    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
-        super().__init__(param, parent)
-        self.spin = ScientificSpinBox(self)
-        self.spin.setMinimumWidth(MIN_BOX_WIDTH)
-        self.spin.setRange(-1e300 if param.minimum is None else param.minimum,
-                           1e300 if param.maximum is None else param.maximum)
-        self.spin.valueChanged.connect(self.edited.emit)
-        self._layout.addWidget(self.spin)
-
-    def set_value(self, value: Any) -> None:
-        self.spin.blockSignals(True)
-        self.spin.setValue(float(value))
-        self.spin.blockSignals(False)
-
-    def value(self) -> float:
-        return self.spin.value()
+    def value(self) -> int | float:
+        return self.field.value()
 
 
 class BoolEditor(ParamEditor):
@@ -146,7 +110,7 @@ class BoolEditor(ParamEditor):
         self.check.toggled.connect(self.edited.emit)
         self._layout.addWidget(self.check)
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         self.check.blockSignals(True)
         self.check.setChecked(bool(value))
         self.check.blockSignals(False)
@@ -163,7 +127,7 @@ class ChoiceEditor(ParamEditor):
         self.combo.currentTextChanged.connect(self.edited.emit)
         self._layout.addWidget(self.combo)
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         self.combo.blockSignals(True)
         self.combo.setCurrentText(str(value))
         self.combo.blockSignals(False)
@@ -202,11 +166,11 @@ class IntsEditor(ParamEditor):
         try:
             values = parse_ints(text, self.param.name)
         except ValueError as err:
-            self.invalid.emit(str(err))
+            self.refuse(str(err))
             return
         self.edited.emit(values[0] if self.param.kind == "size" and len(values) == 1 else values)
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         try:
             shown = parse_ints(self.line.text(), self.param.name)
         except ValueError:
@@ -224,23 +188,19 @@ class SizeEditor(ParamEditor):
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
-        self.spins = [_int_spin_box(param, self) for _ in range(param.length or 1)]
-        for spin in self.spins:
-            spin.valueChanged.connect(self._on_change)
-            self._layout.addWidget(spin)
+        self.fields = [_number_field(param, "int", self) for _ in range(param.length or 1)]
+        for field in self.fields:
+            field.committed.connect(lambda _value: self.edited.emit(self.value()))
+            field.invalid.connect(self.refuse)
+            self._layout.addWidget(field)
 
-    def _on_change(self, _value: int) -> None:
-        self.edited.emit(self.value())
-
-    def set_value(self, value: Any) -> None:
-        values = value if isinstance(value, tuple) else (value,) * len(self.spins)
-        for spin, number in zip(self.spins, values):
-            spin.blockSignals(True)
-            spin.setValue(int(number))
-            spin.blockSignals(False)
+    def show_value(self, value: Any) -> None:
+        values = value if isinstance(value, tuple) else (value,) * len(self.fields)
+        for field, number in zip(self.fields, values):
+            field.set_value(number)
 
     def value(self) -> int | tuple[int, ...]:
-        values = tuple(spin.value() for spin in self.spins)
+        values = tuple(field.value() for field in self.fields)
         return values[0] if len(set(values)) == 1 else values
 
 
@@ -273,7 +233,7 @@ class TextEditor(ParamEditor):
             self.line.setText(path)
             self._on_finished()
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         self._applied = str(value)
         self.line.setText(self._applied)
 
@@ -291,7 +251,7 @@ class OptionalEditor(ParamEditor):
         self.none.setToolTip(f"Leave '{param.name}' unset (None): the layer uses its default")
         self.none.toggled.connect(self._on_none)
         inner.edited.connect(self.edited.emit)
-        inner.invalid.connect(self.invalid.emit)
+        inner.invalid.connect(self.invalid.emit)  # the inner editor frames itself
         self._layout.addWidget(self.none)
         self._layout.addWidget(inner, 1)
 
@@ -300,9 +260,9 @@ class OptionalEditor(ParamEditor):
         try:
             self.edited.emit(self.value())
         except ValueError as err:
-            self.invalid.emit(str(err))
+            self.inner.refuse(str(err))
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         self.none.blockSignals(True)
         self.none.setChecked(value is None)
         self.none.blockSignals(False)
@@ -314,7 +274,7 @@ class OptionalEditor(ParamEditor):
         return None if self.none.isChecked() else self.inner.value()
 
 
-_EDITORS = {"int": IntEditor, "float": FloatEditor, "bool": BoolEditor, "choice": ChoiceEditor,
+_EDITORS = {"int": NumberEditor, "float": NumberEditor, "bool": BoolEditor, "choice": ChoiceEditor,
             "ints": IntsEditor, "text": TextEditor}
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.accessibility import name_widgets
 from designer.document import DesignDocument
 from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_for
 from designer.training.commands import SetTrainingValue, setting_value
@@ -110,7 +111,7 @@ class TextEditor(ParamEditor):
     def _commit(self) -> None:
         self.edited.emit(self.value())
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         if isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value))
         text = "" if value is None else str(value)
@@ -155,7 +156,7 @@ class DeviceEditor(ParamEditor):
     def _commit(self) -> None:
         self.edited.emit(self.value())
 
-    def set_value(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
         self.combo.blockSignals(True)
         self.combo.setCurrentText(str(value))
         self.combo.blockSignals(False)
@@ -204,6 +205,7 @@ class SettingsForm(QScrollArea):
             form.addRow(label, editor)
             self.editors[info.path] = editor
             self.rows[info.path] = (form, editor)
+        name_widgets(body)
         self.setWidget(body)
         document.designChanged.connect(self._on_design_event)
         self.refresh()
@@ -238,18 +240,19 @@ class SettingsForm(QScrollArea):
         return setting_value(self.document.design.training, path, self.fields[path].default)
 
     def apply(self, path: str, value: Any) -> bool:
-        """Check a new value with the engine's rules and, if it is good, push the edit."""
+        """Check a new value with the engine's rules and, if it is good, push the edit; a bad
+        one stays in its editor, framed in red, with the engine's reason above the form."""
         if isinstance(value, tuple):
             value = list(value)
         if value == self.value(path):
+            self._show_problem("")
             return True
         command = SetTrainingValue(self.document.design, path, value, label_of(self.fields[path]))
         trial = dict(self.document.design.training)
         trial[command.top] = command.new
         problems = [message for where, message in problems_in(trial) if where == f".{path}"]
         if problems:
-            self._show_problem(f"{label_of(self.fields[path])}: {problems[0]}")
-            self.refresh()
+            self.editors[path].refuse(f"{label_of(self.fields[path])}: {problems[0]}")
             return False
         self._show_problem("")
         self.document.push(command)
