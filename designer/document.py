@@ -36,7 +36,7 @@ class DesignDocument(QObject):
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self._selection: list[str] = []
         self._network = self.design.networks[0]
-        self.report: Report = check(self.design)
+        self.report: Report = check(self.design, self.folder)
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(0)
@@ -60,9 +60,15 @@ class DesignDocument(QObject):
         self.pathChanged.emit(path)
 
     def set_path(self, path: Path | None) -> None:
-        """Record where the design now lives (after Save As)."""
+        """Record where the design now lives (after Save As): its data paths may be relative."""
         self.path = path
         self.pathChanged.emit(path)
+        self._check_timer.start()
+
+    @property
+    def folder(self) -> Path | None:
+        """The design file's folder, which relative data paths are read against."""
+        return self.path.parent if self.path else None
 
     # ------------------------------------------------------------------ networks
     @property
@@ -98,7 +104,7 @@ class DesignDocument(QObject):
     # ------------------------------------------------------------------ checking
     def recheck(self) -> None:
         """Check the design now; per-node results are cached, so this is incremental."""
-        self.report = check(self.design)
+        self.report = check(self.design, self.folder)
         self.reportChanged.emit(self.report)
 
     def current_report(self) -> Report:

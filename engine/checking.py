@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -77,11 +78,16 @@ class Report:
         return [p for p in self.errors if p.network == network]
 
 
-def check(design: Design) -> Report:
-    """Infer every node's output and collect every problem; never raises for a bad design."""
+def check(design: Design, folder: Path | None = None) -> Report:
+    """Infer every node's output and collect every problem, the data's misfits included
+    (relative data paths read against `folder`, the design file's folder); never raises for a
+    bad design."""
+    from engine.training.data_fit import data_problems  # it plans runs, which use check
+
     report = Report()
     for network in design.networks:
         _check_network(design, network, report)
+    report.problems += data_problems(design, report, folder)
     return report
 
 

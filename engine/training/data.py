@@ -30,13 +30,14 @@ class LoadedData:
     tensors: dict[str, Any]
     in_memory: bool
     facts: DataFacts
+    counts: tuple[int, int]   # training and validation samples
     labels: list[str] | None
     vocabulary: list[str] | None
     warnings: list[str]
 
     def summary(self, plan: Plan) -> dict[str, Any]:
-        return {"description": plan.data.description, "train_samples": self.facts.train_samples,
-                "val_samples": self.facts.val_samples,
+        return {"description": plan.data.description, "train_samples": self.counts[0],
+                "val_samples": self.counts[1],
                 "input_shape": list(self.facts.input_shape),
                 "target_shape": list(self.facts.target_shape), "classes": plan.classes,
                 "labels": self.labels}
@@ -77,11 +78,12 @@ def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
         counts = len(train_set), len(val_set)
         labels = list(train_set.dataset.classes)
         largest_target, largest_input = len(labels) - 1, 0
-    facts = DataFacts(counts[0], counts[1], tuple(sample_in.shape[1:]),
-                      not sample_in.dtype.is_floating_point, tuple(sample_target.shape[1:]),
-                      not sample_target.dtype.is_floating_point, largest_target, largest_input)
+    facts = DataFacts(tuple(sample_in.shape[1:]), not sample_in.dtype.is_floating_point,
+                      tuple(sample_target.shape[1:]), not sample_target.dtype.is_floating_point,
+                      train_samples=counts[0], largest_target=largest_target,
+                      largest_input=largest_input)
     warnings = check_fit(plan, design, facts)
-    return LoadedData(tensors, plan.data.in_memory, facts, labels, vocabulary, warnings)
+    return LoadedData(tensors, plan.data.in_memory, facts, counts, labels, vocabulary, warnings)
 
 
 def _labels(plan: Plan, functions: dict[str, Any], names: dict[str, Any],

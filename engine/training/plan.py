@@ -196,7 +196,8 @@ def _network_io(design: Design, report: Report, network: str, role: str) -> Netw
     errors = report.errors_in(network)
     if errors:
         raise DesignError(f"network {network!r} has errors to fix before training: "
-                          + "; ".join(p.message for p in errors),
+                          + "; ".join(p.message + (f" (fix: {p.fix})" if p.fix else "")
+                                      for p in errors),
                           [str(p) for p in errors])
     graph = design.graph(network)
     inputs = [n for n in design.nodes(network) if graph.nodes[n]["type"] == "Input"]

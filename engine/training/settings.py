@@ -16,6 +16,7 @@ import math
 import re
 import typing
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, get_type_hints
 
 from engine.errors import DesignError
@@ -242,15 +243,18 @@ def _section_problems(cls, values: Any, path: str) -> list[tuple[str, str]]:
     return problems
 
 
+_type_hints = cache(get_type_hints)  # resolving annotations is slow; the classes never change
+
+
 def _section_type(cls, f: dataclasses.Field) -> type | None:
     """The settings class of a nested section, or None for a plain field."""
-    kind = get_type_hints(cls)[f.name]
+    kind = _type_hints(cls)[f.name]
     return kind if dataclasses.is_dataclass(kind) else None
 
 
 def _base_type(cls, f: dataclasses.Field) -> type:
     """The field's type without `| None` (the kind its values must have)."""
-    kind = get_type_hints(cls)[f.name]
+    kind = _type_hints(cls)[f.name]
     options = [k for k in typing.get_args(kind) if k is not type(None)]
     return options[0] if options else kind
 

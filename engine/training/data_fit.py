@@ -1,0 +1,37 @@
+"""The data check of `engine.check`: each way the data does not fit the design, as a problem
+on the node to change, known before anything trains.
+
+The data is described, not loaded (engine.training.data_description), so this runs after
+every edit. A design whose networks have errors, whose settings or plan are refused, or whose
+files cannot be described gets no data problems here: the run reports those when it starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.checking import Problem, Report
+from engine.design import Design
+from engine.errors import DesignError
+from engine.training.data_description import describe_data
+from engine.training.data_paths import with_design_folder
+from engine.training.datacheck import misfits
+from engine.training.plan import make_plan
+from engine.training.settings import settings_from
+
+
+def data_problems(design: Design, report: Report, folder: Path | None = None) -> list[Problem]:
+    """Misfits between the design and the data it trains on (relative data paths read
+    against `folder`, the design file's folder)."""
+    try:
+        settings = with_design_folder(settings_from(design.training), folder)
+        if settings.data.source == "generated":
+            return []  # generated samples take the design's shapes
+        plan = make_plan(design, settings, report)
+        facts = describe_data(plan)
+    except (DesignError, OSError, ValueError, UnicodeError):
+        return []
+    if facts is None:
+        return []
+    return [Problem(m.node, m.severity, m.message, m.fix, m.network)
+            for m in misfits(plan, design, facts)]
