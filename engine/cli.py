@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from engine.checking import Report, check, describe
 from engine.design import Design
@@ -53,12 +55,18 @@ def _templates(args: argparse.Namespace) -> int:
 def _configure_new(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("template", help="template name (see `neuralcanvas templates`)")
     parser.add_argument("-o", "--output", required=True, help=f"file to write ({EXTENSION})")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite the file if it exists")
 
 
 @command("new", "write a new design from a template", _configure_new)
 def _new(args: argparse.Namespace) -> int:
     from templates import load_template
     design = load_template(args.template)
+    if os.path.lexists(args.output) and not args.force:
+        print(f"error: {args.output} already exists; nothing was written (add --force to "
+              "overwrite it)", file=sys.stderr)
+        return 1
     save_design(design, args.output)
     print(f"wrote {args.output} from template {args.template!r}")
     return 0
@@ -71,7 +79,7 @@ def _configure_check(parser: argparse.ArgumentParser) -> None:
 @command("check", "print shapes, parameter counts and problems of a design", _configure_check)
 def _check(args: argparse.Namespace) -> int:
     design = load_design(args.file)
-    report = check(design)
+    report = check(design, Path(args.file).resolve().parent)
     print(format_report(design, report))
     return 1 if report.errors else 0
 

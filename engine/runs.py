@@ -8,9 +8,12 @@
             metrics.csv     one row per epoch                       (the trainer)
             steps.npz       per-step curves, kept when a run ends   (this module)
             summary.json    status, last metrics, weight files      (the trainer, at the end)
+            diagnostics.json  the problems the run raised           (the trainer)
             last/ best/     <network>.safetensors                   (the trainer)
             checkpoints/    epoch-NNNN/ folders                     (the trainer)
 
+The app and `neuralcanvas train` both keep runs here, and both record a run's progress in
+run.json with a `RunRecorder`, so a run made on the command line shows in the app's Runs tab.
 A design that was never saved keeps its runs in a scratch folder until it is (`move_to`).
 Weights come back as models built from the run's own design (`load_models`), and
 `predict_samples` / `predict_file` run those models on data, so the GUI can show predictions
@@ -182,6 +185,41 @@ class RunStore:
                     **record.info}
         write_atomically(record.folder / RUN_FILE,
                          json.dumps(document, indent=1, default=_plain), durable=False)
+
+
+RECORDED_FACTS = ("task", "device", "device_name", "epochs", "batches_per_epoch",
+                  "first_epoch")
+
+
+class RunRecorder:
+    """Keeps one stored run's run.json up to date from the run's events, as they arrive."""
+
+    def __init__(self, store: RunStore, record: RunRecord) -> None:
+        self.store, self.record = store, record
+        self.last_epoch = 0
+
+    def observe(self, event: Any) -> bool:
+        """Record what `event` says about the run; True when run.json changed. An OSError or
+        DesignError means the run folder can no longer be written."""
+        if event.kind == "epoch":
+            self.last_epoch = event.epoch
+        elif event.kind == "started":
+            facts = {key: getattr(event, key) for key in RECORDED_FACTS}
+            self._update("running", data=event.data.get("description"),
+                         parameters=sum(event.networks.values()), **facts)
+        elif event.kind == "finished":
+            self._update(event.status, epochs_done=event.epochs_done,
+                         best_epoch=event.best_epoch, metrics=event.metrics,
+                         seconds=round(event.seconds, 2))
+        elif event.kind == "failed":
+            self._update("failed", reason=event.reason, error=event.error,
+                         epochs_done=self.last_epoch)
+        else:
+            return False
+        return True
+
+    def _update(self, status: str, **info: Any) -> None:
+        self.record = self.store.update(self.record.id, status, **info)
 
 
 def _plain(value: Any) -> Any:

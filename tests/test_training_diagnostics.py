@@ -30,7 +30,7 @@ def test_gradient_bounds_name_the_layer_once_per_state():
     found = watch.check(layers, epoch=1, step=10)
     assert [(d.code, d.node, d.network) for d in found] == [
         ("vanishing_gradients", "n2", "model"), ("exploding_gradients", "n4", "model")]
-    assert "'hidden'" in found[0].message and "grad_clip" in found[1].fix
+    assert "'hidden'" in found[0].message and "Clip gradients at" in found[1].fix
     assert watch.check(layers, epoch=2, step=20) == []
 
 

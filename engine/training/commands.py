@@ -1,9 +1,11 @@
 """Command-line commands for training (registered with engine.cli).
 
 `neuralcanvas train FILE` trains headless in this process with a progress line (epoch, batch,
-loss, speed, ETA), prints diagnostics as they happen, and writes metrics.csv, the best and last
-weights, checkpoints and summary.json to the output folder. The first Ctrl+C stops cleanly
-(the last checkpoint stays as it was); a second one interrupts at once.
+loss, speed, ETA), prints diagnostics as they happen (and the one to act on first at the end),
+and writes metrics.csv, the best and last weights, checkpoints, summary.json and
+diagnostics.json. Runs go to the design's run store (`FILE.runs/NNNN`, where the app's Runs
+tab lists them) unless --out names another folder. The first Ctrl+C stops cleanly (the last
+checkpoint stays as it was); a second one interrupts at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import TextIO
 
 from engine.cli import command
 from engine.fileformat import load_design
+from engine.runs import RunRecorder, RunStore, runs_folder_for
+from engine.training.diagnostics import DIAGNOSTICS_FILE, headline
+from engine.wording import count_of
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +28,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="override the design's number of epochs")
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the "
                         "design's setting)")
-    parser.add_argument("--out", help="output folder (default: FILE's name + '_training')")
+    parser.add_argument("--out", help="output folder (default: a new run in FILE's run "
+                        "store, FILE's name + '.runs', which the app lists)")
     parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
 
 
@@ -35,9 +41,21 @@ def _train(args: argparse.Namespace) -> int:
     design = load_design(args.file)
     overrides = {key: value for key, value in (("epochs", args.epochs),
                                                ("device", args.device)) if value is not None}
-    out = args.out or str(Path(args.file).with_suffix("")) + "_training"
+    recorder = None
+    if args.out:
+        out = args.out
+    else:
+        store = RunStore(runs_folder_for(args.file))
+        recorder = RunRecorder(store, store.create(
+            resumed_from=_run_of(store, args.resume) if args.resume else None))
+        out = str(recorder.record.folder)
     control = Control()
     progress = Progress(sys.stdout)
+
+    def emit(event) -> None:
+        progress.show(event)
+        if recorder is not None:
+            recorder.observe(event)
 
     def interrupt(signum, frame) -> None:
         if control.stopping:
@@ -47,10 +65,11 @@ def _train(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        final = Trainer(design, progress.show, RunOptions(out_dir=out, resume=args.resume,
-                                                          overrides=overrides), control).run()
+        final = Trainer(design, emit, RunOptions(out_dir=out, resume=args.resume,
+                                                 overrides=overrides), control).run()
     finally:
         signal.signal(signal.SIGINT, previous)
+    progress.conclude(Path(out))
     if final.kind == "failed":
         return 1
     return 130 if final.status == "stopped" else 0
@@ -64,6 +83,7 @@ class Progress:
         self.live = stream.isatty()
         self.epochs = 0
         self.open_line = False
+        self.diagnostics: list = []
 
     def show(self, event) -> None:
         handler = getattr(self, f"_{event.kind}", None)
@@ -111,16 +131,39 @@ class Progress:
         self._print(f"  learning rate {event.previous:.3g} -> {event.lr:.3g}")
 
     def _diagnostic(self, event) -> None:
+        self.diagnostics.append(event)
         self._print(f"  [{event.severity}] {event.message}")
         if event.fix:
             self._print(f"      try: {event.fix}")
 
     def _finished(self, event) -> None:
-        self._print(f"{event.status} after {event.epochs_done} epochs in {event.seconds:.1f} s; "
+        self._print(f"{event.status.replace('_', ' ')} after "
+                    f"{count_of(event.epochs_done, 'epoch')} in {event.seconds:.1f} s; "
                     f"weights: {', '.join(event.weights.values()) or 'not saved'}")
 
     def _failed(self, event) -> None:
         self._print(f"error: {event.reason}")
+
+    def conclude(self, out: Path) -> None:
+        """After the run: where it is kept, and the diagnostic to act on first."""
+        self._print(f"run kept in {out}")
+        first = headline(self.diagnostics)
+        if first is None:
+            self._print("no problems diagnosed")
+            return
+        self._print(f"{count_of(len(self.diagnostics), 'diagnostic')} (in "
+                    f"{out / DIAGNOSTICS_FILE}); act on this one first:")
+        self._print(f"  [{first.severity}] {first.message}")
+        if first.fix:
+            self._print(f"      try: {first.fix}")
+
+
+def _run_of(store: RunStore, checkpoint: str) -> str | None:
+    """The id of the stored run a checkpoint folder belongs to, if it is in `store`."""
+    for record in store.runs():
+        if Path(checkpoint).resolve().is_relative_to(record.folder.resolve()):
+            return record.id
+    return None
 
 
 def _clock(seconds: float) -> str:

@@ -1,19 +1,47 @@
 """Live diagnostics: the problems every deep-learning guide warns about, caught as they happen.
 
-Each watcher looks at what the trainer already has (gradients after a step, the epoch
-history) and returns Diagnostic events; none of them changes the model or uses torch's random
-generator, so watching a run never changes it.
+Each watcher looks at what the trainer already has (losses as they are reported, gradients
+after a step, the epoch history, one batch's ReLU outputs) and returns Diagnostic events; none
+of them changes the model or uses torch's random generator, so watching a run never changes it.
+
+Problems cause each other: a learning rate far too high blows the loss up, which kills ReLUs
+and leaves gradients vanished. `DiagnosticLog` keeps the causes and drops what they explain,
+and `headline` picks the diagnostic a person should act on first (RANK), so the advice is
+never the opposite of what helps.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
+from engine.fileformat import write_atomically
 from engine.training.events import Diagnostic
+from engine.training.labels import setting_place
 from engine.training.settings import DiagnosticsSettings
+
+DIAGNOSTICS_FILE = "diagnostics.json"
+# Most important first: the banner and the command line lead with the lowest rank.
+RANK = ("non_finite_loss", "learning_rate_too_high", "exploding_gradients",
+        "vanishing_gradients", "dead_relus", "learning_rate_too_low", "mode_collapse",
+        "overfitting", "class_count", "precision")
+# code -> the codes that explain it when raised first (its advice would then mislead).
+CAUSED_BY = {"exploding_gradients": {"learning_rate_too_high"},
+             "vanishing_gradients": {"learning_rate_too_high"},
+             "dead_relus": {"learning_rate_too_high"},
+             "learning_rate_too_low": {"learning_rate_too_high", "vanishing_gradients",
+                                       "dead_relus"}}
+DIVERGED_FACTOR = 10.0    # a loss this many times its first value has diverged
+RISEN_FACTOR = 100.0      # ... or an epoch's loss this many times the lowest epoch so far
+STALL_EPOCHS = 3          # after this many epochs ...
+STALL_FALL = 0.05         # ... a loss that fell less than this fraction has barely moved
+DEAD_FRACTION = 0.5       # a ReLU with more than this fraction of its units at zero is dead
+TYPICAL_RATES = {"adam": "1e-3", "adamw": "1e-3", "sgd": "0.01 to 0.1", "rmsprop": "1e-3"}
 
 
 @dataclass(frozen=True)
@@ -109,7 +137,8 @@ class GradientWatch:
         else:
             message = (f"the gradient of {layer['name']!r} is exploding (norm {norm:.3g}): "
                        "updates this large make training unstable")
-            fix = "lower the learning rate, or set training.grad_clip (for example 1.0)"
+            fix = (f"lower the learning rate, or set {setting_place('grad_clip')} "
+                   "(for example to 1.0)")
         return Diagnostic(self.run, code=f"{state}_gradients", severity="warning",
                           message=message, fix=fix, epoch=epoch, step=step,
                           network=layer["network"], node=layer["node"],
@@ -146,7 +175,7 @@ class OverfitWatch:
                      f"loss kept falling (to {last['loss']:.4g}); the network is memorising "
                      "its training samples"),
             fix=("add Dropout or weight decay, use more data or augmentation, or stop earlier "
-                 "(training.early_stopping keeps the best weights)"),
+                 f"({setting_place('early_stopping.enabled')} keeps the best weights)"),
             epoch=int(last["epoch"]), data={"since_epoch": since})]
 
 
@@ -171,7 +200,8 @@ class CollapseWatch:
                      f"{diversity:.2f} of the real data's; the discriminator is right "
                      f"{accuracy:.0%} of the time)"),
             fix=("lower the generator's learning rate, give the discriminator more steps "
-                 "(training.gan.d_steps), or add noise or Dropout to the discriminator"),
+                 f"({setting_place('gan.d_steps')}), or add noise or Dropout to the "
+                 "discriminator"),
             epoch=epoch, data={"diversity": diversity, "d_accuracy": accuracy})]
 
 
@@ -180,6 +210,176 @@ def non_finite(run: int, name: str, step: int, epoch: int, checkpoint: str | Non
     return Diagnostic(run, code="non_finite_loss", severity="error",
                       message=f"the {name} became NaN or infinite at step {step} (epoch "
                               f"{epoch}); training stopped{kept}",
-                      fix="lower the learning rate, set training.grad_clip, or check the data "
-                          "for extreme values",
+                      fix=f"lower the learning rate, set {setting_place('grad_clip')}, or "
+                          "check the data for extreme values",
                       epoch=epoch, step=step, data={"step": step})
+
+
+@dataclass
+class LossWatch:
+    """The training loss against its first value: diverging (learning rate too high) or
+    barely moving after STALL_EPOCHS epochs (learning rate too low). Each is said once."""
+
+    lr: float
+    optimizer: str
+    run: int
+    first: float | None = None
+    _lowest: float = math.inf
+    _said: set[str] = field(default_factory=set)
+
+    def check_steps(self, losses: list[float], epoch: int, step: int) -> list[Diagnostic]:
+        """Per-step losses as they are reported (the first one sets the baseline)."""
+        if not losses:
+            return []
+        if self.first is None:
+            self.first = losses[0]
+        typical = sorted(losses)[len(losses) // 2]   # one wild step is not a trend
+        if self.first > 0 and typical > DIVERGED_FACTOR * self.first:
+            return self._too_high(max(losses), f"its first value {self.first:.3g}", epoch,
+                                  step)
+        return []
+
+    def check_epoch(self, history: list[dict[str, float]]) -> list[Diagnostic]:
+        """After each epoch: far above the first loss, risen by orders of magnitude, or not
+        moved after STALL_EPOCHS epochs."""
+        row = history[-1] if history else {}
+        loss = row.get("loss")
+        if loss is None or not math.isfinite(loss):
+            return []
+        epoch, first, found = int(row["epoch"]), self.first, []
+        if first is not None and first > 0 and loss > DIVERGED_FACTOR * first:
+            found = self._too_high(loss, f"its first value {first:.3g}", epoch, 0)
+        elif 0 < self._lowest < math.inf and loss > RISEN_FACTOR * self._lowest:
+            found = self._too_high(loss, f"its lowest epoch mean {self._lowest:.3g}", epoch, 0)
+        elif (first is not None and first > 0 and len(history) >= STALL_EPOCHS
+              and (first - loss) / first < STALL_FALL):
+            found = self._too_low(loss, len(history), epoch)
+        self._lowest = min(self._lowest, loss)
+        return found
+
+    def _too_high(self, loss: float, against: str, epoch: int, step: int) -> list[Diagnostic]:
+        if "high" in self._said:
+            return []
+        self._said.add("high")
+        return [Diagnostic(
+            self.run, code="learning_rate_too_high", severity="error",
+            message=(f"the loss is diverging: it reached {loss:.3g}, far above {against}; "
+                     f"the learning rate ({self.lr:g}) is too high, so every step overshoots"),
+            fix=(f"lower {setting_place('optimizer.lr')}: {self.optimizer} usually trains "
+                 f"well at {TYPICAL_RATES.get(self.optimizer, '1e-3')}; then train again"),
+            epoch=epoch, step=step, data={"loss": loss, "first": self.first, "lr": self.lr})]
+
+    def _too_low(self, loss: float, epochs: int, epoch: int) -> list[Diagnostic]:
+        if "low" in self._said:
+            return []
+        self._said.add("low")
+        fallen = (self.first - loss) / self.first
+        return [Diagnostic(
+            self.run, code="learning_rate_too_low", severity="warning",
+            message=(f"the loss has barely moved: after {epochs} epochs it is {loss:.4g}, "
+                     f"{fallen:.1%} below its first value {self.first:.4g}; the learning rate "
+                     f"({self.lr:g}) is probably too low"),
+            fix=(f"raise {setting_place('optimizer.lr')} tenfold ({self.optimizer} usually "
+                 f"trains well at {TYPICAL_RATES.get(self.optimizer, '1e-3')}); if the loss "
+                 "still does not move, check that the targets can be learnt from the inputs"),
+            epoch=epoch, data={"loss": loss, "first": self.first, "lr": self.lr})]
+
+
+def relu_modules(model: Any) -> dict[str, Any]:
+    """node id -> the ReLU module of each ReLU node (or nested ReLU) in a built model."""
+    from torch import nn
+
+    node_of = getattr(model, "node_of_module", {})
+    return {node_of.get(path, path): module for path, module in model.named_modules()
+            if isinstance(module, nn.ReLU)}
+
+
+def dead_fractions(model: Any, inputs: Any, relus: dict[str, Any]) -> dict[str, float]:
+    """node id -> the fraction of each ReLU's outputs that are zero for every sample of
+    `inputs` (a unit that never fires gets no gradient and never learns again). The model
+    runs once in eval mode without gradients, and is left in the mode it was in."""
+    import torch
+
+    fractions: dict[str, float] = {}
+
+    def hook(node: str):
+        def record(_module, _inputs, output) -> None:
+            if node not in fractions and output.dim() > 1:
+                fired = (output != 0).flatten(1).any(0)
+                fractions[node] = 1.0 - float(fired.float().mean())
+        return record
+
+    handles = [module.register_forward_hook(hook(node)) for node, module in relus.items()]
+    training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        model.train(training)
+        for handle in handles:
+            handle.remove()
+    return fractions
+
+
+@dataclass
+class DeadUnitWatch:
+    """Warns once per ReLU when more than DEAD_FRACTION of its units never fire."""
+
+    run: int
+    names: dict[str, str]
+    network: str
+    _flagged: set[str] = field(default_factory=set)
+
+    def check(self, fractions: dict[str, float], epoch: int) -> list[Diagnostic]:
+        found = []
+        for node, dead in fractions.items():
+            if dead <= DEAD_FRACTION or node in self._flagged:
+                continue
+            self._flagged.add(node)
+            name = self.names.get(node, node)
+            found.append(Diagnostic(
+                self.run, code="dead_relus", severity="warning",
+                message=(f"{dead:.0%} of the units of {name!r} output zero for every sample: "
+                         "these ReLUs have died, get no gradient and will not learn again"),
+                fix=("lower the learning rate, use LeakyReLU or GELU instead of ReLU, or add "
+                     "BatchNorm before it"),
+                epoch=epoch, network=self.network, node=node, data={"dead": dead}))
+        return found
+
+
+@dataclass
+class DiagnosticLog:
+    """Every diagnostic a run raised, minus those an earlier one explains (CAUSED_BY)."""
+
+    raised: list[Diagnostic] = field(default_factory=list)
+
+    def admit(self, diagnostic: Diagnostic) -> bool:
+        """Keep `diagnostic` unless a cause of it was raised already."""
+        causes = CAUSED_BY.get(diagnostic.code, set())
+        if any(earlier.code in causes for earlier in self.raised):
+            return False
+        self.raised.append(diagnostic)
+        return True
+
+    def write(self, folder: Path) -> None:
+        """diagnostics.json in the run folder, whole or not at all."""
+        text = json.dumps([d.asdict() for d in self.raised], indent=1, default=_plain)
+        write_atomically(folder / DIAGNOSTICS_FILE, text, durable=False)
+
+
+def headline(diagnostics: Iterable[Diagnostic]) -> Diagnostic | None:
+    """The diagnostic to act on first: the best-ranked code, the latest among equals."""
+    best, best_rank = None, len(RANK) + 1
+    for diagnostic in diagnostics:
+        rank = RANK.index(diagnostic.code) if diagnostic.code in RANK else len(RANK)
+        if rank <= best_rank:
+            best, best_rank = diagnostic, rank
+    return best
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the numpy and torch numbers a diagnostic's data may hold."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} cannot be written to {DIAGNOSTICS_FILE}")

@@ -32,14 +32,20 @@ from engine.training.control import Control
 from engine.training.cost import estimate_cost
 from engine.training.data import load_data
 from engine.training.datacheck import DataError
+from engine.training.labels import setting_place
 from engine.training.devices import device_name, resolve_device
 from engine.training.diagnostics import (
     CollapseWatch,
+    DeadUnitWatch,
+    DiagnosticLog,
     GradientWatch,
+    LossWatch,
     OverfitWatch,
+    dead_fractions,
     gradient_norms,
     layers_of,
     non_finite,
+    relu_modules,
 )
 from engine.training.events import (
     Batch,
@@ -106,6 +112,7 @@ class Trainer:
         self.step = 0
         self.epoch = 0
         self.last_checkpoint: str | None = None
+        self.diagnostics = DiagnosticLog()
 
     # ------------------------------------------------------------------ the run
     def run(self) -> Event:
@@ -117,13 +124,14 @@ class Trainer:
             status = self._loop()
             final: Event = self._finish(status, time.perf_counter() - started)
         except NonFiniteLoss as err:
-            self.emit(non_finite(self.run_id, err.name, err.step, err.epoch,
-                                 self.last_checkpoint))
+            self._diagnose([non_finite(self.run_id, err.name, err.step, err.epoch,
+                                       self.last_checkpoint)])
             final = Failed(self.run_id, reason=(
                 f"the {err.name} became NaN or infinite at step {err.step} (epoch "
                 f"{err.epoch}), so training stopped; lower the learning rate or set "
-                "training.grad_clip" + (f". The last good checkpoint is {self.last_checkpoint}"
-                                        if self.last_checkpoint else "")),
+                f"{setting_place('grad_clip')}" + (
+                    f". The last good checkpoint is {self.last_checkpoint}"
+                    if self.last_checkpoint else "")),
                 error="non_finite_loss", epoch=err.epoch, step=err.step,
                 checkpoint=self.last_checkpoint)
         except DataError as err:
@@ -144,7 +152,7 @@ class Trainer:
             # Outside the except block: its frames no longer hold the tensors.
             self._release()
             final = self._failed("out_of_memory", "the device ran out of memory; lower "
-                                 "training.batch_size or use a smaller network")
+                                 f"{setting_place('batch_size')} or use a smaller network")
         self.emit(final)
         return final
 
@@ -207,6 +215,10 @@ class Trainer:
         self.gradient_watch = GradientWatch(s.diagnostics, self.run_id)
         self.overfit_watch = OverfitWatch(s.diagnostics.overfit_epochs, self.run_id)
         self.collapse_watch = CollapseWatch(s.diagnostics.collapse_below, self.run_id)
+        self.loss_watch = LossWatch(s.optimizer.lr, s.optimizer.name, self.run_id)
+        first = plan.networks[0].network
+        self.relus = relu_modules(self.models[first]) if plan.task != "gan" else {}
+        self.dead_watch = DeadUnitWatch(self.run_id, plan.names, first)
         self.best = {"loss": math.inf, "epoch": 0}
         self.best_state = None
         self._validation_extra: dict[str, Any] = {}
@@ -222,18 +234,18 @@ class Trainer:
             data=loaded.summary(plan), batches_per_epoch=batches, epochs=s.epochs,
             first_epoch=self.first_epoch, out_dir=str(self.out) if self.out else None,
             cost=cost.as_dict()))
-        for warning in loaded.warnings:
-            self.emit(Diagnostic(self.run_id, code="class_count", severity="warning",
-                                 message=warning, fix="set the Output's size to the number "
-                                 "of classes"))
-        if plan.amp and self.amp is None:
-            self.emit(Diagnostic(self.run_id, code="precision", severity="info",
-                                 message=f"mixed precision ({s.precision}) works on CUDA "
-                                 f"only; this run on {self.device} uses full precision"))
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
             save_design(self.design, self.out / "design.ncnet")
             self._rewrite_metrics()
+        self._diagnose([Diagnostic(self.run_id, code="class_count", severity="warning",
+                                   message=warning, fix="set the Output's size to the number "
+                                   "of classes") for warning in loaded.warnings])
+        if plan.amp and self.amp is None:
+            self._diagnose([Diagnostic(self.run_id, code="precision", severity="info",
+                                       message=f"mixed precision ({s.precision}) works on "
+                                       f"CUDA only; this run on {self.device} uses full "
+                                       "precision")])
 
     def _resume(self, path: str) -> None:
         import torch
@@ -376,6 +388,8 @@ class Trainer:
         self.emit(Batch(self.run_id, epoch=self.epoch, batch=batch,
                         batches=self.batches_per_epoch, step=self.step, values=values, lr=lr,
                         samples_per_second=rate, elapsed=elapsed, eta=eta))
+        self._diagnose(self.loss_watch.check_steps(values.get("loss", []), self.epoch,
+                                                   self.step))
 
     # ------------------------------------------------------------------ epoch end
     def _validate(self, row: dict[str, Any]) -> None:
@@ -455,20 +469,34 @@ class Trainer:
                                  per_class=extra.get("per_class"),
                                  confusion=extra.get("confusion"), labels=self.labels))
         self._append_metrics(row)
+        self._diagnose(self.loss_watch.check_epoch(self.history))   # causes before symptoms
         self._report_gradients()
-        for diagnostic in self.overfit_watch.check(self.history):
-            self.emit(diagnostic)
+        self._diagnose(self.dead_watch.check(self._dead_units(), self.epoch))
+        self._diagnose(self.overfit_watch.check(self.history))
         if plan.task == "gan":
-            for diagnostic in self.collapse_watch.check(self.epoch, row["diversity"],
-                                                        row["d_accuracy"]):
-                self.emit(diagnostic)
+            self._diagnose(self.collapse_watch.check(self.epoch, row["diversity"],
+                                                     row["d_accuracy"]))
         self._samples()
 
     def _report_gradients(self) -> None:
         layers = gradient_norms(self.layers)
         self.emit(Gradients(self.run_id, epoch=self.epoch, step=self.step, layers=layers))
-        for diagnostic in self.gradient_watch.check(layers, self.epoch, self.step):
+        self._diagnose(self.gradient_watch.check(layers, self.epoch, self.step))
+
+    def _dead_units(self) -> dict[str, float]:
+        """The share of never-firing units of each ReLU, on the first validation batch."""
+        if not self.relus or not self.plan.validates:
+            return {}
+        batch = next(iter(self._val_batches()), None)
+        return dead_fractions(self._model(), batch[0], self.relus) if batch else {}
+
+    def _diagnose(self, diagnostics: list[Diagnostic]) -> None:
+        """Emit the diagnostics no earlier one explains, and keep the run folder's list."""
+        admitted = [d for d in diagnostics if self.diagnostics.admit(d)]
+        for diagnostic in admitted:
             self.emit(diagnostic)
+        if admitted and self.out and self.out.is_dir():
+            self.diagnostics.write(self.out)
 
     def _samples(self) -> None:
         plan, epoch = self.plan, self.epoch

@@ -1,0 +1,46 @@
+"""What each training setting is called on screen, so every message can name the control.
+
+The Setup form groups the settings into sections and labels each field; messages from the
+engine (failed runs, diagnostics, data checks) name a setting the same way, e.g.
+"Layout (Setup > Task and data)", never by its key in the design file.
+"""
+
+from __future__ import annotations
+
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Task and data", ("task", "data.", "loss")),
+    ("Optimizer", ("optimizer.", "grad_clip")),
+    ("Schedule", ("schedule.",)),
+    ("Length", ("epochs", "batch_size", "early_stopping.", "seed", "checkpoint_every")),
+    ("Device", ("device", "precision", "compile")),
+    ("GAN", ("gan.",)),
+    ("Diagnostics", ("diagnostics.",)))
+LABELS = {"task": "Task", "data.source": "Data", "data.validation_split": "Validation split",
+          "loss": "Loss", "optimizer.name": "Optimizer", "optimizer.lr": "Learning rate",
+          "optimizer.weight_decay": "Weight decay", "schedule.name": "Schedule",
+          "schedule.min_lr": "Lowest rate", "grad_clip": "Clip gradients at",
+          "batch_size": "Batch size", "early_stopping.enabled": "Early stopping",
+          "early_stopping.keep_best": "Keep best weights", "checkpoint_every": "Checkpoint every",
+          "device": "Device", "precision": "Mixed precision", "compile": "torch.compile",
+          "gan.d_steps": "D steps per G step", "gan.noise_size": "Noise size",
+          "diagnostics.grad_norm_every": "Gradient norms every",
+          "diagnostics.overfit_epochs": "Overfitting after", "data.path": "File or folder",
+          "data.x_key": "Inputs array", "data.y_key": "Targets array"}
+
+
+def setting_label(path: str) -> str:
+    """The form's label of a setting: 'optimizer.lr' -> 'Learning rate'."""
+    return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+
+
+def setting_section(path: str) -> str:
+    """The Setup form section that shows a setting (the last one for anything unknown)."""
+    for title, prefixes in SECTIONS:
+        if any(path == p or (p.endswith(".") and path.startswith(p)) for p in prefixes):
+            return title
+    return SECTIONS[-1][0]
+
+
+def setting_place(path: str) -> str:
+    """A setting named as a person finds it: 'Layout (Setup > Task and data)'."""
+    return f"{setting_label(path)} (Setup > {setting_section(path)})"
