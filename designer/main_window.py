@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -17,18 +17,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.accessibility import keep_named
 from designer.autosave import Autosaver, default_recovery_dir, find_recoveries
 from designer.canvas import NetworkTabs
+from designer.design_properties import DesignPropertiesDialog
 from designer.document import DesignDocument
+from designer.panels.about import AboutDialog
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.panels.code_view import CodeView
 from designer.panels.dialogs import Dialogs
+from designer.panels.export_dialog import ExportDialog
+from designer.panels.import_dialog import ImportDialog
 from designer.panels.inspector import Inspector
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.palette import LayerPalette
 from designer.panels.problems import ProblemsPanel
 from designer.panels.summary import SummaryPanel
+from designer.panels.user_guide import UserGuide
 from designer.settings import AppSettings
+from designer.shortcuts import Keys, StandardKey, assign_shortcuts
 from designer.theme import THEME_MODES, ThemeManager, themed_icon
 from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
@@ -36,24 +43,22 @@ from engine.events import DesignEvent
 from engine.fileformat import EXTENSION
 
 APP_NAME = "NeuralCanvas"
+# Toolbar groups; the actions named in TOOL_BAR_TEXT show their text beside the icon.
 TOOL_BAR = (("new", "open", "save"), ("undo", "redo"),
-            ("auto_layout", "frame_all", "zoom_in", "zoom_out"), ("export_code",))
+            ("auto_layout", "frame_all", "zoom_in", "zoom_out"), ("import", "export"),
+            ("train", "pause", "stop"))
+TOOL_BAR_TEXT = ("export", "train", "pause", "stop")
 ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoom-in",
-         "zoom_out": "zoom-out", "export_code": "export-code"}
+         "zoom_out": "zoom-out", "export": "export-code"}
 TRAINING_KEYS = (("F5",), ("F6",), ("Shift+F5",), ("Ctrl+K",))  # train, pause, stop, checkpoint
 TRAINING_DOCK_SHARE = 0.45  # of the window's height, when a run starts with a small dock
-StandardKey = QKeySequence.StandardKey
-Keys = Iterable[QKeySequence | StandardKey | str]
 
 
-def key_sequences(keys: Keys) -> list[QKeySequence]:
-    """Expand standard keys to the platform's bindings, keep order, drop duplicates."""
-    result: list[QKeySequence] = []
-    for key in keys:
-        found = (QKeySequence.keyBindings(key) if isinstance(key, StandardKey)
-                 else [QKeySequence(key)])
-        result += [k for k in found if not k.isEmpty() and k not in result]
-    return result
+def tool_tip(action: QAction) -> str:
+    """What a toolbar button does and its first shortcut, e.g. "Train the design … (F5)"."""
+    what = action.statusTip() or action.text().replace("&", "").rstrip("…")
+    keys = shortcut_text(action).split(", ")[0]
+    return f"{what} ({keys})" if keys else what
 
 
 class MainWindow(QMainWindow):
@@ -82,7 +87,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(document, self)
         self.problems = ProblemsPanel(document, self)
         self.summary = SummaryPanel(document, self)
-        self.code_view = CodeView(document, self.dialogs, self.settings, self)
+        self.code_view = CodeView(document, self.dialogs, self)
         self.training = TrainingPanel(document, self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
@@ -93,6 +98,7 @@ class MainWindow(QMainWindow):
         self.palette_panel.layerActivated.connect(self.add_layer)
         self.tabs.message.connect(self.show_message)
         self.code_view.message.connect(self.show_message)
+        self.code_view.exportRequested.connect(self.export_design)
         self.training.message.connect(self.show_message)
         self.training.deviceChanged.connect(self._device_label.setText)
         self.training.highlightRequested.connect(self._highlight_nodes)
@@ -104,6 +110,7 @@ class MainWindow(QMainWindow):
         self._show_problem_count(len(document.report.errors), len(document.report.warnings))
         self._update_title()
         self._restore_layout()
+        keep_named(self)
 
     # ------------------------------------------------------------------ layout
     def _add_dock(self, key: str, title: str, widget: QWidget,
@@ -136,6 +143,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([problems], [240], Qt.Orientation.Vertical)
 
     def _build_tool_bar(self) -> None:
+        """The common actions, Train/Pause/Stop among them; each button says what it does and
+        its key in a tooltip, and those in TOOL_BAR_TEXT also show their name."""
         bar = QToolBar("Main toolbar", self)
         bar.setObjectName("mainToolBar")
         bar.setMovable(False)
@@ -143,12 +152,14 @@ class MainWindow(QMainWindow):
         for group in TOOL_BAR:
             for name in group:
                 action = self.actions_by_name[name]
-                keys = shortcut_text(action).split(", ")[0]
-                text = action.text().replace("&", "")
-                action.setToolTip(f"{text} ({keys})" if keys else text)
+                action.setToolTip(tool_tip(action))
                 bar.addAction(action)
+                if name in TOOL_BAR_TEXT:
+                    bar.widgetForAction(action).setToolButtonStyle(
+                        Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             bar.addSeparator()
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.tool_bar = bar
         self._paint_icons()
 
     def _paint_icons(self) -> None:
@@ -192,7 +203,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot: Callable[[], object], keys: Keys = (),
                 canvas_only: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
-        action.setShortcuts(key_sequences(keys))
+        self._key_plan.append((action, list(keys)))
         action.triggered.connect(lambda _checked=False: slot())
         if tip:
             action.setStatusTip(tip)
@@ -204,30 +215,42 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
+        """Every menu, then every shortcut at once (see designer.shortcuts)."""
         self.actions_by_name: dict[str, QAction] = {}
+        self._key_plan: list[tuple[QAction, list]] = []
         bar = self.menuBar()
 
         file_menu = bar.addMenu("&File")
-        self._add(file_menu, "new", "&New from Template…", self.new_design, [StandardKey.New])
-        self._add(file_menu, "open", "&Open…", self.open_design, [StandardKey.Open])
+        self._add(file_menu, "new", "&New…", self.new_design, [StandardKey.New],
+                  tip="Start a blank design or one of the templates")
+        self._add(file_menu, "open", "&Open…", self.open_design, [StandardKey.Open],
+                  tip="Open a design file")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
-        self._add(file_menu, "save", "&Save", self.save, [StandardKey.Save])
+        self._add(file_menu, "save", "&Save", self.save, [StandardKey.Save],
+                  tip="Save the design")
         self._add(file_menu, "save_as", "Save &As…", self.save_as,
                   [StandardKey.SaveAs, "Ctrl+Shift+S"])
-        self._add(file_menu, "export_code", "&Export Python Code…", self.code_view.ask_export,
-                  ["Ctrl+E"])
+        file_menu.addSeparator()
+        self._add(file_menu, "import", "&Import PyTorch Module…", self.import_module,
+                  ["Ctrl+I"], tip="Turn an nn.Module class from a Python file into a design")
+        self._add(file_menu, "export", "&Export…", self.export_design, ["Ctrl+E"],
+                  tip="Write the design as a PyTorch script or an ONNX file")
+        file_menu.addSeparator()
+        self._add(file_menu, "properties", "Design &Properties…", self.edit_properties,
+                  tip="The design's name and description")
         file_menu.addSeparator()
         self._add(file_menu, "quit", "&Quit", self.close, [StandardKey.Quit, "Ctrl+Q"])
 
         edit_menu = bar.addMenu("&Edit")
         stack = self.document.undo_stack
         undo = stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts(key_sequences([StandardKey.Undo]))
         redo = stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts(key_sequences([StandardKey.Redo, "Ctrl+Shift+Z"]))
-        for name, action in (("undo", undo), ("redo", redo)):
+        # Both conventions for redo work everywhere: Ctrl+Y (Windows) and Ctrl+Shift+Z.
+        for name, action, keys in (("undo", undo, [StandardKey.Undo]),
+                                   ("redo", redo, [StandardKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"])):
+            self._key_plan.append((action, keys))
             self.addAction(action)
             edit_menu.addAction(action)
             self.actions_by_name[name] = action
@@ -244,12 +267,14 @@ class MainWindow(QMainWindow):
                   [StandardKey.SelectAll], True)
         self._add(edit_menu, "add_layer", "Add &Layer…", tabs.open_add_menu,
                   ["Tab", "Shift+A"], True)
-        self._add(edit_menu, "auto_layout", "Auto &Layout", tabs.auto_layout, ["Ctrl+L"], True)
+        self._add(edit_menu, "auto_layout", "Auto &Layout", tabs.auto_layout, ["Ctrl+L"], True,
+                  tip="Arrange the layers in the order data flows through them")
 
         view_menu = bar.addMenu("&View")
         self._add(view_menu, "frame_selection", "&Frame Selection", tabs.frame_selection,
                   ["F"], True)
-        self._add(view_menu, "frame_all", "Frame &All", tabs.frame_all, ["A", "Home"], True)
+        self._add(view_menu, "frame_all", "Frame &All", tabs.frame_all, ["A", "Home"], True,
+                  tip="Zoom to show the whole network")
         self._add(view_menu, "zoom_in", "Zoom &In", tabs.zoom_in,
                   [StandardKey.ZoomIn, "Ctrl+="], True)
         self._add(view_menu, "zoom_out", "Zoom &Out", tabs.zoom_out, [StandardKey.ZoomOut], True)
@@ -263,7 +288,7 @@ class MainWindow(QMainWindow):
         run_menu = bar.addMenu("&Run")
         for name, action, keys in zip(("train", "pause", "stop", "checkpoint"),
                                       self.training.actions_for_menu(), TRAINING_KEYS):
-            action.setShortcuts(key_sequences(keys))
+            self._key_plan.append((action, list(keys)))
             self.addAction(action)
             run_menu.addAction(action)
             self.actions_by_name[name] = action
@@ -272,12 +297,17 @@ class MainWindow(QMainWindow):
                   ["Ctrl+Shift+T"])
 
         help_menu = bar.addMenu("&Help")
+        self._add(help_menu, "guide", "&User Guide", self.show_user_guide,
+                  [StandardKey.HelpContents])
         self._add(help_menu, "shortcuts", "&Keyboard Shortcuts", self.show_cheat_sheet,
-                  [StandardKey.HelpContents, "Ctrl+/"])
+                  ["Ctrl+/"])
+        help_menu.addSeparator()
+        self._add(help_menu, "about", f"&About {APP_NAME}", self.show_about)
+        assign_shortcuts(self._key_plan)
 
     def _add(self, menu: QMenu, name: str, text: str, slot: Callable[[], object],
-             keys: Keys = (), canvas_only: bool = False) -> QAction:
-        action = self._action(text, slot, keys, canvas_only)
+             keys: Keys = (), canvas_only: bool = False, tip: str = "") -> QAction:
+        action = self._action(text, slot, keys, canvas_only, tip)
         menu.addAction(action)
         self.actions_by_name[name] = action
         return action
@@ -314,6 +344,25 @@ class MainWindow(QMainWindow):
         sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sheet.show()
         return sheet
+
+    def show_user_guide(self) -> UserGuide:
+        guide = UserGuide(self)
+        guide.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        guide.show()
+        return guide
+
+    def show_about(self) -> AboutDialog:
+        about = AboutDialog(self)
+        about.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        about.open()
+        return about
+
+    def edit_properties(self) -> DesignPropertiesDialog:
+        """The name and description dialog (window-modal; OK is one undo step)."""
+        dialog = DesignPropertiesDialog(self.document, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -369,6 +418,36 @@ class MainWindow(QMainWindow):
         design = self.dialogs.choose_template()
         if design is not None:
             self.show_design(design, None)
+
+    def import_module(self) -> ImportDialog | None:
+        """Ask for a Python file, its class and input shape; the import replaces the design."""
+        if not self.confirm_discard():
+            return None
+        dialog = ImportDialog(self.dialogs, self.settings.last_folder(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imported.connect(self._show_imported)
+        dialog.open()
+        return dialog
+
+    def _show_imported(self, design: Design, left_out: list[str]) -> None:
+        self.show_design(design, None)
+        self.document.undo_stack.resetClean()   # not saved anywhere yet
+        extra = f"; left out (forward never calls them): {', '.join(left_out)}" if left_out \
+            else ""
+        self.show_message(f"Imported {design.name}{extra}")
+
+    def export_design(self) -> ExportDialog:
+        """The export dialog for the design as it is now."""
+        dialog = ExportDialog(self.document.design.copy(), self.dialogs,
+                              self.settings.last_folder(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(self._on_exported)
+        dialog.open()
+        return dialog
+
+    def _on_exported(self, message: str, path: Path) -> None:
+        self.settings.set_last_folder(path.parent)
+        self.show_message(message)
 
     def show_design(self, design: Design, path: Path | None) -> None:
         """Replace the open design (already confirmed) and frame it."""

@@ -78,9 +78,14 @@ def export_onnx(design: Design, path: str | os.PathLike, network: str | None = N
     return OnnxExport(target, network, difference)
 
 
+def missing_packages() -> list[str]:
+    """The packages of the onnx extra that are not installed (none: ONNX export works)."""
+    return [name for name in ("onnx", "onnxscript", "onnxruntime")
+            if importlib.util.find_spec(name) is None]
+
+
 def _require_extra() -> None:
-    missing = [name for name in ("onnx", "onnxscript", "onnxruntime")
-               if importlib.util.find_spec(name) is None]
+    missing = missing_packages()
     if missing:
         raise DesignError(f"ONNX export needs {', '.join(missing)}, which are not installed; "
                           f"install them with: {INSTALL_HINT}")

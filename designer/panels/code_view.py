@@ -8,7 +8,6 @@ only once edits pause (a short debounce); typing and dragging never wait for it.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -24,13 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
-from designer.panels.dialogs import PYTHON_FILTER, Dialogs
+from designer.panels.dialogs import Dialogs
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.python_highlighter import PythonHighlighter, is_dark
-from designer.settings import AppSettings
 from engine import Design, DesignError, Report
 from engine.codegen.export import ExportedScript, export_script
-from engine.fileformat import write_atomically
 
 DEBOUNCE_MS = 250
 
@@ -61,13 +58,13 @@ class CodeView(QWidget, RefreshWhenShown):
 
     message = Signal(str)
     codeChanged = Signal()
+    exportRequested = Signal()   # Export…: the window's export dialog writes the file
 
-    def __init__(self, document: DesignDocument, dialogs: Dialogs, settings: AppSettings,
+    def __init__(self, document: DesignDocument, dialogs: Dialogs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.dialogs = dialogs
-        self.settings = settings
         self.editor = QPlainTextEdit(self)
         self.editor.setReadOnly(True)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -80,8 +77,8 @@ class CodeView(QWidget, RefreshWhenShown):
         self.copy_button.setToolTip("Copy the code to the clipboard")
         self.copy_button.clicked.connect(self.copy_code)
         self.export_button = QPushButton("Export…", self)
-        self.export_button.setToolTip("Save the code as a Python file")
-        self.export_button.clicked.connect(self.ask_export)
+        self.export_button.setToolTip("Save the code as a Python script, or the model as ONNX")
+        self.export_button.clicked.connect(self.exportRequested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.copy_button)
@@ -157,35 +154,12 @@ class CodeView(QWidget, RefreshWhenShown):
             self.highlighter.set_dark(is_dark(self.palette()))
         super().changeEvent(event)
 
-    # ------------------------------------------------------------------ copy and export
+    # ------------------------------------------------------------------ copy
     def copy_code(self) -> None:
         script = self._script_now()
         if script is not None:
             QGuiApplication.clipboard().setText(script.code)
             self.message.emit("Code copied to the clipboard")
-
-    def ask_export(self) -> None:
-        suggested = self.settings.last_folder() / f"{self.document.design.name}.py"
-        path = self.dialogs.ask_save_path(suggested, "Export Python code", PYTHON_FILTER)
-        if path is not None:
-            self.export_to(path)
-
-    def export_to(self, path: Path) -> bool:
-        """Write the code (and the data files it reads by default) atomically beside it."""
-        script = self._script_now()
-        if script is None:
-            return False
-        try:
-            write_atomically(path, script.code)
-            for name, text in script.assets.items():
-                write_atomically(path.parent / name, text)
-        except OSError as err:
-            self.dialogs.show_error("Export failed", f"Could not write {path}:\n{err}")
-            return False
-        self.settings.set_last_folder(path.parent)
-        extra = f" and {', '.join(script.assets)}" if script.assets else ""
-        self.message.emit(f"Exported code to {path}{extra}")
-        return True
 
     def _script_now(self) -> ExportedScript | None:
         """The current design's file, generated here and now (an explicit user action)."""

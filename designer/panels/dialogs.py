@@ -16,6 +16,7 @@ from engine import Design
 
 DESIGN_FILTER = "NeuralCanvas designs (*.ncnet);;All files (*)"
 PYTHON_FILTER = "Python files (*.py);;All files (*)"
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 
 class Dialogs:
@@ -38,6 +39,12 @@ class Dialogs:
     def ask_open_path(self, folder: Path) -> Path | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open design", str(folder),
                                               DESIGN_FILTER)
+        return Path(path) if path else None
+
+    def ask_python_file(self, folder: Path) -> Path | None:
+        """A Python file to import an nn.Module class from."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Import a PyTorch module",
+                                              str(folder), PYTHON_FILTER)
         return Path(path) if path else None
 
     def ask_save_path(self, suggested: Path, title: str = "Save design",

@@ -1,5 +1,6 @@
-"""New from template: a gallery of the shipped designs, each with a picture, its description
-and its card (what it is for, how it is built, what to try, what to watch out for)."""
+"""File > New: a blank design first, then a gallery of the shipped templates, each with a
+picture, its description and its card (what it is for, how it is built, what to try, what to
+watch out for)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ from templates import card_sections, load_template, template_names
 THUMBNAIL = QSize(220, 120)
 PREVIEW = QSize(460, 260)
 NAME_ROLE = Qt.ItemDataRole.UserRole
+BLANK = "Blank design"
+BLANK_TEXT = ("One Input and nothing else: drag layers from the palette (or press Tab on the "
+              "canvas), end with an Output, and train on generated data of the Input's shape "
+              "with the default settings. Give it a name and a description under File > "
+              "Design Properties.")
+
+
+def blank_design() -> Design:
+    """A design with one Input, no description and default training settings."""
+    design = Design("untitled")
+    design.add("Input", pos=(0.0, 0.0))
+    return design
 
 
 def describe_design(design: Design) -> str:
@@ -35,7 +48,8 @@ def describe_design(design: Design) -> str:
     parameters = sum(report.total_params(n) for n in design.networks)
     networks = ", ".join(design.networks)
     kind = "network" if len(design.networks) == 1 else "networks"
-    return f"{kind} {networks} · {layers} layers · {parameters:,} parameters"
+    plural = "" if layers == 1 else "s"
+    return f"{kind} {networks} · {layers} layer{plural} · {parameters:,} parameters"
 
 
 def card_html(design: Design) -> str:
@@ -45,12 +59,13 @@ def card_html(design: Design) -> str:
 
 
 class TemplateGallery(QDialog):
-    """Pick a template; `chosen()` gives a fresh copy of its design."""
+    """Pick the blank design or a template; `chosen()` gives a fresh copy of its design."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("New design from a template")
-        self.designs = {name: load_template(name) for name in template_names()}
+        self.setWindowTitle("New design")
+        self.designs = {BLANK: blank_design()}
+        self.designs.update((name, load_template(name)) for name in template_names())
         self.list = QListWidget(self)
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(THUMBNAIL)
@@ -63,7 +78,7 @@ class TemplateGallery(QDialog):
             picture = design_picture(design, THUMBNAIL, self.palette(), self.font())
             item = QListWidgetItem(QIcon(picture), name, self.list)
             item.setData(NAME_ROLE, name)
-            item.setToolTip(design.description)
+            item.setToolTip(self._about(name))
         self.preview = QLabel(self)
         self.preview.setFixedSize(PREVIEW)
         self.title = QLabel(self)
@@ -123,8 +138,11 @@ class TemplateGallery(QDialog):
         self.preview.setPixmap(design_picture(design, PREVIEW, self.palette(), self.font()))
         self.title.setText(f"<b>{item.data(NAME_ROLE)}</b>")
         self.facts.setText(describe_design(design))
-        self.description.setText(design.description)
+        self.description.setText(self._about(item.data(NAME_ROLE)))
         self.card.setText(card_html(design))
+
+    def _about(self, name: str) -> str:
+        return BLANK_TEXT if name == BLANK else self.designs[name].description
 
     def chosen(self) -> Design | None:
         item = self.list.currentItem()

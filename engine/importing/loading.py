@@ -16,6 +16,29 @@ def load_module_class(reference: str) -> type:
     file, separator, name = reference.rpartition(":")
     if not separator or not file or not name.isidentifier():
         raise DesignError(f"{reference!r} is not PYFILE:CLASS, e.g. models.py:Net")
+    module = _run_file(file)
+    cls = getattr(module, name, None)
+    if cls is None:
+        raise DesignError(f"{file} defines no {name}", file=file)
+    import torch
+
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise DesignError(f"{file}: {name} is not an nn.Module class", file=file)
+    return cls
+
+
+def module_class_names(file: str) -> list[str]:
+    """The nn.Module subclasses a Python file defines, in the order it defines them."""
+    import torch
+
+    module = _run_file(file)
+    return [name for name, value in vars(module).items()
+            if isinstance(value, type) and issubclass(value, torch.nn.Module)
+            and value.__module__ == module.__name__]
+
+
+def _run_file(file: str) -> Any:
+    """Run a Python file as a module; any failure is a DesignError naming the file and line."""
     path = Path(file)
     if not path.is_file():
         raise DesignError(f"{file}: no such file", file=file)
@@ -31,14 +54,7 @@ def load_module_class(reference: str) -> type:
                           f"{type(err).__name__}: {err}", file=file) from None
     finally:
         sys.path.remove(str(path.resolve().parent))
-    cls = getattr(module, name, None)
-    if cls is None:
-        raise DesignError(f"{file} defines no {name}", file=file)
-    import torch
-
-    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
-        raise DesignError(f"{file}: {name} is not an nn.Module class", file=file)
-    return cls
+    return module
 
 
 def instantiate(cls: type) -> Any:

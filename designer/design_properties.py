@@ -1,0 +1,96 @@
+"""File > Design Properties: the design's name and description, changed as one undo step.
+
+The description is what the exported script's docstring and the Inspector say about the design,
+so a design started from a template can be given its own words (or none).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.document import DesignDocument
+from engine import Design
+
+
+class SetDesignProperties(QUndoCommand):
+    """Set the design's name and description together; undo restores both."""
+
+    def __init__(self, design: Design, name: str, description: str) -> None:
+        super().__init__("Change design properties")
+        self.design = design
+        self.new = (name, description)
+        self.old = (design.name, design.description)
+
+    def redo(self) -> None:
+        self._apply(*self.new)
+
+    def undo(self) -> None:
+        self._apply(*self.old)
+
+    def _apply(self, name: str, description: str) -> None:
+        # The description first: set_name's event makes every view re-read both.
+        self.design.description = description
+        self.design.set_name(name)
+
+
+class DesignPropertiesDialog(QDialog):
+    """Edit the name and description; OK pushes one command when something changed."""
+
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setWindowTitle("Design properties")
+        design = document.design
+        self.name = QLineEdit(design.name, self)
+        self.name.setAccessibleName("Name")
+        self.description = QPlainTextEdit(design.description, self)
+        self.description.setAccessibleName("Description")
+        self.description.setTabChangesFocus(True)
+        self.description.setPlaceholderText("What the design is for; it becomes the exported "
+                                            "script's docstring")
+        self.problem = QLabel(self)
+        self.problem.setStyleSheet("color: #d64545;")
+        self.problem.hide()
+        form = QFormLayout()
+        form.addRow("&Name", self.name)
+        form.addRow("&Description", self.description)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.name.textChanged.connect(self._check)
+        self.resize(520, 300)
+        self.name.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.name.selectAll()
+
+    def _check(self) -> None:
+        """A design needs a name: OK waits until there is one, and says so."""
+        empty = not self.name.text().strip()
+        self.problem.setText("The design needs a name.")
+        self.problem.setVisible(empty)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not empty)
+
+    def accept(self) -> None:
+        name = self.name.text().strip()
+        if not name:
+            return
+        description = self.description.toPlainText().strip()
+        design = self.document.design
+        if (name, description) != (design.name, design.description):
+            self.document.push(SetDesignProperties(design, name, description))
+        super().accept()
