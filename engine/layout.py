@@ -1,39 +1,105 @@
-"""Automatic layout: columns by depth from the inputs, so data flows left to right."""
+"""Automatic layout: a layered (Sugiyama) drawing from left to right, computed by grandalf.
+
+Layers are columns; grandalf orders each column to reduce crossings and gives every edge that
+skips columns a slot of its own in the columns it passes (a "dummy" vertex), so a skip
+connection gets a free lane beside the layers it jumps over instead of running behind them.
+Only positions come out of here: the wires' routes are recomputed from positions
+(engine.routing), so a saved design needs nothing more than its node positions.
+"""
 
 from __future__ import annotations
 
-import networkx as nx
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from grandalf.graphs import Edge as LayoutEdge
+from grandalf.graphs import Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
 
 from engine.design import DEFAULT_NETWORK, Design
 
-COLUMN_WIDTH = 240.0
-ROW_HEIGHT = 130.0
+COLUMN_GAP = 96.0  # room between columns for a wire's bend and its shape label
+ROW_GAP = 30.0  # room between the cards of one column
+LANE_WIDTH = 16.0  # the free slot a skipping edge gets in each column it passes
+COMPONENT_GAP = 60.0  # between unconnected parts of a network
+_ORDERING_ROUNDS = 2  # crossing-reduction sweeps; more rarely helps networks this regular
 
 
-def layered_positions(design: Design, network: str = DEFAULT_NETWORK) -> dict[str, tuple[float, float]]:
-    """Each node's position: column = longest path from an input, rows centred per column.
+@dataclass(frozen=True)
+class NodeSize:
+    """A card's extent; `anchor` is the distance from its top to its first ports' row, the line
+    along which wires between cards of one row run straight."""
 
-    Cycles (an unfinished edit) are tolerated: nodes on them fall back to creation order.
+    width: float
+    height: float
+    anchor: float
+
+
+# The canvas card (designer/canvas/style.py) with three body lines; the canvas passes exact sizes.
+DEFAULT_SIZE = NodeSize(width=148.0, height=96.0, anchor=43.0)
+# Column pitch and row pitch of the default card, for pictures drawn at layout scale.
+COLUMN_WIDTH = DEFAULT_SIZE.width + COLUMN_GAP
+ROW_HEIGHT = DEFAULT_SIZE.height + ROW_GAP
+
+
+class _Box:
+    """grandalf's view of a vertex. grandalf lays out top to bottom; we turn its drawing a
+    quarter turn, so its `w` (across a layer) is our height and its `h` our width."""
+
+    def __init__(self, size: NodeSize) -> None:
+        self.w = 2 * max(size.anchor, size.height - size.anchor)  # symmetric about the anchor
+        self.h = size.width
+        self.xy = (0.0, 0.0)
+
+
+def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
+                      sizes: Mapping[str, NodeSize] | None = None,
+                      column_gap: float = COLUMN_GAP) -> dict[str, tuple[float, float]]:
+    """Each node's top-left corner: data flows left to right in columns, unconnected parts of
+    the network are stacked top to bottom in creation order.
+
+    `sizes` gives the cards' extents (DEFAULT_SIZE for those missing); `column_gap` the room
+    between columns, which the canvas widens to fit its widest shape label. Cycles (an
+    unfinished edit) are tolerated: grandalf lays them out with one edge reversed.
     """
-    graph = nx.DiGraph(design.graph(network))
     order = design.nodes(network)
+    size_of = {n: (sizes or {}).get(n, DEFAULT_SIZE) for n in order}
+    vertices = {n: Vertex(n) for n in order}
+    for node, vertex in vertices.items():
+        vertex.view = _Box(size_of[node])
+    pairs = dict.fromkeys((e.src, e.dst) for e in design.edges(network) if e.src != e.dst)
+    graph = Graph(list(vertices.values()),
+                  [LayoutEdge(vertices[a], vertices[b]) for a, b in pairs])
     rank = {n: i for i, n in enumerate(order)}
-    depth: dict[str, int] = {}
-    try:
-        walk = list(nx.lexicographical_topological_sort(graph, key=rank.__getitem__))
-    except nx.NetworkXUnfeasible:
-        walk = order
-    for node in walk:
-        depth[node] = max((depth.get(p, 0) + 1 for p in graph.predecessors(node)), default=0)
-    columns: dict[int, list[str]] = {}
-    for node in walk:
-        columns.setdefault(depth[node], []).append(node)
-    positions = {}
-    for column, nodes in columns.items():
-        top = -(len(nodes) - 1) * ROW_HEIGHT / 2
-        for row, node in enumerate(nodes):
-            positions[node] = (column * COLUMN_WIDTH, top + row * ROW_HEIGHT)
+    parts = sorted(graph.C, key=lambda part: min(rank[v.data] for v in part.sV))
+    positions: dict[str, tuple[float, float]] = {}
+    top = 0.0
+    for part in parts:
+        placed = _place_component(part, rank, size_of, column_gap)
+        upper = min(y for _, y in placed.values())
+        lower = max(y + size_of[n].height for n, (_, y) in placed.items())
+        for node, (x, y) in placed.items():
+            positions[node] = (x, round(y - upper + top))
+        top += lower - upper + COMPONENT_GAP
     return positions
+
+
+def _place_component(part, rank: Mapping[str, int], size_of: Mapping[str, NodeSize],
+                     column_gap: float) -> dict[str, tuple[float, float]]:
+    """Top-left corners of one connected part, from grandalf's centres (turned a quarter)."""
+    layout = SugiyamaLayout(part)
+    layout.xspace, layout.yspace = ROW_GAP, column_gap
+    layout.dw, layout.dh = LANE_WIDTH, 1.0  # what each dummy (a lane) takes in a column
+    vertices = sorted(part.sV, key=lambda v: rank[v.data])
+    roots = [v for v in vertices if not v.e_in()] or vertices[:1]
+    layout.init_all(roots=roots)
+    layout.draw(_ORDERING_ROUNDS)
+    placed = {}
+    for vertex in vertices:
+        across, along = vertex.view.xy
+        size = size_of[vertex.data]
+        placed[vertex.data] = (round(along - size.width / 2), across - size.anchor)
+    return placed
 
 
 def apply_layout(design: Design, network: str = DEFAULT_NETWORK) -> None:

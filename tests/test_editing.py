@@ -133,7 +133,8 @@ def test_auto_layout_arranges_columns_from_inputs_in_one_step(qtbot):
     document, tabs = open_canvas(qtbot, design)
     before = design.to_dict()
     tabs.auto_layout()
-    expected = layered_positions(design)
+    hints = tabs.current_view().network_scene().router.layout_hints()
+    expected = layered_positions(design, design.networks[0], *hints)
     assert {n: design.node(n).pos for n in design.nodes()} == expected
     assert design.node(x).pos[0] < design.node(a).pos[0] < design.node(design.nodes()[3]).pos[0]
     document.undo_stack.undo()

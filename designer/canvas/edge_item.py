@@ -9,17 +9,49 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOpt
 
 from designer.canvas.style import CanvasStyle
 from engine import Edge
+from engine.routing import CLEARANCE, Point, curve_controls, label_centre
 
 _PICK_WIDTH = 10.0
+_CORNER_RADIUS = CLEARANCE * 0.75  # a routed wire's rounded corners stay clear of the cards
 _LABEL_LOD = 0.55  # the node cards' detail threshold: labels show with the card texts
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal S-curve from an output (left) to an input (right), also when reversed."""
-    dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
+    first, second = curve_controls((start.x(), start.y()), (end.x(), end.y()))
     path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    path.cubicTo(QPointF(*first), QPointF(*second), end)
     return path
+
+
+def route_path(route: list[Point]) -> QPainterPath:
+    """The S-curve of a plain route (two points), or the polyline of a routed one with its
+    corners rounded."""
+    points = [QPointF(x, y) for x, y in route]
+    if len(points) == 2:
+        return wire_path(points[0], points[1])
+    path = QPainterPath(points[0])
+    for before, corner, after in zip(points, points[1:], points[2:]):
+        radius = min(_CORNER_RADIUS, _length(corner - before) / 2, _length(after - corner) / 2)
+        path.lineTo(corner + _towards(before - corner, radius))
+        path.quadTo(corner, corner + _towards(after - corner, radius))
+    path.lineTo(points[-1])
+    return path
+
+
+def _length(vector: QPointF) -> float:
+    return abs(vector.x()) + abs(vector.y())  # routed runs are horizontal or vertical
+
+
+def _towards(vector: QPointF, distance: float) -> QPointF:
+    length = _length(vector)
+    return vector * (distance / length) if length else QPointF()
+
+
+def label_size(text: str, style: CanvasStyle) -> tuple[float, float]:
+    """The width and height of a shape label's box."""
+    metrics = QFontMetricsF(style.small_font)
+    return metrics.horizontalAdvance(text) + 10, metrics.height() + 2
 
 
 class EdgeItem(QGraphicsItem):
@@ -31,6 +63,7 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.style = style
         self.label = ""
+        self.route: list[Point] = []
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
@@ -51,8 +84,14 @@ class EdgeItem(QGraphicsItem):
         self.update()
 
     def set_ends(self, start: QPointF, end: QPointF) -> None:
+        """Join the ports with a plain curve (the scene's router may route it afterwards)."""
+        self.set_route([(start.x(), start.y()), (end.x(), end.y())])
+
+    def set_route(self, route: list[Point]) -> None:
+        """Follow `route`: two points make a plain curve, more the corners of a routed wire."""
         self.prepareGeometryChange()
-        self._path = wire_path(start, end)
+        self.route = list(route)
+        self._path = route_path(self.route)
         self._place_label()
 
     def set_label(self, text: str) -> None:
@@ -66,14 +105,12 @@ class EdgeItem(QGraphicsItem):
         return QRectF(self._label_rect)
 
     def _place_label(self) -> None:
-        """Centre the label on the wire's midpoint; callers announced the geometry change."""
-        if self.label:
-            metrics = QFontMetricsF(self.style.small_font)
-            width = metrics.horizontalAdvance(self.label) + 10
-            height = metrics.height() + 2
-            middle = self._path.pointAtPercent(0.5)
-            self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height / 2, width,
-                                      height)
+        """Centre the label on the wire's middle, or a routed wire's longest run (see
+        engine.routing.label_centre); callers announced the geometry change."""
+        if self.label and self.route:
+            width, height = label_size(self.label, self.style)
+            x, y = label_centre(self.route)
+            self._label_rect = QRectF(x - width / 2, y - height / 2, width, height)
         else:
             self._label_rect = QRectF()
         self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)

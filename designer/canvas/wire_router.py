@@ -1,0 +1,76 @@
+"""Keeps a scene's wires routed around its cards (engine.routing) as cards move.
+
+A moved card only marks its wires; they are routed together once the event loop is free, so
+an auto layout that moves every card routes each wire once, and a drag re-routes only the
+dragged cards' wires. Auto layout also asks here for the cards' sizes and the room its shape
+labels need between columns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+
+from designer.canvas.edge_item import EdgeItem, label_size
+from designer.canvas.style import HEADER_HEIGHT, NODE_WIDTH, PORT_TOP
+from engine import Edge
+from engine.layout import COLUMN_GAP, NodeSize
+from engine.routing import STUB, Box, Wire, route_wires
+
+if TYPE_CHECKING:
+    from designer.canvas.scene import NetworkScene
+
+_LABEL_MARGIN = 8.0  # between a shape label and the bend of a wire beside it
+
+
+class WireRouter(QObject):
+    """Routes the wires of one scene whose ends moved, in one batch per event-loop turn."""
+
+    def __init__(self, scene: NetworkScene) -> None:
+        super().__init__(scene)
+        self._scene = scene
+        self._pending: set[Edge] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.flush)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def invalidate(self, item: EdgeItem) -> None:
+        """The wire's ends moved: route it on the next turn of the event loop."""
+        self._pending.add(item.edge)
+        self._timer.start()
+
+    def flush(self) -> None:
+        """Route every marked wire now, against where all cards are."""
+        edges = [e for e in self._pending if e in self._scene.edges]
+        self._pending.clear()
+        if not edges:
+            return
+        nodes = self._scene.nodes
+        boxes = {}
+        for node_id, node in nodes.items():
+            rect = node.mapRectToScene(node.card_rect())
+            boxes[node_id] = Box(rect.x(), rect.y(), rect.width(), rect.height())
+        wires = []
+        for edge in edges:
+            start = nodes[edge.src].output_anchor()
+            end = nodes[edge.dst].input_anchor(edge.port)
+            wires.append(Wire(edge, edge.src, edge.dst, (start.x(), start.y()),
+                              (end.x(), end.y())))
+        for edge, route in route_wires(boxes, wires).items():
+            self._scene.edges[edge].set_route(route)
+
+    def layout_hints(self) -> tuple[dict[str, NodeSize], float]:
+        """The cards' sizes and the column gap that fits the widest shape label beside the
+        bends of routed wires, for engine.layout.layered_positions."""
+        anchor = HEADER_HEIGHT + PORT_TOP
+        sizes = {node_id: NodeSize(NODE_WIDTH, item.height, anchor)
+                 for node_id, item in self._scene.nodes.items()}
+        widest = max((label_size(item.label, item.style)[0]
+                      for item in self._scene.edges.values() if item.label), default=0.0)
+        return sizes, max(COLUMN_GAP, widest + 2 * (STUB + _LABEL_MARGIN))

@@ -1,0 +1,271 @@
+"""Wire routes recomputed from node positions: a wire whose plain curve would pass behind a
+card is routed around the cards instead.
+
+A wire leaves its source's output port to the right and enters its destination's input port
+from the left. When the plain S-curve between the two ports is clear of every card it stays a
+curve; otherwise the wire becomes an orthogonal path found by A* on a sparse grid whose lines
+are the cards' outlines (kept `CLEARANCE` away) and the middles between them, so it runs in
+the free lanes between cards. Routes depend only on where the cards are, so nothing about them
+is saved: a loaded design gets the same routes, and a moved card re-routes its own wires.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+Point = tuple[float, float]
+
+CLEARANCE = 12.0  # how far a routed wire keeps from every card
+LANE_OFFSET = 36.0  # how far a lane keeps from cards when there is room; closer costs more
+STUB = 16.0  # the straight piece a routed wire runs out of and into its ports
+_BEND_COST = 60.0  # a bend costs as much as this many units of length
+_PORT_ROW_COST = 0.6  # extra cost per unit run along a port's row (where the plain wires are)
+_CRAMPED_COST = 1.0  # extra cost per unit run hugging a card, at CLEARANCE (less when further)
+_MIN_CURVE_REACH = 40.0  # the S-curve's horizontal tangent length, at least
+_CELL = 256.0  # the box index's cell size
+
+
+@dataclass(frozen=True)
+class Box:
+    """A card's rectangle in scene coordinates."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+    def grown(self, margin: float) -> Box:
+        return Box(self.x - margin, self.y - margin, self.width + 2 * margin,
+                   self.height + 2 * margin)
+
+    def holds(self, point: Point) -> bool:
+        """Strictly inside (a point on the outline is outside)."""
+        return self.x < point[0] < self.right and self.y < point[1] < self.bottom
+
+    def meets(self, other: Box) -> bool:
+        return (self.x < other.right and other.x < self.right and self.y < other.bottom
+                and other.y < self.bottom)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One wire to route: its key (the caller's), its end nodes and its port positions."""
+
+    key: Hashable
+    src: str
+    dst: str
+    start: Point
+    end: Point
+
+
+def curve_controls(start: Point, end: Point) -> tuple[Point, Point]:
+    """The two control points of the plain wire: a cubic that leaves `start` and enters `end`
+    horizontally (also when `end` is left of `start`)."""
+    reach = max(abs(end[0] - start[0]) * 0.5, _MIN_CURVE_REACH)
+    return (start[0] + reach, start[1]), (end[0] - reach, end[1])
+
+
+def curve_points(start: Point, end: Point) -> list[Point]:
+    """The plain wire sampled densely enough that no card can sit between two samples."""
+    (c1x, c1y), (c2x, c2y) = curve_controls(start, end)
+    length = abs(end[0] - start[0]) + abs(end[1] - start[1]) + 2 * abs(c1x - start[0])
+    count = max(16, int(length / 12))
+    points = []
+    for i in range(count + 1):
+        t = i / count
+        u = 1 - t
+        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        points.append((a * start[0] + b * c1x + c * c2x + d * end[0],
+                       a * start[1] + b * c1y + c * c2y + d * end[1]))
+    return points
+
+
+def label_centre(route: list[Point]) -> Point:
+    """Where a wire's shape label goes: the middle of a plain wire, or the middle of a routed
+    wire's longest horizontal run (a lane between cards, away from every port)."""
+    if len(route) == 2:
+        (x0, y0), (x1, y1) = route
+        return (x0 + x1) / 2, (y0 + y1) / 2
+    runs = [(abs(b[0] - a[0]), a, b) for a, b in itertools.pairwise(route) if a[1] == b[1]]
+    _, a, b = max(runs, key=lambda run: run[0])
+    return (a[0] + b[0]) / 2, a[1]
+
+
+class BoxIndex:
+    """Cards bucketed by a coarse grid, so a wire only looks at the cards near it."""
+
+    def __init__(self, boxes: Mapping[str, Box]) -> None:
+        self.boxes = dict(boxes)
+        self._cells: dict[tuple[int, int], list[str]] = {}
+        for node, box in self.boxes.items():
+            for cell in _cells(box):
+                self._cells.setdefault(cell, []).append(node)
+
+    def near(self, area: Box) -> dict[str, Box]:
+        found: dict[str, Box] = {}
+        for cell in _cells(area):
+            for node in self._cells.get(cell, ()):
+                if node not in found and self.boxes[node].meets(area):
+                    found[node] = self.boxes[node]
+        return found
+
+
+def _cells(box: Box) -> Iterable[tuple[int, int]]:
+    for i in range(math.floor(box.x / _CELL), math.floor(box.right / _CELL) + 1):
+        for j in range(math.floor(box.y / _CELL), math.floor(box.bottom / _CELL) + 1):
+            yield i, j
+
+
+def route_wires(boxes: Mapping[str, Box], wires: Iterable[Wire],
+                index: BoxIndex | None = None) -> dict[Hashable, list[Point]]:
+    """Each wire's route: [start, end] for a plain curve, else the corner points of an
+    orthogonal path from start to end. A wire no path can take stays a plain curve."""
+    index = index or BoxIndex(boxes)
+    routes = {}
+    for wire in wires:
+        plain = [wire.start, wire.end]
+        if not curve_hits_cards(wire, index):
+            routes[wire.key] = plain
+        else:
+            routes[wire.key] = _orthogonal_route(wire, index) or plain
+    return routes
+
+
+def curve_hits_cards(wire: Wire, index: BoxIndex) -> bool:
+    """Whether the plain curve passes through a card (its own cards' outlines excepted)."""
+    points = curve_points(wire.start, wire.end)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    area = Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+    cards = index.near(area).values()
+    return any(card.holds(p) for p in points[1:-1] for card in cards)
+
+
+def _orthogonal_route(wire: Wire, index: BoxIndex) -> list[Point] | None:
+    first = (wire.start[0] + STUB, wire.start[1])
+    last = (wire.end[0] - STUB, wire.end[1])
+    span = _span(wire.start, wire.end, first, last).grown(CLEARANCE)
+    around = _span(*[p for box in index.near(span).values()
+                     for p in ((box.x, box.y), (box.right, box.bottom))],
+                   (span.x, span.y), (span.right, span.bottom)).grown(3 * CLEARANCE)
+    cards = list(index.near(around).values())
+    xs = sorted({first[0], last[0], around.x, around.right,
+                 *(v for c in cards for v in (c.x - CLEARANCE, c.right + CLEARANCE))})
+    ys = _with_middles(sorted({first[1], last[1], around.y, around.bottom, *(
+        v for c in cards for v in (c.y - CLEARANCE, c.bottom + CLEARANCE,
+                                   c.y - LANE_OFFSET, c.bottom + LANE_OFFSET))}))
+    path = _search(xs, ys, first, last, cards, {first[1], last[1]})
+    if path is None:
+        return None
+    return _simplified([wire.start, *path, wire.end])
+
+
+def _span(*points: Point) -> Box:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+
+def _with_middles(values: list[float]) -> list[float]:
+    """The grid lines plus one midway between each neighbouring pair: lanes run centred."""
+    middles = [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    return sorted({*values, *middles})
+
+
+def _search(xs: list[float], ys: list[float], first: Point, last: Point,
+            cards: list[Box], port_rows: set[float]) -> list[Point] | None:
+    """A* over grid points (column, row, heading); the cost counts length, bends, runs along
+    port rows and runs close to cards. Returns the corner points from `first` to `last`."""
+    col, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
+    obstacles = [card.grown(CLEARANCE) for card in cards]
+    start, goal = (col[first[0]], row[first[1]]), (col[last[0]], row[last[1]])
+
+    def free(a: Point, b: Point) -> bool:
+        middle = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        return b == last or not any(o.holds(middle) or o.holds(b) for o in obstacles)
+
+    def estimate(i: int, j: int) -> float:
+        return abs(xs[i] - last[0]) + abs(ys[j] - last[1])
+
+    horizontal, vertical = 0, 1
+    counter = itertools.count()
+    queue = [(estimate(*start), next(counter), 0.0, start, horizontal)]
+    came: dict[tuple[tuple[int, int], int], tuple[tuple[int, int], int] | None] = {
+        (start, horizontal): None}
+    best = {(start, horizontal): 0.0}
+    while queue:
+        _, _, cost, (i, j), heading = heapq.heappop(queue)
+        if cost > best.get(((i, j), heading), math.inf):
+            continue
+        if (i, j) == goal:
+            if heading == horizontal:
+                return _unwind(came, (goal, heading), xs, ys)
+            turned = cost + _BEND_COST  # the wire must enter its port horizontally
+            if turned < best.get((goal, horizontal), math.inf):
+                best[(goal, horizontal)] = turned
+                came[(goal, horizontal)] = came[(goal, vertical)]
+                heapq.heappush(queue, (turned, next(counter), turned, goal, horizontal))
+            continue
+        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            ni, nj = i + di, j + dj
+            if not (0 <= ni < len(xs) and 0 <= nj < len(ys)):
+                continue
+            here, there = (xs[i], ys[j]), (xs[ni], ys[nj])
+            if not free(here, there):
+                continue
+            step = abs(there[0] - here[0]) + abs(there[1] - here[1])
+            move = horizontal if dj == 0 else vertical
+            if move == horizontal:
+                step *= 1 + _run_penalty(here[0], there[0], here[1], cards, port_rows)
+            total = cost + step + (_BEND_COST if move != heading else 0.0)
+            state = ((ni, nj), move)
+            if total < best.get(state, math.inf):
+                best[state] = total
+                came[state] = ((i, j), heading)
+                heapq.heappush(queue, (total + estimate(ni, nj), next(counter), total,
+                                       (ni, nj), move))
+    return None
+
+
+def _run_penalty(x0: float, x1: float, y: float, cards: list[Box],
+                 port_rows: set[float]) -> float:
+    """The extra cost per unit of a horizontal run: on a port row, or cramped beside a card."""
+    left, right = min(x0, x1), max(x0, x1)
+    gaps = [max(card.y - y, y - card.bottom) for card in cards
+            if card.x < right and left < card.right]
+    clearance = min(gaps, default=LANE_OFFSET)
+    cramped = max(0.0, LANE_OFFSET - clearance) / (LANE_OFFSET - CLEARANCE)
+    return _CRAMPED_COST * min(cramped, 1.0) + (_PORT_ROW_COST if y in port_rows else 0.0)
+
+
+def _unwind(came, state, xs: list[float], ys: list[float]) -> list[Point]:
+    points = []
+    while state is not None:
+        (i, j), _ = state
+        points.append((xs[i], ys[j]))
+        state = came[state]
+    return points[::-1]
+
+
+def _simplified(points: list[Point]) -> list[Point]:
+    """Drop repeated points and the middle one of three on a line."""
+    kept: list[Point] = []
+    for point in points:
+        if kept and point == kept[-1]:
+            continue
+        if len(kept) >= 2 and (kept[-2][0] == kept[-1][0] == point[0]
+                               or kept[-2][1] == kept[-1][1] == point[1]):
+            kept[-1] = point
+            continue
+        kept.append(point)
+    return kept
