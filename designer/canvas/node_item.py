@@ -140,6 +140,7 @@ class NodeItem(QGraphicsItem):
         self.badge = BadgeItem(self)
         self.set_input_port_count(input_ports)
         self.setPos(QPointF(*node.pos))
+        self.setToolTip(self.tooltip())
 
     # ------------------------------------------------------------------ content
     def set_style(self, style: CanvasStyle) -> None:
@@ -200,6 +201,7 @@ class NodeItem(QGraphicsItem):
 
     def _changed(self) -> None:
         self._texts = None
+        self.setToolTip(self.tooltip())
         self.update()
 
     # ------------------------------------------------------------------ geometry
@@ -388,10 +390,6 @@ class NodeItem(QGraphicsItem):
         if port.connected:
             return f"input {port.index}: {shape_text(info)}; drag to move or remove the wire"
         return f"input {port.index}: free; drag to an output to connect"
-
-    def hoverEnterEvent(self, event) -> None:
-        self.setToolTip(self.tooltip())
-        super().hoverEnterEvent(event)
 
     # ------------------------------------------------------------------ mouse
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):

@@ -24,6 +24,7 @@ from designer.canvas.port_item import PortItem
 from designer.canvas.port_note import PortNote
 from designer.canvas.style import CanvasStyle
 from designer.canvas.wire_drop import WireGlow, fits_into_wire
+from designer.canvas.wire_router import WireRouter
 from designer.canvas.wiring import WireDrag
 from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
 from designer.document import DesignDocument
@@ -63,8 +64,9 @@ class NetworkScene(QGraphicsScene):
         self._move: _MoveDrag | None = None
         self.port_note: PortNote | None = None
         self.drop_wire: Edge | None = None
-        self._drop_glow: WireGlow | None = None
+        self.drop_glow: WireGlow | None = None
         self._syncing_selection = False
+        self.router = WireRouter(self)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
         document.reportChanged.connect(self.apply_report)
@@ -85,7 +87,7 @@ class NetworkScene(QGraphicsScene):
     # ------------------------------------------------------------------ following the design
     def rebuild(self) -> None:
         """Recreate every item (only after the whole design was replaced)."""
-        self._wire = self._move = self.port_note = self.drop_wire = self._drop_glow = None
+        self._wire = self._move = self.port_note = self.drop_wire = self.drop_glow = None
         self._syncing_selection = True
         self.clear()
         self._syncing_selection = False
@@ -180,6 +182,7 @@ class NetworkScene(QGraphicsScene):
         edge = item.edge
         item.set_ends(self.nodes[edge.src].output_anchor(),
                       self.nodes[edge.dst].input_anchor(edge.port))
+        self.router.invalidate(item)
 
     def _update_edges_of(self, node_id: str) -> None:
         for edge in self._edges_of.get(node_id, ()):
@@ -349,10 +352,10 @@ class NetworkScene(QGraphicsScene):
         return True
 
     # ------------------------------------------------------------------ notes at ports
-    def pin_note(self, port: PortItem, text: str) -> None:
-        """Show `text` at a port until the next action (and in the status bar)."""
+    def pin_note(self, port_pos: QPointF, text: str) -> None:
+        """Show `text` at a port (a scene point) until the next action, and in the status bar."""
         self.clear_note()
-        self.port_note = PortNote(self.canvas_style, port.scenePos(), text)
+        self.port_note = PortNote(self.canvas_style, port_pos, text)
         self.addItem(self.port_note)
         self.message.emit(text)
 
@@ -376,13 +379,13 @@ class NetworkScene(QGraphicsScene):
         """Make the wire a drop would split glow (None: no wire glows)."""
         if edge == self.drop_wire:
             return
-        if self._drop_glow is not None:
-            self.removeItem(self._drop_glow)
-        self.drop_wire, self._drop_glow = edge, None
+        if self.drop_glow is not None:
+            self.removeItem(self.drop_glow)
+        self.drop_wire, self.drop_glow = edge, None
         if edge is not None:
             item = self.edges[edge]
-            self._drop_glow = WireGlow(self.canvas_style, item.mapToScene(item.shape()))
-            self.addItem(self._drop_glow)
+            self.drop_glow = WireGlow(self.canvas_style, item.mapToScene(item.shape()))
+            self.addItem(self.drop_glow)
 
     # ------------------------------------------------------------------ placing and editing
     def card_rects(self) -> list[QRectF]:
@@ -504,7 +507,7 @@ class NetworkScene(QGraphicsScene):
         """Arrange the network in columns from inputs to outputs, as one undo step."""
         if not self.nodes:
             return
-        positions = layered_positions(self.design, self.network)
+        positions = layered_positions(self.design, self.network, *self.router.layout_hints())
         command = MoveNodes(self.design, positions)
         command.setText("Auto layout")
         self.document.push(command)

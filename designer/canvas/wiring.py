@@ -40,6 +40,16 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where a release would attach: a port, or a card lacking the port the wire needs (an
+    Input has no inputs, an Output no output), where the release is refused."""
+
+    node_id: str
+    index: int
+    anchor: QPointF  # the port, or where it would be on the card's edge
+
+
+@dataclass(frozen=True)
 class LooseEnd:
     """A wire dropped on empty canvas: the port it hangs from and where it was let go."""
 
@@ -103,7 +113,7 @@ class WireDrag:
             return LooseEnd(self.node_id, self.from_output, self.port, cursor)
         verdict = self.verdict(target)
         if verdict.refusal:
-            scene.pin_note(target, verdict.note())
+            scene.pin_note(target.anchor, verdict.note())
             return None
         src, dst, port = self.ends(target)
         if self.detached == Edge(src, dst, port):
@@ -116,7 +126,7 @@ class WireDrag:
                 document.push(Disconnect(scene.design, self.detached))
                 document.push(Connect(scene.design, src, dst, port))
         if verdict.problem:
-            scene.pin_note(target, f"Connected, with an error: {verdict.problem}")
+            scene.pin_note(target.anchor, f"Connected, with an error: {verdict.problem}")
         return None
 
     def remove(self) -> None:
@@ -126,15 +136,15 @@ class WireDrag:
         if self.detached is not None and self.detached in self.scene.edges:
             self.scene.edges[self.detached].setVisible(True)
 
-    def ends(self, target: PortItem) -> tuple[str, str, int]:
+    def ends(self, target: Target) -> tuple[str, str, int]:
         """(src, dst, port) of the connection a release on `target` would make."""
         if self.from_output:
             return self.node_id, target.node_id, target.index
         return target.node_id, self.node_id, self.port
 
-    def verdict(self, target: PortItem) -> Verdict:
+    def verdict(self, target: Target) -> Verdict:
         """What a release on `target` would do; judged once per port per drag."""
-        key = (target.node_id, target.kind, target.index)
+        key = (target.node_id, target.index)
         if key not in self._verdicts:
             src, dst, port = self.ends(target)
             design = self.scene.design
@@ -147,9 +157,10 @@ class WireDrag:
                 self._verdicts[key] = Verdict(problem=problem)
         return self._verdicts[key]
 
-    def target_at(self, cursor: QPointF) -> PortItem | None:
-        """The port a release here would attach to: the nearest port of the other kind within
-        reach, else the first free input (or the output) of the card under the cursor."""
+    def target_at(self, cursor: QPointF) -> Target | None:
+        """Where a release here would attach: the nearest port of the other kind within reach,
+        else the first free input (or the output) of the card under the cursor, or that card
+        itself when it has no such port."""
         scene = self.scene
         wanted = INPUT if self.from_output else OUTPUT
         reach = PORT_PICK_RADIUS / max(scene.zoom(), 1e-3)
@@ -157,15 +168,21 @@ class WireDrag:
         ports = [item for item in scene.items(area) if isinstance(item, PortItem)
                  and item.kind == wanted and item.node_id != self.node_id]
         if ports:
-            return min(ports, key=lambda p: (p.scenePos() - cursor).manhattanLength())
+            return _at_port(min(ports, key=lambda p: (p.scenePos() - cursor).manhattanLength()))
         node = next((item for item in scene.items(cursor) if isinstance(item, NodeItem)), None)
         if node is None or node.node_id == self.node_id:
             return None
         if wanted == OUTPUT:
-            return node.output_port
+            port = node.output_port
+            return _at_port(port) if port else Target(node.node_id, 0, node.output_anchor())
         free = [p for p in node.input_ports if not p.connected]
-        return (free or node.input_ports or [None])[0]
+        port = (free or node.input_ports or [None])[0]
+        return _at_port(port) if port else Target(node.node_id, 0, node.input_anchor(0))
 
     def _own_card_at(self, cursor: QPointF) -> bool:
         own = self.scene.nodes.get(self.node_id)
         return own is not None and own.sceneBoundingRect().contains(cursor)
+
+
+def _at_port(port: PortItem) -> Target:
+    return Target(port.node_id, port.index, port.scenePos())
