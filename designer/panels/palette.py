@@ -1,9 +1,13 @@
-"""The layer palette: the catalogue by category, searchable, dragged onto the canvas to add."""
+"""The layer palette: the catalogue by category, searchable, dragged onto the canvas to add.
+
+A search shows the layers whose name matches first, under "Name matches", and apart from them
+the layers that only mention the words in their category or explanation.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -18,12 +22,35 @@ from designer.canvas.style import CanvasStyle
 from engine.layers import LayerSpec, categories
 
 LAYER_ROLE = Qt.ItemDataRole.UserRole
+NAME_MATCHES = "Name matches"
+DESCRIPTION_MATCHES = "Mentioned in description"
 
 
 def matches(spec: LayerSpec, query: str) -> bool:
     """Does the layer's name, category or explanation contain every word of the query?"""
     text = f"{spec.name} {spec.category} {spec.explanation}".casefold()
     return all(word in text for word in query.casefold().split())
+
+
+def name_matches(spec: LayerSpec, query: str) -> bool:
+    """Does the layer's name contain every word of the query?"""
+    name = spec.name.casefold()
+    return all(word in name for word in query.casefold().split())
+
+
+def search(specs: list[LayerSpec], query: str) -> tuple[list[LayerSpec], list[LayerSpec]]:
+    """(name matches, names starting with the query first; the other matches), each in the
+    given order otherwise."""
+    first_word = query.casefold().split()[0] if query.split() else ""
+    by_name = [spec for spec in specs if name_matches(spec, query)]
+    by_name.sort(key=lambda spec: not spec.name.casefold().startswith(first_word))
+    rest = [spec for spec in specs if spec not in by_name and matches(spec, query)]
+    return by_name, rest
+
+
+def tooltip(spec: LayerSpec) -> str:
+    """The whole name (entries may be cut short) and what the layer does."""
+    return f"<b>{spec.name}</b><br>{spec.explanation}"
 
 
 def _swatch(fill: QColor, border: QColor, size: int = 12) -> QIcon:
@@ -40,7 +67,23 @@ def _swatch(fill: QColor, border: QColor, size: int = 12) -> QIcon:
 
 
 class _LayerTree(QTreeWidget):
-    """The tree itself: dragging a layer carries its type name under LAYER_MIME."""
+    """The tree itself: dragging a layer carries its type name under LAYER_MIME; never
+    narrower than its longest entry, so names are not cut short."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        groups = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        entries = [group.child(i) for group in groups for i in range(group.childCount())]
+        widest = max([self._text_width(item) + self.indentation() for item in groups]
+                     + [self._text_width(item) + 2 * self.indentation() for item in entries],
+                     default=0)
+        margins = 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), widest + margins), hint.height())
+
+    def _text_width(self, item: QTreeWidgetItem) -> int:
+        """The item's text in its own font, with room for an icon and the text's padding."""
+        text = QFontMetrics(item.font(0)).horizontalAdvance(item.text(0))
+        return text + self.iconSize().width() + 12
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME]
@@ -55,7 +98,8 @@ class _LayerTree(QTreeWidget):
 
 
 class LayerPalette(QWidget):
-    """Search box over a category tree; double-click or Return adds, dragging drops."""
+    """Search box over a category tree (or, while searching, over the matches in two groups);
+    double-click or Return adds, dragging drops."""
 
     layerActivated = Signal(str)  # a layer type to add at the centre of the canvas
 
@@ -74,36 +118,55 @@ class LayerPalette(QWidget):
         self.tree.itemActivated.connect(self._on_activated)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._specs: dict[str, LayerSpec] = {}
+        self._result_groups = [self._group(title) for title in (NAME_MATCHES,
+                                                                 DESCRIPTION_MATCHES)]
+        for group in self._result_groups:
+            group.setHidden(True)
+        self._category_groups: list[QTreeWidgetItem] = []
         self._populate()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
 
+    def _group(self, title: str) -> QTreeWidgetItem:
+        group = QTreeWidgetItem(self.tree, [title])
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = group.font(0)
+        font.setBold(True)
+        group.setFont(0, font)
+        return group
+
+    @staticmethod
+    def _entry(group: QTreeWidgetItem, spec: LayerSpec) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(group, [spec.name])
+        item.setData(0, LAYER_ROLE, spec.name)
+        item.setToolTip(0, tooltip(spec))
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                      | Qt.ItemFlag.ItemIsDragEnabled)
+        return item
+
     def _populate(self) -> None:
         for category, specs in categories().items():
-            group = QTreeWidgetItem(self.tree, [category])
-            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            font = group.font(0)
-            font.setBold(True)
-            group.setFont(0, font)
+            group = self._group(category)
+            self._category_groups.append(group)
             for spec in specs:
-                item = QTreeWidgetItem(group, [spec.name])
-                item.setData(0, LAYER_ROLE, spec.name)
-                item.setToolTip(0, f"<b>{spec.name}</b><br>{spec.explanation}")
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                              | Qt.ItemFlag.ItemIsDragEnabled)
-                self._items[spec.name] = item
+                self._items[spec.name] = self._entry(group, spec)
                 self._specs[spec.name] = spec
         self.tree.expandAll()
         self._paint_swatches()
 
     def _paint_swatches(self) -> None:
-        """Category colours as on the canvas, redrawn when the theme changes."""
+        """Category colours as on the canvas (on search results too), redrawn when the theme
+        changes."""
         style = CanvasStyle.from_palette(self.palette(), self.font())
-        for index in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(index)
+        for group in self._category_groups:
             group.setIcon(0, _swatch(style.header(group.text(0)), style.border))
+        for group in self._result_groups:
+            for index in range(group.childCount()):
+                entry = group.child(index)
+                category = self._specs[entry.data(0, LAYER_ROLE)].category
+                entry.setIcon(0, _swatch(style.header(category), style.border))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange and self._items:
@@ -111,21 +174,34 @@ class LayerPalette(QWidget):
         super().changeEvent(event)
 
     def item_for(self, layer_type: str) -> QTreeWidgetItem:
+        """The layer's entry in its category (shown when not searching)."""
         return self._items[layer_type]
 
     def visible_layers(self) -> list[str]:
-        """Layer types currently shown, in palette order."""
-        return [name for name, item in self._items.items() if not item.isHidden()]
+        """Layer types currently shown, top to bottom."""
+        return [group.child(i).data(0, LAYER_ROLE)
+                for group in self._shown_groups() for i in range(group.childCount())]
+
+    def _shown_groups(self) -> list[QTreeWidgetItem]:
+        return [group for group in (*self._result_groups, *self._category_groups)
+                if not group.isHidden()]
 
     def filter(self, query: str) -> None:
-        """Show only layers matching the query; hide categories left empty."""
-        for name, item in self._items.items():
-            item.setHidden(not matches(self._specs[name], query))
-        for index in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(index)
-            shown = any(not group.child(i).isHidden() for i in range(group.childCount()))
-            group.setHidden(not shown)
-            group.setExpanded(shown)
+        """Browse by category when the query is empty, else list the name matches first and
+        the layers that only mention the words apart from them; the top match is current."""
+        searching = bool(query.split())
+        for group in self._category_groups:
+            group.setHidden(searching)
+        found = search(list(self._specs.values()), query) if searching else ([], [])
+        for group, specs in zip(self._result_groups, found):
+            group.takeChildren()
+            for spec in specs:
+                self._entry(group, spec)
+            group.setHidden(not specs)
+            group.setExpanded(True)
+        self._paint_swatches()
+        shown = self._shown_groups()
+        self.tree.setCurrentItem(shown[0].child(0) if searching and shown else None)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         layer_type = item.data(0, LAYER_ROLE)
