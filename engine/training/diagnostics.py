@@ -24,6 +24,7 @@ from engine.fileformat import write_atomically
 from engine.training.events import Diagnostic
 from engine.training.labels import setting_place
 from engine.training.settings import DiagnosticsSettings
+from engine.wording import count_of
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 # Most important first: the banner and the command line lead with the lowest rank.
@@ -273,12 +274,12 @@ class LossWatch:
         if "low" in self._said:
             return []
         self._said.add("low")
-        fallen = (self.first - loss) / self.first
+        change = (loss - self.first) / self.first
         return [Diagnostic(
             self.run, code="learning_rate_too_low", severity="warning",
-            message=(f"the loss has barely moved: after {epochs} epochs it is {loss:.4g}, "
-                     f"{fallen:.1%} below its first value {self.first:.4g}; the learning rate "
-                     f"({self.lr:g}) is probably too low"),
+            message=(f"the loss has barely moved in {count_of(epochs, 'epoch')}: from "
+                     f"{self.first:.4g} at the first step to {loss:.4g} ({change:+.1%}); the "
+                     f"learning rate ({self.lr:g}) is probably too low"),
             fix=(f"raise {setting_place('optimizer.lr')} tenfold ({self.optimizer} usually "
                  f"trains well at {TYPICAL_RATES.get(self.optimizer, '1e-3')}); if the loss "
                  "still does not move, check that the targets can be learnt from the inputs"),
