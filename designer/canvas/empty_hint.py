@@ -19,16 +19,18 @@ HINT_TEXT = ("Drag layers here from the palette,\n"
 
 class EmptyCanvasHint(QLabel):
     """Centred over a view's viewport while its scene has no nodes; hidden otherwise. Mouse
-    events and drops pass through it to the canvas."""
+    events and drops pass through it to the canvas. It is the view's child, not the
+    viewport's: scrolling the canvas moves the viewport's children along."""
 
     def __init__(self, view: QGraphicsView, scene: NetworkScene) -> None:
-        super().__init__(HINT_TEXT, view.viewport())
-        self.scene = scene
+        super().__init__(HINT_TEXT, view)
+        self.view, self.scene = view, scene
         self.setObjectName("emptyCanvasHint")
         self.setAccessibleName("Empty canvas hint")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAutoFillBackground(False)
+        self.setForegroundRole(QPalette.ColorRole.WindowText)  # not the view's Text role
         self.restyle(view)
         view.viewport().installEventFilter(self)
         scene.document.designChanged.connect(self.refresh)
@@ -48,9 +50,9 @@ class EmptyCanvasHint(QLabel):
         """Show on an empty canvas only (called after each design event)."""
         self.setVisible(not self.scene.nodes)
         if self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
+            self.setGeometry(self.view.viewport().geometry())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self.setGeometry(self.view.viewport().geometry())
         return False

@@ -34,6 +34,16 @@ class PortNote(QGraphicsItem):
         ring = PORT_RADIUS + 4
         self._ring = QRectF(-ring, -ring, 2 * ring, 2 * ring)
 
+    def keep_within(self, visible: QRectF, zoom: float) -> None:
+        """Put the box left of (or above) the port when the scene area on screen has no room
+        for it on the right (or below)."""
+        self.prepareGeometryChange()
+        port = self.pos()
+        if port.x() + self._box.right() / zoom > visible.right():
+            self._box.moveRight(-_OFFSET.x())
+        if port.y() + self._box.bottom() / zoom > visible.bottom():
+            self._box.moveBottom(-_OFFSET.y())
+
     def box_rect(self) -> QRectF:
         """The note's frame in its own (screen-pixel) coordinates."""
         return QRectF(self._box)

@@ -356,6 +356,10 @@ class NetworkScene(QGraphicsScene):
         """Show `text` at a port (a scene point) until the next action, and in the status bar."""
         self.clear_note()
         self.port_note = PortNote(self.canvas_style, port_pos, text)
+        views = self.views()
+        if views:
+            visible = views[0].mapToScene(views[0].viewport().rect()).boundingRect()
+            self.port_note.keep_within(visible, self.zoom())
         self.addItem(self.port_note)
         self.message.emit(text)
 
