@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 
 from designer.canvas.edge_item import EdgeItem, label_size
-from designer.canvas.style import HEADER_HEIGHT, NODE_WIDTH, PORT_TOP
+from designer.canvas.style import HEADER_HEIGHT, PORT_TOP
 from engine import Edge
 from engine.layout import COLUMN_GAP, NodeSize
 from engine.routing import STUB, Box, Wire, route_wires
@@ -69,7 +69,7 @@ class WireRouter(QObject):
         """The cards' sizes and the column gap that fits the widest shape label beside the
         bends of routed wires, for engine.layout.layered_positions."""
         anchor = HEADER_HEIGHT + PORT_TOP
-        sizes = {node_id: NodeSize(NODE_WIDTH, item.height, anchor)
+        sizes = {node_id: NodeSize(item.width, item.height, anchor)
                  for node_id, item in self._scene.nodes.items()}
         widest = max((label_size(item.label, item.style)[0]
                       for item in self._scene.edges.values() if item.label), default=0.0)
