@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.wording import count_of
+
 TINTS = {"error": "#d64545", "warning": "#e0a100", "info": "#3d7be6"}
 EXPLANATIONS = {
     "overfitting": "The network is learning the training samples by heart: its validation "
@@ -32,10 +34,18 @@ EXPLANATIONS = {
                        "a learning rate that is too high.",
     "mode_collapse": "The generator makes nearly the same sample whatever the noise: it found "
                      "one output that fools the discriminator instead of covering the data.",
+    "learning_rate_too_high": "Each step changes the weights so much that it overshoots: the "
+                              "loss grows instead of shrinking, and everything after that "
+                              "(dead units, vanished gradients) follows from it.",
+    "learning_rate_too_low": "Each step changes the weights so little that the loss hardly "
+                             "moves: training would take far longer than it needs to.",
+    "dead_relus": "A ReLU that outputs zero for every input passes no gradient back, so the "
+                  "units feeding it stop learning for good.",
     "class_count": "The network's output size and the data's number of classes disagree.",
     "precision": "Mixed precision needs a CUDA GPU.",
 }
 TITLES = {"error": "Error", "warning": "Warning", "info": "Note"}
+CODE_TITLES = {"dead_relus": "Dead ReLUs", "non_finite_loss": "NaN or infinite loss"}
 
 
 class Banner(QFrame):
@@ -85,8 +95,9 @@ class Banner(QFrame):
         if event.fix:
             lines.append(f"<b>Try:</b> {event.fix}")
         if more:
-            lines.append(f"({more} earlier warning{'s' * (more != 1)} in this run)")
-        self._show(event.severity, event.code.replace("_", " ").capitalize(),
+            lines.append(f"({count_of(more, 'other diagnostic')} in this run)")
+        title = CODE_TITLES.get(event.code, event.code.replace("_", " ").capitalize())
+        self._show(event.severity, title,
                    "<br>".join(lines), event.node, "")
 
     def show_failure(self, event) -> None:

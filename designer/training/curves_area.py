@@ -82,6 +82,8 @@ class StoredCurves:
 
 
 ALL_PARTS = frozenset({"steps", "epochs", "lr", "gradients", "confusion", "samples"})
+NO_RUN_TEXT = "Pictures of the run (confusion matrix, samples) appear here"
+NO_PICTURES_TEXT = "This task has no pictures to show"
 
 
 class CurvesArea(QWidget):
@@ -109,7 +111,7 @@ class CurvesArea(QWidget):
         self.gradients = GradientStrip()
         self.confusion = ConfusionView()
         self.samples = SampleView("Samples appear after the first epoch")
-        self.hint = QLabel("This task has no pictures to show", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.hint = QLabel(NO_RUN_TEXT, alignment=Qt.AlignmentFlag.AlignCenter)
         self.task_view = QStackedWidget(self)
         for page in (self.hint, self.confusion, self.samples):
             self.task_view.addWidget(page)
@@ -178,9 +180,20 @@ class CurvesArea(QWidget):
         self._drawn.clear()
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.clear_curves()
+        self._clear_run_views()
         self._set_labels()
         self._set_horizon()
         self._redraw({"started"} | (parts if parts is not None else ALL_PARTS))
+
+    def _clear_run_views(self) -> None:
+        """Empty the views a run fills at its epochs' ends (gradient strip, confusion,
+        samples, counts): a new run, or another design, starts from nothing."""
+        self.gradients.set_history([], [], np.zeros((0, 0)), self.flagged)
+        self.confusion.set_matrix(None, None)
+        self.samples.clear()
+        self.counts.setText("")
+        self.hint.setText(NO_RUN_TEXT)
+        self.task_view.setCurrentWidget(self.hint)
 
     def _set_horizon(self) -> None:
         """Fix the x axes to the whole planned run (and the longest overlaid run): curves fill
@@ -303,4 +316,5 @@ class CurvesArea(QWidget):
             self.samples.clear()
             self.task_view.setCurrentWidget(self.samples)
         else:
+            self.hint.setText(NO_PICTURES_TEXT)
             self.task_view.setCurrentWidget(self.hint)

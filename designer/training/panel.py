@@ -36,7 +36,10 @@ from designer.training.session import TrainingSession
 from designer.training.setup_view import SetupView
 from engine.events import DesignEvent
 from engine.runs import RunRecord, read_metrics, read_step_curves
+from engine.training.diagnostics import headline
+from engine.training.settings import TrainingSettings
 from engine.training.worker import TrainingService
+from engine.wording import count_of
 
 if TYPE_CHECKING:
     from designer.training.curves_area import CurvesArea
@@ -51,6 +54,11 @@ HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
               "failed": "Failed"}
+
+
+def device_text(device: str, name: str) -> str:
+    """'CPU', or 'NVIDIA H200 (cuda:0)': the device's id only where it adds something."""
+    return name if device.lower() == name.lower() else f"{name} ({device})"
 
 
 def clock(seconds: float) -> str:
@@ -75,10 +83,10 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._dirty: set[str] = set()
         self._epoch_drawn = 0.0   # when an epoch-end view was last redrawn (monotonic s)
         self._devices_known = False
+        self._available = ""      # the status bar's device text while nothing trains
         self._build_actions()
 
         self.progress = QProgressBar(self)
-        self.progress.setFormat("epoch %v of %m")
         self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
         self.status = QLabel(STATE_TEXT["idle"], self)
@@ -143,6 +151,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.tabs.currentChanged.connect(self._on_tab)
         document.designChanged.connect(self._on_design_event)
         self._on_state("idle")
+        self._show_planned_epochs()
         self._refresh_runs()
 
     def _build_actions(self) -> None:
@@ -191,12 +200,36 @@ class TrainingPanel(QWidget, RefreshWhenShown):
     def _show_devices(self, devices: list[tuple[str, str]]) -> None:
         self._devices_known = True
         self.setup.form.set_devices(devices)
-        if not self.session.running and self.session.live.started is None:
-            self.deviceChanged.emit(f"Device: {devices[0][1]} available" if devices else "")
+        self._available = f"Device: {devices[0][1]} available" if devices else ""
+        if not self.session.running:
+            self.deviceChanged.emit(self._available)
 
     def _on_design_event(self, event: DesignEvent) -> None:
+        if event.kind == "reset":
+            self._show_no_run()
+        elif self.session.live.started is None and not self.session.running:
+            self._show_planned_epochs()
         if event.kind != "node_moved":
             self.mark_stale()
+
+    def _show_no_run(self) -> None:
+        """Another design is open: nothing of the previous design's runs stays in view (the
+        session has emptied the LiveRun; the Runs tab follows the design's run store)."""
+        self._redraw.stop()
+        self._dirty.clear()
+        self.banner.dismiss()
+        self.status.setText(STATE_TEXT["idle"])
+        self._show_planned_epochs()
+        self.predict.clear()
+        self.deviceChanged.emit(self._available)
+        if self.curves is not None:
+            self.curves.set_flagged_layers(set())
+            self.curves.redraw_all()
+
+    def _show_planned_epochs(self) -> None:
+        epochs = self.document.design.training.get("epochs", TrainingSettings().epochs)
+        epochs = epochs if isinstance(epochs, int) and epochs > 0 else TrainingSettings().epochs
+        self._set_progress(0, epochs, f"{count_of(epochs, 'epoch')} planned")
 
     def _on_tab(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.curves_page:
@@ -256,7 +289,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._dirty |= changed
         if "started" in changed and live.started is not None:
             started = live.started
-            self.deviceChanged.emit(f"Training on {started.device_name} ({started.device})")
+            self.deviceChanged.emit(
+                f"Training on {device_text(started.device, started.device_name)}")
         if "diagnostics" in changed:
             self._show_diagnostic()
         if "final" in changed:
@@ -266,29 +300,34 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _show_progress(self) -> None:
         p = self.session.live.progress
-        self._set_progress(min(p.epoch, max(p.epochs, 1)), max(p.epochs, 1))
+        if p.epochs < 1:   # the run has not said how long it is yet
+            return
+        epoch = min(p.epoch, p.epochs)
+        self._set_progress(epoch, p.epochs, f"epoch {epoch} of {p.epochs}")
         if p.batches:
             self.status.setText(f"{STATE_TEXT[self.session.live.state]} \u00b7 epoch "
                                 f"{p.epoch}/{p.epochs} \u00b7 batch {p.batch}/{p.batches} "
                                 f"\u00b7 {p.samples_per_second:,.0f} samples/s \u00b7 "
                                 f"ETA {clock(p.eta)}")
 
-    def _set_progress(self, value: int, maximum: int) -> None:
+    def _set_progress(self, value: int, maximum: int, text: str) -> None:
         """QProgressBar repaints at once (synchronously) when its value changes; with
         updates off it only schedules a repaint, so the event loop never waits for it."""
         self.progress.setUpdatesEnabled(False)
         self.progress.setMaximum(maximum)
         self.progress.setValue(value)
+        self.progress.setFormat(text)
         self.progress.setUpdatesEnabled(True)
 
     def _show_diagnostic(self) -> None:
+        """The banner leads with the diagnostic to act on first (not merely the latest)."""
         diagnostics = self.session.live.diagnostics
-        latest = diagnostics[-1]
-        self.banner.show_diagnostic(latest, len(diagnostics) - 1)
+        shown = headline(diagnostics)
+        self.banner.show_diagnostic(shown, len(diagnostics) - 1)
         flagged = [d for d in diagnostics if d.node]
-        if latest.node:
-            self.highlightRequested.emit([latest.node], HIGHLIGHT.get(latest.severity,
-                                                                     HIGHLIGHT["warning"]))
+        if shown.node:
+            self.highlightRequested.emit([shown.node], HIGHLIGHT.get(shown.severity,
+                                                                    HIGHLIGHT["warning"]))
         if self.curves is not None:
             names = {self.document.design.node(d.node).name for d in flagged
                      if self.document.design.has_node(d.node)}
@@ -304,14 +343,15 @@ class TrainingPanel(QWidget, RefreshWhenShown):
                                 if k not in ("epoch", "lr") and isinstance(v, (int, float)))
             word = {"completed": "Finished", "stopped": "Stopped",
                     "early_stopped": "Stopped early"}.get(final.status, final.status)
-            self.status.setText(f"{word} after {final.epochs_done} epochs in "
+            self.status.setText(f"{word} after {count_of(final.epochs_done, 'epoch')} in "
                                 f"{clock(final.seconds)}: {metrics}")
+        self.deviceChanged.emit(self._available)
         if self.is_stale():
             self.schedule_refresh()
 
     def _on_state(self, state: str) -> None:
         running = state in ("running", "paused")
-        self.train_action.setEnabled(not self.session.running)
+        self.train_action.setEnabled(not self.session.busy)
         self.pause_action.setEnabled(running)
         paused = state == "paused"
         self.pause_action.setText("&Resume Training" if paused else "&Pause Training")
@@ -321,7 +361,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         if state in ("starting", "paused", "stopping", "idle"):
             self.status.setText(STATE_TEXT[state])
         if state == "starting":
-            self._set_progress(0, self.progress.maximum())
+            self._show_planned_epochs()
         if not self.session.running:
             self.drift.hide()
 

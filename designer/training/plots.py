@@ -234,8 +234,10 @@ class GradientStrip(pg.PlotWidget):
                     flagged: set[str] = frozenset()) -> None:
         self.names, self.epochs, self.norms, self.flagged = names, epochs, norms, set(flagged)
         item = self.getPlotItem()
-        if not norms.size:
+        if not norms.size:   # no run yet: no layer names either (they may be another design's)
             self.image.clear()
+            item.getAxis("left").setTicks([[]])
+            item.getAxis("bottom").setTicks([[]])
             return
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(np.where(norms > 0, norms, np.nan))

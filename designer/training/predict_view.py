@@ -25,6 +25,7 @@ from engine.runs import Prediction, RunRecord
 
 FILE_FILTER = ("Samples (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.npy *.npz "
                "*.csv);;All files (*)")
+IDLE_TEXT = "Train a run, then try its model here."
 
 
 class PredictView(QWidget):
@@ -36,6 +37,7 @@ class PredictView(QWidget):
         self.ask_open_path: Callable[[], Path | None] = self._ask_open_path
         self.records: list[RunRecord] = []
         self.prediction: Prediction | None = None
+        self._asked = 0   # numbers the requests, so an answer for a forgotten one is dropped
         self.runs = QComboBox(self)
         self.runs.setMinimumContentsLength(18)
         self.runs.setToolTip("The run whose trained weights make the predictions")
@@ -50,7 +52,7 @@ class PredictView(QWidget):
                                 "samples")
         self.on_samples.clicked.connect(self.predict_samples)
         self.on_file.clicked.connect(lambda: self.predict_file())
-        self.status = QLabel("Train a run, then try its model here.", self)
+        self.status = QLabel(IDLE_TEXT, self)
         self.status.setWordWrap(True)
         self.result = SampleView("Predictions appear here")
         bar = QHBoxLayout()
@@ -78,6 +80,14 @@ class PredictView(QWidget):
         self.runs.setCurrentIndex(max(index, 0))
         self.runs.blockSignals(False)
         self._update_buttons()
+
+    def clear(self) -> None:
+        """Another design is open: forget its runs and what they predicted."""
+        self._asked += 1
+        self.prediction = None
+        self.set_runs([])
+        self.result.clear()
+        self.status.setText(IDLE_TEXT)
 
     def choose(self, record: RunRecord) -> None:
         index = self.runs.findData(record.id)
@@ -107,15 +117,23 @@ class PredictView(QWidget):
 
     def _submit(self, record: RunRecord, function, *args) -> None:
         self.status.setText(f"Running {record.name}'s model\u2026")
-        self.jobs.submit("predict", function, *args, done=self._show, failed=self._failed)
+        self._asked += 1
+        asked = self._asked
+        self.jobs.submit("predict", function, *args,
+                         done=lambda prediction: self._show(prediction, asked),
+                         failed=lambda reason: self._failed(reason, asked))
 
-    def _show(self, prediction: Prediction) -> None:
+    def _show(self, prediction: Prediction, asked: int) -> None:
+        if asked != self._asked:
+            return
         self.prediction = prediction
         self.status.setText("")
         self.result.show_prediction(prediction)
         self.predicted.emit(prediction)
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, asked: int) -> None:
+        if asked != self._asked:
+            return
         self.status.setText(f"<span style='color:#d64545'>Cannot predict: {reason}</span>")
 
     def _ask_open_path(self) -> Path | None:

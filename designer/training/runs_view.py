@@ -87,6 +87,8 @@ class RunsView(QWidget):
 
     # ------------------------------------------------------------------ contents
     def set_store(self, store: RunStore, live_id: str | None) -> None:
+        if self.store is not None and store.folder != self.store.folder:
+            self.tree.clearSelection()   # run ids are numbers within one store
         self.store, self.live_id = store, live_id
         self.refresh()
 

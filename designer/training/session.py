@@ -3,10 +3,16 @@
 The run trains a copy of the design made when it starts, so edits never reach it; the session
 tells the panel when the design no longer matches that copy. Events are drained from the worker
 every 50 ms into the LiveRun; nothing here draws.
+
+The session belongs to the open design. When another design replaces it (File > New, Open), a
+run still going is stopped: it ends in its own run folder (status, curves and last checkpoint
+kept, so it can be continued when that design is open again) and nothing of it reaches the
+LiveRun the panel draws, which starts empty for the new design.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Callable
@@ -19,15 +25,13 @@ from designer.document import DesignDocument
 from designer.training.live import LiveRun
 from engine import Design, DesignError
 from engine.events import DesignEvent
-from engine.runs import RunRecord, RunStore, runs_folder_for, save_step_curves
+from engine.runs import RunRecord, RunRecorder, RunStore, runs_folder_for, save_step_curves
 from engine.training.events import Failed
 from engine.training.settings import TrainingSettings
 from engine.training.worker import Run, TrainingService
 
 DRAIN_MS = 50
 DRIFT_CHECK_MS = 300
-RECORDED_FACTS = ("task", "device", "device_name", "epochs", "batches_per_epoch",
-                  "first_epoch")
 
 
 def model_signature(design: Design) -> dict[str, Any]:
@@ -71,7 +75,8 @@ class TrainingSession(QObject):
         self._owns_service = True
         self.run: Run | None = None
         self.record: RunRecord | None = None
-        self._run_store: RunStore | None = None
+        self._recorder: RunRecorder | None = None
+        self._leaving: tuple[Run, RunRecorder, LiveRun] | None = None  # the replaced design's
         self._scratch = (scratch or scratch_root()) / uuid.uuid4().hex[:12]
         self.store = self._store_for(document.path)
         self._snapshot: dict[str, Any] | None = None
@@ -99,10 +104,15 @@ class TrainingSession(QObject):
     def running(self) -> bool:
         return self.run is not None and not self.run.done
 
+    @property
+    def busy(self) -> bool:
+        """A run is going: this design's, or the previous design's while it stops."""
+        return self.running or self._leaving is not None
+
     # ------------------------------------------------------------------ commands
     def start(self, resume_from: RunRecord | None = None) -> bool:
         """Train a copy of the design (from a stored run's last checkpoint when given)."""
-        if self.running:
+        if self.busy:
             return False
         self.warm_up()
         design = self.document.design.copy()
@@ -123,7 +133,7 @@ class TrainingSession(QObject):
         except OSError as err:
             self.message.emit(f"Cannot keep a run in {self.store.folder}: {err}")
             return False
-        self._run_store = self.store
+        self._recorder = RunRecorder(self.store, self.record)
         self.live.reset()
         self.live.state = "starting"
         self._snapshot = model_signature(design)
@@ -158,6 +168,7 @@ class TrainingSession(QObject):
     # ------------------------------------------------------------------ events
     def drain(self) -> None:
         """Fold the events that arrived into the LiveRun and tell the views what changed."""
+        self._drain_leaving()
         if self.run is None:
             return
         events = self.run.events()
@@ -165,11 +176,9 @@ class TrainingSession(QObject):
             return
         before = self.live.state
         changed = self.live.apply(events)
+        if self._record(self._recorder, events):
+            self.record = self._recorder.record
         if "started" in changed:
-            started = self.live.started
-            facts = {key: getattr(started, key) for key in RECORDED_FACTS}
-            self._update_record("running", data=started.data.get("description"),
-                                parameters=sum(started.networks.values()), **facts)
             self.runsChanged.emit()
         if "checkpoint" in changed:
             self.message.emit(f"Checkpoint written: {self.live.last_checkpoint}")
@@ -182,35 +191,67 @@ class TrainingSession(QObject):
 
     def _finish(self, final, changed: set[str] | None = None) -> None:
         """Record how the run ended, keep its curves with it, and stop draining."""
-        self._drain.stop()
+        if self._leaving is None:
+            self._drain.stop()
         if self.live.final is None:
             self.live.apply([final])
-        if final.kind == "finished":
-            self._update_record(final.status, epochs_done=final.epochs_done,
-                                best_epoch=final.best_epoch, metrics=final.metrics,
-                                seconds=round(final.seconds, 2))
-        else:
-            self._update_record("failed", reason=final.reason, error=final.error,
-                                epochs_done=self.live.last_epoch)
-        if self.record is not None and self.record.folder.is_dir() and self.live.steps:
-            save_step_curves(self.record.folder, self.live.step_curves())
+            if self._record(self._recorder, [final]):
+                self.record = self._recorder.record
+        self._keep_curves(self.record, self.live)
         self.changed.emit((changed or set()) | {"final", "state"})
         self.stateChanged.emit(self.live.state)
         self.runsChanged.emit()
         self._move_scratch_runs()
 
-    def _update_record(self, status: str, **info: Any) -> None:
-        if self.record is None or self._run_store is None:
-            return
+    def _record(self, recorder: RunRecorder | None, events: list) -> bool:
+        """Keep the run's run.json up to date; True when it changed."""
+        if recorder is None:
+            return False
         try:
-            self.record = self._run_store.update(self.record.id, status, **info)
+            return any([recorder.observe(event) for event in events])
         except (OSError, DesignError) as err:
             self.message.emit(f"Could not record the run: {err}")
+            return False
+
+    def _keep_curves(self, record: RunRecord | None, live: LiveRun) -> None:
+        if record is not None and record.folder.is_dir() and live.steps:
+            save_step_curves(record.folder, live.step_curves())
+
+    # ------------------------------------------------------------------ a replaced design
+    def _let_go(self) -> None:
+        """Another design replaced the one whose run is going: stop that run and let it end
+        in its own folder, out of sight; the LiveRun starts empty for the new design."""
+        self.run.stop()
+        self._leaving = (self.run, self._recorder, copy.copy(self.live))
+
+    def _forget_run(self) -> None:
+        """Nothing of the previous design's run stays in view."""
+        self.run, self.record, self._recorder, self._snapshot = None, None, None, None
+        self.live.reset()
+        self.drifted.emit(False)
+        self.stateChanged.emit(self.live.state)
+
+    def _drain_leaving(self) -> None:
+        if self._leaving is None:
+            return
+        run, recorder, live = self._leaving
+        events = run.events()
+        live.apply(events)
+        self._record(recorder, events)
+        if run.done:
+            self._keep_curves(recorder.record if recorder else None, live)
+            self._leaving = None
+            if self.run is None:
+                self._drain.stop()
+            self.stateChanged.emit(self.live.state)   # a new run may start now
 
     # ------------------------------------------------------------------ the design
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind == "reset" and not self.running:
+        if event.kind == "reset":
             # Another design was opened: runs of the previous unsaved one stay where they are.
+            if self.running:
+                self._let_go()
+            self._forget_run()
             self._scratch = self._scratch.with_name(uuid.uuid4().hex[:12])
         if self._snapshot is not None and self.running and event.kind != "node_moved":
             self._drift.start()
@@ -243,6 +284,8 @@ class TrainingSession(QObject):
         self._drain.stop()
         if self.running:
             self.run.stop()
+        if self._leaving is not None:
+            self._leaving[0].stop()
         if self.service is not None and self._owns_service:
             self.service.shutdown()
         self.service = None
