@@ -396,7 +396,7 @@ class NetworkScene(QGraphicsScene):
         """The scene rectangles of every card in this network."""
         return [item.mapRectToScene(item.card_rect()) for item in self.nodes.values()]
 
-    def free_spot(self, nodes: list[Node]) -> list[Node]:
+    def clear_of_cards(self, nodes: list[Node]) -> list[Node]:
         """The nodes shifted together, as little as needed, so none lands on a card here."""
         box = QRectF()
         for node in nodes:
@@ -420,7 +420,7 @@ class NetworkScene(QGraphicsScene):
         # a new card is named after its type and a number
         planned = Node("", layer_type, f"{layer_type.lower()}1", {}, (pos.x(), pos.y()),
                        self.network)
-        (placed,) = self.free_spot([planned])
+        (placed,) = self.clear_of_cards([planned])
         command = AddNode(self.design, layer_type, self.network, placed.pos,
                           inputs=list(inputs), outputs=list(outputs))
         self.document.push(command)
@@ -470,7 +470,7 @@ class NetworkScene(QGraphicsScene):
         if not ids:
             return
         command = clipboard.duplicate_command(self.design, ids, DUPLICATE_OFFSET,
-                                              fit=self.free_spot)
+                                              fit=self.clear_of_cards)
         self.document.push(command)
         self.select_nodes(list(command.new_ids.values()))
 
@@ -497,7 +497,7 @@ class NetworkScene(QGraphicsScene):
             return
         try:
             command = clipboard.paste_command(self.design, self.network, text, top_left,
-                                              fit=self.free_spot)
+                                              fit=self.clear_of_cards)
         except DesignError as err:
             self.message.emit(f"Cannot paste: {err}")
             return
