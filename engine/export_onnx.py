@@ -12,7 +12,6 @@ import contextlib
 import importlib.util
 import io
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from engine.compiler import build_model
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
+from engine.fileformat import temporary_beside
 
 INSTALL_HINT = 'pip install "neuralcanvas[onnx]"'
 CHECK_BATCHES = (2, 3)
@@ -58,8 +58,7 @@ def export_onnx(design: Design, path: str | os.PathLike, network: str | None = N
     names = [name for name, _, _ in inputs]
     outputs = [f"output{i}" for i in range(_output_count(design, network))]
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent if str(target.parent) else ".")
+    handle, temporary = temporary_beside(target)  # the file gets the user's usual mode
     os.close(handle)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -68,7 +67,7 @@ def export_onnx(design: Design, path: str | os.PathLike, network: str | None = N
                               input_names=names, output_names=outputs,
                               dynamic_shapes=tuple({0: torch.export.Dim("batch")}
                                                    for _ in inputs), dynamo=True)
-        difference = _compare(model, temporary, inputs)
+        difference = _compare(model, str(temporary), inputs)
         os.replace(temporary, target)
     except Exception as err:
         Path(temporary).unlink(missing_ok=True)

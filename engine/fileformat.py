@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,7 @@ def write_atomically(path: Path, text: str, durable: bool = True) -> None:
     `durable=False` skips waiting for the disk (fsync) for files rewritten often, such as a
     run's record while the window is live: still whole or not at all, but a power cut may
     lose the last update."""
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    handle, temporary = temporary_beside(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -59,8 +59,39 @@ def write_atomically(path: Path, text: str, durable: bool = True) -> None:
                 os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def temporary_beside(path: Path) -> tuple[int, Path]:
+    """Create an empty temporary file next to `path`, to be renamed over it once written.
+
+    Returns its open descriptor and its path. Its mode is the one `path` will keep: the
+    existing file's, else what a new file gets from the umask (not mkstemp's 0600, which
+    would hide saved designs and exported code from the user's group)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        kept_mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        kept_mode = None
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+             | getattr(os, "O_NOFOLLOW", 0))
+    while True:
+        temporary = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            handle = os.open(temporary, flags, 0o666)  # the kernel applies the umask
+        except FileExistsError:
+            continue
+        break
+    if kept_mode is not None:
+        try:
+            os.chmod(temporary, kept_mode)
+        except BaseException:
+            os.close(handle)
+            temporary.unlink(missing_ok=True)
+            raise
+    return handle, temporary
 
 
 def load_design(path: str | os.PathLike) -> Design:
