@@ -9,9 +9,10 @@ Only positions come out of here: the wires' routes are recomputed from positions
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import networkx as nx
 from grandalf.graphs import Edge as LayoutEdge
 from grandalf.graphs import Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
@@ -68,14 +69,15 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
     for node, vertex in vertices.items():
         vertex.view = _Box(size_of[node])
     pairs = dict.fromkeys((e.src, e.dst) for e in design.edges(network) if e.src != e.dst)
-    graph = Graph(list(vertices.values()),
-                  [LayoutEdge(vertices[a], vertices[b]) for a, b in pairs])
+    edges = {pair: LayoutEdge(vertices[pair[0]], vertices[pair[1]]) for pair in pairs}
+    graph = Graph(list(vertices.values()), list(edges.values()))
+    reversed_edges = [edges[pair] for pair in _feedback_pairs(order, pairs)]
     rank = {n: i for i, n in enumerate(order)}
     parts = sorted(graph.C, key=lambda part: min(rank[v.data] for v in part.sV))
     positions: dict[str, tuple[float, float]] = {}
     top = 0.0
     for part in parts:
-        placed = _place_component(part, rank, size_of, column_gap)
+        placed = _place_component(part, rank, size_of, column_gap, reversed_edges)
         upper = min(y for _, y in placed.values())
         lower = max(y + size_of[n].height for n, (_, y) in placed.items())
         for node, (x, y) in placed.items():
@@ -84,15 +86,25 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
     return positions
 
 
+def _feedback_pairs(order: list[str], pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Edges to reverse so the graph has no cycle: those pointing backwards in a depth-first
+    order. (grandalf finds them itself, but recursively: a long chain overflows the stack.)"""
+    graph = nx.DiGraph(list(pairs))
+    graph.add_nodes_from(order)
+    position = {n: i for i, n in enumerate(reversed(list(nx.dfs_postorder_nodes(graph))))}
+    return [(a, b) for a, b in graph.edges if position[a] > position[b]]
+
+
 def _place_component(part, rank: Mapping[str, int], size_of: Mapping[str, NodeSize],
-                     column_gap: float) -> dict[str, tuple[float, float]]:
+                     column_gap: float,
+                     reversed_edges: list[LayoutEdge]) -> dict[str, tuple[float, float]]:
     """Top-left corners of one connected part, from grandalf's centres (turned a quarter)."""
     layout = SugiyamaLayout(part)
     layout.xspace, layout.yspace = ROW_GAP, column_gap
     layout.dw, layout.dh = LANE_WIDTH, 1.0  # what each dummy (a lane) takes in a column
     vertices = sorted(part.sV, key=lambda v: rank[v.data])
     roots = [v for v in vertices if not v.e_in()] or vertices[:1]
-    layout.init_all(roots=roots)
+    layout.init_all(roots=roots, inverted_edges=[e for e in reversed_edges if e in part.sE])
     layout.draw(_ORDERING_ROUNDS)
     placed = {}
     for vertex in vertices:
