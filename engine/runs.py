@@ -36,6 +36,7 @@ import numpy as np
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import load_design, write_atomically
+from engine.training.labels import setting_place
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.npz"
@@ -506,7 +507,8 @@ def _array_samples(path: Path, key: str) -> np.ndarray:
         with np.load(path, allow_pickle=False) as stored:
             if key not in stored.files:
                 raise DesignError(f"{path.name} has no array {key!r}; it has "
-                                  f"{', '.join(stored.files)} (set training.data.x_key)")
+                                  f"{', '.join(stored.files)} (set "
+                                  f"{setting_place('data.x_key')})")
             return stored[key]
     except (OSError, ValueError) as err:
         raise DesignError(f"{path.name} cannot be read as NumPy data: {err}") from None

@@ -208,7 +208,8 @@ class TrainingSession(QObject):
         if recorder is None:
             return False
         try:
-            return any([recorder.observe(event) for event in events])
+            changed = [recorder.observe(event) for event in events]   # every one, in order
+            return any(changed)
         except (OSError, DesignError) as err:
             self.message.emit(f"Could not record the run: {err}")
             return False

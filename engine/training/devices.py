@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from engine.errors import DesignError
+from engine.training.labels import SettingError, setting_place
+from engine.wording import count_of
 
 
 def resolve_device(name: str):
-    """The torch device for a setting, or a DesignError when it is not available here."""
+    """The torch device for a setting, or a SettingError when it is not available here."""
     import torch
 
     from engine.training.portable.processes import pick_device
 
-    device = pick_device(name)
+    device, setting = pick_device(name), setting_place("device")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise DesignError(f"training.device is {name!r} but this machine has no CUDA GPU "
-                          "that torch can use; choose 'auto' or 'cpu'")
+        raise SettingError("device", f"{setting} is {name!r} but this machine has no CUDA GPU "
+                           "that torch can use; choose 'auto' or 'cpu'")
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise DesignError(f"training.device is {name!r} but there are only "
-                          f"{torch.cuda.device_count()} CUDA devices")
+        raise SettingError("device", f"{setting} is {name!r} but there are only "
+                           f"{count_of(torch.cuda.device_count(), 'CUDA device')}")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise DesignError(f"training.device is {name!r} but Apple's MPS is not available "
-                          "here; choose 'auto' or 'cpu'")
+        raise SettingError("device", f"{setting} is {name!r} but Apple's MPS is not available "
+                           "here; choose 'auto' or 'cpu'")
     return device
 
 

@@ -7,6 +7,8 @@ engine (failed runs, diagnostics, data checks) name a setting the same way, e.g.
 
 from __future__ import annotations
 
+from engine.errors import DesignError
+
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Task and data", ("task", "data.", "loss")),
     ("Optimizer", ("optimizer.", "grad_clip")),
@@ -44,3 +46,12 @@ def setting_section(path: str) -> str:
 def setting_place(path: str) -> str:
     """A setting named as a person finds it: 'Layout (Setup > Task and data)'."""
     return f"{setting_label(path)} (Setup > {setting_section(path)})"
+
+
+class SettingError(DesignError):
+    """A run cannot start until the training setting `path` changes (its message names the
+    setting by its label), as opposed to a problem in the networks."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path

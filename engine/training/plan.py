@@ -16,6 +16,7 @@ from engine.codegen.naming import sanitise
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.layers.base import format_shape
+from engine.training.labels import SettingError, setting_place
 from engine.training.settings import TrainingSettings, settings_from
 
 BUNDLED_TEXT = Path(__file__).resolve().parent / "data" / "genesis.txt"  # KJV, public domain
@@ -171,8 +172,9 @@ def make_plan(design: Design, settings: TrainingSettings | None = None,
     loss, classes, tokens = _loss(settings, main)
     noise_shape = _noise_shape(settings, networks) if settings.task == "gan" else ()
     if settings.task == "gan" and settings.early_stopping.enabled:
-        raise DesignError("training.early_stopping watches a validation loss, which a GAN does "
-                          "not have; turn early stopping off (judge a GAN by its samples)")
+        raise SettingError("early_stopping.enabled", f"{setting_place('early_stopping.enabled')} "
+                           "watches a validation loss, which a GAN does not have; turn it off "
+                           "(judge a GAN by its samples)")
     data = data_plan(settings, main, networks, classes)
     return Plan(settings.task, settings, data, networks, loss, classes, tokens, noise_shape,
                 names)
@@ -191,8 +193,9 @@ def _trained_network(design: Design) -> str:
 
 def _network_io(design: Design, report: Report, network: str, role: str) -> NetworkIO:
     if network not in design.networks:
-        raise DesignError(f"the {role} network {network!r} does not exist; the design has "
-                          f"{', '.join(map(repr, design.networks))} (set training.gan.{role})")
+        raise SettingError(f"gan.{role}", f"the {role} network {network!r} does not exist; the "
+                           f"design has {', '.join(map(repr, design.networks))} (set "
+                           f"{setting_place(f'gan.{role}')})")
     errors = report.errors_in(network)
     if errors:
         raise DesignError(f"network {network!r} has errors to fix before training: "
@@ -220,23 +223,24 @@ def _loss(settings: TrainingSettings, io: NetworkIO) -> tuple[str | None, int, b
     task, choice = settings.task, settings.loss
     if task == "gan":
         if choice != "auto":
-            raise DesignError(f"training.loss is {choice!r}, but a GAN always uses the "
-                              "non-saturating adversarial loss; set it to 'auto'")
+            raise SettingError("loss", f"{setting_place('loss')} is {choice!r}, but a GAN "
+                               "always uses the non-saturating adversarial loss; set it to "
+                               "'auto'")
         return None, 0, False
     classes_by_data = task == "classification" or (
         task == "sequence" and settings.data.source in ("text", "token_match", "generated")
         and choice in ("auto", "cross_entropy") and io.input_dtype == "long")
     if classes_by_data:
         if choice not in ("auto", "cross_entropy"):
-            raise DesignError(f"training.loss is {choice!r}, but {task} predicts classes; "
-                              "set it to 'cross_entropy' or 'auto'")
+            raise SettingError("loss", f"{setting_place('loss')} is {choice!r}, but {task} "
+                               "predicts classes; set it to 'cross_entropy' or 'auto'")
         if not io.output_shape:
             raise DesignError("the Output gives one number per sample; classification needs "
                               "one score per class")
         return "classification_loss", io.output_shape[-1], task == "sequence"
     if choice == "cross_entropy":
-        raise DesignError(f"training.loss is 'cross_entropy', but the {task} targets are "
-                          "values; choose 'mse' or 'mae'")
+        raise SettingError("loss", f"{setting_place('loss')} is 'cross_entropy', but the "
+                           f"{task} targets are values; choose 'mse' or 'mae'")
     return ("F.l1_loss" if choice == "mae" else "F.mse_loss"), 0, False
 
 
@@ -248,9 +252,10 @@ def _noise_shape(settings: TrainingSettings, networks: tuple[NetworkIO, ...]) ->
     size = math.prod(generator.input_shape)
     wanted = settings.gan.noise_size
     if wanted is not None and wanted != size:
-        raise DesignError(f"training.gan.noise_size is {wanted} but the generator's Input "
-                          f"takes {format_shape(generator.input_shape)} ({size} values); set "
-                          f"noise_size to {size} or change the Input's shape")
+        raise SettingError("gan.noise_size", f"{setting_place('gan.noise_size')} is {wanted} "
+                           "but the generator's Input takes "
+                           f"{format_shape(generator.input_shape)} ({size} values); set it to "
+                           f"{size} or change the Input's shape")
     if generator.output_shape != discriminator.input_shape:
         raise DesignError(f"the generator makes samples of shape "
                           f"{format_shape(generator.output_shape)} but the discriminator's Input "
@@ -358,8 +363,8 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
     if source == "csv":
         path = _existing(data.path, "path", "a CSV file")
         if data.target is None:
-            raise DesignError("training.data.target is not set; name the CSV column to "
-                              "predict")
+            raise SettingError("data.target", f"{setting_place('data.target')} is not set; "
+                               "name the CSV column to predict")
         load = Call(("inputs", "targets"), "csv_data", (Name("path"),), (
             ("target", data.target),
             ("features", list(data.features) if data.features else None),
@@ -402,13 +407,14 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
 
 def _existing(path: str | None, key: str, what: str, folder: bool = False) -> str:
     """The path of a data setting, or a DesignError when it is unset or missing."""
+    setting = setting_place(f"data.{key}")
     if path is None:
-        raise DesignError(f"training.data.{key} is not set; give the path of {what}")
+        raise SettingError(f"data.{key}", f"{setting} is not set; give the path of {what}")
     found = Path(path).expanduser()
     if folder and not found.is_dir():
-        raise DesignError(f"training.data.{key}: {path} is not a folder; give {what}")
+        raise SettingError(f"data.{key}", f"{setting}: {path} is not a folder; give {what}")
     if not folder and not found.is_file():
-        raise DesignError(f"training.data.{key}: there is no file {path}; give {what}")
+        raise SettingError(f"data.{key}", f"{setting}: there is no file {path}; give {what}")
     return str(found)
 
 

@@ -32,7 +32,6 @@ from engine.training.control import Control
 from engine.training.cost import estimate_cost
 from engine.training.data import load_data
 from engine.training.datacheck import DataError
-from engine.training.labels import setting_place
 from engine.training.devices import device_name, resolve_device
 from engine.training.diagnostics import (
     CollapseWatch,
@@ -60,6 +59,7 @@ from engine.training.events import (
     Started,
     Validation,
 )
+from engine.training.labels import SettingError, setting_place
 from engine.training.plan import Plan, make_plan, optimizer_spec, schedule_spec, weights_file
 from engine.training.samples import autoencoder_samples, gan_samples, series_samples, text_samples
 from engine.training.script import SAMPLE_COUNT
@@ -137,8 +137,8 @@ class Trainer:
         except DataError as err:
             final = self._failed("data", str(err))
         except DesignError as err:
-            final = self._failed("settings" if str(err).startswith("training") else "design",
-                                 str(err))
+            final = self._failed("settings" if isinstance(err, SettingError)
+                                 or str(err).startswith("training") else "design", str(err))
         except Exception as err:  # noqa: BLE001 - a run must end with an event, whatever broke
             import torch
 
