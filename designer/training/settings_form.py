@@ -31,26 +31,9 @@ from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_fo
 from designer.training.commands import SetTrainingValue, setting_value
 from engine.events import DesignEvent
 from engine.layers import Param
+from engine.training.labels import SECTIONS, setting_label, setting_section
 from engine.training.settings import FieldInfo, problems_in, schema
 
-SECTIONS = (("Task and data", ("task", "data.", "loss")),
-            ("Optimizer", ("optimizer.", "grad_clip")),
-            ("Schedule", ("schedule.",)),
-            ("Length", ("epochs", "batch_size", "early_stopping.", "seed", "checkpoint_every")),
-            ("Device", ("device", "precision", "compile")),
-            ("GAN", ("gan.",)),
-            ("Diagnostics", ("diagnostics.",)))
-LABELS = {"task": "Task", "data.source": "Data", "data.validation_split": "Validation split",
-          "loss": "Loss", "optimizer.name": "Optimizer", "optimizer.lr": "Learning rate",
-          "optimizer.weight_decay": "Weight decay", "schedule.name": "Schedule",
-          "schedule.min_lr": "Lowest rate", "grad_clip": "Clip gradients at",
-          "batch_size": "Batch size", "early_stopping.enabled": "Early stopping",
-          "early_stopping.keep_best": "Keep best weights", "checkpoint_every": "Checkpoint every",
-          "device": "Device", "precision": "Mixed precision", "compile": "torch.compile",
-          "gan.d_steps": "D steps per G step", "gan.noise_size": "Noise size",
-          "diagnostics.grad_norm_every": "Gradient norms every",
-          "diagnostics.overfit_epochs": "Overfitting after", "data.path": "File or folder",
-          "data.x_key": "Inputs array", "data.y_key": "Targets array"}
 # Settings that matter only for some values of another setting (the schema's `sources` cover
 # the data options).
 APPLIES = {"optimizer.momentum": ("optimizer.name", ("sgd", "rmsprop")),
@@ -72,14 +55,11 @@ FILE_PATHS = ("data.path", "data.images", "data.labels")
 
 
 def label_of(info: FieldInfo) -> str:
-    return LABELS.get(info.path, info.path.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+    return setting_label(info.path)
 
 
 def section_of(path: str) -> str:
-    for title, prefixes in SECTIONS:
-        if any(path == p or (p.endswith(".") and path.startswith(p)) for p in prefixes):
-            return title
-    return SECTIONS[-1][0]
+    return setting_section(path)
 
 
 class TextEditor(ParamEditor):
