@@ -89,8 +89,8 @@ def graphviz_dot(design: Design, network: str, labels) -> Layout:
     size = DEFAULT_SIZE
     names = {n: f"n{i}" for i, n in enumerate(design.nodes(network))}
     lines = ["digraph g { rankdir=LR; splines=spline; nodesep=0.4; ranksep=0.6;",
-             f"node [shape=box fixedsize=true width={size.width / 72} "
-             f"height={size.height / 72}]; edge [fontsize=12];"]
+             (f"node [shape=box fixedsize=true width={size.width / 72} "
+              f"height={size.height / 72}]; edge [fontsize=12];")]
     lines += [f"{names[n]};" for n in names]
     edges = design.edges(network)
     lines += [f'{names[e.src]} -> {names[e.dst]} [label="{labels[e]}"];' for e in edges]
