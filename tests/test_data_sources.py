@@ -127,7 +127,7 @@ def test_input_shape_that_does_not_fit_the_data_is_refused():
     final = failure(classifier(inputs=10, classes=10, data={"source": "digits"}))
     assert final.error == "design"  # the check finds it before any data loads
     assert "shape (64)" in final.reason and "'features'" in final.reason
-    assert "set the Input's shape to 64, the shape of one digits sample" in final.reason
+    assert "set the Input's shape to [64], the shape of one digits sample" in final.reason
 
 
 def test_more_classes_than_output_scores_is_refused():

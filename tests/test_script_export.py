@@ -70,23 +70,27 @@ def test_training_program_is_plain_pytorch(recipe):
 
 
 def source_files(folder):
-    """One small file of each kind a data source reads (rendering only checks they exist)."""
+    """One small file of each kind a data source reads (rendering only checks they exist;
+    the csv and text fit the classification and characters recipes, as `check` asks)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "table.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    rows = [",".join(f"{i % 7}" for _ in range(8)) + f",{i % 3}" for i in range(48)]
+    (folder / "table.csv").write_text("a,b,c,d,e,f,g,h,y\n" + "\n".join(rows) + "\n")
     (folder / "arrays.npz").write_bytes(b"")
     (folder / "images.idx").write_bytes(b"")
     (folder / "labels.idx").write_bytes(b"")
     (folder / "pictures").mkdir(exist_ok=True)
-    (folder / "a very long folder name with spaces and 'quotes' in it.txt").write_text("abc")
+    alphabet = "".join(chr(ord("0") + i) for i in range(71))  # the recipe's 71 characters
+    (folder / "a very long folder name with spaces and 'quotes' in it.txt").write_text(
+        alphabet * 10)
     return {
         "csv": {"source": "csv", "path": str(folder / "table.csv"), "target": "y",
-                "features": ["a", "b"]},
+                "features": ["a", "b", "c", "d", "e", "f", "g", "h"]},
         "npz": {"source": "npz", "path": str(folder / "arrays.npz")},
         "mnist_idx": {"source": "mnist_idx", "images": str(folder / "images.idx"),
                       "labels": str(folder / "labels.idx")},
         "image_folder": {"source": "image_folder", "path": str(folder / "pictures"),
                          "flip": True, "crop_padding": 2},
-        "text": {"source": "text", "sequence": "many_to_many",
+        "text": {"source": "text", "sequence": "many_to_many", "length": 16,
                  "path": str(folder / "a very long folder name with spaces and 'quotes' in it.txt")},
     }
 

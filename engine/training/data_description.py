@@ -32,6 +32,13 @@ IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"
 Files = dict[str, str]  # a data plan's file parameters ("path", "images", ...) -> paths
 
 
+class UnknownData(ValueError):
+    """A data file that cannot be read far enough to describe it (loading it says why)."""
+
+
+_UNREADABLE = (OSError, ValueError, EOFError, csv.Error, struct.error, zipfile.BadZipFile)
+
+
 @dataclass(frozen=True)
 class _Source:
     """All of a source's samples, before the validation split."""
@@ -42,11 +49,15 @@ class _Source:
 
 def describe_data(plan: Plan) -> DataFacts | None:
     """One sample of the plan's data as the run will see it, or None for data generated to
-    the design's shapes. Raises OSError or ValueError when a file cannot be described."""
+    the design's shapes. Raises UnknownData when a file cannot be described."""
     for call in plan.data.calls:
         describer = _DESCRIBERS.get(call.function)
         if describer is not None:
-            source = describer(plan.data.files, **dict(call.kwargs))
+            try:
+                source = describer(plan.data.files, **dict(call.kwargs))
+            except _UNREADABLE as err:
+                raise UnknownData(f"the {plan.data.source} data cannot be described: "
+                                  f"{err}") from None
             held_out = round(source.samples * plan.settings.data.validation_split)
             return replace(source.facts, train_samples=source.samples - held_out)
     return None
@@ -206,6 +217,8 @@ def _image_counts(path: str) -> tuple[int, int]:
     folders = sorted(entry.path for entry in os.scandir(path) if entry.is_dir())
     images = sum(1 for folder in folders for _, _, files in os.walk(folder)
                  for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise ValueError(f"{path} holds no class folders of images")  # the run says so
     return len(folders), images
 
 

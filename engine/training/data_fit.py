@@ -13,7 +13,7 @@ from pathlib import Path
 from engine.checking import Problem, Report
 from engine.design import Design
 from engine.errors import DesignError
-from engine.training.data_description import describe_data
+from engine.training.data_description import UnknownData, describe_data
 from engine.training.data_paths import with_design_folder
 from engine.training.datacheck import misfits
 from engine.training.plan import make_plan
@@ -29,7 +29,7 @@ def data_problems(design: Design, report: Report, folder: Path | None = None) ->
             return []  # generated samples take the design's shapes
         plan = make_plan(design, settings, report)
         facts = describe_data(plan)
-    except (DesignError, OSError, ValueError, UnicodeError):
+    except (DesignError, UnknownData):
         return []
     if facts is None:
         return []

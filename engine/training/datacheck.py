@@ -200,8 +200,8 @@ def _smallest_embedding(design: Design, io: NetworkIO) -> str:
 
 
 def _typed(shape: tuple[int, ...]) -> str:
-    """A shape as the Input's shape field shows it: 1x8x8."""
-    return "x".join(map(str, shape))
+    """A shape as it can be typed into the Input's shape field: [1, 8, 8]."""
+    return str(list(shape))
 
 
 def _name(design: Design, node: str) -> str:
