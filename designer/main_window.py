@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -52,6 +53,8 @@ ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoo
          "zoom_out": "zoom-out", "export": "export-code"}
 TRAINING_KEYS = (("F5",), ("F6",), ("Shift+F5",), ("Ctrl+K",))  # train, pause, stop, checkpoint
 TRAINING_DOCK_SHARE = 0.45  # of the window's height, when a run starts with a small dock
+CANVAS_SHARE = 0.3          # of the window's height the canvas keeps when the Setup form grows
+SETUP_FORM_SHARE = 0.64     # of the Setup tab's width for the settings form (the rest: preview)
 
 
 def tool_tip(action: QAction) -> str:
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         self.recovery_dir = recovery_dir or default_recovery_dir()
         self.autosaver = Autosaver(document, self.recovery_dir,
                                    self.settings.autosave_seconds() * 1000, self)
+        self._fit_setup_when_shown = False
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
 
@@ -198,6 +202,40 @@ class MainWindow(QMainWindow):
             self.move(available.center() - self.rect().center())
         if state is not None:
             self.restoreState(state)
+        else:
+            self.docks["training"].raise_()   # a first start shows what Train will use
+            self._fit_setup_when_shown = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_setup_when_shown:
+            self._fit_setup_when_shown = False
+            QTimer.singleShot(0, self.fit_setup_form)   # once the docks have their sizes
+
+    def fit_setup_form(self) -> None:
+        """Size the Training dock and the Setup tab's split so the whole settings form shows
+        (its groups wrap into columns), leaving the canvas at least CANVAS_SHARE of the
+        height; the default layout of a first start."""
+        setup = self.training.setup
+        total = sum(setup.sizes())
+        form_width = round(total * SETUP_FORM_SHARE)
+        setup.setSizes([form_width, total - form_width])
+        form = setup.form
+        frame = form.width() - form.viewport().width()   # the scroll bar, if one shows now
+        missing = form.widget().heightForWidth(form_width - frame) - form.viewport().height()
+        dock = self.docks["training"]
+        if missing > 0:
+            room = self.centralWidget().height() - int(self.height() * CANVAS_SHARE)
+            self.resizeDocks([dock], [self._dock_group_height(dock) + min(missing, max(room, 0))],
+                             Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self.tabs.frame_all)   # the canvas got shorter
+
+    def _dock_group_height(self, dock: QDockWidget) -> int:
+        """The height resizeDocks sets for a dock: with its tabbed neighbours' tab bar."""
+        bars = [bar for bar in self.findChildren(QTabBar) if bar.parent() is self
+                and bar.isVisible() and dock.windowTitle() in
+                [bar.tabText(i) for i in range(bar.count())]]
+        return dock.height() + (bars[0].height() if bars else 0)
 
     # ------------------------------------------------------------------ actions and menus
     def _action(self, text: str, slot: Callable[[], object], keys: Keys = (),
@@ -556,7 +594,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.confirm_discard():
+        if not (self.autosaver.keeps_unsaved_work or self.confirm_discard()):
             event.ignore()
             return
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())

@@ -21,7 +21,6 @@ from designer.panels.template_gallery import BLANK, TemplateGallery
 from designer.panels.user_guide import UserGuide
 from designer.shortcuts import ShortcutClash, assign_shortcuts
 from engine.codegen.export import export_script
-from templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 Key = QKeySequence.StandardKey
@@ -284,3 +283,22 @@ def test_about_names_the_training_device_and_never_imports_torch_in_the_editor(t
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["torch"] is False
     assert "(cpu)" in facts["devices"]
+
+
+def test_first_start_shows_the_whole_setup_form(qtbot, tmp_path):
+    """A first start (no saved layout) in a 1600x1000 screen's window: every settings field of
+    the Setup tab is on screen without scrolling."""
+    window = make_window(qtbot, tmp_path)
+    window.resize(1440, 900)
+    window.show()
+    form = window.training.setup.form
+    qtbot.waitUntil(lambda: form.widget().height() <= form.viewport().height())
+    training = window.docks["training"]
+    assert training.isVisible() and not training.visibleRegion().isEmpty()
+    viewport = form.viewport().rect()
+    shown = [e for e in form.editors.values() if e.isVisible()]
+    assert len(shown) > 15
+    for editor in shown:
+        corner = editor.mapTo(form.viewport(), editor.rect().bottomRight())
+        assert viewport.contains(corner), editor.accessibleName()
+    assert window.tabs.height() >= 0.3 * window.height() - 1

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from designer.accessibility import name_widgets
 from designer.document import DesignDocument
+from designer.panels.column_flow import ColumnFlowLayout
 from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_for
 from designer.training.commands import SetTrainingValue, setting_value
 from engine.events import DesignEvent
@@ -164,7 +164,7 @@ class SettingsForm(QScrollArea):
         self.message.setStyleSheet("color: #d64545;")
         self.message.hide()
         body = QWidget(self)
-        column = QVBoxLayout(body)
+        column = ColumnFlowLayout(body)   # the groups wrap into columns in a wide panel
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.message)
         forms: dict[str, QFormLayout] = {}
@@ -174,7 +174,6 @@ class SettingsForm(QScrollArea):
             forms[title].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             self.groups[title] = group
             column.addWidget(group)
-        column.addStretch(1)
         for info in self.fields.values():
             form = forms[section_of(info.path)]
             editor = self._editor(info)
