@@ -67,17 +67,19 @@ class ScriptedService:
     go on until stopped)."""
 
     def __init__(self) -> None:
-        self.finish, self.runs = True, []
+        self.finish, self.runs, self.diagnostics = True, [], []
 
     def start(self, design, out_dir: str, **options) -> ScriptedRun:
-        events, stopped = script(design, len(self.runs) + 1, out_dir, self.finish)
+        events, stopped = script(design, len(self.runs) + 1, out_dir, self.finish,
+                                 self.diagnostics)
         self.runs.append(ScriptedRun(len(self.runs) + 1, events, stopped))
         return self.runs[-1]
 
     def shutdown(self) -> None: ...
 
 
-def script(design, run: int, out_dir: str, finish: bool) -> tuple[list, Finished]:
+def script(design, run: int, out_dir: str, finish: bool,
+           diagnostics: list) -> tuple[list, Finished]:
     """A run's events, with the design's own layer names in its gradient reports."""
     layers = [{"network": net, "node": node, "name": design.node(node).name, "norm": 0.5}
               for net in design.networks for node in design.nodes(net)
@@ -96,7 +98,8 @@ def script(design, run: int, out_dir: str, finish: bool) -> tuple[list, Finished
               EpochEnd(run, epoch=1, epochs=EPOCHS, metrics={k: v[-1] for k, v in values.items()},
                        lr=0.001, seconds=0.1),
               Gradients(run, epoch=1, step=BATCHES, layers=layers),
-              Diagnostic(run, code="overfitting", message="overfitting since epoch 1")]
+              *(diagnostics or [Diagnostic(run, code="overfitting",
+                                           message="overfitting since epoch 1")])]
     if not gan:
         events.append(Validation(run, epoch=1, metrics={"val_loss": 1.1, "val_accuracy": 0.6},
                                  confusion=np.eye(3, dtype=int) * 5, per_class=[1.0] * 3))
@@ -201,3 +204,17 @@ def test_a_short_run_counts_its_epochs_in_words_and_lets_go_of_the_device(qtbot,
     assert not window._device_label.text().startswith("Training on")
     record = json.loads((panel.session.record.folder / "run.json").read_text())
     assert record["status"] == "stopped"
+
+
+@pytest.mark.slow
+def test_the_banner_leads_with_the_diagnosis_to_act_on_first(qtbot, window):
+    panel = window.training
+    panel.session.service.diagnostics = [
+        Diagnostic(1, code="learning_rate_too_high", severity="error",
+                   message="the loss is diverging", fix="lower Learning rate"),
+        Diagnostic(1, code="overfitting", message="overfitting since epoch 1", fix="Dropout")]
+    train(qtbot, window)
+    qtbot.waitUntil(lambda: len(panel.session.live.diagnostics) == 2, timeout=5000)
+    assert "Learning rate too high" in panel.banner.title.text()
+    assert "lower Learning rate" in panel.banner.text.text()
+    assert "1 other diagnostic in this run" in panel.banner.text.text()
