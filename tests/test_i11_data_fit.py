@@ -87,6 +87,8 @@ def test_a_classifier_of_10_scores_on_a_3_class_csv_is_an_error_on_the_output(tm
     [problem] = errors_on(design, output_of(design))
     assert "3 classes" in problem.message and "10 scores" in problem.message
     assert problem.fix == "set out_features of 'scores' to 3"
+    design.set_params(design.find("scores"), out_features=3)
+    assert check(design).ok
 
 
 def test_a_regression_output_of_5_on_a_target_of_width_1_is_an_error_on_the_output(tmp_path):
@@ -98,6 +100,8 @@ def test_a_regression_output_of_5_on_a_target_of_width_1_is_an_error_on_the_outp
     [problem] = errors_on(design, output_of(design))
     assert "(1)" in problem.message and "(5)" in problem.message
     assert problem.fix == "set out_features of 'values' to 1"
+    design.set_params(design.find("values"), out_features=1)
+    assert check(design).ok
 
 
 def test_class_ids_for_a_regression_task_name_the_task_setting():
@@ -132,12 +136,14 @@ def test_token_ids_beyond_the_embedding_are_an_error_on_the_embedding():
 
 def test_npz_is_described_from_member_headers(tmp_path):
     path = tmp_path / "arrays.npz"
-    np.savez_compressed(path, x=np.zeros((40, 3, 5), np.float32), y=np.arange(40) % 4)
-    design = classifier(inputs=15, classes=4, batch_size=8,
+    np.savez_compressed(path, x=np.zeros((40, 15), np.float32), y=np.arange(40) % 4)
+    design = classifier(inputs=12, classes=4, batch_size=8,
                         data={"source": "npz", "path": str(path)})
     [problem] = errors_on(design, input_of(design))
-    assert "(3, 5)" in problem.message and "[3, 5], the shape of one 'x' row of arrays.npz" \
-        in problem.fix
+    assert "(15)" in problem.message
+    assert "[15], the shape of one 'x' row of arrays.npz" in problem.fix
+    design.set_params(input_of(design), shape=(15,))
+    assert check(design).ok
 
 
 def idx_bytes(shape: tuple[int, ...], body: bytes) -> bytes:
@@ -150,10 +156,15 @@ def test_idx_images_are_described_from_their_header_alone(tmp_path):
         stream.write(idx_bytes((60000, 28, 28), b""))
     labels = tmp_path / "labels.idx"
     labels.write_bytes(idx_bytes((3,), bytes([0, 4, 9])))
-    design = classifier(inputs=784, classes=10, data={
-        "source": "mnist_idx", "images": str(images), "labels": str(labels)})
+    design = Design()
+    pixels = design.add("Input", shape=(784,))
+    design.add("Output", design.add("Linear", design.add("Flatten", pixels), out_features=10))
+    design.set_training(data={"source": "mnist_idx", "images": str(images),
+                              "labels": str(labels)})
     [problem] = errors_on(design, input_of(design))
     assert "[1, 28, 28], the shape of one image of images.idx.gz" in problem.fix
+    design.set_params(input_of(design), shape=(1, 28, 28))
+    assert check(design).ok
 
 
 def test_an_image_folder_with_fewer_classes_than_scores_is_an_error_on_the_output(tmp_path):
@@ -169,6 +180,8 @@ def test_an_image_folder_with_fewer_classes_than_scores_is_an_error_on_the_outpu
                                             "path": str(tmp_path / "pets")})
     [problem] = errors_on(design, output_of(design))
     assert "2 classes" in problem.message and problem.fix == "set out_features of 'scores' to 2"
+    design.set_params(design.find("scores"), out_features=2)
+    assert check(design).ok
 
 
 def test_relative_data_paths_are_read_against_the_designs_folder(tmp_path, monkeypatch):
