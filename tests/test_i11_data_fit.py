@@ -276,3 +276,67 @@ def status_problems(window) -> QPushButton:
     """The status bar's problem count, as a person sees it."""
     return next(b for b in window.statusBar().findChildren(QPushButton)
                 if b.toolTip() == "Show the problems panel")
+
+
+# ---------------------------------------------------------------------------- description = data
+
+def loaded_and_described(design: Design) -> tuple:
+    import torch
+
+    from engine.training.data import load_data
+    from engine.training.plan import make_plan
+
+    plan = make_plan(design)
+    facts = load_data(plan, design, torch.device("cpu")).facts
+    described = data_description.describe_data(plan)
+    fields = ("input_shape", "input_is_ids", "target_shape", "target_is_ids", "train_samples")
+    return ([getattr(described, f) for f in fields], [getattr(facts, f) for f in fields])
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_each_templates_description_matches_the_data_it_loads(name):
+    described, loaded = loaded_and_described(load_template(name))
+    assert described == loaded
+
+
+def image_design(task: str, shape: tuple[int, ...], classes: int, data: dict) -> Design:
+    """Input -> Flatten -> Linear -> Output, fitting `shape` (autoencoders give it back)."""
+    design = Design()
+    x = design.add("Input", shape=shape)
+    size = classes if task != "autoencoder" else int(np.prod(shape))
+    y = design.add("Linear", design.add("Flatten", x), out_features=size)
+    if task == "autoencoder":
+        y = design.add("Unflatten", y, dim=1, sizes=shape)
+    design.add("Output", y)
+    design.set_training(task=task, batch_size=2, data=data)
+    return design
+
+
+def test_each_file_sources_description_matches_the_data_it_loads(tmp_path):
+    from engine.training.portable import file_data
+
+    assert data_description.IMAGE_SUFFIXES == file_data.IMAGE_SUFFIXES
+    csv_path = write_csv(tmp_path / "flowers.csv", classes=3)
+    np.savez(tmp_path / "arrays.npz", x=np.zeros((40, 6), np.float32), y=np.ones(40))
+    (tmp_path / "images.idx").write_bytes(idx_bytes((20, 4, 4), bytes(320)))
+    (tmp_path / "labels.idx").write_bytes(idx_bytes((20,), bytes(range(20))))
+    for kind in ("cat", "dog"):
+        (tmp_path / "pets" / kind).mkdir(parents=True)
+        for k in range(5):
+            Image.new("RGB", (10, 12)).save(tmp_path / "pets" / kind / f"{k}.png")
+    pets = {"source": "image_folder", "path": str(tmp_path / "pets")}
+    designs = [
+        image_design("classification", (4,), 3, {"source": "csv", "path": str(csv_path),
+                                                 "target": "kind"}),
+        image_design("regression", (6,), 1, {"source": "npz",
+                                             "path": str(tmp_path / "arrays.npz")}),
+        image_design("classification", (1, 4, 4), 20, {
+            "source": "mnist_idx", "images": str(tmp_path / "images.idx"),
+            "labels": str(tmp_path / "labels.idx")}),
+        image_design("classification", (3, 4, 4), 2, pets),
+        image_design("autoencoder", (1, 4, 4), 0, pets),
+    ]
+    for design in designs:
+        assert check(design).ok, [str(p) for p in check(design).errors]
+        described, loaded = loaded_and_described(design)
+        assert described == loaded, design.training["data"]
