@@ -7,6 +7,7 @@ from PySide6.QtGui import QGuiApplication
 from test_app_support import make_window
 
 from designer.commands import AddNode, Rename, SetParams
+from designer.panels.export_dialog import ExportDialog
 from engine.codegen.export import export_script
 
 GENERATION_TIMEOUT_MS = 30_000  # the first generation imports torch
@@ -69,10 +70,12 @@ def test_copy_and_export(qtbot, tmp_path):
     window, view = shown_code_view(qtbot, tmp_path)
     view.copy_button.click()
     assert QGuiApplication.clipboard().text() == text_of(view)
-    target = tmp_path / "model.py"
-    window.dialogs.save_path = target
-    view.export_button.click()
-    assert target.read_text(encoding="utf-8") == text_of(view)
-    window.dialogs.save_path = tmp_path / "missing-folder" / "model.py"
-    view.export_button.click()
-    assert window.dialogs.errors and "Export failed" in window.dialogs.errors[-1][0]
+    view.export_button.click()      # the window's export dialog (tests/test_i11_import_export.py)
+    qtbot.waitUntil(lambda: window.findChild(ExportDialog) is not None)
+    dialog = window.findChild(ExportDialog)
+    assert dialog.chosen_format() == "python" and dialog.file.text().endswith("cnn.py")
+    dialog.file.setText(str(tmp_path / "missing-folder" / "model.py"))
+    dialog.export_button.click()
+    assert "missing-folder: there is no such folder" in dialog.status.text()
+    assert dialog.isVisible()
+    dialog.reject()

@@ -57,12 +57,12 @@ class ImportDialog(QDialog):
         self.file = QLineEdit(self)
         self.file.setPlaceholderText("a .py file that defines an nn.Module class")
         self.file.editingFinished.connect(self._list_classes)
-        browse = QPushButton("Browse…", self)
-        browse.setToolTip("Choose the Python file")
-        browse.clicked.connect(self.browse)
+        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button.setToolTip("Choose the Python file")
+        self.browse_button.clicked.connect(self.browse)
         file_row = QHBoxLayout()
         file_row.addWidget(self.file, 1)
-        file_row.addWidget(browse)
+        file_row.addWidget(self.browse_button)
         self.classes = QComboBox(self)
         self.classes.setPlaceholderText("choose a file first")
         self.classes.setEnabled(False)
@@ -132,6 +132,7 @@ class ImportDialog(QDialog):
             self._fail(f"{file} defines no nn.Module class", listing=True)
             return
         self.classes.addItems(names)
+        self.classes.setCurrentIndex(0)   # with a placeholder, adding items selects none
         self.classes.setEnabled(True)
         self.status.setText(f"{len(names)} nn.Module class{'es' if len(names) > 1 else ''} "
                             f"in {Path(file).name}")
