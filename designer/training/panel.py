@@ -36,6 +36,7 @@ from designer.training.session import TrainingSession
 from designer.training.setup_view import SetupView
 from engine.events import DesignEvent
 from engine.runs import RunRecord, read_metrics, read_step_curves
+from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import headline
 from engine.training.settings import TrainingSettings
 from engine.training.worker import TrainingService
@@ -189,7 +190,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             return
         self.mark_fresh()
         self.setup.preflight.show_pending()
-        self.jobs.submit("preview", tasks.preview_design, self.document.design.to_dict(),
+        self.jobs.submit("preview", tasks.preview_design,
+                         anchored_to_folder(self.document.design, self.document.folder).to_dict(),
                          done=self.setup.preflight.show_preview,
                          failed=self.setup.preflight.show_failure)
 

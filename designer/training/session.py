@@ -26,6 +26,7 @@ from designer.training.live import LiveRun
 from engine import Design, DesignError
 from engine.events import DesignEvent
 from engine.runs import RunRecord, RunRecorder, RunStore, runs_folder_for, save_step_curves
+from engine.training.data_paths import anchored_to_folder
 from engine.training.events import Failed
 from engine.training.settings import TrainingSettings
 from engine.training.worker import Run, TrainingService
@@ -115,7 +116,7 @@ class TrainingSession(QObject):
         if self.busy:
             return False
         self.warm_up()
-        design = self.document.design.copy()
+        design = anchored_to_folder(self.document.design, self.document.folder)
         options: dict[str, Any] = {}
         name = None
         if resume_from is not None:

@@ -19,6 +19,7 @@ from typing import TextIO
 from engine.cli import command
 from engine.fileformat import load_design
 from engine.runs import RunRecorder, RunStore, runs_folder_for
+from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import DIAGNOSTICS_FILE, headline
 from engine.wording import count_of
 
@@ -38,7 +39,7 @@ def _train(args: argparse.Namespace) -> int:
     from engine.training.control import Control
     from engine.training.trainer import RunOptions, Trainer
 
-    design = load_design(args.file)
+    design = anchored_to_folder(load_design(args.file), Path(args.file).resolve().parent)
     overrides = {key: value for key, value in (("epochs", args.epochs),
                                                ("device", args.device)) if value is not None}
     recorder = None

@@ -6,9 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from engine.design import Design
 from engine.training.settings import TrainingSettings
 
 PATH_SETTINGS = ("path", "images", "labels")  # the data settings that name files or folders
+
+
+def _anchored(value: object, folder: Path) -> str | None:
+    """`value` made absolute against `folder` when it is a relative path, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value).expanduser()
+    return None if path.is_absolute() else str(Path(folder) / path)
 
 
 def with_design_folder(settings: TrainingSettings, folder: Path | None) -> TrainingSettings:
@@ -16,9 +25,18 @@ def with_design_folder(settings: TrainingSettings, folder: Path | None) -> Train
     file's folder); unchanged when the design has no file yet."""
     if folder is None:
         return settings
-    changes = {}
-    for key in PATH_SETTINGS:
-        value = getattr(settings.data, key)
-        if value is not None and not Path(value).expanduser().is_absolute():
-            changes[key] = str(Path(folder) / Path(value).expanduser())
+    changes = {key: anchored for key in PATH_SETTINGS
+               if (anchored := _anchored(getattr(settings.data, key), folder)) is not None}
     return settings.replace(data=replace(settings.data, **changes)) if changes else settings
+
+
+def anchored_to_folder(design: Design, folder: Path | None) -> Design:
+    """A copy of `design` whose relative data paths are absolute against `folder`: what a run,
+    a preview or the command line trains on, whatever its process's working folder."""
+    copy = design.copy()
+    data = copy.training.get("data")
+    if folder is not None and isinstance(data, dict):
+        for key in PATH_SETTINGS:
+            if (anchored := _anchored(data.get(key), folder)) is not None:
+                data[key] = anchored
+    return copy
