@@ -8,7 +8,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QStyle,
     QTreeView,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
+from designer.panels.table_text import ColumnFitter
 from engine import Problem, Report
 
 COLUMNS = ("Layer", "Problem", "Fix")
@@ -85,15 +85,10 @@ class ProblemsPanel(QWidget):
         self.view.setModel(self.model)
         self.view.setRootIsDecorated(False)
         self.view.setAlternatingRowColors(True)
-        self.view.setUniformRowHeights(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.view.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 130)
-        header.resizeSection(1, 380)
+        self.columns = ColumnFitter(self.view, grow=(COLUMNS.index("Problem"),
+                                                     COLUMNS.index("Fix")), wrap=True)
         self.view.clicked.connect(self.reveal)
         self.view.activated.connect(self.reveal)
         layout = QVBoxLayout(self)

@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QTreeView,
     QVBoxLayout,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
+from designer.panels.table_text import ColumnFitter
 from designer.panels.lazy import RefreshWhenShown
 from engine import Report
 from engine.checking import describe
@@ -83,13 +83,8 @@ class SummaryPanel(QWidget, RefreshWhenShown):
         self.table.setModel(self.model)
         self.table.setRootIsDecorated(False)
         self.table.setAlternatingRowColors(True)
-        self.table.setUniformRowHeights(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.header()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        for column, width in enumerate((150, 140, 150, 110)):
-            header.resizeSection(column, width)
+        self.columns = ColumnFitter(self.table, grow=range(len(COLUMNS)))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.totals)
