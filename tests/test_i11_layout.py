@@ -30,11 +30,11 @@ from engine.routing import CLEARANCE, Box, Wire, label_centre, route_wires
 class ResidualBlock(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.stem = torch.nn.Conv2d(3, 8, 3, padding=1)
-        self.conv1 = torch.nn.Conv2d(8, 8, 3, padding=1)
-        self.bn1 = torch.nn.BatchNorm2d(8)
-        self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=1)
-        self.bn2 = torch.nn.BatchNorm2d(8)
+        self.stem = torch.nn.Conv2d(3, 64, 3, padding=1)  # labels as wide as ResNet's
+        self.conv1 = torch.nn.Conv2d(64, 64, 3, padding=1)
+        self.bn1 = torch.nn.BatchNorm2d(64)
+        self.conv2 = torch.nn.Conv2d(64, 64, 3, padding=1)
+        self.bn2 = torch.nn.BatchNorm2d(64)
 
     def forward(self, x):
         x = torch.relu(self.stem(x))
@@ -44,7 +44,7 @@ class ResidualBlock(torch.nn.Module):
 
 @pytest.fixture
 def residual() -> Design:
-    return import_module(ResidualBlock(), torch.randn(2, 3, 8, 8))
+    return import_module(ResidualBlock(), torch.randn(2, 3, 32, 32))
 
 
 def open_window(qtbot, tmp_path, design: Design) -> MainWindow:
@@ -53,7 +53,8 @@ def open_window(qtbot, tmp_path, design: Design) -> MainWindow:
     qtbot.addWidget(window)
     window.resize(1600, 1000)
     window.show()
-    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # canvas shortcuts (Ctrl+L) need it active
     return window
 
 
@@ -65,7 +66,10 @@ def canvas(window: MainWindow):
 def auto_layout_by_keyboard(qtbot, window: MainWindow):
     view, scene = canvas(window)
     view.setFocus()
+    design = window.document.design
+    before = {n: design.node(n).pos for n in design.nodes()}
     QTest.keyClick(view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert {n: design.node(n).pos for n in design.nodes()} != before, "Ctrl+L laid it out"
     qtbot.waitUntil(lambda: not scene.router.pending)
     return view, scene
 
@@ -182,11 +186,14 @@ def test_a_wire_blocked_by_a_card_goes_around_it_and_a_clear_one_stays_a_curve()
 def test_layout_gives_a_skip_connection_a_lane_and_tolerates_cycles():
     design = Design()
     x = design.add("Input", shape=(4,))
-    hidden = design.add("ReLU", design.add("Linear", x, out_features=4))
+    linear = design.add("Linear", x, out_features=4)
+    hidden = design.add("ReLU", linear)
     design.add("Add", hidden, x)
     positions = layered_positions(design)
     assert positions == layered_positions(design), "the layout is deterministic"
     assert len({pos[0] for pos in positions.values()}) == 4, "one column per depth"
+    assert positions[linear][1] != positions[x][1] and \
+        positions[hidden][1] != positions[x][1], "the skip's row is left free beside the block"
     loop = Design()
     first = loop.add("ReLU")
     second = loop.add("ReLU", first)
