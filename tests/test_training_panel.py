@@ -105,10 +105,11 @@ def test_a_run_whose_data_does_not_fit_shows_why_and_the_editor_keeps_working(
     document.push(SetParams(document.design, document.design.find("pixels"), {"shape": (32,)}))
     window.actions_by_name["train"].trigger()
     final = finish(qtbot, window)
-    assert final.kind == "failed" and final.error == "data"
+    assert final.kind == "failed" and final.error == "design"
     banner = window.training.banner
-    assert banner.isVisible() and "does not fit" in banner.title.text()
+    assert banner.isVisible() and "cannot train" in banner.title.text()
     assert "shape (64)" in banner.text.text() and "'pixels'" in banner.text.text()
+    assert "set the Input's shape to [64]" in banner.text.text()
     preflight = window.training.setup.preflight   # the Setup tab says so before a next try
     qtbot.waitUntil(lambda: "Cannot train yet" in preflight.problem.text(),
                     timeout=START_TIMEOUT)
