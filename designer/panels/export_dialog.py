@@ -73,7 +73,9 @@ class ExportDialog(QDialog):
         self.form = QFormLayout()
         self.form.addRow("Format", format_row)
         self.form.addRow("&Network", self.network)
-        self.form.addRow("&File", file_row)
+        file_label = QLabel("&File", self)
+        file_label.setBuddy(self.file)   # a row holding a layout gets no buddy by itself
+        self.form.addRow(file_label, file_row)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -73,7 +73,9 @@ class ImportDialog(QDialog):
         for value, text in DTYPES:
             self.dtype.addItem(text, value)
         form = QFormLayout()
-        form.addRow("Python &file", file_row)
+        file_label = QLabel("Python &file", self)
+        file_label.setBuddy(self.file)   # a row holding a layout gets no buddy by itself
+        form.addRow(file_label, file_row)
         form.addRow("&Class", self.classes)
         form.addRow("&Input shape", self.shape)
         form.addRow("Input &type", self.dtype)
