@@ -3,7 +3,7 @@
 from test_app_support import ScriptedDialogs, make_window
 
 from designer.commands import SetParams
-from designer.panels.template_gallery import TemplateGallery
+from designer.panels.template_gallery import BLANK, TemplateGallery
 from engine import load_design, save_design
 from templates import load_template, template_names
 
@@ -95,7 +95,8 @@ def test_new_from_the_gallery(qtbot, tmp_path):
 def test_gallery_shows_every_template_with_picture_and_description(qtbot):
     gallery = TemplateGallery()
     qtbot.addWidget(gallery)
-    assert [gallery.list.item(i).text() for i in range(gallery.list.count())] == template_names()
+    assert [gallery.list.item(i).text() for i in range(gallery.list.count())] == \
+        [BLANK, *template_names()]
     for row in range(gallery.list.count()):
         assert not gallery.list.item(row).icon().isNull()
     gallery.select("gan")
