@@ -30,9 +30,11 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def visible_text(text: str) -> str:
-    """A label's or button's text as read aloud: no markup, mnemonics or trailing colon."""
+    """A label's or button's text as read aloud: no markup, mnemonics, trailing colon or
+    ellipsis ("Export…" is read "Export")."""
     plain = _TAGS.sub("", text).replace("&&", "\0").replace("&", "").replace("\0", "&")
-    return " ".join(plain.split()).rstrip(":").strip()
+    plain = " ".join(plain.split()).rstrip(":").strip()
+    return plain.removesuffix("\u2026").removesuffix("...").strip() or plain
 
 
 def _widgets_in(item_widget: QWidget | None, item_layout: QLayout | None) -> list[QWidget]:
@@ -63,7 +65,7 @@ def name_field(label: str, field: list[QWidget]) -> None:
 
 
 def _inside_input(widget: QWidget) -> bool:
-    """Parts of a composite input (a combo box's line edit, a spin box's), named with it."""
+    """Parts of a composite input (a combo box's line edit, a spin box's) share its name."""
     parent = widget.parentWidget()
     return isinstance(parent, INPUTS)
 
@@ -117,6 +119,10 @@ def name_widgets(root: QWidget) -> None:
             name = visible_text(widget.title())
         if name:
             widget.setAccessibleName(name)
+    for part in (w for w in widgets if _inside_input(w) and not w.accessibleName()):
+        owner = part.parentWidget().accessibleName()
+        clears = isinstance(part, QAbstractButton) and isinstance(part.parentWidget(), QLineEdit)
+        part.setAccessibleName(f"Clear {owner}" if clears else owner)  # a line edit's button
 
 
 def keep_named(window: QMainWindow) -> None:
