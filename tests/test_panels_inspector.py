@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 from designer.commands import AddNode
 from designer.document import DesignDocument
 from designer.panels.inspector import Inspector
+from designer.panels.number_field import NumberField
 from designer.panels.param_editors import (
     BoolEditor,
     ChoiceEditor,
@@ -14,7 +15,6 @@ from designer.panels.param_editors import (
     OptionalEditor,
     SizeEditor,
 )
-from designer.panels.number_field import NumberField
 from engine.layers import get_layer
 from templates import load_template
 

@@ -51,7 +51,7 @@ def format_number(value: float) -> str:
     if isinstance(value, int):
         return str(value)
     text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    return text.removesuffix(".0")
 
 
 def range_text(minimum: float | None, maximum: float | None) -> str:

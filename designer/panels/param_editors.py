@@ -26,8 +26,8 @@ from designer.theme import SEVERITY_COLOURS
 from engine.layers import Param
 
 MIN_BOX_WIDTH = 56
-REFUSED_STYLE = ("QLineEdit, QComboBox {{ border: 2px solid {0}; border-radius: 3px; }}"
-                 .format(SEVERITY_COLOURS["error"]))
+REFUSED_STYLE = (f"QLineEdit, QComboBox {{ border: 2px solid {SEVERITY_COLOURS['error']}; "
+                 "border-radius: 3px; }")
 
 
 class ParamEditor(QWidget):

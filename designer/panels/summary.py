@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
-from designer.panels.table_text import ColumnFitter
 from designer.panels.lazy import RefreshWhenShown
+from designer.panels.table_text import ColumnFitter
 from engine import Report
 from engine.checking import describe
 
