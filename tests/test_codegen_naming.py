@@ -3,15 +3,16 @@
 import keyword
 
 import pytest
-from torch import nn
 
 from engine.codegen.modules import module_tree
-from engine.codegen.naming import NN_MODULE_ATTRIBUTES, ModulePaths, Namespace, module_key, sanitise
-
-
-def test_reserved_attributes_cover_every_public_nn_module_attribute():
-    public = {name for name in dir(nn.Module) if not name.startswith("_")}
-    assert public <= NN_MODULE_ATTRIBUTES
+from engine.codegen.naming import (
+    CONTAINER_KEY_RESERVED,
+    NETWORK_KEY_RESERVED,
+    ModulePaths,
+    Namespace,
+    module_key,
+    sanitise,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -32,10 +33,18 @@ def test_variables_never_shadow_python_or_the_generated_code(text):
 @pytest.mark.parametrize("text, expected", [
     ("conv1", "conv1"), ("0", "0"), ("block1-0", "block1-0"), ("Conv2d_1a_3x3", "Conv2d_1a_3x3"),
     ("my layer", "my_layer"), ("__hidden", "hidden"), ("07", "_07"), ("training", "training_"),
-    ("keys", "keys_"), ("forward", "forward_"), ("in", "in_"), ("a'b", "a_b"),
+    ("forward", "forward_"), ("_modules", "_modules_"), ("in", "in_"), ("a'b", "a_b"),
 ])
 def test_module_keys_keep_state_dict_names_and_sanitise_the_rest(text, expected):
-    assert module_key(text) == expected
+    assert module_key(text, NETWORK_KEY_RESERVED) == expected
+    assert module_key(text, CONTAINER_KEY_RESERVED) == expected
+
+
+def test_only_a_container_key_avoids_the_container_methods():
+    """A network may have a layer called `keys` (attention modules do); a ModuleDict may not."""
+    assert module_key("keys", NETWORK_KEY_RESERVED) == "keys"
+    assert module_key("keys", CONTAINER_KEY_RESERVED) == "keys_"
+    assert module_key("node_of_module", NETWORK_KEY_RESERVED) == "node_of_module_"
 
 
 def test_module_paths_nest_on_dots_and_never_collide():

@@ -11,30 +11,43 @@ import keyword
 import re
 import unicodedata
 
-# Names the generated code itself uses, plus nn.Module's public attributes (which a submodule
-# attribute must not shadow). tests/test_codegen_naming.py checks this list against torch.
+# Every attribute an nn.Module has, public or private: the names in dir(torch.nn.Module) (less
+# the dunders, which a module key never is) plus the instance attributes nn.Module.__init__ sets.
+# A submodule registered under one of them breaks the model (`_modules`: "attribute already
+# exists"; `_call_impl`: endless recursion). The list is static so that code generation does
+# not import torch; tests/test_i12_names.py checks it against the installed torch.
 NN_MODULE_ATTRIBUTES = frozenset({
-    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children",
-    "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward",
-    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu",
-    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
-    "named_parameters", "parameters", "register_backward_hook", "register_buffer",
-    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "add_module", "_apply", "apply", "_backward_hooks", "_backward_pre_hooks", "bfloat16",
+    "_buffers", "buffers", "_call_impl", "call_super_init", "children", "compile",
+    "_compiled_call_impl", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "forward", "_forward_hooks", "_forward_hooks_always_called",
+    "_forward_hooks_with_kwargs", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+    "_get_backward_hooks", "_get_backward_pre_hooks", "get_buffer", "get_extra_state",
+    "_get_name", "get_parameter", "get_submodule", "half", "ipu", "_is_full_backward_hook",
+    "_load_from_state_dict", "load_state_dict", "_load_state_dict_post_hooks",
+    "_load_state_dict_pre_hooks", "_maybe_warn_non_full_backward_hook", "_modules", "modules",
+    "mtia", "named_buffers", "named_children", "_named_members", "named_modules",
+    "named_parameters", "_non_persistent_buffers_set", "_parameters", "parameters",
+    "register_backward_hook", "register_buffer", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook",
     "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
-    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
-    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
-    "set_extra_state", "set_submodule", "share_memory", "smart_apply", "state_dict", "to",
-    "to_empty", "train", "training", "type", "xpu", "zero_grad",
+    "_register_load_state_dict_pre_hook", "register_load_state_dict_pre_hook",
+    "register_module", "register_parameter", "_register_state_dict_hook",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook",
+    "_replicate_for_data_parallel", "requires_grad_", "_save_to_state_dict", "set_extra_state",
+    "set_submodule", "share_memory", "_slow_forward", "smart_apply", "state_dict",
+    "_state_dict_hooks", "_state_dict_pre_hooks", "T_destination", "to", "to_empty", "train",
+    "training", "type", "_version", "_wrapped_call_impl", "xpu", "zero_grad",
 })
+# What nn.ModuleDict adds to nn.Module: every key below the top level is an attribute of one
+# (a level of index keys only is an nn.ModuleList, and an index is never a name).
+MODULE_DICT_ATTRIBUTES = frozenset({"clear", "items", "keys", "pop", "update", "values"})
+# What the network `build_model` compiles adds to nn.Module (engine.compiler).
+COMPILED_NETWORK_ATTRIBUTES = frozenset({"node_of_module", "forward_source"})
 GENERATED_CODE_NAMES = frozenset({
     "self", "torch", "nn", "F", "np", "math", "forward", "main", "model", "args", "parser",
     "device", "optimizer", "loss", "batch", "safetensors", "argparse", "os", "sys", "Path",
     "_", "h_n", "torchvision",
-})
-# Attribute names of the containers that hold nested modules, and of the compiled network.
-CONTAINER_ATTRIBUTES = frozenset({
-    "append", "clear", "extend", "insert", "items", "keys", "pop", "update", "values",
-    "node_of_module", "forward_source",
 })
 MAX_IDENTIFIER_LENGTH = 40
 _SOFT_KEYWORDS = frozenset(getattr(keyword, "softkwlist", ())) | {"match", "case", "type", "_"}
@@ -42,7 +55,12 @@ _RESERVED = (frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins
              | GENERATED_CODE_NAMES)
 
 
-_MODULE_KEY_RESERVED = (NN_MODULE_ATTRIBUTES | CONTAINER_ATTRIBUTES | frozenset(keyword.kwlist))
+# Module keys the network's own attributes (top level) and a container's keys (below) avoid;
+# keywords too, so that every name key reads `.key`. Real models never use these names, so an
+# imported model keeps its keys.
+_KEYWORDS = frozenset(keyword.kwlist)
+NETWORK_KEY_RESERVED = NN_MODULE_ATTRIBUTES | COMPILED_NETWORK_ATTRIBUTES | _KEYWORDS
+CONTAINER_KEY_RESERVED = NN_MODULE_ATTRIBUTES | MODULE_DICT_ATTRIBUTES | _KEYWORDS
 _PLAIN_KEY = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*|\w+(-\w+)+", re.ASCII)
 
 
@@ -61,15 +79,16 @@ def sanitise(text: str, fallback: str = "x") -> str:
     return name
 
 
-def module_key(text: str, fallback: str = "layer") -> str:
+def module_key(text: str, reserved: frozenset[str], fallback: str = "layer") -> str:
     """One level of a module path: kept exactly when it is a plain name, an index ("0") or
     hyphenated words ("block1-0"), so that imported models keep their state_dict keys;
-    otherwise sanitised."""
+    otherwise sanitised. A key in `reserved` (NETWORK_KEY_RESERVED at the top level,
+    CONTAINER_KEY_RESERVED below) gets a trailing underscore."""
     if len(text) <= MAX_IDENTIFIER_LENGTH and _PLAIN_KEY.fullmatch(text):
         key = text
     else:
         key = sanitise(text, fallback)
-    return f"{key}_" if key in _MODULE_KEY_RESERVED else key
+    return f"{key}_" if key in reserved else key
 
 
 class Namespace:
@@ -117,23 +136,27 @@ class ModulePaths:
         parent: tuple[str, ...] = ()
         for segment in segments[:-1]:
             parent = self._container(parent, segment)
-        key = self._free_key(parent, module_key(segments[-1], fallback))
+        key = self._free_key(parent, segments[-1], fallback)
         self._children[parent][key] = False
         return ".".join((*parent, key))
 
     def _container(self, parent: tuple[str, ...], segment: str) -> tuple[str, ...]:
         chosen = self._containers.get((parent, segment))
         if chosen is None:
-            chosen = self._free_key(parent, module_key(segment))
+            chosen = self._free_key(parent, segment, "layer")
             self._containers[(parent, segment)] = chosen
             self._children[parent][chosen] = True
             self._children[(*parent, chosen)] = {}
         return (*parent, chosen)
 
-    def _free_key(self, parent: tuple[str, ...], key: str) -> str:
+    def _free_key(self, parent: tuple[str, ...], segment: str, fallback: str) -> str:
+        """A key for `segment` under `parent` that no sibling has and nn.Module does not define;
+        names that differ only by sanitising ("a b", "a_b") get numbered keys."""
+        reserved = CONTAINER_KEY_RESERVED if parent else NETWORK_KEY_RESERVED
+        key = module_key(segment, reserved, fallback)
         taken = self._children[parent]
         candidate, k = key, 1
-        while candidate in taken:
+        while candidate in taken or candidate in reserved:
             k += 1
             candidate = f"{key}_{k}"
         return candidate
