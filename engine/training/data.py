@@ -15,11 +15,9 @@ from engine.checking import check
 from engine.design import Design
 from engine.errors import DesignError
 from engine.training import excerpt
-from engine.training.datacheck import DataError, DataFacts, check_fit
+from engine.training.datacheck import DataError, DataFacts, check_fit, unreadable
 from engine.training.plan import Plan, make_plan
 from engine.training.settings import settings_from
-
-_READ_ERRORS = (ValueError, OSError, UnicodeError, RuntimeError)
 
 
 @dataclass
@@ -52,8 +50,8 @@ def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
     try:
         for call in plan.data.calls:
             result = call.run(functions, names)
-    except _READ_ERRORS as err:
-        raise DataError(f"the {plan.data.source} data cannot be used: {err}") from None
+    except Exception as err:  # noqa: BLE001 - whatever reading a file raises, name the file
+        raise unreadable(plan.data.source, plan.data.files, err) from None
     vocabulary = names.get("vocabulary")
     if plan.data.in_memory:
         x_train, y_train, x_val, y_val = (t.to(device) for t in result)
@@ -68,12 +66,13 @@ def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
     else:
         train_set, val_set = result
         if len(train_set) == 0:
-            raise DataError("the image folder holds no images to train on")
+            raise DataError(f"{plan.data.files['path']} holds no images to train on; put "
+                            "them in one subfolder per class")
         tensors = {"train": train_set, "val": val_set}
         try:
             image, target = train_set[0]
-        except _READ_ERRORS as err:
-            raise DataError(f"the first image cannot be read: {err}") from None
+        except Exception as err:  # noqa: BLE001 - as above
+            raise unreadable(plan.data.source, plan.data.files, err) from None
         sample_in, sample_target = image.unsqueeze(0), torch.tensor([target])
         counts = len(train_set), len(val_set)
         labels = list(train_set.dataset.classes)

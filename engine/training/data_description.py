@@ -3,18 +3,15 @@
 Each loading function of the portable code has a describer here that reads the same call's
 arguments and gives the shape and kind of one sample, the number of samples and classes:
 built-in sets from their settings, files from their headers (npz member headers, IDX headers,
-a CSV's header and target column, an image folder's class folders, a text's alphabet). What is
-read from a file is remembered until the file changes (its path, size and modification time).
-Nothing here imports torch.
+a CSV's header and target column, an image folder's class folders, a text's alphabet). Files
+are read with the checks loading makes (portable.file_checks), so a bad file is the same
+DataError here as in a run. What is read from a file is remembered until the file changes
+(its path, size and modification time). Nothing here imports torch.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import os
-import struct
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -23,20 +20,27 @@ from typing import Any
 
 import numpy as np
 
-from engine.training.datacheck import DataFacts
+from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan
+from engine.training.portable.file_checks import (
+    check_csv_row,
+    check_same_rows,
+    column_indices,
+    csv_number,
+    csv_rows,
+    csv_too_short,
+    idx_header,
+    npz_array,
+    npz_header,
+    open_npz,
+    read_idx_bytes,
+    read_idx_labels,
+)
 
 DIGITS_SAMPLES = 1797   # scikit-learn's digits set: 8x8 images of the digits 0 to 9
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
-IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"}
+IDX_HEADER_BYTES = 4 + 4 * 255  # the longest IDX header: 255 dimensions
 Files = dict[str, str]  # a data plan's file parameters ("path", "images", ...) -> paths
-
-
-class UnknownData(ValueError):
-    """A data file that cannot be read far enough to describe it (loading it says why)."""
-
-
-_UNREADABLE = (OSError, ValueError, EOFError, csv.Error, struct.error, zipfile.BadZipFile)
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,14 @@ class _Source:
 
 def describe_data(plan: Plan) -> DataFacts | None:
     """One sample of the plan's data as the run will see it, or None for data generated to
-    the design's shapes. Raises UnknownData when a file cannot be described."""
+    the design's shapes. Raises DataError, as loading would, when a file cannot be used."""
     for call in plan.data.calls:
         describer = _DESCRIBERS.get(call.function)
         if describer is not None:
             try:
                 source = describer(plan.data.files, **dict(call.kwargs))
-            except _UNREADABLE as err:
-                raise UnknownData(f"the {plan.data.source} data cannot be described: "
-                                  f"{err}") from None
+            except Exception as err:  # noqa: BLE001 - whatever reading a file raises, name it
+                raise unreadable(plan.data.source, plan.data.files, err) from None
             held_out = round(source.samples * plan.settings.data.validation_split)
             return replace(source.facts, train_samples=source.samples - held_out)
     return None
@@ -104,71 +107,68 @@ def _text_counts(path: str) -> tuple[int, int]:
 
 def _csv(files: Files, target: str, features: list[str] | None, classes: bool) -> _Source:
     path = files["path"]
-    header, rows, distinct = _remembered_for(path, _csv_columns, target)
-    wanted = features or [name for name in header if name != target]
-    if any(name not in header for name in [target, *wanted]):
-        raise ValueError(f"{path} lacks a column the settings name")  # the run says which
+    wanted, rows, distinct = _remembered_for(path, _csv_columns, target,
+                                             tuple(features or ()), classes)
     sample = f"row of {Path(path).name}"
     if classes:
-        return _Source(DataFacts((len(wanted),), False, (), True, sample, classes=distinct),
-                       rows)
-    return _Source(DataFacts((len(wanted),), False, (1,), False, sample), rows)
+        return _Source(DataFacts((wanted,), False, (), True, sample, classes=distinct), rows)
+    return _Source(DataFacts((wanted,), False, (1,), False, sample), rows)
 
 
-def _csv_columns(path: str, target: str) -> tuple[list[str], int, int]:
-    """A CSV's header, its number of rows and of distinct values in the target column,
-    read one row at a time."""
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = next(reader, [])
-        column = header.index(target) if target in header else None
-        values, rows = set(), 0
-        for row in reader:
-            rows += 1
-            if column is not None and column < len(row):
-                values.add(row[column])
-    return header, rows, len(values)
+def _csv_columns(path: str, target: str, features: tuple[str, ...],
+                 classes: bool) -> tuple[int, int, int]:
+    """The number of feature columns, of rows and of distinct values in the target column,
+    read one row at a time with loading's checks (whole rows, numbers where it needs them)."""
+    rows = csv_rows(path)
+    header = next(rows, None)
+    if header is None:
+        raise csv_too_short(path)
+    wanted = list(features) or [name for name in header if name != target]
+    numbers = [target, *wanted] if not classes else wanted
+    places = list(zip(numbers, column_indices(path, header, numbers), strict=True))
+    column = column_indices(path, header, [target])[0]
+    values, count = set(), 0
+    for line, row in enumerate(rows, start=2):
+        check_csv_row(path, line, row, header)
+        for name, place in places:
+            csv_number(path, line, name, row[place])
+        values.add(row[column])
+        count += 1
+    if not count:
+        raise csv_too_short(path)
+    return len(wanted), count, len(values)
 
 
 def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
     path = files["path"]
-    headers = _remembered_for(path, _npz_headers)
-    if x_key not in headers or (y_key is not None and y_key not in headers):
-        raise ValueError(f"{path} lacks an array the settings name")  # the run says which
-    x_shape, x_kind = headers[x_key]
+    x_shape, x_dtype = _remembered_for(path, _npz_shape, x_key)
+    x_ids = np.issubdtype(x_dtype, np.integer)
     sample = f"{x_key!r} row of {Path(path).name}"
-    largest_input = _remembered_for(path, _npz_largest, x_key) if x_kind == "i" else None
+    largest_input = _remembered_for(path, _npz_largest, x_key) if x_ids else None
     if y_key is None:
-        return _Source(DataFacts(x_shape[1:], x_kind == "i", (1,), False, sample,
+        return _Source(DataFacts(x_shape[1:], x_ids, (1,), False, sample,
                                  largest_input=largest_input), x_shape[0])
-    y_shape, y_kind = headers[y_key]
-    target = y_shape[1:] if y_kind == "i" or len(y_shape) > 1 else (1,)
-    largest_target = _remembered_for(path, _npz_largest, y_key) if y_kind == "i" else None
-    return _Source(DataFacts(x_shape[1:], x_kind == "i", target, y_kind == "i", sample,
+    y_shape, y_dtype = _remembered_for(path, _npz_shape, y_key)
+    check_same_rows(path, x_key, x_shape[0], y_key, y_shape[0])
+    y_ids = np.issubdtype(y_dtype, np.integer)
+    target = y_shape[1:] if y_ids or len(y_shape) > 1 else (1,)
+    largest_target = _remembered_for(path, _npz_largest, y_key) if y_ids else None
+    return _Source(DataFacts(x_shape[1:], x_ids, target, y_ids, sample,
                              largest_target=largest_target, largest_input=largest_input),
                    x_shape[0])
 
 
-def _npz_headers(path: str) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Each array's shape and kind ('i' whole numbers, 'f' other numbers) from its header."""
-    found = {}
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if not member.endswith(".npy"):
-                continue
-            with archive.open(member) as stream:
-                version = np.lib.format.read_magic(stream)
-                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read(stream)
-            found[member[:-4]] = (tuple(shape), "i" if np.issubdtype(dtype, np.integer) else "f")
-    return found
+def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """One array's shape and dtype, from its header alone."""
+    with open_npz(path) as arrays:
+        return npz_header(path, arrays, key)
 
 
 def _npz_largest(path: str, key: str) -> int:
-    """The largest id in one whole-number array (class or token ids; read whole)."""
-    with np.load(path, allow_pickle=False) as arrays:
-        values = arrays[key]
+    """The largest id in one whole-number array (class or token ids; read whole and checked
+    as loading checks it)."""
+    with open_npz(path) as arrays:
+        values = npz_array(path, arrays, key)
     return int(values.max()) if values.size else 0
 
 
@@ -183,27 +183,13 @@ def _idx(files: Files) -> _Source:
 
 def _idx_shape(path: str) -> tuple[int, ...]:
     """The array shape in an IDX file's header (the MNIST format), gzip-compressed or not."""
-    with _open_idx(path) as file:
-        return _idx_header(path, file)[0]
+    return idx_header(path, read_idx_bytes(path, IDX_HEADER_BYTES))[0]
 
 
 def _idx_largest(path: str) -> int:
     """The largest label in an IDX file of labels (read whole: one small number a label)."""
-    with _open_idx(path) as file:
-        _, kind = _idx_header(path, file)
-        labels = np.frombuffer(file.read(), dtype=kind)
+    labels = read_idx_labels(path)
     return int(labels.max()) if labels.size else 0
-
-
-def _open_idx(path: str):
-    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
-
-
-def _idx_header(path: str, file) -> tuple[tuple[int, ...], Any]:
-    start = file.read(4)
-    if len(start) < 4 or start[:2] != b"\0\0" or start[2] not in IDX_KINDS:
-        raise ValueError(f"{path} is not an IDX file")
-    return struct.unpack(f">{start[3]}I", file.read(4 * start[3])), IDX_KINDS[start[2]]
 
 
 def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> _Source:

@@ -2,8 +2,9 @@
 on the node to change, known before anything trains.
 
 The data is described, not loaded (engine.training.data_description), so this runs after
-every edit. A design whose networks have errors, whose settings or plan are refused, or whose
-files cannot be described gets no data problems here: the run reports those when it starts.
+every edit. A design whose networks have errors or whose settings or plan are refused gets no
+data problems here (the run reports those when it starts); a data file that cannot be used is
+one problem, in the words the run would stop with.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 from engine.checking import Problem, Report
 from engine.design import Design
 from engine.errors import DesignError
-from engine.training.data_description import UnknownData, describe_data
+from engine.training.data_description import describe_data
 from engine.training.data_paths import with_design_folder
-from engine.training.datacheck import misfits
+from engine.training.datacheck import DataError, misfits
 from engine.training.plan import make_plan
 from engine.training.settings import settings_from
 
@@ -28,9 +29,12 @@ def data_problems(design: Design, report: Report, folder: Path | None = None) ->
         if settings.data.source == "generated":
             return []  # generated samples take the design's shapes
         plan = make_plan(design, settings, report)
-        facts = describe_data(plan)
-    except (DesignError, UnknownData):
+    except DesignError:
         return []
+    try:
+        facts = describe_data(plan)
+    except DataError as err:  # the run stops on the same DataError when it loads the file
+        return [Problem(None, "error", str(err))]
     if facts is None:
         return []
     return [Problem(m.node, m.severity, m.message, m.fix, m.network)

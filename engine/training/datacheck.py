@@ -55,6 +55,16 @@ class DataError(DesignError):
     """The data cannot be read, or does not fit the design."""
 
 
+def unreadable(source: str, files: dict[str, str], err: Exception) -> DataError:
+    """A failure to read a run's data as a DataError that names the file: a file check's own
+    message (it names the file and the place) as it is, anything else after the files read."""
+    message = str(err)
+    if not any(path in message for path in files.values()):
+        named = " or ".join(files.values()) or f"the {source} data"
+        message = f"{named} cannot be used: {type(err).__name__}: {message}"
+    return DataError(message)
+
+
 def check_fit(plan: Plan, design: Design, facts: DataFacts) -> list[str]:
     """Raise DataError for the first misfit that stops training; return the warnings."""
     found = misfits(plan, design, facts)

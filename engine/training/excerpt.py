@@ -28,7 +28,7 @@ EXTRA_IMPORTS = {
     "DistributedDataParallel": "from torch.nn.parallel import DistributedDataParallel",
     "save_file": "from safetensors.torch import save_file",
 }
-_STDLIB = {"argparse", "csv", "gzip", "math", "os", "pathlib", "struct", "sys"}
+_STDLIB = {"argparse", "csv", "gzip", "math", "os", "pathlib", "struct", "sys", "zipfile", "zlib"}
 
 
 @dataclass(frozen=True)

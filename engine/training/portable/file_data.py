@@ -1,11 +1,9 @@
 """The user's own data: CSV files, image folders, MNIST-format IDX files, NumPy .npz files.
 
-Problems with a file raise ValueError saying which file, where, and what to change.
+Problems with a file raise ValueError saying which file, where, and what to change (the
+checks in file_checks, which describing the data for the design check uses too).
 """
 
-import csv
-import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +14,30 @@ from torchvision import transforms
 from torchvision.datasets import ImageFolder
 
 from .batches import split_random
+from .file_checks import (
+    check_csv_row,
+    check_finite,
+    check_same_rows,
+    column_indices,
+    csv_number,
+    csv_rows,
+    csv_too_short,
+    npz_array,
+    open_npz,
+    read_idx,
+    read_idx_labels,
+)
 
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
 
 
 def read_csv(path):
-    """The header and the rows of a CSV file, as text."""
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.reader(file))
+    """The header and the rows of a CSV file, as text (every row as long as the header)."""
+    rows = list(csv_rows(path))
     if len(rows) < 2:
-        raise ValueError(f"{path} needs a header line and at least one row of data")
+        raise csv_too_short(path)
+    for line, row in enumerate(rows[1:], start=2):
+        check_csv_row(path, line, row, rows[0])
     return rows[0], rows[1:]
 
 
@@ -34,14 +46,7 @@ def csv_data(path, target, features, classes):
     column as class ids (`classes`: in the order of `csv_classes`) or as values."""
     header, rows = read_csv(path)
     features = features or [name for name in header if name != target]
-    for name in [target, *features]:
-        if name not in header:
-            known = ", ".join(header)
-            raise ValueError(f"{path} has no column {name!r}; it has {known}")
-    for line, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            count = len(header)
-            raise ValueError(f"{path}, line {line}: {len(row)} fields, not {count}")
+    column_indices(path, header, [target, *features])
     columns = [column_values(path, header, rows, name) for name in features]
     inputs = torch.tensor(list(zip(*columns)), dtype=torch.float32)
     if classes:
@@ -53,18 +58,9 @@ def csv_data(path, target, features, classes):
 
 
 def column_values(path, header, rows, name):
-    """One column as numbers, or a ValueError naming the first cell that is not one."""
+    """One column as finite numbers, or a ValueError naming the first cell that is not one."""
     index = header.index(name)
-    values = []
-    for line, row in enumerate(rows, start=2):
-        try:
-            values.append(float(row[index]))
-        except ValueError:
-            raise ValueError(
-                f"{path}, line {line}: column {name!r} holds {row[index]!r}, which is not "
-                "a number; leave this column out of the features or encode it as numbers"
-            ) from None
-    return values
+    return [csv_number(path, line, name, row[index]) for line, row in enumerate(rows, start=2)]
 
 
 def csv_classes(path, target):
@@ -77,24 +73,11 @@ def csv_classes(path, target):
         return sorted(names)
 
 
-def read_idx(path):
-    """The array in an IDX file (the MNIST format), gzip-compressed or not."""
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as file:
-        data = file.read()
-    kinds = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"}
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in kinds:
-        raise ValueError(f"{path} is not an IDX file (no IDX header at its start)")
-    shape = struct.unpack(f">{data[3]}I", data[4 : 4 + 4 * data[3]])
-    array = np.frombuffer(data, dtype=kinds[data[2]], offset=4 + 4 * data[3])
-    if array.size != np.prod(shape):
-        raise ValueError(f"{path} is cut short: its header promises the shape {shape}")
-    return array.reshape(shape)
-
-
 def mnist_idx_data(images, labels):
     """Images (pixels scaled to [0, 1], one channel) and labels from a pair of IDX files."""
-    pixels, digits = read_idx(images), read_idx(labels)
+    pixels, digits = read_idx(images), read_idx_labels(labels)
+    if not np.issubdtype(pixels.dtype, np.integer):
+        check_finite(images, "the image array", pixels)
     if len(pixels) != len(digits):
         raise ValueError(
             f"{images} holds {len(pixels)} images but {labels} holds {len(digits)} "
@@ -107,15 +90,10 @@ def mnist_idx_data(images, labels):
 def npz_data(path, x_key, y_key):
     """Two arrays of a NumPy .npz file (no pickled objects); whole numbers become class or
     token ids, other numbers 32-bit floats (one target value per row becomes a column)."""
-    with np.load(path, allow_pickle=False) as arrays:
-        for key in (x_key, y_key):
-            if key is not None and key not in arrays:
-                raise ValueError(f"{path} has no array {key!r}; it has {arrays.files}")
-        inputs = arrays[x_key]
-        targets = arrays[y_key] if y_key is not None else np.zeros(len(inputs))
-    if len(inputs) != len(targets):
-        sizes = f"{x_key!r} has {len(inputs)} rows, {y_key!r} {len(targets)}"
-        raise ValueError(f"{path}: {sizes}; they must match")
+    with open_npz(path) as arrays:
+        inputs = npz_array(path, arrays, x_key)
+        targets = npz_array(path, arrays, y_key) if y_key is not None else np.zeros(len(inputs))
+    check_same_rows(path, x_key, len(inputs), y_key, len(targets))
     if not np.issubdtype(targets.dtype, np.integer) and targets.ndim == 1:
         targets = targets[:, None]
     return as_tensor(inputs), as_tensor(targets)
@@ -136,7 +114,7 @@ def check_images(path):
             try:
                 with Image.open(file) as image:
                     image.verify()
-            except (OSError, SyntaxError) as error:
+            except (OSError, SyntaxError, Image.DecompressionBombError) as error:
                 raise ValueError(
                     f"{file} cannot be read as an image ({error}); remove or replace it"
                 ) from None

@@ -1,0 +1,248 @@
+"""Checks of the user's data files, shared by loading them (file_data) and by describing them
+for the design check, so both find the same problems. No torch here.
+
+Each problem is a ValueError that names the file and, where it helps, the line, column or
+array. A message quotes the file's own text only as a short escaped excerpt (`quoted`), so a
+file that is not what it should be never fills a message with its content.
+"""
+
+import csv
+import gzip
+import math
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+QUOTE_LIMIT = 40  # characters of a file's text a message quotes at most
+IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"}
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
+NUMBER_KINDS = "biuf"  # booleans, whole numbers, unsigned whole numbers, floats
+ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
+def quoted(text, limit=QUOTE_LIMIT):
+    """`text` escaped (as repr does) and cut to `limit` characters, for a message."""
+    text = str(text)
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
+def listed(names, count=8):
+    """The first `count` names, quoted, for "it has ..." in a message."""
+    shown = ", ".join(quoted(name) for name in list(names)[:count])
+    more = len(names) - count
+    return shown + (f" and {more} more" if more > 0 else "") if names else "nothing"
+
+
+# ---------------------------------------------------------------------------- CSV files
+
+def csv_rows(path):
+    """The rows of a UTF-8 CSV file as lists of text, one at a time."""
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file)
+        try:
+            yield from reader
+        except UnicodeDecodeError:
+            raise ValueError(not_utf8(path)) from None
+        except csv.Error as err:
+            raise ValueError(
+                f"{path}, line {reader.line_num}: {err}; is it a CSV file (text, one row a "
+                "line, fields separated by commas)?"
+            ) from None
+
+
+def not_utf8(path):
+    """Where a file stops being UTF-8 text, in words (read again, only when decoding failed)."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        return (f"{path}, line {line}: the byte {data[err.start]:#04x} is not UTF-8 text; "
+                "save the file as UTF-8")
+    return f"{path} is not UTF-8 text; save it as UTF-8"
+
+
+def csv_too_short(path):
+    """The error for a CSV file without a header line and a row of data."""
+    return ValueError(f"{path} needs a header line and at least one row of data")
+
+
+def column_indices(path, header, names):
+    """Where each named column is in the header, or a ValueError naming the one missing."""
+    for name in names:
+        if name not in header:
+            raise ValueError(f"{path} has no column {quoted(name)}; it has {listed(header)}")
+    return [header.index(name) for name in names]
+
+
+def check_csv_row(path, line, row, header):
+    """A ValueError unless `row` (at `line`) has as many fields as the header."""
+    if len(row) != len(header):
+        raise ValueError(f"{path}, line {line}: {len(row)} fields, not {len(header)} as in "
+                         "the header; give every row the same columns")
+
+
+def csv_number(path, line, column, cell):
+    """One CSV cell as a finite number, or a ValueError naming its line and column."""
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ValueError(
+            f"{path}, line {line}: column {quoted(column)} holds {quoted(cell)}, which is "
+            "not a number; leave this column out of the features or encode it as numbers"
+        ) from None
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{path}, line {line}: column {quoted(column)} holds {quoted(cell)}, which is "
+            "not a finite number; fill in a real value or remove the row"
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------- NumPy .npz files
+
+def check_npz_start(path):
+    """A ValueError unless the file starts as a .npz archive does."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start not in ZIP_STARTS:
+        raise ValueError(f"{path} is not a NumPy .npz file (it does not start as one); "
+                         "save the arrays with numpy.savez")
+
+
+def open_npz(path):
+    """A .npz file opened for reading its arrays (no pickled objects), or a ValueError."""
+    check_npz_start(path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, *ARCHIVE_ERRORS) as err:
+        raise ValueError(f"{path} is a damaged or cut-off .npz file ({err}); save the arrays "
+                         "again with numpy.savez") from None
+
+
+def check_array_kind(path, key, shape, dtype):
+    """A ValueError unless the array `key` holds numbers, one row per sample."""
+    if np.dtype(dtype).kind not in NUMBER_KINDS:
+        raise ValueError(f"{path}: the array {quoted(key)} holds {np.dtype(dtype)} values, "
+                         "not numbers; store numbers (text as whole-number ids)")
+    if len(shape) == 0:
+        raise ValueError(f"{path}: the array {quoted(key)} is a single value, not one row "
+                         "per sample; store an array whose first dimension counts the samples")
+
+
+def check_ids(path, what, array):
+    """A ValueError for a negative value in an array of class or token ids, naming its row."""
+    _first_wrong(path, what, array, array < 0, "class and token ids start at 0")
+
+
+def check_finite(path, what, array):
+    """A ValueError for a NaN or infinite value in an array of numbers, naming its row."""
+    _first_wrong(path, what, array, ~np.isfinite(array), "replace NaN and infinite values")
+
+
+def _first_wrong(path, what, array, wrong, fix):
+    if wrong.any():
+        place = tuple(int(i) for i in np.argwhere(wrong)[0])
+        raise ValueError(f"{path}: {what} holds {array[place]} at row {place[0]}; {fix}")
+
+
+def check_npz_key(path, keys, key):
+    """A ValueError unless the .npz file has an array named `key` (it has `keys`)."""
+    if key not in keys:
+        raise ValueError(f"{path} has no array {quoted(key)}; it has {listed(keys)}")
+
+
+def npz_header(path, arrays, key):
+    """(shape, dtype) of the array `key` of an opened .npz file, from its header alone,
+    checked: numbers, one row per sample."""
+    check_npz_key(path, arrays.files, key)
+    member = key + ".npy" if key + ".npy" in arrays.zip.namelist() else key
+    try:
+        with arrays.zip.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, *ARCHIVE_ERRORS) as err:
+        raise ValueError(f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
+                         "arrays again with numpy.savez") from None
+    check_array_kind(path, key, shape, dtype)
+    return tuple(shape), np.dtype(dtype)
+
+
+def check_same_rows(path, x_key, x_rows, y_key, y_rows):
+    """A ValueError unless the inputs and the targets have as many rows."""
+    if x_rows != y_rows:
+        raise ValueError(f"{path}: {quoted(x_key)} has {x_rows} rows, {quoted(y_key)} "
+                         f"{y_rows}; they must match")
+
+
+def npz_array(path, arrays, key):
+    """The array `key` of an opened .npz file, checked: numbers, one row per sample, ids
+    from 0, no NaN or infinite values."""
+    npz_header(path, arrays, key)
+    try:
+        array = arrays[key]
+    except (ValueError, *ARCHIVE_ERRORS) as err:
+        raise ValueError(f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
+                         "arrays again with numpy.savez") from None
+    check = check_ids if np.issubdtype(array.dtype, np.integer) else check_finite
+    check(path, f"the array {quoted(key)}", array)
+    return array
+
+
+# ---------------------------------------------------------------------------- IDX files
+
+def read_idx_bytes(path, size=-1):
+    """The first `size` bytes (all by default) of an IDX file, gzip-compressed or not."""
+    if not str(path).endswith(".gz"):
+        with open(path, "rb") as file:
+            return file.read(size)
+    try:
+        with gzip.open(path, "rb") as file:
+            return file.read(size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise ValueError(f"{path} is a damaged or cut-off gzip file ({err}); download or "
+                         "copy it again") from None
+
+
+def idx_header(path, data):
+    """(shape, dtype, where the values start) from the IDX header at the start of `data`."""
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in IDX_KINDS:
+        raise ValueError(f"{path} is not an IDX file (no IDX header at its start)")
+    dimensions = data[3]
+    if dimensions == 0:
+        raise ValueError(f"{path}: its IDX header gives no dimensions; an IDX file of "
+                         "samples has at least one")
+    end = 4 + 4 * dimensions
+    if len(data) < end:
+        raise ValueError(f"{path} is cut short inside its IDX header ({dimensions} "
+                         f"dimensions take {end} bytes, the file has {len(data)})")
+    shape = tuple(int.from_bytes(data[i : i + 4], "big") for i in range(4, end, 4))
+    return shape, np.dtype(IDX_KINDS[data[2]]), end
+
+
+def read_idx(path):
+    """The array in an IDX file (the MNIST format), gzip-compressed or not."""
+    data = read_idx_bytes(path)
+    shape, kind, start = idx_header(path, data)
+    count = int(np.prod(shape))
+    if len(data) - start != count * kind.itemsize:
+        raise ValueError(
+            f"{path} holds {len(data) - start} bytes of values, but its header promises the "
+            f"shape {shape}: {count * kind.itemsize} bytes; it is cut short or damaged"
+        )
+    return np.frombuffer(data, dtype=kind, count=count, offset=start).reshape(shape)
+
+
+def read_idx_labels(path):
+    """The class ids in an IDX file of labels: whole numbers from 0."""
+    labels = read_idx(path)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{path} holds {labels.dtype} values, not whole-number labels; "
+                         "give the IDX file of labels")
+    check_ids(path, "the label array", labels)
+    return labels

@@ -1,0 +1,330 @@
+"""Issue 12, items 11 and 13 (data): every malformed data file is a DataError that names the
+file (and, where it helps, the line, column or array), the same in the run, the Setup tab's
+preview and the check where it describes the file; messages quote a file only in short,
+escaped excerpts.
+
+`malformed_files` writes one broken file of each kind we know of; each is put through the
+run (the trainer, which loads with the portable code), the preview and the check.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_training_support import train
+
+from engine import Design, check
+from engine.training.data import preview
+from engine.training.portable import file_checks
+
+ROWS = 12
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """One broken data file: `write` makes it in a folder and returns the design's data
+    settings; the messages name `file` and hold each of `details`."""
+
+    name: str
+    write: Callable[[Path], dict]
+    file: str                       # the file (or image) the message names, in the folder
+    details: tuple[str, ...]
+    described: bool = True          # the check reads this far into the file
+
+
+# ---------------------------------------------------------------------------- CSV files
+
+def _csv(folder: Path, text: str | bytes, name: str = "data.csv") -> dict:
+    path = folder / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return {"source": "csv", "path": str(path), "target": "y"}
+
+
+def _rows(*replace: tuple[int, str]) -> str:
+    """A good CSV (columns a, b, y) with some lines (numbered as in an editor) replaced."""
+    lines = ["a,b,y"] + [f"{i},{2 * i},{i % 2}" for i in range(ROWS)]
+    for number, line in replace:
+        lines[number - 1] = line
+    return "\n".join(lines) + "\n"
+
+
+CSV_CASES = [
+    Malformed("csv field over the csv module's limit",
+              lambda f: _csv(f, _rows((3, "1," + "9" * 140_000 + ",0"))), "data.csv",
+              ("line 3", "field larger than field limit")),
+    Malformed("csv in Latin-1", lambda f: _csv(f, _rows((4, "1,2,caf\xe9")).encode("latin-1")),
+              "data.csv", ("line 4", "0xe9", "UTF-8")),
+    Malformed("csv with nan", lambda f: _csv(f, _rows((5, "nan,2,0"))), "data.csv",
+              ("line 5", "'a'", "'nan'", "not a finite number")),
+    Malformed("csv with inf", lambda f: _csv(f, _rows((6, "1,-inf,0"))), "data.csv",
+              ("line 6", "'b'", "'-inf'")),
+    Malformed("csv with a word among numbers", lambda f: _csv(f, _rows((3, "1,red,0"))),
+              "data.csv", ("line 3", "'b'", "'red'", "not a number")),
+    Malformed("csv with a short row", lambda f: _csv(f, _rows((7, "1,0"))), "data.csv",
+              ("line 7", "2 fields, not 3")),
+    Malformed("csv with a NUL byte", lambda f: _csv(f, _rows((2, "1,\0,0"))), "data.csv",
+              ("line 2", "'\\x00'", "not a number")),
+    Malformed("empty csv", lambda f: _csv(f, ""), "data.csv", ("header line",)),
+    Malformed("csv of a header alone", lambda f: _csv(f, "a,b,y\n"), "data.csv",
+              ("header line",)),
+    Malformed("csv without the target column",
+              lambda f: _csv(f, _rows().replace("a,b,y", "a,b,kind")), "data.csv",
+              ("no column 'y'", "'kind'")),
+]
+
+
+# ---------------------------------------------------------------------------- npz files
+
+def _npz(folder: Path, name: str = "data.npz", **arrays) -> dict:
+    arrays = arrays or {"x": np.ones((ROWS, 2), np.float32), "y": np.arange(ROWS) % 2}
+    np.savez(folder / name, **arrays)
+    return {"source": "npz", "path": str(folder / name)}
+
+
+def _npz_bytes(folder: Path, data: bytes) -> dict:
+    (folder / "data.npz").write_bytes(data)
+    return {"source": "npz", "path": str(folder / "data.npz")}
+
+
+def _good_npz_bytes() -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.ones((ROWS, 2)), y=np.arange(ROWS) % 2)
+    return buffer.getvalue()
+
+
+def _labels(wrong_at: int, value: int) -> np.ndarray:
+    labels = np.arange(ROWS) % 2
+    labels[wrong_at] = value
+    return labels
+
+
+def _nan_at(row: int) -> np.ndarray:
+    inputs = np.ones((ROWS, 2), np.float32)
+    inputs[row, 1] = np.nan
+    return inputs
+
+
+def _npy_named_npz(folder: Path) -> dict:
+    np.save(folder / "data.npy", np.ones((ROWS, 2)))
+    (folder / "data.npy").rename(folder / "data.npz")
+    return {"source": "npz", "path": str(folder / "data.npz")}
+
+
+NPZ_CASES = [
+    Malformed("npz of strings",
+              lambda f: _npz(f, x=np.array([["a", "b"]] * ROWS), y=np.arange(ROWS) % 2),
+              "data.npz", ("'x'", "not numbers")),
+    Malformed("npz of 0-d arrays", lambda f: _npz(f, x=np.float32(1.0), y=np.int64(0)),
+              "data.npz", ("'x'", "single value")),
+    Malformed("npz with the label -1",
+              lambda f: _npz(f, x=np.ones((ROWS, 2)), y=_labels(5, -1)), "data.npz",
+              ("'y'", "-1 at row 5", "start at 0")),
+    Malformed("cut-off npz", lambda f: _npz_bytes(f, _good_npz_bytes()[:300]), "data.npz",
+              ("cut-off",)),
+    Malformed("random bytes named .npz",
+              lambda f: _npz_bytes(f, np.random.default_rng(0).bytes(600)), "data.npz",
+              ("not a NumPy .npz file",)),
+    Malformed("a .npy named .npz", _npy_named_npz, "data.npz", ("not a NumPy .npz file",)),
+    Malformed("npz without the named array",
+              lambda f: _npz(f, inputs=np.ones((ROWS, 2)), labels=np.arange(ROWS) % 2),
+              "data.npz", ("no array 'x'", "'inputs', 'labels'")),
+    Malformed("npz of Python objects",
+              lambda f: _npz(f, x=np.array([{}] * ROWS, dtype=object), y=np.arange(ROWS) % 2),
+              "data.npz", ("'x'",)),
+    Malformed("npz with fewer labels than rows",
+              lambda f: _npz(f, x=np.ones((ROWS, 2)), y=np.arange(ROWS - 2) % 2),
+              "data.npz", ("must match",)),
+    Malformed("npz with a NaN input",
+              lambda f: _npz(f, x=_nan_at(7), y=np.arange(ROWS) % 2), "data.npz",
+              ("'x'", "nan at row 7"), described=False),
+]
+
+
+# ---------------------------------------------------------------------------- IDX files
+
+def _idx(array: np.ndarray, code: int = 8) -> bytes:
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+GOOD_IMAGES = _idx(np.zeros((ROWS, 4, 4), np.uint8))
+GOOD_LABELS = _idx((np.arange(ROWS) % 2).astype(np.uint8))
+
+
+def _idx_pair(folder: Path, images: bytes = GOOD_IMAGES, labels: bytes = GOOD_LABELS,
+              images_name: str = "images.idx") -> dict:
+    (folder / images_name).write_bytes(images)
+    (folder / "labels.idx").write_bytes(labels)
+    return {"source": "mnist_idx", "images": str(folder / images_name),
+            "labels": str(folder / "labels.idx")}
+
+
+def _garbled_gzip() -> bytes:
+    data = bytearray(gzip.compress(GOOD_IMAGES))
+    for i in range(12, len(data) - 8):
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
+IDX_CASES = [
+    Malformed("IDX with a short header", lambda f: _idx_pair(f, bytes([0, 0, 8, 3, 0, 0, 0])),
+              "images.idx", ("cut short inside its IDX header",)),
+    Malformed("IDX with 0 dimensions", lambda f: _idx_pair(f, bytes([0, 0, 8, 0]) + b"\0" * 16),
+              "images.idx", ("no dimensions",)),
+    Malformed("cut-off .idx.gz",
+              lambda f: _idx_pair(f, gzip.compress(GOOD_IMAGES)[:-12], images_name="i.idx.gz"),
+              "i.idx.gz", ("cut-off gzip",)),
+    Malformed("garbled .idx.gz", lambda f: _idx_pair(f, _garbled_gzip(), images_name="i.idx.gz"),
+              "i.idx.gz", ("damaged or cut-off gzip",)),
+    Malformed("not an IDX file", lambda f: _idx_pair(f, b"hello, I am text\n"), "images.idx",
+              ("not an IDX file",)),
+    Malformed("IDX labels cut short", lambda f: _idx_pair(f, labels=GOOD_LABELS[:-3]),
+              "labels.idx", ("cut short",)),
+    Malformed("IDX with the label -1",
+              lambda f: _idx_pair(f, labels=_idx(_labels(3, -1).astype(np.int8), 9)),
+              "labels.idx", ("-1 at row 3", "start at 0")),
+    Malformed("IDX labels of floats",
+              lambda f: _idx_pair(f, labels=_idx(np.zeros(ROWS, ">f4"), 13)), "labels.idx",
+              ("not whole-number labels",)),
+]
+
+
+# ---------------------------------------------------------------------------- image folders
+
+def _image_folder(folder: Path, broken: bytes) -> dict:
+    for name in ("cat", "dog"):
+        (folder / "pets" / name).mkdir(parents=True)
+        for k in range(ROWS // 2):
+            Image.new("RGB", (8, 8), (40 * k, 0, 0)).save(folder / "pets" / name / f"{k}.png")
+    (folder / "pets" / "dog" / "broken.png").write_bytes(broken)
+    return {"source": "image_folder", "path": str(folder / "pets")}
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` pixels (its checksum made to match)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[12:29] = header
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+def _png_cut() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")
+    return buffer.getvalue()[:30]
+
+
+IMAGE_CASES = [
+    Malformed("PNG claiming 10^10 pixels",
+              lambda f: _image_folder(f, _png_claiming(100_000, 100_000)), "pets/dog/broken.png",
+              ("cannot be read as an image",), described=False),
+    Malformed("cut-off PNG", lambda f: _image_folder(f, _png_cut()), "pets/dog/broken.png",
+              ("cannot be read as an image",), described=False),
+    Malformed("text named .png", lambda f: _image_folder(f, b"not a picture"),
+              "pets/dog/broken.png", ("cannot be read as an image",), described=False),
+]
+
+CASES = CSV_CASES + NPZ_CASES + IDX_CASES + IMAGE_CASES
+
+
+def design_for(data: dict) -> Design:
+    """A small classifier of 2 classes whose Input fits the good version of the file."""
+    shapes = {"csv": (2,), "npz": (2,), "mnist_idx": (1, 4, 4), "image_folder": (3, 8, 8)}
+    design = Design("reader")
+    node = design.add("Input", shape=shapes[data["source"]], name="sample")
+    if len(shapes[data["source"]]) > 1:
+        node = design.add("Flatten", node, name="flat")
+    design.add("Output", design.add("Linear", node, out_features=2, name="scores"),
+               name="label")
+    design.set_training(task="classification", epochs=1, batch_size=4, data=data)
+    return design
+
+
+def assert_names_the_file(message: str, path: Path, case: Malformed) -> None:
+    assert str(path) in message, message
+    for detail in case.details:
+        assert detail in message, f"{detail!r} not in {message!r}"
+    assert "unexpected error" not in message and "learning rate" not in message
+
+
+def test_there_are_over_25_malformed_files():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_a_malformed_file_is_a_data_error_naming_it_in_the_run_preview_and_check(
+        case, tmp_path):
+    design = design_for(case.write(tmp_path))
+    path = tmp_path / case.file
+
+    _, final = train(design)
+    assert final.kind == "failed" and final.error == "data", final.reason
+    assert_names_the_file(final.reason, path, case)
+
+    shown = preview(design)
+    assert shown.problem is not None
+    assert_names_the_file(shown.problem, path, case)
+
+    found = [p for p in check(design).errors if str(path) in p.message]
+    if case.described:
+        assert [p.message for p in found] == [final.reason]
+        assert found[0].node is None
+    else:
+        assert not found  # the check reads no further than the run's own check at start
+
+
+GOOD = {"csv": lambda f: _csv(f, _rows()), "npz": _npz, "mnist_idx": _idx_pair,
+        "image_folder": lambda f: _image_folder(f, _good_png())}
+
+
+def _good_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("source", GOOD)
+def test_the_good_version_of_each_file_checks_clean_and_previews(source, tmp_path):
+    """The broken files above differ from these in the one thing each case breaks."""
+    design = design_for(GOOD[source](tmp_path))
+    assert check(design).ok, [p.message for p in check(design).errors]
+    shown = preview(design)
+    assert shown.problem is None and shown.data["train_samples"] > 0
+
+
+# ---------------------------------------------------------------------------- excerpts
+
+SECRET = "root:x:0:0:" + "S" * 200 + "\n"
+
+
+@pytest.mark.parametrize("first_line", [SECRET, "\x1b[2J\x1b[31mred " + "!" * 90 + "\n"])
+def test_a_file_that_is_no_csv_is_quoted_only_in_a_short_escaped_excerpt(tmp_path, first_line):
+    path = tmp_path / "passwd"
+    path.write_text(first_line + "daemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    design = design_for({"source": "csv", "path": str(path), "target": "y"})
+    _, final = train(design)
+    messages = [final.reason, preview(design).problem,
+                *[p.message for p in check(design).errors]]
+    for message in messages:
+        assert str(path) in message and "no column 'y'" in message
+        assert first_line.strip()[:file_checks.QUOTE_LIMIT + 1] not in message
+        assert "\x1b" not in message  # control characters come escaped
+
+
+def test_quoted_cuts_and_escapes():
+    assert file_checks.quoted("ab") == "'ab'"
+    assert file_checks.quoted("x" * 50) == repr("x" * 40) + "..."
+    assert file_checks.quoted("a\nb\x00") == "'a\\nb\\x00'"
+    assert file_checks.listed([str(i) for i in range(10)], count=2) == "'0', '1' and 8 more"
