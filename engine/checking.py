@@ -18,6 +18,7 @@ from engine.design import Design
 from engine.errors import ShapeError
 from engine.layers import TensorInfo, get_layer
 from engine.layers.base import format_shape
+from engine.model_size import network_problem, output_problem, parameter_problem
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,20 @@ def _check_network(design: Design, network: str, report: Report) -> None:
             problem(node, f"{_name(graph, node)}: {result}", result.fix)
             continue
         info, count, warnings = result
+        label = _name(graph, node)
+        too_big = [found for found in (parameter_problem(label, count),
+                                       output_problem(label, info)) if found]
+        for message, fix in too_big:
+            problem(node, message, fix)
+        if too_big:
+            continue
         report.infos[node] = info
         report.param_counts[node] = count
         for message, fix in warnings:
             problem(node, f"{_name(graph, node)}: {message}", fix, "warning")
+    whole = network_problem(network, report.total_params(network))
+    if whole:
+        problem(None, *whole)
     _softmax_before_loss(design, network, graph, problem)
 
 

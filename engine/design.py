@@ -18,6 +18,15 @@ import networkx as nx
 from engine.errors import DesignError
 from engine.events import DesignEvent, Event
 from engine.layers import get_layer
+from engine.limits import (
+    FARTHEST_POSITION,
+    LONGEST_NAME,
+    LONGEST_TEXT,
+    MOST_INPUTS,
+    finite_float,
+    length_problem,
+)
+from engine.quoting import excerpt
 
 DEFAULT_NETWORK = "model"
 _GENERATED_ID = re.compile(r"n(\d+)$")
@@ -66,6 +75,24 @@ class Design:
             self.add_network(network)
 
     # ------------------------------------------------------------------ queries
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        """Refuses what is not a text or longer than LONGEST_NAME (DesignError)."""
+        self._name = _checked_text(name, "the design's name", LONGEST_NAME)
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @description.setter
+    def description(self, text: str) -> None:
+        """Refuses what is not a text or longer than LONGEST_TEXT (DesignError)."""
+        self._description = _checked_text(text, "the description", LONGEST_TEXT)
+
     @property
     def networks(self) -> list[str]:
         return list(self._graphs)
@@ -146,7 +173,9 @@ class Design:
         elif node_id in self._network_of:
             raise DesignError(f"a node with id {node_id!r} already exists")
         elif not isinstance(node_id, str) or not node_id:
-            raise DesignError(f"a node id must be a non-empty text, not {node_id!r}")
+            raise DesignError(f"a node id must be a non-empty text, not {excerpt(node_id)}")
+        else:
+            _checked_text(node_id, "a node's id", LONGEST_NAME)
         self._note_id(node_id)
         self._seq += 1
         graph.add_node(node_id, type=layer_type, name=name or self._default_name(network, layer_type),
@@ -225,6 +254,7 @@ class Design:
     def add_network(self, name: str) -> None:
         if not isinstance(name, str) or not name:
             raise DesignError("a network's name must be a non-empty text")
+        _checked_text(name, "a network's name", LONGEST_NAME)
         if name in self._graphs:
             raise DesignError(f"there is already a network named {name!r}")
         self._graphs[name] = nx.MultiDiGraph()
@@ -341,8 +371,9 @@ class Design:
         dst_spec = get_layer(self._graphs[self._network_of[dst]].nodes[dst]["type"])
         if not src_spec.has_output:
             return f"{self._label(src)} is an Output and has nothing to pass on"
-        if isinstance(port, bool) or not isinstance(port, int) or port < 0:
-            return f"input port must be a whole number from 0, not {port!r}"
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < MOST_INPUTS:
+            return (f"input port must be a whole number from 0 to {MOST_INPUTS - 1}, not "
+                    f"{excerpt(port)}")
         if dst_spec.max_inputs is not None and port >= dst_spec.max_inputs:
             if dst_spec.max_inputs == 0:
                 return f"{self._label(dst)} is an {dst_spec.name} and takes no inputs"
@@ -375,16 +406,37 @@ class Design:
         return f"{base}{k}"
 
 
-def _check_name(name: object) -> None:
+def node_name_problem(name: object) -> str | None:
+    """Why `name` cannot be a node's name (empty, not a text, too long), or None."""
     if not isinstance(name, str) or not name.strip():
-        raise DesignError(f"a node's name must be a non-empty text, not {name!r}")
+        return f"a node's name must be a non-empty text, not {excerpt(name)}"
+    return length_problem(name, "a node's name", LONGEST_NAME)
+
+
+def _check_name(name: object) -> None:
+    problem = node_name_problem(name)
+    if problem:
+        raise DesignError(problem)
+
+
+def _checked_text(text: object, what: str, longest: int) -> str:
+    if not isinstance(text, str):
+        raise DesignError(f"{what} must be a text, not {excerpt(text)}")
+    problem = length_problem(text, what, longest)
+    if problem:
+        raise DesignError(problem)
+    return text
 
 
 def _position(pos: tuple[float, float] | None) -> tuple[float, float]:
     if pos is None:
         return (0.0, 0.0)
     try:
-        x, y = pos
-        return (float(x), float(y))
+        x, y = (finite_float(value) for value in pos)
     except (TypeError, ValueError):
-        raise DesignError(f"a position must be two numbers (x, y), not {pos!r}") from None
+        x = y = None
+    if x is None or y is None or max(abs(x), abs(y)) > FARTHEST_POSITION:
+        raise DesignError(f"a position must be two numbers (x, y) from "
+                          f"{-FARTHEST_POSITION:,.0f} to {FARTHEST_POSITION:,.0f}, not "
+                          f"{excerpt(pos)}")
+    return (x, y)

@@ -7,7 +7,6 @@ against the layer catalogue and reports each problem with its JSON path.
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 import stat
@@ -18,10 +17,20 @@ from typing import Any
 from engine.design import Design
 from engine.errors import DesignError
 from engine.layers import get_layer
+from engine.limits import (
+    FARTHEST_POSITION,
+    LONGEST_NAME,
+    LONGEST_TEXT,
+    MOST_INPUTS,
+    finite_float,
+    length_problem,
+)
+from engine.quoting import excerpt
 
 FORMAT_TAG = "neuralcanvas.design"
 SCHEMA_VERSION = 1
 EXTENSION = ".ncnet"
+LISTED_PROBLEMS = 20  # a broken file's message lists this many problems and counts the rest
 
 # MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one. Add one per format change.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -127,8 +136,11 @@ def design_from_document(document: Any, file: str = "<document>") -> Design:
     problems = _validate(document)
     if problems:
         listing = [f"{file}: {path}: {message}" for path, message in problems]
+        shown = listing[:LISTED_PROBLEMS]
+        if len(listing) > len(shown):
+            shown.append(f"... and {len(listing) - len(shown):,} more")
         summary = listing[0] if len(listing) == 1 else (
-            f"{file} is not a valid design ({len(listing)} problems):\n  " + "\n  ".join(listing))
+            f"{file} is not a valid design ({len(listing):,} problems):\n  " + "\n  ".join(shown))
         raise DesignError(summary, listing, file=file, path=problems[0][0])
     try:
         return Design.from_dict(document)
@@ -146,15 +158,16 @@ def _migrated(document: Any, file: str) -> Any:
                           f"{_json_type(document)}", file=file, path="$")
     if document.get("format") != FORMAT_TAG:
         raise DesignError(f"{file}: $.format: expected {FORMAT_TAG!r}, found "
-                          f"{document.get('format')!r}; this is not a NeuralCanvas design",
-                          file=file, path="$.format")
+                          f"{excerpt(document.get('format'))}; this is not a NeuralCanvas "
+                          "design", file=file, path="$.format")
     version = document.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise DesignError(f"{file}: $.schema_version: expected a whole number from 1, found "
-                          f"{version!r}", file=file, path="$.schema_version")
+                          f"{excerpt(version)}", file=file, path="$.schema_version")
     if version > SCHEMA_VERSION:
-        raise DesignError(f"{file}: $.schema_version: the file uses schema {version}, made by a "
-                          f"newer NeuralCanvas ({document.get('app_version', 'unknown version')}); "
+        made_by = excerpt(document.get("app_version", "unknown version"))
+        raise DesignError(f"{file}: $.schema_version: the file uses schema {excerpt(version)}, "
+                          f"made by a newer NeuralCanvas ({made_by}); "
                           f"this version reads up to schema {SCHEMA_VERSION}. Update NeuralCanvas "
                           "to open it.", file=file, path="$.schema_version")
     while version < SCHEMA_VERSION:
@@ -167,16 +180,17 @@ def _migrated(document: Any, file: str) -> Any:
 def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     add = problems.append
-    for key in ("name", "description"):
-        if not isinstance(doc.get(key, ""), str):
-            add((f"$.{key}", f"expected a text, found {_json_type(doc[key])}"))
+    for key, what, longest in (("name", "the design's name", LONGEST_NAME),
+                               ("description", "the description", LONGEST_TEXT)):
+        _validate_text(doc.get(key, ""), f"$.{key}", what, longest, add)
     card = doc.get("card", {})
     if not isinstance(card, dict):
         add(("$.card", f"expected an object of texts, found {_json_type(card)}"))
     else:
         for key, value in card.items():
-            if not isinstance(value, str):
-                add((f"$.card.{key}", f"expected a text, found {_json_type(value)}"))
+            where = _member("$.card", key)
+            if _validate_text(key, where, "a card section's title", LONGEST_NAME, add):
+                _validate_text(value, where, "a card section", LONGEST_TEXT, add)
     networks = doc.get("networks")
     if not isinstance(networks, dict) or not networks:
         add(("$.networks", "expected an object with at least one network, found "
@@ -184,9 +198,10 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
         return problems
     seen_ids: set[str] = set()
     for network, content in networks.items():
-        path = f"$.networks[{json.dumps(network)}]"
+        path = _member("$.networks", network, brackets=True)
         if not network:
             add((path, "a network needs a non-empty name"))
+        _validate_text(network, path, "a network's name", LONGEST_NAME, add)
         if not isinstance(content, dict):
             add((path, f"expected an object with nodes and edges, found {_json_type(content)}"))
             continue
@@ -217,15 +232,21 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
         if not isinstance(node_id, str) or not node_id:
             add((f"{where}.id", f"expected a non-empty text, found {_json_type(node_id)}"))
             continue
+        if not _validate_text(node_id, f"{where}.id", "a node's id", LONGEST_NAME, add):
+            continue
         if node_id in seen_ids:
-            add((f"{where}.id", f"the id {node_id!r} is used twice"))
+            add((f"{where}.id", f"the id {excerpt(node_id)} is used twice"))
             continue
         seen_ids.add(node_id)
-        if not isinstance(node.get("name"), str) or not node["name"].strip():
-            add((f"{where}.name", f"expected a non-empty text, found {_json_type(node.get('name'))}"))
+        name = node.get("name")
+        if not isinstance(name, str) or not name.strip():
+            add((f"{where}.name", f"expected a non-empty text, found {_json_type(name)}"))
+        else:
+            _validate_text(name, f"{where}.name", "a node's name", LONGEST_NAME, add)
         pos = node.get("pos")
-        if not (isinstance(pos, list) and len(pos) == 2 and all(_is_finite_number(v) for v in pos)):
-            add((f"{where}.pos", f"expected [x, y] numbers, found {_json_type(pos)}"))
+        if not (isinstance(pos, list) and len(pos) == 2 and all(_is_position(v) for v in pos)):
+            add((f"{where}.pos", f"expected [x, y] numbers from {-FARTHEST_POSITION:,.0f} to "
+                 f"{FARTHEST_POSITION:,.0f}, found {excerpt(pos)}"))
         layer_type = node.get("type")
         if not isinstance(layer_type, str):
             add((f"{where}.type", f"expected a layer type name, found {_json_type(layer_type)}"))
@@ -247,12 +268,12 @@ def _validate_params(params: Any, path: str, spec, add) -> None:
     for key, value in params.items():
         param = spec.param_index.get(key)
         if param is None:
-            add((f"{path}.{key}", f"{spec.name} has no parameter {key!r}"))
+            add((_member(path, key), f"{spec.name} has no parameter {excerpt(key)}"))
             continue
         try:
             param.coerce(value)
         except TypeError as err:
-            add((f"{path}.{key}", str(err)))
+            add((_member(path, key), str(err)))
 
 
 def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
@@ -268,24 +289,47 @@ def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
         src, dst, port = edge.get("src"), edge.get("dst"), edge.get("port", 0)
         for key, value in (("src", src), ("dst", dst)):
             if not isinstance(value, str) or value not in specs:
-                add((f"{where}.{key}", f"{value!r} is not a valid node of this network"))
-        if isinstance(port, bool) or not isinstance(port, int) or port < 0:
-            add((f"{where}.port", f"expected a whole number from 0, found {port!r}"))
+                add((f"{where}.{key}", f"{excerpt(value)} is not a valid node of this network"))
+        if (isinstance(port, bool) or not isinstance(port, int)
+                or not 0 <= port < MOST_INPUTS):
+            add((f"{where}.port", f"expected a whole number from 0 to {MOST_INPUTS - 1}, "
+                 f"found {excerpt(port)}"))
             continue
         if not (isinstance(src, str) and src in specs and isinstance(dst, str) and dst in specs):
             continue
         if not specs[src].has_output:
-            add((f"{where}.src", f"{src!r} is an Output and has nothing to pass on"))
+            add((f"{where}.src", f"{excerpt(src)} is an Output and has nothing to pass on"))
         maximum = specs[dst].max_inputs
         if maximum is not None and port >= maximum:
-            add((f"{where}.port", f"{dst!r} ({specs[dst].name}) has no input {port}"))
+            add((f"{where}.port", f"{excerpt(dst)} ({specs[dst].name}) has no input {port}"))
         if (src, dst, port) in seen:
             add((where, "this connection appears twice"))
         seen.add((src, dst, port))
 
 
-def _is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _validate_text(value: Any, path: str, what: str, longest: int, add) -> bool:
+    """Add the problem of a text field (not a text, or too long); True when it is fine."""
+    if not isinstance(value, str):
+        add((path, f"expected a text, found {_json_type(value)}"))
+        return False
+    problem = length_problem(value, what, longest)
+    if problem:
+        add((path, problem))
+    return problem is None
+
+
+def _member(path: str, key: str, brackets: bool = False) -> str:
+    """The JSON path of an object's member: `path.key`, or `path["key"]` for keys that are
+    not plain words (or when asked); a long key is cut short, so paths stay one line."""
+    if not brackets and key.isidentifier() and len(key) <= LONGEST_NAME:
+        return f"{path}.{key}"
+    shown = json.dumps(key[:LONGEST_NAME])
+    return f"{path}[{shown if len(key) <= LONGEST_NAME else shown[:-1] + '…' + shown[-1]}]"
+
+
+def _is_position(value: Any) -> bool:
+    number = finite_float(value)
+    return number is not None and abs(number) <= FARTHEST_POSITION
 
 
 def _json_type(value: Any) -> str:

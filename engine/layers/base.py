@@ -6,12 +6,20 @@ that the catalogue, checking and the GUI can start without paying torch's import
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ShapeError
+from engine.limits import (
+    LARGEST_ELEMENT_COUNT,
+    LARGEST_WHOLE_NUMBER,
+    LONGEST_LIST,
+    LONGEST_PATH,
+    finite_float,
+    length_problem,
+)
+from engine.quoting import excerpt
 
 BATCH = "N"
 Shape = tuple  # ("N", d1, d2, ...): batch dimension first, as the string "N"
@@ -44,7 +52,8 @@ class Param:
     "size" (an int, or a tuple of `length` ints, as torch's kernel_size accepts), "text"
     (for example a weights file's path; never executed, only read as data).
     `optional` parameters also accept None (for example a pooling stride that defaults to
-    the kernel size).
+    the kernel size). Whole-number kinds ("int", "ints", "size") that declare no `maximum`
+    get `LARGEST_WHOLE_NUMBER`, so every size a file or an edit can give is bounded.
     """
 
     name: str
@@ -57,40 +66,47 @@ class Param:
     length: int | None = None
     optional: bool = False
 
+    def __post_init__(self) -> None:
+        if self.kind in _WHOLE_NUMBER_KINDS and self.maximum is None:
+            object.__setattr__(self, "maximum", LARGEST_WHOLE_NUMBER)
+
     def coerce(self, value: Any) -> Any:
-        """Return `value` in its stored form, or raise TypeError saying what type was expected."""
+        """Return `value` in its stored form, or raise TypeError saying what was expected.
+
+        A value no layer could ever hold is refused here too: a whole number beyond what a
+        tensor can count, a number beyond what a float holds. Values merely out of the
+        declared range are stored, and reported by `range_problem` (the check)."""
         kind = self.kind
         if value is None and self.optional:
             return None
         if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"'{self.name}' must be a whole number, not {value!r}")
-            return value
+            return self._whole_number(value, f"'{self.name}' must be a whole number")
         if kind == "float":
-            if (isinstance(value, bool) or not isinstance(value, (int, float))
-                    or not math.isfinite(value)):
-                raise TypeError(f"'{self.name}' must be a finite number, not {value!r}")
-            return float(value)
+            number = finite_float(value)
+            if number is None:
+                raise TypeError(f"'{self.name}' must be a finite number, not {excerpt(value)}")
+            return number
         if kind == "bool":
             if not isinstance(value, bool):
-                raise TypeError(f"'{self.name}' must be true or false, not {value!r}")
+                raise TypeError(f"'{self.name}' must be true or false, not {excerpt(value)}")
             return value
         if kind == "text":
             if not isinstance(value, str):
-                raise TypeError(f"'{self.name}' must be a text, not {value!r}")
+                raise TypeError(f"'{self.name}' must be a text, not {excerpt(value)}")
             return value
         if kind == "choice":
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 options = ", ".join(repr(c) for c in self.choices)
-                raise TypeError(f"'{self.name}' must be one of {options}, not {value!r}")
+                raise TypeError(f"'{self.name}' must be one of {options}, not {excerpt(value)}")
             return value
         if kind == "ints":
             return self._int_tuple(value)
         if kind == "size":
             if isinstance(value, int) and not isinstance(value, bool):
-                return value
+                return self._whole_number(value, f"'{self.name}' must be a whole number")
             count = self.length or "several"
-            message = f"'{self.name}' must be a whole number or {count} of them, not {value!r}"
+            message = (f"'{self.name}' must be a whole number or {count} of them, not "
+                       f"{excerpt(value)}")
             try:
                 result = self._int_tuple(value)
             except TypeError:
@@ -100,22 +116,37 @@ class Param:
             return result
         raise TypeError(f"unknown parameter kind {kind!r}")
 
+    def _whole_number(self, value: Any, expected: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{expected}, not {excerpt(value)}")
+        if abs(value) > LARGEST_ELEMENT_COUNT:
+            raise TypeError(f"'{self.name}' is {excerpt(value)}, beyond any size a tensor can "
+                            f"have (at most {LARGEST_ELEMENT_COUNT:,})")
+        return value
+
     def _int_tuple(self, value: Any) -> tuple[int, ...]:
-        if not isinstance(value, (list, tuple)) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise TypeError(f"'{self.name}' must be a list of whole numbers, not {value!r}")
-        return tuple(value)
+        expected = f"'{self.name}' must be a list of whole numbers"
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{expected}, not {excerpt(value)}")
+        return tuple(self._whole_number(v, expected) for v in value)
 
     def range_problem(self, value: Any) -> str | None:
         """Say what is wrong when a stored value lies outside the allowed range."""
+        if isinstance(value, str):
+            return length_problem(value, f"'{self.name}'", LONGEST_PATH)
         values = value if isinstance(value, tuple) else (value,)
+        if len(values) > LONGEST_LIST:
+            return (f"'{self.name}' holds {len(values):,} numbers; at most {LONGEST_LIST} are "
+                    "allowed")
         for v in values:
-            if v is None or isinstance(v, (bool, str)):
+            if v is None or isinstance(v, bool):
                 continue
             if self.minimum is not None and v < self.minimum:
-                return f"'{self.name}' is {value!r} but must be at least {_num(self.minimum)}"
+                return (f"'{self.name}' is {excerpt(value)} but must be at least "
+                        f"{_num(self.minimum)}")
             if self.maximum is not None and v > self.maximum:
-                return f"'{self.name}' is {value!r} but must be at most {_num(self.maximum)}"
+                return (f"'{self.name}' is {excerpt(value)} but must be at most "
+                        f"{_num(self.maximum)}")
         if self.kind == "ints" and self.length is None and not values:
             return f"'{self.name}' must not be empty"
         return None
@@ -124,8 +155,11 @@ class Param:
         return list(value) if isinstance(value, tuple) else value
 
 
+_WHOLE_NUMBER_KINDS = ("int", "ints", "size")
+
+
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    return f"{int(x):,}" if float(x).is_integer() else str(x)
 
 
 # ---------------------------------------------------------------------------- code emission

@@ -7,6 +7,7 @@ import pkgutil
 
 from engine.errors import DesignError
 from engine.layers.base import LayerSpec
+from engine.quoting import excerpt
 
 _REGISTRY: dict[str, LayerSpec] = {}
 CATEGORY_ORDER = ("Input / Output", "Dense", "Convolution", "Pooling", "Normalization",
@@ -40,7 +41,7 @@ def get_layer(name: str) -> LayerSpec:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
-        raise DesignError(f"unknown layer type {name!r}; known types: {known}") from None
+        raise DesignError(f"unknown layer type {excerpt(name)}; known types: {known}") from None
 
 
 def all_layers() -> list[LayerSpec]:

@@ -12,7 +12,6 @@ of the wrong type or out of range is an error naming the field, e.g.
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from functools import cache
 from typing import Any, get_type_hints
 
 from engine.errors import DesignError
+from engine.limits import LARGEST_WHOLE_NUMBER, LONGEST_NAME, finite_float
+from engine.quoting import excerpt
 
 TASKS = ("classification", "regression", "sequence", "autoencoder", "gan")
 BUILTIN_SOURCES = ("generated", "digits", "waves", "two_moons", "spirals", "gaussian_ring",
@@ -231,7 +232,7 @@ def _section_problems(cls, values: Any, path: str) -> list[tuple[str, str]]:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     problems = []
     for key, value in values.items():
-        where = f"{path}.{key}"
+        where = f"{path}.{key if len(key) <= LONGEST_NAME else excerpt(key)}"
         if key not in fields:
             problems.append((where, f"unknown setting; known: {', '.join(fields)}"))
         elif _section_type(cls, fields[key]) is not None:
@@ -278,27 +279,31 @@ def _value_problem(f: dataclasses.Field, kind: type, value: Any) -> str | None:
 
 def _scalar_problem(rules, kind: type, value: Any) -> str | None:
     if kind is bool:
-        return None if isinstance(value, bool) else f"expected true or false, found {value!r}"
+        return None if isinstance(value, bool) else f"expected true or false, found {excerpt(value)}"
     if kind is str:
         if not isinstance(value, str):
             return f"expected a text, found {_kind_of(value)}"
         if rules["choices"] and value not in rules["choices"]:
-            return f"must be one of {', '.join(rules['choices'])}; found {value!r}"
+            return f"must be one of {', '.join(rules['choices'])}; found {excerpt(value)}"
         if rules["pattern"] is not None and not rules["pattern"].match(value):
-            return f"{value!r} is not valid here; {rules['help']}"
+            return f"{excerpt(value)} is not valid here; {rules['help']}"
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"expected a number, found {_kind_of(value)}"
     if kind is int and not isinstance(value, int):
-        return f"expected a whole number, found {value!r}"
-    if not math.isfinite(value):
-        return f"expected a finite number, found {value!r}"
+        return f"expected a whole number, found {excerpt(value)}"
+    if finite_float(value) is None:
+        return f"expected a finite number, found {excerpt(value)}"
+    maximum = rules["maximum"]
+    if maximum is None and kind is int:
+        maximum = LARGEST_WHOLE_NUMBER
     if rules["minimum"] is not None and value < rules["minimum"]:
-        return f"must be at least {rules['minimum']:g}, found {value!r}"
+        return f"must be at least {rules['minimum']:g}, found {excerpt(value)}"
     if rules["above"] is not None and value <= rules["above"]:
-        return f"must be greater than {rules['above']:g}, found {value!r}"
-    if rules["maximum"] is not None and value > rules["maximum"]:
-        return f"must be at most {rules['maximum']:g}, found {value!r}"
+        return f"must be greater than {rules['above']:g}, found {excerpt(value)}"
+    if maximum is not None and value > maximum:
+        shown = f"{maximum:,}" if isinstance(maximum, int) else f"{maximum:g}"
+        return f"must be at most {shown}, found {excerpt(value)}"
     return None
 
 

@@ -4,12 +4,14 @@ from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect
 from engine.layers.registry import register
 
 _GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
+MOST_STACKED_LAYERS = 100  # deep recurrent stacks stop learning long before this
 
 
 def _params(kind: str) -> tuple[Param, ...]:
     params = (
         Param("hidden_size", "int", 64, "size of the hidden state", minimum=1),
-        Param("num_layers", "int", 1, "stacked recurrent layers", minimum=1),
+        Param("num_layers", "int", 1, "stacked recurrent layers", minimum=1,
+              maximum=MOST_STACKED_LAYERS),
         Param("bidirectional", "bool", False, "also read the sequence backwards"),
         Param("dropout", "float", 0.0, "dropout between stacked layers", minimum=0, maximum=1),
         Param("output", "choice", "last", "return the last step's hidden state, or the "
@@ -36,13 +38,12 @@ def _shape(kind: str):
 
 def _count(kind: str):
     def count(inputs: list[TensorInfo], p: dict) -> int:
+        """Each direction of a layer has gates x hidden x (its input + hidden + 2 biases);
+        the first layer reads the features, the others the previous layer's output."""
         hidden, directions = p["hidden_size"], 2 if p["bidirectional"] else 1
-        total, size_in = 0, inputs[0].shape[-1]
-        for _ in range(p["num_layers"]):
-            per_direction = _GATES[kind] * hidden * (size_in + hidden + 2)
-            total += per_direction * directions
-            size_in = hidden * directions
-        return total
+        first = inputs[0].shape[-1] + hidden + 2
+        others = (p["num_layers"] - 1) * (hidden * directions + hidden + 2)
+        return directions * _GATES[kind] * hidden * (first + others)
     return count
 
 

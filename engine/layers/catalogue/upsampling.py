@@ -5,6 +5,7 @@ from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
 from engine.layers.registry import register
 
 _MODES_BY_RANK = {3: ("nearest", "linear"), 4: ("nearest", "bilinear", "bicubic")}
+LARGEST_SCALE = 100.0  # one step; chain Upsamples to grow further
 
 
 def _upsample_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -29,7 +30,7 @@ register(LayerSpec(
         "interpolating ('bilinear') values; it has no weights. Followed by a Conv2d it is a "
         "checkerboard-free alternative to ConvTranspose2d in decoders and generators."),
     params=(Param("scale_factor", "float", 2.0, "how much larger each spatial size becomes",
-                  minimum=0.01),
+                  minimum=0.01, maximum=LARGEST_SCALE),
             Param("mode", "choice", "nearest", "how new values are filled in",
                   choices=("nearest", "linear", "bilinear", "bicubic"))),
     infer=_upsample_shape, build=_build_upsample))

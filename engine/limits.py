@@ -1,0 +1,82 @@
+"""Bounds on what a design may hold, so that no file or edit can hang, crash or flood the app.
+
+Names and texts have a length limit (checked when a file loads and when the Design API edits
+them); whole-number layer parameters have a largest value unless they declare a tighter one;
+and a model's parameters and tensors must fit in this machine's memory (checked by `check`,
+before anything is built).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from decimal import Decimal
+from functools import cache
+from numbers import Real
+from typing import Any
+
+from engine.quoting import excerpt
+
+LONGEST_NAME = 200           # a node's, a network's or the design's name (characters)
+LONGEST_TEXT = 20_000        # the description and each section of a template's card
+LONGEST_PATH = 4_096         # a text parameter such as a weights file's path (PATH_MAX)
+LARGEST_WHOLE_NUMBER = 2**31 - 1   # any layer size, index or count: what int32 holds
+LARGEST_ELEMENT_COUNT = 2**63 - 1  # values one tensor can hold (torch counts them in int64)
+LONGEST_LIST = 64            # numbers in a list parameter (a shape, a list of dims)
+MOST_INPUTS = 1_000          # inputs of one node (an Add or a Concat of many branches)
+FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in scene units
+BYTES_PER_VALUE = 4          # float32, what parameters and activations are made of
+
+
+def length_problem(text: str, what: str, longest: int) -> str | None:
+    """Why `text` is too long to be `what` (e.g. "a node's name"), or None when it fits."""
+    if len(text) <= longest:
+        return None
+    return (f"{what} is {len(text):,} characters long ({excerpt(text)}); at most {longest:,} "
+            "are allowed")
+
+
+def finite_float(value: Any) -> float | None:
+    """`value` as a finite float, or None when it is not a number or no float can hold it
+    (true/false, text, nan, infinity, or a whole number beyond 1.8e308)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+@cache
+def physical_memory() -> int | None:
+    """This machine's total memory in bytes, or None where the system does not say."""
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().total)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def byte_size(count: int) -> str:
+    """A number of bytes as people read it: '3.6 TB', '24 GB', '512 bytes' (powers of 1024)."""
+    if count >= 1000 << 60:
+        return f"{big_number(count)} bytes"
+    for unit, size in (("EB", 1 << 60), ("PB", 1 << 50), ("TB", 1 << 40), ("GB", 1 << 30),
+                       ("MB", 1 << 20), ("kB", 1 << 10)):
+        if count >= size:
+            scaled = count / size
+            return f"{scaled:.1f} {unit}" if scaled < 10 else f"{scaled:.0f} {unit}"
+    return f"{count} bytes"
+
+
+def big_number(count: int) -> str:
+    """A count that may be astronomically large: '1,234,567' up to a billion, else '1.0e12'."""
+    if count < 10**9:
+        return f"{count:,}"
+    return format(Decimal(count), ".1e").replace("e+", "e")
