@@ -26,6 +26,7 @@ from engine.codegen.naming import (
     NN_MODULE_ATTRIBUTES,
 )
 from engine.importing import import_network
+from engine.training.plan import weights_file
 
 pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
@@ -150,6 +151,17 @@ def test_an_imported_model_with_layers_named_keys_and_values_keeps_its_state_dic
     module = Attention()
     result = import_network(module, torch.randn(2, 4))
     assert list(result.state_dict) == list(module.state_dict())
+
+
+def test_networks_whose_names_differ_by_case_or_sanitising_save_to_different_files():
+    """Two networks saved to one file lose one network's weights (on a disk that ignores
+    case too); plain names keep their file names."""
+    names = ["my net", "my_net", "My_Net", "MY NET", "my-net", "Generator", "generator", "λ",
+             "!!!", "a" * 41, "a" * 40, "_model", "model_"]
+    files = [weights_file(name).casefold() for name in names]
+    assert len(set(files)) == len(names), files
+    assert [weights_file(name) for name in ["model", "generator", "discriminator"]] == [
+        "model.safetensors", "generator.safetensors", "discriminator.safetensors"]
 
 
 # ---------------------------------------------------------------------------- property

@@ -7,6 +7,7 @@ plain ASCII identifier that cannot shadow anything the generated code relies on.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import unicodedata
@@ -61,6 +62,7 @@ _RESERVED = (frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins
 _KEYWORDS = frozenset(keyword.kwlist)
 NETWORK_KEY_RESERVED = NN_MODULE_ATTRIBUTES | COMPILED_NETWORK_ATTRIBUTES | _KEYWORDS
 CONTAINER_KEY_RESERVED = NN_MODULE_ATTRIBUTES | MODULE_DICT_ATTRIBUTES | _KEYWORDS
+_PLAIN_FILE_STEM = re.compile(r"[a-z0-9][a-z0-9_]*")
 _PLAIN_KEY = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*|\w+(-\w+)+", re.ASCII)
 
 
@@ -89,6 +91,19 @@ def module_key(text: str, reserved: frozenset[str], fallback: str = "layer") -> 
     else:
         key = sanitise(text, fallback)
     return f"{key}_" if key in reserved else key
+
+
+def file_stem(name: str, fallback: str = "network") -> str:
+    """A file name (less its suffix) for `name` that no other name gets, even on a disk that
+    ignores case, so that files named after networks never overwrite each other.
+
+    A short lower-case plain name is kept ("generator"); any other is sanitised and tagged
+    with a digest of the name ("my net" -> "my_net-<8 hex digits>"): a plain name has no "-".
+    """
+    if len(name) <= MAX_IDENTIFIER_LENGTH and _PLAIN_FILE_STEM.fullmatch(name):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{sanitise(name, fallback)}-{digest}"
 
 
 class Namespace:

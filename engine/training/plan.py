@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.checking import Report, check
-from engine.codegen.naming import sanitise
+from engine.codegen.naming import file_stem
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.layers.base import format_shape
@@ -419,8 +419,9 @@ def _existing(path: str | None, key: str, what: str, folder: bool = False) -> st
 
 
 def weights_file(network: str) -> str:
-    """The file a network's weights are saved in: its name, made safe as a file name."""
-    return f"{sanitise(network, 'network')}.safetensors"
+    """The file a network's weights are saved in: its name, made safe as a file name (and
+    distinct from every other network's, see `file_stem`)."""
+    return f"{file_stem(network)}.safetensors"
 
 
 def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
