@@ -54,7 +54,7 @@ def test_static_list_holds_what_module_dict_adds_to_nn_module():
 
 
 def test_static_list_holds_what_the_compiled_network_adds_to_nn_module():
-    model = engine.build_model(_design(["x", "fc", "relu", "fc2", "add", "y", "z"]))
+    model = engine.build_model(_design(["x", "fc", "bn", "fc2", "add", "y", "z"]))
     added = (set(vars(model)) - set(vars(nn.Module()))) | (set(dir(type(model)))
                                                            - set(dir(nn.Module)))
     assert _public_and_private(added) - COMPILED_NETWORK_ATTRIBUTES == set()
