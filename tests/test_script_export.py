@@ -70,15 +70,19 @@ def test_training_program_is_plain_pytorch(recipe):
 
 
 def source_files(folder):
-    """One small file of each kind a data source reads (rendering only checks they exist;
-    the csv and text fit the classification and characters recipes, as `check` asks)."""
+    """One small file of each kind a data source reads, each fitting the design the test
+    trains on it (the classification recipe, 8x8 images of 2 classes, the characters
+    recipe), as `check` asks."""
+    import numpy as np
+    from test_data_sources import idx_bytes, make_image_folder
+
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [",".join(f"{i % 7}" for _ in range(8)) + f",{i % 3}" for i in range(48)]
+    rows = [",".join(f"{i % 7}" for _ in range(8)) + f",{i % 3}" for i in range(100)]
     (folder / "table.csv").write_text("a,b,c,d,e,f,g,h,y\n" + "\n".join(rows) + "\n")
-    (folder / "arrays.npz").write_bytes(b"")
-    (folder / "images.idx").write_bytes(b"")
-    (folder / "labels.idx").write_bytes(b"")
-    (folder / "pictures").mkdir(exist_ok=True)
+    np.savez(folder / "arrays.npz", x=np.ones((100, 8)), y=np.arange(100) % 3)  # a batch of 64 fits
+    (folder / "images.idx").write_bytes(idx_bytes(np.zeros((100, 8, 8), np.uint8), 8))
+    (folder / "labels.idx").write_bytes(idx_bytes((np.arange(100) % 2).astype(np.uint8), 8))
+    make_image_folder(folder / "pictures", per_class=50, size=(8, 8))  # a batch of 64 fits
     alphabet = "".join(chr(ord("0") + i) for i in range(71))  # the recipe's 71 characters
     (folder / "a very long folder name with spaces and 'quotes' in it.txt").write_text(
         alphabet * 10)
@@ -103,6 +107,10 @@ def test_every_combination_of_settings_renders_clean_code(tmp_path):
     image = Design()
     x = image.add("Input", shape=(1, 8, 8))
     image.add("Output", image.add("Linear", image.add("Flatten", x), out_features=2))
+    image_autoencoder = Design()
+    x = image_autoencoder.add("Input", shape=(1, 8, 8))
+    code = image_autoencoder.add("Linear", image_autoencoder.add("Flatten", x), out_features=64)
+    image_autoencoder.add("Output", image_autoencoder.add("Reshape", code, shape=(1, 8, 8)))
     cases = []
     for schedule in ("none", "step", "cosine", "plateau"):
         for optimizer in ({"name": "sgd", "nesterov": True}, {"name": "adamw"},
@@ -115,13 +123,19 @@ def test_every_combination_of_settings_renders_clean_code(tmp_path):
         design = (image if name in ("image_folder", "mnist_idx") else
                   RECIPES["characters"]() if name == "text" else RECIPES["classification"]())
         for task in ("classification", "autoencoder", "gan") if name == "image_folder" else ("",):
-            copy = design.copy()
+            copy = (image_autoencoder if task == "autoencoder" else design).copy()
             copy.set_training(data=data, compile=True, precision="fp16",
                               **({"task": task} if task and task != "gan" else {}))
             cases.append(copy)
     cases.append(RECIPES["gan"](compile=True, precision="bf16", data={"validation_split": 0.0}))
-    cases.append(RECIPES["classification"](data={**files["csv"], "validation_split": 0.0,
-                                                 "features": [f"sensor_{i}" for i in range(30)]}))
+    sensors = [f"sensor_{i}" for i in range(30)]  # a feature list too long for one line
+    wide = tmp_path / "data" / "sensors.csv"
+    wide.write_text(",".join([*sensors, "y"]) + "\n" + "\n".join(
+        ",".join(["1"] * 30 + [str(i % 3)]) for i in range(100)) + "\n")
+    wide_design = RECIPES["classification"](data={**files["csv"], "path": str(wide),
+                                                  "validation_split": 0.0, "features": sensors})
+    wide_design.set_params(wide_design.find("features"), shape=(30,))
+    cases.append(wide_design)
     for index, design in enumerate(cases):
         exported_script(design, tmp_path / f"case{index}")
     for command in (["ruff", "check", "--isolated", "--quiet"],
