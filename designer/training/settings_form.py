@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -164,9 +165,12 @@ class SettingsForm(QScrollArea):
         self.message.setStyleSheet("color: #d64545;")
         self.message.hide()
         body = QWidget(self)
-        column = ColumnFlowLayout(body)   # the groups wrap into columns in a wide panel
-        column.setContentsMargins(4, 4, 4, 4)
-        column.addWidget(self.message)
+        outer = QVBoxLayout(body)   # the message spans the top; the groups flow below it
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(self.message)
+        column = ColumnFlowLayout()   # the groups wrap into columns in a wide panel
+        column.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(column)
         forms: dict[str, QFormLayout] = {}
         for title, _prefixes in SECTIONS:
             group = QGroupBox(title, body)
