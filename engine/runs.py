@@ -36,6 +36,7 @@ import numpy as np
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import load_design, write_atomically
+from engine.run_paths import path_inside
 from engine.training.labels import setting_place
 
 RUN_FILE = "run.json"
@@ -73,25 +74,36 @@ class RunRecord:
 
     def weight_files(self, which: str = "auto") -> dict[str, Path]:
         """network -> .safetensors file. `which`: "best", "last", or "auto" (the weights the
-        run ended with: best when early stopping kept them, else last)."""
+        run ended with: best when early stopping kept them, else last).
+        Paths read from summary.json or a checkpoint's record.json must lie inside the run's
+        folder (a DesignError otherwise)."""
         if which == "auto":
-            summary = _read_json(self.folder / SUMMARY_FILE) or {}
-            if summary.get("weights"):
-                files = {n: Path(p) for n, p in summary["weights"].items()}
-                if all(p.is_file() for p in files.values()):
+            summary_file = self.folder / SUMMARY_FILE
+            summary = _read_json(summary_file) or {}
+            if isinstance(summary, dict) and isinstance(summary.get("weights"), dict):
+                files = {n: path_inside(self.folder, p, summary_file)
+                         for n, p in summary["weights"].items()}
+                if files and all(p.is_file() for p in files.values()):
                     return files
             which = "last"
         found = {p.stem: p for p in sorted((self.folder / which).glob("*.safetensors"))}
         if not found:
             latest = self.latest_checkpoint()
             if latest is not None:
-                record = _read_json(latest / "record.json") or {}
-                found = {n: latest / f for n, f in record.get("weights", {}).items()}
+                record_file = latest / "record.json"
+                record = _read_json(record_file) or {}
+                weights = record.get("weights", {}) if isinstance(record, dict) else {}
+                found = {n: path_inside(latest, f, record_file) for n, f in weights.items()}
         return found
 
     @property
     def has_weights(self) -> bool:
-        return bool(self.weight_files())
+        """Whether the run offers weights (a run whose files point outside its folder does,
+        so that loading them says why it refuses)."""
+        try:
+            return bool(self.weight_files())
+        except DesignError:
+            return True
 
     def latest_checkpoint(self) -> Path | None:
         folder = self.folder / "checkpoints"

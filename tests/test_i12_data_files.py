@@ -1,9 +1,9 @@
-"""Issue 12, items 11 and 13 (data): every malformed data file is a DataError that names the
+"""Issue 12, items 11 and 13: every malformed data file is a DataError that names the
 file (and, where it helps, the line, column or array), the same in the run, the Setup tab's
 preview and the check where it describes the file; messages quote a file only in short,
-escaped excerpts.
+escaped excerpts; paths read from a run folder stay inside it.
 
-`malformed_files` writes one broken file of each kind we know of; each is put through the
+The CASES below write one broken file of each kind we know of; each is put through the
 run (the trainer, which loads with the portable code), the preview and the check.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import shutil
 import struct
 import zlib
 from collections.abc import Callable
@@ -23,6 +25,9 @@ from PIL import Image
 from test_training_support import train
 
 from engine import Design, check
+from engine.errors import DesignError
+from engine.runs import RunRecord, load_models
+from engine.training.checkpoint import load_checkpoint, write_checkpoint
 from engine.training.data import preview
 from engine.training.portable import file_checks
 
@@ -328,3 +333,63 @@ def test_quoted_cuts_and_escapes():
     assert file_checks.quoted("x" * 50) == repr("x" * 40) + "..."
     assert file_checks.quoted("a\nb\x00") == "'a\\nb\\x00'"
     assert file_checks.listed([str(i) for i in range(10)], count=2) == "'0', '1' and 8 more"
+
+
+# ---------------------------------------------------------------------------- run folders
+
+def _run_with_weights(folder: Path) -> RunRecord:
+    """A run folder whose last weights, summary.json and checkpoint are as the trainer
+    writes them, for the one Linear network `model`."""
+    import torch
+    from safetensors.torch import save_file
+
+    run = folder / "runs" / "0001"
+    (run / "last").mkdir(parents=True)
+    model = torch.nn.Linear(2, 2)
+    save_file(model.state_dict(), run / "last" / "model.safetensors")
+    (run / "summary.json").write_text(json.dumps(
+        {"weights": {"model": str(run / "last" / "model.safetensors")}}))
+    write_checkpoint(run / "checkpoints", "epoch-0001", {"model": model}, {}, {"epoch": 1})
+    (folder / "outside.safetensors").write_bytes((run / "last" / "model.safetensors")
+                                                 .read_bytes())
+    return RunRecord("0001", run, "first", "2026-01-01T00:00", "completed")
+
+
+def test_a_runs_own_weight_paths_are_read_inside_it(tmp_path):
+    record = _run_with_weights(tmp_path)
+    assert record.weight_files() == {"model": record.folder / "last" / "model.safetensors"}
+    summary = record.folder / "summary.json"
+    summary.write_text(json.dumps({"weights": {"model": "last/model.safetensors"}}))
+    assert record.weight_files() == {"model": record.folder / "last" / "model.safetensors"}
+    assert set(load_checkpoint(record.latest_checkpoint()).weights) == {"model"}
+
+
+@pytest.mark.parametrize("pointer", ["{outside}", "../../outside.safetensors", "/etc/passwd"])
+def test_summary_json_cannot_point_the_weight_loader_outside_the_run(tmp_path, pointer):
+    record = _run_with_weights(tmp_path)
+    pointer = pointer.format(outside=tmp_path / "outside.safetensors")
+    summary = record.folder / "summary.json"
+    summary.write_text(json.dumps({"weights": {"model": pointer}}))
+    with pytest.raises(DesignError, match="outside") as refused:
+        record.weight_files()
+    assert str(summary) in str(refused.value)
+    assert record.has_weights  # offered, so that Predict says why it refuses
+    with pytest.raises(DesignError, match="outside"):
+        load_models(record, design=Design())
+
+
+@pytest.mark.parametrize("key", ["weights", "best_weights"])
+def test_a_checkpoints_record_json_cannot_point_outside_it(tmp_path, key):
+    record = _run_with_weights(tmp_path)
+    checkpoint = record.latest_checkpoint()
+    document = json.loads((checkpoint / "record.json").read_text())
+    document[key] = {"model": str(tmp_path / "outside.safetensors")}
+    (checkpoint / "record.json").write_text(json.dumps(document))
+    with pytest.raises(DesignError, match="outside") as refused:
+        load_checkpoint(checkpoint)  # resuming from it
+    assert "record.json" in str(refused.value)
+    if key == "weights":  # the weight loader's last resort, for a run without last/ files
+        (record.folder / "summary.json").unlink()
+        shutil.rmtree(record.folder / "last")
+        with pytest.raises(DesignError, match="outside"):
+            record.weight_files()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DesignError
+from engine.run_paths import path_inside
 from engine.training.plan import weights_file
 
 FORMAT = "neuralcanvas.checkpoint"
@@ -103,8 +104,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise DesignError(f"{record_file} cannot be read: {err}") from None
     if record.get("format") != FORMAT:
         raise DesignError(f"{record_file} is not a NeuralCanvas checkpoint record")
-    weights = {network: load_file(folder / file) for network, file in record["weights"].items()}
-    best = {network: load_file(folder / file)
+    weights = {network: load_file(path_inside(folder, file, record_file))
+               for network, file in record["weights"].items()}
+    best = {network: load_file(path_inside(folder, file, record_file))
             for network, file in record.get("best_weights", {}).items()}
     state = torch.load(folder / "state.pt", weights_only=True)
     return Checkpoint(folder, record, weights, state, best)
