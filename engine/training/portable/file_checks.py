@@ -37,6 +37,7 @@ def listed(names, count=8):
 
 # ---------------------------------------------------------------------------- CSV files
 
+
 def csv_rows(path):
     """The rows of a UTF-8 CSV file as lists of text, one at a time."""
     with open(path, newline="", encoding="utf-8-sig") as file:
@@ -59,8 +60,10 @@ def not_utf8(path):
         data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        return (f"{path}, line {line}: the byte {data[err.start]:#04x} is not UTF-8 text; "
-                "save the file as UTF-8")
+        return (
+            f"{path}, line {line}: the byte {data[err.start]:#04x} is not UTF-8 text; "
+            "save the file as UTF-8"
+        )
     return f"{path} is not UTF-8 text; save it as UTF-8"
 
 
@@ -73,15 +76,19 @@ def column_indices(path, header, names):
     """Where each named column is in the header, or a ValueError naming the one missing."""
     for name in names:
         if name not in header:
-            raise ValueError(f"{path} has no column {quoted(name)}; it has {listed(header)}")
+            raise ValueError(
+                f"{path} has no column {quoted(name)}; it has {listed(header)}"
+            )
     return [header.index(name) for name in names]
 
 
 def check_csv_row(path, line, row, header):
     """A ValueError unless `row` (at `line`) has as many fields as the header."""
     if len(row) != len(header):
-        raise ValueError(f"{path}, line {line}: {len(row)} fields, not {len(header)} as in "
-                         "the header; give every row the same columns")
+        raise ValueError(
+            f"{path}, line {line}: {len(row)} fields, not {len(header)} as in "
+            "the header; give every row the same columns"
+        )
 
 
 def csv_number(path, line, column, cell):
@@ -103,13 +110,16 @@ def csv_number(path, line, column, cell):
 
 # ---------------------------------------------------------------------------- NumPy .npz files
 
+
 def check_npz_start(path):
     """A ValueError unless the file starts as a .npz archive does."""
     with open(path, "rb") as file:
         start = file.read(4)
     if start not in ZIP_STARTS:
-        raise ValueError(f"{path} is not a NumPy .npz file (it does not start as one); "
-                         "save the arrays with numpy.savez")
+        raise ValueError(
+            f"{path} is not a NumPy .npz file (it does not start as one); "
+            "save the arrays with numpy.savez"
+        )
 
 
 def open_npz(path):
@@ -118,18 +128,24 @@ def open_npz(path):
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, *ARCHIVE_ERRORS) as err:
-        raise ValueError(f"{path} is a damaged or cut-off .npz file ({err}); save the arrays "
-                         "again with numpy.savez") from None
+        raise ValueError(
+            f"{path} is a damaged or cut-off .npz file ({err}); save the arrays "
+            "again with numpy.savez"
+        ) from None
 
 
 def check_array_kind(path, key, shape, dtype):
     """A ValueError unless the array `key` holds numbers, one row per sample."""
     if np.dtype(dtype).kind not in NUMBER_KINDS:
-        raise ValueError(f"{path}: the array {quoted(key)} holds {np.dtype(dtype)} values, "
-                         "not numbers; store numbers (text as whole-number ids)")
+        raise ValueError(
+            f"{path}: the array {quoted(key)} holds {np.dtype(dtype)} values, "
+            "not numbers; store numbers (text as whole-number ids)"
+        )
     if len(shape) == 0:
-        raise ValueError(f"{path}: the array {quoted(key)} is a single value, not one row "
-                         "per sample; store an array whose first dimension counts the samples")
+        raise ValueError(
+            f"{path}: the array {quoted(key)} is a single value, not one row "
+            "per sample; store an array whose first dimension counts the samples"
+        )
 
 
 def check_ids(path, what, array):
@@ -139,13 +155,17 @@ def check_ids(path, what, array):
 
 def check_finite(path, what, array):
     """A ValueError for a NaN or infinite value in an array of numbers, naming its row."""
-    _first_wrong(path, what, array, ~np.isfinite(array), "replace NaN and infinite values")
+    _first_wrong(
+        path, what, array, ~np.isfinite(array), "replace NaN and infinite values"
+    )
 
 
 def _first_wrong(path, what, array, wrong, fix):
     if wrong.any():
         place = tuple(int(i) for i in np.argwhere(wrong)[0])
-        raise ValueError(f"{path}: {what} holds {array[place]} at row {place[0]}; {fix}")
+        raise ValueError(
+            f"{path}: {what} holds {array[place]} at row {place[0]}; {fix}"
+        )
 
 
 def check_npz_key(path, keys, key):
@@ -167,8 +187,10 @@ def npz_header(path, arrays, key):
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
     except (ValueError, *ARCHIVE_ERRORS) as err:
-        raise ValueError(f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
-                         "arrays again with numpy.savez") from None
+        raise ValueError(
+            f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
+            "arrays again with numpy.savez"
+        ) from None
     check_array_kind(path, key, shape, dtype)
     return tuple(shape), np.dtype(dtype)
 
@@ -176,8 +198,10 @@ def npz_header(path, arrays, key):
 def check_same_rows(path, x_key, x_rows, y_key, y_rows):
     """A ValueError unless the inputs and the targets have as many rows."""
     if x_rows != y_rows:
-        raise ValueError(f"{path}: {quoted(x_key)} has {x_rows} rows, {quoted(y_key)} "
-                         f"{y_rows}; they must match")
+        raise ValueError(
+            f"{path}: {quoted(x_key)} has {x_rows} rows, {quoted(y_key)} "
+            f"{y_rows}; they must match"
+        )
 
 
 def npz_array(path, arrays, key):
@@ -187,14 +211,17 @@ def npz_array(path, arrays, key):
     try:
         array = arrays[key]
     except (ValueError, *ARCHIVE_ERRORS) as err:
-        raise ValueError(f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
-                         "arrays again with numpy.savez") from None
+        raise ValueError(
+            f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
+            "arrays again with numpy.savez"
+        ) from None
     check = check_ids if np.issubdtype(array.dtype, np.integer) else check_finite
     check(path, f"the array {quoted(key)}", array)
     return array
 
 
 # ---------------------------------------------------------------------------- IDX files
+
 
 def read_idx_bytes(path, size=-1):
     """The first `size` bytes (all by default) of an IDX file, gzip-compressed or not."""
@@ -205,8 +232,10 @@ def read_idx_bytes(path, size=-1):
         with gzip.open(path, "rb") as file:
             return file.read(size)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise ValueError(f"{path} is a damaged or cut-off gzip file ({err}); download or "
-                         "copy it again") from None
+        raise ValueError(
+            f"{path} is a damaged or cut-off gzip file ({err}); download or "
+            "copy it again"
+        ) from None
 
 
 def idx_header(path, data):
@@ -215,12 +244,16 @@ def idx_header(path, data):
         raise ValueError(f"{path} is not an IDX file (no IDX header at its start)")
     dimensions = data[3]
     if dimensions == 0:
-        raise ValueError(f"{path}: its IDX header gives no dimensions; an IDX file of "
-                         "samples has at least one")
+        raise ValueError(
+            f"{path}: its IDX header gives no dimensions; an IDX file of "
+            "samples has at least one"
+        )
     end = 4 + 4 * dimensions
     if len(data) < end:
-        raise ValueError(f"{path} is cut short inside its IDX header ({dimensions} "
-                         f"dimensions take {end} bytes, the file has {len(data)})")
+        raise ValueError(
+            f"{path} is cut short inside its IDX header ({dimensions} "
+            f"dimensions take {end} bytes, the file has {len(data)})"
+        )
     shape = tuple(int.from_bytes(data[i : i + 4], "big") for i in range(4, end, 4))
     return shape, np.dtype(IDX_KINDS[data[2]]), end
 
@@ -242,7 +275,9 @@ def read_idx_labels(path):
     """The class ids in an IDX file of labels: whole numbers from 0."""
     labels = read_idx(path)
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{path} holds {labels.dtype} values, not whole-number labels; "
-                         "give the IDX file of labels")
+        raise ValueError(
+            f"{path} holds {labels.dtype} values, not whole-number labels; "
+            "give the IDX file of labels"
+        )
     check_ids(path, "the label array", labels)
     return labels

@@ -60,7 +60,10 @@ def csv_data(path, target, features, classes):
 def column_values(path, header, rows, name):
     """One column as finite numbers, or a ValueError naming the first cell that is not one."""
     index = header.index(name)
-    return [csv_number(path, line, name, row[index]) for line, row in enumerate(rows, start=2)]
+    return [
+        csv_number(path, line, name, row[index])
+        for line, row in enumerate(rows, start=2)
+    ]
 
 
 def csv_classes(path, target):
@@ -92,7 +95,11 @@ def npz_data(path, x_key, y_key):
     token ids, other numbers 32-bit floats (one target value per row becomes a column)."""
     with open_npz(path) as arrays:
         inputs = npz_array(path, arrays, x_key)
-        targets = npz_array(path, arrays, y_key) if y_key is not None else np.zeros(len(inputs))
+        targets = (
+            npz_array(path, arrays, y_key)
+            if y_key is not None
+            else np.zeros(len(inputs))
+        )
     check_same_rows(path, x_key, len(inputs), y_key, len(targets))
     if not np.issubdtype(targets.dtype, np.integer) and targets.ndim == 1:
         targets = targets[:, None]
