@@ -245,8 +245,8 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
             _validate_text(name, f"{where}.name", "a node's name", LONGEST_NAME, add)
         pos = node.get("pos")
         if not (isinstance(pos, list) and len(pos) == 2 and all(_is_position(v) for v in pos)):
-            add((f"{where}.pos", f"expected [x, y] numbers from {-FARTHEST_POSITION:,.0f} to "
-                 f"{FARTHEST_POSITION:,.0f}, found {excerpt(pos)}"))
+            add((f"{where}.pos", (f"expected [x, y] numbers from {-FARTHEST_POSITION:,.0f} to "
+                                  f"{FARTHEST_POSITION:,.0f}, found {excerpt(pos)}")))
         layer_type = node.get("type")
         if not isinstance(layer_type, str):
             add((f"{where}.type", f"expected a layer type name, found {_json_type(layer_type)}"))
@@ -292,8 +292,8 @@ def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
                 add((f"{where}.{key}", f"{excerpt(value)} is not a valid node of this network"))
         if (isinstance(port, bool) or not isinstance(port, int)
                 or not 0 <= port < MOST_INPUTS):
-            add((f"{where}.port", f"expected a whole number from 0 to {MOST_INPUTS - 1}, "
-                 f"found {excerpt(port)}"))
+            add((f"{where}.port", (f"expected a whole number from 0 to {MOST_INPUTS - 1}, "
+                                   f"found {excerpt(port)}")))
             continue
         if not (isinstance(src, str) and src in specs and isinstance(dst, str) and dst in specs):
             continue

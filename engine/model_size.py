@@ -22,42 +22,43 @@ from engine.limits import (
 SMALLER_LAYER = "make the layer smaller (fewer outputs, channels or hidden units)"
 SMALLER_OUTPUT = ("make the tensor smaller: smaller inputs, fewer channels, or pooling or a "
                   "stride earlier on")
+TENSOR_LIMIT = f"more than a tensor can hold ({big_number(LARGEST_ELEMENT_COUNT)})"
 
 
 def output_problem(label: str, info: TensorInfo) -> tuple[str, str] | None:
     """(message, fix) when one sample of the node's output cannot be held, else None."""
     values = prod(info.features)
+    gives = f"{label} gives {format_shape(info.shape)}"
     if values > LARGEST_ELEMENT_COUNT:
-        return (f"{label} gives {format_shape(info.shape)}: {big_number(values)} values per "
-                f"sample, more than a tensor can hold ({big_number(LARGEST_ELEMENT_COUNT)})",
-                SMALLER_OUTPUT)
-    needed, memory = values * BYTES_PER_VALUE, physical_memory()
-    if memory is not None and needed > memory:
-        return (f"{label} gives {format_shape(info.shape)}: one sample takes "
-                f"{byte_size(needed)} as float32; {_machine(memory)}", SMALLER_OUTPUT)
-    return None
+        return f"{gives}: {big_number(values)} values per sample, {TENSOR_LIMIT}", SMALLER_OUTPUT
+    beyond = _beyond_memory(values * BYTES_PER_VALUE)
+    if not beyond:
+        return None
+    return f"{gives}: one sample takes {beyond[0]}; {beyond[1]}", SMALLER_OUTPUT
 
 
 def parameter_problem(label: str, count: int) -> tuple[str, str] | None:
     """(message, fix) when the node's parameters cannot be held in memory, else None."""
+    has = f"{label} has {big_number(count)} parameters"
     if count > LARGEST_ELEMENT_COUNT:
-        return (f"{label} has {big_number(count)} parameters, more than a tensor can hold "
-                f"({big_number(LARGEST_ELEMENT_COUNT)})", SMALLER_LAYER)
-    needed, memory = count * BYTES_PER_VALUE, physical_memory()
-    if memory is not None and needed > memory:
-        return (f"{label} has {big_number(count)} parameters ({byte_size(needed)} as "
-                f"float32); {_machine(memory)}", SMALLER_LAYER)
-    return None
+        return f"{has}, {TENSOR_LIMIT}", SMALLER_LAYER
+    beyond = _beyond_memory(count * BYTES_PER_VALUE)
+    return (f"{has} ({beyond[0]}); {beyond[1]}", SMALLER_LAYER) if beyond else None
 
 
 def network_problem(network: str, count: int) -> tuple[str, str] | None:
     """(message, fix) when a network's parameters together do not fit in memory."""
-    needed, memory = count * BYTES_PER_VALUE, physical_memory()
+    beyond = _beyond_memory(count * BYTES_PER_VALUE)
+    if not beyond:
+        return None
+    message = f"network {network!r} has {big_number(count)} parameters ({beyond[0]}); {beyond[1]}"
+    return message, "make its largest layers smaller"
+
+
+def _beyond_memory(needed: int) -> tuple[str, str] | None:
+    """('3.6 TB as float32', 'this machine has 24 GB') when `needed` bytes exceed the
+    machine's memory; None when they fit or the system does not say how much it has."""
+    memory = physical_memory()
     if memory is None or needed <= memory:
         return None
-    return (f"network {network!r} has {big_number(count)} parameters ({byte_size(needed)} as "
-            f"float32); {_machine(memory)}", "make its largest layers smaller")
-
-
-def _machine(memory: int) -> str:
-    return f"this machine has {byte_size(memory)}"
+    return f"{byte_size(needed)} as float32", f"this machine has {byte_size(memory)}"

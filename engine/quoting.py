@@ -14,27 +14,30 @@ LONGEST_EXCERPT = 60  # characters of a user's text a message quotes
 
 def excerpt(value: Any, longest: int = LONGEST_EXCERPT) -> str:
     """`value` as a message quotes it: its repr, cut to about `longest` characters (a long
-    text ends in '…' and says how long it was)."""
+    text ends in '…' and says how long it was; a long number says how many digits it has)."""
     if isinstance(value, str):
         if len(value) <= longest:
             return repr(value)
         head = repr(value[:longest])
         return f"{head[:-1]}…{head[-1]} ({len(value):,} characters)"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**longest:
-        return f"a {_digits(value)}-digit number"
-    shortener = reprlib.Repr()
-    shortener.maxstring = shortener.maxother = shortener.maxlong = longest
-    shortener.maxlevel = 3
-    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 8
-    try:
-        text = shortener.repr(value)
-    except ValueError:  # a whole number too long for Python to write out, deep inside
-        return f"a {type(value).__name__} too large to show"
+    text = _Shortener(longest).repr(value)
     return text if len(text) <= 2 * longest else text[:2 * longest] + "…"
 
 
-def _digits(value: int) -> str:
-    bits = abs(value).bit_length()
-    if bits < 14_000:  # str() of longer whole numbers is refused by Python (4,300 digits)
-        return f"{len(str(abs(value))):,}"
-    return f"about {int(bits * 0.30103):,}"
+class _Shortener(reprlib.Repr):
+    """reprlib's short repr, with whole numbers too long to read told by their digits."""
+
+    def __init__(self, longest: int) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = longest
+        self.maxlevel = 3
+        self.maxlist = self.maxtuple = self.maxdict = self.maxset = 8
+        self.largest = 10**longest
+
+    def repr_int(self, x: int, level: int) -> str:
+        if abs(x) < self.largest:
+            return repr(x)
+        bits = abs(x).bit_length()
+        if bits < 14_000:  # Python refuses str() of whole numbers beyond 4,300 digits
+            return f"a {len(str(abs(x))):,}-digit number"
+        return f"a number of about {int(bits * 0.30103):,} digits"
