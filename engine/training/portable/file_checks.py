@@ -76,9 +76,8 @@ def column_indices(path, header, names):
     """Where each named column is in the header, or a ValueError naming the one missing."""
     for name in names:
         if name not in header:
-            raise ValueError(
-                f"{path} has no column {quoted(name)}; it has {listed(header)}"
-            )
+            known = listed(header)
+            raise ValueError(f"{path} has no column {quoted(name)}; it has {known}")
     return [header.index(name) for name in names]
 
 
@@ -155,17 +154,15 @@ def check_ids(path, what, array):
 
 def check_finite(path, what, array):
     """A ValueError for a NaN or infinite value in an array of numbers, naming its row."""
-    _first_wrong(
-        path, what, array, ~np.isfinite(array), "replace NaN and infinite values"
-    )
+    wrong = ~np.isfinite(array)
+    _first_wrong(path, what, array, wrong, "replace NaN and infinite values")
 
 
 def _first_wrong(path, what, array, wrong, fix):
     if wrong.any():
         place = tuple(int(i) for i in np.argwhere(wrong)[0])
-        raise ValueError(
-            f"{path}: {what} holds {array[place]} at row {place[0]}; {fix}"
-        )
+        found = f"{what} holds {array[place]} at row {place[0]}"
+        raise ValueError(f"{path}: {found}; {fix}")
 
 
 def check_npz_key(path, keys, key):
@@ -198,10 +195,8 @@ def npz_header(path, arrays, key):
 def check_same_rows(path, x_key, x_rows, y_key, y_rows):
     """A ValueError unless the inputs and the targets have as many rows."""
     if x_rows != y_rows:
-        raise ValueError(
-            f"{path}: {quoted(x_key)} has {x_rows} rows, {quoted(y_key)} "
-            f"{y_rows}; they must match"
-        )
+        counts = f"{quoted(x_key)} has {x_rows} rows, {quoted(y_key)} {y_rows}"
+        raise ValueError(f"{path}: {counts}; they must match")
 
 
 def npz_array(path, arrays, key):
@@ -232,10 +227,8 @@ def read_idx_bytes(path, size=-1):
         with gzip.open(path, "rb") as file:
             return file.read(size)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise ValueError(
-            f"{path} is a damaged or cut-off gzip file ({err}); download or "
-            "copy it again"
-        ) from None
+        problem = f"a damaged or cut-off gzip file ({err})"
+        raise ValueError(f"{path} is {problem}; copy it again") from None
 
 
 def idx_header(path, data):
@@ -244,10 +237,8 @@ def idx_header(path, data):
         raise ValueError(f"{path} is not an IDX file (no IDX header at its start)")
     dimensions = data[3]
     if dimensions == 0:
-        raise ValueError(
-            f"{path}: its IDX header gives no dimensions; an IDX file of "
-            "samples has at least one"
-        )
+        problem = "its IDX header gives no dimensions"
+        raise ValueError(f"{path}: {problem}; a file of samples has at least one")
     end = 4 + 4 * dimensions
     if len(data) < end:
         raise ValueError(

@@ -60,10 +60,8 @@ def csv_data(path, target, features, classes):
 def column_values(path, header, rows, name):
     """One column as finite numbers, or a ValueError naming the first cell that is not one."""
     index = header.index(name)
-    return [
-        csv_number(path, line, name, row[index])
-        for line, row in enumerate(rows, start=2)
-    ]
+    cells = enumerate(rows, start=2)
+    return [csv_number(path, line, name, row[index]) for line, row in cells]
 
 
 def csv_classes(path, target):
@@ -95,11 +93,10 @@ def npz_data(path, x_key, y_key):
     token ids, other numbers 32-bit floats (one target value per row becomes a column)."""
     with open_npz(path) as arrays:
         inputs = npz_array(path, arrays, x_key)
-        targets = (
-            npz_array(path, arrays, y_key)
-            if y_key is not None
-            else np.zeros(len(inputs))
-        )
+        if y_key is None:
+            targets = np.zeros(len(inputs))
+        else:
+            targets = npz_array(path, arrays, y_key)
     check_same_rows(path, x_key, len(inputs), y_key, len(targets))
     if not np.issubdtype(targets.dtype, np.integer) and targets.ndim == 1:
         targets = targets[:, None]
