@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.quoting import excerpt
 
-LONGEST_NAME = 200           # a node's, a network's or the design's name (characters)
+LONGEST_NAME = 255           # a node's, a network's or the design's name: as long as a file name
 LONGEST_TEXT = 20_000        # the description and each section of a template's card
 LONGEST_PATH = 4_096         # a text parameter such as a weights file's path (PATH_MAX)
 LARGEST_WHOLE_NUMBER = 2**31 - 1   # any layer size, index or count: what int32 holds
