@@ -16,6 +16,7 @@ import networkx as nx
 
 from engine.design import Design
 from engine.errors import ShapeError
+from engine.layer_files import anchored, files_state
 from engine.layers import TensorInfo, get_layer
 from engine.layers.base import format_shape
 from engine.model_size import network_problem, output_problem, parameter_problem
@@ -87,12 +88,12 @@ def check(design: Design, folder: Path | None = None) -> Report:
 
     report = Report()
     for network in design.networks:
-        _check_network(design, network, report)
+        _check_network(design, network, report, folder)
     report.problems += data_problems(design, report, folder)
     return report
 
 
-def _check_network(design: Design, network: str, report: Report) -> None:
+def _check_network(design: Design, network: str, report: Report, folder: Path | None) -> None:
     nodes = design.nodes(network)
     report.networks[network] = nodes
     graph = design.graph(network)
@@ -136,7 +137,9 @@ def _check_network(design: Design, network: str, report: Report) -> None:
         report.input_infos[node] = inputs
         if node in broken or any(info is None for info in inputs):
             continue
-        result = _infer(types[node], _freeze(graph.nodes[node]["params"]), tuple(inputs))
+        spec = get_layer(types[node])
+        params = anchored(spec, graph.nodes[node]["params"], folder)
+        result = _infer(types[node], _freeze(params), tuple(inputs), files_state(spec, params))
         if isinstance(result, ShapeError):
             problem(node, f"{_name(graph, node)}: {result}", result.fix)
             continue
@@ -159,8 +162,9 @@ def _check_network(design: Design, network: str, report: Report) -> None:
 
 
 @lru_cache(maxsize=65536)
-def _infer(layer_type: str, params: tuple, inputs: tuple[TensorInfo, ...]) -> Any:
-    """One node's (output, parameter count, warnings), or the ShapeError it raised."""
+def _infer(layer_type: str, params: tuple, inputs: tuple[TensorInfo, ...], files: tuple) -> Any:
+    """One node's (output, parameter count, warnings), or the ShapeError it raised; `files`
+    (the state of the files the parameters name) is only part of what the result is kept by."""
     spec = get_layer(layer_type)
     values = dict(params)
     listed = list(inputs)

@@ -198,6 +198,7 @@ class LayerSpec:
         (it may call functions of engine.training.portable, which are copied into the script).
     emit(EmitContext) -> lines of forward code.
     warn(inputs, params) -> list of (message, fix) for things that run but are rarely meant.
+    files: the parameters that name files, read against the design's folder (engine.layer_files).
     """
 
     name: str
@@ -213,6 +214,7 @@ class LayerSpec:
     emit: Callable[[EmitContext], list[str]] = call_module
     warn: Callable[[list[TensorInfo], dict], list[tuple[str, str]]] = lambda inputs, p: []
     has_output: bool = True
+    files: tuple[str, ...] = ()
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.design import Design
+from engine.layer_files import anchor_node_files
 from engine.training.settings import TrainingSettings
 
 PATH_SETTINGS = ("path", "images", "labels")  # the data settings that name files or folders
@@ -31,9 +32,11 @@ def with_design_folder(settings: TrainingSettings, folder: Path | None) -> Train
 
 
 def anchored_to_folder(design: Design, folder: Path | None) -> Design:
-    """A copy of `design` whose relative data paths are absolute against `folder`: what a run,
-    a preview or the command line trains on, whatever its process's working folder."""
+    """A copy of `design` whose relative data paths (and files its layers name) are absolute
+    against `folder`: what a run, a preview or the command line trains on, whatever its
+    process's working folder."""
     copy = design.copy()
+    anchor_node_files(copy, folder)
     data = copy.training.get("data")
     if folder is not None and isinstance(data, dict):
         for key in PATH_SETTINGS:

@@ -155,4 +155,5 @@ register(LayerSpec(
         Param("train_last", "int", 0, "with frozen on, how many of the backbone's last blocks "
               "still learn (fine-tuning)", minimum=0),
     ),
-    infer=_infer, count_params=_count, build=_build, construct=_construct, warn=_warn))
+    infer=_infer, count_params=_count, build=_build, construct=_construct, warn=_warn,
+    files=("weights_file",)))

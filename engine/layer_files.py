@@ -1,0 +1,52 @@
+"""Layer parameters that name files (a Backbone's weights file).
+
+Such a path is read against the design file's folder when it is relative, as data paths are
+(engine.training.data_paths), so a design and its files can move together and open the same
+from any working folder. A file can appear, change or vanish between two checks without any
+edit to the design, so what the check remembers of a node includes each file's state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from engine.design import Design
+from engine.layers import get_layer
+from engine.layers.base import LayerSpec
+
+
+def anchored(spec: LayerSpec, params: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """`params` with each relative file path made absolute against `folder` (unchanged when
+    the design has no folder yet, or names no file)."""
+    changes = {}
+    for name in spec.files if folder is not None else ():
+        value = params.get(name)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            changes[name] = str(Path(folder) / value)
+    return {**params, **changes} if changes else params
+
+
+def files_state(spec: LayerSpec, params: dict[str, Any]) -> tuple:
+    """(path, size, modification time) of each file the parameters name, None for the size
+    and time of one that is not there: what changes when a file does."""
+    state = []
+    for name in spec.files:
+        path = params.get(name)
+        try:
+            found = os.stat(Path(path).expanduser()) if path else None
+        except (OSError, ValueError):
+            found = None
+        state.append((path, found and found.st_size, found and found.st_mtime_ns))
+    return tuple(state)
+
+
+def anchor_node_files(design: Design, folder: Path | None) -> None:
+    """Make every node's relative file paths in `design` absolute against `folder`."""
+    for network in design.networks:
+        for node_id in design.nodes(network):
+            node = design.node(node_id)
+            params = anchored(get_layer(node.type), node.params, folder)
+            if params is not node.params:
+                design.set_params(node_id, **params)
