@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import DesignDocument
 from engine import Design
+from engine.limits import LONGEST_NAME, LONGEST_TEXT, length_problem
 
 
 class SetDesignProperties(QUndoCommand):
@@ -61,6 +62,7 @@ class DesignPropertiesDialog(QDialog):
                                             "script's docstring")
         self.problem = QLabel(self)
         self.problem.setStyleSheet("color: #d64545;")
+        self.problem.setWordWrap(True)
         self.problem.hide()
         form = QFormLayout()
         form.addRow("&Name", self.name)
@@ -74,20 +76,25 @@ class DesignPropertiesDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.name.textChanged.connect(self._check)
+        self.description.textChanged.connect(self._check)
         self.resize(520, 300)
         self.name.setFocus(Qt.FocusReason.OtherFocusReason)
         self.name.selectAll()
 
     def _check(self) -> None:
-        """A design needs a name: OK waits until there is one, and says so."""
-        empty = not self.name.text().strip()
-        self.problem.setText("The design needs a name.")
-        self.problem.setVisible(empty)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not empty)
+        """A design needs a name of sensible length and a description that fits: OK waits
+        until both do, and the dialog says why."""
+        name = self.name.text().strip()
+        problem = ("The design needs a name." if not name else
+                   length_problem(name, "The name", LONGEST_NAME) or
+                   length_problem(self.description.toPlainText(), "The description", LONGEST_TEXT))
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)
 
     def accept(self) -> None:
         name = self.name.text().strip()
-        if not name:
+        if not self.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled():
             return
         description = self.description.toPlainText().strip()
         design = self.document.design

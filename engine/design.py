@@ -239,6 +239,17 @@ class Design:
         self.events.emit(DesignEvent("params_changed", network, node_id,
                                      {"old": old, "new": dict(values)}))
 
+    def rename_problem(self, node_id: str, name: str) -> str | None:
+        """Why `node_id` cannot be renamed to `name` (empty, too long, taken in its network),
+        or None: every editor asks this before it pushes a rename."""
+        problem = node_name_problem(name)
+        if problem:
+            return problem[0].upper() + problem[1:]
+        network = self.network_of(node_id)
+        if any(self.node(n).name == name for n in self.nodes(network) if n != node_id):
+            return f"A layer named {name!r} already exists in {network!r}; names must differ"
+        return None
+
     def rename(self, node_id: str, name: str) -> None:
         _check_name(name)
         network = self.network_of(node_id)

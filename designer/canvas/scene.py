@@ -433,9 +433,9 @@ class NetworkScene(QGraphicsScene):
         if not self.design.has_node(node_id) or not name or \
                 name == self.design.node(node_id).name:
             return None
-        taken = {self.design.node(n).name for n in self.design.nodes(self.network)}
-        if name in taken:
-            return f"A layer named {name!r} already exists in {self.network!r}; names must differ"
+        problem = self.design.rename_problem(node_id, name)
+        if problem:
+            return problem
         self.document.push(Rename(self.design, node_id, name))
         return None
 

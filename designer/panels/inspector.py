@@ -167,14 +167,17 @@ class Inspector(QScrollArea):
             return
         name = self.name_edit.text().strip()
         current = self.document.design.node(self.node_id).name
-        if not name:
-            self.name_error.setText("A layer needs a name; the old one was kept.")
+        if name == current:
+            self.name_error.hide()
+            return
+        problem = self.document.design.rename_problem(self.node_id, name)
+        if problem:
+            self.name_error.setText(f"{problem}; the old name was kept.")
             self.name_error.show()
             self.name_edit.setText(current)
             return
         self.name_error.hide()
-        if name != current:
-            self.document.push(Rename(self.document.design, self.node_id, name))
+        self.document.push(Rename(self.document.design, self.node_id, name))
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
