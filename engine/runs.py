@@ -38,6 +38,7 @@ from engine.errors import DesignError
 from engine.fileformat import load_design, write_atomically
 from engine.run_paths import path_inside
 from engine.training.labels import setting_place
+from engine.training.portable.file_checks import listed, quoted
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.npz"
@@ -518,8 +519,8 @@ def _array_samples(path: Path, key: str) -> np.ndarray:
             return np.load(path, allow_pickle=False)
         with np.load(path, allow_pickle=False) as stored:
             if key not in stored.files:
-                raise DesignError(f"{path.name} has no array {key!r}; it has "
-                                  f"{', '.join(stored.files)} (set "
+                raise DesignError(f"{path.name} has no array {quoted(key)}; it has "
+                                  f"{listed(stored.files)} (set "
                                   f"{setting_place('data.x_key')})")
             return stored[key]
     except (OSError, ValueError) as err:
@@ -539,8 +540,8 @@ def _csv_samples(path: Path, data: Any) -> np.ndarray:
     names = list(data.features or [n for n in header if n != data.target])
     missing = [n for n in names if n not in header]
     if missing:
-        raise DesignError(f"{path.name} has no column {missing[0]!r}; it has "
-                          f"{', '.join(header)}")
+        raise DesignError(f"{path.name} has no column {quoted(missing[0])}; it has "
+                          f"{listed(header)}")
     values = []
     for line, row in enumerate(rows[1:], start=2):
         try:
