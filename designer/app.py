@@ -1,8 +1,11 @@
 """Starting the designer: the QApplication, its theme, and the first window.
 
-`neuralcanvas` opens the `cnn` template ready to train; `neuralcanvas FILE.ncnet` opens that
-file (a file that cannot be read is explained in a dialog and the template opens instead).
-Torch is not imported here: the window must appear fast.
+`neuralcanvas` reopens the design file that was open when the app was last used (the `cnn`
+template the first time, or when that file has gone, which the status bar says);
+`neuralcanvas FILE.ncnet` opens that file (a file that cannot be read is explained in a dialog
+and the template opens instead). SIGTERM and SIGINT close the window as the user would, except
+that unsaved work is kept for the next start instead of asked about. Quitting ends the helper
+processes at once. Torch is not imported here: the window must appear fast.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from designer.document import DesignDocument
 from designer.main_window import APP_NAME, MainWindow
 from designer.panels.dialogs import Dialogs
 from designer.settings import AppSettings
+from designer.termination import TerminationSignals
 from designer.theme import ThemeManager
+from designer.training.jobs import shutdown_helper
+from engine import Design, DesignError, load_design
 from templates import load_template
 
 DEFAULT_TEMPLATE = "cnn"
@@ -39,15 +45,49 @@ def application() -> QApplication:
 def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManager | None,
                      recovery_dir: Path | None = None,
                      dialogs: Dialogs | None = None) -> MainWindow:
-    """Show a window with the default template, then the file asked for, then any recovery."""
-    window = MainWindow(DesignDocument(load_template(DEFAULT_TEMPLATE)), settings, theme,
-                        recovery_dir, dialogs)
+    """Show a window with the file asked for, else the design open last, else the default
+    template; then offer any recovery. The window keeps `settings` told which file is open."""
+    if file is None:
+        design, path, note = last_design(settings)
+    else:
+        design, path, note = load_template(DEFAULT_TEMPLATE), None, None
+    window = MainWindow(DesignDocument(design, path), settings, theme, recovery_dir, dialogs)
+    window.document.pathChanged.connect(settings.set_last_design)
     window.show()
     window.tabs.frame_all()
     if file is not None:
         window.open_path(file)
+    if note is not None:
+        window.statusBar().showMessage(note)  # no timeout: it must not pass unseen at start-up
     window.offer_recovery()
     return window
+
+
+def last_design(settings: AppSettings) -> tuple[Design, Path | None, str | None]:
+    """(design, its file, None) for the design open when the app was last used; the default
+    template, no file and what went wrong when that file has gone or cannot be read (it is
+    then forgotten, so the next start does not say so again); the template alone at first."""
+    path = settings.last_design()
+    if path is None:
+        return load_template(DEFAULT_TEMPLATE), None, None
+    try:
+        return load_design(path), path, None
+    except DesignError as err:
+        settings.forget_last_design()
+        reason = str(err).splitlines()[0]
+        return (load_template(DEFAULT_TEMPLATE), None,
+                f"Could not reopen the last design ({reason}); showing the "
+                f"{DEFAULT_TEMPLATE} template")
+
+
+def end_from_outside(app: QApplication) -> None:
+    """SIGTERM or SIGINT: close every window through its normal shutdown, keeping unsaved
+    work in its recovery file (offered at the next start) instead of asking: nobody may be
+    there to answer. A window whose work cannot be kept asks as usual."""
+    for widget in app.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            widget.autosaver.keep_for_next_start()
+    app.quit()
 
 
 def run_app(argv: list[str]) -> int:
@@ -59,6 +99,9 @@ def run_app(argv: list[str]) -> int:
     settings = AppSettings()
     theme = ThemeManager(app, settings.theme())
     window = open_main_window(Path(argv[0]) if argv else None, settings, theme)
+    termination = TerminationSignals(lambda: end_from_outside(app), app)
     code = app.exec()
+    termination.uninstall()
+    shutdown_helper()
     del window
     return code

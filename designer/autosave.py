@@ -2,7 +2,8 @@
 
 Each running window owns one recovery file and holds a QLockFile beside it. A recovery file
 whose lock can be taken belongs to a session that ended without cleaning up (a crash), so the
-next start offers it. The user's own file is never written by autosave.
+next start offers it. The user's own file is never written by autosave. When the app is ended
+from outside (SIGTERM, logout), unsaved work is kept the same way instead of asking.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Autosaver(QObject):
         self._lock.setStaleLockTime(0)  # only a dead owner makes the lock stale
         self._lock.tryLock(0)
         self._changed = False
+        self.keeps_unsaved_work = False
         self.last_error: str | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -97,7 +99,7 @@ class Autosaver(QObject):
         self._changed = True
 
     def _on_clean_changed(self, clean: bool) -> None:
-        if clean:
+        if clean and not self.keeps_unsaved_work:  # the undo stack reports clean as it dies
             self.discard()
 
     def save_if_changed(self) -> None:
@@ -117,6 +119,14 @@ class Autosaver(QObject):
         self._changed = False
         self.last_error = None
 
+    def keep_for_next_start(self) -> None:
+        """Write unsaved work to the recovery file now and keep it past `close`, so the next
+        start offers it: for an app ended from outside, where asking is no use. If the write
+        fails, `keeps_unsaved_work` stays False and closing asks as usual."""
+        if not self.document.undo_stack.isClean():
+            self.save_now()
+            self.keeps_unsaved_work = self.last_error is None
+
     def discard(self) -> None:
         """Delete the recovery file (after a clean save, or on a clean exit)."""
         self._changed = False
@@ -124,7 +134,8 @@ class Autosaver(QObject):
             path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """End the session cleanly: no recovery file, lock released."""
+        """End the session: lock released, and no recovery file unless it is being kept."""
         self.timer.stop()
-        self.discard()
+        if not self.keeps_unsaved_work:
+            self.discard()
         self._lock.unlock()

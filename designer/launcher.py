@@ -11,6 +11,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine import cli
     if argv and (argv[0] in cli.command_names() or argv[0].startswith("-")):
         return cli.main(argv)
+    from designer.qt_platform_check import platform_problem
+    problem = platform_problem()  # before Qt, which would abort without naming the libraries
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     try:
         from designer.app import run_app
     except ImportError as err:

@@ -1,4 +1,5 @@
-"""What the app remembers between runs: window layout, recent files, last folder, theme.
+"""What the app remembers between runs: window layout, recent files, the design open last,
+last folder, theme.
 
 Everything goes through QSettings. Values are always read with `type=`, because the ini
 backend hands booleans and numbers back as strings.
@@ -45,6 +46,22 @@ class AppSettings:
 
     def clear_recent_files(self) -> None:
         self._store.setValue("files/recent", [])
+
+    # ------------------------------------------------------------------ the design open last
+    def last_design(self) -> Path | None:
+        """The design file open when the app was last used (the next start reopens it);
+        None before any design was opened or saved. It may since have gone."""
+        stored = self._store.value("files/last_design", "", type=str)
+        return Path(stored) if stored else None
+
+    def set_last_design(self, path: Path | None) -> None:
+        """Remember `path` for the next start; None (a new, unsaved design) keeps the previous
+        file, so closing an unsaved scratch design does not forget the user's work."""
+        if path is not None:
+            self._store.setValue("files/last_design", str(Path(path).resolve()))
+
+    def forget_last_design(self) -> None:
+        self._store.remove("files/last_design")
 
     # ------------------------------------------------------------------ folders
     def last_folder(self) -> Path:

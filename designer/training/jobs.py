@@ -3,7 +3,9 @@
 One helper serves every window: it is spawned on first use and kept (with torch imported after
 the first job). A job submitted under a key replaces any older job of that key that has not
 reported yet, so a burst of edits asks for one preview, not twenty. A helper that dies is
-reported as the job's error and replaced on the next submit.
+reported as the job's error and replaced on the next submit. When the app quits the helper is
+ended at once (`shutdown_helper`); if the app is killed, the helper ends itself
+(engine.child_process).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from engine.child_process import tie_to_parent
 from engine.errors import DesignError
 
 POLL_MS = 50
+QUIT_GRACE_S = 0.5
 _helper: ProcessPoolExecutor | None = None
 
 
@@ -26,8 +30,27 @@ def helper() -> ProcessPoolExecutor:
     """The helper process shared by all windows (started on first use)."""
     global _helper
     if _helper is None:
-        _helper = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
+        _helper = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),
+                                      initializer=tie_to_parent)
     return _helper
+
+
+def shutdown_helper() -> None:
+    """End the helper now (the app is quitting): a job still running is abandoned, since its
+    result has no window to go to. Waiting for it (the executor's default, also at interpreter
+    exit) held up quitting for as long as the job took, torch's import included."""
+    global _helper
+    if _helper is None:
+        return
+    executor, _helper = _helper, None
+    processes = list(executor._processes.values())  # Python 3.14: executor.terminate_workers()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(QUIT_GRACE_S)
+        if process.is_alive():
+            process.kill()
 
 
 def _forget_helper() -> None:

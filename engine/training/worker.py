@@ -23,11 +23,13 @@ import threading
 import time
 from typing import Any, Self
 
+from engine.child_process import tie_to_parent
 from engine.design import Design
 from engine.errors import DesignError
 from engine.training.events import FINAL_KINDS, Ack, Event, Failed
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory"})  # replace the worker after
+QUIT_GRACE_S = 0.5   # how long a worker with a stopping run may take to quit; then SIGTERM
 _STATE_AFTER = {"pause": "paused", "resume": "running", "stop": "stopping",
                 "checkpoint": "checkpointing"}
 
@@ -48,7 +50,7 @@ def _warm_up() -> None:
 
 def _worker_main(commands: Any, events: Any) -> None:
     """The worker process: warm up, then run jobs one at a time until told to quit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's
+    tie_to_parent()   # Ctrl+C is the app's; a killed app takes its worker with it
     from engine.training.control import Control
     from engine.training.trainer import RunOptions, Trainer
 
@@ -101,15 +103,20 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def retire(self) -> None:
-        """Ask the worker to quit; kill it if it does not within a moment."""
+    def retire(self, grace: float = 0.0) -> None:
+        """Ask the worker to quit and give it `grace` seconds (a stopping run ends cleanly),
+        then terminate it: it may be importing torch or between commands, and must not hold
+        up quitting the app. An idle worker has nothing to lose, so the default is none."""
         if self.alive():
             with contextlib.suppress(OSError, ValueError):
                 self.commands.put(("quit",))
-            self.process.join(timeout=2)
+            self.process.join(timeout=grace)
+        if self.alive():
+            self.process.terminate()
+            self.process.join(timeout=QUIT_GRACE_S)
         if self.alive():
             self.process.kill()
-            self.process.join(timeout=2)
+            self.process.join(timeout=QUIT_GRACE_S)
 
 
 class TrainingService:
@@ -151,10 +158,12 @@ class TrainingService:
             self._worker = _Worker(self._context)
 
     def shutdown(self) -> None:
-        if self._active is not None and not self._active.done:
-            self._active.stop()
+        """Stop the run going, if any, and end the worker (within about a second)."""
+        running = self.active_run is not None
+        if running:
+            self.active_run.stop()
         if self._worker is not None:
-            self._worker.retire()
+            self._worker.retire(grace=QUIT_GRACE_S if running else 0.0)
             self._worker = None
 
     def __enter__(self) -> Self:

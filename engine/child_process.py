@@ -1,0 +1,52 @@
+"""The app's helper processes live exactly as long as the app.
+
+A training worker or jobs helper holds a gigabyte or more (torch, data, models). If the app is
+killed (`kill -9`, a crash, the terminal closed) nobody asks them to quit, so each one watches
+its parent itself:
+
+- on Linux the kernel sends SIGKILL the moment the parent dies (`PR_SET_PDEATHSIG`);
+- everywhere, a thread waits on the parent's multiprocessing sentinel (a pipe on POSIX, a
+  process handle on Windows) and ends the process when it fires.
+
+Ctrl+C in a terminal reaches the whole process group; it is meant for the app, which then
+ends its children itself, so children ignore SIGINT.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1          # from <linux/prctl.h>
+EXIT_PARENT_GONE = 70
+
+
+def tie_to_parent() -> None:
+    """Call first thing in a child process started by multiprocessing (spawn)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        _ask_kernel_to_kill_with_parent()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent,), name="parent-watch",
+                         daemon=True).start()
+
+
+def _ask_kernel_to_kill_with_parent() -> None:
+    """PR_SET_PDEATHSIG: the signal comes when the thread that started this process ends;
+    the app starts its children from its main (GUI) thread, which lives as long as the app.
+    Without it (an unusual libc) the watch thread still ends the process."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()   # returns when the parent's end of the sentinel closes: the parent died
+    os._exit(EXIT_PARENT_GONE)
