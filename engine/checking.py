@@ -32,6 +32,12 @@ class Problem:
     fix: str | None = None
     network: str | None = None
 
+    @property
+    def scope(self) -> str:
+        """Where a problem without a node lies: its network, or the design as a whole (its
+        training data, say)."""
+        return f"network {self.network}" if self.network else "design"
+
     def __str__(self) -> str:
         text = f"{self.severity}: {self.message}"
         return f"{text} (fix: {self.fix})" if self.fix else text

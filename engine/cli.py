@@ -107,7 +107,7 @@ def format_report(design: Design, report: Report) -> str:
     if report.problems:
         lines.append(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s):")
         for problem in report.problems:
-            where = design.node(problem.node).name if problem.node else problem.network
+            where = design.node(problem.node).name if problem.node else problem.scope
             lines.append(f"  [{problem.severity}] {where}: {problem.message}")
             if problem.fix:
                 lines.append(f"      fix: {problem.fix}")

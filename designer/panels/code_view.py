@@ -35,7 +35,7 @@ DEBOUNCE_MS = 250
 def errors_comment(design: Design, report: Report) -> str:
     """What the view shows instead of code while the design has errors."""
     lines = [f"# {design.name} cannot be exported yet: fix these errors first."]
-    lines += [f"#   - {problem.network}: {problem.message}" for problem in report.errors]
+    lines += [f"#   - {problem.scope}: {problem.message}" for problem in report.errors]
     return "\n".join(lines) + "\n"
 
 

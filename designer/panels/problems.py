@@ -65,7 +65,7 @@ class ProblemsModel(QAbstractTableModel):
         design = self.document.design
         if problem.node and design.has_node(problem.node):
             return design.node(problem.node).name
-        return f"network {problem.network}" if problem.network else "design"
+        return problem.scope
 
 
 class ProblemsPanel(QWidget):

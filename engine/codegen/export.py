@@ -51,7 +51,7 @@ def export_script(design: Design) -> ExportedScript:
     """Write the file for a design; raises DesignError listing every error `check` finds."""
     report = check(design)
     if report.errors:
-        listing = [f"{problem.network}: {problem}" for problem in report.errors]
+        listing = [f"{problem.scope}: {problem}" for problem in report.errors]
         raise DesignError("the design cannot be exported: " + "; ".join(listing), listing)
     programs = {network: forward_program(design, network, report) for network in design.networks}
     class_names = _class_names(design.networks, taken=set())
