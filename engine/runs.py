@@ -3,7 +3,8 @@
     mynet.ncnet
     mynet.runs/
         0001/               one run: the training engine's `out_dir`
-            run.json        name, creation time, status and facts for listings (this module)
+            run.json        name, creation time, status, the id of the process that
+                            records the run, and facts for listings (this module)
             design.ncnet    the design as the run started          (the trainer)
             metrics.csv     one row per epoch                       (the trainer)
             steps.npz       per-step curves, kept when a run ends   (this module)
@@ -15,6 +16,8 @@
 The app and `neuralcanvas train` both keep runs here, and both record a run's progress in
 run.json with a `RunRecorder`, so a run made on the command line shows in the app's Runs tab.
 A design that was never saved keeps its runs in a scratch folder until it is (`move_to`).
+Every file is written whole or not at all, or appended a line at a time
+(engine.run_files); what a killed writer leaves behind is removed when a store is opened.
 Weights come back as models built from the run's own design (`load_models`), and
 `predict_samples` / `predict_file` run those models on data, so the GUI can show predictions
 from a helper process. Torch is imported only by the functions that need it.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,19 +40,25 @@ import numpy as np
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import load_design, write_atomically
+from engine.run_files import (
+    METRICS_FILE,
+    SUMMARY_FILE,
+    process_gone,
+    remove_leftovers,
+    stored_weight_path,
+)
 from engine.run_paths import path_inside
 from engine.training.labels import setting_place
 from engine.training.portable.file_checks import listed, quoted
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.npz"
-METRICS_FILE = "metrics.csv"
-SUMMARY_FILE = "summary.json"
 DESIGN_FILE = "design.ncnet"
 RUNS_SUFFIX = ".runs"
 IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff",
                             ".webp"})
 FINAL_STATUSES = frozenset({"completed", "stopped", "early_stopped", "failed"})
+_RECORD_KEYS = ("name", "created", "status", "owner")   # run.json's own; the rest is `info`
 
 
 def runs_folder_for(design_path: str | Path) -> Path:
@@ -60,7 +70,8 @@ def runs_folder_for(design_path: str | Path) -> Path:
 @dataclass(frozen=True)
 class RunRecord:
     """One stored run as listed: `info` holds the rest of run.json (task, device, epochs,
-    batches_per_epoch, metrics, reason, ...)."""
+    batches_per_epoch, metrics, reason, ...); `owner` is the id of the process that made and
+    records the run (the app or `neuralcanvas train`), whose end means nobody writes it."""
 
     id: str
     folder: Path
@@ -68,6 +79,7 @@ class RunRecord:
     created: str
     status: str
     info: dict[str, Any] = field(default_factory=dict)
+    owner: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -82,7 +94,7 @@ class RunRecord:
             summary_file = self.folder / SUMMARY_FILE
             summary = _read_json(summary_file) or {}
             if isinstance(summary, dict) and isinstance(summary.get("weights"), dict):
-                files = {n: path_inside(self.folder, p, summary_file)
+                files = {n: path_inside(self.folder, stored_weight_path(p), summary_file)
                          for n, p in summary["weights"].items()}
                 if files and all(p.is_file() for p in files.values()):
                     return files
@@ -113,17 +125,23 @@ class RunRecord:
 
 
 class RunStore:
-    """The runs in one folder, oldest first. Every change is written at once (atomically)."""
+    """The runs in one folder, oldest first. Every change is written at once (atomically).
+    Opening a store removes what killed writers left in runs that nobody writes any more
+    (ended, or whose owner process is gone)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        for record in self.runs():
+            if record.finished or process_gone(record.owner):
+                remove_leftovers(record.folder)
 
     def create(self, name: str | None = None, **info: Any) -> RunRecord:
         """A new, empty run folder numbered after the highest existing one."""
         run_id = self._next_id()
         (self.folder / run_id).mkdir()
         record = RunRecord(run_id, self.folder / run_id, name or f"Run {int(run_id)}",
-                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info))
+                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info),
+                           os.getpid())
         self._write(record)
         return record
 
@@ -152,7 +170,7 @@ class RunStore:
         """Change the status and merge `info` into the run's facts."""
         record = self.get(run_id)
         updated = RunRecord(record.id, record.folder, record.name, record.created,
-                            status or record.status, {**record.info, **info})
+                            status or record.status, {**record.info, **info}, record.owner)
         self._write(updated)
         return updated
 
@@ -162,7 +180,7 @@ class RunStore:
             raise DesignError("a run's name cannot be empty")
         record = self.get(run_id)
         renamed = RunRecord(record.id, record.folder, name, record.created, record.status,
-                            record.info)
+                            record.info, record.owner)
         self._write(renamed)
         return renamed
 
@@ -180,8 +198,7 @@ class RunStore:
             shutil.move(str(record.folder), str(destination))
             target._write(RunRecord(run_id, destination, record.name, record.created,
                                     record.status, _moved_paths(record.info, record.folder,
-                                                                destination)))
-            _rewrite_summary_paths(destination, record.folder)
+                                                                destination), record.owner))
         if self.folder.is_dir() and not any(self.folder.iterdir()):
             self.folder.rmdir()
         return target
@@ -190,13 +207,15 @@ class RunStore:
         data = _read_json(folder / RUN_FILE)
         if not isinstance(data, dict):
             return None
-        info = {k: v for k, v in data.items() if k not in ("name", "created", "status")}
+        info = {k: v for k, v in data.items() if k not in _RECORD_KEYS}
+        owner = data.get("owner")
         return RunRecord(folder.name, folder, str(data.get("name", folder.name)),
-                         str(data.get("created", "")), str(data.get("status", "unknown")), info)
+                         str(data.get("created", "")), str(data.get("status", "unknown")), info,
+                         owner if isinstance(owner, int) else None)
 
     def _write(self, record: RunRecord) -> None:
         document = {"name": record.name, "created": record.created, "status": record.status,
-                    **record.info}
+                    "owner": record.owner, **record.info}
         write_atomically(record.folder / RUN_FILE,
                          json.dumps(document, indent=1, default=_plain), durable=False)
 
@@ -257,25 +276,20 @@ def _moved_paths(info: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
                 and Path(v).is_relative_to(old) else v) for k, v in info.items()}
 
 
-def _rewrite_summary_paths(folder: Path, old: Path) -> None:
-    summary = _read_json(folder / SUMMARY_FILE)
-    if isinstance(summary, dict) and isinstance(summary.get("weights"), dict):
-        summary["weights"] = {n: str(folder / Path(p).relative_to(old))
-                              if Path(p).is_relative_to(old) else p
-                              for n, p in summary["weights"].items()}
-        write_atomically(folder / SUMMARY_FILE, json.dumps(summary, indent=1), durable=False)
-
-
 # ---------------------------------------------------------------------------- curves
 
 def read_metrics(folder: str | Path) -> dict[str, np.ndarray]:
-    """metrics.csv as float columns (NaN where an epoch did not report a value)."""
+    """metrics.csv as float columns (NaN where an epoch did not report a value). A last line
+    without its end was being appended when the run was killed, and is left out."""
     path = Path(folder) / METRICS_FILE
     try:
-        with open(path, newline="", encoding="utf-8") as stream:
-            rows = list(csv.DictReader(stream))
-    except OSError:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
         return {}
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    rows = list(csv.DictReader(lines))
     columns: dict[str, np.ndarray] = {}
     for name in (rows[0].keys() if rows else ()):
         columns[name] = np.array([_number(row.get(name)) for row in rows], dtype=np.float64)

@@ -54,7 +54,8 @@ EPOCH_VIEW_MS = 1000     # an epoch-end view redraws at most this often
 HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
-              "failed": "Failed"}
+              "failed": "Failed",
+              "unresponsive": "Not responding \u00b7 Stop ends the training process"}
 
 
 def device_text(device: str, name: str) -> str:
@@ -358,9 +359,10 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         paused = state == "paused"
         self.pause_action.setText("&Resume Training" if paused else "&Pause Training")
         self.pause_action.setIconText("Resume" if paused else "Pause")
-        self.stop_action.setEnabled(running)
+        # Stop reaches a run that has not begun yet, and ends a worker that stopped answering
+        self.stop_action.setEnabled(running or state in ("starting", "unresponsive"))
         self.checkpoint_action.setEnabled(running)
-        if state in ("starting", "paused", "stopping", "idle"):
+        if state in ("starting", "paused", "stopping", "idle", "unresponsive"):
             self.status.setText(STATE_TEXT[state])
         if state == "starting":
             self._show_planned_epochs()

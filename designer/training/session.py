@@ -8,6 +8,10 @@ The session belongs to the open design. When another design replaces it (File > 
 run still going is stopped: it ends in its own run folder (status, curves and last checkpoint
 kept, so it can be continued when that design is open again) and nothing of it reaches the
 LiveRun the panel draws, which starts empty for the new design.
+
+Nothing that goes wrong while a run ends escapes into Qt: each step of finishing is guarded,
+and a run whose files could not be kept ends as failed, saying why. A worker that stops
+answering is reported (state "unresponsive"), and Stop then ends it.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ def scratch_root() -> Path:
 
 class TrainingSession(QObject):
     changed = Signal(object)        # set of LiveRun parts that changed (see LiveRun.apply)
-    stateChanged = Signal(str)      # idle, starting, running, paused, stopping, finished, failed
+    stateChanged = Signal(str)      # idle, starting, running, paused, stopping, finished, failed,
+                                    # unresponsive (the worker stopped answering; Stop ends it)
     runsChanged = Signal()          # runs were added, changed or removed in the store
     drifted = Signal(bool)          # the design differs from the one the run started with
     message = Signal(str)
@@ -81,6 +86,7 @@ class TrainingSession(QObject):
         self._scratch = (scratch or scratch_root()) / uuid.uuid4().hex[:12]
         self.store = self._store_for(document.path)
         self._snapshot: dict[str, Any] | None = None
+        self._silent = False   # the run's worker has stopped answering
         self._drain = QTimer(self)
         self._drain.setInterval(DRAIN_MS)
         self._drain.timeout.connect(self.drain)
@@ -137,6 +143,7 @@ class TrainingSession(QObject):
         self._recorder = RunRecorder(self.store, self.record)
         self.live.reset()
         self.live.state = "starting"
+        self._silent = False
         self._snapshot = model_signature(design)
         self.drifted.emit(False)
         try:
@@ -172,6 +179,7 @@ class TrainingSession(QObject):
         self._drain_leaving()
         if self.run is None:
             return
+        self._watch_worker()
         events = self.run.events()
         if not events:
             return
@@ -190,19 +198,51 @@ class TrainingSession(QObject):
         if self.live.state != before:
             self.stateChanged.emit(self.live.state)
 
+    def _watch_worker(self) -> None:
+        """Say when the run's worker stops answering, and when it answers again."""
+        silent = self.run.unresponsive
+        if silent == self._silent:
+            return
+        self._silent = silent
+        if silent:
+            self.message.emit("The training process is not responding; Stop ends it")
+        self.stateChanged.emit("unresponsive" if silent else self.live.state)
+
     def _finish(self, final, changed: set[str] | None = None) -> None:
-        """Record how the run ended, keep its curves with it, and stop draining."""
+        """Record how the run ended, keep its curves with it, and stop draining. Each step is
+        guarded: this runs in a Qt slot, and a run must never look as if it went on."""
         if self._leaving is None:
             self._drain.stop()
+        self._silent = False
         if self.live.final is None:
-            self.live.apply([final])
-            if self._record(self._recorder, [final]):
-                self.record = self._recorder.record
-        self._keep_curves(self.record, self.live)
+            self._conclude(final)
+        problem = _attempt(self._keep_curves, self.record, self.live)
+        if problem:
+            self._fail_late(f"its curves could not be kept: {problem}")
         self.changed.emit((changed or set()) | {"final", "state"})
         self.stateChanged.emit(self.live.state)
         self.runsChanged.emit()
-        self._move_scratch_runs()
+        problem = _attempt(self._move_scratch_runs)
+        if problem:
+            self.message.emit(f"Could not move the runs to {self.store.folder}: {problem}")
+
+    def _conclude(self, final) -> None:
+        """The run ends with `final`: shown, and recorded in its run.json."""
+        self.live.apply([final])
+        if self._record(self._recorder, [final]):
+            self.record = self._recorder.record
+
+    def _fail_late(self, problem: str) -> None:
+        """Finishing the run went wrong: a run that had ended well now ends as failed (a
+        failed one keeps its own reason, and the problem is told besides)."""
+        ended = self.live.final
+        if ended.kind == "failed":
+            self.message.emit(f"The run failed, and then {problem}")
+            return
+        self._conclude(Failed(ended.run, reason=f"the run ended "
+                              f"({ended.status.replace('_', ' ')}) but {problem}",
+                              error="files", epoch=self.live.last_epoch,
+                              checkpoint=self.live.last_checkpoint))
 
     def _record(self, recorder: RunRecorder | None, events: list) -> bool:
         """Keep the run's run.json up to date; True when it changed."""
@@ -241,7 +281,10 @@ class TrainingSession(QObject):
         live.apply(events)
         self._record(recorder, events)
         if run.done:
-            self._keep_curves(recorder.record if recorder else None, live)
+            problem = _attempt(self._keep_curves, recorder.record if recorder else None, live)
+            if problem:
+                self.message.emit(f"The previous design's run could not keep its curves: "
+                                  f"{problem}")
             self._leaving = None
             if self.run is None:
                 self._drain.stop()
@@ -291,3 +334,12 @@ class TrainingSession(QObject):
         if self.service is not None and self._owns_service:
             self.service.shutdown()
         self.service = None
+
+
+def _attempt(step: Callable[..., object], *args: object) -> str | None:
+    """Run one step of finishing a run; what went wrong, in words, or None."""
+    try:
+        step(*args)
+    except Exception as err:  # noqa: BLE001 - a Qt slot must not raise; the caller says why
+        return f"{type(err).__name__}: {err}" if not isinstance(err, OSError) else str(err)
+    return None

@@ -10,7 +10,9 @@
 The folder is written under a temporary name and renamed when complete, so a crash or a kill
 of the training process mid-write leaves the previous checkpoint as it was (the files need no
 fsync for that: the operating system keeps what a killed process wrote). Only the newest few
-checkpoints are kept.
+checkpoints are kept. A folder on its way out is renamed before it is deleted, so no half-
+deleted checkpoint is ever listed; every temporary name is a `.NAME.partial` folder, which
+readers skip and `engine.run_files.remove_leftovers` removes after a kill.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
                 **record}
     (temporary / "record.json").write_text(json.dumps(document, allow_nan=True),
                                            encoding="utf-8")
-    if final.exists():
-        shutil.rmtree(final)
+    if final.exists():   # a checkpoint asked for twice at the same step: the new one wins
+        _delete(final)
     os.replace(temporary, final)
     _prune(folder)
     return final
@@ -125,5 +127,13 @@ def _plain_state(state: dict[str, Any]) -> dict[str, Any]:
 def _prune(folder: Path) -> None:
     done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
     for old in done[:-KEEP]:
-        shutil.rmtree(old, ignore_errors=True)
+        _delete(old)
+
+
+def _delete(checkpoint: Path) -> None:
+    """Out of the listing at once (a rename), then deleted."""
+    going = checkpoint.with_name(f".{checkpoint.name}.old.partial")
+    shutil.rmtree(going, ignore_errors=True)
+    os.replace(checkpoint, going)
+    shutil.rmtree(going, ignore_errors=True)
 

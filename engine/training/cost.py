@@ -2,16 +2,22 @@
 
 FLOPs are counted by torch's FlopCounterMode on one sample of meta tensors (no memory, no real
 arithmetic). Memory is an estimate: weights, their gradients and the optimizer's state, plus
-every node's output kept for the backward pass at the chosen batch size.
+every node's output kept for the backward pass at the chosen batch size. A run whose estimate
+exceeds all the memory its device has is refused before it starts (`memory_shortfall`): it
+could only end with the allocator failing, or the machine swapping to a halt.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from engine.checking import Report, check
 from engine.design import Design
+from engine.errors import DesignError
+from engine.limits import byte_size, physical_memory
+from engine.training.labels import setting_place
 from engine.training.plan import Plan, make_plan
 
 _OPTIMIZER_STATES = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2}
@@ -71,6 +77,34 @@ def estimate_cost(design: Design, plan: Plan | None = None, report: Report | Non
     states = _OPTIMIZER_STATES[plan.settings.optimizer.name]
     weights = 4 * (parameters + trainable * (1 + states))
     return Cost(parameters, trainable, flops, activations, weights, batch)
+
+
+class TooLargeForMemory(DesignError):
+    """A run's estimated memory exceeds what its device has."""
+
+
+def device_memory(device: Any) -> int | None:
+    """All the memory a torch device has, in bytes (a GPU's own; the machine's for the CPU
+    and for Apple's GPU, which shares it), or None where that cannot be told."""
+    if device.type == "cuda":
+        import torch
+
+        return int(torch.cuda.get_device_properties(device).total_memory)
+    return physical_memory() if device.type in ("cpu", "mps") else None
+
+
+def memory_shortfall(cost: Cost, device: Any) -> str | None:
+    """Why a run with `cost` cannot fit in the memory of `device` (both figures and what to
+    change), or None when it may."""
+    available = device_memory(device)
+    if available is None or cost.total_bytes <= available:
+        return None
+    where = "this machine" if device.type in ("cpu", "mps") else f"the device ({device})"
+    return (f"this run needs about {byte_size(cost.total_bytes)} of memory (estimated for a "
+            f"batch of {cost.batch_size:,}: weights, gradients, optimizer state and "
+            f"activations) but {where} has {byte_size(available)} in all, so it was not "
+            f"started; lower {setting_place('batch_size')} or use smaller layers (fewer "
+            "features or channels)")
 
 
 def _si(value: float) -> str:

@@ -11,8 +11,6 @@ slows every step more than the writing itself costs. A worker process
 from __future__ import annotations
 
 import copy
-import csv
-import json
 import math
 import time
 import traceback
@@ -26,10 +24,11 @@ from engine.checking import check
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import save_design
+from engine.run_files import add_metrics_row, write_metrics, write_summary
 from engine.training import excerpt
 from engine.training.checkpoint import load_checkpoint, save_weights, write_checkpoint
 from engine.training.control import Control
-from engine.training.cost import estimate_cost
+from engine.training.cost import TooLargeForMemory, estimate_cost, memory_shortfall
 from engine.training.data import load_data
 from engine.training.datacheck import DataError
 from engine.training.devices import device_name, resolve_device
@@ -118,7 +117,7 @@ class Trainer:
     def run(self) -> Event:
         """Train to the end; return the final event (also emitted)."""
         started = time.perf_counter()
-        out_of_memory = False
+        out_of_memory = ""   # what the allocator said, when memory ran out
         try:
             self._prepare()
             status = self._loop()
@@ -136,25 +135,41 @@ class Trainer:
                 checkpoint=self.last_checkpoint)
         except DataError as err:
             final = self._failed("data", str(err))
+        except TooLargeForMemory as err:
+            final = self._failed("out_of_memory", str(err))
         except DesignError as err:
             final = self._failed("settings" if isinstance(err, SettingError)
                                  or str(err).startswith("training") else "design", str(err))
         except Exception as err:  # noqa: BLE001 - a run must end with an event, whatever broke
-            import torch
-
-            if isinstance(err, torch.OutOfMemoryError):
-                out_of_memory = True
+            if _out_of_memory(err):
+                out_of_memory = f"{type(err).__name__}: {err}"
                 final = None
+            elif isinstance(err, OSError) and self._in_run_folder(err.filename):
+                final = self._failed("files", f"the run's folder {self.out} cannot be written "
+                                     f"({err.strerror or err}: {err.filename}), so training "
+                                     "stopped; make it writable or free some space",
+                                     traceback.format_exc())
             else:
                 final = self._failed("exception", f"training stopped on an unexpected error: "
                                      f"{type(err).__name__}: {err}", traceback.format_exc())
         if out_of_memory:
             # Outside the except block: its frames no longer hold the tensors.
             self._release()
-            final = self._failed("out_of_memory", "the device ran out of memory; lower "
-                                 f"{setting_place('batch_size')} or use a smaller network")
+            device = getattr(self, "device", None)   # None: memory ran out before it was set
+            place = ("this machine" if device is None or device.type in ("cpu", "mps")
+                     else f"the device ({device})")
+            final = self._failed("out_of_memory", f"{place} ran out of memory, so training "
+                                 f"stopped; lower {setting_place('batch_size')} or use smaller "
+                                 "layers (fewer features or channels)", out_of_memory)
         self.emit(final)
         return final
+
+    def _in_run_folder(self, filename: object) -> bool:
+        """Whether a file an OSError names is one of this run's own (not the data's)."""
+        if self.out is None or not isinstance(filename, (str, bytes)) or not filename:
+            return False
+        name = Path(filename.decode() if isinstance(filename, bytes) else filename)
+        return name.absolute().is_relative_to(self.out.absolute())
 
     def _failed(self, error: str, reason: str, details: str = "") -> Failed:
         return Failed(self.run_id, reason=reason, error=error, epoch=self.epoch, step=self.step,
@@ -179,6 +194,9 @@ class Trainer:
         self.plan: Plan = make_plan(self.design, self.settings, report)
         cost = estimate_cost(self.design, self.plan, report)
         self.device = resolve_device(self.settings.device)
+        shortfall = memory_shortfall(cost, self.device)
+        if shortfall:   # refused before any data or weights take memory
+            raise TooLargeForMemory(shortfall)
         self.functions = excerpt.functions()
         loaded = load_data(self.plan, self.design, self.device)
         self.data, self.labels, self.vocabulary = loaded.tensors, loaded.labels, loaded.vocabulary
@@ -237,7 +255,7 @@ class Trainer:
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
             save_design(self.design, self.out / "design.ncnet")
-            self._rewrite_metrics()
+            write_metrics(self.out, self.history)
         self._diagnose([Diagnostic(self.run_id, code="class_count", severity="warning",
                                    message=warning, fix="set the Output's size to the number "
                                    "of classes") for warning in loaded.warnings])
@@ -287,6 +305,8 @@ class Trainer:
     def _loop(self) -> str:
         s, plan = self.settings, self.plan
         steps_function = self.functions[plan.steps_function]
+        if self.control.pending and self._obey([], 0):   # stopped before it began
+            return "stopped"
         for epoch in range(self.first_epoch, s.epochs + 1):
             self.epoch = epoch
             self.sampler.set_epoch(epoch)
@@ -468,7 +488,8 @@ class Trainer:
             self.emit(Validation(self.run_id, epoch=self.epoch, metrics=validation,
                                  per_class=extra.get("per_class"),
                                  confusion=extra.get("confusion"), labels=self.labels))
-        self._append_metrics(row)
+        if self.out:
+            add_metrics_row(self.out, self.history)
         self._diagnose(self.loss_watch.check_epoch(self.history))   # causes before symptoms
         self._report_gradients()
         self._diagnose(self.dead_watch.check(self._dead_units(), self.epoch))
@@ -564,25 +585,6 @@ class Trainer:
             state = states[network] if states else model.state_dict()
             save_weights(self.out / folder / weights_file(network), state)
 
-    def _append_metrics(self, row: dict[str, Any]) -> None:
-        if not self.out:
-            return
-        if len(self.history) > 1 and list(row) == list(self.history[0]):
-            with open(self.out / "metrics.csv", "a", newline="", encoding="utf-8") as stream:
-                csv.DictWriter(stream, fieldnames=list(row)).writerow(row)
-        else:
-            self._rewrite_metrics()
-
-    def _rewrite_metrics(self) -> None:
-        """metrics.csv from the history (columns: every key any epoch reported)."""
-        columns: list[str] = []
-        for row in self.history:
-            columns += [k for k in row if k not in columns]
-        with open(self.out / "metrics.csv", "w", newline="", encoding="utf-8") as stream:
-            writer = csv.DictWriter(stream, fieldnames=columns or ["epoch"])
-            writer.writeheader()
-            writer.writerows(self.history)
-
     def _finish(self, status: str, seconds: float) -> Finished:
         if self._keeps_best() and self.best_state is not None:
             for network, model in self.models.items():
@@ -594,12 +596,11 @@ class Trainer:
                 self._write_weights("best", self.best_state)
             folder = "best" if self._keeps_best() and self.best_state is not None else "last"
             weights = {n: str(self.out / folder / weights_file(n)) for n in self.models}
-            summary = {"status": status, "epochs_done": len(self.history),
-                       "best_epoch": self.best["epoch"] or None, "seconds": seconds,
-                       "metrics": self.history[-1] if self.history else {},
-                       "weights": weights, "settings": self.settings.to_dict()}
-            (self.out / "summary.json").write_text(json.dumps(summary, indent=1),
-                                                   encoding="utf-8")
+            write_summary(self.out, {"status": status, "epochs_done": len(self.history),
+                                     "best_epoch": self.best["epoch"] or None,
+                                     "seconds": seconds,
+                                     "metrics": self.history[-1] if self.history else {},
+                                     "weights": weights, "settings": self.settings.to_dict()})
         return Finished(self.run_id, status=status, epochs_done=len(self.history),
                         best_epoch=self.best["epoch"] or None,
                         metrics=self.history[-1] if self.history else {},
@@ -609,3 +610,16 @@ class Trainer:
 
 _VALIDATION_KEYS = frozenset({"d_accuracy", "diversity", "modes_covered", "near_mode"})
 
+
+_ALLOCATOR_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """Whether `err` is memory running out: torch's device error, Python's MemoryError, or the
+    CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory: ...")."""
+    import torch
+
+    if isinstance(err, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    return isinstance(err, RuntimeError) and any(text in str(err).lower()
+                                                 for text in _ALLOCATOR_FAILURES)

@@ -11,6 +11,13 @@ never take the editor down, and the editor's GIL is never shared with training.
 The worker is spawned (never forked: forking after CUDA fails) and kept between runs, so after
 the first run a new one reaches its first batch in well under a second. A worker that dies is
 reported as a `failed` event with its exit status, and a fresh worker is started.
+
+No command is lost: the worker makes a run's controls when the run is queued, so a Stop sent
+right after Start reaches it even before it begins. The worker beats (writes the time into
+shared memory every HEARTBEAT_S) from a thread of its own; a run whose worker has not beaten
+for UNRESPONSIVE_S (stopped by SIGSTOP or a debugger, hung in native code) says so
+(`Run.unresponsive`), and Stop then ends that worker instead of waiting for it. Events come back through a pipe that a
+thread of this process reads, so reading them never blocks, whatever state the worker is in.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import queue
 import signal
 import threading
 import time
+from multiprocessing.connection import Connection
 from typing import Any, Self
 
 from engine.child_process import tie_to_parent
@@ -28,8 +36,11 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.training.events import FINAL_KINDS, Ack, Event, Failed
 
-_DAMAGING = frozenset({"crashed", "exception", "out_of_memory"})  # replace the worker after
+_DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
+                       "unresponsive"})
 QUIT_GRACE_S = 0.5   # how long a worker with a stopping run may take to quit; then SIGTERM
+HEARTBEAT_S = 0.5    # how often the worker shows it is alive
+UNRESPONSIVE_S = 5.0  # silence after which a run's worker counts as not responding
 _STATE_AFTER = {"pause": "paused", "resume": "running", "stop": "stopping",
                 "checkpoint": "checkpointing"}
 
@@ -48,60 +59,102 @@ def _warm_up() -> None:
     optimizer.step()
 
 
-def _worker_main(commands: Any, events: Any) -> None:
+def _beat(beats: Any) -> None:
+    """Write the time every HEARTBEAT_S for as long as the process runs (a thread of its own,
+    so a long step does not silence it; a stopped or hung process does). The monotonic clock
+    is the system's, the same in every process."""
+    while True:
+        beats.value = time.monotonic()
+        time.sleep(HEARTBEAT_S)
+
+
+class _EventSender:
+    """The worker's end of the event pipe; the trainer and the command thread both send."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    def put(self, event: Event) -> None:
+        with self._lock:
+            self._connection.send(event)
+
+
+def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
     """The worker process: warm up, then run jobs one at a time until told to quit."""
     tie_to_parent()   # Ctrl+C is the app's; a killed app takes its worker with it
+    threading.Thread(target=_beat, args=(beats,), name="heartbeat", daemon=True).start()
     from engine.training.control import Control
     from engine.training.trainer import RunOptions, Trainer
 
+    events = _EventSender(connection)
     _warm_up()
     jobs: queue.Queue = queue.Queue()
-    current: dict[str, Any] = {"run": None, "control": None}
-    lock = threading.Lock()
+    controls: dict[int, Control] = {}   # queued and running runs; a run's own from its "run"
 
     def listen() -> None:
         while True:
             message = commands.get()
             if message[0] == "run":
+                controls[message[1]] = Control()   # before any command for the run can come
                 jobs.put(message)
             elif message[0] == "quit":
                 jobs.put(None)
                 return
             else:
                 command, run = message
-                with lock:
-                    control = current["control"] if current["run"] == run else None
-                if control is not None:
+                control = controls.get(run)
+                if control is not None:   # None: the run has ended, nothing is left to do
                     getattr(control, command)()
                     events.put(Ack(run, command=command, state=_STATE_AFTER[command]))
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
     while (job := jobs.get()) is not None:
         _, run, design_dict, options = job
-        control = Control()
-        with lock:
-            current.update(run=run, control=control)
         try:
             design = Design.from_dict(design_dict)
-            Trainer(design, events.put, RunOptions(run=run, **options), control).run()
+            Trainer(design, events.put, RunOptions(run=run, **options), controls[run]).run()
         except Exception as err:  # noqa: BLE001 - the run must end with an event
             events.put(Failed(run, reason=f"the run could not start: {err}", error="exception"))
-        with lock:
-            current.update(run=None, control=None)
+        controls.pop(run, None)
 
 
 class _Worker:
-    """One spawned worker process and its two queues."""
+    """One spawned worker process: its command queue, its event pipe (read into `received`
+    by a thread here) and its heartbeat."""
 
     def __init__(self, context: Any) -> None:
         self.commands = context.Queue()
-        self.events = context.Queue()
-        self.process = context.Process(target=_worker_main, args=(self.commands, self.events),
+        self.beats = context.Value("d", time.monotonic(), lock=False)   # the last beat
+        reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=_worker_main,
+                                       args=(self.commands, writer, self.beats),
                                        name="neuralcanvas-training", daemon=True)
         self.process.start()
+        writer.close()   # the worker holds the only writing end: its death ends the pipe
+        self.received: queue.Queue = queue.Queue()
+        self._reader = threading.Thread(target=self._read, args=(reader,),
+                                        name="training-events", daemon=True)
+        self._reader.start()
+
+    def _read(self, reader: Connection) -> None:
+        with reader:
+            while True:
+                try:
+                    self.received.put(reader.recv())
+                except (EOFError, OSError):
+                    return
 
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    def drained(self) -> bool:
+        """The worker is gone and everything it sent has been read."""
+        return not self._reader.is_alive()
+
+    def silence(self) -> float:
+        """Seconds since the worker's last heartbeat (or since it was started)."""
+        return time.monotonic() - self.beats.value
 
     def retire(self, grace: float = 0.0) -> None:
         """Ask the worker to quit and give it `grace` seconds (a stopping run ends cleanly),
@@ -122,11 +175,12 @@ class _Worker:
 class TrainingService:
     """Runs designs in a warm worker process, one run at a time."""
 
-    def __init__(self, warm: bool = True) -> None:
+    def __init__(self, warm: bool = True, unresponsive_after: float = UNRESPONSIVE_S) -> None:
         self._context = mp.get_context("spawn")
         self._worker: _Worker | None = _Worker(self._context) if warm else None
         self._next_run = 1
         self._active: Run | None = None
+        self.unresponsive_after = unresponsive_after
 
     def start(self, design: Design, out_dir: str | None = None, resume: str | None = None,
               overrides: dict[str, Any] | None = None) -> Run:
@@ -182,21 +236,32 @@ class Run:
         self.last_checkpoint: str | None = None
         self._service = service
         self._worker = worker
+        self._ended_here: list[Event] = []   # a final made on this side, not yet handed out
 
     @property
     def done(self) -> bool:
         return self.final is not None
 
+    @property
+    def unresponsive(self) -> bool:
+        """The worker running this run has shown no sign of life for a while (it is stopped
+        or hung); Stop ends it."""
+        return (not self.done and self._worker.alive()
+                and self._worker.silence() > self._service.unresponsive_after)
+
     def events(self, timeout: float = 0.0) -> list[Event]:
         """The events that arrived, in order; waits up to `timeout` s for the first one."""
+        if self._ended_here:
+            found, self._ended_here = self._ended_here, []
+            return found
         found: list[Event] = []
         if self.done:
             return found
+        received = self._worker.received
         try:
-            found.append(self._worker.events.get(timeout=timeout) if timeout > 0
-                         else self._worker.events.get_nowait())
+            found.append(received.get(timeout=timeout) if timeout > 0 else received.get_nowait())
             while True:
-                found.append(self._worker.events.get_nowait())
+                found.append(received.get_nowait())
         except queue.Empty:
             pass
         found = [event for event in found if event.run == self.id]
@@ -207,7 +272,7 @@ class Run:
                 found = found[:index + 1]
                 self._end(event)
                 return found
-        if not found and not self._worker.alive():
+        if not found and self._worker.drained():
             code = self._worker.process.exitcode
             self._end(Failed(self.id, reason=_death(code), error="crashed",
                              checkpoint=self.last_checkpoint, details=f"exit code {code}"))
@@ -220,7 +285,7 @@ class Run:
         collected: list[Event] = []
         while not self.done and (deadline is None or time.monotonic() < deadline):
             collected += self.events(timeout=0.1)
-        return collected
+        return collected + self.events()
 
     def pause(self) -> None:
         self._send("pause")
@@ -229,7 +294,20 @@ class Run:
         self._send("resume")
 
     def stop(self) -> None:
-        self._send("stop")
+        """Stop at the next step boundary; a worker that does not respond is ended now (the
+        run fails, saying so, and its next `events` hands out that final event)."""
+        if self.unresponsive:
+            silent = self._worker.silence()
+            self._worker.retire()
+            final = Failed(self.id, reason=(
+                f"the training process stopped responding (no sign of life for {silent:.0f} s), "
+                "so Stop ended it; the editor is unaffected and the last checkpoint is kept"),
+                error="unresponsive", checkpoint=self.last_checkpoint,
+                details=f"exit code {self._worker.process.exitcode}")
+            self._end(final)
+            self._ended_here.append(final)
+        else:
+            self._send("stop")
 
     def checkpoint(self) -> None:
         """Write a checkpoint at the next step boundary."""

@@ -1,0 +1,117 @@
+"""Writing a run folder's files so that no kill leaves one broken, and tidying after kills.
+
+A run rewrites metrics.csv, summary.json and run.json while it may be killed at any moment
+(Stop on a hung worker, a crash, `kill -9`, the app killed). Each such file is written whole
+or not at all (`write_atomically`: a temporary file beside it, renamed over it), or, for a
+new row of metrics.csv, appended as one line in one write, so that a kill loses at most that
+line (and `engine.runs.read_metrics` skips a line that has no end).
+
+A kill between making a temporary file and renaming it leaves the temporary file behind. Every
+temporary name in a run folder starts with a dot (no reader takes it for the real file) and
+ends in `.tmp` or `.partial` (`.partial.npz`); `remove_leftovers` deletes them from a run
+that nobody writes any more, which the run store does when it is opened.
+
+Paths in summary.json are relative to the run folder, so a run folder can move.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from engine.fileformat import write_atomically
+
+METRICS_FILE = "metrics.csv"
+SUMMARY_FILE = "summary.json"
+WEIGHT_FOLDERS = ("last", "best")
+LEFTOVER = re.compile(r"^\..+\.(tmp|partial|partial\.npz)$")
+_PLACES = ("", *WEIGHT_FOLDERS, "checkpoints")   # where a run's writers make temporary files
+
+
+def metrics_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every key any row has, in the order they first appear."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    return columns
+
+
+def write_metrics(folder: Path, rows: list[dict[str, Any]]) -> None:
+    """metrics.csv from all `rows` (one per epoch), written whole."""
+    columns = metrics_columns(rows) or ["epoch"]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(Path(folder) / METRICS_FILE, text.getvalue(), durable=False)
+
+
+def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
+    """metrics.csv after the epoch `rows[-1]` was added: that one line appended (in a single
+    write) when the file's columns still fit it, else the whole file rewritten."""
+    columns = metrics_columns(rows)
+    if len(rows) < 2 or metrics_columns(rows[:-1]) != columns:
+        write_metrics(folder, rows)
+        return
+    line = io.StringIO()
+    csv.DictWriter(line, fieldnames=columns, restval="").writerow(rows[-1])
+    with open(Path(folder) / METRICS_FILE, "a", newline="", encoding="utf-8") as stream:
+        stream.write(line.getvalue())
+
+
+def write_summary(folder: Path, summary: dict[str, Any]) -> None:
+    """summary.json, written whole; `summary["weights"]` maps networks to files in `folder`,
+    written relative to it."""
+    folder = Path(folder)
+    weights = {network: Path(path).relative_to(folder).as_posix()
+               for network, path in summary.get("weights", {}).items()}
+    write_atomically(folder / SUMMARY_FILE, json.dumps({**summary, "weights": weights},
+                                                       indent=1), durable=False)
+
+
+def stored_weight_path(value: object) -> object:
+    """A weights path as summary.json holds it, made relative to the run folder: older runs
+    wrote absolute paths, always `<run folder>/last|best/<file>`, and the run folder may have
+    moved since, so such a path means the same file in the folder where the run is now.
+    Anything else is returned as it is (and refused by `path_inside` if it leads outside)."""
+    if isinstance(value, str) and os.path.isabs(value):
+        path = Path(value)
+        if path.parent.name in WEIGHT_FOLDERS:
+            return f"{path.parent.name}/{path.name}"
+    return value
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete the temporary files and folders killed writers left in a run folder. Only for a
+    run that nobody writes any more: a live writer's file would vanish under it."""
+    for place in _PLACES:
+        directory = Path(folder) / place
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            if not LEFTOVER.match(path.name):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def process_gone(pid: object) -> bool:
+    """Whether the process `pid` (as a run's record holds it) has ended. Where the system
+    cannot tell without side effects (Windows), or the record has no pid, it counts as alive."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:   # another user's process: it exists
+        return False
+    return False
