@@ -74,10 +74,9 @@ def last_design(settings: AppSettings) -> tuple[Design, Path | None, str | None]
         return load_design(path), path, None
     except DesignError as err:
         settings.forget_last_design()
-        reason = str(err).splitlines()[0]
-        return (load_template(DEFAULT_TEMPLATE), None,
-                f"Could not reopen the last design ({reason}); showing the "
+        note = (f"Could not reopen the last design ({str(err).splitlines()[0]}); showing the "
                 f"{DEFAULT_TEMPLATE} template")
+        return load_template(DEFAULT_TEMPLATE), None, note
 
 
 def end_from_outside(app: QApplication) -> None:

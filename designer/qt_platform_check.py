@@ -89,8 +89,8 @@ def explanation(missing: list[str]) -> str:
     """The message for the user: what is missing, and the command that installs it."""
     packages = list(dict.fromkeys(DEBIAN_PACKAGES[n] for n in missing if n in DEBIAN_PACKAGES))
     unknown = [name for name in missing if name not in DEBIAN_PACKAGES]
-    lines = ["NeuralCanvas cannot open its window: Qt's X11 platform plugin (xcb) needs system "
-             "libraries that are not installed:", "  " + " ".join(missing)]
+    lines = [("NeuralCanvas cannot open its window: Qt's X11 platform plugin (xcb) needs "
+              "system libraries that are not installed:"), "  " + " ".join(missing)]
     if packages:
         lines += ["On Debian or Ubuntu, install them with:",
                   "  sudo apt-get install " + " ".join(packages)]
