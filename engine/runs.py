@@ -29,6 +29,7 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +60,7 @@ IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".t
                             ".webp"})
 FINAL_STATUSES = frozenset({"completed", "stopped", "early_stopped", "failed"})
 _RECORD_KEYS = ("name", "created", "status", "owner")   # run.json's own; the rest is `info`
+_UNBORN = re.compile(r"^\.\d+\.(\d+)\.partial$")   # a run folder being made by process N
 
 
 def runs_folder_for(design_path: str | Path) -> Path:
@@ -134,16 +136,31 @@ class RunStore:
         for record in self.runs():
             if record.finished or process_gone(record.owner):
                 remove_leftovers(record.folder)
+        for unborn in self.folder.glob(".*.partial") if self.folder.is_dir() else ():
+            made_by = _UNBORN.match(unborn.name)
+            if made_by and process_gone(int(made_by.group(1))):
+                shutil.rmtree(unborn, ignore_errors=True)
 
     def create(self, name: str | None = None, **info: Any) -> RunRecord:
-        """A new, empty run folder numbered after the highest existing one."""
-        run_id = self._next_id()
-        (self.folder / run_id).mkdir()
-        record = RunRecord(run_id, self.folder / run_id, name or f"Run {int(run_id)}",
-                           datetime.now().isoformat(timespec="seconds"), "starting", dict(info),
-                           os.getpid())
-        self._write(record)
-        return record
+        """A new run folder numbered after the highest existing one, holding its run.json:
+        it is made under a temporary name (`.NNNN.<pid>.partial`) and renamed, so a run
+        folder is never without its record, and two processes never take the same number."""
+        while True:
+            run_id = self._next_id()
+            record = RunRecord(run_id, self.folder / run_id, name or f"Run {int(run_id)}",
+                               datetime.now().isoformat(timespec="seconds"), "starting",
+                               dict(info), os.getpid())
+            unborn = self.folder / f".{run_id}.{os.getpid()}.partial"
+            shutil.rmtree(unborn, ignore_errors=True)
+            unborn.mkdir()
+            write_atomically(unborn / RUN_FILE, _run_json(record), durable=False)
+            try:
+                os.rename(unborn, record.folder)
+                return record
+            except OSError:
+                shutil.rmtree(unborn, ignore_errors=True)
+                if not record.folder.exists():
+                    raise
 
     def _next_id(self) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -214,10 +231,13 @@ class RunStore:
                          owner if isinstance(owner, int) else None)
 
     def _write(self, record: RunRecord) -> None:
-        document = {"name": record.name, "created": record.created, "status": record.status,
-                    "owner": record.owner, **record.info}
-        write_atomically(record.folder / RUN_FILE,
-                         json.dumps(document, indent=1, default=_plain), durable=False)
+        write_atomically(record.folder / RUN_FILE, _run_json(record), durable=False)
+
+
+def _run_json(record: RunRecord) -> str:
+    document = {"name": record.name, "created": record.created, "status": record.status,
+                "owner": record.owner, **record.info}
+    return json.dumps(document, indent=1, default=_plain)
 
 
 RECORDED_FACTS = ("task", "device", "device_name", "epochs", "batches_per_epoch",

@@ -307,7 +307,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             return
         epoch = min(p.epoch, p.epochs)
         self._set_progress(epoch, p.epochs, f"epoch {epoch} of {p.epochs}")
-        if p.batches:
+        if p.batches and self.session.running:   # after the end, the status tells the end
             self.status.setText(f"{STATE_TEXT[self.session.live.state]} \u00b7 epoch "
                                 f"{p.epoch}/{p.epochs} \u00b7 batch {p.batch}/{p.batches} "
                                 f"\u00b7 {p.samples_per_second:,.0f} samples/s \u00b7 "
