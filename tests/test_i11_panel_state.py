@@ -41,6 +41,7 @@ class ScriptedRun:
 
     def __init__(self, run_id: int, events: list, stop_event) -> None:
         self.id, self.pending, self.final, self._stop_event = run_id, events, None, stop_event
+        self.unresponsive = False
 
     @property
     def done(self) -> bool:
