@@ -46,7 +46,8 @@ finished     status ("completed", "stopped", "early_stopped"), epochs_done, best
              out_dir, weights (network -> .safetensors file: the best epoch's when early
              stopping keeps them, else the last), seconds.
 failed       reason (readable: what happened and what to change), error ("design", "data",
-             "settings", "non_finite_loss", "out_of_memory", "crashed", "exception"),
+             "settings", "non_finite_loss", "out_of_memory", "files" (the run folder cannot
+             be written), "crashed", "unresponsive" (ended by Stop), "exception"),
              epoch, step, checkpoint (the last good checkpoint or None), details (traceback
              or exit status).
 

@@ -180,6 +180,7 @@ class TrainingService:
         self._worker: _Worker | None = _Worker(self._context) if warm else None
         self._next_run = 1
         self._active: Run | None = None
+        self._closing = False
         self.unresponsive_after = unresponsive_after
 
     def start(self, design: Design, out_dir: str | None = None, resume: str | None = None,
@@ -189,6 +190,7 @@ class TrainingService:
             raise DesignError("a run is still going; stop it before starting another")
         if self._worker is None or not self._worker.alive():
             self._worker = _Worker(self._context)
+        self._closing = False
         run = Run(self, self._worker, self._next_run)
         self._next_run += 1
         options = {"out_dir": out_dir, "resume": resume, "overrides": overrides or {}}
@@ -206,13 +208,15 @@ class TrainingService:
         return self._worker.process.pid if self._worker and self._worker.alive() else None
 
     def _replace(self, worker: _Worker) -> None:
-        """After a failure the worker may be damaged (CUDA errors poison a process)."""
+        """After a failure the worker may be damaged (CUDA errors poison a process): a fresh
+        one is started at once, so the next run starts warm (none while shutting down)."""
         if worker is self._worker:
             worker.retire()
-            self._worker = _Worker(self._context)
+            self._worker = None if self._closing else _Worker(self._context)
 
     def shutdown(self) -> None:
         """Stop the run going, if any, and end the worker (within about a second)."""
+        self._closing = True
         running = self.active_run is not None
         if running:
             self.active_run.stop()
