@@ -17,9 +17,9 @@ def test_a_listener_that_raises_does_not_stop_the_ones_after_it(caplog):
     heard = []
     design.events.connect(broken)
     design.events.connect(heard.append)
-    with caplog.at_level(logging.ERROR, logger="engine.events"):
-        with pytest.raises(RuntimeError, match="broken view on node_added"):
-            design.add("Input", name="x")
+    with (caplog.at_level(logging.ERROR, logger="engine.events"),
+          pytest.raises(RuntimeError, match="broken view on node_added")):
+        design.add("Input", name="x")
     assert [event.kind for event in heard] == ["node_added"]
     assert design.find("x") in design.nodes()  # the change itself stands
     assert "design listener" in caplog.text and "broken view on node_added" in caplog.text
