@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.document import DesignDocument
+from designer.theme import SEVERITY_COLOURS
 from engine import Design, DesignError, load_design, save_design
 from engine.fileformat import write_atomically
 
@@ -74,7 +76,13 @@ def _session_files(design_path: Path) -> list[Path]:
 
 
 class Autosaver(QObject):
-    """Writes the document to this session's recovery file every `interval_ms` while dirty."""
+    """Writes the document to this session's recovery file every `interval_ms` while dirty.
+
+    A failed write is never raised (autosave is a backup) but is announced by `errorChanged`
+    with the reason, and again with "" once a write succeeds, so the window can tell the user
+    their work is unprotected for as long as it is."""
+
+    errorChanged = Signal(str)
 
     def __init__(self, document: DesignDocument, directory: Path, interval_ms: int = 30_000,
                  parent: QObject | None = None) -> None:
@@ -107,17 +115,23 @@ class Autosaver(QObject):
             self.save_now()
 
     def save_now(self) -> None:
-        """Write the recovery file; a failure is remembered, never raised (autosave is a backup)."""
+        """Write the recovery file; a failure is kept in `last_error` and announced, never
+        raised (autosave is a backup)."""
         original = str(self.document.path) if self.document.path else None
         info = {"original": original, "saved_at": datetime.now().isoformat()}
         try:
             save_design(self.document.design, self.path)
             write_atomically(self.path.with_suffix(".json"), json.dumps(info))
         except (OSError, DesignError) as err:
-            self.last_error = f"autosave to {self.path} failed: {err}"
+            self._set_error(f"autosave to {self.path} failed: {err}")
             return
         self._changed = False
-        self.last_error = None
+        self._set_error(None)
+
+    def _set_error(self, error: str | None) -> None:
+        if error != self.last_error:
+            self.last_error = error
+            self.errorChanged.emit(error or "")
 
     def keep_for_next_start(self) -> None:
         """Write unsaved work to the recovery file now and keep it past `close`, so the next
@@ -139,3 +153,22 @@ class Autosaver(QObject):
         if not self.keeps_unsaved_work:
             self.discard()
         self._lock.unlock()
+
+
+class AutosaveNote(QLabel):
+    """A status-bar note shown while autosave fails, its reason in the tooltip; it goes away
+    once a write succeeds. Non-modal: the user keeps working and can save elsewhere."""
+
+    TEXT = "Autosave failed: unsaved work is not backed up"
+
+    def __init__(self, autosaver: Autosaver, parent: QWidget | None = None) -> None:
+        super().__init__(self.TEXT, parent)
+        self.setObjectName("autosaveNote")
+        self.setStyleSheet(f"color: {SEVERITY_COLOURS['error']};")
+        self.setVisible(False)
+        autosaver.errorChanged.connect(self._show)
+
+    def _show(self, error: str) -> None:
+        self.setToolTip(error)
+        self.setAccessibleDescription(error)
+        self.setVisible(bool(error))

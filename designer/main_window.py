@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.accessibility import keep_named
-from designer.autosave import Autosaver, default_recovery_dir, find_recoveries
+from designer.autosave import AutosaveNote, Autosaver, default_recovery_dir, find_recoveries
 from designer.canvas import NetworkTabs
 from designer.design_properties import DesignPropertiesDialog
 from designer.document import DesignDocument
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._device_label = QLabel(self)
         self._device_label.setToolTip("The device training runs on")
         self.statusBar().addPermanentWidget(self._device_label)
+        self.statusBar().addPermanentWidget(AutosaveNote(self.autosaver, self))
 
     def _restore_layout(self) -> None:
         """The layout of the last session, or on a first start most of the screen."""
