@@ -3,9 +3,9 @@
 One helper serves every window: it is spawned on first use and kept (with torch imported after
 the first job). A job submitted under a key replaces any older job of that key that has not
 reported yet, so a burst of edits asks for one preview, not twenty. A helper that dies is
-reported as the job's error and replaced on the next submit. When the app quits the helper is
-ended at once (`shutdown_helper`); if the app is killed, the helper ends itself
-(engine.child_process).
+reported as the error of the job it was running, and the next submit starts a new one. When
+the app quits the helper is ended at once (`shutdown_helper`); if the app is killed, the
+helper ends itself (engine.child_process).
 """
 
 from __future__ import annotations
@@ -27,12 +27,23 @@ _helper: ProcessPoolExecutor | None = None
 
 
 def helper() -> ProcessPoolExecutor:
-    """The helper process shared by all windows (started on first use)."""
+    """The helper process shared by all windows: started on first use, and started again
+    when the last one has died (killed, out of memory) or its pool reports itself broken."""
     global _helper
+    if _helper is not None and not _is_alive(_helper):
+        _helper.shutdown(wait=False)  # its pending jobs fail as BrokenProcessPool, not silently
+        _helper = None
     if _helper is None:
         _helper = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),
                                       initializer=tie_to_parent)
     return _helper
+
+
+def _is_alive(executor: ProcessPoolExecutor) -> bool:
+    """False once the pool knows it is broken or its process has ended (the pool notices a
+    death only a moment later, so both are asked)."""
+    processes = executor._processes.values()
+    return not executor._broken and all(process.is_alive() for process in processes)
 
 
 def shutdown_helper() -> None:
@@ -53,11 +64,6 @@ def shutdown_helper() -> None:
             process.kill()
 
 
-def _forget_helper() -> None:
-    global _helper
-    _helper = None
-
-
 class Jobs(QObject):
     """The jobs of one window."""
 
@@ -74,10 +80,8 @@ class Jobs(QObject):
         """Run `function(*args)` in the helper; call `done(result)` or `failed(reason)`."""
         try:
             future = helper().submit(function, *args)
-        except BrokenProcessPool:
-            _forget_helper()
-            failed("the helper process stopped; try again")
-            return
+        except BrokenProcessPool:  # it died between the check and the submit: the job never ran
+            future = helper().submit(function, *args)
         previous = self._latest.get(key)
         if previous is not None:
             previous.cancel()
@@ -99,8 +103,7 @@ class Jobs(QObject):
                 done(future.result())
             elif isinstance(error, DesignError):
                 failed(str(error))
-            elif isinstance(error, BrokenProcessPool):
-                _forget_helper()
+            elif isinstance(error, BrokenProcessPool):  # the next submit starts a new helper
                 failed("the helper process stopped unexpectedly; try again")
             else:
                 failed(f"{type(error).__name__}: {error}")
