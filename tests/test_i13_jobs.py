@@ -80,7 +80,7 @@ def test_a_helper_killed_mid_job_fails_that_job_by_name_and_the_next_one_runs(qt
     replies.submit(window_jobs, "long", "long", time.sleep, 600)
     kill_and_wait(qtbot, pid)
     qtbot.waitUntil(lambda: "long" in replies.tags(), timeout=30_000)
-    assert replies.log == [("long", "failed", "the helper process stopped unexpectedly; "
-                                              "try again")]
+    reason = "the helper process stopped unexpectedly; try again"
+    assert replies.log == [("long", "failed", reason)]
     replies.log.clear()
     assert helper_pid(qtbot, window_jobs, replies) != pid
