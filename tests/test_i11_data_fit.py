@@ -189,7 +189,8 @@ def test_relative_data_paths_are_read_against_the_designs_folder(tmp_path, monke
     design = classifier(inputs=7, classes=3, data={"source": "csv", "path": "flowers.csv",
                                                    "target": "kind"})
     monkeypatch.chdir(tmp_path.parent)
-    assert check(design).ok  # no folder: a missing file is left to the run, which names it
+    [missing] = check(design).errors  # no folder: read where a run would read it, and refused
+    assert missing.message.startswith("File or folder") and "no file flowers.csv" in missing.message
     [problem] = errors_on(design, input_of(design), folder=tmp_path)
     assert "the shape of one row of flowers.csv" in problem.fix
 

@@ -2,9 +2,10 @@
 on the node to change, known before anything trains.
 
 The data is described, not loaded (engine.training.data_description), so this runs after
-every edit. A design whose networks have errors or whose settings or plan are refused gets no
-data problems here (the run reports those when it starts); a data file that cannot be used is
-one problem, in the words the run would stop with.
+every edit. A design whose networks have errors gets no data problems here (those errors
+already say it cannot train); any other refusal of the run (a setting, a data file that is
+missing or cannot be used, a generator that does not fit its discriminator) is one problem, in
+the words the run would stop with, so check never says "no problems" for a design F5 refuses.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def data_problems(design: Design, report: Report, folder: Path | None = None) ->
         if settings.data.source == "generated":
             return []  # generated samples take the design's shapes
         plan = make_plan(design, settings, report)
-    except DesignError:
-        return []
+    except DesignError as err:
+        return [] if report.errors else [Problem(None, "error", str(err))]
     try:
         facts = describe_data(plan)
     except DataError as err:  # the run stops on the same DataError when it loads the file
