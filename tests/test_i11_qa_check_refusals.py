@@ -37,8 +37,8 @@ def gan_with_early_stopping() -> Design:
 
 @pytest.mark.parametrize("make, words", [
     (lambda _folder: dcgan_with_a_28x28_discriminator(),
-     "the generator makes samples of shape (1, 8, 8) but the discriminator's Input takes "
-     "(1, 28, 28)"),
+     ("the generator makes samples of shape (1, 8, 8) but the discriminator's Input takes "
+      "(1, 28, 28)")),
     (mlp_on_a_missing_csv, "File or folder (Setup > Task and data): there is no file"),
     (lambda _folder: gan_with_early_stopping(), "Early stopping (Setup > Length)")])
 def test_a_design_the_run_refuses_is_an_error_of_check(tmp_path, capsys, make, words):

@@ -172,9 +172,9 @@ class OverfitWatch:
         return [Diagnostic(
             self.run, code="overfitting", severity="warning",
             message=(f"overfitting since epoch {since}: the validation loss has risen for "
-                     f"{self.epochs} epochs (to {last['val_loss']:.4g}) while the training "
-                     f"loss kept falling (to {last['loss']:.4g}); the network is memorising "
-                     "its training samples"),
+                     f"{count_of(self.epochs, 'epoch')} (to {last['val_loss']:.4g}) while the "
+                     f"training loss kept falling (to {last['loss']:.4g}); the network is "
+                     "memorising its training samples"),
             fix=("add Dropout or weight decay, use more data or augmentation, or stop earlier "
                  f"({setting_place('early_stopping.enabled')} keeps the best weights)"),
             epoch=int(last["epoch"]), data={"since_epoch": since})]

@@ -27,6 +27,7 @@ from engine.training.plan import (
     schedule_spec,
     weights_file,
 )
+from engine.wording import count_of
 
 INDENT = "    "
 LINE = 88
@@ -225,7 +226,8 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
         if _keeps_best(plan):
             lines += _lines(3, "best_state = copy_state(model)")
         lines += _lines(2, f"elif epoch - best_epoch >= {early.patience}:",
-                        f'    print("stopping early: no progress in {early.patience} epochs")',
+                        f'    print("stopping early: no progress in '
+                        f'{count_of(early.patience, "epoch")}")',
                         "    break")
         if _keeps_best(plan):
             lines += _lines(1, "if best_state is not None:",
