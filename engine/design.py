@@ -202,8 +202,8 @@ class Design:
         """Remove a node and every edge touching it."""
         network = self.network_of(node_id)
         graph = self._graphs[network]
-        for edge in self.inputs_of(node_id) + self.outputs_of(node_id):
-            self.disconnect(edge.src, edge.dst, edge.port)
+        for edge in dict.fromkeys(self.inputs_of(node_id) + self.outputs_of(node_id)):  # a loop
+            self.disconnect(edge.src, edge.dst, edge.port)  # onto itself is listed twice
         graph.remove_node(node_id)
         del self._network_of[node_id]
         self.events.emit(DesignEvent("node_removed", network, node_id))
