@@ -27,6 +27,24 @@ def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentPar
     return register
 
 
+def add_output_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """`-o FILE` and `--force` for a command that writes a file: `main` refuses to replace an
+    existing file unless --force is given, the same way for every command."""
+    parser.add_argument("-o", "--output", required=True, help=help_text)
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite the file if it exists")
+
+
+def _refuses_to_overwrite(args: argparse.Namespace) -> bool:
+    """Say so (on stderr) when the command would replace an existing file without --force."""
+    output = getattr(args, "output", None)
+    if output is None or args.force or not os.path.lexists(output):
+        return False
+    print(f"error: {output} already exists; nothing was written (add --force to overwrite it)",
+          file=sys.stderr)
+    return True
+
+
 def _no_options(parser: argparse.ArgumentParser) -> None:
     """This command takes no options."""
 
@@ -54,19 +72,13 @@ def _templates(args: argparse.Namespace) -> int:
 
 def _configure_new(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("template", help="template name (see `neuralcanvas templates`)")
-    parser.add_argument("-o", "--output", required=True, help=f"file to write ({EXTENSION})")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite the file if it exists")
+    add_output_options(parser, f"file to write ({EXTENSION})")
 
 
 @command("new", "write a new design from a template", _configure_new)
 def _new(args: argparse.Namespace) -> int:
     from templates import load_template
     design = load_template(args.template)
-    if os.path.lexists(args.output) and not args.force:
-        print(f"error: {args.output} already exists; nothing was written (add --force to "
-              "overwrite it)", file=sys.stderr)
-        return 1
     save_design(design, args.output)
     print(f"wrote {args.output} from template {args.template!r}")
     return 0
@@ -138,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if _refuses_to_overwrite(args):
+        return 1
     try:
         return COMMANDS[args.command][2](args)
     except DesignError as err:

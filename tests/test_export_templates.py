@@ -122,7 +122,7 @@ def test_exported_scripts_train_one_epoch_with_plain_python(tmp_path):
 
 def test_the_readmes_example_export_is_what_the_exporter_writes_today():
     """docs/export-cnn.py is quoted by the README: regenerate it when the exporter changes
-    (`neuralcanvas export templates/cnn.ncnet -o docs/export-cnn.py`)."""
+    (`neuralcanvas export templates/cnn.ncnet -o docs/export-cnn.py --force`)."""
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[1] / "docs" / "export-cnn.py"

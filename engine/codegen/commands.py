@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli import command
+from engine.cli import add_output_options, command
 from engine.errors import DesignError
 from engine.fileformat import EXTENSION, load_design, save_design, write_atomically
 
 
 def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help=f"a design file ({EXTENSION})")
-    parser.add_argument("-o", "--output", required=True, help="the file to write (.py or .onnx)")
+    add_output_options(parser, "the file to write (.py or .onnx)")
     parser.add_argument("--format", choices=("python", "onnx"),
                         help="python (a training script) or onnx; default: from the file name")
     parser.add_argument("--network", help="the network to write as ONNX (default: model)")
@@ -72,7 +72,7 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
                         "for each input of forward)")
     parser.add_argument("--dtype", choices=("float", "long"), default="float",
                         help="float inputs, or long token ids (default: float)")
-    parser.add_argument("-o", "--output", required=True, help=f"the design file ({EXTENSION})")
+    add_output_options(parser, f"the design file ({EXTENSION})")
     parser.add_argument("--weights", help="also save the module's weights as .safetensors, "
                         "under the design's keys")
 
