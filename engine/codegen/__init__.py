@@ -1,2 +1,3 @@
 """Turning designs into Python source: safe names, the forward code both the app and the exported
-file run, the module constructors, the file layout, and the `export`/`import` commands."""
+file run, the module constructor calls, the file layout (by ruff), and the `export`/`import`
+commands."""

@@ -3,7 +3,7 @@
 The classes hold the layers as attributes (nested in ModuleList/ModuleDict containers where node
 names have dots) and the forward code `build_model` runs; the training program (data, loss,
 optimizer, loop, command-line options, saving) comes from `engine.training.script`. The file is
-laid out as `ruff format` would lay it out, and it is parsed before it is returned.
+parsed, then laid out by ruff (engine.codegen.layout).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from functools import lru_cache
 
 from engine.checking import Report, check
 from engine.codegen.constructors import Construction, construction
-from engine.codegen.formatting import LINE_LENGTH, format_statement
 from engine.codegen.forward import ForwardProgram, forward_program
-from engine.codegen.imports import import_block
+from engine.codegen.layout import LINE_LENGTH, format_source
 from engine.codegen.modules import ModuleTree, is_attribute
 from engine.codegen.naming import class_name
 from engine.design import Design
@@ -69,13 +68,13 @@ def export_script(design: Design) -> ExportedScript:
         imports.extend(needed)
         helpers += [d for d in definitions if d not in helpers and d not in training.body]
     body = "\n\n\n".join(part.strip("\n") for part in
-                         [import_block(imports), *helpers, *classes, training.body])
+                         ["\n".join(imports), *helpers, *classes, training.body])
     code = f"{_module_docstring(design)}\n{body}\n"
     try:
         ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
         raise DesignError(f"internal error: the generated code does not parse ({err})") from err
-    return ExportedScript(code, class_names, dict(training.assets))
+    return ExportedScript(format_source(code), class_names, dict(training.assets))
 
 
 def _class_names(networks: list[str], taken: set[str]) -> dict[str, str]:
@@ -118,10 +117,8 @@ def _network_class(design: Design, report: Report, program: ForwardProgram,
     statements = ["super().__init__()", *_init_statements(program.tree, constructions)]
     lines = [f"class {name}(nn.Module):",
              *_docstring(1, f"The {_prose(program.network)} network of {_prose(design.name)}."),
-             "", "    def __init__(self) -> None:"]
-    for statement in statements:
-        lines.extend(format_statement(statement, 2))
-    lines += ["", program.source(depth=1).rstrip("\n")]
+             "", "    def __init__(self) -> None:", *(f"        {line}" for line in statements),
+             "", program.source(depth=1).rstrip("\n")]
     source = "\n".join(lines) + "\n"
     imports = {line for built in constructions.values() for line in built.imports}
     used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}

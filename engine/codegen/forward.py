@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from engine.checking import Report
-from engine.codegen.formatting import format_def, format_statement
 from engine.codegen.modules import ModuleTree, module_tree
 from engine.codegen.naming import ModulePaths, Namespace
 from engine.design import Design
@@ -36,14 +35,17 @@ class ForwardProgram:
     returns: list[str] = field(default_factory=list)
 
     def source(self, depth: int = 1) -> str:
-        """The `def forward(...)` method, laid out as ruff would at `depth` levels of indent."""
+        """The `def forward(...)` method at `depth` levels of indent, one statement a line
+        (the exporter has ruff lay it out; the compiler runs it as it is)."""
         tensor = "torch.Tensor"
         returns = tensor if len(self.returns) == 1 else (
             f"tuple[{', '.join([tensor] * len(self.returns))}]")
-        parameters = ["self", *(f"{argument}: {tensor}" for argument in self.arguments)]
-        body = format_def(depth, "forward", parameters, returns)
-        for line in [*self.lines, f"return {', '.join(self.returns)}"]:
-            body.extend(format_statement(line, depth + 1))
+        parameters = ", ".join(["self", *(f"{argument}: {tensor}"
+                                          for argument in self.arguments)])
+        indent = "    " * depth
+        body = [f"{indent}def forward({parameters}) -> {returns}:"]
+        body += [f"{indent}    {line}" for line in [*self.lines,
+                                                     f"return {', '.join(self.returns)}"]]
         return "\n".join(body) + "\n"
 
 
@@ -56,7 +58,7 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
     module_path: dict[str, str] = {}
     for node in design.nodes(network):
         data = graph.nodes[node]
-        if get_layer(data["type"]).build is not None:
+        if get_layer(data["type"]).builds_module:
             module_path[node] = paths.path(data["name"], data["type"].lower())
             program.modules[module_path[node]] = node
     program.tree = module_tree(program.modules)

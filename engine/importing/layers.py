@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.codegen.constructors import module_settings
 from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo, get_layer
 
@@ -38,7 +37,7 @@ def layer_for_module(module: Any, inputs: list[TensorInfo],
         spec = get_layer(cls_name)
     except DesignError:
         raise Unsupported(f"{cls_name} has no NeuralCanvas layer") from None
-    if spec.build is None:
+    if not spec.builds_module:
         raise Unsupported(f"{cls_name} has no NeuralCanvas layer")
     params = dict(use or {})
     for param in spec.params:
@@ -73,6 +72,22 @@ def _difference(spec: LayerSpec, module: Any, inputs: list[TensorInfo],
         return (f"{cls_name} whose weights differ from the {spec.name} layer's: "
                 f"{_describe_sizes(module)} instead of {_describe_sizes(built)}")
     return None
+
+
+def module_settings(module: Any) -> dict[str, Any]:
+    """Everything that configures a module: its public attributes and its children's (tensors
+    by shape), without `training` and `inplace`, which never change what it computes."""
+    import torch
+
+    settings = {}
+    for key, value in vars(module).items():
+        if key.startswith("_") or key in ("training", "inplace"):
+            continue
+        settings[key] = (tuple(value.shape), value.dtype) if isinstance(
+            value, torch.Tensor) else value
+    for name, child in module.named_children():
+        settings.update({f"{name}.{key}": value for key, value in module_settings(child).items()})
+    return settings
 
 
 def _shortened(value: Any) -> Any:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import ShapeError
+from engine.errors import DesignError, ShapeError
+from engine.layers.module_call import ModuleCall
 from engine.limits import (
     LARGEST_ELEMENT_COUNT,
     LARGEST_WHOLE_NUMBER,
@@ -192,10 +193,9 @@ class LayerSpec:
 
     infer(inputs, params) -> TensorInfo raises ShapeError when the inputs do not fit.
     count_params(inputs, params) -> int counts learnable parameters without building anything.
-    build(inputs, params) -> torch.nn.Module, or None for layers written inline (Add, Concat).
-    construct(inputs, params) -> source of the call that creates the module in an exported
-        script, for the rare module the exporter cannot write as its class's constructor call
-        (it may call functions of engine.training.portable, which are copied into the script).
+    constructor(inputs, params) -> the ModuleCall that creates the layer's module (a torch or
+        torchvision class, or a function of engine.training.portable, which an exported script
+        copies in), or None for layers written inline (Add, Concat). `build` makes the call.
     emit(EmitContext) -> lines of forward code.
     warn(inputs, params) -> list of (message, fix) for things that run but are rarely meant.
     files: the parameters that name files, read against the design's folder (engine.layer_files).
@@ -209,8 +209,7 @@ class LayerSpec:
     min_inputs: int = 1
     max_inputs: int | None = 1
     count_params: Callable[[list[TensorInfo], dict], int] = lambda inputs, p: 0
-    build: Callable[[list[TensorInfo], dict], Any] | None = None
-    construct: Callable[[list[TensorInfo], dict], str] | None = None
+    constructor: Callable[[list[TensorInfo], dict], ModuleCall] | None = None
     emit: Callable[[EmitContext], list[str]] = call_module
     warn: Callable[[list[TensorInfo], dict], list[tuple[str, str]]] = lambda inputs, p: []
     has_output: bool = True
@@ -222,6 +221,22 @@ class LayerSpec:
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    @property
+    def builds_module(self) -> bool:
+        """Whether the layer has a module (else its forward code is written inline)."""
+        return self.constructor is not None
+
+    def build(self, inputs: list[TensorInfo], params: dict) -> Any:
+        """The layer's module (imports torch): its constructor call, made.
+
+        A value the call refuses (a ValueError) becomes a DesignError naming the layer."""
+        if self.constructor is None:
+            raise DesignError(f"{self.name} has no module: its code is written inline")
+        try:
+            return self.constructor(inputs, dict(params)).build()
+        except ValueError as err:
+            raise DesignError(f"{self.name}: {err}") from None
 
     @property
     def input_ports(self) -> int:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.util
 import pkgutil
 from dataclasses import dataclass
 from functools import cache
+from importlib.machinery import ModuleSpec
 from typing import Any
 
 from engine.training import portable
@@ -58,7 +60,7 @@ def definitions() -> dict[str, Definition]:
             for name in _bound_names(node):
                 if name in found:
                     raise RuntimeError(f"portable name {name!r} is defined twice")
-                found[name] = Definition(name, module.__name__, source,
+                found[name] = Definition(name, module.name, source,
                                          frozenset(_used_names(node)), index * 1000 + position)
     return found
 
@@ -117,13 +119,14 @@ def _import_order(line: str) -> tuple[int, bool, str]:
     return (0 if module in _STDLIB else 1, line.startswith("from"), line.split()[1])
 
 
-def _modules() -> list:
-    return [importlib.import_module(f"{portable.__name__}.{info.name}")
+def _modules() -> list[ModuleSpec]:
+    """The portable modules, found without running them (they import torch)."""
+    return [importlib.util.find_spec(f"{portable.__name__}.{info.name}")
             for info in sorted(pkgutil.iter_modules(portable.__path__), key=lambda i: i.name)]
 
 
-def _source(module) -> str:
-    with open(module.__file__, encoding="utf-8") as stream:
+def _source(module: ModuleSpec) -> str:
+    with open(module.origin, encoding="utf-8") as stream:
         return stream.read()
 
 

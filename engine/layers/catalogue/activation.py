@@ -1,6 +1,7 @@
 """Element-wise non-linearities and the softmax family."""
 
 from engine.layers.base import LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -15,11 +16,12 @@ def _check_dim(layer: str):
     return infer
 
 
-def _build(cls_name: str, *keys: str):
-    def build(inputs, p):
-        from torch import nn
-        return getattr(nn, cls_name)(**{key: p[key] for key in keys})
-    return build
+def _constructor(cls_name: str, **defaults):
+    """`nn.<cls_name>` called with the parameters named in `defaults` (torch's defaults)."""
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}", defaults=defaults,
+                           **{key: p[key] for key in defaults})
+    return constructor
 
 
 _SIMPLE = (
@@ -49,7 +51,8 @@ _SIMPLE = (
 
 for _name, _params, _text in _SIMPLE:
     register(LayerSpec(name=_name, category="Activation", explanation=_text, params=_params,
-                       infer=_same, build=_build(_name, *(p.name for p in _params))))
+                       infer=_same,
+                       constructor=_constructor(_name, **{p.name: p.default for p in _params})))
 
 _DIM = Param("dim", "int", 1, "dimension that sums to one (1 = classes of an (N, C) tensor)")
 
@@ -59,11 +62,11 @@ register(
         explanation=(
             "Turns scores into probabilities that sum to 1 along dim. Use it to read "
             "predictions, but not before a cross-entropy loss, which applies softmax itself."),
-        params=(_DIM,), infer=_check_dim("Softmax"), build=_build("Softmax", "dim")),
+        params=(_DIM,), infer=_check_dim("Softmax"), constructor=_constructor("Softmax", dim=None)),
     LayerSpec(
         name="LogSoftmax", category="Activation",
         explanation=(
             "The logarithm of softmax, computed stably. Pair it with a negative log-likelihood "
             "loss; with cross-entropy it is redundant but harmless."),
-        params=(_DIM,), infer=_check_dim("LogSoftmax"), build=_build("LogSoftmax", "dim")),
+        params=(_DIM,), infer=_check_dim("LogSoftmax"), constructor=_constructor("LogSoftmax", dim=None)),
 )

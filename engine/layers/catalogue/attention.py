@@ -2,6 +2,7 @@
 
 from engine.errors import ShapeError
 from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -24,10 +25,10 @@ def _mha_count(inputs: list[TensorInfo], p: dict) -> int:
     return 4 * e * e + (4 * e if p["bias"] else 0)
 
 
-def _build_mha(inputs, p):
-    from torch import nn
-    return nn.MultiheadAttention(inputs[0].shape[-1], p["num_heads"], dropout=p["dropout"],
-                                 bias=p["bias"], batch_first=True)
+def _mha_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.MultiheadAttention", inputs[0].shape[-1], p["num_heads"],
+                       dropout=p["dropout"], bias=p["bias"], batch_first=True,
+                       defaults={"dropout": 0.0, "bias": True, "batch_first": False})
 
 
 def _emit_mha(ctx: EmitContext) -> list[str]:
@@ -40,11 +41,14 @@ def _encoder_count(inputs: list[TensorInfo], p: dict) -> int:
     return (4 * e * e + 4 * e) + (e * f + f) + (f * e + e) + 4 * e
 
 
-def _build_encoder(inputs, p):
-    from torch import nn
-    return nn.TransformerEncoderLayer(inputs[0].shape[-1], p["nhead"], p["dim_feedforward"],
-                                      dropout=p["dropout"], activation=p["activation"],
-                                      batch_first=True, norm_first=p["norm_first"])
+def _encoder_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    """torch's default activation is the function F.relu, which "relu" names."""
+    return module_call(
+        "torch.nn.TransformerEncoderLayer", inputs[0].shape[-1], p["nhead"],
+        dim_feedforward=p["dim_feedforward"], dropout=p["dropout"], activation=p["activation"],
+        batch_first=True, norm_first=p["norm_first"],
+        defaults={"dim_feedforward": 2048, "dropout": 0.1, "activation": "relu",
+                  "batch_first": False, "norm_first": False})
 
 
 register(
@@ -60,7 +64,7 @@ register(
                       maximum=1),
                 Param("bias", "bool", True, "learn biases in the projections")),
         infer=_attention_shape("MultiheadAttention", "num_heads"), count_params=_mha_count,
-        build=_build_mha, emit=_emit_mha),
+        constructor=_mha_call, emit=_emit_mha),
     LayerSpec(
         name="TransformerEncoderLayer", category="Attention",
         explanation=(
@@ -79,5 +83,5 @@ register(
                 Param("norm_first", "bool", False, "normalise before attention (pre-LN), "
                       "which trains more stably when deep")),
         infer=_attention_shape("TransformerEncoderLayer", "nhead"), count_params=_encoder_count,
-        build=_build_encoder),
+        constructor=_encoder_call),
 )

@@ -12,6 +12,7 @@ from engine.layers.base import (
     expect_rank,
     format_shape,
 )
+from engine.layers.module_call import ModuleCall, module_call, same_size
 from engine.layers.registry import register
 
 _SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)",
@@ -92,15 +93,22 @@ def _conv_count(n: int):
     return count
 
 
-def _conv_build(n: int, transposed: bool = False):
-    def build(inputs, p):
-        from torch import nn
-        cls = nn.ConvTranspose2d if transposed else getattr(nn, f"Conv{n}d")
-        options = {key: p[key] for key in ("stride", "padding", "dilation", "groups", "bias")}
-        if transposed:
-            options["output_padding"] = p["output_padding"]
-        return cls(inputs[0].shape[1], p["out_channels"], p["kernel_size"], **options)
-    return build
+# torch's defaults, in the order of each class's parameters
+_CONV_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True}
+_TRANSPOSED_DEFAULTS = {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1,
+                        "bias": True, "dilation": 1}
+
+
+def _conv_call(n: int, transposed: bool = False):
+    """Sizes such as (3, 3) are written 3: convolutions store every size as a tuple anyway."""
+    cls_name = "ConvTranspose2d" if transposed else f"Conv{n}d"
+    defaults = _TRANSPOSED_DEFAULTS if transposed else _CONV_DEFAULTS
+
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}", inputs[0].shape[1], p["out_channels"],
+                           same_size(p["kernel_size"]), defaults=defaults,
+                           **{key: same_size(p[key]) for key in defaults})
+    return constructor
 
 
 _USE = {
@@ -118,7 +126,7 @@ for _n in (1, 2, 3):
             f"filter, so the same pattern is detected wherever it appears. {_USE[_n]} Typical: "
             "kernel_size 3 with padding 1 keeps the size; in_channels comes from the input."),
         params=_conv_params(_n), infer=_conv_shape(_n), count_params=_conv_count(_n),
-        build=_conv_build(_n)))
+        constructor=_conv_call(_n)))
 
 register(LayerSpec(
     name="ConvTranspose2d", category="Convolution",
@@ -127,4 +135,4 @@ register(LayerSpec(
         "so with stride 2 it doubles height and width. Decoders, autoencoders and GAN "
         "generators use it to grow images; kernel_size 4, stride 2, padding 1 doubles exactly."),
     params=_conv_params(2, transposed=True), infer=_conv_transpose_shape,
-    count_params=_conv_count(2), build=_conv_build(2, transposed=True)))
+    count_params=_conv_count(2), constructor=_conv_call(2, transposed=True)))

@@ -2,6 +2,7 @@
 
 from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, format_shape
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -29,9 +30,9 @@ def _linear_warnings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]
     return []
 
 
-def _build_linear(inputs, p):
-    from torch import nn
-    return nn.Linear(inputs[0].shape[-1], p["out_features"], bias=p["bias"])
+def _linear_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Linear", inputs[0].shape[-1], p["out_features"], bias=p["bias"],
+                       defaults={"bias": True})
 
 
 def _embedding_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -46,9 +47,9 @@ def _embedding_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return TensorInfo((*x.shape, p["embedding_dim"]))
 
 
-def _build_embedding(inputs, p):
-    from torch import nn
-    return nn.Embedding(p["num_embeddings"], p["embedding_dim"], padding_idx=p["padding_idx"])
+def _embedding_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Embedding", p["num_embeddings"], p["embedding_dim"],
+                       padding_idx=p["padding_idx"], defaults={"padding_idx": None})
 
 
 register(
@@ -63,7 +64,7 @@ register(
             Param("out_features", "int", 64, "number of outputs", minimum=1),
             Param("bias", "bool", True, "learn an additive bias"),
         ),
-        infer=_linear_shape, count_params=_linear_params, build=_build_linear,
+        infer=_linear_shape, count_params=_linear_params, constructor=_linear_call,
         warn=_linear_warnings),
     LayerSpec(
         name="Embedding", category="Dense",
@@ -78,6 +79,6 @@ register(
             Param("padding_idx", "int", None, "an id whose vector stays zero (optional)",
                   optional=True),
         ),
-        infer=_embedding_shape, build=_build_embedding,
+        infer=_embedding_shape, constructor=_embedding_call,
         count_params=lambda inputs, p: p["num_embeddings"] * p["embedding_dim"]),
 )

@@ -1,6 +1,7 @@
 """Piecewise-linear activations of mobile networks: cheap to compute, easy to quantise."""
 
 from engine.layers.base import LayerSpec, TensorInfo
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -8,11 +9,10 @@ def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return inputs[0]
 
 
-def _build(cls_name: str):
-    def build(inputs, p):
-        from torch import nn
-        return getattr(nn, cls_name)()
-    return build
+def _constructor(cls_name: str):
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}")
+    return constructor
 
 
 _LAYERS = (
@@ -27,4 +27,4 @@ _LAYERS = (
 
 for _name, _text in _LAYERS:
     register(LayerSpec(name=_name, category="Activation", explanation=_text, infer=_same,
-                       build=_build(_name)))
+                       constructor=_constructor(_name)))

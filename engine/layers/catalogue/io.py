@@ -2,6 +2,7 @@
 
 from engine.errors import ShapeError
 from engine.layers.base import BATCH, LayerSpec, Param, TensorInfo
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -19,9 +20,8 @@ def _no_code(ctx) -> list[str]:
     return []
 
 
-def _build_identity(inputs, p):
-    from torch import nn
-    return nn.Identity()
+def _identity_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Identity")
 
 
 register(
@@ -51,5 +51,5 @@ register(
         explanation=(
             "Passes its input through unchanged. Useful as a named junction in a graph, or as a "
             "placeholder while you decide what goes there."),
-        infer=_passthrough, build=_build_identity),
+        infer=_passthrough, constructor=_identity_call),
 )

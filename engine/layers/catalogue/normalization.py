@@ -1,6 +1,7 @@
 """Normalisation and regularisation layers."""
 
 from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 _EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", minimum=0)
@@ -13,12 +14,15 @@ def _batchnorm_shape(layer: str, ranks: tuple[int, ...], what: str):
     return infer
 
 
-def _batchnorm_build(cls_name: str):
-    def build(inputs, p):
-        from torch import nn
-        return getattr(nn, cls_name)(inputs[0].shape[1], eps=p["eps"], momentum=p["momentum"],
-                                     affine=p["affine"])
-    return build
+_EPS_DEFAULT = 1e-5  # torch's
+
+
+def _batchnorm_call(cls_name: str):
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}", inputs[0].shape[1], eps=p["eps"],
+                           momentum=p["momentum"], affine=p["affine"],
+                           defaults={"eps": _EPS_DEFAULT, "momentum": 0.1, "affine": True})
+    return constructor
 
 
 def _affine_count(dim_of):
@@ -36,15 +40,14 @@ _BN_PARAMS = (
 )
 
 
-def _layernorm_build(inputs, p):
-    from torch import nn
-    return nn.LayerNorm(inputs[0].shape[-1], eps=p["eps"],
-                        elementwise_affine=p["elementwise_affine"])
+def _layernorm_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.LayerNorm", inputs[0].shape[-1], eps=p["eps"],
+                       elementwise_affine=p["elementwise_affine"],
+                       defaults={"eps": _EPS_DEFAULT, "elementwise_affine": True})
 
 
-def _dropout_build(inputs, p):
-    from torch import nn
-    return nn.Dropout(p["p"])
+def _dropout_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Dropout", p=p["p"], defaults={"p": 0.5})
 
 
 def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -60,7 +63,7 @@ register(
             "after a Linear or Conv1d and before the activation. Needs batches larger than 1."),
         params=_BN_PARAMS,
         infer=_batchnorm_shape("BatchNorm1d", (2, 3), "(N, features) or (N, channels, length)"),
-        count_params=_affine_count(lambda x: x.shape[1]), build=_batchnorm_build("BatchNorm1d")),
+        count_params=_affine_count(lambda x: x.shape[1]), constructor=_batchnorm_call("BatchNorm1d")),
     LayerSpec(
         name="BatchNorm2d", category="Normalization",
         explanation=(
@@ -69,7 +72,7 @@ register(
             "tolerate higher learning rates with it."),
         params=_BN_PARAMS,
         infer=_batchnorm_shape("BatchNorm2d", (4,), "(N, channels, height, width)"),
-        count_params=_affine_count(lambda x: x.shape[1]), build=_batchnorm_build("BatchNorm2d")),
+        count_params=_affine_count(lambda x: x.shape[1]), constructor=_batchnorm_call("BatchNorm2d")),
     LayerSpec(
         name="LayerNorm", category="Normalization",
         explanation=(
@@ -77,7 +80,8 @@ register(
             "the normalisation of Transformers and RNNs, and works with any batch size, "
             "including 1."),
         params=(_EPS, Param("elementwise_affine", "bool", True, "learn a scale and shift")),
-        infer=_same, count_params=_affine_count(lambda x: x.shape[-1]), build=_layernorm_build),
+        infer=_same, count_params=_affine_count(lambda x: x.shape[-1]),
+        constructor=_layernorm_call),
     LayerSpec(
         name="Dropout", category="Normalization",
         explanation=(
@@ -86,5 +90,5 @@ register(
             "before large Linear layers."),
         params=(Param("p", "float", 0.5, "probability of zeroing a value", minimum=0,
                       maximum=1),),
-        infer=_same, build=_dropout_build),
+        infer=_same, constructor=_dropout_call),
 )

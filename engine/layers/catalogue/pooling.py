@@ -10,6 +10,7 @@ from engine.layers.base import (
     expect_rank,
     format_shape,
 )
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 _SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)"}
@@ -57,12 +58,14 @@ def _pooled_size(size: int, kernel: int, stride: int, padding: int, ceil_mode: b
     return out
 
 
-def _pool_build(cls_name: str):
-    def build(inputs, p):
-        from torch import nn
-        return getattr(nn, cls_name)(p["kernel_size"], stride=p["stride"], padding=p["padding"],
-                                     ceil_mode=p["ceil_mode"])
-    return build
+def _pool_call(cls_name: str):
+    """A stride equal to the kernel is what torch picks for none, so it is left out."""
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        stride = None if p["stride"] == p["kernel_size"] else p["stride"]
+        return module_call(f"torch.nn.{cls_name}", p["kernel_size"], stride=stride,
+                           padding=p["padding"], ceil_mode=p["ceil_mode"],
+                           defaults={"stride": None, "padding": 0, "ceil_mode": False})
+    return constructor
 
 
 def _adaptive_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -71,9 +74,8 @@ def _adaptive_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return TensorInfo((*x.shape[:2], *as_tuple(p["output_size"], 2)))
 
 
-def _build_adaptive(inputs, p):
-    from torch import nn
-    return nn.AdaptiveAvgPool2d(p["output_size"])
+def _adaptive_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.AdaptiveAvgPool2d", p["output_size"])
 
 
 _POOLS = (
@@ -91,7 +93,7 @@ _POOLS = (
 for _name, _n, _text in _POOLS:
     register(LayerSpec(name=_name, category="Pooling", explanation=_text,
                        params=_pool_params(_n), infer=_pool_shape(_name, _n),
-                       build=_pool_build(_name)))
+                       constructor=_pool_call(_name)))
 
 register(LayerSpec(
     name="AdaptiveAvgPool2d", category="Pooling",
@@ -100,4 +102,4 @@ register(LayerSpec(
         "output_size 1 it is global average pooling, the usual bridge from convolutions to the "
         "classifier in modern CNNs; follow it with Flatten."),
     params=(Param("output_size", "size", 1, "output height and width", minimum=1, length=2),),
-    infer=_adaptive_shape, build=_build_adaptive))
+    infer=_adaptive_shape, constructor=_adaptive_call))

@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.codegen.formatting import string_literal
-from engine.errors import DesignError, ShapeError
+from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank, format_shape
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -111,28 +111,17 @@ def _count(inputs: list[TensorInfo], p: dict) -> int:
     return ARCHITECTURES[p["arch"]].parameters
 
 
-def _build(inputs: list[TensorInfo], p: dict):
-    from engine.training.portable.backbones import pretrained_backbone
-
-    try:
-        return pretrained_backbone(p["arch"], ARCHITECTURES[p["arch"]].head, p["weights_file"],
-                                   p["frozen"], p["train_last"])
-    except ValueError as err:
-        raise DesignError(f"Backbone: {err}") from None
-
-
-def _construct(inputs: list[TensorInfo], p: dict) -> str:
-    """The call an exported script makes: the portable function `_build` uses, so a script
-    loads and freezes the weights exactly as the app does."""
-    head = ARCHITECTURES[p["arch"]].head
-    arguments = [string_literal(p["arch"]), f"head={string_literal(head)}"]
-    if p["weights_file"]:
-        arguments.append(f"weights_file={string_literal(p['weights_file'])}")
-        if not p["frozen"]:
-            arguments.append("frozen=False")
-        elif p["train_last"]:
-            arguments.append(f"train_last={p['train_last']}")
-    return f"pretrained_backbone({', '.join(arguments)})"
+def _constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    """A portable function, copied into an exported script, so that the script loads and
+    freezes the weights exactly as the app does. Settings that do nothing are left out:
+    frozen and train_last without weights, train_last when nothing is frozen."""
+    weights = p["weights_file"]
+    return module_call(
+        "engine.training.portable.backbones.pretrained_backbone", p["arch"],
+        head=ARCHITECTURES[p["arch"]].head, weights_file=weights,
+        frozen=p["frozen"] if weights else True,
+        train_last=p["train_last"] if weights and p["frozen"] else 0,
+        defaults={"weights_file": "", "frozen": True, "train_last": 0})
 
 
 register(LayerSpec(
@@ -155,5 +144,5 @@ register(LayerSpec(
         Param("train_last", "int", 0, "with frozen on, how many of the backbone's last blocks "
               "still learn (fine-tuning)", minimum=0),
     ),
-    infer=_infer, count_params=_count, build=_build, construct=_construct, warn=_warn,
+    infer=_infer, count_params=_count, constructor=_constructor, warn=_warn,
     files=("weights_file",)))

@@ -1,6 +1,7 @@
 """Recurrent layers over batch-first sequences (N, length, features)."""
 
 from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 _GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -47,15 +48,16 @@ def _count(kind: str):
     return count
 
 
-def _build(kind: str):
-    def build(inputs, p):
-        from torch import nn
-        options = dict(num_layers=p["num_layers"], bidirectional=p["bidirectional"],
-                       dropout=p["dropout"], batch_first=True)
-        if kind == "RNN":
-            options["nonlinearity"] = p["nonlinearity"]
-        return getattr(nn, kind)(inputs[0].shape[-1], p["hidden_size"], **options)
-    return build
+def _constructor(kind: str):
+    # torch's defaults, in the order of its parameters; an RNN also takes its nonlinearity
+    defaults = {"num_layers": 1, "batch_first": False, "dropout": 0.0, "bidirectional": False,
+                **({"nonlinearity": "tanh"} if kind == "RNN" else {})}
+
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        values = {**p, "batch_first": True}
+        return module_call(f"torch.nn.{kind}", inputs[0].shape[-1], p["hidden_size"],
+                           defaults=defaults, **{key: values[key] for key in defaults})
+    return constructor
 
 
 def _emit(kind: str):
@@ -86,4 +88,4 @@ _TEXT = {
 for _kind in ("RNN", "LSTM", "GRU"):
     register(LayerSpec(name=_kind, category="Recurrent", explanation=_TEXT[_kind],
                        params=_params(_kind), infer=_shape(_kind), count_params=_count(_kind),
-                       build=_build(_kind), emit=_emit(_kind)))
+                       constructor=_constructor(_kind), emit=_emit(_kind)))

@@ -4,6 +4,7 @@ from math import prod
 
 from engine.errors import ShapeError
 from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -21,9 +22,9 @@ def _flatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return TensorInfo((*shape[:start], merged, *shape[end + 1:]), inputs[0].dtype)
 
 
-def _build_flatten(inputs, p):
-    from torch import nn
-    return nn.Flatten(p["start_dim"], p["end_dim"])
+def _flatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Flatten", start_dim=p["start_dim"], end_dim=p["end_dim"],
+                       defaults={"start_dim": 1, "end_dim": -1})
 
 
 def _unflatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -38,9 +39,8 @@ def _unflatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return TensorInfo((*shape[:dim], *p["sizes"], *shape[dim + 1:]), inputs[0].dtype)
 
 
-def _build_unflatten(inputs, p):
-    from torch import nn
-    return nn.Unflatten(p["dim"], p["sizes"])
+def _unflatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Unflatten", p["dim"], p["sizes"])
 
 
 def _reshape_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -75,7 +75,7 @@ register(
             "Linear classifier."),
         params=(Param("start_dim", "int", 1, "first dimension to merge"),
                 Param("end_dim", "int", -1, "last dimension to merge")),
-        infer=_flatten_shape, build=_build_flatten),
+        infer=_flatten_shape, constructor=_flatten_call),
     LayerSpec(
         name="Unflatten", category="Reshape",
         explanation=(
@@ -85,7 +85,7 @@ register(
         params=(Param("dim", "int", 1, "dimension to split"),
                 Param("sizes", "ints", (1, 8, 8), "the new sizes; their product must equal "
                       "the size of dim", minimum=1)),
-        infer=_unflatten_shape, build=_build_unflatten),
+        infer=_unflatten_shape, constructor=_unflatten_call),
     LayerSpec(
         name="Reshape", category="Reshape",
         explanation=(

@@ -1,6 +1,7 @@
 """Stochastic depth: dropping whole residual branches while training."""
 
 from engine.layers.base import LayerSpec, Param, TensorInfo
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 
@@ -8,9 +9,8 @@ def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return inputs[0]
 
 
-def _build(inputs, p):
-    from torchvision.ops import StochasticDepth
-    return StochasticDepth(p["p"], p["mode"])
+def _constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torchvision.ops.StochasticDepth", p["p"], p["mode"])
 
 
 register(LayerSpec(
@@ -24,4 +24,4 @@ register(LayerSpec(
                   maximum=1),
             Param("mode", "choice", "row", "drop per sample (row) or per batch (batch)",
                   choices=("row", "batch"))),
-    infer=_same, build=_build))
+    infer=_same, constructor=_constructor))

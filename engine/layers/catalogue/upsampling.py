@@ -2,6 +2,7 @@
 
 from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 _MODES_BY_RANK = {3: ("nearest", "linear"), 4: ("nearest", "bilinear", "bicubic")}
@@ -18,9 +19,9 @@ def _upsample_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return TensorInfo((*x.shape[:2], *scaled))
 
 
-def _build_upsample(inputs, p):
-    from torch import nn
-    return nn.Upsample(scale_factor=p["scale_factor"], mode=p["mode"])
+def _upsample_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Upsample", scale_factor=p["scale_factor"], mode=p["mode"],
+                       defaults={"mode": "nearest"})
 
 
 register(LayerSpec(
@@ -33,4 +34,4 @@ register(LayerSpec(
                   minimum=0.01, maximum=LARGEST_SCALE),
             Param("mode", "choice", "nearest", "how new values are filled in",
                   choices=("nearest", "linear", "bilinear", "bicubic"))),
-    infer=_upsample_shape, build=_build_upsample))
+    infer=_upsample_shape, constructor=_upsample_call))
