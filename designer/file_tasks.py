@@ -1,7 +1,8 @@
-"""File > Import and File > Export work, run in the helper process (designer.training.jobs)
-because each needs torch, which the editor itself never imports. No Qt here: the helper
-imports this module. Every failure is a DesignError naming the file (and the line, for a
-Python file that does not run).
+"""File > Import and File > Export work, and the code view's text, run in the helper process
+(designer.training.jobs): importing and ONNX need torch, which the editor itself never imports,
+and all background work goes through that one mechanism. No Qt here: the helper imports this
+module. Every failure is a DesignError naming the file (and the line, for a Python file that
+does not run).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import Design
+from engine import Design, DesignError
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,17 @@ def import_design(file: str, class_name: str, shapes: list[tuple[int, ...]],
     cls = load_module_class(f"{file}:{class_name}")
     result = import_network(instantiate(cls), example_input(shapes, dtype))
     return Imported(result.design.to_dict(), result.left_out)
+
+
+def script_text(design: dict[str, Any]) -> tuple[str, bool]:
+    """(text, exportable) for the code view: the exported file, or the reason there is none
+    as comment lines."""
+    from engine.codegen.export import export_script
+
+    try:
+        return export_script(Design.from_dict(design)).code, True
+    except DesignError as err:
+        return "# " + "\n# ".join(str(err).splitlines()) + "\n", False
 
 
 def export_python(design: dict[str, Any], path: str) -> list[str]:

@@ -3,6 +3,7 @@
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,14 @@ def test_a_layer_whose_call_refuses_its_values_names_the_layer():
     spec = next(s for s in all_layers() if s.name == "Dropout")
     with pytest.raises(DesignError, match="^Dropout: "):
         spec.build([TensorInfo(("N", 4))], {"p": 2.0})
+
+
+@pytest.mark.slow
+def test_opening_the_code_tab_and_exporting_leave_torch_out_of_the_editor():
+    """In a process of its own, so that other tests' imports of torch cannot hide one."""
+    probe = Path(__file__).with_name("i13_editor_probe.py")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist",
+                             "-p", "no:randomly", str(probe)], capture_output=True, text=True,
+                            timeout=600, check=False, cwd=probe.parents[1])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

@@ -1,19 +1,16 @@
 """The code view: the design's exported PyTorch file, kept up to date as the design changes.
 
-Generating the file imports torch the first time and takes tens of milliseconds after that, so
-it runs on a worker thread from a snapshot of the design, only while the panel is shown and
-only once edits pause (a short debounce); typing and dragging never wait for it.
+Writing the file takes tens of milliseconds (the formatter runs as a subprocess), so it runs in
+the helper process that does all background work (designer.training.jobs), from a snapshot of
+the design, only while the panel is shown and only once edits pause (a short debounce); typing
+and dragging never wait for it.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
-
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -22,12 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer import file_tasks
 from designer.document import DesignDocument
 from designer.panels.dialogs import Dialogs
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.python_highlighter import PythonHighlighter, is_dark
-from engine import Design, DesignError, Report
-from engine.codegen.export import ExportedScript, export_script
+from designer.training.jobs import Jobs
+from engine import Design, Report
 
 DEBOUNCE_MS = 250
 
@@ -37,20 +35,6 @@ def errors_comment(design: Design, report: Report) -> str:
     lines = [f"# {design.name} cannot be exported yet: fix these errors first."]
     lines += [f"#   - {problem.scope}: {problem.message}" for problem in report.errors]
     return "\n".join(lines) + "\n"
-
-
-def generate_from_snapshot(snapshot: dict[str, Any]) -> tuple[str, bool]:
-    """(text, exportable) for a design given as `Design.to_dict()` (runs on the worker)."""
-    try:
-        return export_script(Design.from_dict(snapshot)).code, True
-    except DesignError as err:
-        return "# " + "\n# ".join(str(err).splitlines()) + "\n", False
-
-
-class _Delivery(QObject):
-    """Carries results from the worker thread to the GUI thread (queued signal)."""
-
-    ready = Signal(int, str, bool)  # generation, text, exportable
 
 
 class CodeView(QWidget, RefreshWhenShown):
@@ -91,13 +75,11 @@ class CodeView(QWidget, RefreshWhenShown):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code-view")
-        self._delivery = _Delivery(self)
-        self._delivery.ready.connect(self._show_result)
+        self.jobs = Jobs(self)
         self._generation = 0
         self._pending = False
+        self._copy_when_ready = False
         document.reportChanged.connect(self.mark_stale)
-        self.destroyed.connect(lambda: self._worker.shutdown(wait=False, cancel_futures=True))
 
     # ------------------------------------------------------------------ generating
     def schedule_refresh(self) -> None:
@@ -115,27 +97,16 @@ class CodeView(QWidget, RefreshWhenShown):
             return
         self._pending = True
         self.status.setText("Generating code…")
-        future = self._worker.submit(generate_from_snapshot, self.document.design.to_dict())
         generation = self._generation
-        future.add_done_callback(lambda done: self._deliver(generation, done))
-
-    def _deliver(self, generation: int, future: Future) -> None:
-        """Worker thread: hand the result to the GUI thread (nothing if the view is gone)."""
-        if future.cancelled():
-            return
-        try:
-            text, exportable = future.result()
-        except Exception as err:  # noqa: BLE001 - a generator bug must show, not die in the worker
-            text = f"# the code could not be generated: {type(err).__name__}: {err}\n"
-            exportable = False
-        try:
-            self._delivery.ready.emit(generation, text, exportable)
-        except RuntimeError:
-            pass  # the window closed while the code was being generated
+        self.jobs.submit(
+            "code", file_tasks.script_text, self.document.design.to_dict(),
+            done=lambda result: self._show_result(generation, *result),
+            failed=lambda reason: self._show_result(
+                generation, f"# the code could not be generated: {reason}\n", False))
 
     def _show_result(self, generation: int, text: str, exportable: bool) -> None:
         if generation != self._generation:
-            return  # an older request finished after a newer one started
+            return  # the design changed (to one with errors) while this was being written
         self._pending = False
         if text != self.editor.toPlainText():
             scroll = self.editor.verticalScrollBar().value()
@@ -144,6 +115,9 @@ class CodeView(QWidget, RefreshWhenShown):
         self.export_button.setEnabled(exportable)
         self.status.setText("Ready to export." if exportable else "Fix the errors to export.")
         self.codeChanged.emit()
+        if self._copy_when_ready:
+            self._copy_when_ready = False
+            self.copy_code()
 
     def is_current(self) -> bool:
         """True when the text shown is the code of the design as it is now."""
@@ -156,18 +130,14 @@ class CodeView(QWidget, RefreshWhenShown):
 
     # ------------------------------------------------------------------ copy
     def copy_code(self) -> None:
-        script = self._script_now()
-        if script is not None:
-            QGuiApplication.clipboard().setText(script.code)
-            self.message.emit("Code copied to the clipboard")
-
-    def _script_now(self) -> ExportedScript | None:
-        """The current design's file, generated here and now (an explicit user action)."""
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            return export_script(self.document.design)
-        except DesignError as err:
-            self.dialogs.show_error("Cannot export", str(err))
-            return None
-        finally:
-            QApplication.restoreOverrideCursor()
+        """Copy the file of the design as it is now: the text shown when it is current, else
+        the text being written, once it arrives."""
+        if not self.is_current():
+            self._copy_when_ready = True
+            self.refresh()
+            return
+        if not self.export_button.isEnabled():
+            self.dialogs.show_error("Cannot export", self.editor.toPlainText())
+            return
+        QGuiApplication.clipboard().setText(self.editor.toPlainText())
+        self.message.emit("Code copied to the clipboard")
