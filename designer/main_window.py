@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.tabs = NetworkTabs(document, self)
         self.setCentralWidget(self.tabs)
         self.palette_panel = LayerPalette(self)
-        self.inspector = Inspector(document, self)
+        self.inspector = Inspector(document, self, rename=self.tabs.rename_node)
         self.problems = ProblemsPanel(document, self)
         self.summary = SummaryPanel(document, self)
         self.code_view = CodeView(document, self.dialogs, self)

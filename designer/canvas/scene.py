@@ -15,9 +15,10 @@ from PySide6.QtGui import QColor, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 
 from designer import clipboard
+from designer.canvas.card_room import room_for_wider_card
 from designer.canvas.connection_rules import input_port_count
 from designer.canvas.edge_item import EdgeItem, WireItem
-from designer.canvas.node_item import NodeItem, expected_card_size
+from designer.canvas.node_item import NodeItem, card_width, expected_card_size
 from designer.canvas.node_text import shape_text
 from designer.canvas.placement import free_offset
 from designer.canvas.port_item import PortItem
@@ -428,7 +429,8 @@ class NetworkScene(QGraphicsScene):
         return command.node_id
 
     def rename(self, node_id: str, text: str) -> str | None:
-        """Rename a node (one undo step); returns why not when the name is taken here."""
+        """Rename a node (one undo step, with the moves that make room for its card if the
+        name widens it over a neighbour); returns why not when the name is taken here."""
         name = text.strip()
         if not self.design.has_node(node_id) or not name or \
                 name == self.design.node(node_id).name:
@@ -436,7 +438,18 @@ class NetworkScene(QGraphicsScene):
         problem = self.design.rename_problem(node_id, name)
         if problem:
             return problem
-        self.document.push(Rename(self.design, node_id, name))
+        node = self.design.node(node_id)
+        others = {n: item.mapRectToScene(item.card_rect()) for n, item in self.nodes.items()
+                  if n != node_id}
+        card = self.nodes[node_id]
+        shifts = room_for_wider_card(card.mapRectToScene(card.card_rect()),
+                                     card_width(self.canvas_style, name, node.type), others)
+        with macro(self.document.undo_stack, f"Rename {node.name} to {name}"):
+            self.document.push(Rename(self.design, node_id, name))
+            if shifts:
+                self.document.push(MoveNodes(self.design, {
+                    n: (self.design.node(n).pos[0] + dx, self.design.node(n).pos[1])
+                    for n, dx in shifts.items()}))
         return None
 
     def insert_layer(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:

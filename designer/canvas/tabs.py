@@ -106,6 +106,11 @@ class NetworkTabs(QTabWidget):
     def reset_zoom(self) -> None:
         self.current_view().reset_zoom()
 
+    def rename_node(self, node_id: str, name: str) -> None:
+        """Rename on the node's canvas, which makes room if the name widens its card."""
+        network = self.document.design.network_of(node_id)
+        self.view_of(network).network_scene().rename(node_id, name)
+
     def delete_selection(self) -> None:
         self.current_view().network_scene().delete_selection()
 

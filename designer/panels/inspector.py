@@ -8,6 +8,7 @@ cannot take is shown inline under its field and never reaches the design.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -63,9 +64,14 @@ class _Field(QWidget):
 class Inspector(QScrollArea):
     """Shows and edits the one selected node; says so when nothing or several are selected."""
 
-    def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: DesignDocument, parent: QWidget | None = None,
+                 rename: Callable[[str, str], object] | None = None) -> None:
+        """`rename(node_id, name)` applies a checked new name (the canvas's makes room for a
+        card the name widens); by default it pushes a plain Rename."""
         super().__init__(parent)
         self.document = document
+        self._apply_rename = rename or (
+            lambda node_id, name: document.push(Rename(document.design, node_id, name)))
         self.node_id: str | None = None
         self.fields: dict[str, _Field] = {}
         self.setWidgetResizable(True)
@@ -177,7 +183,7 @@ class Inspector(QScrollArea):
             self.name_edit.setText(current)
             return
         self.name_error.hide()
-        self.document.push(Rename(self.document.design, self.node_id, name))
+        self._apply_rename(self.node_id, name)
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
