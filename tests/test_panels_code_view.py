@@ -1,7 +1,9 @@
-"""The code view follows the design (off the GUI thread, debounced, only while shown), copies
+"""The code view follows the design (in the helper process, debounced, only while shown), copies
 and exports the exported file."""
 
 import ast
+
+import pytest
 
 from PySide6.QtGui import QGuiApplication
 from test_app_support import make_window
@@ -10,7 +12,9 @@ from designer.commands import AddNode, Rename, SetParams
 from designer.panels.export_dialog import ExportDialog
 from engine.codegen.export import export_script
 
-GENERATION_TIMEOUT_MS = 30_000  # the first generation imports torch
+GENERATION_TIMEOUT_MS = 30_000  # the first generation starts the helper process
+
+pytestmark = pytest.mark.slow  # the code is written in the helper process
 
 
 def shown_code_view(qtbot, tmp_path, template="cnn"):
