@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import DesignError
+from engine import Design, DesignError
 from engine.codegen import layout
 from engine.codegen.constructors import construction
 from engine.layers import TensorInfo, all_layers
@@ -121,3 +121,36 @@ def test_opening_the_code_tab_and_exporting_leave_torch_out_of_the_editor():
                             timeout=600, check=False, cwd=probe.parents[1])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
+
+
+def test_layer_temporaries_come_from_the_scope_and_never_clash_with_node_names():
+    """The h_n of a recurrent layer is asked of the forward's namespace: a node called h_n
+    and a second LSTM each get a name of their own."""
+    import engine
+    from engine.codegen.export import export_script
+
+    d = Design("temporaries")
+    x = d.add("Input", shape=(5, 4), name="x")
+    first = d.add("LSTM", x, hidden_size=3, name="h_n")
+    second = d.add("LSTM", x, hidden_size=3, bidirectional=True, name="second")
+    d.add("Output", d.add("Concat", first, second, name="both"))
+    code = export_script(d).code
+    assert "_, (h_n_2, _) = self.h_n(x)" in code and "h_n = h_n_2[-1]" in code
+    assert "_, (h_n_3, _) = self.second(x)" in code
+    assert "second = torch.cat([h_n_3[-2], h_n_3[-1]], dim=1)" in code
+    assert engine.build_model(d) is not None
+
+
+@pytest.mark.parametrize("network, expected", [
+    ("model", "Model"), ("Path", "PathNet"), ("DistributedSampler", "DistributedSamplerNet"),
+    ("pretrained_backbone", "PretrainedBackbone"), ("Exception", "ExceptionNet"),
+])
+def test_class_names_avoid_every_module_level_name_in_one_pass(network, expected):
+    from engine.codegen.export import export_script
+
+    d = Design("classes", networks=[network])
+    x = d.add("Input", shape=(4,), network=network)
+    d.add("Output", d.add("Linear", x, out_features=2, network=network), network=network)
+    script = export_script(d)
+    assert script.classes == {network: expected}
+    assert f"class {expected}(nn.Module):" in script.code

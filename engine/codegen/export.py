@@ -12,6 +12,7 @@ import ast
 import re
 import textwrap
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,15 +21,12 @@ from engine.codegen.constructors import Construction, construction
 from engine.codegen.forward import ForwardProgram, forward_program
 from engine.codegen.layout import LINE_LENGTH, format_source
 from engine.codegen.modules import ModuleTree, is_attribute
-from engine.codegen.naming import class_name
+from engine.codegen.naming import CLASS_CODE_IMPORTS, Namespace
 from engine.design import Design
 from engine.errors import DesignError
 from engine.layers import get_layer
-from engine.training.script import TrainingProgram, render_training_program
-
-# Names the class code may use, and the import each needs.
-_IMPORT_OF_NAME = {"torch": "import torch", "nn": "from torch import nn",
-                   "F": "import torch.nn.functional as F"}
+from engine.training import excerpt
+from engine.training.script import render_training_program
 
 
 @dataclass(frozen=True)
@@ -53,12 +51,9 @@ def export_script(design: Design) -> ExportedScript:
         listing = [f"{problem.scope}: {problem}" for problem in report.errors]
         raise DesignError("the design cannot be exported: " + "; ".join(listing), listing)
     programs = {network: forward_program(design, network, report) for network in design.networks}
-    class_names = _class_names(design.networks, taken=set())
+    module_scope = _module_scope()
+    class_names = {network: module_scope.class_name(network) for network in design.networks}
     training = render_training_program(design, class_names)
-    clashes = _top_level_names(training) & set(class_names.values())
-    if clashes:
-        class_names = _class_names(design.networks, taken=_top_level_names(training))
-        training = render_training_program(design, class_names)
     imports = list(training.imports)
     classes, helpers = [], []
     for network, program in programs.items():
@@ -71,40 +66,35 @@ def export_script(design: Design) -> ExportedScript:
                          ["\n".join(imports), *helpers, *classes, training.body])
     code = f"{_module_docstring(design)}\n{body}\n"
     try:
-        ast.parse(code)
+        tree = ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
         raise DesignError(f"internal error: the generated code does not parse ({err})") from err
+    shadowed = _bound_more_than_once(tree, class_names.values())
+    if shadowed:  # the training code binds a name the module scope did not know of
+        raise DesignError(f"internal error: the generated file binds {', '.join(shadowed)} "
+                          "twice at module level")
     return ExportedScript(format_source(code), class_names, dict(training.assets))
 
 
-def _class_names(networks: list[str], taken: set[str]) -> dict[str, str]:
-    """`model` -> `Model`; names that collide with each other or with `taken` get a number."""
-    names: dict[str, str] = {}
-    used = set(taken)
-    for network in networks:
-        base = class_name(network)
-        candidate, k = base, 1
-        while candidate in used:
-            k += 1
-            candidate = f"{base}{k}"
-        used.add(candidate)
-        names[network] = candidate
-    return names
+def _module_scope() -> Namespace:
+    """The file's module-level names: whatever the portable code defines or imports, and
+    what the class code imports, so that a class name never shadows one of them."""
+    return Namespace(taken={*CLASS_CODE_IMPORTS, *excerpt.import_lines(),
+                            *excerpt.definitions()})
 
 
-def _top_level_names(training: TrainingProgram) -> set[str]:
-    """Names the training program defines or imports at module level."""
-    tree = ast.parse("\n".join([*training.imports, training.body]))
-    names: set[str] = set()
+def _bound_more_than_once(tree: ast.Module, names: Iterable[str]) -> list[str]:
+    """Those of `names` that more than one module-level statement of the file binds."""
+    bound: list[str] = []
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
+            bound += [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
         elif isinstance(statement, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-            names.add(statement.name)
+            bound.append(statement.name)
         elif isinstance(statement, ast.Assign):
-            names.update(n.id for t in statement.targets for n in ast.walk(t)
-                         if isinstance(n, ast.Name))
-    return names
+            bound += [n.id for t in statement.targets for n in ast.walk(t)
+                      if isinstance(n, ast.Name)]
+    return sorted(name for name in set(names) if bound.count(name) > 1)
 
 
 # ---------------------------------------------------------------------------- one class
@@ -122,7 +112,7 @@ def _network_class(design: Design, report: Report, program: ForwardProgram,
     source = "\n".join(lines) + "\n"
     imports = {line for built in constructions.values() for line in built.imports}
     used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
-    imports.update(_IMPORT_OF_NAME[n] for n in used if n in _IMPORT_OF_NAME)
+    imports.update(CLASS_CODE_IMPORTS[n] for n in used if n in CLASS_CODE_IMPORTS)
     definitions = [d for built in constructions.values() for d in built.definitions]
     return source, sorted(imports), list(dict.fromkeys(definitions))
 

@@ -12,7 +12,7 @@ import networkx as nx
 
 from engine.checking import Report
 from engine.codegen.modules import ModuleTree, module_tree
-from engine.codegen.naming import ModulePaths, Namespace
+from engine.codegen.naming import ModulePaths, forward_scope
 from engine.design import Design
 from engine.layers import EmitContext, get_layer
 
@@ -63,7 +63,7 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
             program.modules[module_path[node]] = node
     program.tree = module_tree(program.modules)
 
-    variables = Namespace()
+    variables = forward_scope()
     out_var: dict[str, str] = {}
     for node in design.nodes(network):
         if graph.nodes[node]["type"] == "Input":
@@ -81,7 +81,7 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
         module = program.tree.expression(module_path[node]) if node in module_path else ""
         out_var[node] = variables.name(data["name"], node, data["type"].lower())
         context = EmitContext(inputs, out_var[node], module, dict(data["params"]),
-                              report.input_infos.get(node, []))
+                              report.input_infos.get(node, []), variables.fresh)
         program.lines.extend(get_layer(data["type"]).emit(context))
     program.returns = [variable for _, variable in sorted(outputs)]
     return program

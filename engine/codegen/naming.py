@@ -1,7 +1,9 @@
 """Safe, readable, unique Python identifiers from names the user typed (like torch.fx's _Namespace).
 
 Whatever a node is called (quotes, newlines, unicode, keywords, `torch`, `self`), the result is a
-plain ASCII identifier that cannot shadow anything the generated code relies on.
+plain ASCII identifier that cannot shadow anything the generated code relies on. Every name in a
+scope comes from that scope's `Namespace`: variables, the temporaries layers need (`fresh`) and,
+at module level, class names.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Every attribute an nn.Module has, public or private: the names in dir(torch.nn.Module) (less
 # the dunders, which a module key never is) plus the instance attributes nn.Module.__init__ sets.
@@ -45,15 +48,12 @@ NN_MODULE_ATTRIBUTES = frozenset({
 MODULE_DICT_ATTRIBUTES = frozenset({"clear", "items", "keys", "pop", "update", "values"})
 # What the network `build_model` compiles adds to nn.Module (engine.compiler).
 COMPILED_NETWORK_ATTRIBUTES = frozenset({"node_of_module", "forward_source"})
-GENERATED_CODE_NAMES = frozenset({
-    "self", "torch", "nn", "F", "np", "math", "forward", "main", "model", "args", "parser",
-    "device", "optimizer", "loss", "batch", "safetensors", "argparse", "os", "sys", "Path",
-    "_", "h_n", "torchvision",
-})
+# The module-level names the network classes read, each with the import that binds it.
+CLASS_CODE_IMPORTS = {"torch": "import torch", "nn": "from torch import nn",
+                      "F": "import torch.nn.functional as F"}
 MAX_IDENTIFIER_LENGTH = 40
 _SOFT_KEYWORDS = frozenset(getattr(keyword, "softkwlist", ())) | {"match", "case", "type", "_"}
-_RESERVED = (frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins))
-             | GENERATED_CODE_NAMES)
+PYTHON_NAMES = frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins))
 
 
 # Module keys the network's own attributes (top level) and a container's keys (below) avoid;
@@ -107,30 +107,49 @@ def file_stem(name: str, fallback: str = "network") -> str:
 
 
 class Namespace:
-    """Hands out unique identifiers; the same object always gets the same name."""
+    """Hands out the identifiers of one scope, each once; the same object always gets the
+    same name. `taken` are the names the scope has before any is handed out (a function's
+    parameters, the module-level names its code reads), avoided like Python's own."""
 
-    def __init__(self, reserved: frozenset[str] = _RESERVED) -> None:
-        self._reserved = reserved
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._reserved = PYTHON_NAMES | frozenset(taken)
         self._used: set[str] = set()
         self._by_key: dict[object, str] = {}
 
     def name(self, text: str, key: object | None = None, fallback: str = "x") -> str:
+        """A variable for what the user called `text` ("conv 1" -> conv_1, again -> conv_1_2)."""
         if key is not None and key in self._by_key:
             return self._by_key[key]
         base = sanitise(text, fallback)
         if base in self._reserved:
             base = f"{base}_"
+        return self._claim(base, "_", key)
+
+    def fresh(self, hint: str) -> str:
+        """A new temporary named after `hint` (`h_n`, then `h_n_2`), for code a layer writes."""
+        return self.name(hint)
+
+    def class_name(self, network: str) -> str:
+        """The class of a network ("my generator" -> MyGenerator, again -> MyGenerator2)."""
+        base = class_name(network)
+        if base in self._reserved:
+            base = f"{base}Net"
+        return self._claim(base, "", ("class", network))
+
+    def _claim(self, base: str, separator: str, key: object | None) -> str:
         candidate, k = base, 1
         while candidate in self._used or candidate in self._reserved:
             k += 1
-            candidate = f"{base}_{k}"
+            candidate = f"{base}{separator}{k}"
         self._used.add(candidate)
         if key is not None:
             self._by_key[key] = candidate
         return candidate
 
-    def reserve(self, name: str) -> None:
-        self._used.add(name)
+
+def forward_scope() -> Namespace:
+    """The names of a `forward` method: its `self`, and the module-level names it reads."""
+    return Namespace(taken={"self", *CLASS_CODE_IMPORTS})
 
 
 class ModulePaths:
@@ -178,9 +197,9 @@ class ModulePaths:
 
 
 def class_name(network: str) -> str:
-    """`model` -> `Model`, `my generator` -> `MyGenerator`."""
+    """`model` -> `Model`, `my generator` -> `MyGenerator` (a class name, never Python's own)."""
     words = re.split(r"_+", sanitise(network, "network"))
     name = "".join(w[:1].upper() + w[1:] for w in words if w) or "Network"
     if name[0].isdigit():
         name = f"Net{name}"
-    return f"{name}Net" if name in _RESERVED else name
+    return f"{name}Net" if name in PYTHON_NAMES else name

@@ -170,7 +170,9 @@ class EmitContext:
     """What a layer needs to write its line(s) of `forward`.
 
     `inputs` are the variable names of the incoming tensors in port order, `out` the variable
-    to assign, `module` the expression of the layer's submodule (e.g. `self.conv1`).
+    to assign, `module` the expression of the layer's submodule (e.g. `self.conv1`). Any other
+    variable the lines need is asked of `fresh` (`fresh("h_n")`), which never hands out a name
+    in use.
     """
 
     inputs: list[str]
@@ -178,6 +180,7 @@ class EmitContext:
     module: str
     params: dict[str, Any]
     input_infos: list[TensorInfo]
+    fresh: Callable[[str], str]
 
 
 def call_module(ctx: EmitContext) -> list[str]:

@@ -65,9 +65,10 @@ def _emit(kind: str):
         call = f"{ctx.module}({ctx.inputs[0]})"
         if ctx.params["output"] == "sequence":
             return [f"{ctx.out}, _ = {call}"]
-        state = "(h_n, _)" if kind == "LSTM" else "h_n"
-        last = ("torch.cat([h_n[-2], h_n[-1]], dim=1)" if ctx.params["bidirectional"]
-                else "h_n[-1]")
+        h_n = ctx.fresh("h_n")  # the final hidden state of each layer and direction
+        state = f"({h_n}, _)" if kind == "LSTM" else h_n
+        last = (f"torch.cat([{h_n}[-2], {h_n}[-1]], dim=1)" if ctx.params["bidirectional"]
+                else f"{h_n}[-1]")
         return [f"_, {state} = {call}", f"{ctx.out} = {last}"]
     return emit
 
