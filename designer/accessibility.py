@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
+    QDialog,
     QDockWidget,
     QFormLayout,
     QGroupBox,
@@ -125,10 +128,22 @@ def name_widgets(root: QWidget) -> None:
         part.setAccessibleName(f"Clear {owner}" if clears else owner)  # a line edit's button
 
 
+class _DialogNamer(QObject):
+    """Names a dialog's controls each time one is shown: dialogs are built on demand, by
+    the window and by Qt (message boxes), after the window was named."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog):
+            name_widgets(watched)
+        return False
+
+
 def keep_named(window: QMainWindow) -> None:
-    """Name the window's widgets now, and a dock's again whenever it is shown (panels build
-    parts of themselves later, e.g. a run's views)."""
+    """Name the window's widgets now, a dock's again whenever it is shown (panels build
+    parts of themselves later, e.g. a run's views), and every dialog as it opens (the filter
+    lives as long as the window)."""
     name_widgets(window)
+    QApplication.instance().installEventFilter(_DialogNamer(window))
     for dock in window.findChildren(QDockWidget):
         dock.visibilityChanged.connect(lambda visible, dock=dock: _name_if_shown(dock, visible))
 
