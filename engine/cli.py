@@ -54,12 +54,20 @@ def _templates(args: argparse.Namespace) -> int:
     import shutil
     import textwrap
 
-    from templates import card_sections, load_template, picture_path, summary_line, template_names
+    from templates import (
+        BLANK,
+        BLANK_SUMMARY,
+        card_sections,
+        load_template,
+        picture_path,
+        summary_line,
+        template_names,
+    )
     width = min(100, shutil.get_terminal_size((100, 24)).columns)
-    for index, name in enumerate(template_names()):
+    print(f"{BLANK} — {BLANK_SUMMARY}")
+    for name in template_names():
         design = load_template(name)
-        if index:
-            print()
+        print()
         print(f"{name} — {summary_line(design)}")
         for heading, text in card_sections(design):
             print(textwrap.fill(text, width, initial_indent=f"  {heading}: ",
@@ -160,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # the reader stopped early (`neuralcanvas templates | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def command_names() -> list[str]:

@@ -32,7 +32,7 @@ def template_path(name: str) -> Path:
     path = TEMPLATE_DIR / f"{name}.ncnet"
     if not path.is_file():
         raise DesignError(f"there is no template {name!r}; available: "
-                          f"{', '.join(template_names())}")
+                          f"{', '.join([BLANK, *template_names()])}")
     return path
 
 
@@ -41,8 +41,19 @@ def picture_path(name: str) -> Path:
     return TEMPLATE_DIR / f"{name}.png"
 
 
+BLANK = "blank"   # not a file: one Input, no description, default settings
+BLANK_SUMMARY = "One Input and nothing else, to build a network from scratch."
+
+
+def blank_design() -> Design:
+    """A design with one Input, no description and default training settings."""
+    design = Design("untitled")
+    design.add("Input", pos=(0.0, 0.0))
+    return design
+
+
 def load_template(name: str) -> Design:
-    return load_design(template_path(name))
+    return blank_design() if name == BLANK else load_design(template_path(name))
 
 
 def summary_line(design: Design) -> str:

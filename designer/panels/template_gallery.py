@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from designer.panels.graph_picture import design_picture
 from engine import Design, check
-from templates import card_sections, load_template, template_names
+from templates import blank_design, card_sections, load_template, template_names
 
 THUMBNAIL = QSize(220, 120)
 PREVIEW = QSize(460, 260)
@@ -32,13 +32,6 @@ BLANK_TEXT = ("One Input and nothing else: drag layers from the palette (or pres
               "canvas), end with an Output, and train on generated data of the Input's shape "
               "with the default settings. Give it a name and a description under File > "
               "Design Properties.")
-
-
-def blank_design() -> Design:
-    """A design with one Input, no description and default training settings."""
-    design = Design("untitled")
-    design.add("Input", pos=(0.0, 0.0))
-    return design
 
 
 def describe_design(design: Design) -> str:
