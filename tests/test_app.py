@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QAction, QKeySequence
 from test_app_support import ScriptedDialogs, make_window
 
@@ -47,6 +48,7 @@ def test_too_many_arguments_print_the_usage(capsys):
     assert "usage: neuralcanvas" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_start_up_does_not_import_torch(tmp_path):
     script = (
         "import sys, json\n"

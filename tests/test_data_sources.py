@@ -99,6 +99,7 @@ def make_image_folder(root, classes=("cat", "dog"), per_class=6, size=(10, 12)):
             Image.fromarray(pixels).save(root / name / f"{k}.png")
 
 
+@pytest.mark.slow
 def test_image_folder_trains_a_small_cnn(tmp_path):
     make_image_folder(tmp_path / "pets")
     d = Design()

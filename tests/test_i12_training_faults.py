@@ -94,6 +94,7 @@ def test_the_cpu_allocator_running_out_is_reported_as_out_of_memory(tmp_path, mo
 
 # ---------------------------------------------------------------------------- 7 and 10: files
 
+@pytest.mark.slow
 def test_a_run_folder_that_cannot_be_written_mid_run_fails_the_run_by_name(tmp_path):
     out = tmp_path / "run"
 
@@ -108,6 +109,7 @@ def test_a_run_folder_that_cannot_be_written_mid_run_fails_the_run_by_name(tmp_p
     assert "unexpected" not in final.reason
 
 
+@pytest.mark.slow
 def test_summary_json_names_weights_relative_to_its_run(tmp_path):
     out = tmp_path / "net.runs" / "0001"
     _, final = train_here(classifier(epochs=1), out)

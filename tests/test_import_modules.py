@@ -1,7 +1,6 @@
 """Hand-written modules import faithfully; what cannot be imported is listed, line by line."""
 
 import inspect
-import time
 
 import pytest
 import torch
@@ -281,10 +280,8 @@ class Deep(nn.Module):
         return x
 
 
-def test_a_thousand_node_model_imports_in_seconds():
-    module = Deep()
-    start = time.perf_counter()
-    design = import_module(module, torch.randn(2, 8))
-    seconds = time.perf_counter() - start
+def test_a_thousand_node_model_imports_whole():
+    """How long it takes: benchmarks/latency.py (limit 10 s)."""
+    design = import_module(Deep(), torch.randn(2, 8))
     assert len(design.nodes()) == 1002
-    assert seconds < 10, f"importing 1,000 nodes took {seconds:.1f} s"
+    assert engine.check(design).ok

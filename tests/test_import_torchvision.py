@@ -34,7 +34,12 @@ def _equal(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and torch.equal(a, b)
 
 
-@pytest.mark.parametrize("name", list(ARCHITECTURES))
+# Compared at full depth these take many seconds (densenet121's 121 layers: ~9 s quiet).
+HEAVY = {"densenet121"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY
+                                  else name for name in ARCHITECTURES])
 def test_torchvision_model_imports_builds_and_exports_faithfully(name, tmp_path):
     builder, size = ARCHITECTURES[name]
     torch.manual_seed(0)

@@ -12,6 +12,7 @@ from templates import load_template, template_names
 EPOCHS = 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
 def test_exported_script_reproduces_the_in_app_epochs(recipe, tmp_path):
     design = RECIPES[recipe](epochs=EPOCHS)
@@ -30,6 +31,7 @@ def test_exported_script_reproduces_the_in_app_epochs(recipe, tmp_path):
     assert weights == {f"{network}.safetensors" for network in design.networks}
 
 
+@pytest.mark.slow
 def test_exported_script_follows_the_settings(tmp_path):
     design = RECIPES["classification"](
         epochs=5, schedule={"name": "plateau", "patience": 0, "factor": 0.5},
@@ -171,6 +173,7 @@ def csv_design(folder):
         "source": "csv", "path": str(folder / "table.csv"), "target": "kind"})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [image_design, csv_design])
 def test_exported_script_reproduces_runs_on_the_users_files(make, tmp_path):
     design = make(tmp_path / "data")

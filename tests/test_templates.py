@@ -62,6 +62,7 @@ def short_run_overrides(design) -> dict:
     return overrides
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures(single_thread.__name__)
 @pytest.mark.parametrize("name", NAMES)
 def test_template_trains_one_short_epoch(name):

@@ -2,9 +2,12 @@
 
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
 from test_training_support import classifier, exported_script, read_metrics, run_script
+
+pytestmark = pytest.mark.slow  # trains in two processes
 
 # Runs the exported script's own train(), then saves what this process holds.
 WRAPPER = """

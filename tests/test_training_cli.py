@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from test_training_support import classifier, read_metrics
 
 from engine import save_design
@@ -14,6 +15,7 @@ from engine.training.checkpoint import load_checkpoint
 CLI = "import sys; from engine.cli import main; sys.exit(main())"
 
 
+@pytest.mark.slow
 def test_train_writes_metrics_weights_checkpoints_and_summary(tmp_path, capsys):
     save_design(classifier(), tmp_path / "net.ncnet")
     out = tmp_path / "out"
@@ -41,6 +43,7 @@ def test_a_run_that_cannot_start_says_why(tmp_path, capsys):
     assert "there is no file" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path):
     design = classifier(epochs=200, data={"source": "generated", "samples": 8192})
     design.set_params(design.find("hidden"), out_features=512)

@@ -1,5 +1,6 @@
 """Diagnostics: overfitting, vanishing and exploding gradients, mode collapse, samples."""
 
+import pytest
 from test_training_support import autoencoder, char_model, forecaster, gan, of_kind, train
 
 from engine import Design
@@ -34,6 +35,7 @@ def test_gradient_bounds_name_the_layer_once_per_state():
     assert watch.check(layers, epoch=2, step=20) == []
 
 
+@pytest.mark.slow
 def test_deep_sigmoid_stack_reports_a_vanishing_gradient_on_its_first_layer():
     d = Design()
     h = d.add("Input", shape=(8,))
@@ -58,6 +60,7 @@ def test_mode_collapse_is_flagged_when_diversity_falls():
     assert watch.check(3, diversity=0.01, accuracy=0.99) == []
 
 
+@pytest.mark.slow
 def test_samples_for_gans_autoencoders_text_and_series():
     gan_events, _ = train(gan(epochs=1))
     points = of_kind(gan_events, "samples")[-1]

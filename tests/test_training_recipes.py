@@ -14,6 +14,8 @@ from test_training_support import (
     train,
 )
 
+pytestmark = pytest.mark.slow  # every test trains
+
 LOSS_OF = {"gan": "d_loss"}
 
 

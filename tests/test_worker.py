@@ -16,6 +16,8 @@ from engine import Design
 from engine.training.checkpoint import load_checkpoint
 from engine.training.worker import TrainingService
 
+pytestmark = pytest.mark.slow  # every test starts the training worker
+
 
 @pytest.fixture(scope="module")
 def service():
@@ -61,13 +63,15 @@ def test_a_run_streams_its_events_in_order(service, tmp_path):
     assert run.final.status == "completed"
 
 
-def test_a_warm_worker_reaches_the_first_batch_quickly(service):
+def test_the_next_run_reuses_the_warm_worker(service):
+    """What makes the next first batch quick (benchmarks/latency.py times it): the worker
+    that imported torch for one run trains the next."""
     service.start(classifier(epochs=1)).wait(timeout=120)  # the worker is warm now
-    started = time.monotonic()
+    warm = service.worker_pid
     run = service.start(classifier(epochs=1))
-    wait_for(run, "batch")
-    assert time.monotonic() - started < 2.0
-    run.wait(timeout=60)
+    kinds = [e.kind for e in run.wait(timeout=120)]
+    assert kinds[0] == "started" and "batch" in kinds and kinds[-1] == "finished"
+    assert service.worker_pid == warm and run.final.status == "completed"
 
 
 def test_stop_during_a_batch_is_acknowledged_at_once_and_keeps_the_checkpoint(service, tmp_path):
@@ -76,12 +80,10 @@ def test_stop_during_a_batch_is_acknowledged_at_once_and_keeps_the_checkpoint(se
     kept = of_kind(seen, "checkpoint")[-1].path
     before = json.loads((tmp_path / "checkpoints" / os.path.basename(kept) /
                          "record.json").read_text())
-    asked = time.monotonic()
     run.stop()
-    seen = wait_for(run, "ack", timeout=5)
-    assert time.monotonic() - asked < 1.0
+    seen = wait_for(run, "ack")  # how soon: benchmarks/latency.py
     assert of_kind(seen, "ack")[0].state == "stopping"
-    seen += run.wait(timeout=30)
+    seen += run.wait(timeout=120)
     assert run.final.kind == "finished" and run.final.status == "stopped"
     assert load_checkpoint(kept).record == before
     assert run.final.epochs_done < 30
@@ -91,14 +93,14 @@ def test_pause_resume_and_checkpoint_now(service, tmp_path):
     run = service.start(slow_classifier(epochs=3), out_dir=str(tmp_path))
     wait_for(run, "batch")
     run.pause()
-    seen = wait_for(run, "ack", timeout=5)
+    seen = wait_for(run, "ack")
     assert of_kind(seen, "ack")[0].state == "paused"
     # The steps done before the pause landed are still reported; then it goes quiet.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: only a pause that never took hits it
     while of_kind(run.events(timeout=0.5), "batch"):
         assert time.monotonic() < deadline, "batches kept coming while paused"
     run.checkpoint()
-    seen = wait_for(run, "checkpoint", timeout=10)
+    seen = wait_for(run, "checkpoint")
     assert of_kind(seen, "checkpoint")[-1].reason == "request"
     run.resume()
     seen += run.wait(timeout=240)  # an upper bound for a loaded machine, not a sleep
