@@ -137,7 +137,10 @@ def _check_network(design: Design, network: str, report: Report, folder: Path | 
 
     acyclic = graph if not in_cycle else nx.MultiDiGraph(graph.subgraph(
         [n for n in nodes if n not in in_cycle]))
-    order = list(nx.topological_sort(acyclic))
+    # ties broken by creation order, so the report does not depend on the order wires were
+    # drawn in (a saved and reopened design lists its problems in the same order)
+    order = list(nx.lexicographical_topological_sort(acyclic,
+                                                     key=lambda n: graph.nodes[n]["seq"]))
     for node in order:
         inputs = _incoming(design, graph, node, report)
         report.input_infos[node] = inputs

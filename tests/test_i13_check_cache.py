@@ -124,3 +124,16 @@ def test_a_node_wired_to_itself_can_be_removed():
     design.connect(node, node)
     design.remove(node)
     assert design.nodes() == [] and design.edges() == []
+
+
+def test_problems_keep_their_order_when_the_design_is_saved_and_reopened():
+    """Found by the machine above: the walk followed the order wires were drawn in, which a
+    saved file does not keep, so a reopened design listed the same problems in another order."""
+    design = Design()
+    source = design.add("Input", shape=(1,))
+    first, second = design.add("Conv2d"), design.add("Conv2d")
+    design.connect(source, second)  # wired in the opposite order to their creation
+    design.connect(source, first)
+    reopened = Design.from_dict(design.to_dict())
+    assert checking.check(design).problems == checking.check(reopened).problems
+    assert [p.node for p in checking.check(design).errors if p.node] == [first, second]
