@@ -111,7 +111,7 @@ class EditsKeepTheCachedCheckExact(RuleBasedStateMachine):
 
 
 EditsKeepTheCachedCheckExact.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=30, deadline=None,
+    max_examples=80, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 test_cached_check_equals_fresh_check = EditsKeepTheCachedCheckExact.TestCase
 
