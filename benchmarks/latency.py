@@ -61,7 +61,8 @@ def first_batch(service: TrainingService) -> dict[str, float]:
 
 def stop(service: TrainingService) -> dict[str, float]:
     run = service.start(classifier(epochs=30, samples=8192, hidden=512))
-    until(run, "checkpoint")  # mid-run, a batch under way
+    until(run, "epoch")
+    until(run, "batch")  # mid-epoch, a batch under way
     asked = time.perf_counter()
     run.stop()
     ack = until(run, "ack", timeout=60)
@@ -99,8 +100,8 @@ def report(samples: dict[str, list[float]]) -> None:
         limit = LIMITS_S.get(name)
         verdict = "" if limit is None else (
             f"  limit {limit:g} s: {'ok' if statistics.median(values) < limit else 'OVER'}")
-        print(f"{name:14} median {statistics.median(values):7.3f} s  worst {max(values):7.3f} s"
-              f"  ({len(values)} rounds){verdict}")
+        print(f"{name:14} median {statistics.median(values) * 1000:9.1f} ms  "
+              f"worst {max(values) * 1000:9.1f} ms  ({len(values)} rounds){verdict}")
 
 
 def main() -> None:
