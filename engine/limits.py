@@ -22,6 +22,7 @@ LONGEST_TEXT = 20_000        # the description and each section of a template's 
 LONGEST_PATH = 4_096         # a text parameter such as a weights file's path (PATH_MAX)
 LARGEST_WHOLE_NUMBER = 2**31 - 1   # any layer size, index or count: what int32 holds
 LARGEST_ELEMENT_COUNT = 2**63 - 1  # values one tensor can hold (torch counts them in int64)
+LARGEST_FLOAT32 = 3.4028234663852886e38  # a float layer parameter: what float32 holds
 LONGEST_LIST = 64            # numbers in a list parameter (a shape, a list of dims)
 MOST_INPUTS = 1_000          # inputs of one node (an Add or a Concat of many branches)
 FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in scene units

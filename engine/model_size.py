@@ -22,13 +22,18 @@ from engine.limits import (
 SMALLER_LAYER = "make the layer smaller (fewer outputs, channels or hidden units)"
 SMALLER_OUTPUT = ("make the tensor smaller: smaller inputs, fewer channels, or pooling or a "
                   "stride earlier on")
+EMPTY_OUTPUT = ("make every size at least 1: a larger input, a larger scale factor, or less "
+                "shrinking earlier on")
 TENSOR_LIMIT = f"more than a tensor can hold ({big_number(LARGEST_ELEMENT_COUNT)})"
 
 
 def output_problem(label: str, info: TensorInfo) -> tuple[str, str] | None:
-    """(message, fix) when one sample of the node's output cannot be held, else None."""
+    """(message, fix) when one sample of the node's output cannot be held, or holds
+    nothing (a size below 1, which torch refuses when the layer runs), else None."""
     values = prod(info.features)
     gives = f"{label} gives {format_shape(info.shape)}"
+    if any(size < 1 for size in info.features):
+        return f"{gives}: an empty tensor, which no later layer can use", EMPTY_OUTPUT
     if values > LARGEST_ELEMENT_COUNT:
         return f"{gives}: {big_number(values)} values per sample, {TENSOR_LIMIT}", SMALLER_OUTPUT
     beyond = _beyond_memory(values * BYTES_PER_VALUE)

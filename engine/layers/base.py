@@ -14,6 +14,7 @@ from engine.errors import DesignError, ShapeError
 from engine.layers.module_call import ModuleCall
 from engine.limits import (
     LARGEST_ELEMENT_COUNT,
+    LARGEST_FLOAT32,
     LARGEST_WHOLE_NUMBER,
     LONGEST_LIST,
     LONGEST_PATH,
@@ -148,6 +149,9 @@ class Param:
             if self.maximum is not None and v > self.maximum:
                 return (f"'{self.name}' is {excerpt(value)} but must be at most "
                         f"{_num(self.maximum)}")
+            if self.kind == "float" and abs(v) > LARGEST_FLOAT32:  # torch's kernels take float32
+                return (f"'{self.name}' is {excerpt(value)} but must be from "
+                        f"{_num(-LARGEST_FLOAT32)} to {_num(LARGEST_FLOAT32)} (what float32 holds)")
         if self.kind == "ints" and self.length is None and not values:
             return f"'{self.name}' must not be empty"
         return None
@@ -160,6 +164,9 @@ _WHOLE_NUMBER_KINDS = ("int", "ints", "size")
 
 
 def _num(x: float) -> str:
+    """A bound as people read it: '2,147,483,647', '0.01', '3.4e+38'."""
+    if abs(x) >= 1e15:
+        return f"{x:.3g}"
     return f"{int(x):,}" if float(x).is_integer() else str(x)
 
 
