@@ -142,10 +142,15 @@ class Autosaver(QObject):
             self.keeps_unsaved_work = self.last_error is None
 
     def discard(self) -> None:
-        """Delete the recovery file (after a clean save, or on a clean exit)."""
+        """Delete the recovery file (after a clean save, or on a clean exit). One that cannot
+        be deleted (its folder gone or locked) stays for the next start to offer; it must not
+        stop the save or the close that asked for this."""
         self._changed = False
         for path in _session_files(self.path)[:2]:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                continue
 
     def close(self) -> None:
         """End the session: lock released, and no recovery file unless it is being kept."""

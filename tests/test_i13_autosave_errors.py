@@ -5,7 +5,7 @@ import shutil
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
-from test_app_support import make_window
+from test_app_support import ScriptedDialogs, make_window
 
 
 def autosave_note(window) -> QLabel:
@@ -52,3 +52,22 @@ def test_an_autosave_failure_is_shown_until_autosave_works_again(qtbot, tmp_path
     qtbot.waitUntil(lambda: not note.isVisible(), timeout=5000)
     assert window.autosaver.path.exists()
     assert note.toolTip() == ""
+
+
+def test_a_recovery_folder_that_cannot_be_used_never_stops_saving_or_closing(qtbot, tmp_path):
+    target = tmp_path / "mine.ncnet"
+    window = make_window(qtbot, tmp_path, dialogs=ScriptedDialogs(save_path=target))
+    window.show()
+    window.activateWindow()  # the Save As shortcut goes to the active window
+    qtbot.waitUntil(window.isActiveWindow)
+    make_unwritable(tmp_path / "recovery")
+    edit_by_keyboard(qtbot, window)
+    window.autosaver.save_now()
+    assert autosave_note(window).isVisible()
+
+    qtbot.keyClick(window.tabs, Qt.Key.Key_S,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(target.exists)
+    assert window.document.path == target and window.document.undo_stack.isClean()
+    assert window.statusBar().currentMessage() == f"Saved {target}"
+    assert window.close()
