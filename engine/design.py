@@ -24,7 +24,7 @@ from engine.limits import (
     LONGEST_TEXT,
     MOST_INPUTS,
     finite_float,
-    length_problem,
+    text_problem,
 )
 from engine.quoting import excerpt
 
@@ -421,7 +421,7 @@ def node_name_problem(name: object) -> str | None:
     """Why `name` cannot be a node's name (empty, not a text, too long), or None."""
     if not isinstance(name, str) or not name.strip():
         return f"a node's name must be a non-empty text, not {excerpt(name)}"
-    return length_problem(name, "a node's name", LONGEST_NAME)
+    return text_problem(name, "a node's name", LONGEST_NAME)
 
 
 def _check_name(name: object) -> None:
@@ -433,7 +433,7 @@ def _check_name(name: object) -> None:
 def _checked_text(text: object, what: str, longest: int) -> str:
     if not isinstance(text, str):
         raise DesignError(f"{what} must be a text, not {excerpt(text)}")
-    problem = length_problem(text, what, longest)
+    problem = text_problem(text, what, longest)
     if problem:
         raise DesignError(problem)
     return text

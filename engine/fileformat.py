@@ -23,7 +23,7 @@ from engine.limits import (
     LONGEST_TEXT,
     MOST_INPUTS,
     finite_float,
-    length_problem,
+    text_problem,
 )
 from engine.quoting import excerpt
 
@@ -48,6 +48,7 @@ def save_design(design: Design, path: str | os.PathLike) -> None:
                 "app_version": __version__, **design.to_dict()}
     try:
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        text.encode("utf-8")  # a lone surrogate: refused here, before the old file is touched
     except ValueError as err:
         raise DesignError(f"cannot save {path}: {err}", file=str(path)) from None
     write_atomically(Path(path), text)
@@ -133,7 +134,7 @@ def design_from_json(text: str, file: str = "<text>") -> Design:
 def design_from_document(document: Any, file: str = "<document>") -> Design:
     """Validate a parsed document (migrating older schema versions) and build the design."""
     document = _migrated(document, file)
-    problems = _validate(document)
+    problems = _unstorable_texts(document) or _validate(document)
     if problems:
         listing = [f"{file}: {path}: {message}" for path, message in problems]
         shown = listing[:LISTED_PROBLEMS]
@@ -215,6 +216,37 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
             for sub, message in validator(training.get(section)) if section in training else ():
                 add((f"$.training.{section}{sub}", message))
     return problems
+
+
+def _unstorable_texts(document: Any) -> list[tuple[str, str]]:
+    """Every text, key or value, anywhere in the document that no UTF-8 file can hold (a lone
+    surrogate from a JSON escape such as "\\ud800"): a design holding one would open but
+    could never be saved, printed or exported. Walked without recursion: files nest deeply."""
+    problems: list[tuple[str, str]] = []
+    pending: list[tuple[str, Any]] = [("$", document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if _storable(key):
+                    where = _member(path, key)
+                else:
+                    where = f"{path}[{excerpt(key)}]"
+                    problems.append((where, text_problem(key, "this key", len(key))))
+                pending.append((where, child))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(value))
+        elif isinstance(value, str) and not _storable(value):
+            problems.append((path, text_problem(value, "this text", len(value))))
+    return sorted(problems)
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str, Any]:
@@ -312,7 +344,7 @@ def _validate_text(value: Any, path: str, what: str, longest: int, add) -> bool:
     if not isinstance(value, str):
         add((path, f"expected a text, found {_json_type(value)}"))
         return False
-    problem = length_problem(value, what, longest)
+    problem = text_problem(value, what, longest)
     if problem:
         add((path, problem))
     return problem is None

@@ -29,6 +29,18 @@ FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in sc
 BYTES_PER_VALUE = 4          # float32, what parameters and activations are made of
 
 
+def text_problem(text: str, what: str, longest: int) -> str | None:
+    """Why `text` cannot be `what`: too long, or holding a lone UTF-16 surrogate (JSON's
+    "\\ud800" escape reads as one), which no UTF-8 file or terminal can take, so the design
+    could be opened but never saved or printed. None when it is fine."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return (f"{what} holds {excerpt(err.object[err.start:err.end])} at character "
+                f"{err.start + 1:,}, half of a character pair, which no file can store")
+    return length_problem(text, what, longest)
+
+
 def length_problem(text: str, what: str, longest: int) -> str | None:
     """Why `text` is too long to be `what` (e.g. "a node's name"), or None when it fits."""
     if len(text) <= longest:

@@ -19,7 +19,7 @@ from engine.limits import (
     LONGEST_LIST,
     LONGEST_PATH,
     finite_float,
-    length_problem,
+    text_problem,
 )
 from engine.quoting import excerpt
 
@@ -135,7 +135,7 @@ class Param:
     def range_problem(self, value: Any) -> str | None:
         """Say what is wrong when a stored value lies outside the allowed range."""
         if isinstance(value, str):
-            return length_problem(value, f"'{self.name}'", LONGEST_PATH)
+            return text_problem(value, f"'{self.name}'", LONGEST_PATH)
         values = value if isinstance(value, tuple) else (value,)
         if len(values) > LONGEST_LIST:
             return (f"'{self.name}' holds {len(values):,} numbers; at most {LONGEST_LIST} are "
