@@ -24,6 +24,7 @@ LARGEST_WHOLE_NUMBER = 2**31 - 1   # any layer size, index or count: what int32 
 LARGEST_ELEMENT_COUNT = 2**63 - 1  # values one tensor can hold (torch counts them in int64)
 LARGEST_FLOAT32 = 3.4028234663852886e38  # a float layer parameter: what float32 holds
 LONGEST_LIST = 64            # numbers in a list parameter (a shape, a list of dims)
+LARGEST_STEP = 1_024         # a convolution's stride or dilation: oneDNN crashes far beyond it
 MOST_INPUTS = 1_000          # inputs of one node (an Add or a Concat of many branches)
 FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in scene units
 BYTES_PER_VALUE = 4          # float32, what parameters and activations are made of

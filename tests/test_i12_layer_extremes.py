@@ -56,3 +56,14 @@ def test_a_shrinking_upsample_that_keeps_every_size_checks_clean_and_runs():
     report = check(design)
     assert not report.errors
     assert build_model(design)(torch.randn(2, 1, 4, 4)).shape[1:] == report.info(node).shape[1:]
+
+
+@pytest.mark.parametrize("layer", ["Conv2d", "ConvTranspose2d"])
+@pytest.mark.parametrize("param", ["stride", "dilation"])
+def test_a_convolution_step_beyond_what_torch_survives_is_an_error_on_its_node(layer, param):
+    design = Design()
+    x = design.add("Input", shape=(1, 4, 4))
+    conv = design.add(layer, x, out_channels=1, **{param: 32_768})
+    design.add("Output", conv)
+    (problem,) = [p for p in check(design).errors if p.node == conv]
+    assert param in problem.message and "1024" in problem.message.replace(",", "")

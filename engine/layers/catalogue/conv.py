@@ -14,6 +14,7 @@ from engine.layers.base import (
 )
 from engine.layers.module_call import ModuleCall, module_call, same_size
 from engine.layers.registry import register
+from engine.limits import LARGEST_STEP
 
 _SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)",
                   3: "(N, channels, depth, height, width)"}
@@ -24,13 +25,14 @@ def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
         Param("out_channels", "int", 16, "number of filters, i.e. output channels", minimum=1),
         Param("kernel_size", "size", 3, "filter size", minimum=1, length=n),
         Param("stride", "size", 1 if not transposed else 2, "step between filter positions",
-              minimum=1, length=n),
+              minimum=1, maximum=LARGEST_STEP, length=n),
         Param("padding", "size", 0, "zeros added on each side", minimum=0, length=n),
     )
     extra = (Param("output_padding", "size", 0, "extra size added on one side of the output",
                    minimum=0, length=n),) if transposed else ()
     return common + extra + (
-        Param("dilation", "size", 1, "spacing between filter taps", minimum=1, length=n),
+        Param("dilation", "size", 1, "spacing between filter taps", minimum=1,
+              maximum=LARGEST_STEP, length=n),
         Param("groups", "int", 1, "split channels into independent groups", minimum=1),
         Param("bias", "bool", True, "learn an additive bias"),
     )
