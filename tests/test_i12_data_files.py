@@ -393,3 +393,26 @@ def test_a_checkpoints_record_json_cannot_point_outside_it(tmp_path, key):
         shutil.rmtree(record.folder / "last")
         with pytest.raises(DesignError, match="outside"):
             record.weight_files()
+
+
+def test_an_image_folder_that_links_back_into_itself_is_refused_by_the_check_and_the_run(
+        tmp_path):
+    from PIL import Image
+
+    from engine.training.portable.file_checks import check_folder_links
+    from engine.training.portable.file_data import check_images
+    for name in ("cat", "dog"):
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for index in range(3):
+            Image.new("RGB", (8, 8)).save(tmp_path / "pets" / name / f"{index}.png")
+    (tmp_path / "pets" / "dog" / "back").symlink_to(tmp_path / "pets")
+    with pytest.raises(ValueError, match="links to .*remove the link"):
+        check_images(tmp_path / "pets")
+    with pytest.raises(ValueError, match="links to"):
+        check_folder_links(tmp_path / "pets")
+    design = Design()
+    pixels = design.add("Input", shape=(3, 32, 32))
+    design.add("Output", design.add("Linear", design.add("Flatten", pixels), out_features=2))
+    design.set_training(task="classification", data={"source": "image_folder",
+                                                     "path": str(tmp_path / "pets")})
+    assert any("links to" in p.message for p in check(design).errors)

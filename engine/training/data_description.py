@@ -24,6 +24,7 @@ from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan
 from engine.training.portable.file_checks import (
     check_csv_row,
+    check_folder_links,
     check_same_rows,
     column_indices,
     csv_number,
@@ -200,6 +201,7 @@ def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> 
 
 def _image_counts(path: str) -> tuple[int, int]:
     """The number of class folders and of images in them (names only; nothing is opened)."""
+    check_folder_links(Path(path))
     folders = sorted(entry.path for entry in os.scandir(path) if entry.is_dir())
     images = sum(1 for folder in folders for _, _, files in os.walk(folder)
                  for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES)

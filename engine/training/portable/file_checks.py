@@ -272,3 +272,17 @@ def read_idx_labels(path):
         )
     check_ids(path, "the label array", labels)
     return labels
+
+
+def check_folder_links(folder):
+    """A ValueError for a link to a folder that contains it: the image loader follows links,
+    so such a loop would read the same images again and again under other class names."""
+    root = folder.resolve()
+    for link in folder.rglob("*"):
+        if link.is_symlink() and link.is_dir():
+            target = link.resolve()
+            if target.is_relative_to(root) or root.is_relative_to(target):
+                raise ValueError(
+                    f"{link} links to {target}, inside the image folder or above it; the "
+                    "images would be read again under other classes: remove the link"
+                )

@@ -17,6 +17,7 @@ from .batches import split_random
 from .file_checks import (
     check_csv_row,
     check_finite,
+    check_folder_links,
     check_same_rows,
     column_indices,
     csv_number,
@@ -113,6 +114,7 @@ def as_tensor(array):
 def check_images(path):
     """Open every image once, so that a broken file stops the run before it starts."""
     folder = Path(path)
+    check_folder_links(folder)
     for file in sorted(folder.rglob("*")):
         if file.suffix.lower() in IMAGE_SUFFIXES:
             try:
