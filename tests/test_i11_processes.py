@@ -214,6 +214,7 @@ def test_quitting_ends_a_busy_worker_and_helper_instead_of_waiting_for_them(qtbo
     service.shutdown()
     window_jobs.shutdown()
     jobs.shutdown_helper()
-    assert worker.exitcode == -signal.SIGTERM
-    assert [p.exitcode for p in helpers] == [-signal.SIGTERM]
+    ended = (-signal.SIGTERM, -signal.SIGKILL)   # killed if a loaded machine is slow to stop
+    assert worker.exitcode in ended
+    assert [p.exitcode in ended for p in helpers] == [True]
     assert jobs._helper is None

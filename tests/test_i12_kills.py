@@ -34,10 +34,12 @@ KILLS = 200
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_forever(store_folder: str) -> None:
-    """One run's files, rewritten and appended to without end (the writer that is killed)."""
+def write_forever(store_folder: str, created: int) -> None:
+    """One run's files, rewritten and appended to without end (the writer that is killed);
+    one byte on the pipe `created` says the run exists."""
     store = RunStore(store_folder)
     record = store.create()
+    os.write(created, b"+")
     recorder = RunRecorder(store, record)
     design = load_template("mlp")
     started = Started(1, task="classification", device="cpu", device_name="CPU", epochs=9,
@@ -60,16 +62,23 @@ def write_forever(store_folder: str) -> None:
 
 
 def serve(store_folder: str) -> None:
-    """For each line `DELAY` (seconds) on stdin: fork a writer, kill it DELAY later, and
-    answer `killed` once it is gone."""
+    """For each line `DELAY WHEN` on stdin: fork a writer, kill it DELAY seconds after it
+    starts (WHEN is `start`) or after its run exists (`created`), so that on a machine of any
+    speed half the kills land in the run's files; answer `killed` once it is gone."""
     for line in sys.stdin:
+        delay, when = line.split()
+        created_read, created_write = os.pipe()
         child = os.fork()
         if child == 0:
             try:
-                write_forever(store_folder)
+                write_forever(store_folder, created_write)
             finally:
                 os._exit(1)
-        time.sleep(float(line))
+        os.close(created_write)
+        if when == "created":
+            os.read(created_read, 1)
+        os.close(created_read)
+        time.sleep(float(delay))
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
         print("killed", flush=True)
@@ -113,8 +122,9 @@ def test_files_are_whole_after_every_kill_and_opening_the_store_tidies(tmp_path)
     moments = random.Random(12)
     tally = {"kills": 0, "left_behind": 0, "cut_lines": 0, "runs": 0}
     try:
-        for _ in range(KILLS):
-            helper.stdin.write(f"{moments.uniform(0.002, 0.040):.4f}\n")
+        for kill in range(KILLS):
+            when = "created" if kill % 2 else "start"
+            helper.stdin.write(f"{moments.uniform(0.002, 0.040):.4f} {when}\n")
             helper.stdin.flush()
             assert helper.stdout.readline() == "killed\n", "the helper process failed"
             tally["kills"] += 1

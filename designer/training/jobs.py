@@ -62,6 +62,7 @@ def shutdown_helper() -> None:
         process.join(QUIT_GRACE_S)
         if process.is_alive():
             process.kill()
+            process.join(QUIT_GRACE_S)
 
 
 class Jobs(QObject):
