@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
+from test_i11_panel_state import ScriptedRun
 from test_training_support import classifier
 
 from designer.document import DesignDocument
@@ -186,25 +187,6 @@ def test_opening_a_store_removes_what_killed_writers_left(tmp_path):
 
 # ---------------------------------------------------------------------------- 7: the panel
 
-class OneRun:
-    """Stands in for a worker's run: hands out `events` once, then is done."""
-
-    def __init__(self, events: list) -> None:
-        self.id, self.pending, self.final = 1, events, None
-        self.unresponsive = False
-
-    @property
-    def done(self) -> bool:
-        return self.final is not None
-
-    def events(self, timeout: float = 0.0) -> list:
-        handed, self.pending = self.pending, []
-        self.final = next((e for e in handed if e.kind in ("finished", "failed")), self.final)
-        return handed
-
-    def stop(self) -> None: ...
-
-
 class UnwritableRunService:
     """Stands in for TrainingService: each run's folder loses the right to keep its curves
     (steps.npz cannot be replaced), and the run ends with `final`."""
@@ -212,13 +194,14 @@ class UnwritableRunService:
     def __init__(self, final) -> None:
         self.final = final
 
-    def start(self, design, out_dir: str, **options) -> OneRun:
+    def start(self, design, out_dir: str, **options) -> ScriptedRun:
         (Path(out_dir) / "steps.npz").mkdir()
-        return OneRun([Started(1, task="classification", batches_per_epoch=2, epochs=1,
-                               out_dir=out_dir),
-                       Batch(1, epoch=1, batch=2, batches=2, step=2,
-                             values={"loss": [1.0, 0.9]}, lr=0.01),
-                       self.final])
+        events = [Started(1, task="classification", batches_per_epoch=2, epochs=1,
+                          out_dir=out_dir),
+                  Batch(1, epoch=1, batch=2, batches=2, step=2, values={"loss": [1.0, 0.9]},
+                        lr=0.01),
+                  self.final]
+        return ScriptedRun(1, events, stop_event=self.final)
 
     def shutdown(self) -> None: ...
 
