@@ -4,7 +4,6 @@ and exports the exported file."""
 import ast
 
 import pytest
-
 from PySide6.QtGui import QGuiApplication
 from test_app_support import make_window
 
