@@ -30,13 +30,13 @@ class AddNode(QUndoCommand):
         self.params, self.name = dict(params or {}), name
         self.inputs, self.outputs = list(inputs or []), list(outputs or [])
         self.node_id: str | None = None
-        self._seq: int | None = None
+        self._added_before = False   # the first redo picks the name; later redos keep it
 
     def redo(self) -> None:
         self.node_id = self.design.add(self.layer_type, name=self.name, network=self.network,
                                        pos=self.pos, node_id=self.node_id, **self.params)
-        if self._seq is None:
-            self._seq = self.design.seq_of(self.node_id)
+        if not self._added_before:
+            self._added_before = True
             self.name = self.design.node(self.node_id).name
         for src, port in self.inputs:
             self.design.connect(src, self.node_id, port)

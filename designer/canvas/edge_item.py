@@ -168,7 +168,6 @@ class WireItem(QGraphicsItem):
     def __init__(self, style: CanvasStyle, anchor: QPointF, from_output: bool) -> None:
         super().__init__()
         self.style, self.anchor, self.from_output = style, anchor, from_output
-        self.cursor_pos = anchor
         self.verdict: bool | None = None
         self.note = ""
         self._path = QPainterPath()
@@ -181,7 +180,7 @@ class WireItem(QGraphicsItem):
         """Track the cursor; the note goes right of it, or left when `visible` (the scene area
         on screen) has no room on the right."""
         self.prepareGeometryChange()
-        self.cursor_pos, self.verdict, self.note = cursor, verdict, note
+        self.verdict, self.note = verdict, note
         start, end = (self.anchor, cursor) if self.from_output else (cursor, self.anchor)
         self._path = wire_path(start, end)
         if note:

@@ -31,13 +31,3 @@ def device_name(device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return {"mps": "Apple GPU (MPS)", "cpu": "CPU"}.get(device.type, str(device))
-
-
-def available_devices() -> list[str]:
-    """The devices training can use here, best first (for a device menu)."""
-    import torch
-
-    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return [*devices, "cpu"]
