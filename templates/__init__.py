@@ -1,5 +1,5 @@
 """Starting designs shipped with NeuralCanvas, one `.ncnet` file each, with a picture of its
-graph (`<name>.png`, drawn by `python -m designer.tools.render_template_pictures`).
+graph (`<name>.png`, drawn by `python tools/render_template_pictures.py`).
 
 Each template carries a teaching card in `design.card`: what the network family is for, how it
 is built, what to try changing, and the pitfall it is prone to.

@@ -4,7 +4,7 @@ docs and `neuralcanvas templates`).
 The picture is the canvas itself, in the light theme, at the template's own layout: the same
 cards, shapes and wires a person sees after opening the template, one network under the other.
 
-    QT_QPA_PLATFORM=offscreen python -m designer.tools.render_template_pictures [NAME ...]
+    QT_QPA_PLATFORM=offscreen python tools/render_template_pictures.py [NAME ...]
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Developer tools that use the designer's drawing code outside the app."""
