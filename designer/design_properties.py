@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
+from designer.theme import ERROR_STYLE
 from engine import Design
 from engine.limits import LONGEST_NAME, LONGEST_TEXT, length_problem
 
@@ -61,7 +62,7 @@ class DesignPropertiesDialog(QDialog):
         self.description.setPlaceholderText("What the design is for; it becomes the exported "
                                             "script's docstring")
         self.problem = QLabel(self)
-        self.problem.setStyleSheet("color: #d64545;")
+        self.problem.setStyleSheet(ERROR_STYLE)
         self.problem.setWordWrap(True)
         self.problem.hide()
         form = QFormLayout()

@@ -14,8 +14,19 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
 THEME_MODES = ("system", "light", "dark")
-# Problem text, readable on the light and the dark theme's backgrounds alike.
-SEVERITY_COLOURS = {"error": "#d64545", "warning": "#b8860b"}
+# The one table of severity colours. Text on panels, readable on the light and the dark
+# theme's backgrounds alike; tints for fills, outlines and highlights; the canvas's badges,
+# per theme (dark first), brighter on a dark canvas.
+SEVERITY_COLOURS = {"error": "#d64545", "warning": "#b8860b", "info": "#3d7be6"}
+SEVERITY_TINTS = {"error": "#d64545", "warning": "#e0a100", "info": "#3d7be6"}
+CANVAS_SEVERITY = {True: {"error": "#e5484d", "warning": "#f5c542"},
+                   False: {"error": "#d1242f", "warning": "#d4a017"}}
+ERROR_STYLE = f"color: {SEVERITY_COLOURS['error']};"
+
+
+def coloured(html_text: str, severity: str = "error") -> str:
+    """Rich text in a severity's colour (the text is already escaped or trusted)."""
+    return f"<span style='color:{SEVERITY_COLOURS[severity]}'>{html_text}</span>"
 
 _LIGHT = {
     QPalette.ColorRole.Window: "#f3f3f5",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
+from designer.theme import CANVAS_SEVERITY
+
 NODE_WIDTH = 148.0  # the common card width; cards grow for long names
 MAX_NODE_WIDTH = 2 * NODE_WIDTH  # beyond this a name is cut (and whole in the tooltip)
 HEADER_HEIGHT = 26.0
@@ -86,8 +88,8 @@ class CanvasStyle:
             card=card, border=_mix(card, text, 0.28 if dark else 0.22), text=text,
             muted=_mix(text, card, 0.42), selection=palette.color(QPalette.ColorRole.Highlight),
             edge=_mix(background, text, 0.55), label_fill=_mix(background, base, 0.6),
-            error=QColor("#e5484d") if dark else QColor("#d1242f"),
-            warning=QColor("#f5c542") if dark else QColor("#d4a017"),
+            error=QColor(CANVAS_SEVERITY[dark]["error"]),
+            warning=QColor(CANVAS_SEVERITY[dark]["warning"]),
             accept=QColor("#46a758") if dark else QColor("#2f8a3f"),
             title_font=title_font, body_font=body_font, small_font=small_font,
             line_height=QFontMetricsF(body_font).height() + 2.0)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from designer import file_tasks
 from designer.panels.dialogs import ONNX_FILTER, PYTHON_FILTER, Dialogs
+from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
 from engine import Design
 from engine.design import DEFAULT_NETWORK
@@ -35,7 +36,6 @@ from engine.export_onnx import INSTALL_HINT, missing_packages
 
 FORMATS = {"python": ("Python script (.py)", ".py", PYTHON_FILTER),
            "onnx": ("ONNX model (.onnx)", ".onnx", ONNX_FILTER)}
-ERROR_STYLE = "color: #d64545;"
 
 
 class ExportDialog(QDialog):

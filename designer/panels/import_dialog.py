@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 
 from designer import file_tasks
 from designer.panels.dialogs import Dialogs
+from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
 from engine import Design, DesignError
 from engine.importing.loading import parse_shape
 
 DTYPES = (("float", "Numbers (float)"), ("long", "Token ids (long)"))
-ERROR_STYLE = "color: #d64545;"
 
 
 def parse_shapes(text: str) -> list[tuple[int, ...]]:

@@ -26,13 +26,11 @@ from designer.accessibility import name_widgets
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
 from designer.panels.param_editors import ParamEditor, editor_for
-from designer.theme import SEVERITY_COLOURS
+from designer.theme import ERROR_STYLE, SEVERITY_COLOURS
 from engine import Report
 from engine.checking import describe
 from engine.events import DesignEvent
 from engine.layers import Param, get_layer
-
-ERROR_STYLE = f"color: {SEVERITY_COLOURS['error']};"
 
 
 def _error_label(parent: QWidget) -> QLabel:

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.theme import SEVERITY_TINTS
 from engine.wording import count_of
 
-TINTS = {"error": "#d64545", "warning": "#e0a100", "info": "#3d7be6"}
 EXPLANATIONS = {
     "overfitting": "The network is learning the training samples by heart: its validation "
                    "loss rises while the training loss still falls, so it gets worse at new data.",
@@ -120,7 +120,7 @@ class Banner(QFrame):
         self.text.setText(html)
         self.layer_button.setVisible(bool(node))
         self.details_button.setVisible(bool(details))
-        tint = QColor(TINTS.get(severity, TINTS["info"]))
+        tint = QColor(SEVERITY_TINTS.get(severity, SEVERITY_TINTS["info"]))
         base = self.palette().color(QPalette.ColorRole.Window)
         mixed = QColor.fromRgbF(*(0.82 * a + 0.18 * b for a, b in zip(
             base.getRgbF()[:3], tint.getRgbF()[:3])))

@@ -11,9 +11,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
+from designer.theme import SEVERITY_COLOURS
 from designer.training.pictures import PaintedView
 
-MISTAKE = QColor("#d64545")
+MISTAKE = QColor(SEVERITY_COLOURS["error"])
 
 
 class ConfusionView(PaintedView):

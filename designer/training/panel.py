@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import DesignDocument
 from designer.panels.lazy import RefreshWhenShown
+from designer.theme import SEVERITY_COLOURS, SEVERITY_TINTS
 from designer.training import tasks
 from designer.training.banner import Banner
 from designer.training.jobs import Jobs
@@ -51,7 +52,7 @@ EXPORT_SIZE = QSize(1200, 640)
 EPOCH_GROUPS = ({"epochs", "final"}, {"gradients"}, {"confusion", "samples"})  # one a redraw
 EPOCH_VIEWS = set().union(*EPOCH_GROUPS)
 EPOCH_VIEW_MS = 1000     # an epoch-end view redraws at most this often
-HIGHLIGHT = {"error": QColor("#d64545"), "warning": QColor("#e0a100")}
+HIGHLIGHT = {severity: QColor(tint) for severity, tint in SEVERITY_TINTS.items()}
 STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Training",
               "paused": "Paused", "stopping": "Stopping\u2026", "finished": "Finished",
               "failed": "Failed",
@@ -94,7 +95,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.status = QLabel(STATE_TEXT["idle"], self)
         self.drift = QLabel("\u26a0 The design changed since this run started; the run keeps "
                             "the design it started with.", self)
-        self.drift.setStyleSheet("color: #b07800;")
+        self.drift.setStyleSheet(f"color: {SEVERITY_COLOURS['warning']};")
         self.drift.hide()
         self.banner = Banner(self)
         self.setup = SetupView(document, self)

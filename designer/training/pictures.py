@@ -24,9 +24,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from designer.theme import SEVERITY_COLOURS
+
 CLASS_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
                  "#ff9da7", "#9c755f", "#bab0ac")
-RIGHT, WRONG = QColor("#2e9d4f"), QColor("#d64545")
+RIGHT, WRONG = QColor("#2e9d4f"), QColor(SEVERITY_COLOURS["error"])
 
 
 def class_colour(index: int) -> QColor:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.theme import coloured
 from designer.training import tasks
 from designer.training.jobs import Jobs
 from designer.training.samples_view import SampleView
@@ -134,7 +135,7 @@ class PredictView(QWidget):
     def _failed(self, reason: str, asked: int) -> None:
         if asked != self._asked:
             return
-        self.status.setText(f"<span style='color:#d64545'>Cannot predict: {reason}</span>")
+        self.status.setText(coloured(f"Cannot predict: {reason}"))
 
     def _ask_open_path(self) -> Path | None:
         chosen, _filter = QFileDialog.getOpenFileName(self, "Predict on a file", "",

@@ -29,6 +29,7 @@ from designer.accessibility import name_widgets
 from designer.document import DesignDocument
 from designer.panels.column_flow import ColumnFlowLayout
 from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_for
+from designer.theme import ERROR_STYLE
 from designer.training.commands import SetTrainingValue, setting_value
 from engine.events import DesignEvent
 from engine.layers import Param
@@ -162,7 +163,7 @@ class SettingsForm(QScrollArea):
         self.groups: dict[str, QGroupBox] = {}
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d64545;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
         body = QWidget(self)
         outer = QVBoxLayout(body)   # the message spans the top; the groups flow below it

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
+from designer.theme import coloured
 from designer.training.samples_view import SampleView
 from designer.training.settings_form import SettingsForm
 
@@ -112,10 +113,8 @@ class Preflight(QWidget):
                 self.values[key].setText("\u2014")
         messages = []
         if preview.problem:
-            messages.append(f"<span style='color:#d64545'><b>Cannot train yet:</b> "
-                            f"{preview.problem}</span>")
-        messages += [f"<span style='color:#b07800'><b>Note:</b> {w}</span>"
-                     for w in preview.warnings]
+            messages.append(coloured(f"<b>Cannot train yet:</b> {preview.problem}"))
+        messages += [coloured(f"<b>Note:</b> {w}", "warning") for w in preview.warnings]
         self.problem.setText("<br>".join(messages))
         self.problem.setVisible(bool(messages))
         labels = data.get("labels") if data else None
@@ -123,7 +122,7 @@ class Preflight(QWidget):
                                "A few training samples" if preview.inputs is not None else "")
 
     def show_failure(self, reason: str) -> None:
-        self.problem.setText(f"<span style='color:#d64545'>The estimate failed: {reason}</span>")
+        self.problem.setText(coloured(f"The estimate failed: {reason}"))
         self.problem.show()
 
 
