@@ -184,12 +184,17 @@ def npz_header(path, arrays, key):
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
     except (ValueError, *ARCHIVE_ERRORS) as err:
-        raise ValueError(
-            f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
-            "arrays again with numpy.savez"
-        ) from None
+        raise unreadable_array(path, key, err) from None
     check_array_kind(path, key, shape, dtype)
     return tuple(shape), np.dtype(dtype)
+
+
+def unreadable_array(path, key, err):
+    """The error for an array of an .npz file that cannot be read."""
+    return ValueError(
+        f"{path}: the array {quoted(key)} cannot be read ({err}); save the arrays again "
+        "with numpy.savez"
+    )
 
 
 def check_same_rows(path, x_key, x_rows, y_key, y_rows):
@@ -206,10 +211,7 @@ def npz_array(path, arrays, key):
     try:
         array = arrays[key]
     except (ValueError, *ARCHIVE_ERRORS) as err:
-        raise ValueError(
-            f"{path}: the array {quoted(key)} cannot be read ({err}); save the "
-            "arrays again with numpy.savez"
-        ) from None
+        raise unreadable_array(path, key, err) from None
     check = check_ids if np.issubdtype(array.dtype, np.integer) else check_finite
     check(path, f"the array {quoted(key)}", array)
     return array
