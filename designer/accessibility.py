@@ -14,7 +14,6 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
-    QApplication,
     QComboBox,
     QDialog,
     QDockWidget,
@@ -129,21 +128,23 @@ def name_widgets(root: QWidget) -> None:
 
 
 class _DialogNamer(QObject):
-    """Names a dialog's controls each time one is shown: dialogs are built on demand, by
-    the window and by Qt (message boxes), after the window was named."""
+    """Names a dialog's controls when it is first polished, just before it shows: dialogs
+    are built on demand, by the window and by Qt (message boxes), after the window was
+    named. It watches the window alone, since a filter on the application would run on
+    every event of every object."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog):
-            name_widgets(watched)
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QDialog):
+            name_widgets(event.child())
         return False
 
 
 def keep_named(window: QMainWindow) -> None:
     """Name the window's widgets now, a dock's again whenever it is shown (panels build
-    parts of themselves later, e.g. a run's views), and every dialog as it opens (the filter
-    lives as long as the window)."""
+    parts of themselves later, e.g. a run's views), and every dialog of the window as it
+    opens."""
     name_widgets(window)
-    QApplication.instance().installEventFilter(_DialogNamer(window))
+    window.installEventFilter(_DialogNamer(window))
     for dock in window.findChildren(QDockWidget):
         dock.visibilityChanged.connect(lambda visible, dock=dock: _name_if_shown(dock, visible))
 
