@@ -18,7 +18,7 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.document import DesignDocument
-from designer.theme import SEVERITY_COLOURS
+from designer.theme import ERROR_STYLE
 from engine import Design, DesignError, load_design, save_design
 from engine.fileformat import write_atomically
 
@@ -169,7 +169,7 @@ class AutosaveNote(QLabel):
     def __init__(self, autosaver: Autosaver, parent: QWidget | None = None) -> None:
         super().__init__(self.TEXT, parent)
         self.setObjectName("autosaveNote")
-        self.setStyleSheet(f"color: {SEVERITY_COLOURS['error']};")
+        self.setStyleSheet(ERROR_STYLE)
         self.setVisible(False)
         autosaver.errorChanged.connect(self._show)
 

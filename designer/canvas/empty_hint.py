@@ -31,18 +31,19 @@ class EmptyCanvasHint(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAutoFillBackground(False)
         self.setForegroundRole(QPalette.ColorRole.WindowText)  # not the view's Text role
-        self.restyle(view)
+        self.restyle()
         view.viewport().installEventFilter(self)
         scene.document.designChanged.connect(self.refresh)
         self.refresh()
 
-    def restyle(self, view: QGraphicsView) -> None:
+    def restyle(self) -> None:
         """Muted text a little larger than the view's font, in the view's palette."""
+        view = self.view
         font = view.font()
         font.setPointSizeF(font.pointSizeF() + 2)
         self.setFont(font)
         palette = self.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, view.network_scene().canvas_style.muted)
+        palette.setColor(QPalette.ColorRole.WindowText, self.scene.canvas_style.muted)
         self.setPalette(palette)
         self.refresh()
 

@@ -44,10 +44,6 @@ class PortNote(QGraphicsItem):
         if port.y() + self._box.bottom() / zoom > visible.bottom():
             self._box.moveBottom(-_OFFSET.y())
 
-    def box_rect(self) -> QRectF:
-        """The note's frame in its own (screen-pixel) coordinates."""
-        return QRectF(self._box)
-
     def boundingRect(self) -> QRectF:
         return self._box.united(self._ring).adjusted(-2, -2, 2, 2)
 

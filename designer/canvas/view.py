@@ -467,7 +467,7 @@ class NetworkView(QGraphicsView):
         style = CanvasStyle.from_palette(self.palette(), self.font())
         self._style = style
         self.network_scene().set_style(style)
-        self.empty_hint.restyle(self)
+        self.empty_hint.restyle()
         self.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:

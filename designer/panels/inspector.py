@@ -26,7 +26,7 @@ from designer.accessibility import name_widgets
 from designer.commands import Rename, SetParams
 from designer.document import DesignDocument
 from designer.panels.param_editors import ParamEditor, editor_for
-from designer.theme import ERROR_STYLE, SEVERITY_COLOURS
+from designer.theme import ERROR_STYLE, coloured
 from engine import Report
 from engine.checking import describe
 from engine.events import DesignEvent
@@ -212,8 +212,7 @@ class Inspector(QScrollArea):
         self.shapes.setText("<table>" + "".join(rows) + "</table>")
         problems = report.problems_for(self.node_id)
         self.problems.setText("<br>".join(
-            f"<span style='color:{SEVERITY_COLOURS[p.severity]}'>"
-            f"<b>{p.severity.capitalize()}:</b> {html.escape(p.message)}</span>"
+            coloured(f"<b>{p.severity.capitalize()}:</b> {html.escape(p.message)}", p.severity)
             + (f" — {html.escape(p.fix)}" if p.fix else "")
             for p in problems))
         self.problems.setVisible(bool(problems))

@@ -211,7 +211,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
     def _on_design_event(self, event: DesignEvent) -> None:
         if event.kind == "reset":
             self._show_no_run()
-        elif self.session.live.started is None and not self.session.running:
+        elif event.kind == "training_changed" and self.session.live.started is None \
+                and not self.session.running:
             self._show_planned_epochs()
         if event.kind != "node_moved":
             self.mark_stale()
