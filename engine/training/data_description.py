@@ -23,6 +23,7 @@ import numpy as np
 from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan
 from engine.training.portable.file_checks import (
+    IMAGE_SUFFIXES,
     check_csv_row,
     check_folder_links,
     check_same_rows,
@@ -39,7 +40,6 @@ from engine.training.portable.file_checks import (
 )
 
 DIGITS_SAMPLES = 1797   # scikit-learn's digits set: 8x8 images of the digits 0 to 9
-IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
 IDX_HEADER_BYTES = 4 + 4 * 255  # the longest IDX header: 255 dimensions
 Files = dict[str, str]  # a data plan's file parameters ("path", "images", ...) -> paths
 

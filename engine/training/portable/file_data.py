@@ -15,6 +15,7 @@ from torchvision.datasets import ImageFolder
 
 from .batches import split_random
 from .file_checks import (
+    IMAGE_SUFFIXES,
     check_csv_row,
     check_finite,
     check_folder_links,
@@ -28,8 +29,6 @@ from .file_checks import (
     read_idx,
     read_idx_labels,
 )
-
-IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
 
 
 def read_csv(path):
