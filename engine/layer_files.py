@@ -17,14 +17,20 @@ from engine.layers import get_layer
 from engine.layers.base import LayerSpec
 
 
+def anchored_path(value: object, folder: Path) -> str | None:
+    """`value` made absolute against `folder` when it is a relative path, else None: how every
+    path a design names (data files, weights files) is read."""
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value).expanduser()
+    return None if path.is_absolute() else str(Path(folder) / path)
+
+
 def anchored(spec: LayerSpec, params: dict[str, Any], folder: Path | None) -> dict[str, Any]:
     """`params` with each relative file path made absolute against `folder` (unchanged when
     the design has no folder yet, or names no file)."""
-    changes = {}
-    for name in spec.files if folder is not None else ():
-        value = params.get(name)
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            changes[name] = str(Path(folder) / value)
+    changes = {name: path for name in (spec.files if folder is not None else ())
+               if (path := anchored_path(params.get(name), folder)) is not None}
     return {**params, **changes} if changes else params
 
 

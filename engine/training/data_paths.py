@@ -7,18 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.design import Design
-from engine.layer_files import anchor_node_files
+from engine.layer_files import anchor_node_files, anchored_path
 from engine.training.settings import TrainingSettings
 
 PATH_SETTINGS = ("path", "images", "labels")  # the data settings that name files or folders
-
-
-def _anchored(value: object, folder: Path) -> str | None:
-    """`value` made absolute against `folder` when it is a relative path, else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    path = Path(value).expanduser()
-    return None if path.is_absolute() else str(Path(folder) / path)
 
 
 def with_design_folder(settings: TrainingSettings, folder: Path | None) -> TrainingSettings:
@@ -27,7 +19,7 @@ def with_design_folder(settings: TrainingSettings, folder: Path | None) -> Train
     if folder is None:
         return settings
     changes = {key: anchored for key in PATH_SETTINGS
-               if (anchored := _anchored(getattr(settings.data, key), folder)) is not None}
+               if (anchored := anchored_path(getattr(settings.data, key), folder)) is not None}
     return settings.replace(data=replace(settings.data, **changes)) if changes else settings
 
 
@@ -40,6 +32,6 @@ def anchored_to_folder(design: Design, folder: Path | None) -> Design:
     data = copy.training.get("data")
     if folder is not None and isinstance(data, dict):
         for key in PATH_SETTINGS:
-            if (anchored := _anchored(data.get(key), folder)) is not None:
+            if (anchored := anchored_path(data.get(key), folder)) is not None:
                 data[key] = anchored
     return copy
