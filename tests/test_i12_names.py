@@ -181,5 +181,6 @@ NAMES = st.lists(_PART, min_size=1, max_size=3).map(".".join).filter(str.strip)
 @example(names=REPORTED)
 @example(names=["_call_impl", "_modules.training", "forward.0", "Forward", "forward",
                 "keys.keys", "node_of_module.items"])
+@example(names=["x", "_", "_.", "._", "add", "y", "z"])
 def test_any_node_names_check_build_run_and_export_faithfully(names):
     _assert_builds_and_exports_faithfully(_design(names))

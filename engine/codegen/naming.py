@@ -189,10 +189,12 @@ class ModulePaths:
         reserved = CONTAINER_KEY_RESERVED if parent else NETWORK_KEY_RESERVED
         key = module_key(segment, reserved, fallback)
         taken = self._children[parent]
+        # "_" numbered would read "__2", which Python mangles inside the class (`_Model__2`).
+        stem = key.rstrip("_") or fallback
         candidate, k = key, 1
         while candidate in taken or candidate in reserved:
             k += 1
-            candidate = f"{key}_{k}"
+            candidate = f"{stem}_{k}"
         return candidate
 
 
