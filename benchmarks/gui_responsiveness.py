@@ -143,7 +143,7 @@ def measure_frames(layers: int, frames: int) -> dict[str, list[float]]:
     from PySide6.QtCore import QPointF
 
     from designer.app import application
-    from designer.commands import MoveNodes
+    from designer.undo_commands import MoveNodes
     from designer.document import DesignDocument
     from designer.main_window import MainWindow
     from designer.settings import AppSettings

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QGuiApplication
 
-from designer.commands import AddNodes
+from designer.undo_commands import AddNodes
 from engine import Design, DesignError, Edge, Node, __version__
 from engine.fileformat import FORMAT_TAG, SCHEMA_VERSION, design_from_json
 

@@ -1,6 +1,6 @@
 """The open design as the GUI sees it: the engine Design, its undo stack, selection and report.
 
-Views never change the design directly: they push commands (designer.commands) onto the undo
+Views never change the design directly: they push commands (designer.undo_commands) onto the undo
 stack, and follow the design's own events, adapted here to Qt signals.
 """
 

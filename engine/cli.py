@@ -137,7 +137,7 @@ def format_report(design: Design, report: Report) -> str:
 
 
 # Modules whose import registers more commands (export/import, training).
-COMMAND_MODULES = ("engine.codegen.commands", "engine.training.commands")
+COMMAND_MODULES = ("engine.codegen.export_cli", "engine.training.train_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from test_app_support import ScriptedDialogs, make_window
 
 from designer.app import DEFAULT_TEMPLATE, open_main_window, run_app
-from designer.commands import SetParams
+from designer.undo_commands import SetParams
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.settings import AppSettings
 from templates import load_template

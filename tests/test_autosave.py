@@ -6,7 +6,7 @@ import json
 from test_app_support import ScriptedDialogs, make_window
 
 from designer.autosave import Autosaver, find_recoveries
-from designer.commands import SetParams
+from designer.undo_commands import SetParams
 from designer.document import DesignDocument
 from engine import load_design, save_design
 from templates import load_template

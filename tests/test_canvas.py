@@ -17,7 +17,7 @@ from designer.canvas import LAYER_MIME, NetworkTabs
 from designer.canvas.connection_rules import connection_refusal
 from designer.canvas.node_text import shape_text
 from designer.canvas.style import HEADER_HEIGHT, MAX_ZOOM, MIN_ZOOM, NODE_WIDTH
-from designer.commands import SetParams
+from designer.undo_commands import SetParams
 from designer.document import DesignDocument
 from engine import Design, check, load_design, save_design
 from templates import load_template

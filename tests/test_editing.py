@@ -20,7 +20,7 @@ from test_canvas import (
     wire,
 )
 
-from designer.commands import SetParams
+from designer.undo_commands import SetParams
 from engine import Design
 from engine.layout import layered_positions
 from templates import load_template

@@ -2,7 +2,7 @@
 
 from test_app_support import ScriptedDialogs, make_window
 
-from designer.commands import SetParams
+from designer.undo_commands import SetParams
 from designer.panels.template_gallery import BLANK, TemplateGallery
 from engine import load_design, save_design
 from templates import load_template, template_names

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from test_app_support import make_window
 
-from designer.commands import AddNode
+from designer.undo_commands import AddNode
 from designer.panels.number_field import format_number, parse_number, step_number
 
 CTRL = Qt.KeyboardModifier.ControlModifier

@@ -30,7 +30,7 @@ APP = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer
     from designer.app import application, run_app
-    from designer.commands import SetParams
+    from designer.undo_commands import SetParams
     from designer.main_window import MainWindow
     from designer.training import jobs
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 from test_app_support import make_window
 
-from designer.commands import AddNode
+from designer.undo_commands import AddNode
 from designer.document import DesignDocument
 from designer.panels.problems import COLUMNS as PROBLEM_COLUMNS
 from designer.panels.problems import ProblemsPanel

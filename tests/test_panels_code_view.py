@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from test_app_support import make_window
 
-from designer.commands import AddNode, Rename, SetParams
+from designer.undo_commands import AddNode, Rename, SetParams
 from designer.panels.export_dialog import ExportDialog
 from engine.codegen.export import export_script
 

@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
-from designer.commands import AddNode
+from designer.undo_commands import AddNode
 from designer.document import DesignDocument
 from designer.panels.inspector import Inspector
 from designer.panels.number_field import NumberField

@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 from test_app_support import make_window
 
-from designer.commands import AddNode
+from designer.undo_commands import AddNode
 from designer.panels.summary import describe_size, size_in_mb
 from engine import check
 from engine.checking import describe

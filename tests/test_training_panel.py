@@ -13,7 +13,7 @@ import pytest
 import torch
 from test_app_support import ScriptedDialogs
 
-from designer.commands import AddNode, SetParams
+from designer.undo_commands import AddNode, SetParams
 from designer.document import DesignDocument
 from designer.main_window import MainWindow
 from designer.settings import AppSettings

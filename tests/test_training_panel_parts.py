@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor
 from designer.document import DesignDocument
 from designer.training.banner import Banner
 from designer.training.buffers import Series, SmoothedSeries
-from designer.training.commands import SetTrainingValue
+from designer.training.setting_undo import SetTrainingValue
 from designer.training.live import LiveRun
 from designer.training.settings_form import SettingsForm
 from engine.training.events import (

@@ -27,7 +27,7 @@ from designer.canvas.style import CanvasStyle
 from designer.canvas.wire_drop import WireGlow, fits_into_wire
 from designer.canvas.wire_router import WireRouter
 from designer.canvas.wiring import WireDrag
-from designer.commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
+from designer.undo_commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
 from designer.document import DesignDocument
 from engine import DesignError, Edge, Node, Problem, Report
 from engine.events import DesignEvent

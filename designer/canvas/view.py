@@ -36,7 +36,7 @@ from designer.canvas.style import (
     CanvasStyle,
 )
 from designer.canvas.wiring import LooseEnd
-from designer.commands import Disconnect, macro
+from designer.undo_commands import Disconnect, macro
 from engine.layers import all_layers
 
 LAYER_MIME = "application/x-neuralcanvas-layer"

@@ -15,7 +15,7 @@ from designer.canvas.edge_item import WireItem
 from designer.canvas.node_item import NodeItem
 from designer.canvas.node_text import shape_text
 from designer.canvas.port_item import INPUT, OUTPUT, PortItem
-from designer.commands import Connect, Disconnect, macro
+from designer.undo_commands import Connect, Disconnect, macro
 from engine import Edge
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.accessibility import name_widgets
-from designer.commands import Rename, SetParams
+from designer.undo_commands import Rename, SetParams
 from designer.document import DesignDocument
 from designer.panels.param_editors import ParamEditor, editor_for
 from designer.theme import ERROR_STYLE, coloured

@@ -30,7 +30,7 @@ from designer.document import DesignDocument
 from designer.panels.column_flow import ColumnFlowLayout
 from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_for
 from designer.theme import ERROR_STYLE
-from designer.training.commands import SetTrainingValue, setting_value
+from designer.training.setting_undo import SetTrainingValue, setting_value
 from engine.events import DesignEvent
 from engine.layers import Param
 from engine.training.labels import SECTIONS, setting_label, setting_section

@@ -1,6 +1,6 @@
 """Undo commands change only the design, and undo restores it exactly."""
 
-from designer.commands import AddNode, Connect, MoveNodes, RemoveNodes, Rename, SetParams
+from designer.undo_commands import AddNode, Connect, MoveNodes, RemoveNodes, Rename, SetParams
 from designer.document import DesignDocument
 from templates import load_template
 
