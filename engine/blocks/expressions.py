@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn, Union
+from typing import NoReturn
 
 from engine.errors import DesignError
 from engine.limits import LARGEST_ELEMENT_COUNT
@@ -21,7 +21,7 @@ LONGEST_EXPRESSION = 200
 DEEPEST_NESTING = 32
 _TOKEN = re.compile(r"\s*(?:(?P<number>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))")
 
-Value = Union[int, float, bool, str]
+Value = int | float | bool | str
 
 
 class ExpressionError(DesignError):
@@ -50,7 +50,7 @@ class Operation:
     right: Term
 
 
-Term = Union[Literal, Name, Negation, Operation]
+Term = Literal | Name | Negation | Operation
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2}
 
 
@@ -156,7 +156,7 @@ class _Parser:
 
     def expect_end(self) -> None:
         if self.index < len(self.tokens):
-            kind, token, column = self.tokens[self.index]
+            _, token, column = self.tokens[self.index]
             self._fail(f"{token!r} here: an operator (+ - * //) or the end should come", column)
 
     def _peek_op(self) -> str | None:
