@@ -80,7 +80,7 @@ def test_the_spelling_reads_back_the_same_and_means_what_python_means(term):
     text = Expression(term).text
     assert parse(text).tree == term
     try:
-        expected = eval(text, {"__builtins__": {}}, dict(ARGUMENTS))  # noqa: S307 - the oracle
+        expected = eval(text, {"__builtins__": {}}, dict(ARGUMENTS))  # Python is the oracle
     except ZeroDivisionError:
         with pytest.raises(ExpressionError, match="divides by zero"):
             parse(text).value(ARGUMENTS)
