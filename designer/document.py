@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine import Design, Report, check
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NodeMoved, NodeRemoved
 
 UNDO_LIMIT = 1000
 
@@ -116,9 +116,9 @@ class DesignDocument(QObject):
         return self.report
 
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind == "node_removed" and event.node in self._selection:
+        if isinstance(event, NodeRemoved) and event.node in self._selection:
             self._selection.remove(event.node)
             self.selectionChanged.emit(list(self._selection))
         self.designChanged.emit(event)
-        if event.kind not in ("node_moved",):
+        if not isinstance(event, NodeMoved):
             self._check_timer.start()

@@ -40,7 +40,7 @@ from designer.shortcuts import Keys, StandardKey, assign_shortcuts
 from designer.theme import THEME_MODES, ThemeManager, themed_icon
 from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NameChanged, Reset
 from engine.fileformat import EXTENSION
 
 APP_NAME = "NeuralCanvas"
@@ -438,7 +438,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(not clean)
 
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind in ("name_changed", "reset"):
+        if isinstance(event, NameChanged | Reset):
             self._update_title()
 
     # ------------------------------------------------------------------ files

@@ -16,7 +16,9 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import DesignError
-from engine.events import DesignEvent, Event
+from engine.events import (DesignEvents, EdgeAdded, EdgeRemoved, NameChanged, NetworkAdded,
+                           NetworkRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed,
+                           ParamsChanged, Reset, TrainingChanged)
 from engine.layers import get_layer
 from engine.limits import (
     FARTHEST_POSITION,
@@ -70,7 +72,7 @@ class Design:
         self._seq = 0
         self._last_number = 0
         self.training: dict[str, Any] = {}
-        self.events = Event()
+        self.events = DesignEvents()
         for network in networks:
             self.add_network(network)
 
@@ -181,7 +183,7 @@ class Design:
         graph.add_node(node_id, type=layer_type, name=name or self._default_name(network, layer_type),
                        params=values, pos=_position(pos), seq=self._seq)
         self._network_of[node_id] = network
-        self.events.emit(DesignEvent("node_added", network, node_id))
+        self.events.emit(NodeAdded(network, node_id))
         for port, src in enumerate(inputs):
             self.connect(src, node_id, port)
         return node_id
@@ -206,7 +208,7 @@ class Design:
             self.disconnect(edge.src, edge.dst, edge.port)  # onto itself is listed twice
         graph.remove_node(node_id)
         del self._network_of[node_id]
-        self.events.emit(DesignEvent("node_removed", network, node_id))
+        self.events.emit(NodeRemoved(network, node_id))
 
     def connect(self, src: str, dst: str, port: int = 0) -> None:
         """Connect src's output to dst's input `port`.
@@ -219,7 +221,7 @@ class Design:
             raise DesignError(problem)
         network = self._network_of[dst]
         self._graphs[network].add_edge(src, dst, key=port)
-        self.events.emit(DesignEvent("edge_added", network, dst, {"src": src, "port": port}))
+        self.events.emit(EdgeAdded(network, src, dst, port))
 
     def disconnect(self, src: str, dst: str, port: int = 0) -> None:
         network = self.network_of(dst)
@@ -228,7 +230,7 @@ class Design:
             raise DesignError(f"there is no connection from {self._label(src)} to input {port} "
                               f"of {self._label(dst)}")
         graph.remove_edge(src, dst, key=port)
-        self.events.emit(DesignEvent("edge_removed", network, dst, {"src": src, "port": port}))
+        self.events.emit(EdgeRemoved(network, src, dst, port))
 
     def set_params(self, node_id: str, **params: Any) -> None:
         network = self.network_of(node_id)
@@ -236,8 +238,7 @@ class Design:
         values = self._coerced(data["type"], params, node_id)
         old = {key: data["params"][key] for key in values}
         data["params"].update(values)
-        self.events.emit(DesignEvent("params_changed", network, node_id,
-                                     {"old": old, "new": dict(values)}))
+        self.events.emit(ParamsChanged(network, node_id, old, dict(values)))
 
     def rename_problem(self, node_id: str, name: str) -> str | None:
         """Why `node_id` cannot be renamed to `name` (empty, too long, taken in its network),
@@ -255,12 +256,12 @@ class Design:
         network = self.network_of(node_id)
         data = self._graphs[network].nodes[node_id]
         old, data["name"] = data["name"], name
-        self.events.emit(DesignEvent("node_renamed", network, node_id, {"old": old, "new": name}))
+        self.events.emit(NodeRenamed(network, node_id, old, name))
 
     def move(self, node_id: str, pos: tuple[float, float]) -> None:
         network = self.network_of(node_id)
         self._graphs[network].nodes[node_id]["pos"] = _position(pos)
-        self.events.emit(DesignEvent("node_moved", network, node_id))
+        self.events.emit(NodeMoved(network, node_id))
 
     def add_network(self, name: str) -> None:
         if not isinstance(name, str) or not name:
@@ -269,22 +270,22 @@ class Design:
         if name in self._graphs:
             raise DesignError(f"there is already a network named {name!r}")
         self._graphs[name] = nx.MultiDiGraph()
-        self.events.emit(DesignEvent("network_added", name))
+        self.events.emit(NetworkAdded(name))
 
     def remove_network(self, name: str) -> None:
         for node_id in self.nodes(name):
             self.remove(node_id)
         del self._graphs[name]
-        self.events.emit(DesignEvent("network_removed", name))
+        self.events.emit(NetworkRemoved(name))
 
     def set_training(self, **values: Any) -> None:
         """Update training settings (validated by the training engine when a run starts)."""
         self.training.update(copy.deepcopy(values))
-        self.events.emit(DesignEvent("training_changed", data=dict(values)))
+        self.events.emit(TrainingChanged(dict(values)))
 
     def set_name(self, name: str) -> None:
         self.name = name
-        self.events.emit(DesignEvent("name_changed"))
+        self.events.emit(NameChanged())
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -338,7 +339,7 @@ class Design:
         self._graphs, self._network_of = other._graphs, other._network_of
         self._seq, self.training = other._seq, other.training
         self._last_number = other._last_number
-        self.events.emit(DesignEvent("reset"))
+        self.events.emit(Reset())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Design) and self.to_dict() == other.to_dict()

@@ -1,4 +1,10 @@
-"""A tiny observer: the design announces changes, views listen (no Qt in the engine)."""
+"""A tiny observer: the design announces changes, views listen (no Qt in the engine).
+
+Each kind of change is a class, so a listener dispatches on the type (a table from class to
+handler, or isinstance) and a misspelt kind is a NameError when the module loads, not a branch
+that silently never runs. Only the leaf classes are events; the bases name families that
+listeners test for (`NetworkChange`: something inside one network's graph changed).
+"""
 
 from __future__ import annotations
 
@@ -12,21 +18,99 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DesignEvent:
-    """One change to a design.
+    """One change to a design; only the leaf classes below are ever made."""
 
-    kind: "node_added", "node_removed", "edge_added", "edge_removed", "params_changed",
-    "node_renamed", "node_moved", "network_added", "network_removed", "training_changed",
-    "name_changed" or "reset" (everything replaced, as after load).
-    """
-
-    kind: str
-    network: str | None = None
-    node: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    def __post_init__(self) -> None:
+        if type(self).__subclasses__():
+            raise TypeError(f"{type(self).__name__} is a family of design events, not one: "
+                            "make one of its kinds")
 
 
-class Event:
-    """A list of callbacks called in order with each emitted value.
+@dataclass(frozen=True)
+class NetworkChange(DesignEvent):
+    """Something inside one network's graph changed (what its canvas draws)."""
+
+    network: str
+
+
+@dataclass(frozen=True)
+class NodeChange(NetworkChange):
+    node: str
+
+
+@dataclass(frozen=True)
+class NodeAdded(NodeChange):
+    pass
+
+
+@dataclass(frozen=True)
+class NodeRemoved(NodeChange):
+    pass
+
+
+@dataclass(frozen=True)
+class NodeMoved(NodeChange):
+    pass
+
+
+@dataclass(frozen=True)
+class ParamsChanged(NodeChange):
+    old: dict[str, Any] = field(default_factory=dict)
+    new: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeRenamed(NodeChange):
+    old: str = ""
+    new: str = ""
+
+
+@dataclass(frozen=True)
+class EdgeChange(NetworkChange):
+    """The edge from `src`'s output into input `port` of `dst`."""
+
+    src: str
+    dst: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EdgeAdded(EdgeChange):
+    pass
+
+
+@dataclass(frozen=True)
+class EdgeRemoved(EdgeChange):
+    pass
+
+
+@dataclass(frozen=True)
+class NetworkAdded(DesignEvent):
+    network: str
+
+
+@dataclass(frozen=True)
+class NetworkRemoved(DesignEvent):
+    network: str
+
+
+@dataclass(frozen=True)
+class TrainingChanged(DesignEvent):
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NameChanged(DesignEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class Reset(DesignEvent):
+    """Everything was replaced, as after load."""
+
+
+class DesignEvents:
+    """The design's emitter: callbacks called in order with each `DesignEvent`.
 
     One failing listener must not stop the others (napari's rule): otherwise a bug in one view
     leaves every later view showing a design that is no longer there. Every callback is called;
@@ -44,6 +128,8 @@ class Event:
         self._callbacks.remove(callback)
 
     def emit(self, event: DesignEvent) -> None:
+        if not isinstance(event, DesignEvent):
+            raise TypeError(f"a design emits DesignEvent objects, not {event!r}")
         failures: list[Exception] = []
         for callback in list(self._callbacks):
             try:
@@ -54,5 +140,5 @@ class Event:
         if len(failures) == 1:
             raise failures[0]
         if failures:
-            raise ExceptionGroup(f"{len(failures)} design listeners failed on {event.kind!r}",
+            raise ExceptionGroup(f"{len(failures)} design listeners failed on {event!r}",
                                  failures)

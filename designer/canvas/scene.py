@@ -8,7 +8,9 @@ wiring, deleting, pasting) become undoable commands on the document's stack.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QTransform
@@ -30,7 +32,8 @@ from designer.canvas.wiring import WireDrag
 from designer.undo_commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
 from designer.document import DesignDocument
 from engine import DesignError, Edge, Node, Problem, Report
-from engine.events import DesignEvent
+from engine.events import (DesignEvent, EdgeAdded, EdgeRemoved, NetworkChange, NodeAdded,
+                           NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged, Reset)
 from engine.layers import get_layer
 from engine.layout import layered_positions
 
@@ -107,33 +110,37 @@ class NetworkScene(QGraphicsScene):
 
     def _on_design_event(self, event: DesignEvent) -> None:
         self.clear_note()
-        if event.kind == "reset":
+        if isinstance(event, Reset):
             self.rebuild()
-            return
-        if event.network != self.network:
-            return
-        node_id = event.node
-        if event.kind == "node_added":
-            self._add_node(node_id)
-        elif event.kind == "node_removed":
-            self._remove_node(node_id)
-        elif event.kind == "edge_added":
-            self._add_edge(Edge(event.data["src"], node_id, event.data["port"]))
-        elif event.kind == "edge_removed":
-            self._remove_edge(Edge(event.data["src"], node_id, event.data["port"]))
-        elif event.kind == "params_changed":
-            self.nodes[node_id].set_params(self.design.node(node_id).params)
-            self._update_edges_of(node_id)
-        elif event.kind == "node_renamed":
-            item = self.nodes[node_id]
-            before = item.card_rect()
-            item.set_name(event.data["new"])
-            if item.card_rect() != before:
-                self._update_edges_of(node_id)
-        elif event.kind == "node_moved":
-            x, y = self.design.graph(self.network).nodes[node_id]["pos"]
-            self.nodes[node_id].setPos(QPointF(x, y))
-            self._update_edges_of(node_id)
+        elif isinstance(event, NetworkChange) and event.network == self.network:
+            self.FOLLOW[type(event)](self, event)
+
+    def _follow_params(self, event: ParamsChanged) -> None:
+        self.nodes[event.node].set_params(self.design.node(event.node).params)
+        self._update_edges_of(event.node)
+
+    def _follow_rename(self, event: NodeRenamed) -> None:
+        item = self.nodes[event.node]
+        before = item.card_rect()
+        item.set_name(event.new)
+        if item.card_rect() != before:
+            self._update_edges_of(event.node)
+
+    def _follow_move(self, event: NodeMoved) -> None:
+        x, y = self.design.graph(self.network).nodes[event.node]["pos"]
+        self.nodes[event.node].setPos(QPointF(x, y))
+        self._update_edges_of(event.node)
+
+    # How the items follow each change inside this network (a test checks every kind is here).
+    FOLLOW: dict[type[NetworkChange], Callable[[NetworkScene, Any], None]] = {
+        NodeAdded: lambda scene, e: scene._add_node(e.node),
+        NodeRemoved: lambda scene, e: scene._remove_node(e.node),
+        EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port)),
+        EdgeRemoved: lambda scene, e: scene._remove_edge(Edge(e.src, e.dst, e.port)),
+        ParamsChanged: _follow_params,
+        NodeRenamed: _follow_rename,
+        NodeMoved: _follow_move,
+    }
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(self.design.node(node_id), input_port_count(self.design, node_id),

@@ -12,7 +12,7 @@ from designer.canvas.scene import NetworkScene
 from designer.canvas.style import CanvasStyle
 from designer.canvas.view import NetworkView
 from designer.document import DesignDocument
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NetworkAdded, NetworkRemoved, Reset
 
 
 class NetworkTabs(QTabWidget):
@@ -67,9 +67,9 @@ class NetworkTabs(QTabWidget):
                 self._views[network].frame_when_shown()
 
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind in ("network_added", "network_removed"):
+        if isinstance(event, NetworkAdded | NetworkRemoved):
             self._sync_tabs()
-        elif event.kind == "reset":
+        elif isinstance(event, Reset):
             self._sync_tabs(frame=True)
 
     def _show_network(self, network: str) -> None:

@@ -29,7 +29,7 @@ from designer.panels.param_editors import ParamEditor, editor_for
 from designer.theme import ERROR_STYLE, coloured
 from engine import Report
 from engine.checking import describe
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NameChanged, NodeChange, NodeRenamed, ParamsChanged
 from engine.layers import Param, get_layer
 
 
@@ -185,17 +185,17 @@ class Inspector(QScrollArea):
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
-        if self.node_id is None and event.kind == "name_changed":
+        if self.node_id is None and isinstance(event, NameChanged):
             self._show_placeholder(len(self.document.selection))
-        if self.node_id is None or event.node != self.node_id:
+        if not isinstance(event, NodeChange) or event.node != self.node_id:
             return
-        if event.kind == "params_changed":
-            for key, value in event.data.get("new", {}).items():
+        if isinstance(event, ParamsChanged):
+            for key, value in event.new.items():
                 if key in self.fields:
                     self.fields[key].editor.set_value(value)
                     self.fields[key].show_error(None)
-        elif event.kind == "node_renamed" and self.name_edit.text() != event.data["new"]:
-            self.name_edit.setText(event.data["new"])
+        elif isinstance(event, NodeRenamed) and self.name_edit.text() != event.new:
+            self.name_edit.setText(event.new)
 
     def _show_report(self, report: Report) -> None:
         if self.node_id is None or not self.document.design.has_node(self.node_id):

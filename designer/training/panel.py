@@ -35,7 +35,7 @@ from designer.training.predict_view import PredictView
 from designer.training.runs_view import RunsView
 from designer.training.session import TrainingSession
 from designer.training.setup_view import SetupView
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NodeMoved, Reset, TrainingChanged
 from engine.runs import RunRecord, read_metrics, read_step_curves
 from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import headline
@@ -209,12 +209,12 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.deviceChanged.emit(self._available)
 
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind == "reset":
+        if isinstance(event, Reset):
             self._show_no_run()
-        elif event.kind == "training_changed" and self.session.live.started is None \
+        elif isinstance(event, TrainingChanged) and self.session.live.started is None \
                 and not self.session.running:
             self._show_planned_epochs()
-        if event.kind != "node_moved":
+        if not isinstance(event, NodeMoved):
             self.mark_stale()
 
     def _show_no_run(self) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from designer.document import DesignDocument
 from designer.training.live import LiveRun
 from engine import Design, DesignError
-from engine.events import DesignEvent
+from engine.events import DesignEvent, NodeMoved, Reset
 from engine.runs import RunRecord, RunRecorder, RunStore, runs_folder_for, save_step_curves
 from engine.training.data_paths import anchored_to_folder
 from engine.training.events import Failed
@@ -292,13 +292,13 @@ class TrainingSession(QObject):
 
     # ------------------------------------------------------------------ the design
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind == "reset":
+        if isinstance(event, Reset):
             # Another design was opened: runs of the previous unsaved one stay where they are.
             if self.running:
                 self._let_go()
             self._forget_run()
             self._scratch = self._scratch.with_name(uuid.uuid4().hex[:12])
-        if self._snapshot is not None and self.running and event.kind != "node_moved":
+        if self._snapshot is not None and self.running and not isinstance(event, NodeMoved):
             self._drift.start()
 
     def _check_drift(self) -> None:

@@ -3,7 +3,7 @@
 Every field of `engine.training.settings.schema()` gets a typed editor; fields that do not apply
 (options of another data source, optimizer or schedule) are hidden. An edit is checked by the
 engine's own rules first, then pushed as an undoable command on the document's stack; undo and
-redo come back through the design's `training_changed` event.
+redo come back through the design's `TrainingChanged` event.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from designer.panels.column_flow import ColumnFlowLayout
 from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_for
 from designer.theme import ERROR_STYLE
 from designer.training.setting_undo import SetTrainingValue, setting_value
-from engine.events import DesignEvent
+from engine.events import DesignEvent, Reset, TrainingChanged
 from engine.layers import Param
 from engine.training.labels import SECTIONS, setting_label, setting_section
 from engine.training.settings import FieldInfo, problems_in, schema
@@ -254,7 +254,7 @@ class SettingsForm(QScrollArea):
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
-        if event.kind in ("training_changed", "reset"):
+        if isinstance(event, TrainingChanged | Reset):
             self.refresh()
 
     def refresh(self) -> None:
