@@ -1,29 +1,40 @@
 """A port: the circle on a node's edge where a wire starts (output) or ends (input).
 
-The port item is only the hit area (hover, tooltip, press); its card draws the circle, so the
-circle is part of the card's cached picture and costs nothing while panning.
+The port item is only the hit area (hover, tooltip); its card draws the circle, so the circle
+is part of the card's cached picture and costs nothing while panning. A press on a port is the
+scene's to handle: it starts the wire drag.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem
 
 from designer.canvas.style import PORT_RADIUS
-
-if TYPE_CHECKING:
-    from designer.canvas.node_item import NodeItem
 
 INPUT, OUTPUT = "input", "output"
 _HIT_MARGIN = 4.0
 
 
-class PortItem(QGraphicsItem):
-    """One input (by index) or the output of a node; pressing it starts a wire drag."""
+class PortOwner(Protocol):
+    """What a port needs of its card (a NodeItem): its id, the words for its tooltip, and
+    to repaint the circle it draws for the port."""
 
-    def __init__(self, node: NodeItem, kind: str, index: int = 0) -> None:
+    node_id: str
+
+    def port_tooltip(self, port: PortItem) -> str: ...
+
+    def set_hovered_port(self, port: PortItem | None) -> None: ...
+
+    def update(self) -> None: ...
+
+
+class PortItem(QGraphicsItem):
+    """One input (by index) or the output of a node, as a child item of its card."""
+
+    def __init__(self, node: PortOwner, kind: str, index: int = 0) -> None:
         super().__init__(node)
         self.node, self.kind, self.index = node, kind, index
         self.connected = False
@@ -54,17 +65,3 @@ class PortItem(QGraphicsItem):
 
     def hoverLeaveEvent(self, event) -> None:
         self.node.set_hovered_port(None)
-
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
-            event.ignore()
-            return
-        self.scene().begin_wire(self, event.scenePos())
-        event.accept()
-
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        self.scene().drag_wire(event.scenePos())
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.scene().end_wire(event.scenePos())

@@ -25,15 +25,34 @@ from designer.canvas.node_text import shape_text
 from designer.canvas.placement import free_offset
 from designer.canvas.port_item import PortItem
 from designer.canvas.port_note import PortNote
+from designer.canvas.scene_views import visible_area, zoom_of
 from designer.canvas.style import CanvasStyle
 from designer.canvas.wire_drop import WireGlow, fits_into_wire
 from designer.canvas.wire_router import WireRouter
-from designer.canvas.wiring import WireDrag
-from designer.undo_commands import AddNode, Disconnect, MoveNodes, RemoveNodes, Rename, macro
+from designer.canvas.wiring import Connection, Refusal, Unplug, WireDrag, WireOutcome
 from designer.document import DesignDocument
+from designer.undo_commands import (
+    AddNode,
+    Connect,
+    Disconnect,
+    MoveNodes,
+    RemoveNodes,
+    Rename,
+    macro,
+)
 from engine import DesignError, Edge, Node, Problem, Report
-from engine.events import (DesignEvent, EdgeAdded, EdgeRemoved, NetworkChange, NodeAdded,
-                           NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged, Reset)
+from engine.events import (
+    DesignEvent,
+    EdgeAdded,
+    EdgeRemoved,
+    NetworkChange,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+    Reset,
+)
 from engine.layers import get_layer
 from engine.layout import layered_positions
 
@@ -70,7 +89,7 @@ class NetworkScene(QGraphicsScene):
         self.drop_wire: Edge | None = None
         self.drop_glow: WireGlow | None = None
         self._syncing_selection = False
-        self.router = WireRouter(self)
+        self.router = WireRouter(self, self.nodes, self.edges)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
         document.reportChanged.connect(self.apply_report)
@@ -251,11 +270,32 @@ class NetworkScene(QGraphicsScene):
         self._picked.clear()
 
     def mousePressEvent(self, event) -> None:
+        """A left press on a port starts a wire drag, which the scene follows until the
+        release; any other press goes to the items (cards move, wires are picked)."""
         self.clear_note()
-        on_edge = isinstance(self.itemAt(event.scenePos(), QTransform()), EdgeItem)
-        if not on_edge and not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        top = self.itemAt(event.scenePos(), QTransform())
+        if isinstance(top, PortItem) and event.button() == Qt.MouseButton.LeftButton:
+            self.begin_wire(top, event.scenePos())
+            event.accept()
+            return
+        if not isinstance(top, EdgeItem) and \
+                not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self._unpick_all()
         super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._wire is None:
+            super().mouseMoveEvent(event)
+            return
+        self.drag_wire(event.scenePos())
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._wire is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mouseReleaseEvent(event)
+            return
+        self.end_wire(event.scenePos())
+        event.accept()
 
     def select_nodes(self, node_ids: list[str]) -> None:
         """Select exactly these nodes (and tell the document)."""
@@ -326,8 +366,7 @@ class NetworkScene(QGraphicsScene):
 
     def zoom(self) -> float:
         """The zoom of the view showing this scene (1 when there is none)."""
-        views = self.views()
-        return views[0].transform().m11() if views else 1.0
+        return zoom_of(self)
 
     # ------------------------------------------------------------------ wiring
     @property
@@ -336,37 +375,72 @@ class NetworkScene(QGraphicsScene):
         return self._wire.item if self._wire else None
 
     def begin_wire(self, port: PortItem, cursor: QPointF) -> None:
+        """Start a wire drag at a port; a wire picked up from an input hides while it moves."""
         self.cancel_wire()
-        self._wire = WireDrag(self, port, cursor)
+        self._wire = WireDrag(self, self.nodes, self.design, self.document.current_report(),
+                              self.canvas_style, port, cursor)
+        self._show_picked_up_wire(False)
 
     def drag_wire(self, cursor: QPointF) -> None:
         if self._wire is not None:
             self._wire.move(cursor)
 
     def end_wire(self, cursor: QPointF) -> None:
-        wire, self._wire = self._wire, None
-        if wire is None:
+        """Release the wire and do what the drag asks for."""
+        if self._wire is None:
             return
-        loose = wire.release(cursor)
-        if loose is not None:
-            self.looseWireDropped.emit(loose)
+        outcome = self._wire.release(cursor)
+        self._show_picked_up_wire(True)
+        self._wire = None
+        self._carry_out(outcome)
 
     def cancel_wire(self) -> bool:
         """Drop the wire being dragged without changing anything (Escape); False if none."""
-        wire, self._wire = self._wire, None
-        if wire is None:
+        if self._wire is None:
             return False
-        wire.remove()
+        self._wire.remove()
+        self._show_picked_up_wire(True)
+        self._wire = None
         return True
+
+    def _show_picked_up_wire(self, shown: bool) -> None:
+        detached = self._wire.detached if self._wire else None
+        if detached is not None and detached in self.edges:
+            self.edges[detached].setVisible(shown)
+
+    def _carry_out(self, outcome: WireOutcome) -> None:
+        """Connect (or move the picked-up wire) as one undo step, refuse with the reason
+        pinned to the port, unplug, or offer layers at a loose end."""
+        match outcome:
+            case Refusal(anchor, note):
+                self.pin_note(anchor, note)
+            case Unplug(edge):
+                self.document.push(Disconnect(self.design, edge))
+            case Connection():
+                self._connect(outcome)
+            case None:
+                pass
+            case loose:
+                self.looseWireDropped.emit(loose)
+
+    def _connect(self, connection: Connection) -> None:
+        edge, document = connection.edge, self.document
+        if connection.replaces is None:
+            document.push(Connect(self.design, edge.src, edge.dst, edge.port))
+        else:
+            with macro(document.undo_stack, f"Move wire to {self.design.node(edge.dst).name}"):
+                document.push(Disconnect(self.design, connection.replaces))
+                document.push(Connect(self.design, edge.src, edge.dst, edge.port))
+        if connection.problem:
+            self.pin_note(connection.anchor, f"Connected, with an error: {connection.problem}")
 
     # ------------------------------------------------------------------ notes at ports
     def pin_note(self, port_pos: QPointF, text: str) -> None:
         """Show `text` at a port (a scene point) until the next action, and in the status bar."""
         self.clear_note()
         self.port_note = PortNote(self.canvas_style, port_pos, text)
-        views = self.views()
-        if views:
-            visible = views[0].mapToScene(views[0].viewport().rect()).boundingRect()
+        visible = visible_area(self)
+        if visible is not None:
             self.port_note.keep_within(visible, self.zoom())
         self.addItem(self.port_note)
         self.message.emit(text)

@@ -8,28 +8,28 @@ labels need between columns.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from PySide6.QtCore import QObject, QTimer
 
 from designer.canvas.edge_item import EdgeItem, label_size
+from designer.canvas.node_item import NodeItem
 from designer.canvas.style import HEADER_HEIGHT, PORT_TOP
 from engine import Edge
 from engine.layout import COLUMN_GAP, NodeSize
 from engine.routing import STUB, Box, Wire, route_wires
 
-if TYPE_CHECKING:
-    from designer.canvas.scene import NetworkScene
-
 _LABEL_MARGIN = 8.0  # between a shape label and the bend of a wire beside it
 
 
 class WireRouter(QObject):
-    """Routes the wires of one scene whose ends moved, in one batch per event-loop turn."""
+    """Routes the wires of one scene whose ends moved, in one batch per event-loop turn. It
+    reads the scene's cards and wires (kept up to date by the scene) and nothing else."""
 
-    def __init__(self, scene: NetworkScene) -> None:
-        super().__init__(scene)
-        self._scene = scene
+    def __init__(self, parent: QObject, cards: Mapping[str, NodeItem],
+                 wires: Mapping[Edge, EdgeItem]) -> None:
+        super().__init__(parent)
+        self._cards, self._wires = cards, wires
         self._pending: set[Edge] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -47,11 +47,11 @@ class WireRouter(QObject):
 
     def flush(self) -> None:
         """Route every marked wire now, against where all cards are."""
-        edges = [e for e in self._pending if e in self._scene.edges]
+        edges = [e for e in self._pending if e in self._wires]
         self._pending.clear()
         if not edges:
             return
-        nodes = self._scene.nodes
+        nodes = self._cards
         boxes = {}
         for node_id, node in nodes.items():
             rect = node.mapRectToScene(node.card_rect())
@@ -63,14 +63,14 @@ class WireRouter(QObject):
             wires.append(Wire(edge, edge.src, edge.dst, (start.x(), start.y()),
                               (end.x(), end.y())))
         for edge, route in route_wires(boxes, wires).items():
-            self._scene.edges[edge].set_route(route)
+            self._wires[edge].set_route(route)
 
     def layout_hints(self) -> tuple[dict[str, NodeSize], float]:
         """The cards' sizes and the column gap that fits the widest shape label beside the
         bends of routed wires, for engine.layout.layered_positions."""
         anchor = HEADER_HEIGHT + PORT_TOP
         sizes = {node_id: NodeSize(item.width, item.height, anchor)
-                 for node_id, item in self._scene.nodes.items()}
+                 for node_id, item in self._cards.items()}
         widest = max((label_size(item.label, item.style)[0]
-                      for item in self._scene.edges.values() if item.label), default=0.0)
+                      for item in self._wires.values() if item.label), default=0.0)
         return sizes, max(COLUMN_GAP, widest + 2 * (STUB + _LABEL_MARGIN))

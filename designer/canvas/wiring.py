@@ -1,25 +1,25 @@
 """One wire drag: from an output, backwards from a free input, or a wire picked up from a
-connected input. It judges each port it passes over (cached for the drag), shows the verdict on
-the loose wire, and on release connects (pinning the error a mismatched tensor gives the layer
-to the port), refuses (pinning the reason to the port), or reports a loose end."""
+connected input. It judges each port it passes over (cached for the drag) and shows the verdict
+on the loose wire. On release it says what it wants done (connect, perhaps with an error to pin
+to the port; refuse, with the reason; unplug a picked-up wire; offer layers at a loose end) and
+the scene does it: the drag never changes the design itself, so it needs no scene of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QGraphicsScene
 
 from designer.canvas.connection_rules import connection_refusal, occupant, shape_problem
 from designer.canvas.edge_item import WireItem
 from designer.canvas.node_item import NodeItem
 from designer.canvas.node_text import shape_text
 from designer.canvas.port_item import INPUT, OUTPUT, PortItem
-from designer.undo_commands import Connect, Disconnect, macro
-from engine import Edge
-
-if TYPE_CHECKING:
-    from designer.canvas.scene import NetworkScene
+from designer.canvas.scene_views import visible_area, zoom_of
+from designer.canvas.style import CanvasStyle
+from engine import Design, Edge, Report
 
 PORT_PICK_RADIUS = 12.0  # view pixels around the cursor in which a wire finds a port
 
@@ -51,7 +51,7 @@ class Target:
 
 @dataclass(frozen=True)
 class LooseEnd:
-    """A wire dropped on empty canvas: the port it hangs from and where it was let go."""
+    """A new wire dropped on empty canvas: the port it hangs from and where it was let go."""
 
     node_id: str
     from_output: bool
@@ -59,26 +59,54 @@ class LooseEnd:
     scene_pos: QPointF
 
 
-class WireDrag:
-    """The state of one drag, from the press on a port to the release or Escape."""
+@dataclass(frozen=True)
+class Connection:
+    """Connect `edge` (moving the picked-up wire `replaces` there, if any) as one undo step;
+    `problem` is the error the connection gives the receiving layer, pinned at `anchor`."""
 
-    def __init__(self, scene: NetworkScene, port: PortItem, cursor: QPointF) -> None:
-        self.scene = scene
-        design = scene.design
+    edge: Edge
+    replaces: Edge | None
+    anchor: QPointF
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Connect nothing; say why at the port."""
+
+    anchor: QPointF
+    note: str
+
+
+@dataclass(frozen=True)
+class Unplug:
+    """A picked-up wire dropped on empty canvas: remove it."""
+
+    edge: Edge
+
+
+WireOutcome = Connection | Refusal | Unplug | LooseEnd | None   # None: nothing to do
+
+
+class WireDrag:
+    """The state of one drag, from the press on a port to the release or Escape. It adds its
+    loose wire to the canvas and takes it away again; everything else is the scene's."""
+
+    def __init__(self, canvas: QGraphicsScene, cards: Mapping[str, NodeItem], design: Design,
+                 report: Report, style: CanvasStyle, port: PortItem, cursor: QPointF) -> None:
+        self.canvas, self.cards, self.design, self.report = canvas, cards, design, report
         self.detached = occupant(design, port.node_id, port.index) if port.kind == INPUT else None
         self.port = port.index
         if port.kind == OUTPUT:
             self.node_id, self.from_output, anchor = port.node_id, True, port.scenePos()
         elif self.detached is not None:
             self.node_id, self.from_output = self.detached.src, True
-            anchor = scene.nodes[self.detached.src].output_anchor()
-            scene.edges[self.detached].setVisible(False)
+            anchor = cards[self.detached.src].output_anchor()
         else:
             self.node_id, self.from_output, anchor = port.node_id, False, port.scenePos()
-        self.report = scene.document.current_report()
-        self._verdicts: dict[tuple[str, str, int], Verdict] = {}
-        self.item = WireItem(scene.canvas_style, anchor, self.from_output)
-        scene.addItem(self.item)
+        self._verdicts: dict[tuple[str, int], Verdict] = {}
+        self.item = WireItem(style, anchor, self.from_output)
+        canvas.addItem(self.item)
         self.item.follow(cursor, None, "")
 
     def move(self, cursor: QPointF) -> None:
@@ -88,8 +116,7 @@ class WireDrag:
         if target is None:
             self.item.follow(cursor, None, "")
             return
-        views = self.scene.views()
-        visible = views[0].mapToScene(views[0].viewport().rect()).boundingRect() if views else None
+        visible = visible_area(self.canvas)
         verdict = self.verdict(target)
         if verdict.refusal or verdict.problem:
             self.item.follow(cursor, False, verdict.note(), visible)
@@ -97,44 +124,29 @@ class WireDrag:
             src = self.ends(target)[0]
             self.item.follow(cursor, True, f"\u2192 {shape_text(self.report.info(src))}", visible)
 
-    def release(self, cursor: QPointF) -> LooseEnd | None:
-        """Finish: connect (or move the picked-up wire) as one undo step, refuse with the reason
-        pinned to the port, disconnect a picked-up wire dropped on empty canvas, or return the
-        loose end of a new wire dropped there. Released on its own card, nothing happens."""
+    def release(self, cursor: QPointF) -> WireOutcome:
+        """Finish: what a release here asks for. Released on its own card, nothing; on empty
+        canvas, unplug a picked-up wire or offer layers at the loose end of a new one."""
         self.remove()
-        scene = self.scene
         target = self.target_at(cursor)
         if target is None:
             if self._own_card_at(cursor):
                 return None
             if self.detached is not None:
-                scene.document.push(Disconnect(scene.design, self.detached))
-                return None
+                return Unplug(self.detached)
             return LooseEnd(self.node_id, self.from_output, self.port, cursor)
         verdict = self.verdict(target)
         if verdict.refusal:
-            scene.pin_note(target.anchor, verdict.note())
+            return Refusal(target.anchor, verdict.note())
+        edge = Edge(*self.ends(target))
+        if self.detached == edge:
             return None
-        src, dst, port = self.ends(target)
-        if self.detached == Edge(src, dst, port):
-            return None
-        document = scene.document
-        if self.detached is None:
-            document.push(Connect(scene.design, src, dst, port))
-        else:
-            with macro(document.undo_stack, f"Move wire to {scene.design.node(dst).name}"):
-                document.push(Disconnect(scene.design, self.detached))
-                document.push(Connect(scene.design, src, dst, port))
-        if verdict.problem:
-            scene.pin_note(target.anchor, f"Connected, with an error: {verdict.problem}")
-        return None
+        return Connection(edge, self.detached, target.anchor, verdict.problem)
 
     def remove(self) -> None:
-        """Take the loose wire away and show a picked-up wire again (release or cancel)."""
+        """Take the loose wire away (release or cancel)."""
         if self.item.scene() is not None:
-            self.scene.removeItem(self.item)
-        if self.detached is not None and self.detached in self.scene.edges:
-            self.scene.edges[self.detached].setVisible(True)
+            self.canvas.removeItem(self.item)
 
     def ends(self, target: Target) -> tuple[str, str, int]:
         """(src, dst, port) of the connection a release on `target` would make."""
@@ -147,13 +159,12 @@ class WireDrag:
         key = (target.node_id, target.index)
         if key not in self._verdicts:
             src, dst, port = self.ends(target)
-            design = self.scene.design
             if self.detached == Edge(src, dst, port):
                 self._verdicts[key] = Verdict()
-            elif refusal := connection_refusal(design, src, dst, port):
+            elif refusal := connection_refusal(self.design, src, dst, port):
                 self._verdicts[key] = Verdict(refusal=refusal)
             else:
-                problem = shape_problem(design, self.report, src, dst, port)
+                problem = shape_problem(self.design, self.report, src, dst, port)
                 self._verdicts[key] = Verdict(problem=problem)
         return self._verdicts[key]
 
@@ -161,15 +172,15 @@ class WireDrag:
         """Where a release here would attach: the nearest port of the other kind within reach,
         else the first free input (or the output) of the card under the cursor, or that card
         itself when it has no such port."""
-        scene = self.scene
+        canvas = self.canvas
         wanted = INPUT if self.from_output else OUTPUT
-        reach = PORT_PICK_RADIUS / max(scene.zoom(), 1e-3)
+        reach = PORT_PICK_RADIUS / max(zoom_of(canvas), 1e-3)
         area = QRectF(cursor.x() - reach, cursor.y() - reach, 2 * reach, 2 * reach)
-        ports = [item for item in scene.items(area) if isinstance(item, PortItem)
+        ports = [item for item in canvas.items(area) if isinstance(item, PortItem)
                  and item.kind == wanted and item.node_id != self.node_id]
         if ports:
             return _at_port(min(ports, key=lambda p: (p.scenePos() - cursor).manhattanLength()))
-        node = next((item for item in scene.items(cursor) if isinstance(item, NodeItem)), None)
+        node = next((item for item in canvas.items(cursor) if isinstance(item, NodeItem)), None)
         if node is None or node.node_id == self.node_id:
             return None
         if wanted == OUTPUT:
@@ -180,7 +191,7 @@ class WireDrag:
         return _at_port(port) if port else Target(node.node_id, 0, node.input_anchor(0))
 
     def _own_card_at(self, cursor: QPointF) -> bool:
-        own = self.scene.nodes.get(self.node_id)
+        own = self.cards.get(self.node_id)
         return own is not None and own.sceneBoundingRect().contains(cursor)
 
 
