@@ -16,9 +16,21 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import DesignError
-from engine.events import (DesignEvents, EdgeAdded, EdgeRemoved, NameChanged, NetworkAdded,
-                           NetworkRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed,
-                           ParamsChanged, Reset, TrainingChanged)
+from engine.events import (
+    DesignEvents,
+    EdgeAdded,
+    EdgeRemoved,
+    NameChanged,
+    NetworkAdded,
+    NetworkRemoved,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+    Reset,
+    TrainingChanged,
+)
 from engine.layers import get_layer
 from engine.limits import (
     FARTHEST_POSITION,

@@ -49,6 +49,7 @@ from engine.run_files import (
     stored_weight_path,
 )
 from engine.run_paths import path_inside
+from engine.training.events import EpochEnd, Failed, Finished, RunMessage, Started
 from engine.training.labels import setting_place
 from engine.training.portable.file_checks import listed, quoted
 
@@ -245,26 +246,26 @@ RECORDED_FACTS = ("task", "device", "device_name", "epochs", "batches_per_epoch"
 
 
 class RunRecorder:
-    """Keeps one stored run's run.json up to date from the run's events, as they arrive."""
+    """Keeps one stored run's run.json up to date from the run's messages, as they arrive."""
 
     def __init__(self, store: RunStore, record: RunRecord) -> None:
         self.store, self.record = store, record
         self.last_epoch = 0
 
-    def observe(self, event: Any) -> bool:
+    def observe(self, event: RunMessage) -> bool:
         """Record what `event` says about the run; True when run.json changed. An OSError or
         DesignError means the run folder can no longer be written."""
-        if event.kind == "epoch":
+        if isinstance(event, EpochEnd):
             self.last_epoch = event.epoch
-        elif event.kind == "started":
+        elif isinstance(event, Started):
             facts = {key: getattr(event, key) for key in RECORDED_FACTS}
             self._update("running", data=event.data.get("description"),
                          parameters=sum(event.networks.values()), **facts)
-        elif event.kind == "finished":
+        elif isinstance(event, Finished):
             self._update(event.status, epochs_done=event.epochs_done,
                          best_epoch=event.best_epoch, metrics=event.metrics,
                          seconds=round(event.seconds, 2))
-        elif event.kind == "failed":
+        elif isinstance(event, Failed):
             self._update("failed", reason=event.reason, error=event.error,
                          epochs_done=self.last_epoch)
         else:

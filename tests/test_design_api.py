@@ -6,8 +6,15 @@ from torch import nn
 
 import engine
 from engine import Design, DesignError
-from engine.events import (EdgeAdded, EdgeRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed,
-                           ParamsChanged)
+from engine.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+)
 
 
 def count(module: nn.Module) -> int:

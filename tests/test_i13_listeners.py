@@ -6,6 +6,7 @@ still reported where the change was made."""
 import logging
 
 import pytest
+from event_kinds import leaf_classes
 
 from engine import Design
 from engine.events import DesignEvent, NameChanged, NetworkChange, NodeAdded, NodeChange
@@ -13,13 +14,6 @@ from engine.events import DesignEvent, NameChanged, NetworkChange, NodeAdded, No
 
 def broken(event):
     raise RuntimeError(f"broken view on {type(event).__name__}")
-
-
-def leaf_classes(family: type) -> set[type]:
-    below = family.__subclasses__()
-    if not below:
-        return {family}
-    return set().union(*(leaf_classes(kind) for kind in below))
 
 
 def test_a_listener_that_raises_does_not_stop_the_ones_after_it(caplog):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QTransform
@@ -151,7 +151,7 @@ class NetworkScene(QGraphicsScene):
         self._update_edges_of(event.node)
 
     # How the items follow each change inside this network (a test checks every kind is here).
-    FOLLOW: dict[type[NetworkChange], Callable[[NetworkScene, Any], None]] = {
+    FOLLOW: ClassVar[dict[type[NetworkChange], Callable[[NetworkScene, Any], None]]] = {
         NodeAdded: lambda scene, e: scene._add_node(e.node),
         NodeRemoved: lambda scene, e: scene._remove_node(e.node),
         EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port)),

@@ -1,18 +1,33 @@
-"""What a run has shown so far: engine events folded into buffers and latest values.
+"""What a run has shown so far: the run's messages folded into buffers and latest values.
 
-No Qt here: the panel drains the run's events into a LiveRun about every 50 ms, and the views
+No Qt here: the panel drains the run's messages into a LiveRun about every 50 ms, and the views
 read from it when they redraw (at most 10 times a second), whatever the step rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
 from designer.training.buffers import Series, SmoothedSeries
-from engine.training.events import Event
+from engine.training.events import (
+    Ack,
+    Batch,
+    CheckpointWritten,
+    Diagnostic,
+    EpochEnd,
+    Failed,
+    Finished,
+    Gradients,
+    LrChange,
+    RunMessage,
+    Samples,
+    Started,
+    Validation,
+)
 
 COUNT_METRICS = frozenset({"modes_covered"})  # whole numbers, shown as text, not curves
 
@@ -62,13 +77,13 @@ class GradientHistory:
 
 
 class LiveRun:
-    """The state of one run as its events arrive; `apply` says which parts changed."""
+    """The state of one run as its messages arrive; `apply` says which parts changed."""
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
-        self.started: Event | None = None
+        self.started: Started | None = None
         self.state = "idle"
         self.progress = Progress()
         self.steps: dict[str, SmoothedSeries] = {}
@@ -80,9 +95,9 @@ class LiveRun:
         self.per_class: list[float] | None = None
         self.labels: list[str] | None = None
         self.validated_epoch = 0
-        self.samples: Event | None = None
-        self.diagnostics: list[Event] = []
-        self.final: Event | None = None
+        self.samples: Samples | None = None
+        self.diagnostics: list[Diagnostic] = []
+        self.final: Finished | Failed | None = None
         self.last_checkpoint: str | None = None
         self.last_epoch = 0
         self.epoch_speeds: list[float] = []   # samples per second of each epoch
@@ -107,16 +122,14 @@ class LiveRun:
         curves["lr"] = (self.lr.x, self.lr.y)
         return curves
 
-    # ------------------------------------------------------------------ events
-    def apply(self, events: Iterable[Event]) -> set[str]:
+    # ------------------------------------------------------------------ messages
+    def apply(self, messages: Iterable[RunMessage]) -> set[str]:
         changed: set[str] = set()
-        for event in events:
-            handler = getattr(self, f"_on_{event.kind}", None)
-            if handler is not None:
-                changed |= handler(event)
+        for message in messages:
+            changed |= self.FOLD[type(message)](self, message)
         return changed
 
-    def _on_started(self, event) -> set[str]:
+    def _on_started(self, event: Started) -> set[str]:
         self.reset()
         self.started = event
         self.state = "running"
@@ -125,12 +138,12 @@ class LiveRun:
                                  batches=event.batches_per_epoch, step=self._last_step)
         return {"started", "state", "progress"}
 
-    def _on_ack(self, event) -> set[str]:
+    def _on_ack(self, event: Ack) -> set[str]:
         if event.state != "checkpointing" and self.running:
             self.state = event.state
         return {"state"}
 
-    def _on_batch(self, event) -> set[str]:
+    def _on_batch(self, event: Batch) -> set[str]:
         span = max(1, event.step - self._last_step)
         for name, values in event.values.items():
             count = len(values)
@@ -152,7 +165,7 @@ class LiveRun:
             changed.add("lr")
         return changed
 
-    def _on_epoch(self, event) -> set[str]:
+    def _on_epoch(self, event: EpochEnd) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
         if len(self.lr):   # carry the latest rate (a schedule may have changed it) to here
@@ -162,7 +175,7 @@ class LiveRun:
         self.epoch_speeds.append(event.samples_per_second)
         return {"epochs", "progress", "lr"}
 
-    def _on_validation(self, event) -> set[str]:
+    def _on_validation(self, event: Validation) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
         changed = {"epochs"}
@@ -183,34 +196,42 @@ class LiveRun:
             series = self.epochs[name] = Series(64)
         series.append(epoch, value)
 
-    def _on_lr_change(self, event) -> set[str]:
+    def _on_lr_change(self, event: LrChange) -> set[str]:
         self.lr.append(event.step, event.lr)
         return {"lr"}
 
-    def _on_gradients(self, event) -> set[str]:
+    def _on_gradients(self, event: Gradients) -> set[str]:
         self.gradients.add(event.epoch, event.step, event.layers)
         return {"gradients"}
 
-    def _on_diagnostic(self, event) -> set[str]:
+    def _on_diagnostic(self, event: Diagnostic) -> set[str]:
         self.diagnostics.append(event)
         return {"diagnostics"}
 
-    def _on_samples(self, event) -> set[str]:
+    def _on_samples(self, event: Samples) -> set[str]:
         self.samples = event
         return {"samples"}
 
-    def _on_checkpoint(self, event) -> set[str]:
+    def _on_checkpoint(self, event: CheckpointWritten) -> set[str]:
         self.last_checkpoint = event.path
         return {"checkpoint"}
 
-    def _on_finished(self, event) -> set[str]:
+    def _on_finished(self, event: Finished) -> set[str]:
         self.final = event
         self.state = "finished"
         return {"final", "state"}
 
-    def _on_failed(self, event) -> set[str]:
+    def _on_failed(self, event: Failed) -> set[str]:
         self.final = event
         self.state = "failed"
         if event.checkpoint:
             self.last_checkpoint = event.checkpoint
         return {"final", "state"}
+
+    # How each kind of message folds in (a test checks every kind is here).
+    FOLD: ClassVar[dict[type[RunMessage], Callable[[LiveRun, Any], set[str]]]] = {
+        Started: _on_started, Ack: _on_ack, Batch: _on_batch, EpochEnd: _on_epoch,
+        Validation: _on_validation, LrChange: _on_lr_change, Gradients: _on_gradients,
+        Diagnostic: _on_diagnostic, Samples: _on_samples, CheckpointWritten: _on_checkpoint,
+        Finished: _on_finished, Failed: _on_failed,
+    }

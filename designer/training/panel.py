@@ -39,6 +39,7 @@ from engine.events import DesignEvent, NodeMoved, Reset, TrainingChanged
 from engine.runs import RunRecord, read_metrics, read_step_curves
 from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import headline
+from engine.training.events import Failed
 from engine.training.settings import TrainingSettings
 from engine.training.worker import TrainingService
 from engine.wording import count_of
@@ -340,7 +341,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _show_final(self) -> None:
         final = self.session.live.final
-        if final.kind == "failed":
+        if isinstance(final, Failed):
             self.banner.show_failure(final)
             self.status.setText(f"Failed: {final.reason.splitlines()[0][:140]}")
         else:

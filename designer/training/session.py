@@ -236,7 +236,7 @@ class TrainingSession(QObject):
         """Finishing the run went wrong: a run that had ended well now ends as failed (a
         failed one keeps its own reason, and the problem is told besides)."""
         ended = self.live.final
-        if ended.kind == "failed":
+        if isinstance(ended, Failed):
             self.message.emit(f"The run failed, and then {problem}")
             return
         self._conclude(Failed(ended.run, reason=f"the run ended "

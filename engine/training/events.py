@@ -1,57 +1,14 @@
-"""The events a training run streams to whoever watches it (the GUI, the CLI, tests).
+"""The messages a training run sends to whoever watches it (the GUI, the CLI, tests).
 
-Every event is a small frozen dataclass of plain values (str, int, float, bool, lists, dicts,
-small numpy arrays; never tensors), so it crosses a multiprocessing queue cheaply. Each has
-`kind` (its type as a string, e.g. "batch") and `run`, the id of the run it belongs to.
-`asdict(event)` gives a plain dict. In the order a run emits them:
+Each kind of message is a small frozen dataclass (its docstring says what its fields mean) of
+plain values (str, int, float, bool, lists, dicts, small numpy arrays; never tensors), so it
+crosses a multiprocessing queue cheaply; no torch here. Every message has `run`, the id of the
+run it belongs to, and `kind`, a short name for people and files (`asdict` gives a plain dict
+with it). Code tells messages apart by their class, never by `kind`.
 
-started      settings (the resolved settings, as in the design file), device ("cpu",
-             "cuda:0"), device_name ("CPU", "NVIDIA ..."), task, networks (name ->
-             parameter count), data (description, train_samples, val_samples, input_shape,
-             target_shape, classes, labels), batches_per_epoch, epochs, first_epoch (> 1 when
-             resumed), out_dir, cost (see `engine.training.cost.Cost.as_dict`).
-ack          command ("pause", "resume", "stop", "checkpoint"), state ("paused", "running",
-             "stopping", "checkpointing"): sent within milliseconds of a command.
-batch        epoch, batch (batches done in this epoch), batches (per epoch), step (global
-             step of the last value), values (name -> list of per-step floats, oldest first:
-             "loss", or for a GAN "d_loss", "g_loss", "d_real", "d_fake"; "g_loss" has one
-             value per generator step), lr, samples_per_second, elapsed (s), eta (s).
-             Sent about every 0.1 s with every step since the last one.
-epoch        epoch, epochs, metrics (name -> mean over the epoch: the keys of `values`),
-             lr, seconds, samples_per_second.
-validation   epoch, metrics (per task: classification and token sequences val_loss,
-             val_accuracy; regression and value sequences val_loss, val_mse, val_mae;
-             autoencoder val_loss, val_mae, val_relative_mse (against always answering the
-             mean sample); GAN d_accuracy, diversity, and on the Gaussian ring
-             modes_covered, near_mode),
-             per_class (list of accuracies, classification), confusion (int array
-             [true, predicted], classification), labels (class names or None).
-lr_change    epoch, step, lr, previous.
-gradients    epoch, step, layers: list of {"network", "node", "name", "norm"} (norm of the
-             gradient of each node's parameters), each epoch and every
-             `diagnostics.grad_norm_every` batches when set.
-diagnostic   code ("overfitting", "vanishing_gradients", "exploding_gradients",
-             "non_finite_loss", "mode_collapse", "class_count", "precision"), severity
-             ("info", "warning", "error"), message, fix, epoch, step, network, node (the node
-             id to highlight, or None), data (numbers behind the message).
-samples      epoch, form ("images", "points", "vectors", "text", "series"), and arrays:
-             generated (GAN: samples from fixed noise), real (a few real samples), inputs and
-             outputs (autoencoder: inputs and reconstructions; series: windows, targets and
-             predictions as targets/outputs), latent (autoencoder with a 2-value second
-             Output) with latent_labels, text (character models).
-checkpoint   epoch (epochs completed), step, path (the checkpoint folder), reason ("epoch"
-             or "request").
-finished     status ("completed", "stopped", "early_stopped"), epochs_done, best_epoch
-             (lowest validation loss), metrics (the last epoch's row, as in metrics.csv),
-             out_dir, weights (network -> .safetensors file: the best epoch's when early
-             stopping keeps them, else the last), seconds.
-failed       reason (readable: what happened and what to change), error ("design", "data",
-             "settings", "non_finite_loss", "out_of_memory", "files" (the run folder cannot
-             be written), "crashed", "unresponsive" (ended by Stop), "exception"),
-             epoch, step, checkpoint (the last good checkpoint or None), details (traceback
-             or exit status).
-
-A run ends with exactly one `finished` or `failed`.
+In the order a run sends them: Started; then Batch, EpochEnd, Validation, LrChange, Gradients,
+Diagnostic, Samples, CheckpointWritten as training goes, and Ack within milliseconds of a
+command; last exactly one of FINAL (Finished or Failed).
 """
 
 from __future__ import annotations
@@ -64,9 +21,9 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class Event:
+class RunMessage:
     run: int
-    kind: ClassVar[str] = "event"
+    kind: ClassVar[str] = "message"
 
     def asdict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -74,7 +31,26 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Started(Event):
+class AtEpoch(RunMessage):
+    """A message about one epoch (counted from 1)."""
+
+    epoch: int = 0
+
+
+@dataclass(frozen=True)
+class AtStep(AtEpoch):
+    """A message from one point of the run: the epoch and the global step reached."""
+
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Started(RunMessage):
+    """settings: the resolved settings, as in the design file; device "cpu", "cuda:0";
+    device_name "CPU", "NVIDIA ..."; networks: name -> parameter count; data: description,
+    train_samples, val_samples, input_shape, target_shape, classes, labels; first_epoch > 1
+    when resumed; cost: see `engine.training.cost.Cost.as_dict`."""
+
     kind: ClassVar[str] = "started"
     settings: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
@@ -90,19 +66,25 @@ class Started(Event):
 
 
 @dataclass(frozen=True)
-class Ack(Event):
+class Ack(RunMessage):
+    """Sent within milliseconds of a command ("pause", "resume", "stop", "checkpoint") with the
+    state it leads to ("paused", "running", "stopping", "checkpointing")."""
+
     kind: ClassVar[str] = "ack"
     command: str = ""
     state: str = ""
 
 
 @dataclass(frozen=True)
-class Batch(Event):
+class Batch(AtStep):
+    """Sent about every 0.1 s with every step since the last one. batch: batches done in this
+    epoch, of `batches`; step: global step of the last value; values: name -> per-step floats,
+    oldest first ("loss", or for a GAN "d_loss", "g_loss" (one value per generator step),
+    "d_real", "d_fake"); elapsed and eta in seconds."""
+
     kind: ClassVar[str] = "batch"
-    epoch: int = 0
     batch: int = 0
     batches: int = 0
-    step: int = 0
     values: dict[str, list[float]] = field(default_factory=dict)
     lr: float = 0.0
     samples_per_second: float = 0.0
@@ -111,9 +93,10 @@ class Batch(Event):
 
 
 @dataclass(frozen=True)
-class EpochEnd(Event):
+class EpochEnd(AtEpoch):
+    """metrics: name -> mean over the epoch (the keys of Batch.values)."""
+
     kind: ClassVar[str] = "epoch"
-    epoch: int = 0
     epochs: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
     lr: float = 0.0
@@ -122,9 +105,14 @@ class EpochEnd(Event):
 
 
 @dataclass(frozen=True)
-class Validation(Event):
+class Validation(AtEpoch):
+    """metrics per task: classification and token sequences val_loss, val_accuracy; regression
+    and value sequences val_loss, val_mse, val_mae; autoencoder val_loss, val_mae,
+    val_relative_mse (against always answering the mean sample); GAN d_accuracy, diversity,
+    and on the Gaussian ring modes_covered, near_mode. Classification also sends per_class
+    (accuracies), confusion (int array [true, predicted]) and labels (class names or None)."""
+
     kind: ClassVar[str] = "validation"
-    epoch: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
     per_class: list[float] | None = None
     confusion: np.ndarray | None = None
@@ -132,40 +120,46 @@ class Validation(Event):
 
 
 @dataclass(frozen=True)
-class LrChange(Event):
+class LrChange(AtStep):
     kind: ClassVar[str] = "lr_change"
-    epoch: int = 0
-    step: int = 0
     lr: float = 0.0
     previous: float = 0.0
 
 
 @dataclass(frozen=True)
-class Gradients(Event):
+class Gradients(AtStep):
+    """layers: {"network", "node", "name", "norm"} (norm of the gradient of each node's
+    parameters), each epoch and every `diagnostics.grad_norm_every` batches when set."""
+
     kind: ClassVar[str] = "gradients"
-    epoch: int = 0
-    step: int = 0
     layers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Diagnostic(Event):
+class Diagnostic(AtStep):
+    """code: "overfitting", "vanishing_gradients", "exploding_gradients", "non_finite_loss",
+    "mode_collapse", "class_count", "precision"; severity "info", "warning", "error"; node: the
+    node id to highlight, or None; data: the numbers behind the message."""
+
     kind: ClassVar[str] = "diagnostic"
     code: str = ""
     severity: str = "warning"
     message: str = ""
     fix: str = ""
-    epoch: int = 0
-    step: int = 0
     network: str | None = None
     node: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class Samples(Event):
+class Samples(AtEpoch):
+    """form "images", "points", "vectors", "text" or "series", and arrays: generated (GAN:
+    samples from fixed noise), real (a few real samples), inputs and outputs (autoencoder:
+    inputs and reconstructions; series: windows, targets and predictions as targets/outputs),
+    latent (autoencoder with a 2-value second Output) with latent_labels, text (character
+    models)."""
+
     kind: ClassVar[str] = "samples"
-    epoch: int = 0
     form: str = ""
     generated: np.ndarray | None = None
     real: np.ndarray | None = None
@@ -178,16 +172,20 @@ class Samples(Event):
 
 
 @dataclass(frozen=True)
-class CheckpointWritten(Event):
+class CheckpointWritten(AtStep):
+    """epoch: epochs completed; path: the checkpoint folder; reason "epoch" or "request"."""
+
     kind: ClassVar[str] = "checkpoint"
-    epoch: int = 0
-    step: int = 0
     path: str = ""
     reason: str = "epoch"
 
 
 @dataclass(frozen=True)
-class Finished(Event):
+class Finished(RunMessage):
+    """status "completed", "stopped" or "early_stopped"; best_epoch: lowest validation loss;
+    metrics: the last epoch's row, as in metrics.csv; weights: network -> .safetensors file
+    (the best epoch's when early stopping keeps them, else the last)."""
+
     kind: ClassVar[str] = "finished"
     status: str = "completed"
     epochs_done: int = 0
@@ -199,14 +197,17 @@ class Finished(Event):
 
 
 @dataclass(frozen=True)
-class Failed(Event):
+class Failed(AtStep):
+    """reason: readable, what happened and what to change; error "design", "data",
+    "settings", "non_finite_loss", "out_of_memory", "files" (the run folder cannot be
+    written), "crashed", "unresponsive" (ended by Stop) or "exception"; checkpoint: the last
+    good one or None; details: traceback or exit status."""
+
     kind: ClassVar[str] = "failed"
     reason: str = ""
     error: str = "exception"
-    epoch: int = 0
-    step: int = 0
     checkpoint: str | None = None
     details: str = ""
 
 
-FINAL_KINDS = frozenset({"finished", "failed"})
+FINAL = (Finished, Failed)   # a run ends with exactly one of these

@@ -13,14 +13,26 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, ClassVar, TextIO
 
 from engine.cli import command
 from engine.fileformat import load_design
 from engine.runs import RunRecorder, RunStore, runs_folder_for
 from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import DIAGNOSTICS_FILE, headline
+from engine.training.events import (
+    Batch,
+    Diagnostic,
+    EpochEnd,
+    Failed,
+    Finished,
+    LrChange,
+    RunMessage,
+    Started,
+    Validation,
+)
 from engine.wording import count_of
 
 
@@ -71,13 +83,14 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     progress.conclude(Path(out))
-    if final.kind == "failed":
+    if isinstance(final, Failed):
         return 1
     return 130 if final.status == "stopped" else 0
 
 
 class Progress:
-    """Prints events for a person: a progress line that updates in place on a terminal."""
+    """Prints a run's messages for a person: a progress line that updates in place on a
+    terminal."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -86,10 +99,10 @@ class Progress:
         self.open_line = False
         self.diagnostics: list = []
 
-    def show(self, event) -> None:
-        handler = getattr(self, f"_{event.kind}", None)
-        if handler is not None:
-            handler(event)
+    def show(self, message: RunMessage) -> None:
+        shown = self.SHOWN.get(type(message))
+        if shown is not None:
+            shown(self, message)
 
     def _print(self, text: str) -> None:
         if self.open_line:
@@ -97,7 +110,7 @@ class Progress:
             self.open_line = False
         print(text, file=self.stream, flush=True)
 
-    def _started(self, event) -> None:
+    def _started(self, event: Started) -> None:
         self.epochs = event.epochs
         cost = event.cost
         self._print(f"training {', '.join(event.networks)} ({event.task}) on "
@@ -107,7 +120,7 @@ class Progress:
                     f"per sample, about {cost['total_bytes'] / 2**20:.1f} MB for a batch of "
                     f"{cost['batch_size']}; output in {event.out_dir}")
 
-    def _batch(self, event) -> None:
+    def _batch(self, event: Batch) -> None:
         if not self.live:
             return
         name = "loss" if "loss" in event.values else next(iter(event.values))
@@ -120,30 +133,36 @@ class Progress:
         self.stream.flush()
         self.open_line = True
 
-    def _epoch(self, event) -> None:
+    def _epoch(self, event: EpochEnd) -> None:
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
         self._print(f"epoch {event.epoch}/{event.epochs}: {metrics} "
                     f"({event.seconds:.1f} s, {event.samples_per_second:,.0f} samples/s)")
 
-    def _validation(self, event) -> None:
+    def _validation(self, event: Validation) -> None:
         self._print("  " + ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items()))
 
-    def _lr_change(self, event) -> None:
+    def _lr_change(self, event: LrChange) -> None:
         self._print(f"  learning rate {event.previous:.3g} -> {event.lr:.3g}")
 
-    def _diagnostic(self, event) -> None:
+    def _diagnostic(self, event: Diagnostic) -> None:
         self.diagnostics.append(event)
         self._print(f"  [{event.severity}] {event.message}")
         if event.fix:
             self._print(f"      try: {event.fix}")
 
-    def _finished(self, event) -> None:
+    def _finished(self, event: Finished) -> None:
         self._print(f"{event.status.replace('_', ' ')} after "
                     f"{count_of(event.epochs_done, 'epoch')} in {event.seconds:.1f} s; "
                     f"weights: {', '.join(event.weights.values()) or 'not saved'}")
 
-    def _failed(self, event) -> None:
+    def _failed(self, event: Failed) -> None:
         self._print(f"error: {event.reason}")
+
+    # The messages a person is shown (the others, as Ack or Gradients, are for the GUI).
+    SHOWN: ClassVar[dict[type[RunMessage], Callable[[Progress, Any], None]]] = {
+        Started: _started, Batch: _batch, EpochEnd: _epoch, Validation: _validation,
+        LrChange: _lr_change, Diagnostic: _diagnostic, Finished: _finished, Failed: _failed,
+    }
 
     def conclude(self, out: Path) -> None:
         """After the run: where it is kept, and the diagnostic to act on first."""

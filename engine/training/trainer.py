@@ -50,11 +50,11 @@ from engine.training.events import (
     CheckpointWritten,
     Diagnostic,
     EpochEnd,
-    Event,
     Failed,
     Finished,
     Gradients,
     LrChange,
+    RunMessage,
     Started,
     Validation,
 )
@@ -99,7 +99,7 @@ def settings_with(training: dict[str, Any], overrides: dict[str, Any] | None) ->
 class Trainer:
     """One run: prepare (settings, data, networks), loop over epochs, write results."""
 
-    def __init__(self, design: Design, emit: Callable[[Event], None],
+    def __init__(self, design: Design, emit: Callable[[RunMessage], None],
                  options: RunOptions | None = None, control: Control | None = None) -> None:
         self.design = design.copy()
         self.emit = emit
@@ -114,14 +114,14 @@ class Trainer:
         self.diagnostics = DiagnosticLog()
 
     # ------------------------------------------------------------------ the run
-    def run(self) -> Event:
+    def run(self) -> RunMessage:
         """Train to the end; return the final event (also emitted)."""
         started = time.perf_counter()
         out_of_memory = ""   # what the allocator said, when memory ran out
         try:
             self._prepare()
             status = self._loop()
-            final: Event = self._finish(status, time.perf_counter() - started)
+            final: RunMessage = self._finish(status, time.perf_counter() - started)
         except NonFiniteLoss as err:
             self._diagnose([non_finite(self.run_id, err.name, err.step, err.epoch,
                                        self.last_checkpoint)])

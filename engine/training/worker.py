@@ -34,7 +34,7 @@ from typing import Any, Self
 from engine.child_process import tie_to_parent
 from engine.design import Design
 from engine.errors import DesignError
-from engine.training.events import FINAL_KINDS, Ack, Event, Failed
+from engine.training.events import FINAL, Ack, CheckpointWritten, Failed, Finished, RunMessage
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
                        "unresponsive"})
@@ -75,7 +75,7 @@ class _EventSender:
         self._connection = connection
         self._lock = threading.Lock()
 
-    def put(self, event: Event) -> None:
+    def put(self, event: RunMessage) -> None:
         with self._lock:
             self._connection.send(event)
 
@@ -236,11 +236,11 @@ class Run:
 
     def __init__(self, service: TrainingService, worker: _Worker, run: int) -> None:
         self.id = run
-        self.final: Event | None = None
+        self.final: Finished | Failed | None = None
         self.last_checkpoint: str | None = None
         self._service = service
         self._worker = worker
-        self._ended_here: list[Event] = []   # a final made on this side, not yet handed out
+        self._ended_here: list[RunMessage] = []   # a final made on this side, not yet handed out
 
     @property
     def done(self) -> bool:
@@ -253,12 +253,12 @@ class Run:
         return (not self.done and self._worker.alive()
                 and self._worker.silence() > self._service.unresponsive_after)
 
-    def events(self, timeout: float = 0.0) -> list[Event]:
+    def events(self, timeout: float = 0.0) -> list[RunMessage]:
         """The events that arrived, in order; waits up to `timeout` s for the first one."""
         if self._ended_here:
             found, self._ended_here = self._ended_here, []
             return found
-        found: list[Event] = []
+        found: list[RunMessage] = []
         if self.done:
             return found
         received = self._worker.received
@@ -270,9 +270,9 @@ class Run:
             pass
         found = [event for event in found if event.run == self.id]
         for index, event in enumerate(found):
-            if event.kind == "checkpoint":
+            if isinstance(event, CheckpointWritten):
                 self.last_checkpoint = event.path
-            if event.kind in FINAL_KINDS:
+            if isinstance(event, FINAL):
                 found = found[:index + 1]
                 self._end(event)
                 return found
@@ -283,10 +283,10 @@ class Run:
             found.append(self.final)
         return found
 
-    def wait(self, timeout: float | None = None) -> list[Event]:
+    def wait(self, timeout: float | None = None) -> list[RunMessage]:
         """Collect events until the run ends (or `timeout` s pass); return them all."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        collected: list[Event] = []
+        collected: list[RunMessage] = []
         while not self.done and (deadline is None or time.monotonic() < deadline):
             collected += self.events(timeout=0.1)
         return collected + self.events()
@@ -321,9 +321,9 @@ class Run:
         if not self.done and self._worker.alive():
             self._worker.commands.put((command, self.id))
 
-    def _end(self, event: Event) -> None:
+    def _end(self, event: Finished | Failed) -> None:
         self.final = event
-        if event.kind == "failed" and event.error in _DAMAGING:
+        if isinstance(event, Failed) and event.error in _DAMAGING:
             self._service._replace(self._worker)
 
 
