@@ -7,7 +7,6 @@ from engine.design import Design, Edge, Node
 from engine.errors import DesignError
 from engine.fileformat import load_design, save_design
 from engine.importing import import_module
-from engine.training import settings as _training_settings  # noqa: F401 - validates design.training on load
 
 __version__ = "0.1.0"
 

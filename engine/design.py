@@ -32,13 +32,14 @@ from engine.events import (
     TrainingChanged,
 )
 from engine.layers import get_layer
+from engine.fields import unknown_key_problem
 from engine.limits import (
-    FARTHEST_POSITION,
     LONGEST_NAME,
     LONGEST_TEXT,
-    MOST_INPUTS,
-    finite_float,
+    port_problem,
+    position_problem,
     text_problem,
+    text_value_problem,
 )
 from engine.quoting import excerpt
 
@@ -375,9 +376,8 @@ class Design:
         values = {}
         for key, value in params.items():
             if key not in spec.param_index:
-                known = ", ".join(spec.param_index) or "none"
-                raise DesignError(f"{layer_type} has no parameter {key!r}{where}; its "
-                                  f"parameters are: {known}")
+                owner = self._label(node_id) if node_id else layer_type
+                raise DesignError(unknown_key_problem(owner, "parameter", key, spec.param_index))
             try:
                 values[key] = spec.param_index[key].coerce(value)
             except TypeError as err:
@@ -395,9 +395,8 @@ class Design:
         dst_spec = get_layer(self._graphs[self._network_of[dst]].nodes[dst]["type"])
         if not src_spec.has_output:
             return f"{self._label(src)} is an Output and has nothing to pass on"
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < MOST_INPUTS:
-            return (f"input port must be a whole number from 0 to {MOST_INPUTS - 1}, not "
-                    f"{excerpt(port)}")
+        if port_problem(port):
+            return port_problem(port)
         if dst_spec.max_inputs is not None and port >= dst_spec.max_inputs:
             if dst_spec.max_inputs == 0:
                 return f"{self._label(dst)} is an {dst_spec.name} and takes no inputs"
@@ -444,9 +443,7 @@ def _check_name(name: object) -> None:
 
 
 def _checked_text(text: object, what: str, longest: int) -> str:
-    if not isinstance(text, str):
-        raise DesignError(f"{what} must be a text, not {excerpt(text)}")
-    problem = text_problem(text, what, longest)
+    problem = text_value_problem(text, what, longest)
     if problem:
         raise DesignError(problem)
     return text
@@ -455,12 +452,7 @@ def _checked_text(text: object, what: str, longest: int) -> str:
 def _position(pos: tuple[float, float] | None) -> tuple[float, float]:
     if pos is None:
         return (0.0, 0.0)
-    try:
-        x, y = (finite_float(value) for value in pos)
-    except (TypeError, ValueError):
-        x = y = None
-    if x is None or y is None or max(abs(x), abs(y)) > FARTHEST_POSITION:
-        raise DesignError(f"a position must be two numbers (x, y) from "
-                          f"{-FARTHEST_POSITION:,.0f} to {FARTHEST_POSITION:,.0f}, not "
-                          f"{excerpt(pos)}")
-    return (x, y)
+    problem = position_problem(pos)
+    if problem:
+        raise DesignError(problem)
+    return (float(pos[0]), float(pos[1]))

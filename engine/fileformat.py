@@ -16,16 +16,18 @@ from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.fields import unknown_key_problem
 from engine.layers import get_layer
 from engine.limits import (
-    FARTHEST_POSITION,
     LONGEST_NAME,
     LONGEST_TEXT,
-    MOST_INPUTS,
-    finite_float,
+    port_problem,
+    position_problem,
     text_problem,
+    text_value_problem,
 )
-from engine.quoting import excerpt
+from engine.quoting import excerpt, json_kind
+from engine.training.settings import problems_in as training_problems
 
 FORMAT_TAG = "neuralcanvas.design"
 SCHEMA_VERSION = 1
@@ -34,10 +36,6 @@ LISTED_PROBLEMS = 20  # a broken file's message lists this many problems and cou
 
 # MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one. Add one per format change.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-
-# Extra validators for sections owned by other packages (e.g. training settings):
-# each takes the section's value and returns (relative path, message) pairs.
-SECTION_VALIDATORS: dict[str, Callable[[Any], list[tuple[str, str]]]] = {}
 
 
 def save_design(design: Design, path: str | os.PathLike) -> None:
@@ -156,7 +154,7 @@ def _reject_constant(name: str) -> Any:
 def _migrated(document: Any, file: str) -> Any:
     if not isinstance(document, dict):
         raise DesignError(f"{file}: $: a design file holds a JSON object, not "
-                          f"{_json_type(document)}", file=file, path="$")
+                          f"{json_kind(document)}", file=file, path="$")
     if document.get("format") != FORMAT_TAG:
         raise DesignError(f"{file}: $.format: expected {FORMAT_TAG!r}, found "
                           f"{excerpt(document.get('format'))}; this is not a NeuralCanvas "
@@ -186,7 +184,7 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
         _validate_text(doc.get(key, ""), f"$.{key}", what, longest, add)
     card = doc.get("card", {})
     if not isinstance(card, dict):
-        add(("$.card", f"expected an object of texts, found {_json_type(card)}"))
+        add(("$.card", f"expected an object of texts, found {json_kind(card)}"))
     else:
         for key, value in card.items():
             where = _member("$.card", key)
@@ -195,7 +193,7 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     networks = doc.get("networks")
     if not isinstance(networks, dict) or not networks:
         add(("$.networks", "expected an object with at least one network, found "
-             f"{_json_type(networks)}"))
+             f"{json_kind(networks)}"))
         return problems
     seen_ids: set[str] = set()
     for network, content in networks.items():
@@ -204,17 +202,12 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
             add((path, "a network needs a non-empty name"))
         _validate_text(network, path, "a network's name", LONGEST_NAME, add)
         if not isinstance(content, dict):
-            add((path, f"expected an object with nodes and edges, found {_json_type(content)}"))
+            add((path, f"expected an object with nodes and edges, found {json_kind(content)}"))
             continue
         ids = _validate_nodes(content.get("nodes"), f"{path}.nodes", seen_ids, add)
         _validate_edges(content.get("edges"), f"{path}.edges", ids, add)
-    training = doc.get("training", {})
-    if not isinstance(training, dict):
-        add(("$.training", f"expected an object, found {_json_type(training)}"))
-    else:
-        for section, validator in SECTION_VALIDATORS.items():
-            for sub, message in validator(training.get(section)) if section in training else ():
-                add((f"$.training.{section}{sub}", message))
+    for sub, message in training_problems(doc.get("training", {})):
+        add((f"$.training{sub}", message))
     return problems
 
 
@@ -253,16 +246,16 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
     """Check each node; return id -> layer spec of the valid ones."""
     specs: dict[str, Any] = {}
     if not isinstance(nodes, list):
-        add((path, f"expected a list of nodes, found {_json_type(nodes)}"))
+        add((path, f"expected a list of nodes, found {json_kind(nodes)}"))
         return specs
     for index, node in enumerate(nodes):
         where = f"{path}[{index}]"
         if not isinstance(node, dict):
-            add((where, f"expected a node object, found {_json_type(node)}"))
+            add((where, f"expected a node object, found {json_kind(node)}"))
             continue
         node_id = node.get("id")
         if not isinstance(node_id, str) or not node_id:
-            add((f"{where}.id", f"expected a non-empty text, found {_json_type(node_id)}"))
+            add((f"{where}.id", f"expected a non-empty text, found {json_kind(node_id)}"))
             continue
         if not _validate_text(node_id, f"{where}.id", "a node's id", LONGEST_NAME, add):
             continue
@@ -272,16 +265,14 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
         seen_ids.add(node_id)
         name = node.get("name")
         if not isinstance(name, str) or not name.strip():
-            add((f"{where}.name", f"expected a non-empty text, found {_json_type(name)}"))
+            add((f"{where}.name", f"expected a non-empty text, found {json_kind(name)}"))
         else:
             _validate_text(name, f"{where}.name", "a node's name", LONGEST_NAME, add)
-        pos = node.get("pos")
-        if not (isinstance(pos, list) and len(pos) == 2 and all(_is_position(v) for v in pos)):
-            add((f"{where}.pos", (f"expected [x, y] numbers from {-FARTHEST_POSITION:,.0f} to "
-                                  f"{FARTHEST_POSITION:,.0f}, found {excerpt(pos)}")))
+        if position_problem(node.get("pos")):
+            add((f"{where}.pos", position_problem(node.get("pos"))))
         layer_type = node.get("type")
         if not isinstance(layer_type, str):
-            add((f"{where}.type", f"expected a layer type name, found {_json_type(layer_type)}"))
+            add((f"{where}.type", f"expected a layer type name, found {json_kind(layer_type)}"))
             continue
         try:
             spec = get_layer(layer_type)
@@ -295,12 +286,13 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
 
 def _validate_params(params: Any, path: str, spec, add) -> None:
     if not isinstance(params, dict):
-        add((path, f"expected an object, found {_json_type(params)}"))
+        add((path, f"expected an object, found {json_kind(params)}"))
         return
     for key, value in params.items():
         param = spec.param_index.get(key)
         if param is None:
-            add((_member(path, key), f"{spec.name} has no parameter {excerpt(key)}"))
+            add((_member(path, key), unknown_key_problem(spec.name, "parameter", key,
+                                                         spec.param_index)))
             continue
         try:
             param.coerce(value)
@@ -310,22 +302,20 @@ def _validate_params(params: Any, path: str, spec, add) -> None:
 
 def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
     if not isinstance(edges, list):
-        add((path, f"expected a list of edges, found {_json_type(edges)}"))
+        add((path, f"expected a list of edges, found {json_kind(edges)}"))
         return
     seen = set()
     for index, edge in enumerate(edges):
         where = f"{path}[{index}]"
         if not isinstance(edge, dict):
-            add((where, f"expected an edge object, found {_json_type(edge)}"))
+            add((where, f"expected an edge object, found {json_kind(edge)}"))
             continue
         src, dst, port = edge.get("src"), edge.get("dst"), edge.get("port", 0)
         for key, value in (("src", src), ("dst", dst)):
             if not isinstance(value, str) or value not in specs:
                 add((f"{where}.{key}", f"{excerpt(value)} is not a valid node of this network"))
-        if (isinstance(port, bool) or not isinstance(port, int)
-                or not 0 <= port < MOST_INPUTS):
-            add((f"{where}.port", (f"expected a whole number from 0 to {MOST_INPUTS - 1}, "
-                                   f"found {excerpt(port)}")))
+        if port_problem(port):
+            add((f"{where}.port", port_problem(port)))
             continue
         if not (isinstance(src, str) and src in specs and isinstance(dst, str) and dst in specs):
             continue
@@ -341,10 +331,7 @@ def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
 
 def _validate_text(value: Any, path: str, what: str, longest: int, add) -> bool:
     """Add the problem of a text field (not a text, or too long); True when it is fine."""
-    if not isinstance(value, str):
-        add((path, f"expected a text, found {_json_type(value)}"))
-        return False
-    problem = text_problem(value, what, longest)
+    problem = text_value_problem(value, what, longest)
     if problem:
         add((path, problem))
     return problem is None
@@ -357,16 +344,3 @@ def _member(path: str, key: str, brackets: bool = False) -> str:
         return f"{path}.{key}"
     shown = json.dumps(key[:LONGEST_NAME])
     return f"{path}[{shown if len(key) <= LONGEST_NAME else shown[:-1] + '…' + shown[-1]}]"
-
-
-def _is_position(value: Any) -> bool:
-    number = finite_float(value)
-    return number is not None and abs(number) <= FARTHEST_POSITION
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    names = {bool: "true/false", int: "a number", float: "a number", str: "a text",
-             list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)

@@ -42,6 +42,32 @@ def text_problem(text: str, what: str, longest: int) -> str | None:
     return length_problem(text, what, longest)
 
 
+def text_value_problem(value: Any, what: str, longest: int) -> str | None:
+    """Why `value` cannot be `what` (a name, a description): not a text, or `text_problem`."""
+    if not isinstance(value, str):
+        return f"{what} must be a text, not {excerpt(value)}"
+    return text_problem(value, what, longest)
+
+
+def position_problem(pos: Any) -> str | None:
+    """Why `pos` cannot be a card's place on the canvas: two finite numbers, each within
+    FARTHEST_POSITION of the origin. None when it can."""
+    if isinstance(pos, (list, tuple)) and len(pos) == 2:
+        numbers = [finite_float(value) for value in pos]
+        if all(n is not None and abs(n) <= FARTHEST_POSITION for n in numbers):
+            return None
+    return (f"a position must be two numbers (x, y) from {-FARTHEST_POSITION:,.0f} to "
+            f"{FARTHEST_POSITION:,.0f}, not {excerpt(pos)}")
+
+
+def port_problem(port: Any) -> str | None:
+    """Why `port` cannot be the number of a node's input, or None."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < MOST_INPUTS:
+        return (f"an input port must be a whole number from 0 to {MOST_INPUTS - 1}, not "
+                f"{excerpt(port)}")
+    return None
+
+
 def length_problem(text: str, what: str, longest: int) -> str | None:
     """Why `text` is too long to be `what` (e.g. "a node's name"), or None when it fits."""
     if len(text) <= longest:

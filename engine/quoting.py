@@ -41,3 +41,12 @@ class _Shortener(reprlib.Repr):
         if bits < 14_000:  # Python refuses str() of whole numbers beyond 4,300 digits
             return f"a {len(str(abs(x))):,}-digit number"
         return f"a number of about {int(bits * 0.30103):,} digits"
+
+
+def json_kind(value: Any) -> str:
+    """What kind of JSON value a message says was found: 'a text', 'a list', 'nothing (null)'."""
+    if value is None:
+        return "nothing (null)"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a text",
+             list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)

@@ -4,12 +4,14 @@ import json
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import Design, DesignError, fileformat
+from engine import Design, DesignError, cli, fileformat
+from engine.fields import Param
 from engine.layers import all_layers
+from engine.training.settings import schema
 from templates import load_template, template_names
 
 
@@ -184,8 +186,41 @@ def random_designs(draw):
                     design.connect(src, node, port)
             ids.append(node)
             del spec
-    design.training = draw(st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+    for path in draw(st.lists(st.sampled_from(SETTING_PATHS), max_size=4, unique=True)):
+        *sections, key = path.split(".")
+        place = design.training
+        for section in sections:
+            place = place.setdefault(section, {})
+        place[key] = draw(valid_values(SETTINGS[path]))
     return design
+
+
+SETTINGS = schema()
+SETTING_PATHS = list(SETTINGS)
+
+
+def valid_values(param: Param) -> st.SearchStrategy:
+    """Any value the setting's declaration accepts, as JSON holds it."""
+    low = param.minimum if param.minimum is not None else param.above
+    if param.kind == "int":
+        values = st.integers(int(low or 0) + (param.above is not None), min(int(param.maximum), 10**6))
+    elif param.kind == "float":
+        values = st.floats(low or 0.0, param.maximum if param.maximum is not None else 1e6,
+                           exclude_min=param.above is not None)
+    elif param.kind == "bool":
+        values = st.booleans()
+    elif param.kind == "choice":
+        values = st.sampled_from(param.choices)
+    elif param.pattern is not None:
+        values = st.sampled_from(["auto", "cpu", "mps", "cuda", "cuda:3"])
+    elif param.kind == "text":
+        values = st.text(max_size=8)
+    elif param.kind == "texts":
+        values = st.lists(st.text(max_size=4), max_size=3)
+    else:
+        values = st.lists(st.integers(int(low or 0), 64), min_size=param.length or 1,
+                          max_size=param.length or 3)
+    return st.one_of(st.none(), values) if param.optional else values
 
 
 @settings(max_examples=100, deadline=None)
@@ -194,3 +229,36 @@ def test_random_valid_designs_survive_save_and_load(tmp_path_factory, design):
     path = tmp_path_factory.mktemp("rt") / "design.ncnet"
     engine.save_design(design, path)
     assert engine.load_design(path) == design
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([""] + sorted({p.rsplit(".", 1)[0] + "." for p in SETTING_PATHS
+                                       if "." in p})),
+       st.text(min_size=1, max_size=10))
+def test_an_unknown_training_key_is_refused_naming_it_and_its_section(tmp_path_factory,
+                                                                       section, key):
+    """A misspelt setting would silently take its default: the file does not load."""
+    known = {p.removeprefix(section).split(".")[0] for p in SETTING_PATHS if p.startswith(section)}
+    assume(key not in known)
+    document = _document(load_template("mlp"))
+    place = document["training"]
+    for name in section.split(".")[:-1]:
+        place = place.setdefault(name, {})
+    place[key] = 5
+    with pytest.raises(DesignError) as info:
+        fileformat.design_from_document(document, "typo.ncnet")
+    owner = "training." + section[:-1] if section else "training"
+    assert f"{owner} has no setting {key!r}" in str(info.value)
+
+
+def test_a_misspelt_setting_suggests_the_closest_one_and_exits_2_at_the_command_line(
+        tmp_path, capsys):
+    document = _document(load_template("mlp"))
+    document["training"]["epochz"] = 5
+    path = tmp_path / "typo.ncnet"
+    path.write_text(json.dumps(document))
+    with pytest.raises(DesignError, match=r"\$\.training\.epochz: training has no setting "
+                                          r"'epochz'; did you mean 'epochs'\?"):
+        engine.load_design(path)
+    assert cli.main(["check", str(path)]) == 2
+    assert "did you mean 'epochs'?" in capsys.readouterr().err

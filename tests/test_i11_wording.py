@@ -22,8 +22,8 @@ def test_every_setting_has_a_label_and_a_place_on_the_setup_form():
     assert setting_place("data.layout") == "Layout (Setup > Task and data)"
     assert setting_place("optimizer.lr") == "Learning rate (Setup > Optimizer)"
     assert setting_place("gan.d_steps") == "D steps per G step (Setup > GAN)"
-    for info in schema():
-        assert setting_label(info.path) and "_" not in setting_label(info.path)
+    for path in schema():
+        assert setting_label(path) and "_" not in setting_label(path)
 
 
 @pytest.mark.parametrize(("training", "setting", "words"), [

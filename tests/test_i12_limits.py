@@ -294,7 +294,8 @@ def test_port_numbers_are_bounded_so_the_check_never_walks_them():
 def test_settings_whole_numbers_have_an_upper_bound(tmp_path):
     document = _document("mlp")
     document["training"]["batch_size"] = 10**30
-    with pytest.raises(DesignError, match=r"training\.batch_size: must be at most 2,147,483,647"):
+    with pytest.raises(DesignError, match=r"training\.batch_size: 'batch_size' is 1000.* but must be at "
+                       r"most 2,147,483,647"):
         load_design(_write(document, tmp_path))
 
 

@@ -154,7 +154,7 @@ def test_editors_push_commands_and_bad_values_are_explained(qtbot, document):
     assert "greater than 0" in form.message.text() and form.message.isVisibleTo(form)
     assert form.editors["optimizer.lr"].value() == lr        # the form shows the kept value
     assert not form.apply("device", "tpu")
-    assert "not valid" in form.message.text()
+    assert "must be auto" in form.message.text() and "'tpu'" in form.message.text()
     assert form.apply("optimizer.lr", 0.01)
     assert not form.message.isVisibleTo(form)
 

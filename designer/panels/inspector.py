@@ -1,7 +1,7 @@
 """The inspector: the selected layer's name, parameters, explanation, shapes and problems.
 
-Editors are built from the layer's Param schema. Every valid edit is pushed at once as an
-undoable SetParams (successive edits of one field merge into one step); a value the layer
+Editors are built from the layer's Params (engine.fields). Every valid edit is pushed at once
+as an undoable SetParams (successive edits of one field merge into one step); a value the layer
 cannot take is shown inline under its field and never reaches the design.
 """
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from designer.accessibility import name_widgets
 from designer.undo_commands import Rename, SetParams
 from designer.document import DesignDocument
-from designer.panels.param_editors import ParamEditor, editor_for
+from designer.panels.param_editors import ParamEditor, choose_file, editor_for
 from designer.theme import ERROR_STYLE, coloured
 from engine import Report
 from engine.checking import describe
@@ -126,7 +126,7 @@ class Inspector(QScrollArea):
         form.addRow("", self.name_error)
         self.fields = {}
         for param in spec.params:
-            editor = editor_for(param)
+            editor = editor_for(param, browse=choose_file if param.name in spec.files else None)
             editor.set_value(node.params[param.name])
             field = _Field(editor, content)
             editor.edited.connect(lambda value, p=param: self._apply(p, value))

@@ -1,4 +1,4 @@
-"""Typed editors for layer parameters, chosen from the catalogue's Param schema.
+"""Typed editors for layer parameters and training settings, chosen from their Param (engine.fields).
 
 Each editor shows one value and emits `edited(value)` when the user has given a new one, or
 `invalid(reason)` (and frames itself in red) when what was typed cannot be that value; it never
@@ -8,6 +8,7 @@ edits the design. Numbers are typed into `NumberField`s and read when editing en
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -78,7 +79,8 @@ class ParamEditor(QWidget):
 
 
 def _number_field(param: Param, kind: str, parent: QWidget) -> NumberField:
-    field = NumberField(kind, param.name, param.minimum, param.maximum, parent)
+    low = param.minimum if param.minimum is not None else param.above  # the engine refuses =above
+    field = NumberField(kind, param.title, low, param.maximum, parent)
     field.setMinimumWidth(MIN_BOX_WIDTH)
     return field
 
@@ -164,7 +166,7 @@ class IntsEditor(ParamEditor):
 
     def _on_text(self, text: str) -> None:
         try:
-            values = parse_ints(text, self.param.name)
+            values = parse_ints(text, self.param.title)
         except ValueError as err:
             self.refuse(str(err))
             return
@@ -172,7 +174,7 @@ class IntsEditor(ParamEditor):
 
     def show_value(self, value: Any) -> None:
         try:
-            shown = parse_ints(self.line.text(), self.param.name)
+            shown = parse_ints(self.line.text(), self.param.title)
         except ValueError:
             shown = None
         wanted = value if isinstance(value, tuple) else (value,)
@@ -180,7 +182,7 @@ class IntsEditor(ParamEditor):
             self.line.setText(format_ints(value))
 
     def value(self) -> tuple[int, ...]:
-        return parse_ints(self.line.text(), self.param.name)
+        return parse_ints(self.line.text(), self.param.title)
 
 
 class SizeEditor(ParamEditor):
@@ -204,41 +206,57 @@ class SizeEditor(ParamEditor):
         return values[0] if len(set(values)) == 1 else values
 
 
-class TextEditor(ParamEditor):
-    """A text such as a file's path: applied when typing ends (Enter or leaving the box), so
-    the design is not re-checked on every keystroke; Browse picks a file."""
+Browse = Callable[["ParamEditor", str], "str | None"]  # (editor, its text) -> the chosen path
 
-    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+
+class TextEditor(ParamEditor):
+    """A text (a file's path, a column's name) or a list of texts typed as "a, b": applied when
+    typing ends (Enter or leaving the box), so the design is not re-checked on every keystroke.
+    An optional field left empty stores None; `browse` (when given) asks for a path."""
+
+    def __init__(self, param: Param, browse: Browse | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.line = QLineEdit(self)
-        self.line.setPlaceholderText("none")
+        self.line.setPlaceholderText("(default)" if param.optional else "none")
         self.line.setClearButtonEnabled(True)
         self.line.editingFinished.connect(self._on_finished)
-        self.browse = QPushButton("Browse…", self)
-        self.browse.setToolTip(f"choose a file for {param.name}")
-        self.browse.clicked.connect(self._on_browse)
         self._layout.addWidget(self.line, 1)
-        self._layout.addWidget(self.browse)
-        self._applied = ""
+        self.browse: QPushButton | None = None
+        if browse is not None:
+            self.browse = QPushButton("Browse…", self)
+            self.browse.setToolTip(f"choose a file for {param.title}")
+            self.browse.clicked.connect(lambda: self._browsed(browse(self, self.line.text())))
+            self._layout.addWidget(self.browse)
+        self._applied = self.line.text()
 
     def _on_finished(self) -> None:
         if self.line.text() != self._applied:
             self._applied = self.line.text()
-            self.edited.emit(self._applied)
+            self.edited.emit(self.value())
 
-    def _on_browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.param.name}",
-                                              self.line.text())
-        if path:
-            self.line.setText(path)
+    def _browsed(self, chosen: str | None) -> None:
+        if chosen:
+            self.line.setText(chosen)
             self._on_finished()
 
     def show_value(self, value: Any) -> None:
-        self._applied = str(value)
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value))
+        self._applied = "" if value is None else str(value)
         self.line.setText(self._applied)
 
-    def value(self) -> str:
-        return self.line.text()
+    def value(self) -> Any:
+        text = self.line.text()
+        if self.param.kind == "texts":
+            return tuple(part.strip() for part in text.split(",") if part.strip()) or None
+        return text if text.strip() or not self.param.optional else None
+
+
+def choose_file(editor: ParamEditor, current: str) -> str | None:
+    """The usual Browse: the file the user picks for the editor's field, or None."""
+    path, _ = QFileDialog.getOpenFileName(editor, f"Choose {editor.param.title}", current)
+    return path or None
 
 
 class OptionalEditor(ParamEditor):
@@ -248,7 +266,7 @@ class OptionalEditor(ParamEditor):
         super().__init__(param, parent)
         self.inner = inner
         self.none = QCheckBox("None", self)
-        self.none.setToolTip(f"Leave '{param.name}' unset (None): the layer uses its default")
+        self.none.setToolTip(f"Leave '{param.title}' unset (None): the layer uses its default")
         self.none.toggled.connect(self._on_none)
         inner.edited.connect(self.edited.emit)
         inner.invalid.connect(self.invalid.emit)  # the inner editor frames itself
@@ -275,19 +293,19 @@ class OptionalEditor(ParamEditor):
 
 
 _EDITORS = {"int": NumberEditor, "float": NumberEditor, "bool": BoolEditor, "choice": ChoiceEditor,
-            "ints": IntsEditor, "text": TextEditor}
+            "ints": IntsEditor}
 
 
-def editor_for(param: Param, parent: QWidget | None = None) -> ParamEditor:
-    """The editor that fits the parameter's kind, wrapped with a None box when optional."""
+def editor_for(param: Param, parent: QWidget | None = None,
+               browse: Browse | None = None) -> ParamEditor:
+    """The editor that fits the field's kind, wrapped with a None box when optional (a text
+    editor takes an empty box for None); text editors get `browse` for their button."""
+    if param.kind in ("text", "texts"):
+        return TextEditor(param, browse, parent)
     if param.kind == "size":
         cls = SizeEditor if param.length else IntsEditor
     else:
-        try:
-            cls = _EDITORS[param.kind]
-        except KeyError:
-            raise ValueError(f"no editor for parameter kind {param.kind!r} "
-                             f"('{param.name}')") from None
+        cls = _EDITORS[param.kind]
     editor = cls(param)
     if param.optional:
         return OptionalEditor(param, editor, parent)

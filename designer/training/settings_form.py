@@ -1,6 +1,6 @@
 """The design's training settings as a form, built from the engine's settings schema.
 
-Every field of `engine.training.settings.schema()` gets a typed editor; fields that do not apply
+Every setting of `engine.training.settings.schema()` gets the typed editor its Param asks for; fields that do not apply
 (options of another data source, optimizer or schedule) are hidden. An edit is checked by the
 engine's own rules first, then pushed as an undoable command on the document's stack; undo and
 redo come back through the design's `TrainingChanged` event.
@@ -8,7 +8,6 @@ redo come back through the design's `TrainingChanged` event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,9 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QLineEdit,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,9 +29,9 @@ from designer.panels.param_editors import OptionalEditor, ParamEditor, editor_fo
 from designer.theme import ERROR_STYLE
 from designer.training.setting_undo import SetTrainingValue, setting_value
 from engine.events import DesignEvent, Reset, TrainingChanged
-from engine.layers import Param
-from engine.training.labels import SECTIONS, setting_label, setting_section
-from engine.training.settings import FieldInfo, problems_in, schema
+from engine.fields import Param
+from engine.training.labels import SECTIONS, setting_section
+from engine.training.settings import problems_in, schema
 
 # Settings that matter only for some values of another setting (the schema's `sources` cover
 # the data options).
@@ -54,58 +51,6 @@ APPLIES = {"optimizer.momentum": ("optimizer.name", ("sgd", "rmsprop")),
 SECTION_APPLIES = {"GAN": ("task", ("gan",))}
 FOLDER_PATHS = {"data.path": ("image_folder",)}
 FILE_PATHS = ("data.path", "data.images", "data.labels")
-
-
-def label_of(info: FieldInfo) -> str:
-    return setting_label(info.path)
-
-
-def section_of(path: str) -> str:
-    return setting_section(path)
-
-
-class TextEditor(ParamEditor):
-    """Free text (file paths, names, lists of column names), applied when editing ends;
-    optional fields store nothing when left empty. Paths get a browse button."""
-
-    def __init__(self, param: Param, info: FieldInfo, browse: Callable[[], str | None] | None,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(param, parent)
-        self.info = info
-        self.line = QLineEdit(self)
-        if info.optional:
-            self.line.setPlaceholderText("(default)" if info.kind != "texts" else
-                                         "all other columns")
-        self.line.editingFinished.connect(self._commit)
-        self._layout.addWidget(self.line, 1)
-        if browse is not None:
-            button = QToolButton(self)
-            button.setText("\u2026")
-            button.setToolTip("Choose on disk")
-            button.clicked.connect(lambda: self._browsed(browse()))
-            self._layout.addWidget(button)
-
-    def _browsed(self, chosen: str | None) -> None:
-        if chosen:
-            self.line.setText(chosen)
-            self._commit()
-
-    def _commit(self) -> None:
-        self.edited.emit(self.value())
-
-    def show_value(self, value: Any) -> None:
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(map(str, value))
-        text = "" if value is None else str(value)
-        if text != self.line.text():
-            self.line.setText(text)
-
-    def value(self) -> Any:
-        text = self.line.text().strip()
-        if self.info.kind == "texts":
-            items = [part.strip() for part in text.split(",") if part.strip()]
-            return items or None
-        return text if text or not self.info.optional else None
 
 
 class DeviceEditor(ParamEditor):
@@ -157,7 +102,7 @@ class SettingsForm(QScrollArea):
         self.document = document
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.fields = {info.path: info for info in schema()}
+        self.fields = schema()
         self.editors: dict[str, ParamEditor] = {}
         self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self.groups: dict[str, QGroupBox] = {}
@@ -179,43 +124,38 @@ class SettingsForm(QScrollArea):
             forms[title].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             self.groups[title] = group
             column.addWidget(group)
-        for info in self.fields.values():
-            form = forms[section_of(info.path)]
-            editor = self._editor(info)
-            editor.edited.connect(lambda value, path=info.path: self.apply(path, value))
+        for path, param in self.fields.items():
+            form = forms[setting_section(path)]
+            editor = self._editor(path, param)
+            editor.edited.connect(lambda value, path=path: self.apply(path, value))
             editor.invalid.connect(self._show_problem)
-            label = QLabel(label_of(info))
-            label.setToolTip(info.help)
+            label = QLabel(param.title)
+            label.setToolTip(param.help)
             form.addRow(label, editor)
-            self.editors[info.path] = editor
-            self.rows[info.path] = (form, editor)
+            self.editors[path] = editor
+            self.rows[path] = (form, editor)
         name_widgets(body)
         self.setWidget(body)
         document.designChanged.connect(self._on_design_event)
         self.refresh()
 
-    def _editor(self, info: FieldInfo) -> ParamEditor:
-        param = Param(label_of(info), info.kind, info.default, info.help, info.minimum, info.maximum, info.choices,
-                      2 if info.kind == "ints" else None, info.optional)
-        if info.path == "device":
+    def _editor(self, path: str, param: Param) -> ParamEditor:
+        if path == "device":
             return DeviceEditor(param, self)
-        if info.kind in ("text", "texts"):
-            browse = (lambda path=info.path: self._browse(path)) if info.path in FILE_PATHS \
-                else None
-            return TextEditor(param, info, browse, self)
-        editor = editor_for(param, self)
+        browse = (lambda _editor, current, path=path: self._browse(path, current)) \
+            if path in FILE_PATHS else None
+        editor = editor_for(param, self, browse)
         if isinstance(editor, OptionalEditor):
             editor.none.setText("default")
             editor.none.setToolTip("Leave unset: the engine works out a value (see the hint)")
         return editor
 
-    def _browse(self, path: str) -> str | None:
+    def _browse(self, path: str, current: str) -> str | None:
         source = self.value("data.source")
-        current = str(self.value(path) or "")
         if source in FOLDER_PATHS.get(path, ()):
             chosen = QFileDialog.getExistingDirectory(self, "Choose the image folder", current)
         else:
-            title = f"Choose {label_of(self.fields[path]).lower()}"
+            title = f"Choose {self.fields[path].title.lower()}"
             chosen, _filter = QFileDialog.getOpenFileName(self, title, current)
         return chosen or None
 
@@ -231,12 +171,12 @@ class SettingsForm(QScrollArea):
         if value == self.value(path):
             self._show_problem("")
             return True
-        command = SetTrainingValue(self.document.design, path, value, label_of(self.fields[path]))
+        command = SetTrainingValue(self.document.design, path, value, self.fields[path].title)
         trial = dict(self.document.design.training)
         trial[command.top] = command.new
         problems = [message for where, message in problems_in(trial) if where == f".{path}"]
         if problems:
-            self.editors[path].refuse(f"{label_of(self.fields[path])}: {problems[0]}")
+            self.editors[path].refuse(f"{self.fields[path].title}: {problems[0]}")
             return False
         self._show_problem("")
         self.document.push(command)
@@ -268,8 +208,8 @@ class SettingsForm(QScrollArea):
             group.setVisible(rule is None or self.value(rule[0]) in rule[1])
 
     def applies(self, path: str) -> bool:
-        info = self.fields[path]
-        if info.sources and self.value("data.source") not in info.sources:
+        param = self.fields[path]
+        if param.sources and self.value("data.source") not in param.sources:
             return False
         rule = APPLIES.get(path)
         return rule is None or self.value(rule[0]) in rule[1]

@@ -8,6 +8,7 @@ engine (failed runs, diagnostics, data checks) name a setting the same way, e.g.
 from __future__ import annotations
 
 from engine.errors import DesignError
+from engine.training.settings import schema
 
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Task and data", ("task", "data.", "loss")),
@@ -17,22 +18,11 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Device", ("device", "precision", "compile")),
     ("GAN", ("gan.",)),
     ("Diagnostics", ("diagnostics.",)))
-LABELS = {"task": "Task", "data.source": "Data", "data.validation_split": "Validation split",
-          "loss": "Loss", "optimizer.name": "Optimizer", "optimizer.lr": "Learning rate",
-          "optimizer.weight_decay": "Weight decay", "schedule.name": "Schedule",
-          "schedule.min_lr": "Lowest rate", "grad_clip": "Clip gradients at",
-          "batch_size": "Batch size", "early_stopping.enabled": "Early stopping",
-          "early_stopping.keep_best": "Keep best weights", "checkpoint_every": "Checkpoint every",
-          "device": "Device", "precision": "Mixed precision", "compile": "torch.compile",
-          "gan.d_steps": "D steps per G step", "gan.noise_size": "Noise size",
-          "diagnostics.grad_norm_every": "Gradient norms every",
-          "diagnostics.overfit_epochs": "Overfitting after", "data.path": "File or folder",
-          "data.x_key": "Inputs array", "data.y_key": "Targets array"}
 
 
 def setting_label(path: str) -> str:
-    """The form's label of a setting: 'optimizer.lr' -> 'Learning rate'."""
-    return LABELS.get(path, path.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+    """The form's label of a setting: 'optimizer.lr' -> 'Learning rate' (its Param's title)."""
+    return schema()[path].title
 
 
 def setting_section(path: str) -> str:
