@@ -133,9 +133,9 @@ def judged_digits(run: Run, count: int = 1000) -> Outcome:
     """Generate `count` digits and let a `cnn` trained on real digits judge them."""
     import torch
 
-    judge = train("cnn").trainer.models["model"].eval()
-    generator = run.trainer.models["generator"].eval()
-    noise = torch.randn(count, *run.trainer.plan.noise_shape,
+    judge = train("cnn").trainer.state.networks.models["model"].eval()
+    generator = run.trainer.state.networks.models["generator"].eval()
+    noise = torch.randn(count, *run.trainer.state.setup.plan.noise_shape,
                         generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         probabilities = torch.softmax(judge(generator(noise)), dim=1)

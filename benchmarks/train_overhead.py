@@ -29,8 +29,8 @@ import engine
 from engine.training.plan import make_plan
 from engine.training.portable.batches import split_random
 from engine.training.portable.builtin_data import digits_data
+from engine.training.run_state import settings_with
 from engine.training.settings import settings_from
-from engine.training.trainer import settings_with
 from engine.training.worker import TrainingService
 from templates import load_template
 

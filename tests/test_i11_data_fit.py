@@ -314,9 +314,6 @@ def image_design(task: str, shape: tuple[int, ...], classes: int, data: dict) ->
 
 
 def test_each_file_sources_description_matches_the_data_it_loads(tmp_path):
-    from engine.training.portable import file_data
-
-    assert data_description.IMAGE_SUFFIXES == file_data.IMAGE_SUFFIXES
     csv_path = write_csv(tmp_path / "flowers.csv", classes=3)
     np.savez(tmp_path / "arrays.npz", x=np.zeros((40, 6), np.float32), y=np.ones(40))
     (tmp_path / "images.idx").write_bytes(idx_bytes((20, 4, 4), bytes(320)))

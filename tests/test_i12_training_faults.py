@@ -29,7 +29,7 @@ from designer.document import DesignDocument
 from designer.training.panel import TrainingPanel
 from engine.run_files import LEFTOVER, add_metrics_row, write_metrics
 from engine.runs import RunRecord, RunStore, read_metrics
-from engine.training import trainer as trainer_module
+from engine.training import run_state
 from engine.training.control import Control
 from engine.training.events import Batch, Failed, Finished, Started
 from engine.training.trainer import RunOptions, Trainer
@@ -85,7 +85,7 @@ def test_the_cpu_allocator_running_out_is_reported_as_out_of_memory(tmp_path, mo
     def allocate(*args, **kwargs):
         raise RuntimeError(ALLOCATOR_TEXT)
 
-    monkeypatch.setattr(trainer_module, "load_data", allocate)
+    monkeypatch.setattr(run_state, "load_data", allocate)
     _, final = train_here(classifier(), tmp_path / "run")
     assert final.kind == "failed" and final.error == "out_of_memory"
     assert "ran out of memory" in final.reason and "unexpected" not in final.reason

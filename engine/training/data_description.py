@@ -21,23 +21,8 @@ from typing import Any
 import numpy as np
 
 from engine.training.datacheck import DataFacts, unreadable
-from engine.training.plan import Plan
-from engine.training.portable.file_checks import (
-    IMAGE_SUFFIXES,
-    check_csv_row,
-    check_folder_links,
-    check_same_rows,
-    column_indices,
-    csv_number,
-    csv_rows,
-    csv_too_short,
-    idx_header,
-    npz_array,
-    npz_header,
-    open_npz,
-    read_idx_bytes,
-    read_idx_labels,
-)
+from engine.training.plan import Plan, Portable
+from engine.training.portable import file_checks as checks
 
 DIGITS_SAMPLES = 1797   # scikit-learn's digits set: 8x8 images of the digits 0 to 9
 IDX_HEADER_BYTES = 4 + 4 * 255  # the longest IDX header: 255 dimensions
@@ -120,23 +105,23 @@ def _csv_columns(path: str, target: str, features: tuple[str, ...],
                  classes: bool) -> tuple[int, int, int]:
     """The number of feature columns, of rows and of distinct values in the target column,
     read one row at a time with loading's checks (whole rows, numbers where it needs them)."""
-    rows = csv_rows(path)
+    rows = checks.csv_rows(path)
     header = next(rows, None)
     if header is None:
-        raise csv_too_short(path)
+        raise checks.csv_too_short(path)
     wanted = list(features) or [name for name in header if name != target]
     numbers = [target, *wanted] if not classes else wanted
-    places = list(zip(numbers, column_indices(path, header, numbers), strict=True))
-    column = column_indices(path, header, [target])[0]
+    places = list(zip(numbers, checks.column_indices(path, header, numbers), strict=True))
+    column = checks.column_indices(path, header, [target])[0]
     values, count = set(), 0
     for line, row in enumerate(rows, start=2):
-        check_csv_row(path, line, row, header)
+        checks.check_csv_row(path, line, row, header)
         for name, place in places:
-            csv_number(path, line, name, row[place])
+            checks.csv_number(path, line, name, row[place])
         values.add(row[column])
         count += 1
     if not count:
-        raise csv_too_short(path)
+        raise checks.csv_too_short(path)
     return len(wanted), count, len(values)
 
 
@@ -150,7 +135,7 @@ def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
         return _Source(DataFacts(x_shape[1:], x_ids, (1,), False, sample,
                                  largest_input=largest_input), x_shape[0])
     y_shape, y_dtype = _remembered_for(path, _npz_shape, y_key)
-    check_same_rows(path, x_key, x_shape[0], y_key, y_shape[0])
+    checks.check_same_rows(path, x_key, x_shape[0], y_key, y_shape[0])
     y_ids = np.issubdtype(y_dtype, np.integer)
     target = y_shape[1:] if y_ids or len(y_shape) > 1 else (1,)
     largest_target = _remembered_for(path, _npz_largest, y_key) if y_ids else None
@@ -161,15 +146,15 @@ def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
 
 def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
     """One array's shape and dtype, from its header alone."""
-    with open_npz(path) as arrays:
-        return npz_header(path, arrays, key)
+    with checks.open_npz(path) as arrays:
+        return checks.npz_header(path, arrays, key)
 
 
 def _npz_largest(path: str, key: str) -> int:
     """The largest id in one whole-number array (class or token ids; read whole and checked
     as loading checks it)."""
-    with open_npz(path) as arrays:
-        values = npz_array(path, arrays, key)
+    with checks.open_npz(path) as arrays:
+        values = checks.npz_array(path, arrays, key)
     return int(values.max()) if values.size else 0
 
 
@@ -184,12 +169,12 @@ def _idx(files: Files) -> _Source:
 
 def _idx_shape(path: str) -> tuple[int, ...]:
     """The array shape in an IDX file's header (the MNIST format), gzip-compressed or not."""
-    return idx_header(path, read_idx_bytes(path, IDX_HEADER_BYTES))[0]
+    return checks.idx_header(path, checks.read_idx_bytes(path, IDX_HEADER_BYTES))[0]
 
 
 def _idx_largest(path: str) -> int:
     """The largest label in an IDX file of labels (read whole: one small number a label)."""
-    labels = read_idx_labels(path)
+    labels = checks.read_idx_labels(path)
     return int(labels.max()) if labels.size else 0
 
 
@@ -201,28 +186,29 @@ def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> 
 
 def _image_counts(path: str) -> tuple[int, int]:
     """The number of class folders and of images in them (names only; nothing is opened)."""
-    check_folder_links(Path(path))
+    checks.check_folder_links(Path(path))
     folders = sorted(entry.path for entry in os.scandir(path) if entry.is_dir())
     images = sum(1 for folder in folders for _, _, files in os.walk(folder)
-                 for name in files if Path(name).suffix.lower() in IMAGE_SUFFIXES)
+                 for name in files if Path(name).suffix.lower() in checks.IMAGE_SUFFIXES)
     if not images:
         raise ValueError(f"{path} holds no class folders of images")  # the run says so
     return len(folders), images
 
 
-_DESCRIBERS: dict[str, Callable[..., _Source]] = {
-    "digits_data": _digits,
-    "wave_data": _waves,
-    "two_moons_data": lambda _, samples, **__: _points(samples, 2, "two-moons point"),
-    "spiral_data": lambda _, samples, arms, **__: _points(samples, arms, "spiral point"),
-    "gaussian_ring_data": lambda _, samples, modes, **__: _points(samples, modes, "ring point"),
-    "token_match_data": _token_match,
-    "text_data": _text,
-    "csv_data": _csv,
-    "npz_data": _npz,
-    "mnist_idx_data": _idx,
-    "image_folder_data": _image_folder,
-    "image_folder_tensors": _image_folder,
+_DESCRIBERS: dict[Portable, Callable[..., _Source]] = {
+    Portable.DIGITS_DATA: _digits,
+    Portable.WAVE_DATA: _waves,
+    Portable.TWO_MOONS_DATA: lambda _, samples, **__: _points(samples, 2, "two-moons point"),
+    Portable.SPIRAL_DATA: lambda _, samples, arms, **__: _points(samples, arms, "spiral point"),
+    Portable.GAUSSIAN_RING_DATA: lambda _, samples, modes, **__: _points(samples, modes,
+                                                                          "ring point"),
+    Portable.TOKEN_MATCH_DATA: _token_match,
+    Portable.TEXT_DATA: _text,
+    Portable.CSV_DATA: _csv,
+    Portable.NPZ_DATA: _npz,
+    Portable.MNIST_IDX_DATA: _idx,
+    Portable.IMAGE_FOLDER_DATA: _image_folder,
+    Portable.IMAGE_FOLDER_TENSORS: _image_folder,
 }
 
 

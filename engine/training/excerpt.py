@@ -85,9 +85,13 @@ def import_lines() -> dict[str, str]:
 
 
 def functions() -> dict[str, Any]:
-    """Name -> the live portable object, for the in-app trainer."""
-    return {name: getattr(importlib.import_module(d.module), name)
-            for name, d in definitions().items()}
+    """Name -> the live portable object, for running a plan's calls in the app."""
+    return {name: portable_function(name) for name in definitions()}
+
+
+def portable_function(name: str) -> Any:
+    """The live portable object called `name` (importing its module imports torch)."""
+    return getattr(importlib.import_module(definitions()[name].module), name)
 
 
 def needed(code: str) -> tuple[list[str], list[str]]:

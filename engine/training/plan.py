@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,48 @@ def literal(value) -> str:
     return repr(value)
 
 
+class Portable(StrEnum):
+    """The portable functions (engine.training.portable) a plan calls. The trainer looks each
+    up by its value and the exported script calls it by that name, copying its source; being
+    members, a misspelt one fails where it is written, and tests/test_i13_plan_names.py checks
+    every value is a portable definition (read as text: no torch here)."""
+
+    SUPERVISED_STEPS = "supervised_steps"
+    AUTOENCODER_STEPS = "autoencoder_steps"
+    GAN_STEPS = "gan_steps"
+    CLASSIFICATION_LOSS = "classification_loss"
+    SPLIT_RANDOM = "split_random"
+    SPLIT_IN_ORDER = "split_in_order"
+    TEACHER_DATA = "teacher_data"
+    DIGITS_DATA = "digits_data"
+    WAVE_DATA = "wave_data"
+    TWO_MOONS_DATA = "two_moons_data"
+    SPIRAL_DATA = "spiral_data"
+    GAUSSIAN_RING_DATA = "gaussian_ring_data"
+    TOKEN_MATCH_DATA = "token_match_data"
+    READ_TEXT = "read_text"
+    TEXT_DATA = "text_data"
+    CSV_DATA = "csv_data"
+    NPZ_DATA = "npz_data"
+    MNIST_IDX_DATA = "mnist_idx_data"
+    IMAGE_FOLDER_TENSORS = "image_folder_tensors"
+    IMAGE_FOLDER_DATA = "image_folder_data"
+
+
+class Loss(StrEnum):
+    """The loss a plan trains with, as the exported script writes it: a portable function or
+    one of torch.nn.functional's."""
+
+    CLASSIFICATION = Portable.CLASSIFICATION_LOSS.value
+    MSE = "F.mse_loss"
+    MAE = "F.l1_loss"
+
+    @property
+    def torch_name(self) -> str | None:
+        """The torch.nn.functional function's name, or None for a portable loss."""
+        return self.value.removeprefix("F.") if self.value.startswith("F.") else None
+
+
 @dataclass(frozen=True)
 class Name:
     """A variable of the generated code (for example `seed`), as opposed to a literal value."""
@@ -51,7 +94,7 @@ class Call:
     """`outputs = function(*args, **kwargs)`; no outputs means the value is returned."""
 
     outputs: tuple[str, ...]
-    function: str
+    function: Portable
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
 
@@ -117,7 +160,7 @@ class Plan:
     settings: TrainingSettings
     data: DataPlan
     networks: tuple[NetworkIO, ...]   # (model,) or (generator, discriminator)
-    loss: str | None                   # a portable function or "F.mse_loss" / "F.l1_loss"
+    loss: Loss | None                  # None for a GAN (its loss is part of gan_steps)
     classes: int = 0                   # classification: the number of classes
     token_targets: bool = False        # sequence: targets are token ids (cross-entropy)
     noise_shape: tuple[int, ...] = ()  # gan: one noise sample's shape
@@ -128,9 +171,9 @@ class Plan:
         return tuple(io.network for io in self.networks)
 
     @property
-    def steps_function(self) -> str:
-        return {"autoencoder": "autoencoder_steps", "gan": "gan_steps"}.get(
-            self.task, "supervised_steps")
+    def steps_function(self) -> Portable:
+        return {"autoencoder": Portable.AUTOENCODER_STEPS, "gan": Portable.GAN_STEPS}.get(
+            self.task, Portable.SUPERVISED_STEPS)
 
     @property
     def evaluation(self) -> str:
@@ -218,7 +261,7 @@ def _network_io(design: Design, report: Report, network: str, role: str) -> Netw
                      tuple(info_out.features), id_count)
 
 
-def _loss(settings: TrainingSettings, io: NetworkIO) -> tuple[str | None, int, bool]:
+def _loss(settings: TrainingSettings, io: NetworkIO) -> tuple[Loss | None, int, bool]:
     """The loss function, the number of classes and whether targets are token ids."""
     task, choice = settings.task, settings.loss
     if task == "gan":
@@ -237,11 +280,11 @@ def _loss(settings: TrainingSettings, io: NetworkIO) -> tuple[str | None, int, b
         if not io.output_shape:
             raise DesignError("the Output gives one number per sample; classification needs "
                               "one score per class")
-        return "classification_loss", io.output_shape[-1], task == "sequence"
+        return Loss.CLASSIFICATION, io.output_shape[-1], task == "sequence"
     if choice == "cross_entropy":
         raise SettingError("loss", f"{setting_place('loss')} is 'cross_entropy', but the "
                            f"{task} targets are values; choose 'mse' or 'mae'")
-    return ("F.l1_loss" if choice == "mae" else "F.mse_loss"), 0, False
+    return (Loss.MAE if choice == "mae" else Loss.MSE), 0, False
 
 
 def _noise_shape(settings: TrainingSettings, networks: tuple[NetworkIO, ...]) -> tuple:
@@ -273,7 +316,7 @@ def data_plan(settings: TrainingSettings, io: NetworkIO, networks: tuple[Network
     """The calls that load the data source the settings name (nothing is read yet)."""
     data = settings.data
     source = data.source
-    split = Call((), "split_random", (Name("inputs"), Name("targets")),
+    split = Call((), Portable.SPLIT_RANDOM, (Name("inputs"), Name("targets")),
                  (("fraction", data.validation_split), ("seed", Name("seed"))))
     if source == "generated":
         return _generated(settings, io, networks, classes, split)
@@ -281,36 +324,36 @@ def data_plan(settings: TrainingSettings, io: NetworkIO, networks: tuple[Network
         layout = data.layout
         if layout == "auto":
             layout = "images" if len(io.input_shape) == 3 else "flat"
-        load = Call(("inputs", "targets"), "digits_data", kwargs=(("as_images",
+        load = Call(("inputs", "targets"), Portable.DIGITS_DATA, kwargs=(("as_images",
                                                                      layout == "images"),))
         shape = "1x8x8 images" if layout == "images" else "64 numbers each"
         return DataPlan(source, f"scikit-learn's handwritten digits ({shape})", (load, split),
                         ("seed",))
     if source == "waves":
-        load = Call(("inputs", "targets"), "wave_data", kwargs=(
+        load = Call(("inputs", "targets"), Portable.WAVE_DATA, kwargs=(
             ("samples", data.samples), ("length", data.length), ("noise", data.noise),
             ("wave", data.wave), ("many_to_many", data.sequence == "many_to_many"),
             ("seed", Name("seed"))))
         return DataPlan(source, f"noisy {data.wave} waves ({data.samples} windows of "
                         f"{data.length} steps)", (load, split), ("seed",))
     if source == "two_moons":
-        load = Call(("inputs", "targets"), "two_moons_data", kwargs=(
+        load = Call(("inputs", "targets"), Portable.TWO_MOONS_DATA, kwargs=(
             ("samples", data.samples), ("noise", data.noise), ("seed", Name("seed"))))
         return DataPlan(source, f"two moons ({data.samples} points)", (load, split), ("seed",))
     if source == "spirals":
-        load = Call(("inputs", "targets"), "spiral_data", kwargs=(
+        load = Call(("inputs", "targets"), Portable.SPIRAL_DATA, kwargs=(
             ("samples", data.samples), ("arms", data.arms), ("noise", data.noise),
             ("seed", Name("seed"))))
         return DataPlan(source, f"{data.arms} spirals ({data.samples} points)", (load, split),
                         ("seed",))
     if source == "gaussian_ring":
-        load = Call(("inputs", "targets"), "gaussian_ring_data", kwargs=(
+        load = Call(("inputs", "targets"), Portable.GAUSSIAN_RING_DATA, kwargs=(
             ("samples", data.samples), ("modes", data.modes), ("radius", data.radius),
             ("std", data.std), ("seed", Name("seed"))))
         return DataPlan(source, f"a ring of {data.modes} Gaussians ({data.samples} points)",
                         (load, split), ("seed",))
     if source == "token_match":
-        load = Call(("inputs", "targets"), "token_match_data", kwargs=(
+        load = Call(("inputs", "targets"), Portable.TOKEN_MATCH_DATA, kwargs=(
             ("samples", data.samples), ("length", data.length), ("tokens", data.tokens),
             ("seed", Name("seed"))))
         return DataPlan(source, f"token sequences: does the first of {data.tokens} tokens "
@@ -331,7 +374,7 @@ def _generated(settings: TrainingSettings, io: NetworkIO, networks: tuple[Networ
         target_shape = io.output_shape
     else:
         target_shape = (1,)
-    load = Call(("inputs", "targets"), "teacher_data", kwargs=(
+    load = Call(("inputs", "targets"), Portable.TEACHER_DATA, kwargs=(
         ("samples", settings.data.samples), ("input_shape", io.input_shape),
         ("id_count", io.id_count), ("target_shape", target_shape), ("classes", classes),
         ("seed", Name("seed"))))
@@ -345,11 +388,11 @@ def _text(settings: TrainingSettings) -> DataPlan:
     stride = data.stride or (data.length if many else 1)
     path = _existing(data.path, "path", "a UTF-8 text file") if data.path else str(BUNDLED_TEXT)
     calls = (
-        Call(("text", "vocabulary"), "read_text", (Name("path"),)),
-        Call(("inputs", "targets"), "text_data", (Name("text"), Name("vocabulary")),
+        Call(("text", "vocabulary"), Portable.READ_TEXT, (Name("path"),)),
+        Call(("inputs", "targets"), Portable.TEXT_DATA, (Name("text"), Name("vocabulary")),
              (("length", data.length), ("stride", stride), ("many_to_many", many),
               ("samples", data.samples))),
-        Call((), "split_in_order", (Name("inputs"), Name("targets")),
+        Call((), Portable.SPLIT_IN_ORDER, (Name("inputs"), Name("targets")),
              (("fraction", data.validation_split),)),
     )
     name = "the bundled text" if data.path is None else Path(path).name
@@ -365,7 +408,7 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
         if data.target is None:
             raise SettingError("data.target", f"{setting_place('data.target')} is not set; "
                                "name the CSV column to predict")
-        load = Call(("inputs", "targets"), "csv_data", (Name("path"),), (
+        load = Call(("inputs", "targets"), Portable.CSV_DATA, (Name("path"),), (
             ("target", data.target),
             ("features", list(data.features) if data.features else None),
             ("classes", classes > 0)))
@@ -374,14 +417,15 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
     if source == "npz":
         path = _existing(data.path, "path", "a NumPy .npz file")
         y_key = None if settings.task in ("gan", "autoencoder") else data.y_key
-        load = Call(("inputs", "targets"), "npz_data", (Name("path"),),
+        load = Call(("inputs", "targets"), Portable.NPZ_DATA, (Name("path"),),
                     (("x_key", data.x_key), ("y_key", y_key)))
         return DataPlan(source, f"the arrays of {Path(path).name}", (load, split),
                         ("path", "seed"), {"path": path})
     if source == "mnist_idx":
         images = _existing(data.images, "images", "an IDX file of images")
         labels = _existing(data.labels, "labels", "an IDX file of labels")
-        load = Call(("inputs", "targets"), "mnist_idx_data", (Name("images"), Name("labels")))
+        load = Call(("inputs", "targets"), Portable.MNIST_IDX_DATA,
+                    (Name("images"), Name("labels")))
         return DataPlan(source, f"the IDX images {Path(images).name}", (load, split),
                         ("images", "labels", "seed"), {"images": images, "labels": labels})
     path = _existing(data.path, "path", "a folder with one subfolder of images per class",
@@ -392,12 +436,12 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
                           "for grey or [3, height, width] for colour images")
     size = tuple(data.image_size) if data.image_size else io.input_shape[1:]
     if settings.task in ("gan", "autoencoder"):  # these need every sample in memory
-        load = Call((), "image_folder_tensors", (Name("path"),), (
+        load = Call((), Portable.IMAGE_FOLDER_TENSORS, (Name("path"),), (
             ("size", size), ("grey", io.input_shape[0] == 1), ("normalize", data.normalize),
             ("fraction", data.validation_split), ("seed", Name("seed"))))
         return DataPlan(source, f"the images in {Path(path).name}", (load,), ("path", "seed"),
                         {"path": path})
-    load = Call((), "image_folder_data", (Name("path"),), (
+    load = Call((), Portable.IMAGE_FOLDER_DATA, (Name("path"),), (
         ("size", size), ("grey", io.input_shape[0] == 1), ("normalize", data.normalize),
         ("augment", (data.flip, data.rotate, data.crop_padding)),
         ("fraction", data.validation_split), ("seed", Name("seed"))))

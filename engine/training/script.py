@@ -19,6 +19,7 @@ from engine.design import Design
 from engine.training import excerpt
 from engine.training.plan import (
     Call,
+    Loss,
     Name,
     Plan,
     literal,
@@ -344,11 +345,11 @@ def _validation(plan: Plan, models: list[str]) -> list[str]:
         return lines + _lines(2, "accuracy = confusion.diag().sum() / confusion.sum()",
                               "row.update(val_loss=val_loss, val_accuracy=accuracy.item())")
     if kind == "regression":
-        loss = "val_mae" if plan.loss == "F.l1_loss" else "val_mse"
+        loss = "val_mae" if plan.loss is Loss.MAE else "val_mse"
         return _lines(2, _val_batches(plan),
                       "val_mse, val_mae = evaluate_regression(model, val_batches)",
                       f"row.update(val_loss={loss}, val_mse=val_mse, val_mae=val_mae)")
-    loss = "val_mae" if plan.loss == "F.l1_loss" else "val_mse"
+    loss = "val_mae" if plan.loss is Loss.MAE else "val_mse"
     return _lines(2, _val_batches(plan, "x_val"),
                   "val_mse, val_mae = evaluate_regression(model, val_batches)",
                   "relative = val_mse / mean_image_error(x_train, x_val)",

@@ -20,31 +20,16 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from engine.checking import check
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import save_design
 from engine.run_files import add_metrics_row, write_metrics, write_summary
-from engine.training import excerpt
 from engine.training.checkpoint import load_checkpoint, save_weights, write_checkpoint
 from engine.training.control import Control
-from engine.training.cost import TooLargeForMemory, estimate_cost, memory_shortfall
-from engine.training.data import load_data
+from engine.training.cost import TooLargeForMemory
 from engine.training.datacheck import DataError
-from engine.training.devices import device_name, resolve_device
-from engine.training.diagnostics import (
-    CollapseWatch,
-    DeadUnitWatch,
-    DiagnosticLog,
-    GradientWatch,
-    LossWatch,
-    OverfitWatch,
-    dead_fractions,
-    gradient_norms,
-    layers_of,
-    non_finite,
-    relu_modules,
-)
+from engine.training.devices import device_name
+from engine.training.diagnostics import DiagnosticLog, dead_fractions, gradient_norms, non_finite
 from engine.training.events import (
     Batch,
     CheckpointWritten,
@@ -59,12 +44,23 @@ from engine.training.events import (
     Validation,
 )
 from engine.training.labels import SettingError, setting_place
-from engine.training.plan import Plan, make_plan, optimizer_spec, schedule_spec, weights_file
+from engine.training.plan import Loss, weights_file
+from engine.training.portable.batches import chunks, on_device, tensor_batches
+from engine.training.portable.builtin_data import ring_centres
+from engine.training.portable.evaluation import (
+    evaluate_classification,
+    evaluate_gan,
+    evaluate_regression,
+    mean_image_error,
+    mode_coverage,
+)
+from engine.training.portable.steps import epoch_means
+from engine.training.run_state import RunSetup, RunState, decide, prepare
 from engine.training.samples import autoencoder_samples, gan_samples, series_samples, text_samples
 from engine.training.script import SAMPLE_COUNT
-from engine.training.settings import settings_from
 
 REPORT_EVERY = 0.1  # seconds between batch events
+
 
 class NonFiniteLoss(Exception):
     def __init__(self, name: str, step: int, epoch: int) -> None:
@@ -83,33 +79,36 @@ class RunOptions:
     run: int = 0
 
 
-def settings_with(training: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """`design.training` with dotted-path overrides applied."""
-    result = copy.deepcopy(training)
-    for path, value in (overrides or {}).items():
-        *sections, key = path.split(".")
-        target = result
-        for section in sections:
-            target = target.setdefault(section, {})
-        target[key] = value
-    return result
-
+# What a failed run's `error` says, by the type of what stopped it (the first that matches).
+FAILURE_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (DataError, "data"), (TooLargeForMemory, "out_of_memory"), (SettingError, "settings"),
+    (DesignError, "design"))
 
 
 class Trainer:
-    """One run: prepare (settings, data, networks), loop over epochs, write results."""
+    """One run: prepare (settings, data, networks), loop over epochs, write results.
+
+    The prepared parts are frozen (`state`, engine.training.run_state); the attributes set
+    here are the run's progress, which the loop, checkpoints and resuming change."""
 
     def __init__(self, design: Design, emit: Callable[[RunMessage], None],
                  options: RunOptions | None = None, control: Control | None = None) -> None:
-        self.design = design.copy()
+        self.design = design
         self.emit = emit
         self.options = options or RunOptions()
         self.control = control or Control()
         self.run_id = self.options.run
         self.out = Path(self.options.out_dir) if self.options.out_dir else None
+        self.setup: RunSetup | None = None   # once the settings are decided
+        self.state: RunState | None = None   # once data and networks are ready
         self.history: list[dict[str, float]] = []
         self.step = 0
         self.epoch = 0
+        self.first_epoch = 1
+        self.skip_batches = 0   # resuming mid-epoch: the batches already trained on
+        self.partial: list = []   # ... and their results
+        self.best: dict[str, Any] = {"loss": math.inf, "epoch": 0}
+        self.best_state: dict[str, Any] | None = None   # weights kept by early stopping
         self.last_checkpoint: str | None = None
         self.diagnostics = DiagnosticLog()
 
@@ -123,46 +122,56 @@ class Trainer:
             status = self._loop()
             final: RunMessage = self._finish(status, time.perf_counter() - started)
         except NonFiniteLoss as err:
-            self._diagnose([non_finite(self.run_id, err.name, err.step, err.epoch,
-                                       self.last_checkpoint)])
-            final = Failed(self.run_id, reason=(
-                f"the {err.name} became NaN or infinite at step {err.step} (epoch "
-                f"{err.epoch}), so training stopped; lower the learning rate or set "
-                f"{setting_place('grad_clip')}" + (
-                    f". The last good checkpoint is {self.last_checkpoint}"
-                    if self.last_checkpoint else "")),
-                error="non_finite_loss", epoch=err.epoch, step=err.step,
-                checkpoint=self.last_checkpoint)
-        except DataError as err:
-            final = self._failed("data", str(err))
-        except TooLargeForMemory as err:
-            final = self._failed("out_of_memory", str(err))
-        except DesignError as err:
-            final = self._failed("settings" if isinstance(err, SettingError)
-                                 or str(err).startswith("training") else "design", str(err))
+            final = self._non_finite(err)
         except Exception as err:  # noqa: BLE001 - a run must end with an event, whatever broke
             if _out_of_memory(err):
                 out_of_memory = f"{type(err).__name__}: {err}"
-                final = None
-            elif isinstance(err, OSError) and self._in_run_folder(err.filename):
-                final = self._failed("files", f"the run's folder {self.out} cannot be written "
-                                     f"({err.strerror or err}: {err.filename}), so training "
-                                     "stopped; make it writable or free some space",
-                                     traceback.format_exc())
             else:
-                final = self._failed("exception", f"training stopped on an unexpected error: "
-                                     f"{type(err).__name__}: {err}", traceback.format_exc())
+                final = self._failure(err)
         if out_of_memory:
             # Outside the except block: its frames no longer hold the tensors.
-            self._release()
-            device = getattr(self, "device", None)   # None: memory ran out before it was set
-            place = ("this machine" if device is None or device.type in ("cpu", "mps")
-                     else f"the device ({device})")
-            final = self._failed("out_of_memory", f"{place} ran out of memory, so training "
-                                 f"stopped; lower {setting_place('batch_size')} or use smaller "
-                                 "layers (fewer features or channels)", out_of_memory)
+            final = self._memory_failure(out_of_memory)
         self.emit(final)
         return final
+
+    def _non_finite(self, err: NonFiniteLoss) -> Failed:
+        self._diagnose([non_finite(self.run_id, err.name, err.step, err.epoch,
+                                   self.last_checkpoint)])
+        return Failed(self.run_id, reason=(
+            f"the {err.name} became NaN or infinite at step {err.step} (epoch "
+            f"{err.epoch}), so training stopped; lower the learning rate or set "
+            f"{setting_place('grad_clip')}" + (
+                f". The last good checkpoint is {self.last_checkpoint}"
+                if self.last_checkpoint else "")),
+            error="non_finite_loss", epoch=err.epoch, step=err.step,
+            checkpoint=self.last_checkpoint)
+
+    def _failure(self, err: Exception) -> Failed:
+        """The failed event for what stopped the run (called in the except block)."""
+        for kind, error in FAILURE_KINDS:
+            if isinstance(err, kind):
+                return self._failed(error, str(err))
+        if isinstance(err, OSError) and self._in_run_folder(err.filename):
+            return self._failed("files", f"the run's folder {self.out} cannot be written "
+                                f"({err.strerror or err}: {err.filename}), so training "
+                                "stopped; make it writable or free some space",
+                                traceback.format_exc())
+        return self._failed("exception", f"training stopped on an unexpected error: "
+                            f"{type(err).__name__}: {err}", traceback.format_exc())
+
+    def _memory_failure(self, details: str) -> Failed:
+        """Let go of the run's tensors, then say what to make smaller."""
+        import torch
+
+        self.state = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        device = self.setup.device if self.setup else None   # None: ran out while deciding
+        place = ("this machine" if device is None or device.type in ("cpu", "mps")
+                 else f"the device ({device})")
+        return self._failed("out_of_memory", f"{place} ran out of memory, so training "
+                            f"stopped; lower {setting_place('batch_size')} or use smaller "
+                            "layers (fewer features or channels)", details)
 
     def _in_run_folder(self, filename: object) -> bool:
         """Whether a file an OSError names is one of this run's own (not the data's)."""
@@ -175,94 +184,36 @@ class Trainer:
         return Failed(self.run_id, reason=reason, error=error, epoch=self.epoch, step=self.step,
                       checkpoint=self.last_checkpoint, details=details)
 
-    def _release(self) -> None:
-        import torch
-
-        for name in ("models", "optimizers", "data", "networks"):
-            self.__dict__.pop(name, None)
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-
     # ------------------------------------------------------------------ preparation
     def _prepare(self) -> None:
-        import torch
-
-        training = settings_with(self.design.training, self.options.overrides)
-        self.settings = settings_from(training)
-        self.design.training = training
-        report = check(self.design)
-        self.plan: Plan = make_plan(self.design, self.settings, report)
-        cost = estimate_cost(self.design, self.plan, report)
-        self.device = resolve_device(self.settings.device)
-        shortfall = memory_shortfall(cost, self.device)
-        if shortfall:   # refused before any data or weights take memory
-            raise TooLargeForMemory(shortfall)
-        self.functions = excerpt.functions()
-        loaded = load_data(self.plan, self.design, self.device)
-        self.data, self.labels, self.vocabulary = loaded.tensors, loaded.labels, loaded.vocabulary
-        plan, s = self.plan, self.settings
-        torch.manual_seed(s.seed)
-        from engine.compiler import build_model
-
-        self.models = {io.network: build_model(self.design, io.network, report=report)
-                       .to(self.device) for io in plan.networks}
-        self.networks = [torch.compile(m) if s.compile else m for m in self.models.values()]
-        name, options = optimizer_spec(plan)
-        self.optimizers = [getattr(torch.optim, name)(m.parameters(), lr=s.optimizer.lr,
-                                                      **options)
-                           for m in self.models.values()]
-        spec = schedule_spec(plan, s.epochs)
-        self.schedulers = [getattr(torch.optim.lr_scheduler, spec[0])(optimizer, **spec[1])
-                           for optimizer in self.optimizers] if spec else []
-        self.amp = getattr(torch, plan.amp) if plan.amp and self.device.type == "cuda" else None
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp is torch.float16)
-        from torch.utils.data.distributed import DistributedSampler
-
-        self.sampler = DistributedSampler(self.data["train"], 1, 0, seed=s.seed)
-        if not plan.data.in_memory:
-            from torch.utils.data import DataLoader
-
-            self.loader = DataLoader(self.data["train"], s.batch_size, sampler=self.sampler,
-                                     drop_last=True, num_workers=s.data.workers)
-        if plan.task == "gan":
-            noise_source = torch.Generator().manual_seed(s.seed)
-            self.fixed_noise = torch.randn(SAMPLE_COUNT, *plan.noise_shape,
-                                           generator=noise_source).to(self.device)
-        self.layers = [layer for network, model in self.models.items()
-                       for layer in layers_of(model, network, plan.names)]
-        self.gradient_watch = GradientWatch(s.diagnostics, self.run_id)
-        self.overfit_watch = OverfitWatch(s.diagnostics.overfit_epochs, self.run_id)
-        self.collapse_watch = CollapseWatch(s.diagnostics.collapse_below, self.run_id)
-        self.loss_watch = LossWatch(s.optimizer.lr, s.optimizer.name, self.run_id)
-        first = plan.networks[0].network
-        self.relus = relu_modules(self.models[first]) if plan.task != "gan" else {}
-        self.dead_watch = DeadUnitWatch(self.run_id, plan.names, first)
-        self.best = {"loss": math.inf, "epoch": 0}
-        self.best_state = None
-        self._validation_extra: dict[str, Any] = {}
-        self.first_epoch, self.skip_batches, self.partial = 1, 0, []
+        self.setup = decide(self.design, self.options.overrides)
+        self.state = prepare(self.setup, self.run_id)
         if self.options.resume:
             self._resume(self.options.resume)
-        batches = len(self.sampler) // s.batch_size
-        self.batches_per_epoch = batches
+        self._announce()
+
+    def _announce(self) -> None:
+        """The Started event, the run folder's first files, and warnings about the data."""
+        setup, data, models = self.state.setup, self.state.data, self.state.networks.models
+        plan, s = setup.plan, setup.settings
         self.emit(Started(
-            self.run_id, settings=self.settings.to_dict(), device=str(self.device),
-            device_name=device_name(self.device), task=plan.task,
-            networks={n: sum(p.numel() for p in m.parameters()) for n, m in self.models.items()},
-            data=loaded.summary(plan), batches_per_epoch=batches, epochs=s.epochs,
-            first_epoch=self.first_epoch, out_dir=str(self.out) if self.out else None,
-            cost=cost.as_dict()))
+            self.run_id, settings=s.to_dict(), device=str(setup.device),
+            device_name=device_name(setup.device), task=plan.task,
+            networks={n: sum(p.numel() for p in m.parameters()) for n, m in models.items()},
+            data=data.loaded.summary(plan), batches_per_epoch=data.batches_per_epoch,
+            epochs=s.epochs, first_epoch=self.first_epoch,
+            out_dir=str(self.out) if self.out else None, cost=setup.cost.as_dict()))
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
-            save_design(self.design, self.out / "design.ncnet")
+            save_design(setup.design, self.out / "design.ncnet")
             write_metrics(self.out, self.history)
         self._diagnose([Diagnostic(self.run_id, code="class_count", severity="warning",
                                    message=warning, fix="set the Output's size to the number "
-                                   "of classes") for warning in loaded.warnings])
-        if plan.amp and self.amp is None:
+                                   "of classes") for warning in data.loaded.warnings])
+        if plan.amp and self.state.networks.amp is None:
             self._diagnose([Diagnostic(self.run_id, code="precision", severity="info",
                                        message=f"mixed precision ({s.precision}) works on "
-                                       f"CUDA only; this run on {self.device} uses full "
+                                       f"CUDA only; this run on {setup.device} uses full "
                                        "precision")])
 
     def _resume(self, path: str) -> None:
@@ -270,7 +221,8 @@ class Trainer:
 
         checkpoint = load_checkpoint(path)
         record = checkpoint.record
-        for network, model in self.models.items():
+        networks, device = self.state.networks, self.state.setup.device
+        for network, model in networks.models.items():
             weights = checkpoint.weights.get(network)
             if weights is None:
                 raise DesignError(f"the checkpoint {path} has no weights for network "
@@ -281,11 +233,11 @@ class Trainer:
                 raise DesignError(f"the checkpoint {path} does not fit network {network!r} "
                                   f"(the design changed since it was written): {err}") from None
         state = checkpoint.state
-        for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
+        for optimizer, saved in zip(networks.optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
-        for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
+        for scheduler, saved in zip(networks.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(saved)
-        self.scaler.load_state_dict(state["scaler"])
+        networks.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["rng"])
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
@@ -294,50 +246,32 @@ class Trainer:
         self.epoch = record["epoch"]
         self.first_epoch = record["epoch"] + 1
         self.skip_batches = record["batch"]
-        self.partial = [{k: torch.tensor(v, device=self.device) for k, v in row.items()}
+        self.partial = [{k: torch.tensor(v, device=device) for k, v in row.items()}
                         for row in record["partial"]]
         self.best = record["best"]
-        self.best_state = {network: {k: v.to(self.device) for k, v in weights.items()}
+        self.best_state = {network: {k: v.to(device) for k, v in weights.items()}
                            for network, weights in checkpoint.best.items()} or None
         self.last_checkpoint = str(checkpoint.path)
 
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> str:
-        s, plan = self.settings, self.plan
-        steps_function = self.functions[plan.steps_function]
+        s = self.state.setup.settings
         if self.control.pending and self._obey([], 0):   # stopped before it began
             return "stopped"
         for epoch in range(self.first_epoch, s.epochs + 1):
             self.epoch = epoch
-            self.sampler.set_epoch(epoch)
-            lr = self.optimizers[0].param_groups[0]["lr"]
-            steps = steps_function(*self._step_arguments())
-            results, batch = list(self.partial), self.skip_batches
-            self.partial, self.skip_batches = [], 0
+            self.state.data.sampler.set_epoch(epoch)
+            lr = self.state.networks.optimizers[0].param_groups[0]["lr"]
             started = time.perf_counter()
-            report_at, pending = started + REPORT_EVERY, []
-            every = s.diagnostics.grad_norm_every
-            for result in steps:
-                results.append(result)
-                pending.append(result)
-                self.step += 1
-                batch += 1
-                if every and self.step % every == 0:
-                    self._report_gradients()
-                if self.control.pending or time.perf_counter() >= report_at:
-                    self._report_batches(pending, batch, lr, started, len(results))
-                    pending = []
-                    report_at = time.perf_counter() + REPORT_EVERY
-                    if self._obey(results, batch):
-                        return "stopped"
-            self._report_batches(pending, batch, lr, started, len(results))
+            results = self._epoch_steps(lr, started)
+            if results is None:
+                return "stopped"
             seconds = time.perf_counter() - started
-            means = self.functions["epoch_means"](results)
-            row = {"epoch": epoch, "lr": lr, **means}
-            self._validate(row)
+            row = {"epoch": epoch, "lr": lr, **epoch_means(results)}
+            extra = self._validate(row)
             self._step_schedule(row, lr)
             self.history.append(row)
-            self._epoch_events(row, seconds, len(results))
+            self._epoch_events(row, seconds, len(results), extra)
             stop = self._early_stopping(row)
             if self.out and s.checkpoint_every and (epoch % s.checkpoint_every == 0
                                                     or epoch == s.epochs or stop):
@@ -348,31 +282,45 @@ class Trainer:
                 return "stopped"
         return "completed"
 
+    def _epoch_steps(self, lr: float, started: float) -> list | None:
+        """Train one epoch: its step results, or None when a command stopped the run."""
+        steps = self.state.networks.steps(*self._step_arguments())
+        results, batch = list(self.partial), self.skip_batches
+        self.partial, self.skip_batches = [], 0
+        report_at, pending = started + REPORT_EVERY, []
+        every = self.state.setup.settings.diagnostics.grad_norm_every
+        for result in steps:
+            results.append(result)
+            pending.append(result)
+            self.step += 1
+            batch += 1
+            if every and self.step % every == 0:
+                self._report_gradients()
+            if self.control.pending or time.perf_counter() >= report_at:
+                self._report_batches(pending, batch, lr, started, len(results))
+                pending = []
+                report_at = time.perf_counter() + REPORT_EVERY
+                if self._obey(results, batch):
+                    return None
+        self._report_batches(pending, batch, lr, started, len(results))
+        return results
+
     def _step_arguments(self) -> tuple:
-        plan, s = self.plan, self.settings
-        functions = self.functions
+        setup, data, networks = self.state.setup, self.state.data, self.state.networks
+        plan, s = setup.plan, setup.settings
         if plan.data.in_memory:
-            tensors = ((self.data["train"],) if plan.task in ("gan", "autoencoder")
-                       else (self.data["train"], self.data["train_targets"]))
-            batches = functions["tensor_batches"](tensors, self.sampler, s.batch_size)
+            tensors = ((data.tensors["train"],) if plan.task in ("gan", "autoencoder")
+                       else (data.tensors["train"], data.tensors["train_targets"]))
+            batches = tensor_batches(tensors, data.sampler, s.batch_size)
         else:
-            batches = functions["on_device"](self.loader, self.device)
+            batches = on_device(data.loader, setup.device)
         if self.skip_batches:  # resuming mid-epoch: skip the batches already trained on
             batches = islice(batches, self.skip_batches, None)
         if plan.task == "gan":
-            return (self.networks, self.optimizers, batches, plan.noise_shape, s.gan.d_steps,
-                    s.grad_clip, self.amp, self.scaler)
-        loss = self._loss_function()
-        return (self.networks[0], self.optimizers[0], batches, loss, s.grad_clip, self.amp,
-                self.scaler)
-
-    def _loss_function(self):
-        import torch.nn.functional as F
-
-        name = self.plan.loss
-        if name.startswith("F."):
-            return getattr(F, name[2:])
-        return self.functions[name]
+            return (networks.networks, networks.optimizers, batches, plan.noise_shape,
+                    s.gan.d_steps, s.grad_clip, networks.amp, networks.scaler)
+        return (networks.networks[0], networks.optimizers[0], batches, networks.loss,
+                s.grad_clip, networks.amp, networks.scaler)
 
     def _obey(self, results: list, batch: int) -> bool:
         """Act on commands between steps; True when the run must stop."""
@@ -400,116 +348,120 @@ class Trainer:
                 if not math.isfinite(number):
                     step = self.step - len(pending) + 1 + offset
                     raise NonFiniteLoss(name, step, self.epoch)
+        s, per_epoch = self.state.setup.settings, self.state.data.batches_per_epoch
         elapsed = time.perf_counter() - started
-        rate = done * self.settings.batch_size / elapsed if elapsed > 0 else 0.0
-        remaining = (self.batches_per_epoch - batch) + self.batches_per_epoch * (
-            self.settings.epochs - self.epoch)
-        eta = remaining * self.settings.batch_size / rate if rate else 0.0
-        self.emit(Batch(self.run_id, epoch=self.epoch, batch=batch,
-                        batches=self.batches_per_epoch, step=self.step, values=values, lr=lr,
-                        samples_per_second=rate, elapsed=elapsed, eta=eta))
-        self._diagnose(self.loss_watch.check_steps(values.get("loss", []), self.epoch,
-                                                   self.step))
+        rate = done * s.batch_size / elapsed if elapsed > 0 else 0.0
+        remaining = (per_epoch - batch) + per_epoch * (s.epochs - self.epoch)
+        eta = remaining * s.batch_size / rate if rate else 0.0
+        self.emit(Batch(self.run_id, epoch=self.epoch, batch=batch, batches=per_epoch,
+                        step=self.step, values=values, lr=lr, samples_per_second=rate,
+                        elapsed=elapsed, eta=eta))
+        self._diagnose(self.state.watches.loss.check_steps(values.get("loss", []), self.epoch,
+                                                           self.step))
 
     # ------------------------------------------------------------------ epoch end
-    def _validate(self, row: dict[str, Any]) -> None:
-        """The same measures, from the same functions, as the exported script."""
-        plan, f = self.plan, self.functions
-        model = self.models[plan.networks[0].network]
-        extra: dict[str, Any] = {}
+    def _validate(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Add the validation measures to `row`, from the same functions as the exported
+        script; return what the epoch's events show besides (confusion, GAN samples)."""
+        plan, tensors = self.state.setup.plan, self.state.data.tensors
         if plan.task == "gan":
-            real = self.data["val"] if plan.validates else self.data["train"]
-            generator, discriminator = self.models.values()
-            accuracy, diversity, samples = f["evaluate_gan"]((generator, discriminator),
-                                                             real[:SAMPLE_COUNT],
-                                                             self.fixed_noise)
-            row.update(d_accuracy=accuracy, diversity=diversity)
-            data = self.settings.data
-            if data.source == "gaussian_ring":
-                covered, near = f["mode_coverage"](samples, f["ring_centres"](
-                    data.modes, data.radius), data.std)
-                row.update(modes_covered=covered, near_mode=near)
-            self._gan_extra = (samples, real)
-            return
+            return self._validate_gan(row)
         if not plan.validates:
-            return
-        val_batches = self._val_batches()
+            return {}
+        model = self.state.main_model()
         if plan.evaluation == "classification":
-            val_loss, confusion = f["evaluate_classification"](model, val_batches, plan.classes)
+            val_loss, confusion = evaluate_classification(model, self._val_batches(),
+                                                          plan.classes)
             accuracy = confusion.diag().sum() / confusion.sum()
             row.update(val_loss=val_loss, val_accuracy=accuracy.item())
             totals = confusion.sum(1).clamp(min=1)
-            extra = {"confusion": confusion.numpy(),
-                     "per_class": (confusion.diag() / totals).tolist()}
-        elif plan.evaluation == "regression":
-            val_mse, val_mae = f["evaluate_regression"](model, val_batches)
-            loss = val_mae if plan.loss == "F.l1_loss" else val_mse
+            return {"confusion": confusion.numpy(),
+                    "per_class": (confusion.diag() / totals).tolist()}
+        val_mse, val_mae = evaluate_regression(model, self._val_batches())
+        loss = val_mae if plan.loss is Loss.MAE else val_mse
+        if plan.evaluation == "regression":
             row.update(val_loss=loss, val_mse=val_mse, val_mae=val_mae)
         else:
-            val_mse, val_mae = f["evaluate_regression"](model, val_batches)
-            relative = val_mse / f["mean_image_error"](self.data["train"], self.data["val"])
-            loss = val_mae if plan.loss == "F.l1_loss" else val_mse
+            relative = val_mse / mean_image_error(tensors["train"], tensors["val"])
             row.update(val_loss=loss, val_mae=val_mae, val_relative_mse=relative)
-        self._validation_extra = extra
+        return {}
+
+    def _validate_gan(self, row: dict[str, Any]) -> dict[str, Any]:
+        plan, data = self.state.setup.plan, self.state.data
+        real = data.tensors["val"] if plan.validates else data.tensors["train"]
+        generator, discriminator = self.state.networks.models.values()
+        accuracy, diversity, samples = evaluate_gan((generator, discriminator),
+                                                    real[:SAMPLE_COUNT], data.fixed_noise)
+        row.update(d_accuracy=accuracy, diversity=diversity)
+        source = self.state.setup.settings.data
+        if source.source == "gaussian_ring":
+            covered, near = mode_coverage(samples, ring_centres(source.modes, source.radius),
+                                          source.std)
+            row.update(modes_covered=covered, near_mode=near)
+        return {"samples": samples, "real": real}
 
     def _val_batches(self):
-        f, s = self.functions, self.settings
-        if not self.plan.data.in_memory:
+        setup, tensors = self.state.setup, self.state.data.tensors
+        batch_size = setup.settings.batch_size
+        if not setup.plan.data.in_memory:
             from torch.utils.data import DataLoader
 
-            return f["on_device"](DataLoader(self.data["val"], s.batch_size), self.device)
-        targets = (self.data["val"] if self.plan.task == "autoencoder"
-                   else self.data["val_targets"])
-        return f["chunks"]((self.data["val"], targets), s.batch_size)
+            return on_device(DataLoader(tensors["val"], batch_size), setup.device)
+        targets = (tensors["val"] if setup.plan.task == "autoencoder"
+                   else tensors["val_targets"])
+        return chunks((tensors["val"], targets), batch_size)
 
     def _step_schedule(self, row: dict[str, Any], lr: float) -> None:
-        for scheduler in self.schedulers:
-            if self.settings.schedule.name == "plateau":
-                scheduler.step(row[self.plan.monitored])
+        setup, networks = self.state.setup, self.state.networks
+        for scheduler in networks.schedulers:
+            if setup.settings.schedule.name == "plateau":
+                scheduler.step(row[setup.plan.monitored])
             else:
                 scheduler.step()
-        new = self.optimizers[0].param_groups[0]["lr"]
+        new = networks.optimizers[0].param_groups[0]["lr"]
         if new != lr:
             self.emit(LrChange(self.run_id, epoch=self.epoch, step=self.step, lr=new,
                                previous=lr))
 
-    def _epoch_events(self, row: dict[str, Any], seconds: float, batches: int) -> None:
-        plan = self.plan
+    def _epoch_events(self, row: dict[str, Any], seconds: float, batches: int,
+                      extra: dict[str, Any]) -> None:
+        setup, watches = self.state.setup, self.state.watches
         train = {k: v for k, v in row.items() if k not in ("epoch", "lr")
                  and not k.startswith("val_") and k not in _VALIDATION_KEYS}
-        rate = batches * self.settings.batch_size / seconds if seconds > 0 else 0.0
-        self.emit(EpochEnd(self.run_id, epoch=self.epoch, epochs=self.settings.epochs,
+        rate = batches * setup.settings.batch_size / seconds if seconds > 0 else 0.0
+        self.emit(EpochEnd(self.run_id, epoch=self.epoch, epochs=setup.settings.epochs,
                            metrics=train, lr=row["lr"], seconds=seconds,
                            samples_per_second=rate))
         validation = {k: v for k, v in row.items() if k.startswith("val_") or
                       k in _VALIDATION_KEYS}
         if validation:
-            extra = self._validation_extra if plan.task != "gan" else {}
             self.emit(Validation(self.run_id, epoch=self.epoch, metrics=validation,
                                  per_class=extra.get("per_class"),
-                                 confusion=extra.get("confusion"), labels=self.labels))
+                                 confusion=extra.get("confusion"),
+                                 labels=self.state.data.loaded.labels))
         if self.out:
             add_metrics_row(self.out, self.history)
-        self._diagnose(self.loss_watch.check_epoch(self.history))   # causes before symptoms
+        self._diagnose(watches.loss.check_epoch(self.history))   # causes before symptoms
         self._report_gradients()
-        self._diagnose(self.dead_watch.check(self._dead_units(), self.epoch))
-        self._diagnose(self.overfit_watch.check(self.history))
-        if plan.task == "gan":
-            self._diagnose(self.collapse_watch.check(self.epoch, row["diversity"],
-                                                     row["d_accuracy"]))
-        self._samples()
+        self._diagnose(watches.dead.check(self._dead_units(), self.epoch))
+        self._diagnose(watches.overfit.check(self.history))
+        if setup.plan.task == "gan":
+            self._diagnose(watches.collapse.check(self.epoch, row["diversity"],
+                                                  row["d_accuracy"]))
+        self._samples(extra)
 
     def _report_gradients(self) -> None:
-        layers = gradient_norms(self.layers)
+        layers = gradient_norms(self.state.watches.layers)
         self.emit(Gradients(self.run_id, epoch=self.epoch, step=self.step, layers=layers))
-        self._diagnose(self.gradient_watch.check(layers, self.epoch, self.step))
+        self._diagnose(self.state.watches.gradient.check(layers, self.epoch, self.step))
 
     def _dead_units(self) -> dict[str, float]:
         """The share of never-firing units of each ReLU, on the first validation batch."""
-        if not self.relus or not self.plan.validates:
+        relus = self.state.watches.relus
+        if not relus or not self.state.setup.plan.validates:
             return {}
         batch = next(iter(self._val_batches()), None)
-        return dead_fractions(self._model(), batch[0], self.relus) if batch else {}
+        return dead_fractions(self.state.main_model(), batch[0], relus) if batch else {}
 
     def _diagnose(self, diagnostics: list[Diagnostic]) -> None:
         """Emit the diagnostics no earlier one explains, and keep the run folder's list."""
@@ -519,91 +471,90 @@ class Trainer:
         if admitted and self.out and self.out.is_dir():
             self.diagnostics.write(self.out)
 
-    def _samples(self) -> None:
-        plan, epoch = self.plan, self.epoch
+    def _samples(self, extra: dict[str, Any]) -> None:
+        setup, tensors = self.state.setup, self.state.data.tensors
+        plan, epoch = setup.plan, self.epoch
         if plan.task == "gan":
-            samples, real = self._gan_extra
-            self.emit(gan_samples(self.run_id, epoch, plan, samples, real))
+            self.emit(gan_samples(self.run_id, epoch, plan, extra["samples"], extra["real"]))
             return
-        if not plan.data.in_memory or not len(self.data["val"]):
+        if not plan.data.in_memory or not len(tensors["val"]):
             return
-        model = self.models[plan.networks[0].network]
+        model = self.state.main_model()
         if plan.task == "autoencoder":
-            self.emit(autoencoder_samples(self.run_id, epoch, plan, model, self.data["val"],
-                                          self.data["val_targets"]))
+            self.emit(autoencoder_samples(self.run_id, epoch, plan, model, tensors["val"],
+                                          tensors["val_targets"]))
         elif plan.data.source == "text":
-            self.emit(text_samples(self.run_id, epoch, plan, model, self.data["val"][0],
-                                   self.vocabulary, self.settings.seed))
+            self.emit(text_samples(self.run_id, epoch, plan, model, tensors["val"][0],
+                                   self.state.data.loaded.vocabulary, setup.settings.seed))
         elif plan.task in ("sequence", "regression") and len(plan.networks[0].input_shape) == 2:
-            self.emit(series_samples(self.run_id, epoch, model, self.data["val"],
-                                     self.data["val_targets"]))
+            self.emit(series_samples(self.run_id, epoch, model, tensors["val"],
+                                     tensors["val_targets"]))
 
     def _keeps_best(self) -> bool:
-        early = self.settings.early_stopping
-        return early.enabled and early.keep_best and self.plan.task != "gan"
+        early = self.state.setup.settings.early_stopping
+        return early.enabled and early.keep_best and self.state.setup.plan.task != "gan"
 
     def _early_stopping(self, row: dict[str, Any]) -> bool:
         """The exported script's rule: stop after `patience` epochs without improvement."""
-        early = self.settings.early_stopping
-        monitored = row.get(self.plan.monitored)
+        plan = self.state.setup.plan
+        early = self.state.setup.settings.early_stopping
+        monitored = row.get(plan.monitored)
         if monitored is not None and monitored < self.best["loss"] - early.min_delta:
             self.best = {"loss": monitored, "epoch": self.epoch}
-            if self.plan.task != "gan":  # kept in memory, written at the end
+            if plan.task != "gan":  # kept in memory, written at the end
                 self.best_state = {network: {k: v.detach().clone()
                                              for k, v in model.state_dict().items()}
-                                   for network, model in self.models.items()}
+                                   for network, model in self.state.networks.models.items()}
             return False
         return early.enabled and self.epoch - self.best["epoch"] >= early.patience
-
-    def _model(self):
-        return self.models[self.plan.networks[0].network]
 
     # ------------------------------------------------------------------ files
     def _checkpoint(self, reason: str, partial: list | None = None, batch: int = 0) -> None:
         import torch
 
+        networks, setup = self.state.networks, self.state.setup
         completed = self.epoch if reason != "request" or batch == 0 else self.epoch - 1
         name = f"epoch-{completed:04d}" + (f"-step-{self.step:07d}" if batch else "")
-        state = {"optimizers": [o.state_dict() for o in self.optimizers],
-                 "schedulers": [scheduler.state_dict() for scheduler in self.schedulers],
-                 "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state()}
-        if torch.cuda.is_available() and self.device.type == "cuda":
+        state = {"optimizers": [o.state_dict() for o in networks.optimizers],
+                 "schedulers": [scheduler.state_dict() for scheduler in networks.schedulers],
+                 "scaler": networks.scaler.state_dict(), "rng": torch.get_rng_state()}
+        if torch.cuda.is_available() and setup.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
         rows = [{k: v.item() for k, v in row.items()} for row in partial or []] if batch else []
         record = {"epoch": completed, "batch": batch, "step": self.step,
                   "history": copy.deepcopy(self.history), "partial": rows, "best": self.best,
-                  "settings": self.settings.to_dict(), "reason": reason}
+                  "settings": setup.settings.to_dict(), "reason": reason}
         best = self.best_state if self._keeps_best() else None
-        path = write_checkpoint(self.out / "checkpoints", name, self.models, state, record,
+        path = write_checkpoint(self.out / "checkpoints", name, networks.models, state, record,
                                 best)
         self.last_checkpoint = str(path)
         self.emit(CheckpointWritten(self.run_id, epoch=record["epoch"], step=record["step"],
                                     path=str(path), reason=reason))
 
     def _write_weights(self, folder: str, states: dict[str, Any] | None = None) -> None:
-        for network, model in self.models.items():
+        for network, model in self.state.networks.models.items():
             state = states[network] if states else model.state_dict()
             save_weights(self.out / folder / weights_file(network), state)
 
     def _finish(self, status: str, seconds: float) -> Finished:
+        models = self.state.networks.models
         if self._keeps_best() and self.best_state is not None:
-            for network, model in self.models.items():
+            for network, model in models.items():
                 model.load_state_dict(self.best_state[network])
         weights = {}
+        metrics = self.history[-1] if self.history else {}
         if self.out:
             self._write_weights("last")
             if self.best_state is not None:
                 self._write_weights("best", self.best_state)
             folder = "best" if self._keeps_best() and self.best_state is not None else "last"
-            weights = {n: str(self.out / folder / weights_file(n)) for n in self.models}
+            weights = {n: str(self.out / folder / weights_file(n)) for n in models}
             write_summary(self.out, {"status": status, "epochs_done": len(self.history),
                                      "best_epoch": self.best["epoch"] or None,
-                                     "seconds": seconds,
-                                     "metrics": self.history[-1] if self.history else {},
-                                     "weights": weights, "settings": self.settings.to_dict()})
+                                     "seconds": seconds, "metrics": metrics, "weights": weights,
+                                     "settings": self.state.setup.settings.to_dict()})
         return Finished(self.run_id, status=status, epochs_done=len(self.history),
-                        best_epoch=self.best["epoch"] or None,
-                        metrics=self.history[-1] if self.history else {},
+                        best_epoch=self.best["epoch"] or None, metrics=metrics,
                         out_dir=str(self.out) if self.out else None, weights=weights,
                         seconds=seconds)
 
@@ -616,7 +567,8 @@ _ALLOCATOR_FAILURES = ("can't allocate memory", "not enough memory", "out of mem
 
 def _out_of_memory(err: BaseException) -> bool:
     """Whether `err` is memory running out: torch's device error, Python's MemoryError, or the
-    CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory: ...")."""
+    CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory: ..."), which
+    only its message tells apart."""
     import torch
 
     if isinstance(err, (torch.OutOfMemoryError, MemoryError)):
