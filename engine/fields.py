@@ -8,8 +8,11 @@ reference (engine.reference). Messages name the field and quote the value:
 not 'three'".
 
 Plain dataclasses rather than pydantic, msgspec or attrs+cattrs: benchmarks/schema_libraries.py
-measures them; none gives messages as plain as these, and layer parameters need rules those
-libraries do not have (a value stored but reported out of range, torch's int-or-tuple sizes).
+measures them (import 17 ms ours, 18 msgspec, 43 attrs+cattrs, 57 pydantic; validating takes
+microseconds in all). None words its messages as plainly ("Expected `float` > 0.0 - at
+`$.optimizer.lr`"), msgspec stops at the first problem, none suggests a misspelt key, and
+layer parameters need rules they lack (a value stored but reported out of range by the check,
+torch's int-or-tuple sizes).
 """
 
 from __future__ import annotations
