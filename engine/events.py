@@ -40,17 +40,17 @@ class NodeChange(NetworkChange):
 
 @dataclass(frozen=True)
 class NodeAdded(NodeChange):
-    pass
+    """A node was added; the edges into it follow, each as EdgeAdded."""
 
 
 @dataclass(frozen=True)
 class NodeRemoved(NodeChange):
-    pass
+    """A node was removed, after an EdgeRemoved for every edge that touched it."""
 
 
 @dataclass(frozen=True)
 class NodeMoved(NodeChange):
-    pass
+    """A node's place on the canvas changed: nothing a check or a run depends on."""
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,12 @@ class EdgeChange(NetworkChange):
 
 @dataclass(frozen=True)
 class EdgeAdded(EdgeChange):
-    pass
+    """Stored even when it closes a cycle or doubles a port: the check reports those."""
 
 
 @dataclass(frozen=True)
 class EdgeRemoved(EdgeChange):
-    pass
+    """Removed on its own, or as part of removing one of its nodes."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class TrainingChanged(DesignEvent):
 
 @dataclass(frozen=True)
 class NameChanged(DesignEvent):
-    pass
+    """The design's own name (the window title shows it)."""
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,6 @@ from torch import nn
 
 import engine
 from engine import Design, DesignError
-from engine.events import (
-    EdgeAdded,
-    EdgeRemoved,
-    NodeAdded,
-    NodeMoved,
-    NodeRemoved,
-    NodeRenamed,
-    ParamsChanged,
-)
 
 
 def count(module: nn.Module) -> int:
@@ -230,20 +221,6 @@ def test_build_model_lists_errors():
     with pytest.raises(DesignError, match="cannot be built") as info:
         engine.build_model(d)
     assert any("Conv2d" in problem for problem in info.value.problems)
-
-
-def test_events_announce_every_edit():
-    d = Design()
-    seen = []
-    d.events.connect(lambda event: seen.append(type(event)))
-    x = d.add("Input", shape=(4,))
-    y = d.add("ReLU", x)
-    d.set_params(x, shape=(5,))
-    d.rename(y, "act")
-    d.move(y, (1, 2))
-    d.remove(y)
-    assert seen == [NodeAdded, NodeAdded, EdgeAdded, ParamsChanged, NodeRenamed, NodeMoved,
-                    EdgeRemoved, NodeRemoved]
 
 
 def test_rebuild_reuses_unchanged_modules_and_keeps_weights():

@@ -8,8 +8,7 @@ import logging
 import pytest
 from event_kinds import leaf_classes
 
-from engine import Design
-from engine.events import DesignEvent, NameChanged, NetworkChange, NodeAdded, NodeChange
+from engine import Design, events
 
 
 def broken(event):
@@ -24,7 +23,7 @@ def test_a_listener_that_raises_does_not_stop_the_ones_after_it(caplog):
     with (caplog.at_level(logging.ERROR, logger="engine.events"),
           pytest.raises(RuntimeError, match="broken view on NodeAdded")):
         design.add("Input", name="x")
-    assert [type(event) for event in heard] == [NodeAdded]
+    assert [type(event) for event in heard] == [events.NodeAdded]
     assert design.find("x") in design.nodes()  # the change itself stands
     assert "design listener" in caplog.text and "broken view on NodeAdded" in caplog.text
 
@@ -39,11 +38,12 @@ def test_several_failing_listeners_are_all_reported_together():
         design.set_name("renamed")
     assert len(caught.value.exceptions) == 2
     assert "2 design listeners failed on NameChanged()" in str(caught.value)
-    assert heard == [NameChanged()]
+    assert heard == [events.NameChanged()]
 
 
-@pytest.mark.parametrize("family, fields", [(DesignEvent, ()), (NetworkChange, ("main",)),
-                                            (NodeChange, ("main", "n1"))])
+@pytest.mark.parametrize("family, fields", [(events.DesignEvent, ()),
+                                            (events.NetworkChange, ("main",)),
+                                            (events.NodeChange, ("main", "n1"))])
 def test_a_family_of_events_is_not_an_event(family, fields):
     with pytest.raises(TypeError, match="family of design events"):
         family(*fields)
@@ -64,24 +64,27 @@ def test_the_canvas_follows_every_change_inside_a_network():
     pytest.importorskip("PySide6")
     from designer.canvas.scene import NetworkScene
 
-    assert set(NetworkScene.FOLLOW) == leaf_classes(NetworkChange)
+    assert set(NetworkScene.FOLLOW) == leaf_classes(events.NetworkChange)
 
 
-def test_every_kind_is_emitted_by_the_design():
-    """Each leaf class is a change the design makes (no kind exists that nothing sends)."""
+def test_the_design_announces_every_edit_and_every_kind_is_sent():
+    """In order (a removed node's edges go first); and no kind exists that nothing sends."""
     design = Design()
-    seen = set()
-    design.events.connect(lambda event: seen.add(type(event)))
+    seen = []
+    design.events.connect(lambda event: seen.append(type(event)))
     x = design.add("Input", shape=(4,))
     y = design.add("ReLU", x)
     design.set_params(x, shape=(5,))
     design.rename(y, "act")
     design.move(y, (1, 2))
-    design.disconnect(x, y)
     design.remove(y)
     design.add_network("second")
     design.remove_network("second")
     design.set_training(epochs=2)
     design.set_name("renamed")
     design.replace_with(Design())
-    assert seen == leaf_classes(DesignEvent)
+    assert [kind.__name__ for kind in seen] == [
+        "NodeAdded", "NodeAdded", "EdgeAdded", "ParamsChanged", "NodeRenamed", "NodeMoved",
+        "EdgeRemoved", "NodeRemoved", "NetworkAdded", "NetworkRemoved", "TrainingChanged",
+        "NameChanged", "Reset"]
+    assert set(seen) == leaf_classes(events.DesignEvent)
