@@ -9,18 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.errors import DesignError
-from engine.training.portable.file_checks import quoted
+from engine.quoting import excerpt
 
 
 def path_inside(folder: Path, value: object, source: Path) -> Path:
     """`value`, a path that the file `source` names, as a path inside `folder` (relative
     paths are read against it); a DesignError naming `source` when it leads outside."""
     if not isinstance(value, str) or not value:
-        raise DesignError(f"{source} names {quoted(value)} where a file's path belongs; the "
+        raise DesignError(f"{source} names {excerpt(value)} where a file's path belongs; the "
                           "run's files were changed by hand")
     root = Path(folder).resolve()
     path = (root / value).resolve()
     if not path.is_relative_to(root):
-        raise DesignError(f"{source} points at {quoted(value)}, outside {folder}; a run only "
+        raise DesignError(f"{source} points at {excerpt(value)}, outside {folder}; a run only "
                           "reads files in its own folder (was the file edited by hand?)")
     return path

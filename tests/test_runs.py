@@ -1,5 +1,5 @@
 """The run store (engine.runs): folders beside the design, listing, renaming, deleting, moving,
-curves, weights loaded back into models, and predictions with them."""
+curves, weights loaded back into models, and predictions with them (engine.prediction)."""
 
 import json
 
@@ -10,12 +10,11 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from engine import DesignError, build_model, save_design
+from engine.prediction import predict_file, predict_samples
 from engine.runs import (
     RunStore,
     export_metrics_csv,
     load_models,
-    predict_file,
-    predict_samples,
     read_metrics,
     read_step_curves,
     runs_folder_for,
@@ -195,6 +194,8 @@ def test_a_picture_is_fitted_to_an_image_model(tmp_path):
     prediction = predict_file(record, tmp_path / "one.png")
     assert prediction.inputs.shape == (1, 1, 8, 8) and prediction.form == "images"
     assert prediction.inputs.mean() < 0.5   # turned light-on-dark like the training digits
+    Image.fromarray(pixels).save(tmp_path / "one.tiff")   # the loader's suffixes, .tiff too
+    assert predict_file(record, tmp_path / "one.tiff").inputs.shape == (1, 1, 8, 8)
     (tmp_path / "broken.png").write_bytes(b"not a picture")
     with pytest.raises(DesignError, match="cannot be read as an image"):
         predict_file(record, tmp_path / "broken.png")

@@ -22,7 +22,8 @@ from designer.theme import coloured
 from designer.training import tasks
 from designer.training.jobs import Jobs
 from designer.training.samples_view import SampleView
-from engine.runs import Prediction, RunRecord
+from engine.prediction import Prediction
+from engine.runs import RunRecord
 
 FILE_FILTER = ("Samples (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.npy *.npz "
                "*.csv);;All files (*)")

@@ -160,7 +160,7 @@ class SampleView(QWidget):
                      [str(i + 1) for i in range(count)])
 
     def show_prediction(self, prediction) -> None:
-        """An engine.runs.Prediction."""
+        """An engine.prediction.Prediction."""
         self.latent.hide()
         p = prediction
         if p.task == "gan":

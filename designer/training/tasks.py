@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine import Design
-from engine.runs import Prediction, RunRecord, predict_file, predict_samples
+from engine.prediction import Prediction, predict_file, predict_samples
+from engine.runs import RunRecord
 from engine.training.data import Preview, preview
 
 

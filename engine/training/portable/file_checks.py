@@ -20,7 +20,7 @@ IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"
 ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
 NUMBER_KINDS = "biuf"  # booleans, whole numbers, unsigned whole numbers, floats
 ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
-IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".webp"}
+IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff", ".webp"}
 
 
 def quoted(text, limit=QUOTE_LIMIT):
