@@ -112,6 +112,13 @@ class Design:
     def networks(self) -> list[str]:
         return list(self._graphs)
 
+    def default_network(self) -> str | None:
+        """The network meant when none is named: DEFAULT_NETWORK, else the only one; None
+        when several networks leave the choice open (each caller says how to make it)."""
+        if DEFAULT_NETWORK in self._graphs:
+            return DEFAULT_NETWORK
+        return self.networks[0] if len(self._graphs) == 1 else None
+
     def graph(self, network: str = DEFAULT_NETWORK) -> nx.MultiDiGraph:
         """The network's graph; read it, never edit it directly (edits must emit events)."""
         return self._graph(network)

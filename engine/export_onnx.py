@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.compiler import build_model
-from engine.design import DEFAULT_NETWORK, Design
+from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import temporary_beside
 
@@ -91,10 +91,9 @@ def _require_extra() -> None:
 
 
 def _default_network(design: Design) -> str:
-    if DEFAULT_NETWORK in design.networks:
-        return DEFAULT_NETWORK
-    if len(design.networks) == 1:
-        return design.networks[0]
+    network = design.default_network()
+    if network is not None:
+        return network
     raise DesignError(f"the design has several networks ({', '.join(design.networks)}); say "
                       "which one to export (--network NAME)")
 

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from test_training_support import classifier
 
+from engine.design import Design
 from engine.errors import DesignError
 from engine.training import excerpt
 from engine.training.cost import TooLargeForMemory
@@ -55,3 +56,9 @@ def test_prepared_parts_are_frozen_and_decide_leaves_the_callers_design_alone():
             part.setup = None
     assert state.main_model() is state.networks.models["model"]
     assert state.data.batches_per_epoch == len(state.data.sampler) // setup.settings.batch_size
+
+
+def test_training_and_onnx_export_mean_the_same_network_when_none_is_named():
+    assert Design().default_network() == "model"
+    assert Design(networks=("encoder",)).default_network() == "encoder"
+    assert Design(networks=("generator", "discriminator")).default_network() is None

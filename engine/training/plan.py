@@ -224,10 +224,9 @@ def make_plan(design: Design, settings: TrainingSettings | None = None,
 
 
 def _trained_network(design: Design) -> str:
-    if DEFAULT_NETWORK in design.networks:
-        return DEFAULT_NETWORK
-    if len(design.networks) == 1:
-        return design.networks[0]
+    network = design.default_network()
+    if network is not None:
+        return network
     raise DesignError(f"the design has networks {', '.join(map(repr, design.networks))} and "
                       f"none is called {DEFAULT_NETWORK!r}; rename the one to train "
                       f"{DEFAULT_NETWORK!r}, or set the task to 'gan' for a generator and a "
