@@ -12,7 +12,7 @@ from pathlib import Path
 from engine.checking import Report, check, describe
 from engine.design import Design
 from engine.errors import DesignError
-from engine.fileformat import EXTENSION, load_design, save_design
+from engine.fileformat import EXTENSION, load_design, save_design, write_atomically
 
 # Commands added by other engine modules register here: name -> (configure parser, run).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
@@ -102,6 +102,24 @@ def _check(args: argparse.Namespace) -> int:
     report = check(design, Path(args.file).resolve().parent)
     print(format_report(design, report))
     return 1 if report.errors else 0
+
+
+def _configure_reference(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", help="write the Markdown to this file (default: print)")
+    parser.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+
+
+@command("reference", "print every layer and training setting with the values each accepts",
+         _configure_reference)
+def _reference(args: argparse.Namespace) -> int:
+    from engine.reference import reference_text
+
+    if args.output is None:
+        print(reference_text(), end="")
+    else:
+        write_atomically(Path(args.output), reference_text())
+        print(f"wrote {args.output}")
+    return 0
 
 
 def format_report(design: Design, report: Report) -> str:

@@ -177,13 +177,26 @@ class Param:
             return f"{self.subject} must not be empty"
         return None
 
+    def accepts(self) -> str:
+        """The values the field takes, in words ("at least 1, at most 10", the choices), for
+        the reference; empty when any value of its kind does."""
+        if self.choices:
+            return ", ".join(f"`{choice}`" for choice in self.choices)
+        words = [phrase for phrase, _ in self._bounds()]
+        return ", ".join(words + (["or empty"] if self.optional else []))
+
+    def _bounds(self, v: float | None = None) -> list[tuple[str, bool]]:
+        """Each declared bound in words, and whether `v` breaks it."""
+        checks = ((self.minimum, "at least", lambda bound: v < bound),
+                  (self.above, "greater than", lambda bound: v <= bound),
+                  (self.maximum, "at most", lambda bound: v > bound))
+        return [(f"{words} {_num(bound)}", v is not None and broken(bound))
+                for bound, words, broken in checks if bound is not None]
+
     def _bound_problem(self, v: float) -> str | None:
-        if self.minimum is not None and v < self.minimum:
-            return f"at least {_num(self.minimum)}"
-        if self.above is not None and v <= self.above:
-            return f"greater than {_num(self.above)}"
-        if self.maximum is not None and v > self.maximum:
-            return f"at most {_num(self.maximum)}"
+        broken = next((phrase for phrase, is_broken in self._bounds(v) if is_broken), None)
+        if broken:
+            return broken
         if self.kind == "float" and abs(v) > LARGEST_FLOAT32:  # torch's kernels take float32
             return f"from {_num(-LARGEST_FLOAT32)} to {_num(LARGEST_FLOAT32)} (what float32 holds)"
         return None
