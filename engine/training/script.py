@@ -179,18 +179,7 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
                         "torchrun every process trains on its share of each epoch.")
     lines += _lines(1, "rank, world_size, device = start_processes(args.device)")
     lines += _data_lines(plan)
-    lines += _lines(1, "torch.manual_seed(args.seed)")
-    for variable, io in zip(models, plan.networks, strict=True):
-        lines += _lines(1, f"{variable} = {class_names[io.network]}().to(device)")
-    if gan:
-        lines += _lines(1, f"networks = [wrap_for_processes(m, world_size) for m in "
-                        f"({', '.join(models)})]")
-        if plan.settings.compile:
-            lines += _lines(1, "networks = [torch.compile(n) for n in networks]")
-    elif plan.settings.compile:
-        lines += _lines(1, "network = torch.compile(wrap_for_processes(model, world_size))")
-    else:
-        lines += _lines(1, "network = wrap_for_processes(model, world_size)")
+    lines += _networks(plan, class_names, models)
     lines += _optimizers(plan, models)
     lines += _schedule(plan)
     lines += _precision(plan)
@@ -202,12 +191,41 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
     lines += _lines(1, 'log = args.out / "metrics.csv"', "if rank == 0:",
                     "    args.out.mkdir(parents=True, exist_ok=True)",
                     "    log.unlink(missing_ok=True)")
-    early = plan.settings.early_stopping
-    if early.enabled:
+    if plan.settings.early_stopping.enabled:
         lines += _lines(1, "best_loss, best_epoch, best_state = math.inf, 0, None"
                         if _keeps_best(plan) else "best_loss, best_epoch = math.inf, 0")
-    lines += _lines(1, "for epoch in range(1, args.epochs + 1):",
-                    "    sampler.set_epoch(epoch)")
+    lines += _epochs(plan, models)
+    if _keeps_best(plan):
+        lines += _lines(1, "if best_state is not None:", "    model.load_state_dict(best_state)")
+    lines += _lines(1, "if rank == 0:")
+    for variable, io in zip(models, plan.networks, strict=True):
+        lines += call_lines(2, "save_file(", [f"{variable}.state_dict()",
+                                              f"args.out / {literal(weights_file(io.network))}"])
+    lines += _lines(1, "if world_size > 1:", "    dist.destroy_process_group()",
+                    f"return {', '.join(models)}")
+    return "\n".join(lines)
+
+
+def _networks(plan: Plan, class_names: dict[str, str], models: list[str]) -> list[str]:
+    """Seed, build each network and wrap it for torchrun (and torch.compile)."""
+    lines = _lines(1, "torch.manual_seed(args.seed)")
+    for variable, io in zip(models, plan.networks, strict=True):
+        lines += _lines(1, f"{variable} = {class_names[io.network]}().to(device)")
+    if plan.task == "gan":
+        lines += _lines(1, f"networks = [wrap_for_processes(m, world_size) for m in "
+                        f"({', '.join(models)})]")
+        if plan.settings.compile:
+            lines += _lines(1, "networks = [torch.compile(n) for n in networks]")
+        return lines
+    if plan.settings.compile:
+        return lines + _lines(1, "network = torch.compile(wrap_for_processes(model, "
+                              "world_size))")
+    return lines + _lines(1, "network = wrap_for_processes(model, world_size)")
+
+
+def _epochs(plan: Plan, models: list[str]) -> list[str]:
+    """The epoch loop: steps, validation, schedule, the log line and early stopping."""
+    lines = _lines(1, "for epoch in range(1, args.epochs + 1):", "    sampler.set_epoch(epoch)")
     lines += _batches(plan)
     lines += _lines(2, f"lr = {_first_optimizer(plan)}.param_groups[0][\"lr\"]")
     lines += _steps(plan)
@@ -216,11 +234,12 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
     monitored = literal(plan.monitored)
     schedule = plan.settings.schedule.name
     step = f"scheduler.step(row[{monitored}])" if schedule == "plateau" else "scheduler.step()"
-    if schedule != "none" and gan:
+    if schedule != "none" and plan.task == "gan":
         lines += _lines(2, "for scheduler in schedulers:", f"    {step}")
     elif schedule != "none":
         lines += _lines(2, step)
     lines += _lines(2, "if rank == 0:", "    log_epoch(log, row)")
+    early = plan.settings.early_stopping
     if early.enabled:
         lines += _lines(2, f"if row[{monitored}] < best_loss - {early.min_delta!r}:",
                         f"    best_loss, best_epoch = row[{monitored}], epoch")
@@ -230,16 +249,7 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
                         f'    print("stopping early: no progress in '
                         f'{count_of(early.patience, "epoch")}")',
                         "    break")
-        if _keeps_best(plan):
-            lines += _lines(1, "if best_state is not None:",
-                            "    model.load_state_dict(best_state)")
-    lines += _lines(1, "if rank == 0:")
-    for variable, io in zip(models, plan.networks, strict=True):
-        lines += call_lines(2, "save_file(", [f"{variable}.state_dict()",
-                                              f"args.out / {literal(weights_file(io.network))}"])
-    lines += _lines(1, "if world_size > 1:", "    dist.destroy_process_group()",
-                    f"return {', '.join(models)}")
-    return "\n".join(lines)
+    return lines
 
 
 def _keeps_best(plan: Plan) -> bool:
