@@ -1,5 +1,6 @@
 """A run's messages are classes told apart by type: the live model folds every kind (adding one
-without saying how it shows fails here), and each crosses a process boundary cheaply."""
+without saying how it shows fails here), and each crosses a process boundary cheaply. Commands
+to a run are a closed set too: each is obeyed and acknowledged with the state it leads to."""
 
 import pickle
 import subprocess
@@ -11,7 +12,9 @@ import pytest
 from event_kinds import leaf_classes
 
 from designer.training.live import LiveRun
+from engine.training.control import Command, Control
 from engine.training.events import FINAL, AtEpoch, AtStep, RunMessage, Samples
+from engine.training.worker import STATE_AFTER
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,3 +59,19 @@ def test_the_messages_load_without_torch():
     """The editor reads these messages; torch lives only in the worker."""
     code = "import sys, engine.training.events; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_every_command_is_acknowledged_with_the_state_it_leads_to():
+    assert set(STATE_AFTER) == set(Command)
+
+
+@pytest.mark.parametrize("command, obeyed", [
+    (Command.PAUSE, lambda control: control.paused),
+    (Command.RESUME, lambda control: not control.paused),
+    (Command.STOP, lambda control: control.stopping),
+    (Command.CHECKPOINT, lambda control: control.take_checkpoint_request()),
+])
+def test_every_command_is_obeyed(command, obeyed):
+    control = Control()
+    control.obey(command)
+    assert control.pending and obeyed(control)

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import threading
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """What a watcher can ask of a running trainer (sent to its worker by name)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    CHECKPOINT = "checkpoint"
 
 
 class Control:
@@ -31,6 +41,10 @@ class Control:
     def checkpoint(self) -> None:
         self._checkpoint.set()
         self.pending = True
+
+    def obey(self, command: Command) -> None:
+        {Command.PAUSE: self.pause, Command.RESUME: self.resume, Command.STOP: self.stop,
+         Command.CHECKPOINT: self.checkpoint}[command]()
 
     @property
     def paused(self) -> bool:

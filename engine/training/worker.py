@@ -34,6 +34,7 @@ from typing import Any, Self
 from engine.child_process import tie_to_parent
 from engine.design import Design
 from engine.errors import DesignError
+from engine.training.control import Command
 from engine.training.events import FINAL, Ack, CheckpointWritten, Failed, Finished, RunMessage
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
@@ -41,8 +42,8 @@ _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the w
 QUIT_GRACE_S = 0.5   # how long a worker with a stopping run may take to quit; then SIGTERM
 HEARTBEAT_S = 0.5    # how often the worker shows it is alive
 UNRESPONSIVE_S = 5.0  # silence after which a run's worker counts as not responding
-_STATE_AFTER = {"pause": "paused", "resume": "running", "stop": "stopping",
-                "checkpoint": "checkpointing"}
+STATE_AFTER = {Command.PAUSE: "paused", Command.RESUME: "running", Command.STOP: "stopping",
+                Command.CHECKPOINT: "checkpointing"}
 
 
 def _warm_up() -> None:
@@ -105,8 +106,8 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
                 command, run = message
                 control = controls.get(run)
                 if control is not None:   # None: the run has ended, nothing is left to do
-                    getattr(control, command)()
-                    events.put(Ack(run, command=command, state=_STATE_AFTER[command]))
+                    control.obey(command)
+                    events.put(Ack(run, command=command, state=STATE_AFTER[command]))
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
     while (job := jobs.get()) is not None:
@@ -292,10 +293,10 @@ class Run:
         return collected + self.events()
 
     def pause(self) -> None:
-        self._send("pause")
+        self._send(Command.PAUSE)
 
     def resume(self) -> None:
-        self._send("resume")
+        self._send(Command.RESUME)
 
     def stop(self) -> None:
         """Stop at the next step boundary; a worker that does not respond is ended now (the
@@ -311,13 +312,13 @@ class Run:
             self._end(final)
             self._ended_here.append(final)
         else:
-            self._send("stop")
+            self._send(Command.STOP)
 
     def checkpoint(self) -> None:
         """Write a checkpoint at the next step boundary."""
-        self._send("checkpoint")
+        self._send(Command.CHECKPOINT)
 
-    def _send(self, command: str) -> None:
+    def _send(self, command: Command) -> None:
         if not self.done and self._worker.alive():
             self._worker.commands.put((command, self.id))
 
