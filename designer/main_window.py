@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
@@ -36,7 +35,7 @@ from designer.panels.problems import ProblemsPanel
 from designer.panels.summary import SummaryPanel
 from designer.panels.user_guide import UserGuide
 from designer.settings import AppSettings
-from designer.shortcuts import Keys, StandardKey, assign_shortcuts
+from designer.shortcuts import ActionSpec, Keys, StandardKey, assign_shortcuts
 from designer.theme import THEME_MODES, ThemeManager, themed_icon
 from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
@@ -51,6 +50,10 @@ TOOL_BAR = (("new", "open", "save"), ("undo", "redo"),
 TOOL_BAR_TEXT = ("export", "train", "pause", "stop")
 ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoom-in",
          "zoom_out": "zoom-out", "export": "export-code"}
+# Where the canvas's actions (designer.canvas.tabs) stand in the menus, in groups.
+EDIT_MENU = (("cut", "copy", "paste", "duplicate", "delete"),
+             ("select_all", "add_layer", "auto_layout"))
+VIEW_MENU = (("frame_selection", "frame_all", "zoom_in", "zoom_out", "reset_zoom"),)
 TRAINING_KEYS = (("F5",), ("F6",), ("Shift+F5",), ("Ctrl+K",))  # train, pause, stop, checkpoint
 TRAINING_DOCK_SHARE = 0.45  # of the window's height, when a run starts with a small dock
 CANVAS_SHARE = 0.3          # of the window's height the canvas keeps when the Setup form grows
@@ -239,117 +242,104 @@ class MainWindow(QMainWindow):
         return dock.height() + (bars[0].height() if bars else 0)
 
     # ------------------------------------------------------------------ actions and menus
-    def _action(self, text: str, slot: Callable[[], object], keys: Keys = (),
-                canvas_only: bool = False, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        self._key_plan.append((action, list(keys)))
-        action.triggered.connect(lambda _checked=False: slot())
-        if tip:
-            action.setStatusTip(tip)
-        if canvas_only:
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.tabs.addAction(action)
-        else:
-            self.addAction(action)
-        return action
+    def _file_commands(self) -> tuple[ActionSpec | None, ...]:
+        """The File menu (None: a separator; the Open Recent submenu follows Open)."""
+        return (
+            ActionSpec("new", "&New…", self.new_design, (StandardKey.New,),
+                       tip="Start a blank design or one of the templates"),
+            ActionSpec("open", "&Open…", self.open_design, (StandardKey.Open,),
+                       tip="Open a design file"),
+            None,
+            ActionSpec("save", "&Save", self.save, (StandardKey.Save,), tip="Save the design"),
+            ActionSpec("save_as", "Save &As…", self.save_as, (StandardKey.SaveAs, "Ctrl+Shift+S")),
+            None,
+            ActionSpec("import", "&Import PyTorch Module…", self.import_module, ("Ctrl+I",),
+                       tip="Turn an nn.Module class from a Python file into a design"),
+            ActionSpec("export", "&Export…", self.export_design, ("Ctrl+E",),
+                       tip="Write the design as a PyTorch script or an ONNX file"),
+            None,
+            ActionSpec("properties", "Design &Properties…", self.edit_properties,
+                       tip="The design's name and description"),
+            None,
+            ActionSpec("quit", "&Quit", self.close, (StandardKey.Quit, "Ctrl+Q")),
+        )
+
+    def _help_commands(self) -> tuple[ActionSpec | None, ...]:
+        return (
+            ActionSpec("guide", "&User Guide", self.show_user_guide, (StandardKey.HelpContents,)),
+            ActionSpec("shortcuts", "&Keyboard Shortcuts", self.show_cheat_sheet, ("Ctrl+/",)),
+            None,
+            ActionSpec("about", f"&About {APP_NAME}", self.show_about),
+        )
 
     def _build_menus(self) -> None:
-        """Every menu, then every shortcut at once (see designer.shortcuts)."""
+        """Every menu, then every shortcut of the window and its canvas at once (see
+        designer.shortcuts): each key is bound once, on its action."""
         self.actions_by_name: dict[str, QAction] = {}
-        self._key_plan: list[tuple[QAction, list]] = []
+        self._key_plan: list[tuple[QAction, tuple]] = list(self.tabs.key_plan)
         bar = self.menuBar()
-
         file_menu = bar.addMenu("&File")
-        self._add(file_menu, "new", "&New…", self.new_design, [StandardKey.New],
-                  tip="Start a blank design or one of the templates")
-        self._add(file_menu, "open", "&Open…", self.open_design, [StandardKey.Open],
-                  tip="Open a design file")
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill(file_menu, self._file_commands())
+        self.recent_menu = QMenu("Open &Recent", file_menu)
+        actions = file_menu.actions()
+        after_open = actions[actions.index(self.actions_by_name["open"]) + 1]
+        file_menu.insertMenu(after_open, self.recent_menu)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self._add(file_menu, "save", "&Save", self.save, [StandardKey.Save],
-                  tip="Save the design")
-        self._add(file_menu, "save_as", "Save &As…", self.save_as,
-                  [StandardKey.SaveAs, "Ctrl+Shift+S"])
-        file_menu.addSeparator()
-        self._add(file_menu, "import", "&Import PyTorch Module…", self.import_module,
-                  ["Ctrl+I"], tip="Turn an nn.Module class from a Python file into a design")
-        self._add(file_menu, "export", "&Export…", self.export_design, ["Ctrl+E"],
-                  tip="Write the design as a PyTorch script or an ONNX file")
-        file_menu.addSeparator()
-        self._add(file_menu, "properties", "Design &Properties…", self.edit_properties,
-                  tip="The design's name and description")
-        file_menu.addSeparator()
-        self._add(file_menu, "quit", "&Quit", self.close, [StandardKey.Quit, "Ctrl+Q"])
-
-        edit_menu = bar.addMenu("&Edit")
-        stack = self.document.undo_stack
-        undo = stack.createUndoAction(self, "&Undo")
-        redo = stack.createRedoAction(self, "&Redo")
-        # Both conventions for redo work everywhere: Ctrl+Y (Windows) and Ctrl+Shift+Z.
-        for name, action, keys in (("undo", undo, [StandardKey.Undo]),
-                                   ("redo", redo, [StandardKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"])):
-            self._key_plan.append((action, keys))
-            self.addAction(action)
-            edit_menu.addAction(action)
-            self.actions_by_name[name] = action
-        edit_menu.addSeparator()
-        tabs = self.tabs
-        self._add(edit_menu, "cut", "Cu&t", tabs.cut_selection, [StandardKey.Cut], True)
-        self._add(edit_menu, "copy", "&Copy", tabs.copy_selection, [StandardKey.Copy], True)
-        self._add(edit_menu, "paste", "&Paste", tabs.paste, [StandardKey.Paste], True)
-        self._add(edit_menu, "duplicate", "D&uplicate", tabs.duplicate_selection, ["Ctrl+D"], True)
-        self._add(edit_menu, "delete", "&Delete", tabs.delete_selection,
-                  [StandardKey.Delete, "Backspace"], True)
-        edit_menu.addSeparator()
-        self._add(edit_menu, "select_all", "Select &All", tabs.select_all,
-                  [StandardKey.SelectAll], True)
-        self._add(edit_menu, "add_layer", "Add &Layer…", tabs.open_add_menu,
-                  ["Tab", "Shift+A"], True)
-        self._add(edit_menu, "auto_layout", "Auto &Layout", tabs.auto_layout, ["Ctrl+L"], True,
-                  tip="Arrange the layers in the order data flows through them")
-
-        view_menu = bar.addMenu("&View")
-        self._add(view_menu, "frame_selection", "&Frame Selection", tabs.frame_selection,
-                  ["F"], True)
-        self._add(view_menu, "frame_all", "Frame &All", tabs.frame_all, ["A", "Home"], True,
-                  tip="Zoom to show the whole network")
-        self._add(view_menu, "zoom_in", "Zoom &In", tabs.zoom_in,
-                  [StandardKey.ZoomIn, "Ctrl+="], True)
-        self._add(view_menu, "zoom_out", "Zoom &Out", tabs.zoom_out, [StandardKey.ZoomOut], True)
-        self._add(view_menu, "reset_zoom", "&Reset Zoom", tabs.reset_zoom, ["Ctrl+0"], True)
-        view_menu.addSeparator()
-        panels = view_menu.addMenu("&Panels")
-        for dock in self.docks.values():
-            panels.addAction(dock.toggleViewAction())
-        self._build_theme_menu(view_menu.addMenu("&Theme"))
-
-        run_menu = bar.addMenu("&Run")
-        for name, action, keys in zip(("train", "pause", "stop", "checkpoint"),
-                                      self.training.actions_for_menu(), TRAINING_KEYS):
-            self._key_plan.append((action, list(keys)))
-            self.addAction(action)
-            run_menu.addAction(action)
-            self.actions_by_name[name] = action
-        run_menu.addSeparator()
-        self._add(run_menu, "show_training", "Show &Training Panel", self.show_training,
-                  ["Ctrl+Shift+T"])
-
-        help_menu = bar.addMenu("&Help")
-        self._add(help_menu, "guide", "&User Guide", self.show_user_guide,
-                  [StandardKey.HelpContents])
-        self._add(help_menu, "shortcuts", "&Keyboard Shortcuts", self.show_cheat_sheet,
-                  ["Ctrl+/"])
-        help_menu.addSeparator()
-        self._add(help_menu, "about", f"&About {APP_NAME}", self.show_about)
+        self._build_edit_menu(bar.addMenu("&Edit"))
+        self._build_view_menu(bar.addMenu("&View"))
+        self._build_run_menu(bar.addMenu("&Run"))
+        self._fill(bar.addMenu("&Help"), self._help_commands())
         assign_shortcuts(self._key_plan)
 
-    def _add(self, menu: QMenu, name: str, text: str, slot: Callable[[], object],
-             keys: Keys = (), canvas_only: bool = False, tip: str = "") -> QAction:
-        action = self._action(text, slot, keys, canvas_only, tip)
+    def _build_edit_menu(self, menu: QMenu) -> None:
+        stack = self.document.undo_stack
+        # Both conventions for redo work everywhere: Ctrl+Y (Windows) and Ctrl+Shift+Z.
+        self._add_made(menu, "undo", stack.createUndoAction(self, "&Undo"), (StandardKey.Undo,))
+        self._add_made(menu, "redo", stack.createRedoAction(self, "&Redo"),
+                       (StandardKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z"))
+        menu.addSeparator()
+        self._add_canvas_actions(menu, EDIT_MENU)
+
+    def _build_view_menu(self, menu: QMenu) -> None:
+        self._add_canvas_actions(menu, VIEW_MENU)
+        menu.addSeparator()
+        panels = menu.addMenu("&Panels")
+        for dock in self.docks.values():
+            panels.addAction(dock.toggleViewAction())
+        self._build_theme_menu(menu.addMenu("&Theme"))
+
+    def _build_run_menu(self, menu: QMenu) -> None:
+        for name, action, keys in zip(("train", "pause", "stop", "checkpoint"),
+                                      self.training.actions_for_menu(), TRAINING_KEYS):
+            self._add_made(menu, name, action, keys)
+        menu.addSeparator()
+        self._fill(menu, (ActionSpec("show_training", "Show &Training Panel",
+                                     self.show_training, ("Ctrl+Shift+T",)),))
+
+    def _fill(self, menu: QMenu, commands: tuple[ActionSpec | None, ...]) -> None:
+        """Add the window's own commands to a menu; their keys work anywhere in the window."""
+        for spec in commands:
+            if spec is None:
+                menu.addSeparator()
+            else:
+                self._add_made(menu, spec.name, spec.make(self), spec.keys)
+
+    def _add_made(self, menu: QMenu, name: str, action: QAction, keys: Keys) -> None:
+        """A window-wide action, in `menu`, with its keys in the plan."""
+        self._key_plan.append((action, tuple(keys)))
+        self.addAction(action)
         menu.addAction(action)
         self.actions_by_name[name] = action
-        return action
+
+    def _add_canvas_actions(self, menu: QMenu, groups: tuple[tuple[str, ...], ...]) -> None:
+        """The canvas's own actions (bound to the canvas, keys and all) in a menu."""
+        for index, group in enumerate(groups):
+            if index:
+                menu.addSeparator()
+            for name in group:
+                action = self.tabs.actions_by_name[name]
+                menu.addAction(action)
+                self.actions_by_name[name] = action
 
     def _build_theme_menu(self, menu: QMenu) -> None:
         group = QActionGroup(self)

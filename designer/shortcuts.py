@@ -9,17 +9,43 @@ Qt refuse both ("Ambiguous shortcut overload"), so the key does nothing at all.
 `assign_shortcuts` settles every key of the window in one pass: a key an action names itself
 wins over a key another action only receives from a platform expansion, and two actions
 naming the same key themselves is a programming error raised at start-up.
+
+Each command is declared once, as an `ActionSpec` in a table (the canvas's in
+designer.canvas.tabs, the window's in designer.main_window); its keys reach Qt only through
+its QAction, so no key handler binds them a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 StandardKey = QKeySequence.StandardKey
 Keys = Iterable[QKeySequence | StandardKey | str]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command: its name (the key in `actions_by_name`), menu text, what it calls, the
+    keys it asks for and the sentence the status bar shows."""
+
+    name: str
+    text: str
+    slot: Callable[[], object]
+    keys: tuple[QKeySequence | StandardKey | str, ...] = ()
+    tip: str = ""
+
+    def make(self, parent: QObject) -> QAction:
+        """The QAction for this command (its keys are given by `assign_shortcuts`)."""
+        action = QAction(self.text, parent)
+        slot = self.slot
+        action.triggered.connect(lambda _checked=False: slot())
+        if self.tip:
+            action.setStatusTip(self.tip)
+        return action
 
 
 class ShortcutClash(ValueError):

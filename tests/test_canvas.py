@@ -34,6 +34,8 @@ def open_canvas(qtbot, design: Design | None = None) -> tuple[DesignDocument, Ne
     tabs.resize(1200, 800)
     tabs.show()
     qtbot.waitExposed(tabs)
+    tabs.activateWindow()   # the canvas's keys are actions: they act in the active window
+    qtbot.waitUntil(tabs.isActiveWindow)
     return document, tabs
 
 

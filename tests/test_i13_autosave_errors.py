@@ -26,6 +26,8 @@ def make_writable(folder):
 
 def edit_by_keyboard(qtbot, window):
     """Select everything on the canvas and delete it, as a person does."""
+    window.activateWindow()   # the canvas's keys are actions: they act in the active window
+    qtbot.waitUntil(window.isActiveWindow)
     view = window.tabs.current_view()
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)

@@ -1,17 +1,21 @@
 """One canvas tab per network of the design (a GAN shows its generator and discriminator).
 
-The main window binds its menu actions to the methods here; each acts on the current tab.
+The canvas's commands (Copy, Delete, Frame All, ...) are QActions declared once, in
+`NetworkTabs._commands`, and live here, bound to the canvas and its children: they work in the
+canvas alone, and the main window puts the same actions in its menus.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from designer.canvas.scene import NetworkScene
 from designer.canvas.style import CanvasStyle
-from designer.canvas.view import NetworkView
+from designer.canvas.view import KEY_ZOOM, NetworkView
 from designer.document import DesignDocument
+from designer.shortcuts import ActionSpec, StandardKey, assign_shortcuts
 from engine.events import DesignEvent, NetworkAdded, NetworkRemoved, Reset
 
 
@@ -33,6 +37,41 @@ class NetworkTabs(QTabWidget):
         self.currentChanged.connect(self._on_tab_changed)
         self._sync_tabs(frame=True)
         self._show_network(document.network)
+        self.actions_by_name: dict[str, QAction] = {}
+        self.key_plan: list[tuple[QAction, tuple]] = []
+        self._build_actions()
+
+    def _commands(self) -> tuple[ActionSpec, ...]:
+        """Every canvas command and its keys: the one place a canvas key is bound."""
+        return (
+            ActionSpec("cut", "Cu&t", self.cut_selection, (StandardKey.Cut,)),
+            ActionSpec("copy", "&Copy", self.copy_selection, (StandardKey.Copy,)),
+            ActionSpec("paste", "&Paste", self.paste, (StandardKey.Paste,)),
+            ActionSpec("duplicate", "D&uplicate", self.duplicate_selection, ("Ctrl+D",)),
+            ActionSpec("delete", "&Delete", self.delete_selection,
+                       (StandardKey.Delete, "Backspace")),
+            ActionSpec("select_all", "Select &All", self.select_all, (StandardKey.SelectAll,)),
+            ActionSpec("add_layer", "Add &Layer…", self.open_add_menu, ("Tab", "Shift+A")),
+            ActionSpec("auto_layout", "Auto &Layout", self.auto_layout, ("Ctrl+L",),
+                       tip="Arrange the layers in the order data flows through them"),
+            ActionSpec("frame_selection", "&Frame Selection", self.frame_selection, ("F",)),
+            ActionSpec("frame_all", "Frame &All", self.frame_all, ("A", "Home"),
+                       tip="Zoom to show the whole network"),
+            ActionSpec("zoom_in", "Zoom &In", self.zoom_in, (StandardKey.ZoomIn, "Ctrl+=")),
+            ActionSpec("zoom_out", "Zoom &Out", self.zoom_out, (StandardKey.ZoomOut,)),
+            ActionSpec("reset_zoom", "&Reset Zoom", self.reset_zoom, ("Ctrl+0",)),
+        )
+
+    def _build_actions(self) -> None:
+        """Bind the commands to the canvas (and its children), so text fields elsewhere keep
+        their own Copy, Paste, Delete and Select All."""
+        for spec in self._commands():
+            action = spec.make(self)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+            self.actions_by_name[spec.name] = action
+            self.key_plan.append((action, spec.keys))
+        assign_shortcuts(self.key_plan)
 
     # ------------------------------------------------------------------ tabs and networks
     def views(self) -> dict[str, NetworkView]:
@@ -98,10 +137,10 @@ class NetworkTabs(QTabWidget):
         self.current_view().frame_all()
 
     def zoom_in(self) -> None:
-        self.current_view().zoom_by(1.25)
+        self.current_view().zoom_by(KEY_ZOOM)
 
     def zoom_out(self) -> None:
-        self.current_view().zoom_by(0.8)
+        self.current_view().zoom_by(1 / KEY_ZOOM)
 
     def reset_zoom(self) -> None:
         self.current_view().reset_zoom()

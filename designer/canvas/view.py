@@ -10,7 +10,6 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QCursor,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
@@ -366,48 +365,17 @@ class NetworkView(QGraphicsView):
                 scene.document.push(Disconnect(scene.design, edge))
 
     # ------------------------------------------------------------------ keys
-    def event(self, event: QEvent) -> bool:
-        # Tab would move the focus to the next widget; on the canvas it opens search-to-add.
-        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and \
-                not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            self.open_add_menu()
-            return True
-        return super().event(event)
-
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """The keys that are not commands: any key read the note pinned to a port, Space
+        held pans, Escape drops a wire being dragged or clears the selection. Commands (Copy,
+        Delete, F, Tab, ...) are the canvas's actions (NetworkTabs), bound only there."""
         scene = self.network_scene()
         if event.key() not in _MODIFIER_KEYS:
             scene.clear_note()
-        key, mods = event.key(), event.modifiers()
-        plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-                            | Qt.KeyboardModifier.MetaModifier)
-        standard = {
-            QKeySequence.StandardKey.Copy: scene.copy_selection,
-            QKeySequence.StandardKey.Cut: scene.cut_selection,
-            QKeySequence.StandardKey.Paste: self.paste,
-            QKeySequence.StandardKey.SelectAll: scene.select_all,
-            QKeySequence.StandardKey.ZoomIn: lambda: self.zoom_by(KEY_ZOOM),
-            QKeySequence.StandardKey.ZoomOut: lambda: self.zoom_by(1 / KEY_ZOOM),
-        }
-        for sequence, action in standard.items():
-            if event.matches(sequence):
-                action()
-                return
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and plain:
-            scene.delete_selection()
-        elif key == Qt.Key.Key_D and mods & Qt.KeyboardModifier.ControlModifier:
-            scene.duplicate_selection()
-        elif key == Qt.Key.Key_F and plain:
-            self.frame_selection()
-        elif key in (Qt.Key.Key_A, Qt.Key.Key_Home) and plain and \
-                not mods & Qt.KeyboardModifier.ShiftModifier:
-            self.frame_all()
-        elif key == Qt.Key.Key_A and mods == Qt.KeyboardModifier.ShiftModifier:
-            self.open_add_menu()
-        elif key == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-        elif key == Qt.Key.Key_Escape:
+        elif event.key() == Qt.Key.Key_Escape:
             if not scene.cancel_wire():
                 scene.select_nodes([])
         else:
