@@ -54,15 +54,27 @@ def write_metrics(folder: Path, rows: list[dict[str, Any]]) -> None:
 
 def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
     """metrics.csv after the epoch `rows[-1]` was added: that one line appended (in a single
-    write) when the file's columns still fit it, else the whole file rewritten."""
-    columns = metrics_columns(rows)
-    if len(rows) < 2 or metrics_columns(rows[:-1]) != columns:
+    write) when the file's header already has its columns, else the whole file rewritten.
+    The header is read rather than the history scanned, so an epoch costs the same at 10 or
+    10,000 epochs."""
+    path = Path(folder) / METRICS_FILE
+    columns = _header(path) if len(rows) > 1 else None
+    if columns is None or any(key not in columns for key in rows[-1]):
         write_metrics(folder, rows)
         return
     line = io.StringIO()
     csv.DictWriter(line, fieldnames=columns, restval="").writerow(rows[-1])
-    with open(Path(folder) / METRICS_FILE, "a", newline="", encoding="utf-8") as stream:
+    with open(path, "a", newline="", encoding="utf-8") as stream:
         stream.write(line.getvalue())
+
+
+def _header(path: Path) -> list[str] | None:
+    """The column names of a metrics file's first line (None when there is no file)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            return next(csv.reader(stream), None)
+    except (OSError, UnicodeError):
+        return None
 
 
 def write_summary(folder: Path, summary: dict[str, Any]) -> None:

@@ -62,3 +62,15 @@ def test_training_and_onnx_export_mean_the_same_network_when_none_is_named():
     assert Design().default_network() == "model"
     assert Design(networks=("encoder",)).default_network() == "encoder"
     assert Design(networks=("generator", "discriminator")).default_network() is None
+
+
+def test_relus_are_measured_only_until_each_was_warned_about():
+    from engine.training.diagnostics import DeadUnitWatch
+
+    watch = DeadUnitWatch(1, {"a": "first relu", "b": "second relu"}, "model")
+    relus = {"a": "module a", "b": "module b"}
+    assert watch.unflagged(relus) == relus
+    assert [d.node for d in watch.check({"a": 0.99, "b": 0.0}, epoch=1)] == ["a"]
+    assert watch.unflagged(relus) == {"b": "module b"}
+    watch.check({"b": 0.99}, epoch=2)
+    assert watch.unflagged(relus) == {}   # no forward pass from here on

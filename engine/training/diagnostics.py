@@ -332,6 +332,10 @@ class DeadUnitWatch:
     network: str
     _flagged: set[str] = field(default_factory=set)
 
+    def unflagged(self, relus: dict[str, Any]) -> dict[str, Any]:
+        """The ReLUs still worth measuring (none once every one was warned about)."""
+        return {node: module for node, module in relus.items() if node not in self._flagged}
+
     def check(self, fractions: dict[str, float], epoch: int) -> list[Diagnostic]:
         found = []
         for node, dead in fractions.items():

@@ -456,8 +456,10 @@ class Trainer:
         self._diagnose(self.state.watches.gradient.check(layers, self.epoch, self.step))
 
     def _dead_units(self) -> dict[str, float]:
-        """The share of never-firing units of each ReLU, on the first validation batch."""
-        relus = self.state.watches.relus
+        """The share of never-firing units of each ReLU not yet warned about, on the first
+        validation batch (no extra forward pass once every ReLU was)."""
+        watches = self.state.watches
+        relus = watches.dead.unflagged(watches.relus)
         if not relus or not self.state.setup.plan.validates:
             return {}
         batch = next(iter(self._val_batches()), None)
