@@ -28,8 +28,9 @@ from engine.limits import LONGEST_NAME, LONGEST_TEXT, length_problem
 class SetDesignProperties(QUndoCommand):
     """Set the design's name and description together; undo restores both."""
 
-    def __init__(self, design: Design, name: str, description: str) -> None:
-        super().__init__("Change design properties")
+    def __init__(self, design: Design, name: str, description: str,
+                 text: str = "Change design properties") -> None:
+        super().__init__(text)
         self.design = design
         self.new = (name, description)
         self.old = (design.name, design.description)

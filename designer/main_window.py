@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from designer.accessibility import keep_named
 from designer.autosave import AutosaveNote, Autosaver, default_recovery_dir, find_recoveries
 from designer.canvas import NetworkTabs
-from designer.design_properties import DesignPropertiesDialog
+from designer.design_properties import DesignPropertiesDialog, SetDesignProperties
 from designer.document import DesignDocument
 from designer.panels.about import AboutDialog
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
@@ -520,8 +520,10 @@ class MainWindow(QMainWindow):
             return False
         if path.suffix != EXTENSION:
             path = path.with_name(path.name + EXTENSION)
-        if self.document.design.name != path.stem:
-            self.document.design.set_name(path.stem)
+        design = self.document.design
+        if design.name != path.stem:   # an undo step, so the saved state includes it
+            self.document.push(SetDesignProperties(design, path.stem, design.description,
+                                                   f"Name the design {path.stem}"))
         if not self._write(path):
             return False
         self.document.set_path(path)

@@ -303,6 +303,12 @@ class Design:
         self.training.update(copy.deepcopy(values))
         self.events.emit(TrainingChanged(dict(values)))
 
+    def unset_training(self, *keys: str) -> None:
+        """Remove training settings, so their defaults apply again (undoing a first edit)."""
+        for key in keys:
+            self.training.pop(key, None)
+        self.events.emit(TrainingChanged(removed=keys))
+
     def set_name(self, name: str) -> None:
         self.name = name
         self.events.emit(NameChanged())

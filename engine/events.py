@@ -96,7 +96,10 @@ class NetworkRemoved(DesignEvent):
 
 @dataclass(frozen=True)
 class TrainingChanged(DesignEvent):
+    """Training settings set to `values`, or `removed` (their defaults apply again)."""
+
     values: dict[str, Any] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,7 @@ class SetTrainingValue(QUndoCommand):
 
     def undo(self) -> None:
         if self.old is _MISSING:
-            self.design.training.pop(self.top, None)
-            self.design.set_training()  # tells every view the settings changed
+            self.design.unset_training(self.top)
         else:
             self.design.set_training(**{self.top: copy.deepcopy(self.old)})
 
