@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from designer.document import DesignDocument
 from designer.main_window import APP_NAME, MainWindow
 from designer.panels.dialogs import Dialogs
+from designer.resources import resource_path
 from designer.settings import AppSettings
 from designer.termination import TerminationSignals
 from designer.theme import ThemeManager
@@ -28,7 +29,7 @@ from engine import Design, DesignError, load_design
 from templates import load_template
 
 DEFAULT_TEMPLATE = "cnn"
-ICON_PATH = Path(__file__).resolve().parent / "resources" / "neuralcanvas.svg"
+ICON_PATH = resource_path("neuralcanvas.svg")
 USAGE = "usage: neuralcanvas [FILE.ncnet]   (or `neuralcanvas --help` for the commands)"
 
 

@@ -6,12 +6,12 @@ views that paint themselves (the canvas) read the same palette and redraw on Pal
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
+
+from designer.resources import resource_path
 
 THEME_MODES = ("system", "light", "dark")
 # The one table of severity colours. Text on panels, readable on the light and the dark
@@ -141,7 +141,7 @@ class ThemeManager(QObject):
         self.schemeChanged.emit(scheme)
 
 
-ICON_DIR = Path(__file__).resolve().parent / "resources" / "icons"
+ICON_DIR = resource_path("icons")
 ICON_INK = "#000000"  # the stroke colour the SVG files are drawn in, replaced by the palette's
 ICON_SIZES = (16, 20, 24, 32, 48)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-GUIDE_PATH = Path(__file__).resolve().parents[1] / "resources" / "guide" / "user-guide.md"
+from designer.resources import resource_path
+
+GUIDE_PATH = resource_path("guide", "user-guide.md")
 
 
 class UserGuide(QDialog):
