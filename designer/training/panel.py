@@ -89,7 +89,16 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._devices_known = False
         self._available = ""      # the status bar's device text while nothing trains
         self._build_actions()
+        self._build_views()
+        self._build_layout()
+        self._build_timers()
+        self._connect_signals()
+        self._on_state("idle")
+        self._show_planned_epochs()
+        self._refresh_runs()
 
+    def _build_views(self) -> None:
+        """The status line, the notes above the tabs, and the Setup/Curves/Runs/Predict tabs."""
         self.progress = QProgressBar(self)
         self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
@@ -99,7 +108,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.drift.setStyleSheet(f"color: {SEVERITY_COLOURS['warning']};")
         self.drift.hide()
         self.banner = Banner(self)
-        self.setup = SetupView(document, self)
+        self.setup = SetupView(self.document, self)
         self.curves: CurvesArea | None = None   # built on first need (imports pyqtgraph)
         self.curves_page = QWidget(self)
         QVBoxLayout(self.curves_page).setContentsMargins(0, 0, 0, 0)
@@ -112,6 +121,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.predict, "Predict")
 
+    def _build_layout(self) -> None:
+        """The run buttons, progress and state on one line; the notes; the tabs below."""
         bar = QHBoxLayout()
         bar.setContentsMargins(2, 2, 2, 2)
         for action in (self.train_action, self.pause_action, self.stop_action,
@@ -131,6 +142,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
 
+    def _build_timers(self) -> None:
+        """Plots redraw at most every REDRAW_MS; the preview waits for edits to pause."""
         self._redraw = QTimer(self)
         self._redraw.setInterval(REDRAW_MS)
         self._redraw.timeout.connect(self._flush)
@@ -139,7 +152,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._preview.setInterval(PREVIEW_DELAY_MS)
         self._preview.timeout.connect(self.refresh)
 
-        s = self.session
+    def _connect_signals(self) -> None:
+        document, s = self.document, self.session
         s.changed.connect(self._on_changed)
         s.stateChanged.connect(self._on_state)
         s.runsChanged.connect(self._refresh_runs)
@@ -154,9 +168,6 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.runs.message.connect(self.message)
         self.tabs.currentChanged.connect(self._on_tab)
         document.designChanged.connect(self._on_design_event)
-        self._on_state("idle")
-        self._show_planned_epochs()
-        self._refresh_runs()
 
     def _build_actions(self) -> None:
         def action(text: str, short: str, tip: str, slot: Callable[[], object]) -> QAction:
