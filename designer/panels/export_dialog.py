@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer import file_tasks
+from designer.panels.busy_bar import busy_bar
 from designer.panels.dialogs import ONNX_FILTER, PYTHON_FILTER, Dialogs
 from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
@@ -49,6 +49,14 @@ class ExportDialog(QDialog):
         self.setWindowTitle(f"Export {design.name}")
         self.design, self.dialogs = design, dialogs
         self.jobs = Jobs(self)
+        self._build_form(design, folder)
+        self._build_footer()
+        self.formats.buttonToggled.connect(lambda _button, on: on and self._format_changed())
+        self.format_buttons["python"].setChecked(True)
+        self.resize(600, 240)
+
+    def _build_form(self, design: Design, folder: Path) -> None:
+        """Format, network (for ONNX) and file rows."""
         self.formats = QButtonGroup(self)
         format_row = QHBoxLayout()
         self.format_buttons: dict[str, QRadioButton] = {}
@@ -76,14 +84,14 @@ class ExportDialog(QDialog):
         file_label = QLabel("&File", self)
         file_label.setBuddy(self.file)   # a row holding a layout gets no buddy by itself
         self.form.addRow(file_label, file_row)
+
+    def _build_footer(self) -> None:
+        """The note on a missing extra, the busy bar, the status and the buttons, laid out
+        below the form."""
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(8)
-        self.busy.hide()
+        self.busy = busy_bar(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -98,9 +106,6 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.formats.buttonToggled.connect(lambda _button, on: on and self._format_changed())
-        self.format_buttons["python"].setChecked(True)
-        self.resize(600, 240)
 
     def chosen_format(self) -> str:
         return next(key for key, button in self.format_buttons.items() if button.isChecked())

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from designer import file_tasks
+from designer.panels.busy_bar import busy_bar
 from designer.panels.dialogs import Dialogs
 from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
@@ -54,6 +54,13 @@ class ImportDialog(QDialog):
         self.dialogs, self.folder = dialogs, folder
         self.jobs = Jobs(self)
         self._listed: str | None = None   # the file whose classes are listed (or listing)
+        form = self._build_form()
+        self._build_footer(form)
+        self.classes.currentIndexChanged.connect(lambda _i: self._update_button())
+        self.resize(560, 260)
+
+    def _build_form(self) -> QFormLayout:
+        """File, class, input shape and input type rows."""
         self.file = QLineEdit(self)
         self.file.setPlaceholderText("a .py file that defines an nn.Module class")
         self.file.editingFinished.connect(self._list_classes)
@@ -79,11 +86,11 @@ class ImportDialog(QDialog):
         form.addRow("&Class", self.classes)
         form.addRow("&Input shape", self.shape)
         form.addRow("Input &type", self.dtype)
-        self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setMaximumHeight(8)
-        self.busy.hide()
+        return form
+
+    def _build_footer(self, form: QFormLayout) -> None:
+        """The busy bar, status, error and buttons, laid out below the form."""
+        self.busy = busy_bar(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.error = QLabel(self)
@@ -104,8 +111,6 @@ class ImportDialog(QDialog):
         layout.addWidget(self.error)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.classes.currentIndexChanged.connect(lambda _i: self._update_button())
-        self.resize(560, 260)
 
     # ------------------------------------------------------------------ choosing
     def browse(self) -> None:
