@@ -8,6 +8,7 @@ node's output to input `port` of another node and is keyed by that port.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,13 +16,27 @@ from typing import Any
 
 import networkx as nx
 
+from engine.blocks.definitions import (
+    ARGUMENT_KINDS,
+    BLOCK_PARAMS,
+    Expr,
+    argument_from_json,
+    argument_name_problem,
+    argument_to_json,
+    expr_from_json,
+)
 from engine.errors import DesignError
 from engine.events import (
+    BlockAdded,
+    BlockArgumentsChanged,
+    BlockRemoved,
+    DesignEvent,
     DesignEvents,
     EdgeAdded,
     EdgeRemoved,
     NameChanged,
     NetworkAdded,
+    NetworkChange,
     NetworkRemoved,
     NodeAdded,
     NodeMoved,
@@ -31,8 +46,9 @@ from engine.events import (
     Reset,
     TrainingChanged,
 )
+from engine.fields import Param, unknown_key_problem
 from engine.layers import get_layer
-from engine.fields import unknown_key_problem
+from engine.layers.block_node import BLOCK_TYPE as BLOCK
 from engine.limits import (
     LONGEST_NAME,
     LONGEST_TEXT,
@@ -45,6 +61,9 @@ from engine.quoting import excerpt
 
 DEFAULT_NETWORK = "model"
 _GENERATED_ID = re.compile(r"n(\d+)$")
+# Revisions are unique across every design in the process, so a cache keyed by them can never
+# mistake one design's definition for another's.
+_REVISIONS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,11 @@ class Design:
         self.description = ""
         # A template's teaching card: "purpose", "structure", "try", "pitfall" (plain text).
         self.card: dict[str, str] = {}
+        # Networks and block definitions alike are graphs, each a scope that nodes live in;
+        # `_blocks` holds the definitions' arguments.
         self._graphs: dict[str, nx.MultiDiGraph] = {}
+        self._blocks: dict[str, tuple[Param, ...]] = {}
+        self._revisions: dict[str, int] = {}
         self._network_of: dict[str, str] = {}
         self._seq = 0
         self._last_number = 0
@@ -110,7 +133,34 @@ class Design:
 
     @property
     def networks(self) -> list[str]:
-        return list(self._graphs)
+        return [name for name in self._graphs if name not in self._blocks]
+
+    @property
+    def blocks(self) -> list[str]:
+        """The block definitions, in the order they were made."""
+        return list(self._blocks)
+
+    def is_block(self, scope: str) -> bool:
+        return scope in self._blocks
+
+    def block_arguments(self, block: str) -> tuple[Param, ...]:
+        if block not in self._blocks:
+            raise DesignError(f"there is no block named {block!r}; the design has "
+                              f"{', '.join(self._blocks) or 'none'}")
+        return self._blocks[block]
+
+    def uses_of(self, block: str) -> list[str]:
+        """Every block node, in any scope, that uses `block`."""
+        return [node for node, scope in self._network_of.items()
+                if self._graphs[scope].nodes[node]["type"] == BLOCK
+                and self._graphs[scope].nodes[node]["params"]["block"] == block]
+
+    def revision(self, scope: str) -> int:
+        """A number that changes whenever anything in the scope's graph or arguments changes,
+        and that no other scope of any design has (so a check can keep what it found for a
+        definition until the definition is edited)."""
+        self._graph(scope)
+        return self._revisions[scope]
 
     def default_network(self) -> str | None:
         """The network meant when none is named: DEFAULT_NETWORK, else the only one; None
@@ -184,12 +234,14 @@ class Design:
             network: str = DEFAULT_NETWORK, pos: tuple[float, float] | None = None,
             node_id: str | None = None, **params: Any) -> str:
         """Add a layer, connect `inputs` to its ports 0, 1, ... in order, return its id."""
-        spec = get_layer(layer_type)
         graph = self._graph(network)
         if name is not None:
             _check_name(name)
-        values = spec.defaults()
-        values.update(self._coerced(layer_type, params))
+        values = {name: field.default
+                  for name, field in self._fields_of(layer_type, params, None).items()}
+        values.update(self._coerced(layer_type, params, scope=network))
+        if layer_type == BLOCK:
+            self._refuse_recursion(network, values["block"])
         if node_id is None:
             node_id = self._new_id()
         elif node_id in self._network_of:
@@ -203,7 +255,7 @@ class Design:
         graph.add_node(node_id, type=layer_type, name=name or self._default_name(network, layer_type),
                        params=values, pos=_position(pos), seq=self._seq)
         self._network_of[node_id] = network
-        self.events.emit(NodeAdded(network, node_id))
+        self._announce(NodeAdded(network, node_id))
         for port, src in enumerate(inputs):
             self.connect(src, node_id, port)
         return node_id
@@ -228,7 +280,7 @@ class Design:
             self.disconnect(edge.src, edge.dst, edge.port)  # onto itself is listed twice
         graph.remove_node(node_id)
         del self._network_of[node_id]
-        self.events.emit(NodeRemoved(network, node_id))
+        self._announce(NodeRemoved(network, node_id))
 
     def connect(self, src: str, dst: str, port: int = 0) -> None:
         """Connect src's output to dst's input `port`.
@@ -241,7 +293,7 @@ class Design:
             raise DesignError(problem)
         network = self._network_of[dst]
         self._graphs[network].add_edge(src, dst, key=port)
-        self.events.emit(EdgeAdded(network, src, dst, port))
+        self._announce(EdgeAdded(network, src, dst, port))
 
     def disconnect(self, src: str, dst: str, port: int = 0) -> None:
         network = self.network_of(dst)
@@ -250,15 +302,19 @@ class Design:
             raise DesignError(f"there is no connection from {self._label(src)} to input {port} "
                               f"of {self._label(dst)}")
         graph.remove_edge(src, dst, key=port)
-        self.events.emit(EdgeRemoved(network, src, dst, port))
+        self._announce(EdgeRemoved(network, src, dst, port))
 
     def set_params(self, node_id: str, **params: Any) -> None:
         network = self.network_of(node_id)
         data = self._graphs[network].nodes[node_id]
-        values = self._coerced(data["type"], params, node_id)
+        if data["type"] == BLOCK and params.get("block", data["params"]["block"]) != (
+                data["params"]["block"]):
+            raise DesignError(f"{self._label(node_id)} uses block {data['params']['block']!r}; "
+                              "to use another block, add a new block node")
+        values = self._coerced(data["type"], params, node_id, network)
         old = {key: data["params"][key] for key in values}
         data["params"].update(values)
-        self.events.emit(ParamsChanged(network, node_id, old, dict(values)))
+        self._announce(ParamsChanged(network, node_id, old, dict(values)))
 
     def rename_problem(self, node_id: str, name: str) -> str | None:
         """Why `node_id` cannot be renamed to `name` (empty, too long, taken in its network),
@@ -276,65 +332,107 @@ class Design:
         network = self.network_of(node_id)
         data = self._graphs[network].nodes[node_id]
         old, data["name"] = data["name"], name
-        self.events.emit(NodeRenamed(network, node_id, old, name))
+        self._announce(NodeRenamed(network, node_id, old, name))
 
     def move(self, node_id: str, pos: tuple[float, float]) -> None:
         network = self.network_of(node_id)
         self._graphs[network].nodes[node_id]["pos"] = _position(pos)
-        self.events.emit(NodeMoved(network, node_id))
+        self._announce(NodeMoved(network, node_id))
 
     def add_network(self, name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise DesignError("a network's name must be a non-empty text")
-        _checked_text(name, "a network's name", LONGEST_NAME)
-        if name in self._graphs:
-            raise DesignError(f"there is already a network named {name!r}")
-        self._graphs[name] = nx.MultiDiGraph()
-        self.events.emit(NetworkAdded(name))
+        self._new_scope(name, "a network's name")
+        self._announce(NetworkAdded(name))
 
     def remove_network(self, name: str) -> None:
+        if name in self._blocks:
+            raise DesignError(f"{name!r} is a block definition, not a network")
         for node_id in self.nodes(name):
             self.remove(node_id)
         del self._graphs[name]
-        self.events.emit(NetworkRemoved(name))
+        self._announce(NetworkRemoved(name))
+
+    def add_block(self, name: str, arguments: Iterable[Param] = ()) -> None:
+        """Make an empty block definition; add its Inputs, layers and Outputs with `add(...,
+        network=name)`. `arguments` are made with engine.blocks.definitions.argument."""
+        declared = self._checked_arguments(name, arguments)
+        self._new_scope(name, "a block's name")
+        self._blocks[name] = declared
+        self._announce(BlockAdded(name))
+
+    def remove_block(self, name: str) -> None:
+        """Remove a definition no node uses (DesignError names the uses otherwise)."""
+        self.block_arguments(name)
+        uses = [self._label(node) for node in self.uses_of(name)]
+        if uses:
+            raise DesignError(f"block {name!r} is used by {', '.join(uses)}; remove or ungroup "
+                              "those first")
+        for node_id in self.nodes(name):
+            self.remove(node_id)
+        del self._graphs[name], self._blocks[name]
+        self._announce(BlockRemoved(name))
+
+    def set_block_arguments(self, name: str, arguments: Iterable[Param]) -> None:
+        """Give a definition new arguments; each use keeps the values of arguments that stay
+        (when they still fit) and takes the default of new ones."""
+        self.block_arguments(name)
+        declared = self._checked_arguments(name, arguments)
+        self._blocks[name] = declared
+        self._revisions[name] = next(_REVISIONS)
+        self._announce(BlockArgumentsChanged(name))
+        for node_id in self.uses_of(name):
+            data = self._graphs[self._network_of[node_id]].nodes[node_id]
+            old = dict(data["params"])
+            values = {key: old[key] for key in BLOCK_PARAMS}
+            for argument in declared:
+                kept = old.get(argument.name, argument.default)
+                values[argument.name] = (kept if isinstance(kept, Expr)
+                                         or argument.problem(kept) is None else argument.default)
+            data["params"] = values
+            self._announce(ParamsChanged(self._network_of[node_id], node_id, old, dict(values)))
 
     def set_training(self, **values: Any) -> None:
         """Update training settings (validated by the training engine when a run starts)."""
         self.training.update(copy.deepcopy(values))
-        self.events.emit(TrainingChanged(dict(values)))
+        self._announce(TrainingChanged(dict(values)))
 
     def unset_training(self, *keys: str) -> None:
         """Remove training settings, so their defaults apply again (undoing a first edit)."""
         for key in keys:
             self.training.pop(key, None)
-        self.events.emit(TrainingChanged(removed=keys))
+        self._announce(TrainingChanged(removed=keys))
 
     def set_name(self, name: str) -> None:
         self.name = name
-        self.events.emit(NameChanged())
+        self._announce(NameChanged())
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description; equal designs give equal dicts."""
-        networks = {}
-        for network in self.networks:
-            spec_of = {n: get_layer(self._graphs[network].nodes[n]["type"])
-                       for n in self.nodes(network)}
-            networks[network] = {
-                "nodes": [self._node_dict(network, n, spec_of[n]) for n in self.nodes(network)],
-                "edges": [{"src": e.src, "dst": e.dst, "port": e.port}
-                          for e in sorted(self.edges(network),
-                                          key=lambda e: (self.seq_of(e.dst), e.port, e.src))],
-            }
+        """A JSON-ready description; equal designs give equal dicts. A design without blocks
+        has no "blocks" member, so flat designs read and write as they always have."""
         document = {"name": self.name, "description": self.description}
         if self.card:
             document["card"] = dict(self.card)
-        document.update(networks=networks, training=copy.deepcopy(self.training))
+        if self._blocks:
+            document["blocks"] = {
+                block: {"arguments": [argument_to_json(a) for a in arguments],
+                        **self._scope_dict(block)}
+                for block, arguments in self._blocks.items()}
+        document.update(networks={network: self._scope_dict(network)
+                                  for network in self.networks},
+                        training=copy.deepcopy(self.training))
         return document
 
-    def _node_dict(self, network: str, node_id: str, spec) -> dict[str, Any]:
-        data = self._graphs[network].nodes[node_id]
-        params = {key: spec.param_index[key].to_json(value) for key, value in data["params"].items()}
+    def _scope_dict(self, scope: str) -> dict[str, Any]:
+        return {"nodes": [self._node_dict(scope, n) for n in self.nodes(scope)],
+                "edges": [{"src": e.src, "dst": e.dst, "port": e.port}
+                          for e in sorted(self.edges(scope),
+                                          key=lambda e: (self.seq_of(e.dst), e.port, e.src))]}
+
+    def _node_dict(self, scope: str, node_id: str) -> dict[str, Any]:
+        data = self._graphs[scope].nodes[node_id]
+        fields = self._fields_of(data["type"], data["params"], node_id)
+        params = {key: value.to_json() if isinstance(value, Expr) else fields[key].to_json(value)
+                  for key, value in data["params"].items()}
         return {"id": node_id, "type": data["type"], "name": data["name"], "params": params,
                 "pos": list(data["pos"])}
 
@@ -344,15 +442,23 @@ class Design:
         design = cls(data.get("name", "untitled"), networks=())
         design.description = data.get("description", "")
         design.card = dict(data.get("card", {}))
+        blocks = data.get("blocks", {})
+        for block, content in blocks.items():  # every definition first: uses may come earlier
+            design.add_block(block, [argument_from_json(a) for a in content.get("arguments", [])])
+        for block, content in blocks.items():
+            design._fill(block, content)
         for network, content in data["networks"].items():
             design.add_network(network)
-            for node in content["nodes"]:
-                design.add(node["type"], name=node["name"], network=network,
-                           pos=tuple(node["pos"]), node_id=node["id"], **node.get("params", {}))
-            for edge in content["edges"]:
-                design.connect(edge["src"], edge["dst"], edge.get("port", 0))
+            design._fill(network, content)
         design.training = copy.deepcopy(data.get("training", {}))
         return design
+
+    def _fill(self, scope: str, content: dict[str, Any]) -> None:
+        for node in content["nodes"]:
+            self.add(node["type"], name=node["name"], network=scope, pos=tuple(node["pos"]),
+                     node_id=node["id"], **node.get("params", {}))
+        for edge in content["edges"]:
+            self.connect(edge["src"], edge["dst"], edge.get("port", 0))
 
     def copy(self) -> Design:
         """An independent copy (without listeners), e.g. the snapshot a training run keeps."""
@@ -363,9 +469,10 @@ class Design:
         self.name, self.description = other.name, other.description
         self.card = other.card
         self._graphs, self._network_of = other._graphs, other._network_of
+        self._blocks, self._revisions = other._blocks, other._revisions
         self._seq, self.training = other._seq, other.training
         self._last_number = other._last_number
-        self.events.emit(Reset())
+        self._announce(Reset())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Design) and self.to_dict() == other.to_dict()
@@ -375,6 +482,38 @@ class Design:
         return f"<Design {self.name!r} ({sizes})>"
 
     # ------------------------------------------------------------------ helpers
+    def _announce(self, event: DesignEvent) -> None:
+        if isinstance(event, NetworkChange):
+            self._revisions[event.network] = next(_REVISIONS)
+        self.events.emit(event)
+
+    def _new_scope(self, name: str, what: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise DesignError(f"{what} must be a non-empty text")
+        _checked_text(name, what, LONGEST_NAME)
+        if name in self._graphs:
+            kind = "block" if name in self._blocks else "network"
+            raise DesignError(f"there is already a {kind} named {name!r}")
+        self._graphs[name] = nx.MultiDiGraph()
+        self._revisions[name] = next(_REVISIONS)
+
+    @staticmethod
+    def _checked_arguments(block: str, arguments: Iterable[Param]) -> tuple[Param, ...]:
+        declared = tuple(arguments)
+        for argument in declared:
+            problem = argument_name_problem(argument.name)
+            if argument.kind not in ARGUMENT_KINDS:
+                problem = (f"argument {argument.name!r} must be a whole number, a number, "
+                           "true/false or a choice")
+            if problem:
+                raise DesignError(f"block {block!r}: {problem}")
+        names = [argument.name for argument in declared]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise DesignError(f"block {block!r} declares {', '.join(map(repr, twice))} twice; "
+                              "each argument needs its own name")
+        return declared
+
     def _graph(self, network: str) -> nx.MultiDiGraph:
         try:
             return self._graphs[network]
@@ -382,20 +521,62 @@ class Design:
             raise DesignError(f"there is no network named {network!r}; the design has "
                               f"{', '.join(self._graphs) or 'none'}") from None
 
-    def _coerced(self, layer_type: str, params: dict[str, Any],
-                 node_id: str | None = None) -> dict[str, Any]:
-        spec = get_layer(layer_type)
+    def _coerced(self, layer_type: str, params: dict[str, Any], node_id: str | None = None,
+                 scope: str = DEFAULT_NETWORK) -> dict[str, Any]:
+        """`params` in their stored form. Inside a block definition a value may be an
+        expression of the block's arguments (`{"expr": "planes * 4"}`), kept as an Expr."""
+        fields = self._fields_of(layer_type, params, node_id)
         where = f" of {self._label(node_id)}" if node_id else f" for {layer_type}"
         values = {}
         for key, value in params.items():
-            if key not in spec.param_index:
+            if key not in fields:
                 owner = self._label(node_id) if node_id else layer_type
-                raise DesignError(unknown_key_problem(owner, "parameter", key, spec.param_index))
+                raise DesignError(unknown_key_problem(owner, "parameter", key, fields))
             try:
-                values[key] = spec.param_index[key].coerce(value)
-            except TypeError as err:
+                expression = expr_from_json(value) if scope in self._blocks else None
+                values[key] = (expression if expression is not None and key != "block"
+                               else fields[key].coerce(value))
+            except (TypeError, DesignError) as err:
                 raise DesignError(f"{err}{where}") from None
         return values
+
+    def _fields_of(self, layer_type: str, params: dict[str, Any],
+                   node_id: str | None) -> dict[str, Param]:
+        """The fields a node of `layer_type` has: its layer's parameters, and for a block node
+        the arguments of the block it uses too."""
+        fields = dict(get_layer(layer_type).param_index)
+        if layer_type != BLOCK:
+            return fields
+        block = params.get("block")
+        if block is None and node_id is not None:
+            block = self._graphs[self._network_of[node_id]].nodes[node_id]["params"]["block"]
+        if block not in self._blocks:
+            raise DesignError(f"a block node names the block it uses; {excerpt(block)} is not "
+                              f"one of this design's blocks ({', '.join(self._blocks) or 'none'})")
+        fields.update((argument.name, argument) for argument in self._blocks[block])
+        return fields
+
+    def _refuse_recursion(self, scope: str, block: str) -> None:
+        """A block node in definition `scope` may not lead back to `scope` (a block that uses
+        itself, directly or through others, would never end)."""
+        if scope not in self._blocks:
+            return
+        chain = self._block_chain(block, scope, [block])
+        if chain:
+            raise DesignError(f"block {scope!r} cannot use {block!r}: "
+                              f"{' > '.join([scope, *chain])} would use itself forever")
+
+    def _block_chain(self, block: str, target: str, path: list[str]) -> list[str] | None:
+        if block == target:
+            return path
+        for node in self.nodes(block):
+            data = self._graphs[block].nodes[node]
+            if data["type"] == BLOCK:
+                inner = data["params"]["block"]
+                found = self._block_chain(inner, target, [*path, inner])
+                if found:
+                    return found
+        return None
 
     def _storage_problem(self, src: str, dst: str, port: int) -> str | None:
         for node_id in (src, dst):

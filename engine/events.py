@@ -95,6 +95,27 @@ class NetworkRemoved(DesignEvent):
 
 
 @dataclass(frozen=True)
+class BlockAdded(DesignEvent):
+    """A block definition was made (empty; its nodes follow as NodeAdded in its scope)."""
+
+    block: str
+
+
+@dataclass(frozen=True)
+class BlockRemoved(DesignEvent):
+    """A block definition was removed, after its nodes."""
+
+    block: str
+
+
+@dataclass(frozen=True)
+class BlockArgumentsChanged(DesignEvent):
+    """A definition's arguments changed; each use's parameters follow as ParamsChanged."""
+
+    block: str
+
+
+@dataclass(frozen=True)
 class TrainingChanged(DesignEvent):
     """Training settings set to `values`, or `removed` (their defaults apply again)."""
 

@@ -11,13 +11,16 @@ import os
 import secrets
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.blocks.definitions import argument_from_json, expr_from_json
 from engine.design import Design
 from engine.errors import DesignError
-from engine.fields import unknown_key_problem
+from engine.fields import Param, unknown_key_problem
 from engine.layers import get_layer
+from engine.layers.block_node import BLOCK_TYPE
 from engine.limits import (
     LONGEST_NAME,
     LONGEST_TEXT,
@@ -30,12 +33,13 @@ from engine.quoting import excerpt, json_kind
 from engine.training.settings import problems_in as training_problems
 
 FORMAT_TAG = "neuralcanvas.design"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: block definitions ("blocks") and block nodes
 EXTENSION = ".ncnet"
 LISTED_PROBLEMS = 20  # a broken file's message lists this many problems and counts the rest
 
 # MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one. Add one per format change.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# Schema 1 had no blocks: its flat networks read as they are.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: dict}
 
 
 def save_design(design: Design, path: str | os.PathLike) -> None:
@@ -143,7 +147,7 @@ def design_from_document(document: Any, file: str = "<document>") -> Design:
         raise DesignError(summary, listing, file=file, path=problems[0][0])
     try:
         return Design.from_dict(document)
-    except DesignError as err:  # pragma: no cover - validation should have caught it
+    except DesignError as err:  # what only the whole design shows: a block that uses itself
         raise DesignError(f"{file}: {err}", file=file) from None
 
 
@@ -196,15 +200,22 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
              f"{json_kind(networks)}"))
         return problems
     seen_ids: set[str] = set()
-    for network, content in networks.items():
-        path = _member("$.networks", network, brackets=True)
-        if not network:
-            add((path, "a network needs a non-empty name"))
-        _validate_text(network, path, "a network's name", LONGEST_NAME, add)
+    blocks = _validate_block_arguments(doc.get("blocks", {}), add)
+    scopes = [("$.blocks", name, content, blocks) for name, content in
+              (doc["blocks"].items() if blocks else ())]
+    scopes += [("$.networks", name, content, None) for name, content in networks.items()]
+    for section, scope, content, in_block in scopes:
+        path = _member(section, scope, brackets=True)
+        if not scope:
+            add((path, "a network or block needs a non-empty name"))
+        _validate_text(scope, path, "a network's or block's name", LONGEST_NAME, add)
+        if scope in networks and in_block is not None:
+            add((path, f"{excerpt(scope)} names a network and a block; names must differ"))
         if not isinstance(content, dict):
             add((path, f"expected an object with nodes and edges, found {json_kind(content)}"))
             continue
-        ids = _validate_nodes(content.get("nodes"), f"{path}.nodes", seen_ids, add)
+        context = _NodeContext(blocks or {}, in_block is not None, seen_ids)
+        ids = _validate_nodes(content.get("nodes"), f"{path}.nodes", context, add)
         _validate_edges(content.get("edges"), f"{path}.edges", ids, add)
     for sub, message in training_problems(doc.get("training", {})):
         add((f"$.training{sub}", message))
@@ -242,8 +253,45 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _NodeContext:
+    """What checking a node needs beyond the node: the design's blocks and their arguments
+    (a block node's parameters), whether the node lies inside a definition (where values may be
+    expressions), and the ids seen so far in the whole file."""
+
+    blocks: dict[str, tuple[Param, ...]]
+    in_block: bool
+    seen_ids: set[str]
+
+
+def _validate_block_arguments(blocks: Any, add) -> dict[str, tuple[Param, ...]] | None:
+    """Each definition's arguments, read from the file (problems added); None when the file
+    has no blocks, or `blocks` is not an object of definitions."""
+    if blocks == {}:
+        return None
+    if not isinstance(blocks, dict):
+        add(("$.blocks", f"expected an object of block definitions, found {json_kind(blocks)}"))
+        return None
+    found: dict[str, tuple[Param, ...]] = {}
+    for name, content in blocks.items():
+        path = _member("$.blocks", name, brackets=True)
+        listed = content.get("arguments", []) if isinstance(content, dict) else []
+        if not isinstance(listed, list):
+            add((f"{path}.arguments", f"expected a list of arguments, found {json_kind(listed)}"))
+            listed = []
+        arguments = []
+        for index, document in enumerate(listed):
+            try:
+                arguments.append(argument_from_json(document))
+            except DesignError as err:
+                add((f"{path}.arguments[{index}]", str(err)))
+        found[name] = tuple(arguments)
+    return found
+
+
+def _validate_nodes(nodes: Any, path: str, context: _NodeContext, add) -> dict[str, Any]:
     """Check each node; return id -> layer spec of the valid ones."""
+    seen_ids = context.seen_ids
     specs: dict[str, Any] = {}
     if not isinstance(nodes, list):
         add((path, f"expected a list of nodes, found {json_kind(nodes)}"))
@@ -280,23 +328,32 @@ def _validate_nodes(nodes: Any, path: str, seen_ids: set[str], add) -> dict[str,
             add((f"{where}.type", str(err)))
             continue
         specs[node_id] = spec
-        _validate_params(node.get("params", {}), f"{where}.params", spec, add)
+        _validate_params(node.get("params", {}), f"{where}.params", spec, context, add)
     return specs
 
 
-def _validate_params(params: Any, path: str, spec, add) -> None:
+def _validate_params(params: Any, path: str, spec, context: _NodeContext, add) -> None:
     if not isinstance(params, dict):
         add((path, f"expected an object, found {json_kind(params)}"))
         return
+    fields = dict(spec.param_index)
+    if spec.name == BLOCK_TYPE:
+        block = params.get("block")
+        if block not in context.blocks:
+            add((f"{path}.block", f"{excerpt(block)} is not one of the design's blocks "
+                 f"({', '.join(context.blocks) or 'none'})"))
+            return
+        fields.update((argument.name, argument) for argument in context.blocks[block])
     for key, value in params.items():
-        param = spec.param_index.get(key)
+        param = fields.get(key)
         if param is None:
-            add((_member(path, key), unknown_key_problem(spec.name, "parameter", key,
-                                                         spec.param_index)))
+            add((_member(path, key), unknown_key_problem(spec.name, "parameter", key, fields)))
             continue
         try:
+            if context.in_block and key != "block" and expr_from_json(value) is not None:
+                continue
             param.coerce(value)
-        except TypeError as err:
+        except (TypeError, DesignError) as err:
             add((_member(path, key), str(err)))
 
 

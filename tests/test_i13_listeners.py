@@ -9,6 +9,7 @@ import pytest
 from event_kinds import leaf_classes
 
 from engine import Design, events
+from engine.blocks.definitions import argument
 
 
 def broken(event):
@@ -80,11 +81,15 @@ def test_the_design_announces_every_edit_and_every_kind_is_sent():
     design.remove(y)
     design.add_network("second")
     design.remove_network("second")
+    design.add_block("Unit")
+    design.set_block_arguments("Unit", [argument("width", "int", 4)])
+    design.remove_block("Unit")
     design.set_training(epochs=2)
     design.set_name("renamed")
     design.replace_with(Design())
     assert [kind.__name__ for kind in seen] == [
         "NodeAdded", "NodeAdded", "EdgeAdded", "ParamsChanged", "NodeRenamed", "NodeMoved",
-        "EdgeRemoved", "NodeRemoved", "NetworkAdded", "NetworkRemoved", "TrainingChanged",
+        "EdgeRemoved", "NodeRemoved", "NetworkAdded", "NetworkRemoved", "BlockAdded",
+        "BlockArgumentsChanged", "BlockRemoved", "TrainingChanged",
         "NameChanged", "Reset"]
     assert set(seen) == leaf_classes(events.DesignEvent)

@@ -7,6 +7,7 @@ import pkgutil
 
 from engine.errors import DesignError
 from engine.layers.base import LayerSpec
+from engine.layers.block_node import BLOCK_SPEC, BLOCK_TYPE
 from engine.quoting import excerpt
 
 _REGISTRY: dict[str, LayerSpec] = {}
@@ -35,8 +36,11 @@ def _load_catalogue() -> None:
 
 
 def get_layer(name: str) -> LayerSpec:
-    """The declaration for a layer type, or a DesignError listing what exists."""
+    """The declaration for a layer type (or the block node's), or a DesignError listing what
+    exists."""
     _load_catalogue()
+    if name == BLOCK_TYPE:
+        return BLOCK_SPEC
     try:
         return _REGISTRY[name]
     except KeyError:
