@@ -7,6 +7,7 @@ edit only recomputes what the edit changed.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,11 +15,14 @@ from typing import Any
 
 import networkx as nx
 
+from engine.blocks.definitions import evaluated
+from engine.blocks.expressions import ExpressionError
 from engine.design import Design
 from engine.errors import ShapeError
 from engine.layer_files import anchored, files_state
 from engine.layers import TensorInfo, get_layer
 from engine.layers.base import format_shape
+from engine.layers.block_node import BLOCK_TYPE
 from engine.model_size import network_problem, output_problem, parameter_problem
 
 
@@ -44,6 +48,25 @@ class Problem:
 
 
 @dataclass
+class Walk:
+    """What one walk over a scope found: per-node outputs, parameter counts and incoming
+    tensors, problems as (node, severity, message, fix), the Outputs' tensors in creation
+    order, the walks of the block nodes it met, and problems found inside their definitions."""
+
+    infos: dict[str, TensorInfo] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    input_infos: dict[str, list[TensorInfo | None]] = field(default_factory=dict)
+    problems: list[tuple[str | None, str, str, str | None]] = field(default_factory=list)
+    outputs: tuple[TensorInfo | None, ...] = ()
+    uses: dict[str, tuple[Walk, ...]] = field(default_factory=dict)
+    inner: list[Problem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
 class Report:
     """What `check` found: per-node tensors and parameter counts, and the problems."""
 
@@ -52,6 +75,8 @@ class Report:
     param_counts: dict[str, int] = field(default_factory=dict)
     input_infos: dict[str, list[TensorInfo | None]] = field(default_factory=dict)
     networks: dict[str, list[str]] = field(default_factory=dict)
+    # Each block node's walks through its definition, one per copy (repeat), in order.
+    uses: dict[str, tuple[Walk, ...]] = field(default_factory=dict)
 
     def shape(self, node_id: str) -> tuple | None:
         """The node's output shape with the batch dimension as "N", or None if unknown."""
@@ -89,30 +114,58 @@ class Report:
 def check(design: Design, folder: Path | None = None) -> Report:
     """Infer every node's output and collect every problem, the data's misfits included
     (relative data paths read against `folder`, the design file's folder); never raises for a
-    bad design."""
+    bad design. Block definitions are checked on their own (with their arguments' defaults and
+    their Inputs' shapes), and again at each use, with its arguments and incoming tensors."""
     from engine.training.data_fit import data_problems  # it plans runs, which use check
 
     report = Report()
-    for network in design.networks:
-        _check_network(design, network, report, folder)
+    for scope in [*design.blocks, *design.networks]:
+        _check_scope(design, scope, report, folder)
     report.problems += data_problems(design, report, folder)
     return report
 
 
-def _check_network(design: Design, network: str, report: Report, folder: Path | None) -> None:
-    nodes = design.nodes(network)
-    report.networks[network] = nodes
-    graph = design.graph(network)
+def _check_scope(design: Design, scope: str, report: Report, folder: Path | None) -> None:
+    arguments = {a.name: a.default for a in design.block_arguments(scope)} if (
+        design.is_block(scope)) else {}
+    walk = walk_scope(design, scope, None, arguments, folder, (scope,))
+    report.networks[scope] = design.nodes(scope)
+    report.infos.update(walk.infos)
+    report.param_counts.update(walk.counts)
+    report.input_infos.update(walk.input_infos)
+    report.uses.update(walk.uses)
+    seen = set(report.problems)
+    for found in [*(Problem(node, severity, message, fix, scope)
+                    for node, severity, message, fix in walk.problems), *walk.inner]:
+        if found not in seen:
+            seen.add(found)
+            report.problems.append(found)
+    if not design.is_block(scope):
+        whole = network_problem(scope, report.total_params(scope))
+        if whole:
+            report.problems.append(Problem(None, "error", *whole, network=scope))
+        _softmax_before_loss(design, scope, design.graph(scope), report)
+
+
+def walk_scope(design: Design, scope: str, inputs: tuple[TensorInfo, ...] | None,
+               arguments: dict[str, Any], folder: Path | None, stack: tuple[str, ...]) -> Walk:
+    """One walk over a network or a block definition: every node's output, parameter count and
+    problems. `inputs` feed the Inputs in creation order (None: each Input's own shape);
+    `arguments` give the values of expressions; `stack` is the chain of blocks being used."""
+    nodes = design.nodes(scope)
+    graph = design.graph(scope)
+    walk = Walk()
+    kind = "block" if design.is_block(scope) else "network"
 
     def problem(node: str | None, message: str, fix: str | None = None,
                 severity: str = "error") -> None:
-        report.problems.append(Problem(node, severity, message, fix, network))
+        walk.problems.append((node, severity, message, fix))
 
     types = {n: graph.nodes[n]["type"] for n in nodes}
     if "Input" not in types.values():
-        problem(None, f"network {network!r} has no Input", "add an Input layer")
+        problem(None, f"{kind} {scope!r} has no Input", "add an Input layer")
     if "Output" not in types.values():
-        problem(None, f"network {network!r} has no Output", "add an Output after the last layer")
+        problem(None, f"{kind} {scope!r} has no Output", "add an Output after the last layer")
 
     in_cycle = _cycle_nodes(graph)
     for node in in_cycle:
@@ -120,11 +173,18 @@ def _check_network(design: Design, network: str, report: Report, folder: Path | 
                 "remove one of the connections that loop back")
 
     broken: set[str] = set(in_cycle)
+    values: dict[str, dict[str, Any]] = {}
     for node in nodes:
         spec = get_layer(types[node])
-        params = graph.nodes[node]["params"]
+        try:
+            values[node] = evaluated(graph.nodes[node]["params"], arguments)
+        except ExpressionError as err:
+            problem(node, f"{_name(graph, node)}: {err}", "use the block's argument names, "
+                    "whole numbers, + - * // and parentheses")
+            broken.add(node)
+            continue
         for param in spec.params:
-            message = param.range_problem(params[param.name])
+            message = param.range_problem(values[node][param.name])
             if message:
                 problem(node, f"{_name(graph, node)}: {message}")
                 broken.add(node)
@@ -141,33 +201,119 @@ def _check_network(design: Design, network: str, report: Report, folder: Path | 
     # drawn in (a saved and reopened design lists its problems in the same order)
     order = list(nx.lexicographical_topological_sort(acyclic,
                                                      key=lambda n: graph.nodes[n]["seq"]))
+    fed = dict(zip([n for n in nodes if types[n] == "Input"], inputs or (), strict=False))
     for node in order:
-        inputs = _incoming(design, graph, node, report)
-        report.input_infos[node] = inputs
-        if node in broken or any(info is None for info in inputs):
+        incoming = _incoming(design, node, walk.infos)
+        walk.input_infos[node] = incoming
+        if node in broken or any(info is None for info in incoming):
             continue
-        spec = get_layer(types[node])
-        params = anchored(spec, graph.nodes[node]["params"], folder)
-        result = _infer(types[node], _freeze(params), tuple(inputs), files_state(spec, params))
+        label = _name(graph, node)
+        if node in fed:
+            result: Any = (fed[node], 0, ())
+        elif types[node] == BLOCK_TYPE:
+            result = _use(design, node, tuple(incoming), values[node], folder, stack, walk)
+        else:
+            spec = get_layer(types[node])
+            params = anchored(spec, values[node], folder)
+            result = _infer(types[node], _freeze(params), tuple(incoming),
+                            files_state(spec, params))
         if isinstance(result, ShapeError):
-            problem(node, f"{_name(graph, node)}: {result}", result.fix)
+            problem(node, f"{label}: {result}", result.fix)
             continue
         info, count, warnings = result
-        label = _name(graph, node)
         too_big = [found for found in (parameter_problem(label, count),
                                        output_problem(label, info)) if found]
         for message, fix in too_big:
             problem(node, message, fix)
         if too_big:
             continue
-        report.infos[node] = info
-        report.param_counts[node] = count
+        walk.infos[node] = info
+        walk.counts[node] = count
         for message, fix in warnings:
-            problem(node, f"{_name(graph, node)}: {message}", fix, "warning")
-    whole = network_problem(network, report.total_params(network))
-    if whole:
-        problem(None, *whole)
-    _softmax_before_loss(design, network, graph, problem)
+            problem(node, f"{label}: {message}", fix, "warning")
+    walk.outputs = tuple(walk.infos.get(_only_input(design, node)) for node in nodes
+                         if types[node] == "Output")
+    return walk
+
+
+def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: dict[str, Any],
+         folder: Path | None, stack: tuple[str, ...], walk: Walk) -> Any:
+    """A block node's (output, parameter count, warnings), walking its definition once per copy
+    with the use's arguments; or a ShapeError that says where inside the block it failed (the
+    inner node's own problem goes to `walk.inner` too, so the definition shows it)."""
+    block = params["block"]
+    if block in stack:
+        return ShapeError(f"block {block!r} uses itself: {' > '.join([*stack, block])}",
+                          "remove the block node that leads back")
+    types = [design.graph(block).nodes[n]["type"] for n in design.nodes(block)]
+    wanted = types.count("Input")
+    if len(incoming) != wanted:
+        return ShapeError(f"block {block!r} takes {wanted} input{'s' * (wanted != 1)} (its "
+                          f"Inputs, in the order they were made); {len(incoming)} "
+                          f"{'is' if len(incoming) == 1 else 'are'} connected",
+                          f"connect {wanted}, or add or remove an Input in {block!r}")
+    if types.count("Output") != 1:
+        return ShapeError(f"block {block!r} has {types.count('Output')} Outputs; a block node "
+                          "passes on exactly one", f"keep one Output in {block!r}")
+    if params["repeat"] > 1 and wanted != 1:
+        return ShapeError(f"block {block!r} has {wanted} Inputs; only a block with one Input "
+                          "can repeat, each copy feeding the next", "set repeat to 1")
+    arguments = {a.name: params[a.name] for a in design.block_arguments(block)}
+    copies: list[Walk] = []
+    tensors, total = incoming, 0
+    for index in range(params["repeat"]):
+        copy = _walk_use(design, block, tensors, arguments, folder, (*stack, block))
+        copies.append(copy)
+        errors = [found for found in copy.problems if found[1] == "error"]
+        if errors or copy.outputs[0] is None:
+            walk.inner += [Problem(n, severity, message, fix, block)
+                           for n, severity, message, fix in errors if n is not None]
+            walk.inner += copy.inner
+            inner, _, message, fix = errors[0] if errors else (
+                None, "error", "its Output receives nothing", None)
+            where = (f"[{index}]" if params["repeat"] > 1 else "") + (
+                f".{design.node(inner).name}" if inner else "")
+            return ShapeError(f"inside {block!r} at {where.lstrip('.') or 'its Output'}: "
+                              f"{message}", fix)
+        total += copy.total
+        tensors = (copy.outputs[0],)
+    walk.uses[node] = tuple(copies)
+    return tensors[0], total, ()
+
+
+_USE_CACHE: OrderedDict[tuple, Walk] = OrderedDict()
+_USE_CACHE_SIZE = 4096
+_NESTED: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _walk_use(design: Design, block: str, inputs: tuple[TensorInfo, ...],
+              arguments: dict[str, Any], folder: Path | None, stack: tuple[str, ...]) -> Walk:
+    """walk_scope for one copy of a use, kept until the definition (or one it uses) changes:
+    a design of many uses of a few blocks is checked once per distinct use."""
+    key = (_revision_key(design, block, frozenset()), inputs,
+           tuple(sorted(arguments.items())), folder, stack)
+    found = _USE_CACHE.get(key)
+    if found is None:
+        found = walk_scope(design, block, inputs, arguments, folder, stack)
+        _USE_CACHE[key] = found
+        if len(_USE_CACHE) > _USE_CACHE_SIZE:
+            _USE_CACHE.popitem(last=False)
+    else:
+        _USE_CACHE.move_to_end(key)
+    return found
+
+
+def _revision_key(design: Design, block: str, seen: frozenset[str]) -> tuple:
+    """The revisions of `block` and of every block it uses, which no other content has."""
+    revision = design.revision(block)
+    nested = _NESTED.get((block, revision))
+    if nested is None:
+        graph = design.graph(block)
+        nested = tuple(sorted({graph.nodes[n]["params"]["block"] for n in graph.nodes
+                               if graph.nodes[n]["type"] == BLOCK_TYPE}))
+        _NESTED[(block, revision)] = nested
+    return (block, revision, tuple(_revision_key(design, inner, seen | {block})
+                                   for inner in nested if inner not in seen | {block}))
 
 
 @lru_cache(maxsize=65536)
@@ -188,14 +334,19 @@ def _freeze(params: dict[str, Any]) -> tuple:
     return tuple(sorted(params.items()))
 
 
-def _incoming(design: Design, graph: nx.MultiDiGraph, node: str,
-              report: Report) -> list[TensorInfo | None]:
+def _incoming(design: Design, node: str,
+              infos: dict[str, TensorInfo]) -> list[TensorInfo | None]:
     edges = design.inputs_of(node)
     count = max((e.port for e in edges), default=-1) + 1
     inputs: list[TensorInfo | None] = [None] * count
     for edge in edges:
-        inputs[edge.port] = report.infos.get(edge.src)
+        inputs[edge.port] = infos.get(edge.src)
     return inputs
+
+
+def _only_input(design: Design, node: str) -> str | None:
+    edges = design.inputs_of(node)
+    return edges[0].src if edges else None
 
 
 def _port_problems(graph: nx.MultiDiGraph, node: str, spec) -> list[str]:
@@ -219,7 +370,8 @@ def _cycle_nodes(graph: nx.MultiDiGraph) -> set[str]:
             for n in component} | {n for n in graph.nodes if graph.has_edge(n, n)}
 
 
-def _softmax_before_loss(design: Design, network: str, graph: nx.MultiDiGraph, problem) -> None:
+def _softmax_before_loss(design: Design, network: str, graph: nx.MultiDiGraph,
+                         report: Report) -> None:
     if design.training.get("task", "classification") != "classification" or network != "model":
         return
     for node in graph.nodes:
@@ -227,10 +379,11 @@ def _softmax_before_loss(design: Design, network: str, graph: nx.MultiDiGraph, p
             continue
         for edge in design.inputs_of(node):
             if graph.nodes[edge.src]["type"] == "Softmax":
-                problem(edge.src, f"{_name(graph, edge.src)} comes right before the Output, but "
-                        "the cross-entropy loss applies softmax itself, so training sees it "
-                        "twice and learns slowly", "remove the Softmax; apply it only when "
-                        "reading predictions", "warning")
+                report.problems.append(Problem(
+                    edge.src, "warning", f"{_name(graph, edge.src)} comes right before the "
+                    "Output, but the cross-entropy loss applies softmax itself, so training sees "
+                    "it twice and learns slowly", "remove the Softmax; apply it only when "
+                    "reading predictions", network))
 
 
 def _name(graph: nx.MultiDiGraph, node: str) -> str:

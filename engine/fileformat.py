@@ -206,9 +206,10 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     scopes += [("$.networks", name, content, None) for name, content in networks.items()]
     for section, scope, content, in_block in scopes:
         path = _member(section, scope, brackets=True)
+        kind = "a network" if in_block is None else "a block"
         if not scope:
-            add((path, "a network or block needs a non-empty name"))
-        _validate_text(scope, path, "a network's or block's name", LONGEST_NAME, add)
+            add((path, f"{kind} needs a non-empty name"))
+        _validate_text(scope, path, f"{kind}'s name", LONGEST_NAME, add)
         if scope in networks and in_block is not None:
             add((path, f"{excerpt(scope)} names a network and a block; names must differ"))
         if not isinstance(content, dict):
