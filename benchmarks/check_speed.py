@@ -1,4 +1,6 @@
-"""How long engine.check takes on a 1,000-node design: first check, and after one edit.
+"""How long engine.check takes: a 1,000-node flat design (first check, and after one edit), and
+a 2,000-layer design made of repeated blocks after an edit inside one block (target: under
+100 ms), side by side with the same 2,000 layers drawn flat.
 
     python benchmarks/check_speed.py
 """
@@ -10,7 +12,10 @@ import time
 
 import engine
 from engine import Design
+from engine.blocks.library import add_built_in
 from engine.checking import _infer
+
+STAGES = ((64, 72), (128, 72), (256, 72), (512, 72))  # (planes, repeat): 288 uses of 7 layers
 
 
 def big_design(blocks: int) -> Design:
@@ -24,6 +29,65 @@ def big_design(blocks: int) -> Design:
         h = d.add("Add", a, h)
     d.add("Output", h)
     return d
+
+
+def block_design() -> tuple[Design, str]:
+    """A ResNet-like network of 4 stages, each one BasicBlock use repeated 72 times, with a
+    1x1 convolution between stages: 2,000 layers inside blocks. Returns the design and the
+    convolution edited inside the block."""
+    d = Design("blocks")
+    add_built_in(d, "BasicBlock")
+    h = d.add("Input", shape=(64, 8, 8))
+    for planes, repeat in STAGES:
+        h = d.add("Conv2d", h, out_channels=planes, kernel_size=1)
+        h = d.add("Block", h, block="BasicBlock", planes=planes, repeat=repeat)
+    d.add("Output", h)
+    return d, d.find("conv2", "BasicBlock")
+
+
+def flat_design() -> Design:
+    """The same 2,000 layers with no blocks: what checking them one by one costs."""
+    d = Design("flat")
+    h = d.add("Input", shape=(64, 8, 8))
+    for planes, repeat in STAGES:
+        h = d.add("Conv2d", h, out_channels=planes, kernel_size=1)
+        for _ in range(repeat):
+            x = h
+            for step in range(2):
+                h = d.add("Conv2d", h, out_channels=planes, kernel_size=3, padding=1, bias=False)
+                h = d.add("BatchNorm2d", h)
+                if step == 0:
+                    h = d.add("ReLU", h)
+            h = d.add("ReLU", d.add("Add", h, x))
+    d.add("Output", h)
+    return d
+
+
+def layers_inside_blocks(design: Design) -> int:
+    per_use = len(design.nodes("BasicBlock")) - 2  # less its Input and Output
+    return sum(repeat for _, repeat in STAGES) * per_use
+
+
+def blocks_main() -> None:
+    design, inner = block_design()
+    flat = flat_design()
+    flat_inner = flat.find("conv2d2")
+    engine.check(design)
+    engine.check(flat)
+    edited_blocks, edited_flat = [], []
+    for i in range(7):  # toggle a convolution's bias: the counts change, so must the report
+        design.set_params(inner, bias=i % 2 == 0)
+        edited_blocks.append(timed(lambda: engine.check(design)))
+        flat.set_params(flat_inner, bias=i % 2 == 0)
+        edited_flat.append(timed(lambda: engine.check(flat)))
+    blocks_ms = statistics.median(edited_blocks) * 1000
+    flat_ms = statistics.median(edited_flat) * 1000
+    uses = sum(repeat for _, repeat in STAGES)
+    print(f"{layers_inside_blocks(design):,} layers in {uses} block uses, median of 7 (target: "
+          "under 100 ms after an edit inside the block)")
+    print(f"  check after editing inside the block {blocks_ms:8.1f} ms")
+    print(f"  the same {len(flat.nodes()):,} layers drawn flat   {flat_ms:8.1f} ms "
+          f"(blocks / flat: {blocks_ms / flat_ms:.2f})")
 
 
 def timed(function) -> float:
@@ -47,6 +111,8 @@ def main() -> None:
     print(f"  first check (empty cache)   {statistics.median(cold) * 1000:8.1f} ms")
     print(f"  check again (nothing edited){statistics.median(warm) * 1000:8.1f} ms")
     print(f"  check after editing 1 node  {statistics.median(edited) * 1000:8.1f} ms")
+    print()
+    blocks_main()
 
 
 if __name__ == "__main__":
