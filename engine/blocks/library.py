@@ -1,7 +1,7 @@
 """Built-in blocks a user drags in like layers: the parts most networks are made of.
 
-Each is written with the Design API, as a user would draw it, so it is an ordinary definition
-once it is in a design: opened, edited, exported like any other. Its Inputs carry example shapes,
+Each is written with the Design API, as a user would draw it (then laid out left to right), so
+it is an ordinary definition once it is in a design: opened, edited, exported like any other. Its Inputs carry example shapes,
 so the definition checks on its own; each use takes the shapes that reach it.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from engine.blocks.definitions import argument
 from engine.design import Design
 from engine.errors import DesignError
+from engine.layout import apply_layout
 
 BUILT_IN: dict[str, str] = {
     "BasicBlock": "ResNet's two 3x3 convolutions with an identity skip (input channels = planes)",
@@ -31,6 +32,7 @@ def add_built_in(design: Design, name: str) -> str:
                           f"{', '.join(BUILT_IN)}")
     if name not in design.blocks:
         _WRITERS[name](design, name)
+        apply_layout(design, name)
     return name
 
 
