@@ -130,6 +130,17 @@ def expect_rank(info: TensorInfo, ranks: Sequence[int], layer: str, what: str,
                          fix)
 
 
+SPATIAL_LAYOUTS = {1: "(N, channels, length)", 2: "(N, channels, height, width)",
+                   3: "(N, channels, depth, height, width)"}
+
+
+def expect_spatial(info: TensorInfo, spatial_dims: Sequence[int], layer: str,
+                   fix: str | None = None) -> None:
+    """expect_rank for layers that slide over 1-, 2- or 3-D data laid out channels first."""
+    expect_rank(info, [n + 2 for n in spatial_dims], layer,
+                " or ".join(SPATIAL_LAYOUTS[n] for n in spatial_dims), fix)
+
+
 def _describe_rank(rank: int) -> str:
     return f"a {rank}-D tensor"
 
@@ -152,4 +163,14 @@ def normalise_dim(dim: int, rank: int, layer: str) -> int:
     resolved = dim + rank if dim < 0 else dim
     if not 0 <= resolved < rank:
         raise ShapeError(f"{layer}: dim {dim} does not exist in a {rank}-D tensor")
+    return resolved
+
+
+def sample_dim(dim: int, rank: int, layer: str, action: str, fix: str) -> int:
+    """normalise_dim for a layer that works within each sample, so the batch (dim 0) is refused.
+
+    `action` completes "<layer> must not ... the batch dimension"."""
+    resolved = normalise_dim(dim, rank, layer)
+    if resolved == 0:
+        raise ShapeError(f"{layer} must not {action} the batch dimension (dim 0)", fix)
     return resolved

@@ -56,17 +56,15 @@ for _name, _params, _text in _SIMPLE:
 
 _DIM = Param("dim", "int", 1, "dimension that sums to one (1 = classes of an (N, C) tensor)")
 
-register(
-    LayerSpec(
-        name="Softmax", category="Activation",
-        explanation=(
-            "Turns scores into probabilities that sum to 1 along dim. Use it to read "
-            "predictions, but not before a cross-entropy loss, which applies softmax itself."),
-        params=(_DIM,), infer=_check_dim("Softmax"), constructor=_constructor("Softmax", dim=None)),
-    LayerSpec(
-        name="LogSoftmax", category="Activation",
-        explanation=(
-            "The logarithm of softmax, computed stably. Pair it with a negative log-likelihood "
-            "loss; with cross-entropy it is redundant but harmless."),
-        params=(_DIM,), infer=_check_dim("LogSoftmax"), constructor=_constructor("LogSoftmax", dim=None)),
+_SOFTMAXES = (
+    ("Softmax", (
+        "Turns scores into probabilities that sum to 1 along dim. Use it to read predictions, "
+        "but not before a cross-entropy loss, which applies softmax itself.")),
+    ("LogSoftmax", (
+        "The logarithm of softmax, computed stably. Pair it with a negative log-likelihood "
+        "loss; with cross-entropy it is redundant but harmless.")),
 )
+
+for _name, _text in _SOFTMAXES:
+    register(LayerSpec(name=_name, category="Activation", explanation=_text, params=(_DIM,),
+                       infer=_check_dim(_name), constructor=_constructor(_name, dim=None)))

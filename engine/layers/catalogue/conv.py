@@ -9,15 +9,12 @@ from engine.layers.base import (
     TensorInfo,
     as_tuple,
     conv_out,
-    expect_rank,
+    expect_spatial,
     format_shape,
 )
 from engine.layers.module_call import ModuleCall, module_call, same_size
 from engine.layers.registry import register
 from engine.limits import LARGEST_STEP
-
-_SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)",
-                  3: "(N, channels, depth, height, width)"}
 
 
 def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
@@ -39,9 +36,9 @@ def _conv_params(n: int, transposed: bool = False) -> tuple[Param, ...]:
 
 
 def _check_channels(layer: str, x: TensorInfo, p: dict, n: int) -> int:
-    expect_rank(x, (n + 2,), layer, _SPATIAL_NAMES[n],
-                "add an Unflatten/Reshape before it to give the tensor channels and "
-                "spatial dimensions" if x.rank < n + 2 else None)
+    expect_spatial(x, (n,), layer,
+                   "add an Unflatten/Reshape before it to give the tensor channels and "
+                   "spatial dimensions" if x.rank < n + 2 else None)
     channels = x.shape[1]
     for what, size in (("input channels", channels), ("out_channels", p["out_channels"])):
         if size % p["groups"]:

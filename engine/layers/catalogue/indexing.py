@@ -8,15 +8,13 @@ from engine.layers.base import (
     TensorInfo,
     format_shape,
     normalise_dim,
+    sample_dim,
 )
 from engine.layers.registry import register
 
 
 def _dim(inputs: list[TensorInfo], p: dict, layer: str) -> int:
-    dim = normalise_dim(p["dim"], inputs[0].rank, layer)
-    if dim == 0:
-        raise ShapeError(f"{layer} must not index the batch dimension (dim 0)", "use dim 1 or more")
-    return dim
+    return sample_dim(p["dim"], inputs[0].rank, layer, "index", "use dim 1 or more")
 
 
 def _slice_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:

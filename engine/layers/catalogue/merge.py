@@ -7,7 +7,7 @@ from engine.layers.base import (
     Param,
     TensorInfo,
     format_shape,
-    normalise_dim,
+    sample_dim,
 )
 from engine.layers.registry import register
 
@@ -39,10 +39,8 @@ def _emit_operator(symbol: str):
 
 def _concat_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     first = inputs[0]
-    dim = normalise_dim(p["dim"], first.rank, "Concat")
-    if dim == 0:
-        raise ShapeError("Concat must not join along the batch dimension (dim 0)",
-                         "use dim 1 for channels or features")
+    dim = sample_dim(p["dim"], first.rank, "Concat", "join along",
+                     "use dim 1 for channels or features")
     total = 0
     for port, other in enumerate(inputs):
         if other.rank != first.rank or any(
@@ -59,21 +57,23 @@ def _emit_concat(ctx: EmitContext) -> list[str]:
     return [f"{ctx.out} = torch.cat([{', '.join(ctx.inputs)}], dim={ctx.params['dim']})"]
 
 
+_ELEMENTWISE = (
+    ("Add", "+", (
+        "Adds two or more tensors of the same shape element by element. This is how skip "
+        "(residual) connections are made: the input of a block is added to its output, which "
+        "lets very deep networks train.")),
+    ("Multiply", "*", (
+        "Multiplies two or more tensors of the same shape element by element. Use it for "
+        "gating, where one branch (often through a Sigmoid) decides how much of another "
+        "passes.")),
+)
+
+for _name, _symbol, _text in _ELEMENTWISE:
+    register(LayerSpec(name=_name, category="Merge", min_inputs=2, max_inputs=None,
+                       explanation=_text, infer=_elementwise_shape(_name),
+                       emit=_emit_operator(_symbol)))
+
 register(
-    LayerSpec(
-        name="Add", category="Merge", min_inputs=2, max_inputs=None,
-        explanation=(
-            "Adds two or more tensors of the same shape element by element. This is how skip "
-            "(residual) connections are made: the input of a block is added to its output, "
-            "which lets very deep networks train."),
-        infer=_elementwise_shape("Add"), emit=_emit_operator("+")),
-    LayerSpec(
-        name="Multiply", category="Merge", min_inputs=2, max_inputs=None,
-        explanation=(
-            "Multiplies two or more tensors of the same shape element by element. Use it for "
-            "gating, where one branch (often through a Sigmoid) decides how much of another "
-            "passes."),
-        infer=_elementwise_shape("Multiply"), emit=_emit_operator("*")),
     LayerSpec(
         name="Concat", category="Merge", min_inputs=1, max_inputs=None,
         explanation=(

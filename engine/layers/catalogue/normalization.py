@@ -1,6 +1,6 @@
 """Normalisation and regularisation layers."""
 
-from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.base import SPATIAL_LAYOUTS, LayerSpec, Param, TensorInfo, expect_rank
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -54,25 +54,24 @@ def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     return inputs[0]
 
 
+_BATCHNORMS = (
+    ("BatchNorm1d", (2, 3), "(N, features) or (N, channels, length)",
+     ("Normalises each feature over the batch to zero mean and unit variance, then rescales "
+      "it. It speeds up and stabilises training of MLPs and 1-D CNNs; put it after a Linear "
+      "or Conv1d and before the activation. Needs batches larger than 1.")),
+    ("BatchNorm2d", (4,), SPATIAL_LAYOUTS[2],
+     ("Normalises each channel of an image batch to zero mean and unit variance, then "
+      "rescales it. Put it between a Conv2d and its activation: deep CNNs train faster and "
+      "tolerate higher learning rates with it.")),
+)
+
+for _name, _ranks, _layout, _text in _BATCHNORMS:
+    register(LayerSpec(name=_name, category="Normalization", explanation=_text,
+                       params=_BN_PARAMS, infer=_batchnorm_shape(_name, _ranks, _layout),
+                       count_params=_affine_count(lambda x: x.shape[1]),
+                       constructor=_batchnorm_call(_name)))
+
 register(
-    LayerSpec(
-        name="BatchNorm1d", category="Normalization",
-        explanation=(
-            "Normalises each feature over the batch to zero mean and unit variance, then "
-            "rescales it. It speeds up and stabilises training of MLPs and 1-D CNNs; put it "
-            "after a Linear or Conv1d and before the activation. Needs batches larger than 1."),
-        params=_BN_PARAMS,
-        infer=_batchnorm_shape("BatchNorm1d", (2, 3), "(N, features) or (N, channels, length)"),
-        count_params=_affine_count(lambda x: x.shape[1]), constructor=_batchnorm_call("BatchNorm1d")),
-    LayerSpec(
-        name="BatchNorm2d", category="Normalization",
-        explanation=(
-            "Normalises each channel of an image batch to zero mean and unit variance, then "
-            "rescales it. Put it between a Conv2d and its activation: deep CNNs train faster and "
-            "tolerate higher learning rates with it."),
-        params=_BN_PARAMS,
-        infer=_batchnorm_shape("BatchNorm2d", (4,), "(N, channels, height, width)"),
-        count_params=_affine_count(lambda x: x.shape[1]), constructor=_batchnorm_call("BatchNorm2d")),
     LayerSpec(
         name="LayerNorm", category="Normalization",
         explanation=(

@@ -7,13 +7,11 @@ from engine.layers.base import (
     TensorInfo,
     as_tuple,
     conv_out,
-    expect_rank,
+    expect_spatial,
     format_shape,
 )
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
-
-_SPATIAL_NAMES = {1: "(N, channels, length)", 2: "(N, channels, height, width)"}
 
 
 def _pool_params(n: int) -> tuple[Param, ...]:
@@ -30,7 +28,7 @@ def _pool_params(n: int) -> tuple[Param, ...]:
 def _pool_shape(layer: str, n: int):
     def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
         x = inputs[0]
-        expect_rank(x, (n + 2,), layer, _SPATIAL_NAMES[n])
+        expect_spatial(x, (n,), layer)
         kernel = as_tuple(p["kernel_size"], n)
         stride = as_tuple(p["stride"] if p["stride"] is not None else p["kernel_size"], n)
         padding = as_tuple(p["padding"], n)
@@ -70,7 +68,7 @@ def _pool_call(cls_name: str):
 
 def _adaptive_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     x = inputs[0]
-    expect_rank(x, (4,), "AdaptiveAvgPool2d", _SPATIAL_NAMES[2])
+    expect_spatial(x, (2,), "AdaptiveAvgPool2d")
     return TensorInfo((*x.shape[:2], *as_tuple(p["output_size"], 2)))
 
 

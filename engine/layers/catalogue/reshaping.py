@@ -3,7 +3,7 @@
 from math import prod
 
 from engine.errors import ShapeError
-from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim, sample_dim
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -29,9 +29,7 @@ def _flatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
 
 def _unflatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     shape = inputs[0].shape
-    dim = normalise_dim(p["dim"], len(shape), "Unflatten")
-    if dim == 0:
-        raise ShapeError("Unflatten must not split the batch dimension (dim 0)", "set dim to 1")
+    dim = sample_dim(p["dim"], len(shape), "Unflatten", "split", "set dim to 1")
     if prod(p["sizes"]) != shape[dim]:
         raise ShapeError(f"Unflatten: sizes {p['sizes']} hold {prod(p['sizes'])} values but "
                          f"dimension {dim} has {shape[dim]}",

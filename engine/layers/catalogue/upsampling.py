@@ -1,7 +1,7 @@
 """Upsampling: grow spatial dimensions without learned weights."""
 
 from engine.errors import ShapeError
-from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.base import LayerSpec, Param, TensorInfo, expect_spatial
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -11,7 +11,7 @@ LARGEST_SCALE = 100.0  # one step; chain Upsamples to grow further
 
 def _upsample_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     x = inputs[0]
-    expect_rank(x, (3, 4), "Upsample", "(N, channels, length) or (N, channels, height, width)")
+    expect_spatial(x, (1, 2), "Upsample")
     if p["mode"] not in _MODES_BY_RANK[x.rank]:
         raise ShapeError(f"Upsample mode {p['mode']!r} does not work on a {x.rank}-D tensor",
                          f"use one of {', '.join(_MODES_BY_RANK[x.rank])}")
