@@ -106,7 +106,7 @@ def _network_class(design: Design, report: Report, program: ForwardProgram,
                      for path, node in program.modules.items()}
     statements = ["super().__init__()", *_init_statements(program.tree, constructions)]
     lines = [f"class {name}(nn.Module):",
-             *_docstring(1, f"The {_prose(program.network)} network of {_prose(design.name)}."),
+             *_docstring(1, f"The {_prose(program.scope)} network of {_prose(design.name)}."),
              "", "    def __init__(self) -> None:", *(f"        {line}" for line in statements),
              "", program.source(depth=1).rstrip("\n")]
     source = "\n".join(lines) + "\n"

@@ -1,38 +1,53 @@
-"""The forward code of one network, written once and used by both the compiler and the exporter.
+"""The forward code of one network or block definition, written once and used by both the
+compiler and the exporter.
 
 `build_model` executes exactly this source, and the exported file prints exactly this source,
-so the in-app model and the exported one cannot disagree.
+so the in-app model and the exported one cannot disagree. A block definition's code is written
+per use (its layers' parameters and incoming tensors are the use's); uses whose code comes out
+the same share one class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import networkx as nx
 
-from engine.checking import Report
+from engine.blocks.definitions import evaluated
 from engine.codegen.modules import ModuleTree, module_tree
 from engine.codegen.naming import ModulePaths, forward_scope
 from engine.design import Design
-from engine.layers import EmitContext, get_layer
+from engine.layers import EmitContext, TensorInfo, get_layer
+from engine.layers.block_node import BLOCK_TYPE
+
+
+class Tensors(Protocol):
+    """What a walk of the scope found (a check's Report, or one use's Walk)."""
+
+    input_infos: Mapping[str, list[TensorInfo | None]]
 
 
 @dataclass
 class ForwardProgram:
-    """A network as straight-line code.
+    """A network or a block definition as straight-line code.
 
     `modules` maps module paths (dotted, as in the state_dict: "layer1.0.conv1") to node ids,
     in creation order; `tree` nests them in containers. `arguments` are forward's parameters
     (one per Input, in creation order), `lines` its body (one statement per line, before
     layout) and `returns` the returned variables (one per Output, in creation order).
+    `sequence` says that the code only passes the tensor through modules "0", "1", ... in
+    turn, which is what nn.Sequential does (see `_is_sequence`).
     """
 
-    network: str
+    scope: str
     modules: dict[str, str] = field(default_factory=dict)
     tree: ModuleTree = field(default_factory=ModuleTree)
     arguments: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
+    sequence: bool = False
 
     def source(self, depth: int = 1) -> str:
         """The `def forward(...)` method at `depth` levels of indent, one statement a line
@@ -49,14 +64,17 @@ class ForwardProgram:
         return "\n".join(body) + "\n"
 
 
-def forward_program(design: Design, network: str, report: Report) -> ForwardProgram:
-    """Write the forward code of a network that `check` found free of errors."""
-    graph = design.graph(network)
-    program = ForwardProgram(network)
-    order = _execution_order(design, network)
+def forward_program(design: Design, scope: str, tensors: Tensors,
+                    arguments: Mapping[str, Any] | None = None) -> ForwardProgram:
+    """Write the forward code of a network or definition that `check` found free of errors.
+
+    `tensors` holds each node's incoming tensors (the Report for a network, the use's Walk for
+    a definition); `arguments` are the use's argument values, which expressions read."""
+    graph = design.graph(scope)
+    program = ForwardProgram(scope)
     paths = ModulePaths()
     module_path: dict[str, str] = {}
-    for node in design.nodes(network):
+    for node in design.nodes(scope):
         data = graph.nodes[node]
         if get_layer(data["type"]).builds_module:
             module_path[node] = paths.path(data["name"], data["type"].lower())
@@ -65,12 +83,13 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
 
     variables = forward_scope()
     out_var: dict[str, str] = {}
-    for node in design.nodes(network):
+    for node in design.nodes(scope):
         if graph.nodes[node]["type"] == "Input":
             out_var[node] = variables.name(graph.nodes[node]["name"], node, "x")
             program.arguments.append(out_var[node])
     outputs = []
-    for node in order:
+    emitted: list[tuple[str, list[str], list[str]]] = []  # (node, inputs, lines)
+    for node in _execution_order(design, scope):
         data = graph.nodes[node]
         if data["type"] == "Input":
             continue
@@ -80,15 +99,47 @@ def forward_program(design: Design, network: str, report: Report) -> ForwardProg
             continue
         module = program.tree.expression(module_path[node]) if node in module_path else ""
         out_var[node] = variables.name(data["name"], node, data["type"].lower())
-        context = EmitContext(inputs, out_var[node], module, dict(data["params"]),
-                              report.input_infos.get(node, []), variables.fresh)
-        program.lines.extend(get_layer(data["type"]).emit(context))
+        context = EmitContext(inputs, out_var[node], module,
+                              evaluated(data["params"], arguments or {}),
+                              tensors.input_infos.get(node, []), variables.fresh)
+        lines = _emit(data["type"], context)
+        emitted.append((node, inputs, lines))
+        program.lines.extend(lines)
     program.returns = [variable for _, variable in sorted(outputs)]
+    program.sequence = design.is_block(scope) and _is_sequence(program, module_path, emitted,
+                                                               out_var)
     return program
 
 
-def _execution_order(design: Design, network: str) -> list[str]:
+def _emit(layer_type: str, context: EmitContext) -> list[str]:
+    """A block node passes every input to its module (the definition's Inputs, in order)."""
+    if layer_type == BLOCK_TYPE:
+        return [f"{context.out} = {context.module}({', '.join(context.inputs)})"]
+    return get_layer(layer_type).emit(context)
+
+
+def _is_sequence(program: ForwardProgram, module_path: dict[str, str],
+                 emitted: list[tuple[str, list[str], list[str]]],
+                 out_var: dict[str, str]) -> bool:
+    """Whether the code is nn.Sequential's: one Input, one Output, and between them modules
+    named "0", "1", ... "n-1", each taking the previous one's output as its only input and
+    doing nothing but call its module. Derived from the structure rather than declared, so a
+    definition is a sequence exactly while it is drawn as one (and stops being one, building
+    as its own class, as soon as a skip or an inline operation is added)."""
+    if len(program.arguments) != 1 or len(program.returns) != 1 or not emitted:
+        return False
+    previous = program.arguments[0]
+    for index, (node, inputs, lines) in enumerate(emitted):
+        if module_path.get(node) != str(index) or inputs != [previous]:
+            return False
+        if lines != [f"{out_var[node]} = {program.tree.expression(str(index))}({previous})"]:
+            return False
+        previous = out_var[node]
+    return program.returns == [previous]
+
+
+def _execution_order(design: Design, scope: str) -> list[str]:
     """Topological order that breaks ties by creation order, so the code reads top-down."""
-    graph = design.graph(network)
+    graph = design.graph(scope)
     seq = {n: graph.nodes[n]["seq"] for n in graph.nodes}
     return list(nx.lexicographical_topological_sort(graph, key=seq.__getitem__))
