@@ -72,24 +72,12 @@ def stop(service: TrainingService) -> dict[str, float]:
 
 def import_thousand_nodes() -> dict[str, float]:
     import torch
-    import torch.nn.functional as F
-    from torch import nn
 
     from engine.importing import import_module
-
-    class Deep(nn.Module):
-        def __init__(self, blocks: int = 250) -> None:
-            super().__init__()
-            self.layers = nn.ModuleList(nn.Linear(8, 8) for _ in range(blocks))
-            self.norms = nn.ModuleList(nn.LayerNorm(8) for _ in range(blocks))
-
-        def forward(self, x):
-            for layer, norm in zip(self.layers, self.norms):
-                x = x + F.relu(norm(layer(x)))
-            return x
+    from tests.deep_residual import DeepResidual
 
     start = time.perf_counter()
-    design = import_module(Deep(), torch.randn(2, 8))
+    design = import_module(DeepResidual(), torch.randn(2, 8))
     seconds = time.perf_counter() - start
     assert len(design.nodes()) == 1002
     return {"import": seconds}

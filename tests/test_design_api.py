@@ -5,11 +5,19 @@ import torch
 from torch import nn
 
 import engine
-from engine import Design, DesignError
+from engine import Design, DesignError, Report
 
 
 def count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def _checked(d: Design, last: str) -> Report:
+    """Ends `d` with an Output after `last` and checks it: every design here must pass."""
+    d.add("Output", last)
+    report = engine.check(d)
+    assert report.ok, [problem.message for problem in report.errors]
+    return report
 
 
 def test_issue_example_chain_matches_hand_written_module():
@@ -20,9 +28,7 @@ def test_issue_example_chain_matches_hand_written_module():
     s = d.add("MaxPool2d", h, kernel_size=2)
     f = d.add("Flatten", s)
     y = d.add("Linear", f, out_features=10)
-    d.add("Output", y)
-    report = engine.check(d)
-    assert report.ok
+    report = _checked(d, y)
     assert report.shape(s) == ("N", 16, 14, 14)
     assert report.shape(y) == ("N", 10)
     reference = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -43,9 +49,8 @@ def test_skip_connection_block():
     a = d.add("Conv2d", a, out_channels=8, kernel_size=3, padding=1, bias=False)
     s = d.add("Add", a, x)
     y = d.add("ReLU", s)
-    d.add("Output", y)
-    report = engine.check(d)
-    assert report.ok and report.shape(s) == ("N", 8, 16, 16)
+    report = _checked(d, y)
+    assert report.shape(s) == ("N", 8, 16, 16)
     reference = [nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
                  nn.Conv2d(8, 8, 3, padding=1, bias=False)]
     assert report.total_params() == sum(map(count, reference))
@@ -63,9 +68,7 @@ def test_inception_concat_branches_and_shapes_agree_with_torch():
     p = d.add("AdaptiveAvgPool2d", c)
     f = d.add("Flatten", p)
     y = d.add("Linear", f, out_features=5)
-    d.add("Output", y)
-    report = engine.check(d)
-    assert report.ok
+    report = _checked(d, y)
     assert report.shape(c) == ("N", 13, 32, 32)
     assert report.total_params() == (3 * 4 + 4) + (3 * 6 * 9 + 6) + (13 * 5 + 5)
     assert tuple(engine.build_model(d)(torch.randn(2, 3, 32, 32)).shape) == (2, 5)
@@ -77,9 +80,8 @@ def test_lstm_classifier_on_token_ids():
     e = d.add("Embedding", x, num_embeddings=50, embedding_dim=16)
     h = d.add("LSTM", e, hidden_size=24, num_layers=2, bidirectional=True)
     y = d.add("Linear", h, out_features=3)
-    d.add("Output", y)
-    report = engine.check(d)
-    assert report.ok and report.shape(e) == ("N", 20, 16) and report.shape(h) == ("N", 48)
+    report = _checked(d, y)
+    assert report.shape(e) == ("N", 20, 16) and report.shape(h) == ("N", 48)
     reference = [nn.Embedding(50, 16), nn.LSTM(16, 24, 2, bidirectional=True, batch_first=True),
                  nn.Linear(48, 3)]
     assert report.total_params() == sum(map(count, reference))
@@ -92,8 +94,7 @@ def test_sequence_output_and_transformer():
     x = d.add("Input", shape=(10, 32))
     t = d.add("TransformerEncoderLayer", x, nhead=4, dim_feedforward=64)
     g = d.add("GRU", t, hidden_size=8, output="sequence")
-    d.add("Output", g)
-    report = engine.check(d)
+    report = _checked(d, g)
     reference = [nn.TransformerEncoderLayer(32, 4, 64, batch_first=True),
                  nn.GRU(32, 8, batch_first=True)]
     assert report.shape(g) == ("N", 10, 8)
@@ -205,9 +206,7 @@ def test_check_warns_about_what_runs_but_is_rarely_meant():
     x = d.add("Input", shape=(32, 7, 7))
     y = d.add("Linear", x, out_features=10)
     s = d.add("Softmax", y, dim=-1)
-    d.add("Output", s)
-    report = engine.check(d)
-    assert report.ok
+    report = _checked(d, s)
     messages = {p.message: p.fix for p in report.warnings}
     linear = next(m for m in messages if "last dimension only" in m)
     assert "Flatten" in messages[linear]
@@ -242,8 +241,7 @@ def test_gating_multiply_broadcasts_and_pooling_rounds_up_like_torch():
     g = d.add("Sigmoid", d.add("AdaptiveAvgPool2d", x))
     m = d.add("Multiply", x, g)
     p = d.add("MaxPool2d", m, kernel_size=2, ceil_mode=True)
-    d.add("Output", p)
-    report = engine.check(d)
+    report = _checked(d, p)
     assert report.shape(m) == ("N", 8, 5, 5) and report.shape(p) == ("N", 8, 3, 3)
     assert tuple(engine.build_model(d)(torch.randn(2, 8, 5, 5)).shape) == (2, 8, 3, 3)
     bad = Design()

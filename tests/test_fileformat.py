@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from design_documents import document_of, parent_at, paths_into
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -13,11 +14,6 @@ from engine.fields import Param
 from engine.layers import all_layers
 from engine.training.settings import schema
 from templates import load_template, template_names
-
-
-def _document(design: Design) -> dict:
-    return {"format": fileformat.FORMAT_TAG, "schema_version": fileformat.SCHEMA_VERSION,
-            **design.to_dict()}
 
 
 def _load(document, tmp_path) -> Design:
@@ -35,7 +31,7 @@ def test_templates_round_trip_and_check_clean(name, tmp_path):
 
 
 def test_errors_name_file_path_and_problem(tmp_path):
-    document = _document(load_template("cnn"))
+    document = document_of(load_template("cnn"))
     document["networks"]["model"]["nodes"][1]["params"]["kernel_size"] = "three"
     document["networks"]["model"]["edges"][0]["dst"] = "ghost"
     with pytest.raises(DesignError) as info:
@@ -72,13 +68,13 @@ def test_missing_and_binary_files(tmp_path):
 
 
 def test_newer_schema_is_refused_and_older_is_migrated(tmp_path, monkeypatch):
-    document = _document(load_template("mlp"))
+    document = document_of(load_template("mlp"))
     document["schema_version"] = fileformat.SCHEMA_VERSION + 1
     with pytest.raises(DesignError, match="newer NeuralCanvas"):
         _load(document, tmp_path)
 
     # An older schema goes through every migration in order.
-    old = _document(load_template("mlp"))
+    old = document_of(load_template("mlp"))
     monkeypatch.setattr(fileformat, "SCHEMA_VERSION", 3)
     calls = []
 
@@ -132,27 +128,15 @@ def test_random_bytes_give_design_error(blob):
         fileformat.design_from_json(blob.decode("latin-1"), "random.ncnet")
 
 
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, prefix + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, prefix + (index,))
-
-
-TEMPLATE_DOCUMENT = _document(load_template("cnn"))
-TEMPLATE_PATHS = [p for p in _paths(TEMPLATE_DOCUMENT) if p]
+TEMPLATE_DOCUMENT = document_of(load_template("cnn"))
+TEMPLATE_PATHS = paths_into(TEMPLATE_DOCUMENT)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(TEMPLATE_PATHS), json_values, st.booleans())
 def test_corrupted_designs_give_design_error_or_load(path, value, delete):
     document = json.loads(json.dumps(TEMPLATE_DOCUMENT))
-    parent = document
-    for key in path[:-1]:
-        parent = parent[key]
+    parent = parent_at(document, path)
     if delete and isinstance(parent, dict):
         del parent[path[-1]]
     else:
@@ -240,7 +224,7 @@ def test_an_unknown_training_key_is_refused_naming_it_and_its_section(tmp_path_f
     """A misspelt setting would silently take its default: the file does not load."""
     known = {p.removeprefix(section).split(".")[0] for p in SETTING_PATHS if p.startswith(section)}
     assume(key not in known)
-    document = _document(load_template("mlp"))
+    document = document_of(load_template("mlp"))
     place = document["training"]
     for name in section.split(".")[:-1]:
         place = place.setdefault(name, {})
@@ -253,7 +237,7 @@ def test_an_unknown_training_key_is_refused_naming_it_and_its_section(tmp_path_f
 
 def test_a_misspelt_setting_suggests_the_closest_one_and_exits_2_at_the_command_line(
         tmp_path, capsys):
-    document = _document(load_template("mlp"))
+    document = document_of(load_template("mlp"))
     document["training"]["epochz"] = 5
     path = tmp_path / "typo.ncnet"
     path.write_text(json.dumps(document))

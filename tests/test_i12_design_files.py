@@ -18,11 +18,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from design_documents import document_of, parent_at, paths_into
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import cli
-from engine.fileformat import FORMAT_TAG, SCHEMA_VERSION
 from templates import load_template, template_names
 
 CASES = 240                    # mutated files per run (the whole file runs in well under 60 s)
@@ -32,8 +32,7 @@ LONGEST_REPORT = 100_000       # characters of a report on a template-sized desi
 MOST_MEMORY = 300 * 2**20      # bytes Python may allocate while loading and checking one file
 RUN_COUNT = {"cases": 0}       # how many cases ran, printed at the end (pytest -s shows it)
 
-DOCUMENTS = {name: {"format": FORMAT_TAG, "schema_version": SCHEMA_VERSION,
-                    **load_template(name).to_dict()} for name in template_names()}
+DOCUMENTS = {name: document_of(load_template(name)) for name in template_names()}
 
 # Written into the JSON text as it is, not as a JSON string: values json.dumps cannot make.
 RAW_LITERALS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400,
@@ -62,18 +61,7 @@ REPLACEMENTS = st.one_of(
     st.lists(st.integers(1, 2**31 - 1), min_size=1, max_size=80))
 
 
-def _paths(value, prefix=()):
-    """Every path into a document, as a tuple of keys and indexes."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, prefix + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, prefix + (index,))
-
-
-PATHS = {name: [p for p in _paths(document) if p] for name, document in DOCUMENTS.items()}
+PATHS = {name: paths_into(document) for name, document in DOCUMENTS.items()}
 # Layer parameters and training settings: where a value passes loading and reaches the check.
 SETTING_PATHS = {name: [p for p in paths if "params" in p or "training" in p]
                  for name, paths in PATHS.items()}
@@ -87,10 +75,8 @@ def mutated_files(draw) -> str:
     raw: dict[str, str] = {}
     for _ in range(draw(st.integers(1, 4))):
         path = draw(st.sampled_from(PATHS[name]) | st.sampled_from(SETTING_PATHS[name]))
-        parent = document
         try:
-            for key in path[:-1]:
-                parent = parent[key]
+            parent = parent_at(document, path)
             parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation replaced what this path runs through

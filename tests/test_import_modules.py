@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from deep_residual import DeepResidual
 from test_codegen_helpers import load_exported, ruff_problems, single_thread
 from torch import nn
 
@@ -266,22 +267,8 @@ def test_submodules_forward_never_calls_are_left_out_and_named():
     assert set(result.state_dict) == {"used.weight", "used.bias"}
 
 
-class Deep(nn.Module):
-    """1,000 layer nodes: 250 blocks of Linear, LayerNorm, ReLU and a residual Add."""
-
-    def __init__(self, blocks: int = 250) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(nn.Linear(8, 8) for _ in range(blocks))
-        self.norms = nn.ModuleList(nn.LayerNorm(8) for _ in range(blocks))
-
-    def forward(self, x):
-        for layer, norm in zip(self.layers, self.norms):
-            x = x + F.relu(norm(layer(x)))
-        return x
-
-
 def test_a_thousand_node_model_imports_whole():
     """How long it takes: benchmarks/latency.py (limit 10 s)."""
-    design = import_module(Deep(), torch.randn(2, 8))
+    design = import_module(DeepResidual(), torch.randn(2, 8))
     assert len(design.nodes()) == 1002
     assert engine.check(design).ok

@@ -2,26 +2,45 @@
 
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 from test_training_support import RECIPES, exported_script, read_metrics, run_script, train
 
+from engine import Design
 from engine.training.script import render_training_program
 from templates import load_template, template_names
 
 EPOCHS = 2
 
 
+def assert_ruff_clean(path: Path) -> None:
+    """Exported code passes ruff's default rules and formatting, at its line length and ours."""
+    for command in (["ruff", "check", "--isolated", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet"],
+                    ["ruff", "format", "--isolated", "--check", "--quiet", "--line-length", "100"]):
+        result = subprocess.run([*command, str(path)], capture_output=True, text=True,
+                                check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def train_both_ways(design: Design, tmp_path: Path, *script_args: str) -> tuple[Any, list, list]:
+    """Trains `design` in the app and with its exported script: the app's final event and
+    the per-epoch metrics of each."""
+    _, final = train(design, tmp_path / "app")
+    run_script(exported_script(design, tmp_path / "export"), "--out", str(tmp_path / "script"),
+               *script_args)
+    return (final, read_metrics(tmp_path / "app" / "metrics.csv"),
+            read_metrics(tmp_path / "script" / "metrics.csv"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
 def test_exported_script_reproduces_the_in_app_epochs(recipe, tmp_path):
     design = RECIPES[recipe](epochs=EPOCHS)
-    _, final = train(design, tmp_path / "app")
+    final, app, exported = train_both_ways(design, tmp_path, "--device", "cpu")
     assert final.kind == "finished", getattr(final, "reason", "")
-    script = exported_script(design, tmp_path / "export")
-    run_script(script, "--out", str(tmp_path / "script"), "--device", "cpu")
-    app = read_metrics(tmp_path / "app" / "metrics.csv")
-    exported = read_metrics(tmp_path / "script" / "metrics.csv")
     assert len(app) == len(exported) == EPOCHS
     assert set(app[0]) == set(exported[0])
     for ours, theirs in zip(app, exported, strict=True):
@@ -37,11 +56,7 @@ def test_exported_script_follows_the_settings(tmp_path):
         epochs=5, schedule={"name": "plateau", "patience": 0, "factor": 0.5},
         optimizer={"name": "sgd", "lr": 0.5, "momentum": 0.9, "nesterov": True},
         early_stopping={"enabled": True, "patience": 1}, grad_clip=0.5)
-    _, final = train(design, tmp_path / "app")
-    script = exported_script(design, tmp_path / "export")
-    run_script(script, "--out", str(tmp_path / "script"))
-    app = read_metrics(tmp_path / "app" / "metrics.csv")
-    exported = read_metrics(tmp_path / "script" / "metrics.csv")
+    final, app, exported = train_both_ways(design, tmp_path)
     assert [row["lr"] for row in exported] == [row["lr"] for row in app]
     assert len(exported) == len(app) == final.epochs_done
     assert [r["val_loss"] for r in exported] == pytest.approx([r["val_loss"] for r in app],
@@ -52,12 +67,7 @@ def test_exported_script_follows_the_settings(tmp_path):
 @pytest.mark.parametrize("name", template_names())
 def test_exported_templates_pass_ruff_unchanged(name, tmp_path):
     script = exported_script(load_template(name), tmp_path)
-    for command in (["ruff", "check", "--isolated", "--quiet"],
-                    ["ruff", "format", "--isolated", "--check", "--quiet"],
-                    ["ruff", "format", "--isolated", "--check", "--quiet", "--line-length", "100"]):
-        result = subprocess.run([*command, str(script)], capture_output=True, text=True,
-                                check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(script)
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
@@ -103,8 +113,6 @@ def source_files(folder):
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is a test dependency")
 def test_every_combination_of_settings_renders_clean_code(tmp_path):
-    from engine import Design
-
     files = source_files(tmp_path / "data")
     image = Design()
     x = image.add("Input", shape=(1, 8, 8))
@@ -140,18 +148,11 @@ def test_every_combination_of_settings_renders_clean_code(tmp_path):
     cases.append(wide_design)
     for index, design in enumerate(cases):
         exported_script(design, tmp_path / f"case{index}")
-    for command in (["ruff", "check", "--isolated", "--quiet"],
-                    ["ruff", "format", "--isolated", "--check", "--quiet"],
-                    ["ruff", "format", "--isolated", "--check", "--quiet", "--line-length", "100"]):
-        result = subprocess.run([*command, str(tmp_path)], capture_output=True, text=True,
-                                check=False)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert_ruff_clean(tmp_path)
 
 
 def image_design(folder):
     from test_data_sources import make_image_folder
-
-    from engine import Design
 
     make_image_folder(folder)
     d = Design()
@@ -177,11 +178,8 @@ def csv_design(folder):
 @pytest.mark.parametrize("make", [image_design, csv_design])
 def test_exported_script_reproduces_runs_on_the_users_files(make, tmp_path):
     design = make(tmp_path / "data")
-    _, final = train(design, tmp_path / "app")
+    final, app, exported = train_both_ways(design, tmp_path)
     assert final.kind == "finished", getattr(final, "reason", "")
-    run_script(exported_script(design, tmp_path / "export"), "--out", str(tmp_path / "script"))
-    app = read_metrics(tmp_path / "app" / "metrics.csv")
-    exported = read_metrics(tmp_path / "script" / "metrics.csv")
     assert [r["loss"] for r in exported] == pytest.approx([r["loss"] for r in app], rel=1e-5)
     assert [r["val_loss"] for r in exported] == pytest.approx([r["val_loss"] for r in app],
                                                               rel=1e-5)
