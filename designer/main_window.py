@@ -52,8 +52,10 @@ ICONS = {"auto_layout": "auto-layout", "frame_all": "frame-all", "zoom_in": "zoo
          "zoom_out": "zoom-out", "export": "export-code"}
 # Where the canvas's actions (designer.canvas.tabs) stand in the menus, in groups.
 EDIT_MENU = (("cut", "copy", "paste", "duplicate", "delete"),
-             ("select_all", "add_layer", "auto_layout"))
-VIEW_MENU = (("frame_selection", "frame_all", "zoom_in", "zoom_out", "reset_zoom"),)
+             ("select_all", "add_layer", "auto_layout"),
+             ("group_block", "ungroup_block", "rename_block"))
+VIEW_MENU = (("frame_selection", "frame_all", "zoom_in", "zoom_out", "reset_zoom"),
+             ("open_block", "leave_block"))
 TRAINING_KEYS = (("F5",), ("F6",), ("Shift+F5",), ("Ctrl+K",))  # train, pause, stop, checkpoint
 TRAINING_DOCK_SHARE = 0.45  # of the window's height, when a run starts with a small dock
 CANVAS_SHARE = 0.3          # of the window's height the canvas keeps when the Setup form grows
@@ -411,8 +413,9 @@ class MainWindow(QMainWindow):
             self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     def _highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
-        for view in self.tabs.views().values():
-            view.network_scene().highlight_nodes(node_ids, colour)
+        for network in self.tabs.views():
+            for view in self.tabs.page_of(network).views():
+                view.network_scene().highlight_nodes(node_ids, colour)
 
     def show_problems(self) -> None:
         dock = self.docks["problems"]

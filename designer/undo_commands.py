@@ -5,13 +5,16 @@ Views follow the design's events, so a command never touches a graphics item.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from designer.design_diff import Snapshot, go
 from engine import Design, Edge, Node
+
+Result = TypeVar("Result")
 
 MOVE_COMMAND_ID = 1001
 PARAMS_COMMAND_ID = 1002
@@ -208,6 +211,38 @@ class AddNodes(QUndoCommand):
     def undo(self) -> None:
         for node in reversed(self.nodes):
             self.design.remove(self.new_ids[node.id])
+
+
+class DesignEdit(QUndoCommand):
+    """One undo step for an operation made of many Design edits (group into block, ungroup,
+    add a built-in block): undo and redo go between the snapshots before and after it."""
+
+    def __init__(self, design: Design, text: str, before: Snapshot, after: Snapshot) -> None:
+        super().__init__(text)
+        self.design, self.before, self.after = design, before, after
+        self._done = True   # `run` made the edits; the push's first redo has nothing to do
+
+    @classmethod
+    def run(cls, design: Design, text: str,
+            operation: Callable[[Design], Result]) -> tuple[DesignEdit, Result]:
+        """Carry out `operation` now and return its undo step (to push) and its result. An
+        operation that fails part-way is taken back before its error is raised."""
+        before = Snapshot.of(design)
+        try:
+            result = operation(design)
+        except Exception:
+            go(design, Snapshot.of(design), before)
+            raise
+        return cls(design, text, before, Snapshot.of(design)), result
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        go(self.design, self.before, self.after)
+
+    def undo(self) -> None:
+        go(self.design, self.after, self.before)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

@@ -4,7 +4,7 @@ import pytest
 
 from engine import Design, check
 from engine.blocks.definitions import argument
-from engine.blocks.grouping import free_block_name, group, ungroup
+from engine.blocks.grouping import free_block_name, group, rename_block, ungroup
 from engine.errors import DesignError
 
 
@@ -165,3 +165,17 @@ def test_names_stay_unique():
         group(design, [ids["flatten"]], "Block1")
     with pytest.raises(DesignError, match="not a block"):
         ungroup(design, ids["head"])
+
+
+def test_renaming_a_block_keeps_its_layers_and_uses_with_their_ids():
+    design, ids = _residual()
+    use = group(design, [ids[n] for n in ("conv_a", "relu", "conv_b", "add")], "Block1")
+    before = check(design)
+    rename_block(design, "Block1", "Residual")
+    assert design.blocks == ["Residual"]
+    assert design.node(use).params["block"] == "Residual"
+    assert design.network_of(ids["relu"]) == "Residual"
+    after = check(design)
+    assert after.errors == [] and after.shape(use) == before.shape(use)
+    with pytest.raises(DesignError, match="already a network named 'model'"):
+        rename_block(design, "Residual", "model")

@@ -11,16 +11,24 @@ refused, and the canvas keeps the reason on screen at the port until the next ac
 from __future__ import annotations
 
 from engine import Design, Edge, Report
+from engine.blocks.definitions import has_expressions
 from engine.errors import ShapeError
 from engine.layers import TensorInfo, all_layers, get_layer
+from engine.layers.block_node import BLOCK_TYPE
 
 
 def input_port_count(design: Design, node_id: str) -> int:
-    """Ports to draw: the fixed count, or for variadic layers one more than the highest used."""
-    spec = get_layer(design.node(node_id).type)
+    """Ports to draw: the fixed count; for a block node, its definition's Inputs; for variadic
+    layers one more than the highest used."""
+    node = design.node(node_id)
+    spec = get_layer(node.type)
     if spec.max_inputs is not None:
         return spec.max_inputs
     highest = max((e.port for e in design.inputs_of(node_id)), default=-1)
+    if node.type == BLOCK_TYPE:
+        block = node.params["block"]
+        inputs = [n for n in design.nodes(block) if design.node(n).type == "Input"]
+        return max(len(inputs), highest + 1)
     return max(spec.min_inputs, highest + 2)
 
 
@@ -55,6 +63,8 @@ def shape_problem(design: Design, report: Report, src: str, dst: str, port: int)
     """
     node = design.node(dst)
     spec = get_layer(node.type)
+    if node.type == BLOCK_TYPE or has_expressions(node.params):
+        return None  # judged with its block's arguments by the check, once connected
     if any(param.range_problem(node.params[param.name]) for param in spec.params):
         return None
     inputs: dict[int, TensorInfo | None] = {

@@ -28,6 +28,7 @@ from designer.canvas.style import (
 )
 from engine import Node, Problem
 from engine.layers import TensorInfo, get_layer
+from engine.layers.block_node import BLOCK_TYPE
 
 DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
 _OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
@@ -36,6 +37,17 @@ _MAX_BODY_LINES = 3  # parameters, output shape, parameter count
 _NAME_TYPE_GAP = 6.0  # between the name and the type in the header
 _MIN_TYPE_WIDTH = 24.0  # less room than this and the header shows the name alone
 _WIDTH_STEP = 10.0  # grown cards widen in steps, so similar names give equal cards
+_STACK_STEP = 5.0  # a repeated block shows the cards of its copies stacked behind it
+_TIMES = "\u00d7"
+
+
+def kind_text(layer_type: str, params: dict) -> str:
+    """What a card's header says the node is: its layer type, or the block it uses, with
+    "×N" when it repeats."""
+    if layer_type != BLOCK_TYPE:
+        return layer_type
+    repeat = params.get("repeat", 1)
+    return params["block"] + (f" {_TIMES}{repeat}" if repeat > 1 else "")
 
 
 def card_width(style: CanvasStyle, name: str, layer_type: str) -> float:
@@ -117,6 +129,9 @@ class NodeItem(QGraphicsItem):
         self.style = style
         spec = get_layer(node.type)
         self.layer_type, self.category = node.type, spec.category
+        self.block: str | None = node.params["block"] if node.type == BLOCK_TYPE else None
+        self.kind = kind_text(node.type, node.params)
+        self.repeat = node.params.get("repeat", 1) if self.block else 1
         self._explanation = first_sentence(spec)
         self.name = node.name
         self.summary = param_summary(node.type, node.params)
@@ -125,6 +140,7 @@ class NodeItem(QGraphicsItem):
         self.inputs: list[TensorInfo | None] = []
         self._width = NODE_WIDTH
         self._height = 0.0
+        self._stack = 0.0
         self._bounds = QRectF()
         self._card_path = QPainterPath()
         self._header_path = QPainterPath()
@@ -155,9 +171,10 @@ class NodeItem(QGraphicsItem):
             self._changed()
 
     def set_params(self, params: dict) -> None:
-        summary = param_summary(self.layer_type, params)
-        if summary != self.summary:
-            self.summary = summary
+        summary, kind = param_summary(self.layer_type, params), kind_text(self.layer_type, params)
+        if (summary, kind) != (self.summary, self.kind):
+            self.summary, self.kind = summary, kind
+            self.repeat = params.get("repeat", 1) if self.block else 1
             self._layout()
             self._changed()
 
@@ -211,13 +228,14 @@ class NodeItem(QGraphicsItem):
     def _layout(self) -> None:
         """Ports sit at a fixed height below the header, so wires between cards placed on one
         row run straight whatever the cards' heights."""
-        width = card_width(self.style, self.name, self.layer_type)
+        width = card_width(self.style, self.name, self.kind)
         height = card_height(self.style, len(self._lines()), len(self.input_ports))
-        if (width, height) != (self._width, self._height):
+        stack = self._stacked_cards() * _STACK_STEP
+        if (width, height, stack) != (self._width, self._height, self._stack):
             self.prepareGeometryChange()
-            self._width, self._height = width, height
+            self._width, self._height, self._stack = width, height, stack
             reach = PORT_RADIUS + 3
-            self._bounds = self.card_rect().adjusted(-reach, -3, reach, 3)
+            self._bounds = self.card_rect().adjusted(-reach, -3, reach + stack, 3 + stack)
             self._card_path = QPainterPath()
             self._card_path.addRoundedRect(self.card_rect(), CORNER_RADIUS, CORNER_RADIUS)
             header = QPainterPath()
@@ -228,6 +246,10 @@ class NodeItem(QGraphicsItem):
         if self.output_port:
             self.output_port.setPos(self._width, HEADER_HEIGHT + PORT_TOP)
         self.badge.setPos(self._width - 2, 2)
+
+    def _stacked_cards(self) -> int:
+        """Cards drawn behind a repeated block, one per further copy, at most two."""
+        return min(self.repeat - 1, 2)
 
     @property
     def width(self) -> float:
@@ -266,6 +288,11 @@ class NodeItem(QGraphicsItem):
         if self.highlight is not None:  # half of the wide pen shows outside the card
             painter.setPen(QPen(self.highlight, 5.0))
             painter.drawPath(self._card_path)
+        for depth in range(self._stacked_cards(), 0, -1):
+            painter.setPen(QPen(style.border, 1.0))
+            painter.setBrush(style.card)
+            painter.drawPath(self._card_path.translated(depth * _STACK_STEP,
+                                                        depth * _STACK_STEP))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(style.card if detailed else header)
         painter.drawPath(self._card_path)
@@ -355,7 +382,7 @@ class NodeItem(QGraphicsItem):
         elide = Qt.TextElideMode.ElideRight
         name = title.elidedText(self.name, elide, inner)
         room = inner - math.ceil(title.horizontalAdvance(name)) - _NAME_TYPE_GAP
-        layer_type = small.elidedText(self.layer_type, elide, room) \
+        layer_type = small.elidedText(self.kind, elide, room) \
             if room >= _MIN_TYPE_WIDTH else ""
         lines = []
         if self.summary:
@@ -375,12 +402,14 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ tooltips
     def tooltip(self) -> str:
-        lines = [f"{self.name} ({self.layer_type})"]
+        lines = [f"{self.name} ({self.kind})"]
         if self.summary:
             lines.append(self.summary)
         lines.append(f"output {self.shape_label}" +
                      (f", {self.count_label}" if self.count_label else ""))
         lines.append(self._explanation)
+        if self.block is not None:
+            lines.append("Double-click to open its definition")
         return "\n".join(lines)
 
     def port_tooltip(self, port: PortItem) -> str:
@@ -412,6 +441,12 @@ class NodeItem(QGraphicsItem):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """A block opens anywhere (rename it from its menu or the inspector); on another
+        layer a double-click on the header renames it in place."""
+        if event.button() == Qt.MouseButton.LeftButton and self.block is not None:
+            self.scene().open_block(self.node_id)
+            event.accept()
+            return
         if event.button() == Qt.MouseButton.LeftButton and \
                 self.title_rect().contains(event.pos()):
             self.scene().renameRequested.emit(self.node_id)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.blocks.definitions import BLOCK_PARAMS, Expr
 from engine.layers import TensorInfo, get_layer
 from engine.layers.base import LayerSpec, Param, format_shape
+from engine.layers.block_node import BLOCK_TYPE
 
 # Shorter words for parameters people know by sight; everything else shows its own name.
 _SHORT_NAMES = {"padding": "pad", "dilation": "dil", "output_padding": "out pad"}
@@ -20,8 +22,12 @@ def param_summary(layer_type: str, params: dict[str, Any]) -> str:
     """A one-line summary such as "16 @ 3x3, pad 1" (Conv2d) or "out_features 10" (Linear).
 
     Shows the layer's headline parameter (its first size or count), then every parameter whose
-    value differs from its default; kernel sizes read as 3x3.
+    value differs from its default; kernel sizes read as 3x3. A block node shows its argument
+    values ("planes 64, stride 2"); inside a definition an expression shows as written.
     """
+    if layer_type == BLOCK_TYPE:
+        return ", ".join(f"{key} {_spelled(value)}" for key, value in params.items()
+                         if key not in BLOCK_PARAMS)
     spec = get_layer(layer_type)
     if not spec.params:
         return ""
@@ -30,7 +36,7 @@ def param_summary(layer_type: str, params: dict[str, Any]) -> str:
     index = spec.param_index
     if "out_channels" in index and "kernel_size" in index:
         kernel = _kernel(index["kernel_size"], params["kernel_size"])
-        parts.append(f"{params['out_channels']} @ {kernel}")
+        parts.append(f"{_spelled(params['out_channels'])} @ {kernel}")
         shown.update(("out_channels", "kernel_size"))
     elif "kernel_size" in index:
         parts.append(_kernel(index["kernel_size"], params["kernel_size"]))
@@ -57,8 +63,19 @@ def _is_headline(param: Param) -> bool:
     return param.kind == "float" and param.default is not None and abs(param.default) >= 1e-3
 
 
+def _spelled(value: Any) -> str:
+    """A value as the card shows it: an expression as its text ("planes * 4")."""
+    if isinstance(value, Expr):
+        return value.text
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def _named(param: Param, value: Any, always: bool = False) -> str:
     label = _SHORT_NAMES.get(param.name, param.name)
+    if isinstance(value, Expr):
+        return f"{label} {value.text}"
     if param.kind == "bool":
         return label if value else f"no {label}"
     if value is None:
@@ -72,6 +89,8 @@ def _named(param: Param, value: Any, always: bool = False) -> str:
 
 def _kernel(param: Param, value: Any) -> str:
     """A kernel as its footprint: 3 on a 2-D layer reads 3x3."""
+    if isinstance(value, Expr):
+        return value.text
     values = value if isinstance(value, tuple) else (value,) * (param.length or 1)
     return _TIMES.join(str(v) for v in values)
 

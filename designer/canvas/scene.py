@@ -118,7 +118,7 @@ class NetworkScene(QGraphicsScene):
         self.edges.clear()
         self._edges_of.clear()
         self._picked.clear()
-        if self.network not in self.design.networks:
+        if self.network not in self.design.networks and not self.design.is_block(self.network):
             return
         for node_id in self.design.nodes(self.network):
             self._add_node(node_id)
@@ -133,6 +133,14 @@ class NetworkScene(QGraphicsScene):
             self.rebuild()
         elif isinstance(event, NetworkChange) and event.network == self.network:
             self.FOLLOW[type(event)](self, event)
+        elif isinstance(event, NodeAdded | NodeRemoved) and self.design.is_block(event.network):
+            self._follow_definition(event.network)
+
+    def _follow_definition(self, block: str) -> None:
+        """A definition gained or lost a node (an Input, say): its uses here show its ports."""
+        for node_id, item in self.nodes.items():
+            if item.block == block:
+                self._refresh_ports(node_id)
 
     def _follow_params(self, event: ParamsChanged) -> None:
         self.nodes[event.node].set_params(self.design.node(event.node).params)
@@ -317,7 +325,7 @@ class NetworkScene(QGraphicsScene):
             self._syncing_selection = False
 
     def _selection_to_document(self) -> None:
-        if self._syncing_selection or self.network != self.document.network:
+        if self._syncing_selection or self.network != self.document.scope:
             return
         self._syncing_selection = True
         try:
@@ -597,6 +605,10 @@ class NetworkScene(QGraphicsScene):
             return
         self.document.push(command)
         self.select_nodes(list(command.new_ids.values()))
+
+    def open_block(self, node_id: str) -> None:
+        """Show the definition a block node here uses (double-click, Open Block)."""
+        self.document.open_block(node_id)
 
     def select_all(self) -> None:
         self.select_nodes(list(self.nodes))

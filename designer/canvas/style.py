@@ -30,7 +30,7 @@ GRID_STEP = 20.0
 CATEGORY_HUES = {
     "Input / Output": 215, "Dense": 250, "Convolution": 200, "Pooling": 178,
     "Normalization": 38, "Activation": 140, "Reshape": 22, "Recurrent": 318,
-    "Attention": 278, "Merge": 90,
+    "Attention": 278, "Merge": 90, "Blocks": 345,
 }
 
 

@@ -1,4 +1,5 @@
-"""One canvas tab per network of the design (a GAN shows its generator and discriminator).
+"""One canvas tab per network of the design (a GAN shows its generator and discriminator);
+each tab shows the network or a block definition opened from it (designer.canvas.scope_page).
 
 The canvas's commands (Copy, Delete, Frame All, ...) are QActions declared once, in
 `NetworkTabs._commands`, and live here, bound to the canvas and its children: they work in the
@@ -11,8 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from designer.canvas.scene import NetworkScene
-from designer.canvas.style import CanvasStyle
+from designer.canvas.block_actions import BlockActions
+from designer.canvas.scope_page import ScopePage
 from designer.canvas.view import KEY_ZOOM, NetworkView
 from designer.document import DesignDocument
 from designer.shortcuts import ActionSpec, StandardKey, assign_shortcuts
@@ -27,7 +28,8 @@ class NetworkTabs(QTabWidget):
     def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self._views: dict[str, NetworkView] = {}
+        self._pages: dict[str, ScopePage] = {}
+        self.blocks = BlockActions(document, self.current_view, self.message.emit, self)
         self.setDocumentMode(True)
         self.setTabBarAutoHide(True)
         self.setMovable(False)
@@ -60,6 +62,17 @@ class NetworkTabs(QTabWidget):
             ActionSpec("zoom_in", "Zoom &In", self.zoom_in, (StandardKey.ZoomIn, "Ctrl+=")),
             ActionSpec("zoom_out", "Zoom &Out", self.zoom_out, (StandardKey.ZoomOut,)),
             ActionSpec("reset_zoom", "&Reset Zoom", self.reset_zoom, ("Ctrl+0",)),
+            ActionSpec("group_block", "&Group into Block\u2026", self.blocks.group_selection,
+                       ("Ctrl+G",), tip="Make a block from the selected layers and put one "
+                       "block node in their place"),
+            ActionSpec("ungroup_block", "&Ungroup Block", self.blocks.ungroup_selection,
+                       ("Ctrl+Shift+G",), tip="Put the selected block nodes' layers back"),
+            ActionSpec("open_block", "&Open Block", self.blocks.open_selected, ("Alt+Down",),
+                       tip="Show the selected block node's definition (double-click does too)"),
+            ActionSpec("leave_block", "Up to &Enclosing Level", self.blocks.leave, ("Alt+Up",),
+                       tip="Leave the block definition shown, back to where it was opened"),
+            ActionSpec("rename_block", "Rename Bloc&k\u2026", self.blocks.rename_shown,
+                       ("Ctrl+Shift+R",), tip="Rename the block definition shown or selected; every use follows"),
         )
 
     def _build_actions(self) -> None:
@@ -75,35 +88,39 @@ class NetworkTabs(QTabWidget):
 
     # ------------------------------------------------------------------ tabs and networks
     def views(self) -> dict[str, NetworkView]:
-        return dict(self._views)
+        """Each network's own view (the definitions opened over it aside)."""
+        return {network: page.root_view for network, page in self._pages.items()}
 
     def view_of(self, network: str) -> NetworkView:
-        return self._views[network]
+        return self._pages[network].root_view
+
+    def page_of(self, network: str) -> ScopePage:
+        return self._pages[network]
+
+    def current_page(self) -> ScopePage:
+        return self.currentWidget()
 
     def current_view(self) -> NetworkView:
-        return self.currentWidget()
+        """The view edits go to: the network's, or the innermost definition opened in it."""
+        return self.currentWidget().current_view()
 
     def _sync_tabs(self, frame: bool = False) -> None:
         """Add a tab for each new network and drop the tabs of removed ones, in design order."""
         networks = self.document.design.networks
-        for network in list(self._views):
+        for network in list(self._pages):
             if network not in networks:
-                view = self._views.pop(network)
-                view.network_scene().detach()
-                self.removeTab(self.indexOf(view))
-                view.deleteLater()
+                page = self._pages.pop(network)
+                page.detach()
+                self.removeTab(self.indexOf(page))
+                page.deleteLater()
         for index, network in enumerate(networks):
-            if network not in self._views:
-                style = CanvasStyle.from_palette(self.palette(), self.font())
-                scene = NetworkScene(self.document, network, style)
-                view = NetworkView(scene, self)
-                scene.setParent(view)
-                scene.message.connect(self.message)
-                view.message.connect(self.message)
-                self._views[network] = view
-                self.insertTab(index, view, network)
+            if network not in self._pages:
+                page = ScopePage(self.document, network, self)
+                page.message.connect(self.message)
+                self._pages[network] = page
+                self.insertTab(index, page, network)
             elif frame:
-                self._views[network].frame_when_shown()
+                self._pages[network].root_view.frame_when_shown()
 
     def _on_design_event(self, event: DesignEvent) -> None:
         if isinstance(event, NetworkAdded | NetworkRemoved):
@@ -112,22 +129,23 @@ class NetworkTabs(QTabWidget):
             self._sync_tabs(frame=True)
 
     def _show_network(self, network: str) -> None:
-        view = self._views.get(network)
-        if view is not None and self.currentWidget() is not view:
-            self.setCurrentWidget(view)
+        page = self._pages.get(network)
+        if page is not None and self.currentWidget() is not page:
+            self.setCurrentWidget(page)
 
     def _on_tab_changed(self, index: int) -> None:
-        view = self.widget(index)
-        if isinstance(view, NetworkView) and view.network in self.document.design.networks:
-            self.document.set_network(view.network)
-            self.document.set_selection(view.network_scene().selected_ids())
+        page = self.widget(index)
+        if isinstance(page, ScopePage) and page.network in self.document.design.networks:
+            self.document.set_network(page.network)
+            self.document.set_selection(page.current_view().network_scene().selected_ids())
 
     def _frame_node(self, node_id: str) -> None:
+        """Frame a node the document revealed (it has opened the node's scope already)."""
         if not self.document.design.has_node(node_id):
             return
-        network = self.document.design.network_of(node_id)
-        self._show_network(network)
-        self._views[network].frame_nodes([node_id])
+        view = self.current_view()
+        if view.network == self.document.design.network_of(node_id):
+            view.frame_nodes([node_id])
 
     # ------------------------------------------------------------------ actions (menus bind these)
     def frame_selection(self) -> None:

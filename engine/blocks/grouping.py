@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.blocks.definitions import Expr
 from engine.checking import check
-from engine.design import Design, Node
+from engine.design import Design, Edge, Node
 from engine.errors import DesignError
 from engine.layers.block_node import BLOCK_TYPE
 
@@ -54,26 +54,19 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
     _refuse_ungroupable(design, selected, passed_on)
     inner_edges = [e for n in selected for e in design.inputs_of(n) if e.src in chosen]
     report = check(design)
-    snapshots = [(design.node(n), design.seq_of(n)) for n in selected]
-    left, top, right = _extent(node.pos for node, _ in snapshots)
-    passed = _arguments_read(design, scope, [node for node, _ in snapshots])
+    left, top, right = _extent(design.node(n).pos for n in selected)
+    passed = _arguments_read(design, scope, [design.node(n) for n in selected])
 
     design.add_block(name, passed)
     feeders: dict[str, str] = {}
-    taken = {node.name for node, _ in snapshots}
+    taken = {design.node(n).name for n in selected}
     for index, source in enumerate(sources):
         label = _free_name("x" if len(sources) == 1 else f"x{index + 1}", taken)
         taken.add(label)
         feeders[source] = design.add("Input", name=label, network=name,
                                      pos=(left - _PORT_GAP, top + 120.0 * index),
                                      **_input_params(report.info(source)))
-    for node_id in selected:
-        design.remove(node_id)
-    for node, seq in snapshots:
-        design.restore(Node(node.id, node.type, node.name, node.params, node.pos, name),
-                       seq=seq)
-    for edge in inner_edges:
-        design.connect(edge.src, edge.dst, edge.port)
+    _move_nodes(design, selected, name, inner_edges)
     for edge in incoming:
         design.connect(feeders[edge.src], edge.dst, edge.port)
     design.add("Output", passed_on[0], name=_free_name("out", taken), network=name,
@@ -141,6 +134,34 @@ def ungroup(design: Design, node_id: str) -> list[str]:
         for edge in leaving:
             design.connect(result, edge.dst, edge.port)
     return added
+
+
+def rename_block(design: Design, old: str, new: str) -> None:
+    """Give definition `old` the name `new`; its layers and every use keep their ids, wiring and
+    values (each use is put back naming the new definition)."""
+    arguments = design.block_arguments(old)
+    design.add_block(new, arguments)  # DesignError for a taken or unfit name
+    _move_nodes(design, design.nodes(old), new)
+    for use in design.uses_of(old):
+        _move_nodes(design, [use], design.network_of(use), block=new)
+    design.remove_block(old)
+
+
+def _move_nodes(design: Design, nodes: list[str], scope: str, wires: list[Edge] | None = None,
+                **changed: Any) -> None:
+    """Take nodes out and put them back in `scope` (with `changed` parameters), keeping their
+    ids and creation order, and put back `wires` (default: every wire they had)."""
+    snapshots = [(design.node(n), design.seq_of(n)) for n in nodes]
+    if wires is None:
+        wires = sorted({e for n in nodes for e in design.inputs_of(n) + design.outputs_of(n)},
+                       key=lambda e: (e.dst, e.port, e.src))
+    for node_id in nodes:
+        design.remove(node_id)
+    for node, seq in snapshots:
+        design.restore(Node(node.id, node.type, node.name, {**node.params, **changed}, node.pos,
+                            scope), seq=seq)
+    for edge in wires:
+        design.connect(edge.src, edge.dst, edge.port)
 
 
 # ---------------------------------------------------------------------------- helpers
