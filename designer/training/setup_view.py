@@ -19,21 +19,7 @@ from designer.document import DesignDocument
 from designer.theme import coloured
 from designer.training.samples_view import SampleView
 from designer.training.settings_form import SettingsForm
-
-
-def si(value: float) -> str:
-    """1234567 -> '1.23 M' (for FLOPs and counts)."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.0f} "
-
-
-def size_text(value: float) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.0f} bytes"
+from engine.wording import memory_text, si_prefixed
 
 
 def shape_text(shape) -> str:
@@ -88,12 +74,12 @@ class Preflight(QWidget):
         """An engine.training.data.Preview: figures, data facts, samples, or the problem."""
         cost, data = preview.cost, preview.data
         if cost:
-            self.values["flops"].setText(f"{si(cost['flops_per_sample'])}FLOPs forward "
+            self.values["flops"].setText(f"{si_prefixed(cost['flops_per_sample'])}FLOPs forward "
                                          f"(about 3\u00d7 that per training step)")
             self.values["memory"].setText(
-                f"about {size_text(cost['total_bytes'])} for a batch of {cost['batch_size']} "
-                f"(activations {size_text(cost['activation_bytes'])}, weights, gradients "
-                f"and optimizer state {size_text(cost['weight_bytes'])})")
+                f"about {memory_text(cost['total_bytes'])} for a batch of {cost['batch_size']} "
+                f"(activations {memory_text(cost['activation_bytes'])}, weights, gradients "
+                f"and optimizer state {memory_text(cost['weight_bytes'])})")
         else:
             for key in ("flops", "memory"):
                 self.values[key].setText("not known until the problem below is fixed")

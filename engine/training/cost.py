@@ -19,6 +19,7 @@ from engine.errors import DesignError
 from engine.limits import byte_size, physical_memory
 from engine.training.labels import setting_place
 from engine.training.plan import Plan, make_plan
+from engine.wording import memory_text, si_prefixed
 
 _OPTIMIZER_STATES = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 2}
 
@@ -42,8 +43,9 @@ class Cost:
         return {**asdict(self), "total_bytes": self.total_bytes}
 
     def describe(self) -> str:
-        return (f"{self.parameters:,} parameters, {_si(self.flops_per_sample)}FLOPs per sample "
-                f"(forward), about {_bytes(self.total_bytes)} for a batch of {self.batch_size}")
+        return (f"{self.parameters:,} parameters, {si_prefixed(self.flops_per_sample)}FLOPs per "
+                f"sample (forward), about {memory_text(self.total_bytes)} for a batch of "
+                f"{self.batch_size}")
 
 
 def estimate_cost(design: Design, plan: Plan | None = None, report: Report | None = None) -> Cost:
@@ -105,17 +107,3 @@ def memory_shortfall(cost: Cost, device: Any) -> str | None:
             f"activations) but {where} has {byte_size(available)} in all, so it was not "
             f"started; lower {setting_place('batch_size')} or use smaller layers (fewer "
             "features or channels)")
-
-
-def _si(value: float) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.0f} "
-
-
-def _bytes(value: float) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.0f} bytes"
