@@ -20,10 +20,18 @@ from test_canvas import (
     wire,
 )
 
+from designer.canvas.view import NetworkView
+from designer.document import DesignDocument
 from designer.undo_commands import SetParams
 from engine import Design
 from engine.layout import layered_positions
 from templates import load_template
+
+
+def open_template(qtbot, name: str) -> tuple[DesignDocument, NetworkView, Design]:
+    """The canvas on a fresh copy of a template: its document, the visible view, the design."""
+    document, tabs = open_canvas(qtbot, load_template(name))
+    return document, tabs.current_view(), document.design
 
 
 def header(view, node_id: str) -> QPointF:
@@ -32,9 +40,7 @@ def header(view, node_id: str) -> QPointF:
 
 
 def test_delete_key_removes_the_selection_and_undo_restores_it_exactly(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     before = design.to_dict()
     conv = design.find("conv2")
     click(view, header(view, conv))
@@ -53,9 +59,7 @@ def test_delete_key_removes_the_selection_and_undo_restores_it_exactly(qtbot):
 
 
 def test_a_clicked_wire_is_deleted_alone(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     edge = design.inputs_of(design.find("relu1"))[0]
     item = view.network_scene().edges[edge]
     click(view, item.label_rect().center())
@@ -67,9 +71,7 @@ def test_a_clicked_wire_is_deleted_alone(qtbot):
 
 
 def test_duplicate_copies_nodes_and_their_inner_wires_beside_them_in_one_step(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     conv, bn = design.find("conv1"), design.find("bn1")
     click(view, header(view, conv))
     click(view, header(view, bn), Qt.KeyboardModifier.ControlModifier)
@@ -90,9 +92,7 @@ def test_duplicate_copies_nodes_and_their_inner_wires_beside_them_in_one_step(qt
 
 
 def test_dragging_nodes_moves_them_in_the_design_as_one_undo_step(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     conv, bn = design.find("conv1"), design.find("bn1")
     view.reset_zoom()
     view.centerOn(header(view, conv))
@@ -113,9 +113,7 @@ def test_dragging_nodes_moves_them_in_the_design_as_one_undo_step(qtbot):
 
 
 def test_rubber_band_selects_the_nodes_it_touches_but_not_wires(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     scene = view.network_scene()
     first = scene.nodes[design.find("conv1")].sceneBoundingRect()
     third = scene.nodes[design.find("relu1")].sceneBoundingRect()
@@ -260,9 +258,7 @@ def test_tabs_follow_networks_added_removed_and_replaced_designs(qtbot):
 
 
 def test_edge_menu_disconnects_the_wire(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("mlp"))
-    view = tabs.current_view()
-    design = document.design
+    _document, view, design = open_template(qtbot, "mlp")
     edge = design.edges()[0]
     menu = view._edge_menu(view.network_scene().edges[edge])
     (disconnect,) = [a for a in menu.actions() if a.text().startswith("Disconnect")]
@@ -280,9 +276,7 @@ def test_hovering_a_port_explains_it(qtbot):
 
 
 def test_insert_layer_on_a_wire_splices_it_in_one_step(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    document, view, design = open_template(qtbot, "cnn")
     edge = design.inputs_of(design.find("flatten"))[0]
     menu = view._edge_menu(view.network_scene().edges[edge])
     menu.actions()[0].trigger()
@@ -299,9 +293,7 @@ def test_insert_layer_on_a_wire_splices_it_in_one_step(qtbot):
 
 
 def test_escape_drops_the_wire_being_dragged(qtbot):
-    document, tabs = open_canvas(qtbot, load_template("cnn"))
-    view = tabs.current_view()
-    design = document.design
+    _document, view, design = open_template(qtbot, "cnn")
     before = design.to_dict()
     relu = design.find("relu1")
     mouse(view, QEvent.Type.MouseButtonPress, input_port(view, relu))

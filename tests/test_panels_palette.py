@@ -6,7 +6,22 @@ from PySide6.QtWidgets import QApplication
 from test_app_support import make_window
 
 from designer.canvas import LAYER_MIME
+from designer.main_window import MainWindow
+from engine import Design
 from engine.layers import all_layers, categories, get_layer
+
+
+def _shown_window(qtbot, tmp_path) -> MainWindow:
+    """A main window on screen: clicks and drops need visible widgets."""
+    window = make_window(qtbot, tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _types_added(design: Design, before: set[str]) -> list[str]:
+    """The layer types of the nodes in the model network that are not in `before`."""
+    return [design.node(n).type for n in set(design.nodes("model")) - before]
 
 
 def test_palette_lists_the_whole_catalogue_with_explanations_as_tooltips(qtbot, tmp_path):
@@ -36,9 +51,7 @@ def test_search_matches_names_and_explanations(qtbot, tmp_path):
 
 
 def test_double_click_adds_the_layer_to_the_current_network(qtbot, tmp_path):
-    window = make_window(qtbot, tmp_path)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _shown_window(qtbot, tmp_path)
     design, palette = window.document.design, window.palette_panel
     before = set(design.nodes("model"))
     item = palette.item_for("Dropout")
@@ -46,8 +59,7 @@ def test_double_click_adds_the_layer_to_the_current_network(qtbot, tmp_path):
     centre = palette.tree.visualItemRect(item).center()
     qtbot.mouseClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseDClick(palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    added = set(design.nodes("model")) - before
-    assert [design.node(n).type for n in added] == ["Dropout"]
+    assert _types_added(design, before) == ["Dropout"]
     window.document.undo_stack.undo()
     assert set(design.nodes("model")) == before
 
@@ -71,9 +83,7 @@ def test_dragging_a_layer_carries_its_type_name(qtbot, tmp_path):
 
 
 def test_a_palette_drag_dropped_on_the_canvas_adds_the_layer_there(qtbot, tmp_path):
-    window = make_window(qtbot, tmp_path)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _shown_window(qtbot, tmp_path)
     design, palette = window.document.design, window.palette_panel
     before = set(design.nodes("model"))
     data = palette.tree.mimeData([palette.item_for("Conv2d")])
@@ -84,5 +94,4 @@ def test_a_palette_drag_dropped_on_the_canvas_adds_the_layer_there(qtbot, tmp_pa
     QApplication.sendEvent(viewport, QDragEnterEvent(point, action, data, button, none))
     QApplication.sendEvent(viewport, QDragMoveEvent(point, action, data, button, none))
     QApplication.sendEvent(viewport, QDropEvent(QPointF(point), action, data, button, none))
-    added = set(design.nodes("model")) - before
-    assert [design.node(n).type for n in added] == ["Conv2d"]
+    assert _types_added(design, before) == ["Conv2d"]
