@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 import torch
 from test_codegen_helpers import sample_inputs, single_thread
+from test_i12_names import _assert_builds_and_exports_faithfully
 from torch import nn
 
 import engine
 from engine import Design, check
 from engine.blocks.definitions import argument
 from engine.blocks.library import add_built_in
+from engine.codegen.export import export_script
 
 pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
@@ -123,3 +125,85 @@ def test_a_chain_stops_being_a_sequence_when_a_skip_is_added():
     model = engine.build_model(design)
     assert type(model.features).__name__ == "ConvBN"
     assert check(design).errors == []
+
+
+# ---------------------------------------------------------------------------- export
+
+def test_the_exported_file_loads_the_apps_weights_and_computes_the_same():
+    _assert_builds_and_exports_faithfully(small_resnet())
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_each_definition_is_one_class_whose_code_reads_its_arguments(width):
+    code = export_script(small_resnet(width)).code
+    assert code.count("class BasicBlock(nn.Module)") == 1
+    assert "def __init__(self, planes: int, stride: int = 2) -> None:" in code
+    assert "nn.Conv2d(planes, planes, 3, padding=1, bias=False)" in code
+    assert "self.down = BasicBlockDown(width)" in code
+    assert f"self.layer1 = nn.Sequential(BasicBlock({width}), BasicBlock({width}))" in code
+    assert f"self.layer2 = Stage({2 * width})" in code
+    assert "self.features = nn.Sequential(" in code
+
+
+def _resnet18() -> Design:
+    """ResNet-18 drawn with blocks: stem, four stages of two basic blocks, head."""
+    design = Design("resnet18")
+    add_built_in(design, "BasicBlock")
+    add_built_in(design, "BasicBlockDown")
+    x = design.add("Input", shape=(3, 64, 64), name="image")
+    h = design.add("Conv2d", x, name="conv1", out_channels=64, kernel_size=7, stride=2,
+                   padding=3, bias=False)
+    h = design.add("ReLU", design.add("BatchNorm2d", h, name="bn1"), name="relu")
+    h = design.add("MaxPool2d", h, name="maxpool", kernel_size=3, stride=2, padding=1)
+    h = design.add("Block", h, name="layer1", block="BasicBlock", repeat=2, planes=64)
+    for stage, planes in ((2, 128), (3, 256), (4, 512)):
+        h = design.add("Block", h, name=f"layer{stage}.0", block="BasicBlockDown",
+                       planes=planes, stride=2)
+        h = design.add("Block", h, name=f"layer{stage}.1", block="BasicBlock", planes=planes)
+    h = design.add("Flatten", design.add("AdaptiveAvgPool2d", h, name="avgpool"))
+    design.add("Output", design.add("Linear", h, name="fc", out_features=10))
+    return design
+
+
+def test_a_resnet18_of_blocks_exports_short_faithful_classes():
+    design = _resnet18()
+    _assert_builds_and_exports_faithfully(design)
+    code = export_script(design).code
+    start = code.index("class BasicBlock(")
+    end = code.index("\n\n\n", code.index("class Model("))
+    assert len(code[start:end].splitlines()) < 120
+
+
+def test_the_positional_names_are_torchs_own():
+    import inspect
+
+    from engine.codegen.signatures import POSITIONAL_NAMES
+
+    for target, names in POSITIONAL_NAMES.items():
+        name = target.rpartition(".")[2]
+        parameters = list(inspect.signature(getattr(nn, name)).parameters)
+        if parameters == ["args", "kwargs"]:  # the recurrent layers document theirs
+            assert all(f"{n}: " in getattr(nn, name).__doc__ for n in names), target
+        else:
+            assert parameters[:len(names)] == list(names), target
+
+
+def test_a_design_of_blocks_exports_to_onnx(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    pytest.importorskip("onnxruntime")
+    from engine.export_onnx import export_onnx
+
+    result = export_onnx(small_resnet(), tmp_path / "blocks.onnx")
+    assert result.max_difference < 1e-4
+
+
+def test_a_design_of_blocks_builds_a_model_torch_export_can_trace():
+    """What the ONNX exporter does first (it runs where the onnx extra is installed)."""
+    model = engine.build_model(small_resnet()).eval()
+    batch = torch.export.Dim("batch")
+    exported = torch.export.export(model, (torch.randn(2, 3, 16, 16),),
+                                   dynamic_shapes=({0: batch},))
+    sample = torch.randn(3, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(exported.module()(sample), model(sample), atol=1e-6)

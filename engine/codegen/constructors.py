@@ -41,27 +41,35 @@ def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, An
 def call_source(call: ModuleCall) -> Construction:
     """`nn.X(...)` for a class of torch.nn, the bare name of a portable function (whose
     source the script copies in), the full dotted path for anything else."""
-    arguments = [_literal(value) for value in call.args]
-    arguments += [f"{key}={_literal(value)}" for key, value in call.kwargs.items()]
+    arguments = [literal(value) for value in call.args]
+    arguments += [f"{key}={literal(value)}" for key, value in call.kwargs.items()]
+    expression = f"{callee(call)}({', '.join(arguments)})"
     if call.target.startswith(_PORTABLE):
-        expression = f"{call.name}({', '.join(arguments)})"
         definitions, imports = excerpt.needed(expression)
         return Construction(expression, frozenset(imports), tuple(definitions))
     if call.module_path == "torch.nn":
-        reference, line = f"nn.{call.name}", "from torch import nn"
-    elif call.module_path.split(".")[0] in ("torch", "torchvision"):
-        reference, line = call.target, f"import {call.module_path}"
-    else:
-        raise DesignError(f"{call.target} is not part of torch or torchvision, so the exported "
-                          "file could not create it")
-    return Construction(f"{reference}({', '.join(arguments)})", frozenset({line}))
+        return Construction(expression, frozenset({"from torch import nn"}))
+    return Construction(expression, frozenset({f"import {call.module_path}"}))
 
 
-def _literal(value: Any) -> str:
+def callee(call: ModuleCall) -> str:
+    """How the file names the call's target: `nn.Conv2d`, a portable function's bare name,
+    or the dotted path of anything else in torch or torchvision."""
+    if call.target.startswith(_PORTABLE):
+        return call.name
+    if call.module_path == "torch.nn":
+        return f"nn.{call.name}"
+    if call.module_path.split(".")[0] in ("torch", "torchvision"):
+        return call.target
+    raise DesignError(f"{call.target} is not part of torch or torchvision, so the exported "
+                      "file could not create it")
+
+
+def literal(value: Any) -> str:
     """`repr` of a plain value; anything else would not read back as the same value."""
     if isinstance(value, (tuple, list)):
         for item in value:
-            _literal(item)
+            literal(item)
     elif not isinstance(value, _PLAIN_TYPES):
         raise DesignError(f"cannot write an argument of type {type(value).__name__} as code")
     return repr(value)

@@ -14,17 +14,16 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from engine.checking import Report, check
-from engine.codegen.constructors import Construction, construction
-from engine.codegen.forward import ForwardProgram, forward_program
+from engine.checking import check
+from engine.codegen.block_classes import ClassPlan, ClassPlanner, class_source
+from engine.codegen.constructors import Construction, call_source
 from engine.codegen.layout import LINE_LENGTH, format_source
 from engine.codegen.modules import ModuleTree, is_attribute
 from engine.codegen.naming import CLASS_CODE_IMPORTS, Namespace
+from engine.codegen.tracing import Layer, trace
 from engine.design import Design
 from engine.errors import DesignError
-from engine.layers import get_layer
 from engine.training import excerpt
 from engine.training.script import render_training_program
 
@@ -50,15 +49,19 @@ def export_script(design: Design) -> ExportedScript:
     if report.errors:
         listing = [f"{problem.scope}: {problem}" for problem in report.errors]
         raise DesignError("the design cannot be exported: " + "; ".join(listing), listing)
-    programs = {network: forward_program(design, network, report) for network in design.networks}
     module_scope = _module_scope()
     class_names = {network: module_scope.class_name(network) for network in design.networks}
     training = render_training_program(design, class_names)
+    roots = {network: trace(design, network, report, report.uses, {}, ())
+             for network in design.networks}
+    planner = ClassPlanner(design, module_scope)
+    planner.plan_blocks(list(roots.values()))
+    plans = [*planner.classes, *(planner.plan_network(root, class_names[network])
+                                 for network, root in roots.items())]
     imports = list(training.imports)
     classes, helpers = [], []
-    for network, program in programs.items():
-        source, needed, definitions = _network_class(design, report, program,
-                                                     class_names[network])
+    for plan in plans:
+        source, needed, definitions = _class(design, plan)
         classes.append(source)
         imports.extend(needed)
         helpers += [d for d in definitions if d not in helpers and d not in training.body]
@@ -69,7 +72,7 @@ def export_script(design: Design) -> ExportedScript:
         tree = ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
         raise DesignError(f"internal error: the generated code does not parse ({err})") from err
-    shadowed = _bound_more_than_once(tree, class_names.values())
+    shadowed = _bound_more_than_once(tree, [plan.name for plan in plans])
     if shadowed:  # the training code binds a name the module scope did not know of
         raise DesignError(f"internal error: the generated file binds {', '.join(shadowed)} "
                           "twice at module level")
@@ -99,40 +102,32 @@ def _bound_more_than_once(tree: ast.Module, names: Iterable[str]) -> list[str]:
 
 # ---------------------------------------------------------------------------- one class
 
-def _network_class(design: Design, report: Report, program: ForwardProgram,
-                   name: str) -> tuple[str, list[str], list[str]]:
+def _class(design: Design, plan: ClassPlan) -> tuple[str, list[str], list[str]]:
     """The class source, the import lines it needs and the portable functions it calls."""
-    constructions = {path: _construction(design, report, node)
-                     for path, node in program.modules.items()}
-    statements = ["super().__init__()", *_init_statements(program.tree, constructions)]
-    lines = [f"class {name}(nn.Module):",
-             *_docstring(1, f"The {_prose(program.scope)} network of {_prose(design.name)}."),
-             "", "    def __init__(self) -> None:", *(f"        {line}" for line in statements),
-             "", program.source(depth=1).rstrip("\n")]
-    source = "\n".join(lines) + "\n"
-    imports = {line for built in constructions.values() for line in built.imports}
+    if design.is_block(plan.scope):
+        text = f"The {_prose(plan.scope)} block of {_prose(design.name)}. {plan.note}"
+    else:
+        text = f"The {_prose(plan.scope)} network of {_prose(design.name)}."
+    source = class_source(plan, _docstring(1, text.strip()),
+                          _init_statements(plan.tree, plan.statements))
+    constructions = [_construction(design, layer) for instance in plan.instances
+                     for layer in instance.layers.values()]
+    imports = {line for built in constructions for line in built.imports}
     used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     imports.update(CLASS_CODE_IMPORTS[n] for n in used if n in CLASS_CODE_IMPORTS)
-    definitions = [d for built in constructions.values() for d in built.definitions]
+    definitions = [d for built in constructions for d in built.definitions]
     return source, sorted(imports), list(dict.fromkeys(definitions))
 
 
-def _construction(design: Design, report: Report, node: str) -> Construction:
-    data = design.node(node)
+def _construction(design: Design, layer: Layer) -> Construction:
     try:
-        return _cached_construction(data.type, tuple(sorted(data.params.items())),
-                                    tuple(report.input_infos[node]))
+        return call_source(layer.plain_call)
     except DesignError as err:
+        data = design.node(layer.node)
         raise DesignError(f"layer {data.name!r} ({data.type}): {err}") from None
 
 
-@lru_cache(maxsize=4096)
-def _cached_construction(layer_type: str, params: tuple, inputs: tuple) -> Construction:
-    """Repeated blocks repeat the same layers; each distinct one is worked out once."""
-    return construction(get_layer(layer_type), list(inputs), dict(params))
-
-
-def _init_statements(tree: ModuleTree, constructions: dict[str, Construction]) -> list[str]:
+def _init_statements(tree: ModuleTree, constructions: dict[str, str]) -> list[str]:
     """`self.conv1 = nn.Conv2d(...)` for each top-level module; containers are created, then
     filled (`self.layer1[0].conv1 = ...`), so every line names the module it creates."""
     statements = []
@@ -146,10 +141,10 @@ def _init_statements(tree: ModuleTree, constructions: dict[str, Construction]) -
     return statements
 
 
-def _value(child: ModuleTree | str, constructions: dict[str, Construction]) -> str:
+def _value(child: ModuleTree | str, constructions: dict[str, str]) -> str:
     """A leaf's constructor; a list written out with its leaves; an empty dict to be filled."""
     if isinstance(child, str):
-        return constructions[child].expression
+        return constructions[child]
     if not child.is_list:
         return "nn.ModuleDict()"
     items = [_value(item, constructions) for _, item in child.items()]
@@ -158,7 +153,7 @@ def _value(child: ModuleTree | str, constructions: dict[str, Construction]) -> s
     return f"nn.ModuleList([{', '.join(items)}])"
 
 
-def _fill(tree: ModuleTree, owner: str, constructions: dict[str, Construction]) -> list[str]:
+def _fill(tree: ModuleTree, owner: str, constructions: dict[str, str]) -> list[str]:
     statements = []
     for key, child in tree.items():
         target = tree.child_expression(owner, key)

@@ -26,6 +26,7 @@ from engine.layers.block_node import BLOCK_TYPE
 class Tensors(Protocol):
     """What a walk of the scope found (a check's Report, or one use's Walk)."""
 
+    infos: Mapping[str, TensorInfo]
     input_infos: Mapping[str, list[TensorInfo | None]]
 
 
@@ -89,7 +90,7 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
             program.arguments.append(out_var[node])
     outputs = []
     emitted: list[tuple[str, list[str], list[str]]] = []  # (node, inputs, lines)
-    for node in _execution_order(design, scope):
+    for node in execution_order(design, scope):
         data = graph.nodes[node]
         if data["type"] == "Input":
             continue
@@ -138,7 +139,7 @@ def _is_sequence(program: ForwardProgram, module_path: dict[str, str],
     return program.returns == [previous]
 
 
-def _execution_order(design: Design, scope: str) -> list[str]:
+def execution_order(design: Design, scope: str) -> list[str]:
     """Topological order that breaks ties by creation order, so the code reads top-down."""
     graph = design.graph(scope)
     seq = {n: graph.nodes[n]["seq"] for n in graph.nodes}
