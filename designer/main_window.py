@@ -39,7 +39,7 @@ from designer.shortcuts import ActionSpec, Keys, StandardKey, assign_shortcuts
 from designer.theme import THEME_MODES, ThemeManager, themed_icon
 from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
-from engine.events import DesignEvent, NameChanged, Reset
+from engine.events import BlockAdded, BlockRemoved, DesignEvent, NameChanged, Reset
 from engine.fileformat import EXTENSION
 
 APP_NAME = "NeuralCanvas"
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self.palette_panel.layerActivated.connect(self.add_layer)
+        self.palette_panel.blockActivated.connect(self.add_block)
         self.tabs.message.connect(self.show_message)
         self.code_view.message.connect(self.show_message)
         self.code_view.exportRequested.connect(self.export_design)
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         document.designChanged.connect(self._on_design_event)
         document.pathChanged.connect(lambda _path: self._update_title())
         self._show_problem_count(len(document.report.errors), len(document.report.warnings))
+        self.palette_panel.show_design_blocks(document.design.blocks)
         self._update_title()
         self._restore_layout()
         keep_named(self)
@@ -364,6 +366,12 @@ class MainWindow(QMainWindow):
         if view is not None:
             view.setFocus()
 
+    def add_block(self, block: str) -> None:
+        """Add a node using a block at the centre of the visible canvas (a built-in block is
+        copied into the design first)."""
+        self.tabs.add_block_at_centre(block)
+        self.tabs.current_view().setFocus()
+
     def set_theme(self, mode: str) -> None:
         if self.theme is not None:
             self.theme.set_mode(mode)
@@ -433,6 +441,8 @@ class MainWindow(QMainWindow):
     def _on_design_event(self, event: DesignEvent) -> None:
         if isinstance(event, NameChanged | Reset):
             self._update_title()
+        if isinstance(event, BlockAdded | BlockRemoved | Reset):
+            self.palette_panel.show_design_blocks(self.document.design.blocks)
 
     # ------------------------------------------------------------------ files
     def confirm_discard(self) -> bool:

@@ -184,6 +184,12 @@ class Design:
         return Node(node_id, data["type"], data["name"], copy.deepcopy(data["params"]),
                     data["pos"], network)
 
+    def fields_of(self, node_id: str) -> dict[str, Param]:
+        """The fields a node has: its layer's parameters and, for a block node, the arguments
+        of the block it uses (editors are built from these)."""
+        data = self._graphs[self.network_of(node_id)].nodes[node_id]
+        return self._fields_of(data["type"], data["params"], node_id)
+
     def network_of(self, node_id: str) -> str:
         try:
             return self._network_of[node_id]

@@ -8,17 +8,23 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStyle
 from test_app_support import make_window
 
-from designer.panels.palette import DESCRIPTION_MATCHES, NAME_MATCHES
+from designer.panels.palette import (
+    BUILT_IN_BLOCKS,
+    DESCRIPTION_MATCHES,
+    DESIGN_BLOCKS,
+    NAME_MATCHES,
+)
 from engine.layers import all_layers, get_layer
 
 
 def groups_shown(palette) -> dict[str, list[str]]:
-    """Each visible top-level group's title and the layer names listed under it."""
+    """Each visible top-level group of layers: its title and the layer names listed under it
+    (the block groups below them aside)."""
     tree = palette.tree
     shown = {}
     for index in range(tree.topLevelItemCount()):
         group = tree.topLevelItem(index)
-        if not group.isHidden():
+        if not group.isHidden() and group.text(0) not in (DESIGN_BLOCKS, BUILT_IN_BLOCKS):
             shown[group.text(0)] = [group.child(i).text(0) for i in range(group.childCount())
                                     if not group.child(i).isHidden()]
     return shown

@@ -5,13 +5,21 @@ definition and see every use follow; each is one undo step that undo and redo re
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from test_canvas import mouse, open_canvas, viewport_point
 
+from designer.canvas import BLOCK_MIME
 from designer.canvas.node_text import shape_text
+from designer.document import DesignDocument
+from designer.panels.inspector import Inspector
+from designer.panels.palette import BUILT_IN_BLOCKS, DESIGN_BLOCKS, LayerPalette
+from designer.panels.param_editors import ExpressionEditor
+from designer.panels.summary import SummaryPanel
 from designer.undo_commands import SetParams
 from engine import Design, check
 from engine.blocks.definitions import argument
-from tests.test_canvas import mouse, open_canvas
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -200,3 +208,97 @@ def test_renaming_a_block_keeps_it_open_and_every_use_shows_the_new_name(qtbot):
     document.undo_stack.undo()
     assert design.blocks == ["Block1"] and scene.nodes[use].kind == "Block1"
     assert not tabs.blocks.rename("Block1", "model")  # taken by the network: refused
+
+
+def test_the_inspector_edits_a_block_nodes_repeat_and_arguments_and_the_card_follows(qtbot):
+    design = _two_uses()
+    document, tabs = open_canvas(qtbot, design)
+    inspector = Inspector(document)
+    qtbot.addWidget(inspector)
+    first = design.find("first")
+    _select(tabs, [first])
+    assert set(inspector.fields) == {"repeat", "width"}
+    assert "Stage" in inspector.title.text()
+    width = inspector.fields["width"].editor
+    width.field.setText("5")
+    width.field.commit()
+    assert design.node(first).params["width"] == 5
+    inspector.fields["repeat"].editor.field.setText("3")
+    inspector.fields["repeat"].editor.field.commit()
+    card = tabs.current_view().network_scene().nodes[first]
+    assert card.kind == "Stage \u00d73" and card.summary == "width 5"
+    document.undo_stack.undo()
+    assert card.kind == "Stage" and design.node(first).params["repeat"] == 1
+
+
+def test_the_inspector_shows_an_expression_inside_a_definition_and_takes_a_new_one(qtbot):
+    design = _two_uses()
+    document, tabs = open_canvas(qtbot, design)
+    inspector = Inspector(document)
+    qtbot.addWidget(inspector)
+    _double_click(qtbot, tabs, design.find("first"))
+    conv = design.find("conv", "Stage")
+    _select(tabs, [conv])
+    editor = inspector.fields["out_channels"].editor
+    assert isinstance(editor, ExpressionEditor) and editor.line.text() == "width"
+    editor.line.setText("width ** 2")
+    editor.line.editingFinished.emit()
+    assert editor.refused and design.node(conv).params["out_channels"].text == "width"
+    editor.line.setText("width * 3")
+    editor.line.editingFinished.emit()
+    assert design.node(conv).params["out_channels"].text == "width * 3"
+    qtbot.waitUntil(lambda: document.report.shape(design.find("second")) == ("N", 18, 16, 16))
+    editor.line.setText("16")  # a plain number is a plain value again
+    editor.line.editingFinished.emit()
+    assert design.node(conv).params["out_channels"] == 16
+    assert not isinstance(inspector.fields["out_channels"].editor, ExpressionEditor)
+
+
+def test_a_block_from_the_palette_drops_in_as_one_step_and_is_listed_as_the_designs(qtbot):
+    design, _ = _chain()
+    document, tabs = open_canvas(qtbot, design)
+    palette = LayerPalette()
+    qtbot.addWidget(palette)
+    assert "BasicBlock" in palette.block_entries()[BUILT_IN_BLOCKS]
+    data = palette.tree.mimeData([palette.item_for_block("BasicBlock")])
+    assert bytes(data.data(BLOCK_MIME)).decode() == "BasicBlock"
+    view = tabs.current_view()
+    local = viewport_point(view, QPointF(300, 400))
+    enter = QDragEnterEvent(local.toPoint(), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(local, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), drop)
+    assert design.blocks == ["BasicBlock"]
+    (use,) = design.uses_of("BasicBlock")
+    assert use in view.network_scene().nodes and document.undo_stack.count() == 1
+    palette.show_design_blocks(design.blocks)
+    entries = palette.block_entries()
+    assert entries[DESIGN_BLOCKS] == ["BasicBlock"]
+    assert "BasicBlock" not in entries[BUILT_IN_BLOCKS]
+    document.undo_stack.undo()
+    assert design.blocks == [] and use not in view.network_scene().nodes
+
+
+def test_the_summary_expands_a_block_to_its_layers_and_a_repeat_to_its_copies(qtbot):
+    design = _two_uses()
+    design.set_params(design.find("second"), repeat=2, width=3)
+    document = DesignDocument(design)
+    panel = SummaryPanel(document)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    model = panel.model
+    names = [row[0] for row in model.rows]
+    first = model.index(names.index("first"), 0)
+    assert model.rowCount(first) == 1
+    layer = [model.index(0, c, first).data() for c in range(4)]
+    assert layer == ["conv", "Conv2d", "(N, 4, 16, 16)", f"{3 * 4 * 9 + 4:,}"]
+    second = model.index(names.index("second"), 0)
+    assert model.index(second.row(), 1).data() == "Stage \u00d72"
+    copies = [model.index(r, 0, second).data() for r in range(model.rowCount(second))]
+    assert copies == ["[0]", "[1]"]
+    copy = model.index(1, 0, second)
+    assert model.index(0, 3, copy).data() == f"{3 * 3 * 9 + 3:,}"
+    assert model.parent(model.index(0, 0, copy)) == copy

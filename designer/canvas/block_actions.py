@@ -4,10 +4,11 @@ block's definition and leave it, rename a definition. Each edit is one undo step
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
-from designer.canvas.view import NetworkView
+from designer.canvas.scene import NetworkScene
 from designer.document import DesignDocument
 from designer.undo_commands import DesignEdit
 from engine import DesignError
@@ -15,15 +16,21 @@ from engine.blocks.grouping import free_block_name, group, rename_block, ungroup
 from engine.layers.block_node import BLOCK_TYPE
 
 
+class ShowsScene(Protocol):
+    """A view, as far as the block commands need it."""
+
+    def network_scene(self) -> NetworkScene: ...
+
+
 class BlockActions:
     """What the block actions of the canvas (NetworkTabs) do, on the view shown now."""
 
-    def __init__(self, document: DesignDocument, current_view: Callable[[], NetworkView],
+    def __init__(self, document: DesignDocument, current_view: Callable[[], ShowsScene],
                  say: Callable[[str], None], dialog_parent: QWidget) -> None:
         self.document, self._current_view, self._say = document, current_view, say
         self._dialog_parent = dialog_parent
 
-    def _scene(self):
+    def _scene(self) -> NetworkScene:
         return self._current_view().network_scene()
 
     def group_selection(self, name: str | None = None) -> str | None:

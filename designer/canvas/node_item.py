@@ -12,7 +12,13 @@ from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem
 
-from designer.canvas.node_text import count_text, first_sentence, param_summary, shape_text
+from designer.canvas.node_text import (
+    count_text,
+    first_sentence,
+    kind_text,
+    param_summary,
+    shape_text,
+)
 from designer.canvas.port_item import INPUT, OUTPUT, PortItem
 from designer.canvas.style import (
     BADGE_RADIUS,
@@ -38,16 +44,6 @@ _NAME_TYPE_GAP = 6.0  # between the name and the type in the header
 _MIN_TYPE_WIDTH = 24.0  # less room than this and the header shows the name alone
 _WIDTH_STEP = 10.0  # grown cards widen in steps, so similar names give equal cards
 _STACK_STEP = 5.0  # a repeated block shows the cards of its copies stacked behind it
-_TIMES = "\u00d7"
-
-
-def kind_text(layer_type: str, params: dict) -> str:
-    """What a card's header says the node is: its layer type, or the block it uses, with
-    "×N" when it repeats."""
-    if layer_type != BLOCK_TYPE:
-        return layer_type
-    repeat = params.get("repeat", 1)
-    return params["block"] + (f" {_TIMES}{repeat}" if repeat > 1 else "")
 
 
 def card_width(style: CanvasStyle, name: str, layer_type: str) -> float:

@@ -18,6 +18,15 @@ _SHORT_NAMES = {"padding": "pad", "dilation": "dil", "output_padding": "out pad"
 _TIMES = "\u00d7"
 
 
+def kind_text(layer_type: str, params: dict[str, Any]) -> str:
+    """What a node is, as its card's header and the summary say it: its layer type, or the
+    block it uses, with "×N" when it repeats."""
+    if layer_type != BLOCK_TYPE:
+        return layer_type
+    repeat = params.get("repeat", 1)
+    return params["block"] + (f" {_TIMES}{repeat}" if repeat > 1 else "")
+
+
 def param_summary(layer_type: str, params: dict[str, Any]) -> str:
     """A one-line summary such as "16 @ 3x3, pad 1" (Conv2d) or "out_features 10" (Linear).
 

@@ -34,6 +34,7 @@ from designer.document import DesignDocument
 from designer.undo_commands import (
     AddNode,
     Connect,
+    DesignEdit,
     Disconnect,
     MoveNodes,
     RemoveNodes,
@@ -41,6 +42,7 @@ from designer.undo_commands import (
     macro,
 )
 from engine import DesignError, Edge, Node, Problem, Report
+from engine.blocks.library import add_built_in
 from engine.events import (
     DesignEvent,
     EdgeAdded,
@@ -54,6 +56,7 @@ from engine.events import (
     Reset,
 )
 from engine.layers import get_layer
+from engine.layers.block_node import BLOCK_TYPE
 from engine.layout import layered_positions
 
 _drag_ids = itertools.count(1)
@@ -516,6 +519,25 @@ class NetworkScene(QGraphicsScene):
         self.document.push(command)
         self.select_nodes([command.node_id])
         return command.node_id
+
+    def add_block(self, block: str, pos: QPointF) -> str | None:
+        """Add a node that uses `block` at the free spot nearest to `pos`, and select it, as
+        one undo step: a built-in block not yet in the design is copied in first."""
+        planned = Node("", BLOCK_TYPE, "block1", {}, (pos.x(), pos.y()), self.network)
+        (placed,) = self.clear_of_cards([planned])
+
+        def add(design) -> str:
+            name = block if block in design.blocks else add_built_in(design, block)
+            return design.add(BLOCK_TYPE, network=self.network, pos=placed.pos, block=name)
+
+        try:
+            command, node_id = DesignEdit.run(self.design, f"Add block {block}", add)
+        except DesignError as err:
+            self.message.emit(f"Cannot add block {block!r}: {err}")
+            return None
+        self.document.push(command)
+        self.select_nodes([node_id])
+        return node_id
 
     def rename(self, node_id: str, text: str) -> str | None:
         """Rename a node (one undo step, with the moves that make room for its card if the

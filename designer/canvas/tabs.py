@@ -197,3 +197,7 @@ class NetworkTabs(QTabWidget):
     def add_layer_at_centre(self, layer_type: str) -> str | None:
         view = self.current_view()
         return view.add_layer_at(layer_type, view.centre_scene_pos())
+
+    def add_block_at_centre(self, block: str) -> str | None:
+        view = self.current_view()
+        return view.add_block_at(block, view.centre_scene_pos())

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
+from designer.canvas.block_actions import BlockActions
 from designer.canvas.connection_rules import layers_accepting, layers_with_output
 from designer.canvas.edge_item import EdgeItem
 from designer.canvas.empty_hint import EmptyCanvasHint
@@ -39,6 +40,7 @@ from designer.undo_commands import Disconnect, macro
 from engine.layers import all_layers
 
 LAYER_MIME = "application/x-neuralcanvas-layer"
+BLOCK_MIME = "application/x-neuralcanvas-block"  # a block's name: the design's or a built-in
 SCENE_EXTENT = 100_000.0
 FRAME_MARGIN = 40.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (a notch is 120)
@@ -47,9 +49,9 @@ WIRE_DROP_REACH = 8.0  # view pixels around the drop point in which a wire takes
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta}
 
 
-def _dropped_type(event) -> str:
-    """The layer type a palette drag carries."""
-    data = event.mimeData().data(LAYER_MIME)
+def _dropped_type(event, mime: str = LAYER_MIME) -> str:
+    """The layer type (or block name) a palette drag carries."""
+    data = event.mimeData().data(mime)
     return bytes(data).decode("utf-8", errors="replace").strip()
 
 
@@ -184,6 +186,10 @@ class NetworkView(QGraphicsView):
     def add_layer_at(self, layer_type: str, point: QPointF) -> str | None:
         """Add a layer with its header centred on a scene point (drops, search-to-add)."""
         return self.network_scene().add_layer(layer_type, self._card_at(point))
+
+    def add_block_at(self, block: str, point: QPointF) -> str | None:
+        """Add a node using `block` (the design's, or a built-in copied in) at a scene point."""
+        return self.network_scene().add_block(block, self._card_at(point))
 
     def open_add_menu(self, point: QPointF | None = None) -> LayerSearchPopup:
         """Search-to-add at a scene point (default: the cursor, or the centre)."""
@@ -333,6 +339,13 @@ class NetworkView(QGraphicsView):
     def _node_menu(self, item: NodeItem) -> QMenu:
         scene = self.network_scene()
         menu = QMenu(self)
+        blocks = BlockActions(scene.document, lambda: self, self.message.emit, self)
+        if item.block is not None:
+            menu.addAction(f"Open {item.block}", lambda: scene.open_block(item.node_id))
+            menu.addAction("Ungroup", blocks.ungroup_selection)
+            menu.addAction("Rename Block\u2026", blocks.rename_shown)
+        menu.addAction("Group into Block", blocks.group_selection)
+        menu.addSeparator()
         menu.addAction("Rename\u2026", lambda: self.rename_node(item.node_id))
         menu.addAction("Duplicate", scene.duplicate_selection)
         menu.addAction("Copy", scene.copy_selection)
@@ -391,12 +404,15 @@ class NetworkView(QGraphicsView):
 
     # ------------------------------------------------------------------ drops from the palette
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME):
+        if event.mimeData().hasFormat(LAYER_MIME) or event.mimeData().hasFormat(BLOCK_MIME):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+            return
         if not event.mimeData().hasFormat(LAYER_MIME):
             super().dragMoveEvent(event)
             return
@@ -411,7 +427,16 @@ class NetworkView(QGraphicsView):
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
-        """A layer dropped on a wire goes into it; elsewhere it is added where it fell."""
+        """A layer dropped on a wire goes into it; elsewhere it is added where it fell (a
+        block always where it fell)."""
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            point = self.mapToScene(event.position().toPoint())
+            if self.add_block_at(_dropped_type(event, BLOCK_MIME), point) is not None:
+                event.acceptProposedAction()
+                self.setFocus()
+            else:
+                event.ignore()
+            return
         if not event.mimeData().hasFormat(LAYER_MIME):
             super().dropEvent(event)
             return

@@ -23,14 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from designer.accessibility import name_widgets
-from designer.undo_commands import Rename, SetParams
 from designer.document import DesignDocument
-from designer.panels.param_editors import ParamEditor, choose_file, editor_for
+from designer.panels.param_editors import ExpressionEditor, ParamEditor, choose_file, editor_for
 from designer.theme import ERROR_STYLE, coloured
+from designer.undo_commands import Rename, SetParams
 from engine import Report
+from engine.blocks.definitions import Expr
 from engine.checking import describe
 from engine.events import DesignEvent, NameChanged, NodeChange, NodeRenamed, ParamsChanged
 from engine.layers import Param, get_layer
+from engine.layers.block_node import BLOCK_TYPE
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -107,12 +109,22 @@ class Inspector(QScrollArea):
         self.setWidget(label)
 
     def _build(self, node_id: str) -> None:
-        node = self.document.design.node(node_id)
+        """A row per field: the layer's parameters, or a block node's repeat and arguments;
+        inside a definition a value that is an expression gets an expression box."""
+        design = self.document.design
+        node = design.node(node_id)
         spec = get_layer(node.type)
         content = QWidget()
         layout = QVBoxLayout(content)
-        self.title = QLabel(f"<b>{spec.name}</b>", content)
-        explanation = QLabel(spec.explanation, content)
+        if node.type == BLOCK_TYPE:
+            title = f"<b>{html.escape(node.params['block'])}</b> (block)"
+            text = ("Uses a block: its layers are defined once and used at every node like "
+                    "this one, each with its own weights and the argument values below. "
+                    "Double-click the node to open and edit its definition.")
+        else:
+            title, text = f"<b>{spec.name}</b>", spec.explanation
+        self.title = QLabel(title, content)
+        explanation = QLabel(text, content)
         explanation.setWordWrap(True)
         layout.addWidget(self.title)
         layout.addWidget(explanation)
@@ -125,9 +137,13 @@ class Inspector(QScrollArea):
         form.addRow("Name", self.name_edit)
         form.addRow("", self.name_error)
         self.fields = {}
-        for param in spec.params:
-            editor = editor_for(param, browse=choose_file if param.name in spec.files else None)
-            editor.set_value(node.params[param.name])
+        for param in design.fields_of(node_id).values():
+            if param.name == "block":
+                continue
+            value = node.params[param.name]
+            editor = ExpressionEditor(param) if isinstance(value, Expr) else editor_for(
+                param, browse=choose_file if param.name in spec.files else None)
+            editor.set_value(value)
             field = _Field(editor, content)
             editor.edited.connect(lambda value, p=param: self._apply(p, value))
             editor.invalid.connect(field.show_error)
@@ -153,6 +169,9 @@ class Inspector(QScrollArea):
     # ------------------------------------------------------------------ editing
     def _apply(self, param: Param, value: Any) -> None:
         field = self.fields[param.name]
+        if isinstance(value, Expr):
+            self._push_value(param.name, value)
+            return
         try:
             value = param.coerce(value)
         except TypeError as err:
@@ -162,9 +181,12 @@ class Inspector(QScrollArea):
         if problem:
             field.editor.refuse(problem)
             return
-        field.show_error(None)
-        if self.document.design.node(self.node_id).params[param.name] != value:
-            self.document.push(SetParams(self.document.design, self.node_id, {param.name: value}))
+        self._push_value(param.name, value)
+
+    def _push_value(self, key: str, value: Any) -> None:
+        self.fields[key].show_error(None)
+        if self.document.design.node(self.node_id).params[key] != value:
+            self.document.push(SetParams(self.document.design, self.node_id, {key: value}))
 
     def _rename(self) -> None:
         if self.node_id is None:
@@ -190,12 +212,24 @@ class Inspector(QScrollArea):
         if not isinstance(event, NodeChange) or event.node != self.node_id:
             return
         if isinstance(event, ParamsChanged):
+            if self._fields_changed(event):
+                self._build(self.node_id)
+                return
             for key, value in event.new.items():
                 if key in self.fields:
                     self.fields[key].editor.set_value(value)
                     self.fields[key].show_error(None)
         elif isinstance(event, NodeRenamed) and self.name_edit.text() != event.new:
             self.name_edit.setText(event.new)
+
+    def _fields_changed(self, event: ParamsChanged) -> bool:
+        """Did the edit change which rows there are (a block's arguments) or turn a value into
+        an expression or back (so the rows must be made again)?"""
+        params = self.document.design.node(self.node_id).params
+        if set(params) - {"block"} != set(self.fields):
+            return True
+        return any(isinstance(value, Expr) != isinstance(self.fields[key].editor, ExpressionEditor)
+                   for key, value in event.new.items() if key in self.fields)
 
     def _show_report(self, report: Report) -> None:
         if self.node_id is None or not self.document.design.has_node(self.node_id):

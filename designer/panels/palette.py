@@ -1,7 +1,9 @@
 """The layer palette: the catalogue by category, searchable, dragged onto the canvas to add.
 
 A search shows the layers whose name matches first, under "Name matches", and apart from them
-the layers that only mention the words in their category or explanation.
+the layers that only mention the words in their category or explanation. Below the layers,
+"Blocks" lists the design's block definitions and the built-in blocks, dragged in the same way
+(a built-in block is copied into the design when first used).
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.canvas import LAYER_MIME
+from designer.canvas import BLOCK_MIME, LAYER_MIME
 from designer.canvas.style import CanvasStyle
+from engine.blocks.library import BUILT_IN
 from engine.layers import LayerSpec, categories
 
 LAYER_ROLE = Qt.ItemDataRole.UserRole
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_MATCHES = "Name matches"
 DESCRIPTION_MATCHES = "Mentioned in description"
+DESIGN_BLOCKS = "Blocks in this design"
+BUILT_IN_BLOCKS = "Built-in blocks"
+BLOCK_CATEGORY = "Blocks"  # the block nodes' colour on the canvas
 
 
 def matches(spec: LayerSpec, query: str) -> bool:
@@ -86,14 +93,16 @@ class _LayerTree(QTreeWidget):
         return text + self.iconSize().width() + 12
 
     def mimeTypes(self) -> list[str]:
-        return [LAYER_MIME]
+        return [LAYER_MIME, BLOCK_MIME]
 
     def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
         data = QMimeData()
-        names = [item.data(0, LAYER_ROLE) for item in items if item.data(0, LAYER_ROLE)]
-        if names:
-            data.setData(LAYER_MIME, names[0].encode("utf-8"))
-            data.setText(names[0])
+        for role, mime in ((LAYER_ROLE, LAYER_MIME), (BLOCK_ROLE, BLOCK_MIME)):
+            names = [item.data(0, role) for item in items if item.data(0, role)]
+            if names:
+                data.setData(mime, names[0].encode("utf-8"))
+                data.setText(names[0])
+                break
         return data
 
 
@@ -102,6 +111,7 @@ class LayerPalette(QWidget):
     double-click or Return adds, dragging drops."""
 
     layerActivated = Signal(str)  # a layer type to add at the centre of the canvas
+    blockActivated = Signal(str)  # a block (the design's or a built-in) to add likewise
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,7 +133,11 @@ class LayerPalette(QWidget):
         for group in self._result_groups:
             group.setHidden(True)
         self._category_groups: list[QTreeWidgetItem] = []
+        self._block_groups: dict[str, QTreeWidgetItem] = {}
         self._populate()
+        self._block_groups.update((title, self._group(title)) for title in (DESIGN_BLOCKS,
+                                                                           BUILT_IN_BLOCKS))
+        self.show_design_blocks([])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -156,12 +170,48 @@ class LayerPalette(QWidget):
         self.tree.expandAll()
         self._paint_swatches()
 
+    def show_design_blocks(self, blocks: list[str]) -> None:
+        """List the design's definitions, then the built-in blocks it does not hold yet."""
+        design_group = self._block_groups[DESIGN_BLOCKS]
+        built_in_group = self._block_groups[BUILT_IN_BLOCKS]
+        for group in self._block_groups.values():
+            group.takeChildren()
+        for block in blocks:
+            self._block_entry(design_group, block, BUILT_IN.get(
+                block, "A block of this design: its layers are defined once and used at every "
+                "node that uses it"))
+        for block, description in BUILT_IN.items():
+            if block not in blocks:
+                self._block_entry(built_in_group, block, description)
+        self.filter(self.search.text())
+
+    @staticmethod
+    def _block_entry(group: QTreeWidgetItem, block: str, description: str) -> None:
+        item = QTreeWidgetItem(group, [block])
+        item.setData(0, BLOCK_ROLE, block)
+        item.setToolTip(0, f"<b>{block}</b><br>{description}<br><i>Drag onto the canvas, or "
+                           "double-click, to add a node that uses it</i>")
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                      | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def block_entries(self) -> dict[str, list[str]]:
+        """The block names shown under each block group (while searching, the matches)."""
+        return {title: [group.child(i).text(0) for i in range(group.childCount())
+                        if not group.child(i).isHidden()]
+                for title, group in self._block_groups.items() if not group.isHidden()}
+
+    def item_for_block(self, block: str) -> QTreeWidgetItem:
+        return next(group.child(i) for group in self._block_groups.values()
+                    for i in range(group.childCount()) if group.child(i).text(0) == block)
+
     def _paint_swatches(self) -> None:
         """Category colours as on the canvas (on search results too), redrawn when the theme
         changes."""
         style = CanvasStyle.from_palette(self.palette(), self.font())
         for group in self._category_groups:
             group.setIcon(0, _swatch(style.header(group.text(0)), style.border))
+        for group in self._block_groups.values():
+            group.setIcon(0, _swatch(style.header(BLOCK_CATEGORY), style.border))
         for group in self._result_groups:
             for index in range(group.childCount()):
                 entry = group.child(index)
@@ -199,14 +249,29 @@ class LayerPalette(QWidget):
                 self._entry(group, spec)
             group.setHidden(not specs)
             group.setExpanded(True)
+        self._filter_blocks(query)
         self._paint_swatches()
         shown = self._shown_groups()
         self.tree.setCurrentItem(shown[0].child(0) if searching and shown else None)
 
+    def _filter_blocks(self, query: str) -> None:
+        """Blocks whose name or description holds every word stay; empty groups hide."""
+        words = query.casefold().split()
+        for group in self._block_groups.values():
+            for index in range(group.childCount()):
+                entry = group.child(index)
+                text = f"{entry.text(0)} {entry.toolTip(0)}".casefold()
+                entry.setHidden(not all(word in text for word in words))
+            shown = any(not group.child(i).isHidden() for i in range(group.childCount()))
+            group.setHidden(not shown)
+            group.setExpanded(True)
+
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
-        layer_type = item.data(0, LAYER_ROLE)
+        layer_type, block = item.data(0, LAYER_ROLE), item.data(0, BLOCK_ROLE)
         if layer_type:
             self.layerActivated.emit(layer_type)
+        elif block:
+            self.blockActivated.emit(block)
 
     def _add_first_match(self) -> None:
         shown = self.visible_layers()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from designer.panels.number_field import NumberField, range_text
 from designer.theme import SEVERITY_COLOURS
+from engine.blocks.definitions import Expr
+from engine.blocks.expressions import ExpressionError, parse
 from engine.layers import Param
 
 MIN_BOX_WIDTH = 56
@@ -294,6 +297,36 @@ class OptionalEditor(ParamEditor):
 
 _EDITORS = {"int": NumberEditor, "float": NumberEditor, "bool": BoolEditor, "choice": ChoiceEditor,
             "ints": IntsEditor}
+
+
+class ExpressionEditor(ParamEditor):
+    """A parameter inside a block definition that each use works out from the block's
+    arguments ("planes * 4"); a plain number typed here becomes that number again."""
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText("e.g. planes * 4")
+        self.line.setToolTip(f"{param.help}\nAn expression of the block's arguments: names, "
+                             "whole numbers, + - * // and parentheses".strip())
+        self.line.editingFinished.connect(self._on_done)
+        self._layout.addWidget(QLabel("=", self))
+        self._layout.addWidget(self.line)
+
+    def _on_done(self) -> None:
+        try:
+            expression = parse(self.line.text())
+        except ExpressionError as err:
+            self.refuse(str(err))
+            return
+        self.edited.emit(expression.value({}) if not expression.names() else
+                         Expr(expression.text))
+
+    def show_value(self, value: Any) -> None:
+        self.line.setText(value.text if isinstance(value, Expr) else str(value))
+
+    def value(self) -> Expr:
+        return Expr(self.line.text())
 
 
 def editor_for(param: Param, parent: QWidget | None = None,
