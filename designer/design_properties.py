@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignDocument
-from designer.theme import ERROR_STYLE
+from designer.widgets import error_line
 from engine import Design
 from engine.limits import LONGEST_NAME, LONGEST_TEXT, length_problem
 
@@ -62,10 +61,7 @@ class DesignPropertiesDialog(QDialog):
         self.description.setTabChangesFocus(True)
         self.description.setPlaceholderText("What the design is for; it becomes the exported "
                                             "script's docstring")
-        self.problem = QLabel(self)
-        self.problem.setStyleSheet(ERROR_STYLE)
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = error_line(self)
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("&Description", self.description)

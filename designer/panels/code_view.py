@@ -8,13 +8,12 @@ and dragging never wait for it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,7 +23,9 @@ from designer.document import DesignDocument
 from designer.panels.dialogs import Dialogs
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.python_highlighter import PythonHighlighter, is_dark
+from designer.timers import make_timer
 from designer.training.jobs import Jobs
+from designer.widgets import push_button
 from engine import Design, Report
 
 DEBOUNCE_MS = 250
@@ -57,12 +58,10 @@ class CodeView(QWidget, RefreshWhenShown):
                                             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.highlighter = PythonHighlighter(self.editor.document(), is_dark(self.palette()))
         self.status = QLabel(self)
-        self.copy_button = QPushButton("Copy", self)
-        self.copy_button.setToolTip("Copy the code to the clipboard")
-        self.copy_button.clicked.connect(self.copy_code)
-        self.export_button = QPushButton("Export…", self)
-        self.export_button.setToolTip("Save the code as a Python script, or the model as ONNX")
-        self.export_button.clicked.connect(self.exportRequested)
+        self.copy_button = push_button(self, "Copy", "Copy the code to the clipboard",
+                                       self.copy_code)
+        self.export_button = push_button(self, "Export…", "Save the code as a Python script, "
+                                         "or the model as ONNX", self.exportRequested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.copy_button)
@@ -71,10 +70,7 @@ class CodeView(QWidget, RefreshWhenShown):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(buttons)
         layout.addWidget(self.editor)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer = make_timer(self, DEBOUNCE_MS, self.refresh, single_shot=True)
         self.jobs = Jobs(self)
         self._generation = 0
         self._pending = False

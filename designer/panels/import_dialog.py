@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,8 +26,8 @@ from PySide6.QtWidgets import (
 from designer import file_tasks
 from designer.panels.busy_bar import busy_bar
 from designer.panels.dialogs import Dialogs
-from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
+from designer.widgets import error_line, push_button
 from engine import Design, DesignError
 from engine.importing.loading import parse_shape
 
@@ -64,9 +63,7 @@ class ImportDialog(QDialog):
         self.file = QLineEdit(self)
         self.file.setPlaceholderText("a .py file that defines an nn.Module class")
         self.file.editingFinished.connect(self._list_classes)
-        self.browse_button = QPushButton("Browse…", self)
-        self.browse_button.setToolTip("Choose the Python file")
-        self.browse_button.clicked.connect(self.browse)
+        self.browse_button = push_button(self, "Browse…", "Choose the Python file", self.browse)
         file_row = QHBoxLayout()
         file_row.addWidget(self.file, 1)
         file_row.addWidget(self.browse_button)
@@ -93,11 +90,8 @@ class ImportDialog(QDialog):
         self.busy = busy_bar(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.error = QLabel(self)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error = error_line(self)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.import_button = self.buttons.addButton("Import",
                                                     QDialogButtonBox.ButtonRole.AcceptRole)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from designer.document import DesignDocument
 from designer.panels.lazy import RefreshWhenShown
 from designer.theme import SEVERITY_COLOURS, SEVERITY_TINTS
+from designer.timers import make_timer
 from designer.training import tasks
 from designer.training.banner import Banner
 from designer.training.jobs import Jobs
@@ -144,13 +145,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
     def _build_timers(self) -> None:
         """Plots redraw at most every REDRAW_MS; the preview waits for edits to pause."""
-        self._redraw = QTimer(self)
-        self._redraw.setInterval(REDRAW_MS)
-        self._redraw.timeout.connect(self._flush)
-        self._preview = QTimer(self)
-        self._preview.setSingleShot(True)
-        self._preview.setInterval(PREVIEW_DELAY_MS)
-        self._preview.timeout.connect(self.refresh)
+        self._redraw = make_timer(self, REDRAW_MS, self._flush)
+        self._preview = make_timer(self, PREVIEW_DELAY_MS, self.refresh, single_shot=True)
 
     def _connect_signals(self) -> None:
         document, s = self.document, self.session

@@ -86,6 +86,17 @@ class PaintedView(QWidget):
         colour.setAlpha(90)
         return colour
 
+    def start_painting(self, has_content: bool, antialiased: bool = True) -> QPainter | None:
+        """A painter on this view with the small font, or None once the empty text is painted
+        (so paintEvent returns)."""
+        painter = QPainter(self)
+        if not has_content:
+            self.paint_empty(painter)
+            return None
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialiased)
+        painter.setFont(self.small_font())
+        return painter
+
     def paint_empty(self, painter: QPainter) -> None:
         painter.setPen(self.faint())
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
@@ -145,11 +156,9 @@ class ImageGrid(PaintedView):
         return columns, rows, max(width, 1.0), max(width, 1.0) / self.aspect, caption
 
     def paintEvent(self, _event) -> None:
-        painter = QPainter(self)
-        if not self.pixmaps:
-            self.paint_empty(painter)
+        painter = self.start_painting(bool(self.pixmaps), antialiased=False)
+        if painter is None:
             return
-        painter.setFont(self.small_font())
         columns, rows, width, height, caption = self._layout()
         title = 56.0 if self.row_titles else 0.0
         left = 4 + title + (self.width() - 8 - title - columns * (width + 4)) / 2
@@ -197,12 +206,9 @@ class ScatterView(PaintedView):
         self.update()
 
     def paintEvent(self, _event) -> None:
-        painter = QPainter(self)
-        if not self.sets:
-            self.paint_empty(painter)
+        painter = self.start_painting(bool(self.sets))
+        if painter is None:
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setFont(self.small_font())
         metrics = painter.fontMetrics()
         everything = np.concatenate([s.points[:, :2] for s in self.sets])
         everything = everything[np.isfinite(everything).all(axis=1)]
@@ -283,12 +289,9 @@ class SeriesView(PaintedView):
         self.update()
 
     def paintEvent(self, _event) -> None:
-        painter = QPainter(self)
-        if not self.windows:
-            self.paint_empty(painter)
+        painter = self.start_painting(bool(self.windows))
+        if painter is None:
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setFont(self.small_font())
         count = len(self.windows)
         columns = 2 if count > 1 and self.width() > 1.2 * self.height() else 1
         rows = math.ceil(count / columns)

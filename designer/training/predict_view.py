@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from designer.theme import coloured
 from designer.training import tasks
 from designer.training.jobs import Jobs
 from designer.training.samples_view import SampleView
+from designer.widgets import push_button
 from engine.prediction import Prediction
 from engine.runs import RunRecord
 
@@ -47,13 +47,11 @@ class PredictView(QWidget):
         self.count.setRange(1, 64)
         self.count.setValue(24)
         self.count.setToolTip("How many samples to predict")
-        self.on_samples = QPushButton("Predict on samples", self)
-        self.on_samples.setToolTip("Run the model on the first validation samples of its data")
-        self.on_file = QPushButton("Predict on a file\u2026", self)
-        self.on_file.setToolTip("An image for image models, or a .npy, .npz or .csv file of "
-                                "samples")
-        self.on_samples.clicked.connect(self.predict_samples)
-        self.on_file.clicked.connect(lambda: self.predict_file())
+        self.on_samples = push_button(self, "Predict on samples", "Run the model on the first "
+                                      "validation samples of its data", self.predict_samples)
+        self.on_file = push_button(self, "Predict on a file\u2026", "An image for image models, "
+                                   "or a .npy, .npz or .csv file of samples",
+                                   lambda: self.predict_file())
         self.status = QLabel(IDLE_TEXT, self)
         self.status.setWordWrap(True)
         self.result = SampleView("Predictions appear here")

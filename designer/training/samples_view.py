@@ -100,6 +100,14 @@ class SampleView(QWidget):
         self._images(np.concatenate([inputs[:count], outputs[:count]]), columns=count,
                      row_titles=("input", "output"))
 
+    def _generated(self, real: np.ndarray | None, generated: np.ndarray, form: str) -> None:
+        """A generator's samples: 2-D points beside real ones, or pictures."""
+        if form == "points":
+            self._points([PointSet(real, GREY, "real", 3),
+                          PointSet(generated, ACCENT, "generated", 3)])
+        else:
+            self._images(generated)
+
     # ------------------------------------------------------------------ what to show
     def show_run_samples(self, event, labels: list[str] | None = None) -> None:
         """A `samples` event of a run."""
@@ -114,11 +122,7 @@ class SampleView(QWidget):
             self._series(event.inputs, event.targets, event.outputs)
         elif event.generated is not None:
             self.caption.setText(f"Generated from fixed noise, {epoch}")
-            if event.form == "points":
-                self._points([PointSet(event.real, GREY, "real", 3),
-                              PointSet(event.generated, ACCENT, "generated", 3)])
-            else:
-                self._images(event.generated)
+            self._generated(event.real, event.generated, event.form)
         elif event.inputs is not None and event.outputs is not None:
             self.caption.setText(f"Validation inputs and their reconstructions, {epoch}")
             self._pairs(event.inputs, event.outputs, event.form)
@@ -165,11 +169,7 @@ class SampleView(QWidget):
         p = prediction
         if p.task == "gan":
             self.caption.setText(f"The generator's samples from {p.source}")
-            if p.form == "points":
-                self._points([PointSet(p.inputs, GREY, "real", 3),
-                              PointSet(p.outputs, ACCENT, "generated", 3)])
-            else:
-                self._images(p.outputs)
+            self._generated(p.inputs, p.outputs, p.form)
             return
         if p.task == "autoencoder":
             self.caption.setText(f"Reconstructions of {p.source}")

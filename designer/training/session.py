@@ -23,9 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from designer.document import DesignDocument
+from designer.timers import make_timer
 from designer.training.live import LiveRun
 from engine import Design, DesignError
 from engine.events import DesignEvent, NodeMoved, Reset
@@ -87,13 +88,8 @@ class TrainingSession(QObject):
         self.store = self._store_for(document.path)
         self._snapshot: dict[str, Any] | None = None
         self._silent = False   # the run's worker has stopped answering
-        self._drain = QTimer(self)
-        self._drain.setInterval(DRAIN_MS)
-        self._drain.timeout.connect(self.drain)
-        self._drift = QTimer(self)
-        self._drift.setSingleShot(True)
-        self._drift.setInterval(DRIFT_CHECK_MS)
-        self._drift.timeout.connect(self._check_drift)
+        self._drain = make_timer(self, DRAIN_MS, self.drain)
+        self._drift = make_timer(self, DRIFT_CHECK_MS, self._check_drift, single_shot=True)
         document.designChanged.connect(self._on_design_event)
         document.pathChanged.connect(self._on_path_changed)
 
