@@ -16,6 +16,7 @@ from designer.document import DesignDocument
 from designer.panels.inspector import Inspector
 from designer.panels.palette import BUILT_IN_BLOCKS, DESIGN_BLOCKS, LayerPalette
 from designer.panels.param_editors import ExpressionEditor
+from designer.panels.problems import ProblemsPanel
 from designer.panels.summary import SummaryPanel
 from designer.undo_commands import SetParams
 from engine import Design, check
@@ -302,3 +303,20 @@ def test_the_summary_expands_a_block_to_its_layers_and_a_repeat_to_its_copies(qt
     copy = model.index(1, 0, second)
     assert model.index(0, 3, copy).data() == f"{3 * 3 * 9 + 3:,}"
     assert model.parent(model.index(0, 0, copy)) == copy
+
+
+def test_a_problem_inside_a_block_reveals_its_layer_in_the_opened_definition(qtbot):
+    design = _two_uses()
+    conv = design.find("conv", "Stage")
+    design.set_params(conv, kernel_size=32, padding=0)  # larger than the 16x16 image
+    document, tabs = open_canvas(qtbot, design)
+    panel = ProblemsPanel(document)
+    qtbot.addWidget(panel)
+    row = next(i for i, p in enumerate(panel.model.problems) if p.node == conv)
+    panel.reveal(panel.model.index(row, 0))
+    assert document.scope == "Stage" and document.selection == [conv]
+    assert tabs.current_page().breadcrumb.steps() == ["model", "first: Stage"]
+    assert tabs.current_view().network_scene().selected_ids() == [conv]
+    on_use = next(i for i, p in enumerate(panel.model.problems) if p.node == design.find("first"))
+    panel.reveal(panel.model.index(on_use, 0))
+    assert document.scope == "model"

@@ -109,9 +109,14 @@ class ProblemsPanel(QWidget):
         self.countChanged.emit(errors, warnings)
 
     def reveal(self, index: QModelIndex) -> None:
-        """Select and frame the problem's layer, or switch to its network."""
+        """Select and frame the problem's layer (opening the block it is in), or show its
+        network or block definition."""
         problem = self.model.problems[index.row()]
-        if problem.node and self.document.design.has_node(problem.node):
+        design = self.document.design
+        if problem.node and design.has_node(problem.node):
             self.document.reveal(problem.node)
-        elif problem.network in self.document.design.networks:
+        elif problem.network in design.networks:
             self.document.set_network(problem.network)
+            self.document.leave_to(0)
+        elif problem.network is not None and design.is_block(problem.network):
+            self.document.open_definition(problem.network)
