@@ -59,6 +59,20 @@ class TemplateGallery(QDialog):
         self.setWindowTitle("New design")
         self.designs = {BLANK: blank_design()}
         self.designs.update((name, load_template(name)) for name in template_names())
+        self._build_list()
+        body = QHBoxLayout()
+        body.addWidget(self.list, 1)
+        body.addLayout(self._build_details())
+        layout = QVBoxLayout(self)
+        layout.addLayout(body)
+        layout.addWidget(self._build_buttons())
+        self.list.currentItemChanged.connect(self._show_details)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _build_list(self) -> None:
+        """A thumbnail of each design, at least two columns wide."""
         self.list = QListWidget(self)
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(THUMBNAIL)
@@ -72,6 +86,10 @@ class TemplateGallery(QDialog):
             item = QListWidgetItem(QIcon(picture), name, self.list)
             item.setData(NAME_ROLE, name)
             item.setToolTip(self._about(name))
+
+    def _build_details(self) -> QVBoxLayout:
+        """The chosen design's picture, title and facts above its description and card,
+        which scroll."""
         self.preview = QLabel(self)
         self.preview.setFixedSize(PREVIEW)
         self.title = QLabel(self)
@@ -83,6 +101,15 @@ class TemplateGallery(QDialog):
         self.card.setWordWrap(True)
         self.card.setTextFormat(Qt.TextFormat.RichText)
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        details = QVBoxLayout()
+        details.addWidget(self.preview)
+        details.addWidget(self.title)
+        details.addWidget(self.facts)
+        details.addWidget(self._scrolling_text(), 1)
+        return details
+
+    def _scrolling_text(self) -> QScrollArea:
+        """The description and the card, scrolling vertically at the preview's width."""
         text = QWidget(self)
         text_layout = QVBoxLayout(text)
         text_layout.setContentsMargins(0, 0, 0, 0)
@@ -96,26 +123,16 @@ class TemplateGallery(QDialog):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(PREVIEW.width() + scroll.verticalScrollBar().sizeHint().width())
         scroll.setMinimumHeight(220)
-        details = QVBoxLayout()
-        details.addWidget(self.preview)
-        details.addWidget(self.title)
-        details.addWidget(self.facts)
-        details.addWidget(scroll, 1)
+        return scroll
+
+    def _build_buttons(self) -> QDialogButtonBox:
+        """Create and Cancel."""
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        body = QHBoxLayout()
-        body.addWidget(self.list, 1)
-        body.addLayout(details)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body)
-        layout.addWidget(buttons)
-        self.list.currentItemChanged.connect(self._show_details)
-        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
-        if self.list.count():
-            self.list.setCurrentRow(0)
+        return buttons
 
     def select(self, name: str) -> None:
         for row in range(self.list.count()):
