@@ -55,3 +55,14 @@ def test_a_transformer_block_repeats_at_another_width():
     assert report.errors == [] and report.shape(use) == ("N", 10, 32)
     design.set_params(use, heads=5)
     assert any("divisible by the number of heads" in p.message for p in check(design).errors)
+
+
+@pytest.mark.parametrize("name", ["resnet", "transformer"])
+def test_the_resnet_and_transformer_templates_are_built_from_blocks(name):
+    from templates import load_template
+
+    design = load_template(name)
+    uses = [n for n in design.nodes() if design.node(n).type == "Block"]
+    assert uses and design.blocks
+    assert "a named part defined once and used like a layer" in design.card["structure"]
+    assert check(design).errors == []
