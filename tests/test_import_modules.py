@@ -172,14 +172,14 @@ def test_training_mode_randomness_is_kept_not_frozen_to_evaluation():
     assert not torch.equal(results[0], original.eval()(x))  # training really drops
 
 
-def test_repeated_blocks_keep_readable_names():
+def test_repeated_blocks_become_uses_of_one_definition_with_readable_names():
     design = import_module(SkipNet(), torch.randn(2, 3, 6, 6))
     names = {design.node(n).name for n in design.nodes()}
-    assert {"blocks.0.body.0", "blocks.2.body.1", "blocks.1.add", "blocks.1.relu", "stem",
-            "relu", "head"} <= names
+    assert {"stem", "relu", "blocks.0", "blocks.1", "blocks.2", "head"} <= names
+    assert {design.node(n).name for n in design.nodes("Block")} >= {"body", "add", "relu"}
     code = export_script(design).code
-    assert "blocks_1_body_1 = self.blocks[1].body[1](blocks_1_body_0)" in code
-    assert "blocks_1_add = blocks_0_relu + blocks_1_body_2" in code
+    assert "self.blocks = nn.ModuleList([Block(), Block(), Block()])" in code
+    assert "add = x + body" in code
 
 
 class Unsupported(nn.Module):

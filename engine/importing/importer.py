@@ -1,7 +1,9 @@
 """`import_module`: an existing nn.Module as a design, checked to compute the same outputs.
 
 The module is traced with torch.fx in evaluation mode; every operation becomes a layer node
-(engine.importing.translate) or a line in one DesignError. Before the design is returned it is
+(engine.importing.translate) or a line in one DesignError. Each call of a submodule that is
+not a layer becomes a block use (engine.importing.hierarchy), and calls that agree share a
+definition (engine.importing.sharing). Before the design is returned it is
 built with `engine.build_model`, given the module's weights (strict=True) and run on the
 example: its outputs must equal the module's exactly, so a design that imports is faithful.
 """
@@ -16,6 +18,7 @@ from engine.compiler import build_model
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.importing.layers import holds_computation
+from engine.importing.sharing import Sharing
 from engine.importing.tracing import location, propagate, trace
 from engine.importing.translate import GraphTranslator
 from engine.layout import apply_layout
@@ -49,11 +52,15 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
         graph_module = trace(module)
         first = propagate(graph_module, inputs)
         second = propagate(graph_module, tuple(_one_more(x) for x in inputs))
-        design = Design(name or type(module).__name__, networks=(network,))
-        translator = GraphTranslator(module, graph_module.graph, first, second, batch, design,
+        scratch = Design(name or type(module).__name__, networks=(network,))
+        translator = GraphTranslator(module, graph_module.graph, first, second, batch, scratch,
                                      network)
         translator.run()
-        problems = translator.problems or _check_problems(design, network, translator)
+        problems = translator.problems
+        if not problems:
+            sharing = Sharing(scratch, network, translator.hierarchy, translator.origin)
+            design = sharing.design(scratch.name)
+            problems = _check_problems(design, network, sharing.origin, translator)
         if problems:
             plural = "s" if len(problems) > 1 else ""
             raise DesignError(f"cannot import {type(module).__name__}: {len(problems)} "
@@ -61,7 +68,8 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
                               + "\n  - ".join(problems), problems)
         left_out = _left_out(module, translator.used_modules())
         design.description = _description(module, inputs, left_out)
-        apply_layout(design, network)
+        for scope in [*design.blocks, network]:
+            apply_layout(design, scope)
         weights = _verify(design, network, module, inputs, left_out)
     finally:
         module.train(was_training)
@@ -88,10 +96,11 @@ def _one_more(x: Any) -> Any:
     return torch.cat([x, x[:1]])
 
 
-def _check_problems(design: Design, network: str, translator: GraphTranslator) -> list[str]:
+def _check_problems(design: Design, network: str, origin: dict[str, Any],
+                    translator: GraphTranslator) -> list[str]:
     problems = []
     for problem in check(design).errors_in(network):
-        node = translator.origin.get(problem.node)
+        node = origin.get(problem.node)
         where = f"{translator.describe(node)}{location(node)}: " if node is not None else ""
         problems.append(f"{where}{problem.message}")
     return problems

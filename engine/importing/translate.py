@@ -16,11 +16,12 @@ from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.importing.hierarchy import Hierarchy
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
-from engine.importing.tracing import TensorMeta, contains_tensor, location, scope
+from engine.importing.scopes import DTYPES, Placement
+from engine.importing.tracing import TensorMeta, contains_tensor, location
 from engine.layers import TensorInfo
 
-_DTYPES = {"torch.float32": "float", "torch.int64": "long"}
 _OPERATORS = {operator.add: "+", operator.iadd: "+=", operator.mul: "*", operator.imul: "*=",
               operator.sub: "-", operator.truediv: "/", operator.floordiv: "//",
               operator.matmul: "@", operator.getitem: "[]", operator.neg: "unary -"}
@@ -60,7 +61,9 @@ class _Pieces:
 
 
 class GraphTranslator:
-    """Adds the nodes for one traced module to a design network and collects the problems.
+    """Adds the nodes for one traced module to a design and collects the problems: the
+    network's own operations to `network`, those of each block call to its scratch
+    definition (engine.importing.scopes).
 
     `first` and `second` are the summaries of running the trace with batch sizes `batch` and
     `batch + 1`.
@@ -70,15 +73,15 @@ class GraphTranslator:
                  batch: int, design: Design, network: str) -> None:
         self.root, self.graph = root, graph
         self.first, self.second, self.batch = first, second, batch
-        self.design, self.network = design, network
-        self.tensor: dict[Any, str] = {}
         self.pending: dict[Any, Any] = {}
         self.broken: set[Any] = set()
         self.problems: list[str] = []
-        self.origin: dict[str, Any] = {}
         self.live = _live_nodes(graph)
         self.calls = Counter(node.target for node in self.live if node.op == "call_module")
-        self.used_names: set[str] = set()
+        self.hierarchy = Hierarchy(root, graph, self.live, first)
+        self.placement = Placement(design, network, self.hierarchy, first)
+        self.origin = self.placement.origin
+        self.current = self.hierarchy.root
         self.functions = functional_table()
         self.handlers = self._handlers()
 
@@ -88,6 +91,8 @@ class GraphTranslator:
             if node not in self.live:
                 continue
             try:
+                self.current = self.hierarchy.scope_of(node)
+                self.placement.open(self.current)
                 if any(source in self.broken for source in node.all_input_nodes):
                     self.broken.add(node)
                     self._diagnose(node)
@@ -96,6 +101,7 @@ class GraphTranslator:
             except Unsupported as err:
                 self.problems.append(f"{self.describe(node)}{location(node)}: {err}")
                 self.broken.add(node)
+        self.placement.finish()
 
     def used_modules(self) -> set[str]:
         return set(self.calls)
@@ -152,15 +158,15 @@ class GraphTranslator:
     # ------------------------------------------------------------------ values
     def _tensor(self, value: Any) -> str:
         """The design node that produces the tensor an fx argument refers to."""
-        if value in self.tensor:
-            return self.tensor[value]
+        if self.placement.has(value):
+            return self.placement.place(value, self.current)
         if value in self.pending:
             raise Unsupported(f"uses the whole result of {self.describe(value)} as one tensor")
         raise Unsupported("receives something that is not a tensor from a layer")
 
     def _info(self, value: Any) -> TensorInfo:
         meta = self.first[value]
-        return TensorInfo(("N", *meta.shape[1:]), _DTYPES.get(str(meta.dtype), "float"))
+        return TensorInfo(("N", *meta.shape[1:]), DTYPES.get(str(meta.dtype), "float"))
 
     def _static(self, value: Any) -> Any:
         """A concrete argument; one that changes with the batch size is refused."""
@@ -192,47 +198,44 @@ class GraphTranslator:
     # ------------------------------------------------------------------ nodes
     def _add(self, node: Any, layer: str, inputs: list[str], name: str, **params: Any) -> str:
         try:
-            node_id = self.design.add(layer, *inputs, name=name, network=self.network, **params)
+            return self.placement.add(self.current, node, layer, inputs, name, **params)
         except DesignError as err:
             raise Unsupported(str(err)) from None
-        self.origin[node_id] = node
-        return node_id
+
+    def _keep(self, node: Any, node_id: str) -> None:
+        """`node`'s value is what design node `node_id` (in the current scope) gives."""
+        self.placement.record(node, self.current, node_id)
 
     def _produce(self, node: Any, layer: str, inputs: list[str], **params: Any) -> None:
         """Add the layer for an operation whose result is one batched tensor."""
         self._check_batched(node)
-        self.tensor[node] = self._add(node, layer, inputs, self._name(node, layer), **params)
+        self._keep(node, self._add(node, layer, inputs, self._name(node, layer), **params))
 
     def _name(self, node: Any, layer: str) -> str:
-        """A module's path (`layer1.0.conv1`), or the operation inside the module that performs
-        it (`layer1.0.add`); unique, and never the path of a module called elsewhere."""
+        """A module's path as seen from the current scope (`conv1`, `layer1.0.conv1` at the
+        top when layer1 is no block), or the operation inside the module that performs it
+        (`add`); unique, and never the path of a module called elsewhere."""
         if node.op == "call_module":
-            return self._unique(node.target, own_module=node.target)
+            return self._unique(self.current.relative(node.target), own_module=True)
         op = node.target if isinstance(node.target, str) else getattr(
             node.target, "__name__", layer.lower())
         op = layer.lower() if op in ("getitem", "iadd", "imul") else op.strip("_")
-        return self._unique(f"{scope(node)}.{op}" if scope(node) else op)
+        module = self.current.relative(self.hierarchy.module_path(node))
+        return self._unique(f"{module}.{op}" if module else op)
 
-    def _unique(self, base: str, own_module: str | None = None) -> str:
-        candidate, k = base, 1
-        while candidate in self.used_names or (candidate in self.calls
-                                               and candidate != own_module):
-            k += 1
-            candidate = f"{base}_{k}"
-        self.used_names.add(candidate)
-        return candidate
+    def _unique(self, base: str, own_module: bool = False) -> str:
+        return self.placement.unique(self.current, base, own_module)
 
     def _input(self, node: Any) -> None:
         meta = self.first[node]
         if not isinstance(meta, TensorMeta):
             raise Unsupported("forward takes an input that is not a tensor")
-        if str(meta.dtype) not in _DTYPES:
+        if str(meta.dtype) not in DTYPES:
             raise Unsupported(f"inputs of dtype {meta.dtype} are not supported (only float32 "
                               "and int64)")
         self._check_batched(node)
-        self.tensor[node] = self._add(node, "Input", [], self._unique(node.target),
-                                      shape=tuple(meta.shape[1:]),
-                                      dtype=_DTYPES[str(meta.dtype)])
+        self._keep(node, self._add(node, "Input", [], self._unique(node.target),
+                                   shape=tuple(meta.shape[1:]), dtype=DTYPES[str(meta.dtype)]))
 
     def _outputs(self, node: Any) -> None:
         result = node.args[0]
@@ -300,7 +303,7 @@ class GraphTranslator:
 
         def translate(node: Any) -> None:
             operands = [*node.args, *node.kwargs.values()]
-            if len(operands) != 2 or not all(isinstance(a, fx.Node) and a in self.tensor
+            if len(operands) != 2 or not all(isinstance(a, fx.Node) and self.placement.has(a)
                                               for a in operands):
                 raise Unsupported(f"{layer} joins two tensors; this call has a constant "
                                   "operand or extra arguments")
@@ -328,7 +331,7 @@ class GraphTranslator:
             self._produce(node, "Reshape", [self._tensor(source)], shape=per_sample)
 
     def _alias(self, node: Any) -> None:
-        self.tensor[node] = self._tensor(node.args[0])
+        self._keep(node, self._tensor(node.args[0]))
 
     def _transpose(self, node: Any) -> None:
         source, dim0, dim1 = _bind(node, ("input", "dim0", "dim1"), {})
@@ -372,7 +375,7 @@ class GraphTranslator:
         container, index = node.args
         pending = self.pending.get(container)
         if pending is None:
-            if container in self.tensor:
+            if self.placement.has(container):
                 self._index(node, container, index)
             elif contains_tensor(self.first[node]):
                 raise Unsupported("takes an item of a result that is not a tensor")
@@ -412,7 +415,7 @@ class GraphTranslator:
             if recurrent.output != output:
                 raise Unsupported("uses both the output sequence and the final state of "
                                   f"{self.describe(recurrent.call)}; a layer gives one of them")
-            self.tensor[node] = recurrent.node
+            self._keep(node, recurrent.node)
             return
         call = recurrent.call
         layer, params = layer_for_module(recurrent.module, [self._info(call.args[0])],
@@ -421,7 +424,7 @@ class GraphTranslator:
         recurrent.node = self._add(node, layer, [self._tensor(call.args[0])],
                                    self._name(call, layer), **params)
         recurrent.output = output
-        self.tensor[node] = recurrent.node
+        self._keep(node, recurrent.node)
 
     def _index(self, node: Any, source: Any, index: Any) -> None:
         """`x[:, -1]`, `x[:, 2:5]`: Select and Slice nodes, last dimension first."""
@@ -447,7 +450,7 @@ class GraphTranslator:
                 params = {"dim": dim, "start": entry.start or 0, "end": entry.stop,
                           "step": entry.step or 1}
             current = self._add(node, layer, [current], self._name(node, layer), **params)
-        self.tensor[node] = current
+        self._keep(node, current)
 
 
 def _recurrent_types() -> tuple[type, ...]:
