@@ -13,6 +13,7 @@ from engine.checking import Report, check, describe
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import EXTENSION, load_design, save_design, write_atomically
+from engine.layers.block_node import BLOCK_TYPE
 
 # Commands added by other engine modules register here: name -> (configure parser, run).
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
@@ -122,25 +123,46 @@ def _reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope_heading(design: Design, scope: str) -> str:
+    if not design.is_block(scope):
+        return f"network {scope!r}"
+    defaults = ", ".join(f"{a.name}={a.default!r}" for a in design.block_arguments(scope))
+    uses = len(design.uses_of(scope))
+    return (f"block {scope!r} ({defaults or 'no arguments'}; used {uses} time"
+            f"{'s' * (uses != 1)}), shown with its defaults")
+
+
+def layer_label(layer_type: str, params: dict) -> str:
+    """What a table calls a node's layer: its type, or for a block node the block it uses
+    ("BasicBlock x2" when it repeats)."""
+    if layer_type != BLOCK_TYPE:
+        return layer_type
+    repeat = params["repeat"]
+    return f"{params['block']} x{repeat}" if repeat != 1 else params["block"]
+
+
 def format_report(design: Design, report: Report) -> str:
-    """One table per network (node, layer, output shape, parameters), then the problems."""
+    """One table per network (node, layer, output shape, parameters), one per block definition
+    (with its arguments' defaults and its Inputs' shapes; each use's figures are in the
+    networks' tables), then the problems."""
     lines: list[str] = []
-    for network in design.networks:
+    for scope in [*design.networks, *design.blocks]:
         rows = [("node", "layer", "output shape", "parameters")]
-        for node_id in design.nodes(network):
+        for node_id in design.nodes(scope):
             node = design.node(node_id)
             count = report.params(node_id)
-            rows.append((node.name, node.type, describe(report.info(node_id)),
+            rows.append((node.name, layer_label(node.type, node.params),
+                         describe(report.info(node_id)),
                          f"{count:,}" if count is not None else "?"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        lines.append(f"network {network!r}")
+        lines.append(_scope_heading(design, scope))
         for index, row in enumerate(rows):
             cells = [row[i].ljust(widths[i]) if i < 3 else row[i].rjust(widths[i])
                      for i in range(4)]
             lines.append("  " + "  ".join(cells))
             if index == 0:
                 lines.append("  " + "  ".join("-" * w for w in widths))
-        lines.append(f"  total parameters: {report.total_params(network):,}")
+        lines.append(f"  total parameters: {report.total_params(scope):,}")
         lines.append("")
     if report.problems:
         lines.append(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s):")
