@@ -65,6 +65,10 @@ class Walk:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def add_problem(self, node: str | None, message: str, fix: str | None = None,
+                    severity: str = "error") -> None:
+        self.problems.append((node, severity, message, fix))
+
 
 @dataclass
 class Report:
@@ -152,27 +156,55 @@ def walk_scope(design: Design, scope: str, inputs: tuple[TensorInfo, ...] | None
     """One walk over a network or a block definition: every node's output, parameter count and
     problems. `inputs` feed the Inputs in creation order (None: each Input's own shape);
     `arguments` give the values of expressions; `stack` is the chain of blocks being used."""
+    walk = Walk()
+    values, broken = _structure(design, scope, arguments, walk)
+    graph = design.graph(scope)
+    nodes = design.nodes(scope)
+    acyclic = graph if not broken.cycle else nx.MultiDiGraph(graph.subgraph(
+        [n for n in nodes if n not in broken.cycle]))
+    # ties broken by creation order, so the report does not depend on the order wires were
+    # drawn in (a saved and reopened design lists its problems in the same order)
+    order = nx.lexicographical_topological_sort(acyclic, key=lambda n: graph.nodes[n]["seq"])
+    fed = dict(zip([n for n in nodes if graph.nodes[n]["type"] == "Input"], inputs or (),
+                   strict=False))
+    for node in order:
+        incoming = _incoming(design, node, walk.infos)
+        walk.input_infos[node] = incoming
+        if node not in broken.nodes and all(info is not None for info in incoming):
+            _infer_node(design, node, fed, tuple(incoming), values[node], folder, stack, walk)
+    walk.outputs = tuple(walk.infos.get(_only_input(design, node)) for node in nodes
+                         if graph.nodes[node]["type"] == "Output")
+    return walk
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """Nodes whose output cannot be worked out (bad values, unconnected ports), and those in a
+    cycle."""
+
+    nodes: set[str]
+    cycle: set[str]
+
+
+def _structure(design: Design, scope: str, arguments: dict[str, Any],
+               walk: Walk) -> tuple[dict[str, dict[str, Any]], _Broken]:
+    """What does not need shapes: Inputs and Outputs present, cycles, each node's values (its
+    expressions worked out) against their ranges, its ports, its unused output. Returns the
+    values and the nodes that cannot be inferred."""
     nodes = design.nodes(scope)
     graph = design.graph(scope)
-    walk = Walk()
+    problem = walk.add_problem
     kind = "block" if design.is_block(scope) else "network"
-
-    def problem(node: str | None, message: str, fix: str | None = None,
-                severity: str = "error") -> None:
-        walk.problems.append((node, severity, message, fix))
-
     types = {n: graph.nodes[n]["type"] for n in nodes}
     if "Input" not in types.values():
         problem(None, f"{kind} {scope!r} has no Input", "add an Input layer")
     if "Output" not in types.values():
         problem(None, f"{kind} {scope!r} has no Output", "add an Output after the last layer")
-
     in_cycle = _cycle_nodes(graph)
     for node in in_cycle:
         problem(node, f"{_name(graph, node)} is part of a cycle; data must flow one way",
                 "remove one of the connections that loop back")
-
-    broken: set[str] = set(in_cycle)
+    broken = _Broken(set(in_cycle), in_cycle)
     values: dict[str, dict[str, Any]] = {}
     for node in nodes:
         spec = get_layer(types[node])
@@ -181,59 +213,52 @@ def walk_scope(design: Design, scope: str, inputs: tuple[TensorInfo, ...] | None
         except ExpressionError as err:
             problem(node, f"{_name(graph, node)}: {err}", "use the block's argument names, "
                     "whole numbers, + - * // and parentheses")
-            broken.add(node)
+            broken.nodes.add(node)
             continue
         for param in spec.params:
             message = param.range_problem(values[node][param.name])
             if message:
                 problem(node, f"{_name(graph, node)}: {message}")
-                broken.add(node)
+                broken.nodes.add(node)
         for message in _port_problems(graph, node, spec):
             problem(node, message, "connect a layer's output to it")
-            broken.add(node)
+            broken.nodes.add(node)
         if spec.has_output and not graph.out_degree(node) and node not in in_cycle:
             problem(node, f"the output of {_name(graph, node)} is not used",
                     "connect it to another layer or an Output, or delete it", "warning")
+    return values, broken
 
-    acyclic = graph if not in_cycle else nx.MultiDiGraph(graph.subgraph(
-        [n for n in nodes if n not in in_cycle]))
-    # ties broken by creation order, so the report does not depend on the order wires were
-    # drawn in (a saved and reopened design lists its problems in the same order)
-    order = list(nx.lexicographical_topological_sort(acyclic,
-                                                     key=lambda n: graph.nodes[n]["seq"]))
-    fed = dict(zip([n for n in nodes if types[n] == "Input"], inputs or (), strict=False))
-    for node in order:
-        incoming = _incoming(design, node, walk.infos)
-        walk.input_infos[node] = incoming
-        if node in broken or any(info is None for info in incoming):
-            continue
-        label = _name(graph, node)
-        if node in fed:
-            result: Any = (fed[node], 0, ())
-        elif types[node] == BLOCK_TYPE:
-            result = _use(design, node, tuple(incoming), values[node], folder, stack, walk)
-        else:
-            spec = get_layer(types[node])
-            params = anchored(spec, values[node], folder)
-            result = _infer(types[node], _freeze(params), tuple(incoming),
-                            files_state(spec, params))
-        if isinstance(result, ShapeError):
-            problem(node, f"{label}: {result}", result.fix)
-            continue
-        info, count, warnings = result
-        too_big = [found for found in (parameter_problem(label, count),
-                                       output_problem(label, info)) if found]
-        for message, fix in too_big:
-            problem(node, message, fix)
-        if too_big:
-            continue
-        walk.infos[node] = info
-        walk.counts[node] = count
-        for message, fix in warnings:
-            problem(node, f"{label}: {message}", fix, "warning")
-    walk.outputs = tuple(walk.infos.get(_only_input(design, node)) for node in nodes
-                         if types[node] == "Output")
-    return walk
+
+def _infer_node(design: Design, node: str, fed: dict[str, TensorInfo],
+                incoming: tuple[TensorInfo, ...], values: dict[str, Any], folder: Path | None,
+                stack: tuple[str, ...], walk: Walk) -> None:
+    """One node's output and parameter count into `walk`, or its problems: an Input fed by a
+    use takes the tensor it is given, a block node walks its definition, a layer its rule."""
+    graph = design.graph(design.network_of(node))
+    layer_type = graph.nodes[node]["type"]
+    label = _name(graph, node)
+    if node in fed:
+        result: Any = (fed[node], 0, ())
+    elif layer_type == BLOCK_TYPE:
+        result = _use(design, node, incoming, values, folder, stack, walk)
+    else:
+        spec = get_layer(layer_type)
+        params = anchored(spec, values, folder)
+        result = _infer(layer_type, _freeze(params), incoming, files_state(spec, params))
+    if isinstance(result, ShapeError):
+        walk.add_problem(node, f"{label}: {result}", result.fix)
+        return
+    info, count, warnings = result
+    too_big = [found for found in (parameter_problem(label, count), output_problem(label, info))
+               if found]
+    for message, fix in too_big:
+        walk.add_problem(node, message, fix)
+    if too_big:
+        return
+    walk.infos[node] = info
+    walk.counts[node] = count
+    for message, fix in warnings:
+        walk.add_problem(node, f"{label}: {message}", fix, "warning")
 
 
 def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: dict[str, Any],

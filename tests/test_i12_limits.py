@@ -50,8 +50,9 @@ def _document(template: str) -> dict:
 
 
 def _node(document: dict, layer_type: str) -> dict:
-    return next(node for network in document["networks"].values()
-                for node in network["nodes"] if node["type"] == layer_type)
+    """The first node of `layer_type` in a network or, failing that, in a block definition."""
+    scopes = [*document["networks"].values(), *document.get("blocks", {}).values()]
+    return next(node for scope in scopes for node in scope["nodes"] if node["type"] == layer_type)
 
 
 def _write(document: dict | str, tmp_path) -> str:
