@@ -74,6 +74,7 @@ class GraphTranslator:
         self.root, self.graph = root, graph
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
+        self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
         self.problems: list[str] = []
         self.live = _live_nodes(graph)
@@ -311,8 +312,22 @@ class GraphTranslator:
         return translate
 
     def _concat(self, node: Any) -> None:
-        tensors, dim = _bind(node, ("tensors", "dim"), {"dim": 0})
-        self._produce(node, "Concat", [self._tensor(t) for t in tensors], dim=self._static(dim))
+        """A concatenation; one that extends an earlier one of the same scope (DenseNet joins
+        every earlier feature map again) joins that result with the new tensors, so the code
+        stays one short line per step. Joining is copying: the values are the same."""
+        joined, dim = _bind(node, ("tensors", "dim"), {"dim": 0})
+        joined, dim = tuple(joined), self._static(dim)
+        if len(joined) == 1:
+            self._keep(node, self._tensor(joined[0]))
+            return
+        sources = list(joined)
+        for end in range(len(joined) - 1, 1, -1):
+            earlier = self.concatenations.get((joined[:end], dim))
+            if earlier is not None and self.hierarchy.scope_of(earlier) is self.current:
+                sources = [earlier, *joined[end:]]
+                break
+        self.concatenations[(joined, dim)] = node
+        self._produce(node, "Concat", [self._tensor(t) for t in sources], dim=dim)
 
     def _flatten(self, node: Any) -> None:
         source, start, end = _bind(node, ("input", "start_dim", "end_dim"),
