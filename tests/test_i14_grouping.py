@@ -57,6 +57,8 @@ def test_grouping_keeps_every_shape_and_the_parameter_total():
     assert len(inputs) == 1 and design.node(inputs[0]).params["shape"] == (8, 16, 16)
     assert [(e.src, e.port) for e in design.inputs_of(use)] == [(ids["stem"], 0)]
     assert [e.dst for e in design.outputs_of(use)] == [ids["flatten"]]
+    # listed where the grouped layers were (summary, file and exported code follow this order)
+    assert [design.node(n).name for n in design.nodes()][:3] == ["image", "stem", "block1"]
     # the grouped layers moved with their ids
     assert {design.network_of(ids[n]) for n in ("conv_a", "relu", "conv_b", "add")} == {
         "Residual"}
@@ -83,11 +85,12 @@ def test_each_distinct_outside_source_becomes_one_input_in_creation_order():
 
 def test_ungroup_restores_an_equal_flat_network():
     design, ids = _residual()
-    flat = _flat_form(design)
+    flat, order = _flat_form(design), [design.node(n).name for n in design.nodes()]
     before = check(design)
     use = group(design, [ids[n] for n in ("conv_a", "relu", "conv_b", "add")], "Residual")
     ungroup(design, use)
     assert _flat_form(design) == flat
+    assert [design.node(n).name for n in design.nodes()] == order
     after = check(design)
     assert after.errors == [] and after.total_params() == before.total_params()
     assert "Residual" in design.blocks  # the definition stays for other uses

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-SEPARATOR = "\u203a"
+SEPARATOR = " \u203a "
 
 
 class Breadcrumb(QWidget):
@@ -36,7 +38,7 @@ class Breadcrumb(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.buttons = []
-        for depth, (text, tip) in enumerate(steps):
+        for depth, (text, tip) in enumerate(steps[:-1]):
             if depth:
                 self._layout.addWidget(QLabel(SEPARATOR, self))
             button = QToolButton(self)
@@ -44,15 +46,16 @@ class Breadcrumb(QWidget):
             button.setToolTip(tip)
             button.setAutoRaise(True)
             button.setAccessibleName(f"Go to {text}")
-            last = depth == len(steps) - 1
-            button.setEnabled(not last)
-            if last:
-                font = button.font()
-                font.setBold(True)
-                button.setFont(font)
             button.clicked.connect(lambda _checked=False, d=depth: self.chosen.emit(d))
             self._layout.addWidget(button)
             self.buttons.append(button)
+        if steps:  # where the canvas is now: read, not clicked
+            text, tip = steps[-1]
+            if len(steps) > 1:
+                self._layout.addWidget(QLabel(SEPARATOR, self))
+            here = QLabel(f"<b>{html.escape(text)}</b>", self)
+            here.setToolTip(tip)
+            self._layout.addWidget(here)
         hint = QLabel("  Alt+Up goes up a level", self)
         hint.setEnabled(False)
         self._layout.addWidget(hint)

@@ -80,6 +80,7 @@ class Inspector(QScrollArea):
         document.selectionChanged.connect(self._on_selection)
         document.designChanged.connect(self._on_design_event)
         document.reportChanged.connect(self._show_report)
+        document.scopeChanged.connect(self._on_scope)
         self._on_selection(document.selection)
 
     # ------------------------------------------------------------------ building
@@ -93,6 +94,10 @@ class Inspector(QScrollArea):
         else:
             self._build(node_id)
 
+    def _on_scope(self, _scope: str) -> None:
+        if self.node_id is None:
+            self._show_placeholder(len(self.document.selection))
+
     def _show_placeholder(self, count: int) -> None:
         """Nothing (or several layers) selected: describe the design and say what to do."""
         self.fields = {}
@@ -101,7 +106,14 @@ class Inspector(QScrollArea):
             hint = f"{count} layers selected. Select one layer to edit it."
         else:
             hint = "Select a layer on the canvas to see and edit its settings."
-        label = QLabel(f"<b>{html.escape(design.name)}</b><p>{html.escape(design.description)}"
+        title, about = design.name, design.description
+        scope = self.document.scope
+        if design.is_block(scope):
+            uses = len(design.uses_of(scope))
+            title = f"{scope} (block definition)"
+            about = (f"Used by {uses} block node{'s' * (uses != 1)}: an edit here changes "
+                     "every use. Alt+Up goes back.")
+        label = QLabel(f"<b>{html.escape(title)}</b><p>{html.escape(about)}"
                        f"</p><p><i>{hint}</i></p>")
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

@@ -66,13 +66,17 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
         feeders[source] = design.add("Input", name=label, network=name,
                                      pos=(left - _PORT_GAP, top + 120.0 * index),
                                      **_input_params(report.info(source)))
+    first_seq = design.seq_of(selected[0])
     _move_nodes(design, selected, name, inner_edges)
     for edge in incoming:
         design.connect(feeders[edge.src], edge.dst, edge.port)
     design.add("Output", passed_on[0], name=_free_name("out", taken), network=name,
                pos=(right + _PORT_GAP, top))
-    use = design.add(BLOCK_TYPE, *sources, network=scope, pos=(left, top), block=name,
+    use = design.add(BLOCK_TYPE, network=scope, pos=(left, top), block=name,
                      **{argument.name: Expr(argument.name) for argument in passed})
+    _reseat(design, use, first_seq)
+    for port, source in enumerate(sources):
+        design.connect(source, use, port)
     for dst, port in sorted({(e.dst, e.port) for e in outgoing}, key=lambda e: (
             design.seq_of(e[0]), e[1])):
         design.connect(use, dst, port)
@@ -106,6 +110,7 @@ def ungroup(design: Design, node_id: str) -> list[str]:
     width = right - left + _COPY_GAP
     scope = use.network
     values = {n: _worked_out(design.node(n), arguments) for n in layers}
+    use_seq = design.seq_of(node_id)
 
     design.remove(node_id)
     taken = {design.node(n).name for n in design.nodes(scope)}
@@ -122,6 +127,7 @@ def ungroup(design: Design, node_id: str) -> list[str]:
             copies[inner_id] = design.add(
                 node.type, name=label, network=scope, **values[inner_id],
                 pos=(use.pos[0] + x - left + copy * width, use.pos[1] + y - top))
+            _reseat(design, copies[inner_id], use_seq)
         added += copies.values()
         sources = {**copies, **feeders}  # an inner node's id in the scope, an Input's feeder
         for inner_id in layers:
@@ -145,6 +151,14 @@ def rename_block(design: Design, old: str, new: str) -> None:
     for use in design.uses_of(old):
         _move_nodes(design, [use], design.network_of(use), block=new)
     design.remove_block(old)
+
+
+def _reseat(design: Design, node_id: str, seq: int) -> None:
+    """Give a new, still unwired node the creation order `seq`, so it is listed (in the
+    summary, the file, the exported code) where the layers it stands for were."""
+    node = design.node(node_id)
+    design.remove(node_id)
+    design.restore(node, seq=seq)
 
 
 def _move_nodes(design: Design, nodes: list[str], scope: str, wires: list[Edge] | None = None,
