@@ -137,11 +137,13 @@ def test_the_exported_file_loads_the_apps_weights_and_computes_the_same():
 def test_each_definition_is_one_class_whose_code_reads_its_arguments(width):
     code = export_script(small_resnet(width)).code
     assert code.count("class BasicBlock(nn.Module)") == 1
-    assert "def __init__(self, planes: int, stride: int = 2) -> None:" in code
+    assert ("def __init__(self, planes: int, in_channels: int = "
+            f"{width}, stride: int = 2) -> None:") in code
     assert "nn.Conv2d(planes, planes, 3, padding=1, bias=False)" in code
-    assert "self.down = BasicBlockDown(width)" in code
+    # a size every use shares is an argument too, passed down through the blocks that nest
+    assert "self.down = BasicBlockDown(width, in_channels=in_channels, stride=2)" in code
     assert f"self.layer1 = nn.Sequential(BasicBlock({width}), BasicBlock({width}))" in code
-    assert f"self.layer2 = Stage({2 * width})" in code
+    assert f"self.layer2 = Stage({2 * width}, in_channels={width})" in code
     assert "self.features = nn.Sequential(" in code
 
 

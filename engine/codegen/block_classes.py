@@ -163,8 +163,8 @@ class ClassPlanner:
                      else rebased(self._values_of[id(copy)][key], names))
             if param.default is None:
                 args.append(_hole(values, value, param.name, ""))
-            else:
-                kwargs.append((param.name, _hole(values, value, param.name, "", param.default)))
+            else:  # written even where it equals the default: a use says what it is made of
+                kwargs.append((param.name, _hole(values, value, param.name, "")))
         return Code(plan.name, tuple(args), tuple(kwargs))
 
 
@@ -229,6 +229,7 @@ class _Resolution:
         self.sizes = self._sizes(holes)
         self.text = {hole.index: self._hole_text(hole) for hole in holes}
         self._declared_params()
+        self.params.sort(key=lambda param: param.default is not None)  # Python's own rule
 
     def _module_names(self) -> set[str]:
         return {c.callee.split(".")[0] for code in self.statements.values()
@@ -246,13 +247,14 @@ class _Resolution:
         terms: dict[str, Term] = {}
         for name in names:
             sizes = [instance.sizes[name] for instance in self.plan.instances]
-            if len(set(sizes)) == 1:
-                terms[name] = Literal(sizes[0])
-                continue
-            argument = self._argument_equal_to(sizes)
+            same = len(set(sizes)) == 1
+            argument = None if same else self._argument_equal_to(sizes)
             if argument is None:
+                # a size every use shares is still an argument (with that default), as
+                # torchvision's BasicBlock takes `inplanes`: the class fits other inputs too
                 argument = self.names.name(self._size_name(name, holes))
-                self.params.append(ClassParam(argument, "int", ("size", name)))
+                self.params.append(ClassParam(argument, "int", ("size", name),
+                                              literal(sizes[0]) if same else None))
             terms[name] = Name(argument)
         return terms
 

@@ -1,5 +1,6 @@
 """The layout of an exported file, by ruff itself: imports sorted (`ruff check --select I
---fix`), then `ruff format`, both with ruff's default settings (88 columns, double quotes).
+--fix`), then `ruff format`, both with ruff's default settings (88 columns, double quotes), and
+a trailing comma in every bracket it split (`--select COM812 --fix`).
 
 The generator writes one statement per line and leaves quotes, line breaks and import order
 to the formatter, so exported files look as a person's ruff-formatted code looks. The ruff
@@ -25,7 +26,11 @@ def format_source(code: str) -> str:
     Ruff runs with `--isolated` (no configuration file is read) in an empty folder (nothing
     there passes for a first-party module), so the result depends on the code alone."""
     sorted_imports = _ruff("check", "--select", "I", "--fix", "--exit-zero", source=code)
-    return _ruff("format", source=sorted_imports)
+    formatted = _ruff("format", source=sorted_imports)
+    # A bracket the formatter split keeps a trailing comma, so the file reads the same under a
+    # user's own ruff or black at any line length (the comma is "magic": it holds the split).
+    with_commas = _ruff("check", "--select", "COM812", "--fix", "--exit-zero", source=formatted)
+    return formatted if with_commas == formatted else _ruff("format", source=with_commas)
 
 
 def _ruff(*arguments: str, source: str) -> str:
