@@ -27,7 +27,7 @@ def test_framing_a_whole_template_keeps_its_cards_detailed(qtbot, name):
     tabs.show()
     qtbot.waitExposed(tabs)
     for network, view in tabs.views().items():
-        tabs.setCurrentWidget(view)
+        tabs.setCurrentWidget(tabs.page_of(network))
         port = view.viewport()
         tabs.resize(tabs.width() + CANVAS[0] - port.width(), tabs.height() + CANVAS[1] - port.height())
         qtbot.waitUntil(lambda port=port: (port.width(), port.height()) == CANVAS)
