@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer.design_diff import Snapshot, go
 from engine import Design, Edge, Node
+from engine.blocks.grouping import free_name
 
 Result = TypeVar("Result")
 
@@ -199,7 +200,7 @@ class AddNodes(QUndoCommand):
     def redo(self) -> None:
         taken = {self.design.node(n).name for n in self.design.nodes(self.network)}
         for node in self.nodes:
-            name = self.names.get(node.id) or _free_name(node.name, taken)
+            name = self.names.get(node.id) or free_name(node.name, taken)
             taken.add(name)
             self.names[node.id] = name
             self.new_ids[node.id] = self.design.add(
@@ -243,16 +244,6 @@ class DesignEdit(QUndoCommand):
 
     def undo(self) -> None:
         go(self.design, self.after, self.before)
-
-
-def _free_name(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    stem = name.rstrip("0123456789") or name
-    number = 2
-    while f"{stem}{number}" in taken:
-        number += 1
-    return f"{stem}{number}"
 
 
 @contextmanager

@@ -4,16 +4,18 @@ block's definition and leave it, rename a definition. Each edit is one undo step
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from designer.canvas.scene import NetworkScene
 from designer.document import DesignDocument
 from designer.undo_commands import DesignEdit
-from engine import DesignError
+from engine import Design, DesignError
 from engine.blocks.grouping import free_block_name, group, rename_block, ungroup
 from engine.layers.block_node import BLOCK_TYPE
+
+Result = TypeVar("Result")
 
 
 class ShowsScene(Protocol):
@@ -39,13 +41,10 @@ class BlockActions:
         scene = self._scene()
         selected = scene.selected_ids()
         name = name or free_block_name(self.document.design)
-        try:
-            command, use = DesignEdit.run(self.document.design, f"Group into {name}",
-                                          lambda design: group(design, selected, name))
-        except DesignError as err:
-            self._say(f"Cannot group: {err}")
+        use = self._edit(f"Group into {name}", "Cannot group",
+                         lambda design: group(design, selected, name))
+        if use is None:
             return None
-        self.document.push(command)
         scene.select_nodes([use])
         self._say(f"Grouped {len(selected)} layer{'s' * (len(selected) != 1)} into block "
                   f"{name!r}: double-click it to open, Rename Block to name it")
@@ -64,12 +63,7 @@ class BlockActions:
         def put_back(design) -> list[str]:
             return [added for use in uses for added in ungroup(design, use)]
 
-        try:
-            command, added = DesignEdit.run(design, f"Ungroup {names}", put_back)
-        except DesignError as err:
-            self._say(f"Cannot ungroup: {err}")
-            return []
-        self.document.push(command)
+        added = self._edit(f"Ungroup {names}", "Cannot ungroup", put_back) or []
         scene.select_nodes(added)
         return added
 
@@ -110,11 +104,16 @@ class BlockActions:
         """Rename a definition as one undo step; False (with the reason said) if refused."""
         if name == block:
             return False
+        return self._edit(f"Rename block {block} to {name}", f"Cannot rename block {block!r}",
+                          lambda design: rename_block(design, block, name) or True) is not None
+
+    def _edit(self, text: str, refused: str, operation: Callable[[Design], Result]
+              ) -> Result | None:
+        """Carry out an operation as one undo step; None (and the reason said) if refused."""
         try:
-            command, _ = DesignEdit.run(self.document.design, f"Rename block {block} to {name}",
-                                        lambda design: rename_block(design, block, name))
+            command, result = DesignEdit.run(self.document.design, text, operation)
         except DesignError as err:
-            self._say(f"Cannot rename block {block!r}: {err}")
-            return False
+            self._say(f"{refused}: {err}")
+            return None
         self.document.push(command)
-        return True
+        return result

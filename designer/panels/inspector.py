@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 from designer.accessibility import name_widgets
 from designer.document import DesignDocument
 from designer.panels.param_editors import ExpressionEditor, ParamEditor, choose_file, editor_for
-from designer.theme import ERROR_STYLE, coloured
+from designer.theme import coloured
 from designer.undo_commands import Rename, SetParams
+from designer.widgets import error_line
 from engine import Report
 from engine.blocks.definitions import Expr
 from engine.checking import describe
@@ -35,21 +36,13 @@ from engine.layers import Param, get_layer
 from engine.layers.block_node import BLOCK_TYPE
 
 
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
-
-
 class _Field(QWidget):
     """One parameter row: its editor with an inline error line beneath."""
 
     def __init__(self, editor: ParamEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
-        self.error = _error_label(self)
+        self.error = error_line(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -145,7 +138,7 @@ class Inspector(QScrollArea):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit(node.name, content)
         self.name_edit.editingFinished.connect(self._rename)
-        self.name_error = _error_label(content)
+        self.name_error = error_line(content)
         form.addRow("Name", self.name_edit)
         form.addRow("", self.name_error)
         self.fields = {}

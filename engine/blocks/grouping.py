@@ -61,7 +61,7 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
     feeders: dict[str, str] = {}
     taken = {design.node(n).name for n in selected}
     for index, source in enumerate(sources):
-        label = _free_name("x" if len(sources) == 1 else f"x{index + 1}", taken)
+        label = free_name("x" if len(sources) == 1 else f"x{index + 1}", taken)
         taken.add(label)
         feeders[source] = design.add("Input", name=label, network=name,
                                      pos=(left - _PORT_GAP, top + 120.0 * index),
@@ -70,7 +70,7 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
     _move_nodes(design, selected, name, inner_edges)
     for edge in incoming:
         design.connect(feeders[edge.src], edge.dst, edge.port)
-    design.add("Output", passed_on[0], name=_free_name("out", taken), network=name,
+    design.add("Output", passed_on[0], name=free_name("out", taken), network=name,
                pos=(right + _PORT_GAP, top))
     use = design.add(BLOCK_TYPE, network=scope, pos=(left, top), block=name,
                      **{argument.name: Expr(argument.name) for argument in passed})
@@ -121,7 +121,7 @@ def ungroup(design: Design, node_id: str) -> list[str]:
         copies: dict[str, str] = {}
         for inner_id in layers:
             node = design.node(inner_id)
-            label = _free_name(node.name if repeat == 1 else f"{node.name}_{copy}", taken)
+            label = free_name(node.name if repeat == 1 else f"{node.name}_{copy}", taken)
             taken.add(label)
             x, y = node.pos
             copies[inner_id] = design.add(
@@ -230,7 +230,8 @@ def _extent(positions: Iterable[tuple[float, float]]) -> tuple[float, float, flo
     return (min(x for x, _ in listed), min(y for _, y in listed), max(x for x, _ in listed))
 
 
-def _free_name(name: str, taken: set[str]) -> str:
+def free_name(name: str, taken: set[str]) -> str:
+    """`name`, or when taken the next free number on its stem ("conv1" -> "conv2")."""
     if name not in taken:
         return name
     stem = name.rstrip("0123456789") or name
