@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
 
         self.palette_panel.layerActivated.connect(self.add_layer)
         self.palette_panel.blockActivated.connect(self.add_block)
+        self.palette_panel.blockOpenRequested.connect(document.open_definition)
+        self.palette_panel.blockDeleteRequested.connect(self.tabs.blocks.delete_definition)
         self.tabs.message.connect(self.show_message)
         self.code_view.message.connect(self.show_message)
         self.code_view.exportRequested.connect(self.export_design)

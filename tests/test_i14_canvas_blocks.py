@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from test_app_support import make_window
 from test_canvas import mouse, open_canvas, viewport_point
 
 from designer.canvas import BLOCK_MIME
@@ -320,3 +321,40 @@ def test_a_problem_inside_a_block_reveals_its_layer_in_the_opened_definition(qtb
     on_use = next(i for i, p in enumerate(panel.model.problems) if p.node == design.find("first"))
     panel.reveal(panel.model.index(on_use, 0))
     assert document.scope == "model"
+
+
+def test_an_input_added_inside_a_definition_gives_every_use_a_port(qtbot):
+    design = _two_uses()
+    document, tabs = open_canvas(qtbot, design)
+    outer = tabs.current_view().network_scene()
+    first, second = design.find("first"), design.find("second")
+    assert len(outer.nodes[first].input_ports) == 1
+    _double_click(qtbot, tabs, first)
+    inner = tabs.current_view().add_layer_at("Input", QPointF(0, 300))
+    assert design.network_of(inner) == "Stage"
+    assert [len(outer.nodes[n].input_ports) for n in (first, second)] == [2, 2]
+    document.undo_stack.undo()
+    assert [len(outer.nodes[n].input_ports) for n in (first, second)] == [1, 1]
+
+
+def test_a_definition_is_deleted_from_the_palette_only_when_unused_and_undo_brings_it_back(
+        qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, "resnet")
+    document, design = window.document, window.document.design
+    messages = []
+    window.tabs.message.connect(messages.append)
+    palette = window.palette_panel
+    assert palette.block_entries()[DESIGN_BLOCKS] == ["BasicBlock", "BasicBlockDown"]
+    delete = palette.block_menu("BasicBlock").actions()[-1]
+    delete.trigger()
+    assert "BasicBlock" in design.blocks and "used by 'layer1'" in messages[-1]
+    layer1 = design.find("layer1")
+    window.tabs.view_of("model").network_scene().select_nodes([layer1])
+    window.tabs.blocks.ungroup_selection()
+    delete.trigger()
+    assert "BasicBlock" not in design.blocks
+    assert palette.block_entries()[DESIGN_BLOCKS] == ["BasicBlockDown"]
+    document.undo_stack.undo()
+    assert "BasicBlock" in design.blocks and "BasicBlock" in palette.block_entries()[DESIGN_BLOCKS]
+    palette.block_menu("BasicBlockDown").actions()[1].trigger()  # Open Definition
+    assert document.scope == "BasicBlockDown"

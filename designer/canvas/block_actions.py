@@ -107,6 +107,12 @@ class BlockActions:
         return self._edit(f"Rename block {block} to {name}", f"Cannot rename block {block!r}",
                           lambda design: rename_block(design, block, name) or True) is not None
 
+    def delete_definition(self, block: str) -> bool:
+        """Remove a definition no node uses, as one undo step (refused, with the uses named,
+        while nodes use it)."""
+        return self._edit(f"Delete block {block}", f"Cannot delete block {block!r}",
+                          lambda design: design.remove_block(block) or True) is not None
+
     def _edit(self, text: str, refused: str, operation: Callable[[Design], Result]
               ) -> Result | None:
         """Carry out an operation as one undo step; None (and the reason said) if refused."""

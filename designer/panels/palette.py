@@ -8,11 +8,12 @@ the layers that only mention the words in their category or explanation. Below t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -112,6 +113,8 @@ class LayerPalette(QWidget):
 
     layerActivated = Signal(str)  # a layer type to add at the centre of the canvas
     blockActivated = Signal(str)  # a block (the design's or a built-in) to add likewise
+    blockOpenRequested = Signal(str)    # a design's block whose definition to show
+    blockDeleteRequested = Signal(str)  # a design's block to remove
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +129,8 @@ class LayerPalette(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.itemActivated.connect(self._on_activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._block_menu)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._specs: dict[str, LayerSpec] = {}
         self._result_groups = [self._group(title) for title in (NAME_MATCHES,
@@ -272,6 +277,21 @@ class LayerPalette(QWidget):
             self.layerActivated.emit(layer_type)
         elif block:
             self.blockActivated.emit(block)
+
+    def _block_menu(self, point: QPoint) -> None:
+        item = self.tree.itemAt(point)
+        if item is None or item.parent() is not self._block_groups[DESIGN_BLOCKS]:
+            return
+        self.block_menu(item.text(0)).exec(self.tree.viewport().mapToGlobal(point))
+
+    def block_menu(self, block: str) -> QMenu:
+        """What can be done with a design's block besides adding it."""
+        menu = QMenu(self)
+        menu.addAction("Add to Canvas", lambda: self.blockActivated.emit(block))
+        menu.addAction("Open Definition", lambda: self.blockOpenRequested.emit(block))
+        menu.addSeparator()
+        menu.addAction("Delete Definition", lambda: self.blockDeleteRequested.emit(block))
+        return menu
 
     def _add_first_match(self) -> None:
         shown = self.visible_layers()
