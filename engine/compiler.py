@@ -4,7 +4,8 @@ A block use builds as an instance of a class named after its definition, whose f
 definition's generated code (one class per definition and forward source); a repeat is an
 nn.Sequential of its copies ("0", "1", ...), and a definition drawn as a plain chain of modules
 "0".."n-1" is itself an nn.Sequential (engine.codegen.forward). So module paths read
-`layer1.0.conv1`, as they do in torchvision and in the exported file.
+`layer1.0.conv1`, as they do in torchvision and in the exported file. A definition an import
+made keeps the original's class name (Design.module_class), nn.Sequential subclasses too.
 """
 
 from __future__ import annotations
@@ -89,9 +90,14 @@ class _Scope:
         program = forward_program(self.design, block, self.tensors, self.arguments)
         modules = {path: self.module(node, _submodule(previous, path))
                    for path, node in program.modules.items()}
+        style = self.design.module_class(block)
+        if style is not None and style.sequential and program.chain:
+            cls = nn.Sequential if style.name == "Sequential" else _sequential_class(style.name)
+            return cls(OrderedDict(modules))
         if program.sequence:
             return nn.Sequential(*modules.values())
-        return _block_class(program)(_containers(program.tree, modules))
+        name = style.name if style is not None else class_name(block)
+        return _block_class(program, name)(_containers(program.tree, modules))
 
 
 def _layer(layer_type: str, params: dict[str, Any], inputs: list[TensorInfo | None],
@@ -123,25 +129,48 @@ def _containers(tree: ModuleTree, modules: dict[str, Any]) -> dict[str, Any]:
     for key, child in tree.items():
         if isinstance(child, ModuleTree):
             nested = _containers(child, modules)
-            children[key] = (nn.ModuleList(nested.values()) if child.is_list
-                             else nn.ModuleDict(nested))
+            if child.is_list:
+                children[key] = nn.ModuleList(nested.values())
+            else:
+                children[key] = nn.ModuleDict()
+                for name, value in nested.items():
+                    _attach(children[key], name, value)
         else:
             children[key] = modules[child]
     return children
 
 
-_BLOCK_CLASSES: OrderedDict[tuple[str, str], type] = OrderedDict()
+def _attach(owner: Any, key: str, value: Any) -> None:
+    """Register a node's module, or the tensor of a Parameter or Buffer node, under `key`: the
+    tensor itself is the attribute (state_dict key `cls_token`, as `self.cls_token =
+    nn.Parameter(...)` in the exported class makes it)."""
+    from torch import nn
+
+    if isinstance(value, nn.Module):
+        owner.add_module(key, value)
+    else:
+        setattr(owner, key, value)
+
+
+_BLOCK_CLASSES: OrderedDict[tuple[str, str, str], type] = OrderedDict()
 _BLOCK_CLASSES_KEPT = 256
 
 
-def _block_class(program: ForwardProgram) -> type:
-    """The class of a definition's uses whose forward code is `program`'s: one per definition
-    and source, so every use with the same code is an instance of the same class."""
-    key = (program.scope, program.source(depth=0))
+@lru_cache(maxsize=256)
+def _sequential_class(name: str) -> type:
+    """An nn.Sequential subclass called `name` (torchvision's Conv2dNormActivation is one)."""
+    from torch import nn
+
+    return type(name, (nn.Sequential,), {})
+
+
+def _block_class(program: ForwardProgram, name: str) -> type:
+    """The class `name` of a definition's uses whose forward code is `program`'s: one per
+    definition and source, so every use with the same code is an instance of the same class."""
+    key = (program.scope, name, program.source(depth=0))
     found = _BLOCK_CLASSES.get(key)
     if found is None:
-        found = type(class_name(program.scope), (_compiled_classes()[0],),
-                     {"forward": _compile_forward(program)})
+        found = type(name, (_compiled_classes()[0],), {"forward": _compile_forward(program)})
         _BLOCK_CLASSES[key] = found
         if len(_BLOCK_CLASSES) > _BLOCK_CLASSES_KEPT:
             _BLOCK_CLASSES.popitem(last=False)
@@ -153,6 +182,7 @@ def _block_class(program: ForwardProgram) -> type:
 def _compile_forward(program: ForwardProgram):
     """Turn the forward source into a function; the source is kept for tracebacks."""
     import torch
+    import torch.nn.functional as F
     from torch import nn
 
     source = program.source(depth=0)
@@ -160,7 +190,7 @@ def _compile_forward(program: ForwardProgram):
     filename = f"<neuralcanvas {program.scope!r} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
-    namespace: dict[str, Any] = {"torch": torch, "nn": nn}
+    namespace: dict[str, Any] = {"torch": torch, "nn": nn, "F": F}
     exec(code, namespace)  # our own generated code: identifiers sanitised, literals via repr
     return namespace["forward"]
 
@@ -177,7 +207,7 @@ def _compiled_classes() -> tuple[type, type]:
         def __init__(self, children: dict[str, nn.Module]) -> None:
             super().__init__()
             for key, module in children.items():
-                self.add_module(key, module)
+                _attach(self, key, module)
 
     class CompiledNetwork(CompiledBlock):
         """A network built from a design: submodules named after nodes, generated forward.

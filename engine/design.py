@@ -20,10 +20,12 @@ from engine.blocks.definitions import (
     ARGUMENT_KINDS,
     BLOCK_PARAMS,
     Expr,
+    ModuleClass,
     argument_from_json,
     argument_name_problem,
     argument_to_json,
     expr_from_json,
+    module_class_problem,
 )
 from engine.errors import DesignError
 from engine.events import (
@@ -103,6 +105,10 @@ class Design:
         # `_blocks` holds the definitions' arguments.
         self._graphs: dict[str, nx.MultiDiGraph] = {}
         self._blocks: dict[str, tuple[Param, ...]] = {}
+        # The class an import's modules had, where it differs from the definition's name
+        # (two structural variants of one class, a name Python marks private, an nn.Sequential
+        # subclass): built modules keep the original's class name.
+        self._module_classes: dict[str, ModuleClass] = {}
         self._revisions: dict[str, int] = {}
         self._network_of: dict[str, str] = {}
         self._seq = 0
@@ -148,6 +154,24 @@ class Design:
             raise DesignError(f"there is no block named {block!r}; the design has "
                               f"{', '.join(self._blocks) or 'none'}")
         return self._blocks[block]
+
+    def module_class(self, block: str) -> ModuleClass | None:
+        """The class name (and whether it is an nn.Sequential) the block's built modules take,
+        when an import set one; None: a class named after the definition."""
+        self.block_arguments(block)
+        return self._module_classes.get(block)
+
+    def set_module_class(self, block: str, module_class: ModuleClass | None) -> None:
+        self.block_arguments(block)
+        if module_class is None:
+            self._module_classes.pop(block, None)
+        else:
+            problem = module_class_problem(module_class.name)
+            if problem:
+                raise DesignError(f"block {block!r}: {problem}")
+            self._module_classes[block] = module_class
+        self._revisions[block] = next(_REVISIONS)
+        self._announce(BlockArgumentsChanged(block))
 
     def uses_of(self, block: str) -> list[str]:
         """Every block node, in any scope, that uses `block`."""
@@ -375,6 +399,7 @@ class Design:
         for node_id in self.nodes(name):
             self.remove(node_id)
         del self._graphs[name], self._blocks[name]
+        self._module_classes.pop(name, None)
         self._announce(BlockRemoved(name))
 
     def set_block_arguments(self, name: str, arguments: Iterable[Param]) -> None:
@@ -421,6 +446,8 @@ class Design:
         if self._blocks:
             document["blocks"] = {
                 block: {"arguments": [argument_to_json(a) for a in arguments],
+                        **({"class": self._module_classes[block].to_json()}
+                           if block in self._module_classes else {}),
                         **self._scope_dict(block)}
                 for block, arguments in self._blocks.items()}
         document.update(networks={network: self._scope_dict(network)
@@ -451,6 +478,8 @@ class Design:
         blocks = data.get("blocks", {})
         for block, content in blocks.items():  # every definition first: uses may come earlier
             design.add_block(block, [argument_from_json(a) for a in content.get("arguments", [])])
+            if "class" in content:
+                design.set_module_class(block, ModuleClass.from_json(content["class"]))
         for block, content in blocks.items():
             design._fill(block, content)
         for network, content in data["networks"].items():
@@ -476,6 +505,7 @@ class Design:
         self.card = other.card
         self._graphs, self._network_of = other._graphs, other._network_of
         self._blocks, self._revisions = other._blocks, other._revisions
+        self._module_classes = other._module_classes
         self._seq, self.training = other._seq, other.training
         self._last_number = other._last_number
         self._announce(Reset())

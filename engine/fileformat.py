@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.blocks.definitions import argument_from_json, expr_from_json
+from engine.blocks.definitions import ModuleClass, argument_from_json, expr_from_json
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fields import Param, unknown_key_problem
@@ -287,6 +287,11 @@ def _validate_block_arguments(blocks: Any, add) -> dict[str, tuple[Param, ...]] 
             except DesignError as err:
                 add((f"{path}.arguments[{index}]", str(err)))
         found[name] = tuple(arguments)
+        if isinstance(content, dict) and "class" in content:
+            try:
+                ModuleClass.from_json(content["class"])
+            except DesignError as err:
+                add((f"{path}.class", str(err)))
     return found
 
 

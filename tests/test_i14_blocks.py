@@ -152,3 +152,19 @@ def test_a_bad_block_in_a_file_is_an_error_naming_the_place(tmp_path, change, wh
     with pytest.raises(DesignError) as caught:
         design_from_json(json.dumps(document), "bad.ncnet")
     assert f"bad.ncnet: {where}" in str(caught.value)
+
+
+def test_a_blocks_module_class_saves_and_loads_and_a_bad_one_is_refused(tmp_path):
+    from engine.blocks.definitions import ModuleClass
+
+    design, _ = _network(planes=8, stride=2)
+    design.set_module_class("Bottleneck", ModuleClass("_Bottleneck"))
+    path = tmp_path / "classes.ncnet"
+    save_design(design, path)
+    assert load_design(path).module_class("Bottleneck") == ModuleClass("_Bottleneck")
+    with pytest.raises(DesignError, match="plain Python name"):
+        design.set_module_class("Bottleneck", ModuleClass("not a name"))
+    document = json.loads(path.read_text())
+    document["blocks"]["Bottleneck"]["class"] = {"name": "X", "sequential": "yes"}
+    with pytest.raises(DesignError, match=r'\$\.blocks\["Bottleneck"\]\.class'):
+        design_from_json(json.dumps(document), "bad.ncnet")

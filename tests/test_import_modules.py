@@ -178,7 +178,7 @@ def test_repeated_blocks_become_uses_of_one_definition_with_readable_names():
     assert {"stem", "relu", "blocks.0", "blocks.1", "blocks.2", "head"} <= names
     assert {design.node(n).name for n in design.nodes("Block")} >= {"body", "add", "relu"}
     code = export_script(design).code
-    assert "self.blocks = nn.ModuleList([Block(), Block(), Block()])" in code
+    assert "[Block(in_channels=8), Block(in_channels=8), Block(in_channels=8)]" in code
     assert "add = x + body" in code
 
 

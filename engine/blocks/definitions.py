@@ -78,6 +78,38 @@ def has_expressions(params: Mapping[str, Any]) -> bool:
     return any(isinstance(value, Expr) for value in params.values())
 
 
+@dataclass(frozen=True)
+class ModuleClass:
+    """The Python class a definition's built modules take: its name, and whether it is an
+    nn.Sequential (whose items, in order, are the definition's chain of layers)."""
+
+    name: str
+    sequential: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "sequential": self.sequential}
+
+    @classmethod
+    def from_json(cls, document: Any) -> ModuleClass:
+        """DesignError says what is wrong with a file's `"class"` of a block."""
+        if (not isinstance(document, dict) or set(document) - {"name", "sequential"}
+                or not isinstance(document.get("sequential", False), bool)):
+            raise DesignError(f"a block's class is an object with a name and, optionally, "
+                              f"sequential (true or false), not {excerpt(document)}")
+        problem = module_class_problem(document.get("name"))
+        if problem:
+            raise DesignError(problem)
+        return cls(document["name"], document.get("sequential", False))
+
+
+def module_class_problem(name: Any) -> str | None:
+    """Why `name` cannot name a module class (it must be a Python name), or None."""
+    if (not isinstance(name, str) or not name.isidentifier() or not name.isascii()
+            or keyword.iskeyword(name) or len(name) > LONGEST_NAME):
+        return f"a block's class name must be a plain Python name, not {excerpt(name)}"
+    return None
+
+
 # ---------------------------------------------------------------------------- arguments
 
 def argument(name: str, kind: str, default: Any, **rules: Any) -> Param:

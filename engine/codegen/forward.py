@@ -38,8 +38,9 @@ class ForwardProgram:
     in creation order; `tree` nests them in containers. `arguments` are forward's parameters
     (one per Input, in creation order), `lines` its body (one statement per line, before
     layout) and `returns` the returned variables (one per Output, in creation order).
-    `sequence` says that the code only passes the tensor through modules "0", "1", ... in
-    turn, which is what nn.Sequential does (see `_is_sequence`).
+    `chain` says that the code only passes the tensor through its modules in turn, which is
+    what nn.Sequential does, and `sequence` that they are named "0", "1", ... too (see
+    `_is_chain`).
     """
 
     scope: str
@@ -48,6 +49,7 @@ class ForwardProgram:
     arguments: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
+    chain: bool = False
     sequence: bool = False
 
     def source(self, depth: int = 1) -> str:
@@ -107,8 +109,9 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
         emitted.append((node, inputs, lines))
         program.lines.extend(lines)
     program.returns = [variable for _, variable in sorted(outputs)]
-    program.sequence = design.is_block(scope) and _is_sequence(program, module_path, emitted,
-                                                               out_var)
+    program.chain = design.is_block(scope) and _is_chain(program, module_path, emitted, out_var)
+    program.sequence = program.chain and all(
+        module_path[node] == str(index) for index, (node, _, _) in enumerate(emitted))
     return program
 
 
@@ -119,21 +122,22 @@ def _emit(layer_type: str, context: EmitContext) -> list[str]:
     return get_layer(layer_type).emit(context)
 
 
-def _is_sequence(program: ForwardProgram, module_path: dict[str, str],
-                 emitted: list[tuple[str, list[str], list[str]]],
-                 out_var: dict[str, str]) -> bool:
-    """Whether the code is nn.Sequential's: one Input, one Output, and between them modules
-    named "0", "1", ... "n-1", each taking the previous one's output as its only input and
-    doing nothing but call its module. Derived from the structure rather than declared, so a
-    definition is a sequence exactly while it is drawn as one (and stops being one, building
-    as its own class, as soon as a skip or an inline operation is added)."""
+def _is_chain(program: ForwardProgram, module_path: dict[str, str],
+              emitted: list[tuple[str, list[str], list[str]]], out_var: dict[str, str]) -> bool:
+    """Whether the code is nn.Sequential's: one Input, one Output, and between them modules at
+    the top level, each taking the previous one's output as its only input and doing nothing
+    but call its module. A chain whose modules are named "0", "1", ... "n-1" is a sequence.
+    Derived from the structure rather than declared, so a definition is a sequence exactly
+    while it is drawn as one (and stops being one, building as its own class, as soon as a skip
+    or an inline operation is added)."""
     if len(program.arguments) != 1 or len(program.returns) != 1 or not emitted:
         return False
     previous = program.arguments[0]
-    for index, (node, inputs, lines) in enumerate(emitted):
-        if module_path.get(node) != str(index) or inputs != [previous]:
+    for node, inputs, lines in emitted:
+        path = module_path.get(node)
+        if path is None or "." in path or inputs != [previous]:
             return False
-        if lines != [f"{out_var[node]} = {program.tree.expression(str(index))}({previous})"]:
+        if lines != [f"{out_var[node]} = {program.tree.expression(path)}({previous})"]:
             return False
         previous = out_var[node]
     return program.returns == [previous]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.blocks.definitions import Expr, argument, argument_name_problem
+from engine.blocks.definitions import Expr, ModuleClass, argument, argument_name_problem
 from engine.design import Design
 from engine.importing.hierarchy import Call, Hierarchy
 from engine.layers import get_layer
@@ -82,6 +82,7 @@ class Sharing:
         for definition in self.definitions:
             design.add_block(definition.name, [
                 argument(arg, kind, values[0]) for arg, kind, values in definition.arguments])
+            design.set_module_class(definition.name, _module_class(definition.instances[0]))
             self._copy(design, definition.instances[0].key, definition.name, definition.values)
         design.add_network(self.network)
         self._copy(design, self.network, self.network, {})
@@ -293,3 +294,11 @@ def _is_module(layer: str) -> bool:
 
 def _camel(text: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in re.split(r"[^A-Za-z0-9]+", text))
+
+
+def _module_class(call: Call) -> ModuleClass:
+    """The class the original's modules had, which the built ones keep (two structural
+    variants of BasicBlock are both BasicBlock; Conv2dNormActivation stays an nn.Sequential)."""
+    from torch import nn
+
+    return ModuleClass(type(call.module).__name__, isinstance(call.module, nn.Sequential))
