@@ -36,7 +36,7 @@ def type_name_in_inspector(qtbot, window, node_id: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("template, layer", [("mlp", "hidden1"), ("cnn", "bn1"),
-                                             ("rnn", "lstm"), ("resnet", "conv1")])
+                                             ("rnn", "lstm"), ("resnet", "stem")])
 def test_a_long_name_typed_in_the_inspector_moves_the_row_not_onto_a_card(qtbot, tmp_path,
                                                                          template, layer):
     window = make_window(qtbot, tmp_path, template)
