@@ -23,6 +23,9 @@ COLUMN_GAP = 96.0  # room between columns for a wire's bend and its shape label
 ROW_GAP = 30.0  # room between the cards of one column
 LANE_WIDTH = 16.0  # the free slot a skipping edge gets in each column it passes
 COMPONENT_GAP = 60.0  # between unconnected parts of a network
+ROW_BREAK_GAP = 70.0  # between the rows a long drawing is folded into
+WIDEST_ASPECT = 3.0  # a part wider than this (width / height) is folded into rows...
+FOLDED_ASPECT = 1.8  # ...as many as bring it nearest this, as a canvas window is shaped
 _ORDERING_ROUNDS = 2  # crossing-reduction sweeps; more rarely helps networks this regular
 
 
@@ -57,7 +60,8 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
                       sizes: Mapping[str, NodeSize] | None = None,
                       column_gap: float = COLUMN_GAP) -> dict[str, tuple[float, float]]:
     """Each node's top-left corner: data flows left to right in columns, unconnected parts of
-    the network are stacked top to bottom in creation order.
+    the network are stacked top to bottom in creation order, and a part far wider than it is
+    tall (a long chain: an imported network's top level) is folded into rows.
 
     `sizes` gives the cards' extents (DEFAULT_SIZE for those missing); `column_gap` the room
     between columns, which the canvas widens to fit its widest shape label. Cycles (an
@@ -77,7 +81,8 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
     positions: dict[str, tuple[float, float]] = {}
     top = 0.0
     for part in parts:
-        placed = _place_component(part, rank, size_of, column_gap, reversed_edges)
+        placed = _fold(_place_component(part, rank, size_of, column_gap, reversed_edges),
+                       size_of, pairs)
         upper = min(y for _, y in placed.values())
         lower = max(y + size_of[n].height for n, (_, y) in placed.items())
         for node, (x, y) in placed.items():
@@ -112,6 +117,46 @@ def _place_component(part, rank: Mapping[str, int], size_of: Mapping[str, NodeSi
         size = size_of[vertex.data]
         placed[vertex.data] = (round(along - size.width / 2), across - size.anchor)
     return placed
+
+
+def _fold(placed: dict[str, tuple[float, float]], size_of: Mapping[str, NodeSize],
+          pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """`placed` folded into rows, like lines of text, when it is much wider than tall. A row
+    ends only where a single wire leaves it, so folding never tangles a branch or a skip."""
+    columns = sorted({x for x, _ in placed.values()})
+    column_of = {node: columns.index(x) for node, (x, _) in placed.items()}
+    width = max(x + size_of[n].width for n, (x, _) in placed.items()) - columns[0]
+    height = (max(y + size_of[n].height for n, (_, y) in placed.items())
+              - min(y for _, y in placed.values()))
+    if width <= WIDEST_ASPECT * height:
+        return placed
+    crossing = [0] * len(columns)
+    for a, b in pairs:
+        if a in column_of and b in column_of:
+            low, high = sorted((column_of[a], column_of[b]))
+            for boundary in range(low, high):
+                crossing[boundary] += 1
+    candidates = [k for k in range(len(columns) - 1) if crossing[k] == 1]
+    rows = min(range(1, len(candidates) + 2), key=lambda r: abs(
+        (width / r) / (r * height + (r - 1) * ROW_BREAK_GAP) - FOLDED_ASPECT))
+    cuts: list[int] = []
+    for row in range(1, rows):  # the candidate nearest each even share of the width
+        wanted = columns[0] + row * width / rows
+        free = [k for k in candidates if not cuts or k > cuts[-1]]
+        if free:
+            cuts.append(min(free, key=lambda k: abs(columns[k + 1] - wanted)))
+    row_of = {column: sum(column > cut for cut in cuts) for column in range(len(columns))}
+    starts = [columns[0], *(columns[cut + 1] for cut in cuts)]
+    folded: dict[str, tuple[float, float]] = {}
+    top = min(y for _, y in placed.values())
+    for row in range(len(starts)):
+        members = [n for n in placed if row_of[column_of[n]] == row]
+        upper = min(placed[n][1] for n in members)
+        for node in members:
+            x, y = placed[node]
+            folded[node] = (x - starts[row] + columns[0], round(y - upper + top))
+        top += max(placed[n][1] + size_of[n].height for n in members) - upper + ROW_BREAK_GAP
+    return folded
 
 
 def apply_layout(design: Design, network: str = DEFAULT_NETWORK) -> None:

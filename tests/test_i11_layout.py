@@ -199,3 +199,36 @@ def test_layout_gives_a_skip_connection_a_lane_and_tolerates_cycles():
     second = loop.add("ReLU", first)
     loop.connect(second, first)
     assert set(layered_positions(loop)) == {first, second}
+
+
+def test_a_long_chain_is_folded_into_rows_only_where_one_wire_leaves_a_row():
+    """An imported network's top level is a long chain: drawn in one row it frames too small to
+    read, so it folds into rows like lines of text; a skip connection is never cut."""
+    design = Design()
+    h = design.add("Input", shape=(4,))
+    for index in range(14):
+        branch = design.add("Linear", h, out_features=4)
+        h = design.add("Add", branch, h) if index == 6 else branch
+    design.add("Output", h)
+    positions = layered_positions(design)
+    assert positions == layered_positions(design)
+    rows = rows_of(positions)
+    assert len(rows) > 1
+    width = max(x for x, _ in positions.values()) + 148
+    assert width < 3 * (max(rows) + 96)
+    add = next(n for n in design.nodes() if design.node(n).type == "Add")
+    for edge in design.inputs_of(add):  # the skip and its block stay in one row
+        assert positions[edge.src][0] < positions[add][0]
+        assert abs(positions[edge.src][1] - positions[add][1]) < 96
+    wrapped = [e for e in design.edges() if positions[e.src][0] >= positions[e.dst][0]]
+    assert len(wrapped) == len(rows_of(positions)) - 1, "one wire leaves each row but the last"
+
+
+def rows_of(positions) -> list[float]:
+    """The top of each row: a row starts where a card sits left of the one before it."""
+    ordered = sorted(positions.values(), key=lambda p: (p[1], p[0]))
+    tops = [ordered[0][1]]
+    for (x, y), (px, _) in zip(ordered[1:], ordered, strict=False):
+        if x < px and y - tops[-1] >= 96:
+            tops.append(y)
+    return tops
