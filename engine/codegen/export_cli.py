@@ -3,7 +3,8 @@
 `neuralcanvas export FILE -o OUT.py` writes the design as a standalone PyTorch script
 (`--format onnx`, or an `.onnx` file name, writes one network as ONNX instead);
 `neuralcanvas import PYFILE:CLASS --input-shape 3,224,224 -o FILE.ncnet` turns an existing
-nn.Module into a design. Every failure is a DesignError: a message and exit code 2.
+nn.Module into a design (`neuralcanvas import tutorial.py -o FILE.ncnet` reads Keras code
+instead). Every failure is a DesignError: a message and exit code 2.
 """
 
 from __future__ import annotations
@@ -66,10 +67,17 @@ def _weights(path: str | None) -> dict | None:
 
 def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="PYFILE:CLASS",
-                        help="a Python file and the nn.Module class in it, e.g. models.py:Net")
-    parser.add_argument("--input-shape", action="append", required=True, metavar="SHAPE",
+                        help="a Python file and the nn.Module class in it, e.g. models.py:Net; "
+                        "or a file of Keras code (read, never run)")
+    parser.add_argument("--input-shape", action="append", metavar="SHAPE",
                         help="one sample's shape without the batch, e.g. 3,224,224 (repeat "
-                        "for each input of forward)")
+                        "for each input of forward; for Keras, channels last, and only where "
+                        "the code declares none)")
+    parser.add_argument("--keras", action="store_true",
+                        help="read the file as Keras code (the default when it imports keras "
+                        "or tensorflow and names no class)")
+    parser.add_argument("--model", help="Keras: the variable of the model to import (default: "
+                        "the one compiled, else the last)")
     parser.add_argument("--dtype", choices=("float", "long"), default="float",
                         help="float inputs, or long token ids (default: float)")
     add_output_options(parser, f"the design file ({EXTENSION})")
@@ -77,12 +85,22 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
                         "under the design's keys")
 
 
-@command("import", "turn a PyTorch nn.Module into a design", _configure_import)
+@command("import", "turn a PyTorch nn.Module, or Keras code, into a design", _configure_import)
 def _import(args: argparse.Namespace) -> int:
     from engine.importing import import_network
+    from engine.importing.keras_source import import_keras_file, reads_as_keras, summary
     from engine.importing.loading import example_input, instantiate, load_module_class, parse_shape
 
-    shapes = [parse_shape(text) for text in args.input_shape]
+    shapes = [parse_shape(text) for text in args.input_shape or ()]
+    if args.keras or reads_as_keras(args.source):
+        if args.weights:
+            raise DesignError("--weights needs a PyTorch module; Keras code is read, not run")
+        result = import_keras_file(args.source, shapes or None, args.model)
+        save_design(result.design, args.output)
+        print(f"{summary(result)}\nwritten to {args.output}")
+        return 0
+    if not shapes:
+        raise DesignError("give --input-shape for a PyTorch module, e.g. --input-shape 3,224,224")
     cls = load_module_class(args.source)
     result = import_network(instantiate(cls), example_input(shapes, args.dtype))
     save_design(result.design, args.output)
