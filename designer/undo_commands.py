@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer.design_diff import Snapshot, go
-from engine import Design, Edge, Node
+from engine import Design, DesignError, Edge, Node
 from engine.blocks.grouping import free_name
 
 Result = TypeVar("Result")
@@ -244,6 +244,18 @@ class DesignEdit(QUndoCommand):
 
     def undo(self) -> None:
         go(self.design, self.after, self.before)
+
+
+def attempt(design: Design, push: Callable[[QUndoCommand], object], text: str,
+            operation: Callable[[Design], object]) -> str | None:
+    """Carry out `operation` as one undo step handed to `push`; the reason it was refused
+    (a DesignError's message: nothing changed, nothing pushed), or None."""
+    try:
+        command, _ = DesignEdit.run(design, text, operation)
+    except DesignError as err:
+        return str(err)
+    push(command)
+    return None
 
 
 @contextmanager

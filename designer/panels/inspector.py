@@ -15,20 +15,24 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.accessibility import name_widgets
 from designer.document import DesignDocument
+from designer.panels.block_arguments import BlockDefinitionView
 from designer.panels.param_editors import ExpressionEditor, ParamEditor, choose_file, editor_for
 from designer.theme import coloured
-from designer.undo_commands import Rename, SetParams
+from designer.undo_commands import Rename, SetParams, attempt
 from designer.widgets import error_line
-from engine import Report
+from engine import Node, Report
+from engine.blocks.arguments import argument_kind, make_argument
 from engine.blocks.definitions import Expr
 from engine.checking import describe
 from engine.events import DesignEvent, NameChanged, NodeChange, NodeRenamed, ParamsChanged
@@ -37,16 +41,23 @@ from engine.layers.block_node import BLOCK_TYPE
 
 
 class _Field(QWidget):
-    """One parameter row: its editor with an inline error line beneath."""
+    """One parameter row: its editor (and a button acting on it, if any) with an inline error
+    line beneath."""
 
-    def __init__(self, editor: ParamEditor, parent: QWidget | None = None) -> None:
+    def __init__(self, editor: ParamEditor, parent: QWidget | None = None,
+                 button: QToolButton | None = None) -> None:
         super().__init__(parent)
-        self.editor = editor
+        self.editor, self.button = editor, button
         self.error = error_line(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(editor)
+        row = QHBoxLayout()
+        row.addWidget(editor, 1)
+        if button is not None:
+            button.setParent(self)
+            row.addWidget(button)
+        layout.addLayout(row)
         layout.addWidget(self.error)
 
     def show_error(self, message: str | None) -> None:
@@ -67,6 +78,7 @@ class Inspector(QScrollArea):
             lambda node_id, name: document.push(Rename(document.design, node_id, name)))
         self.node_id: str | None = None
         self.fields: dict[str, _Field] = {}
+        self.definition: BlockDefinitionView | None = None   # shown while nothing is selected
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -94,18 +106,21 @@ class Inspector(QScrollArea):
     def _show_placeholder(self, count: int) -> None:
         """Nothing (or several layers) selected: describe the design and say what to do."""
         self.fields = {}
+        self.definition = None
         design = self.document.design
         if count:
             hint = f"{count} layers selected. Select one layer to edit it."
         else:
             hint = "Select a layer on the canvas to see and edit its settings."
-        title, about = design.name, design.description
         scope = self.document.scope
+        if design.is_block(scope) and not count:
+            self.definition = BlockDefinitionView(self.document, scope, hint)
+            self.setWidget(self.definition)
+            return
+        title, about = design.name, design.description
         if design.is_block(scope):
-            uses = len(design.uses_of(scope))
             title = f"{scope} (block definition)"
-            about = (f"Used by {uses} block node{'s' * (uses != 1)}: an edit here changes "
-                     "every use. Alt+Up goes back.")
+            about = "Select one layer to edit it, or none to edit the block's arguments."
         label = QLabel(f"<b>{html.escape(title)}</b><p>{html.escape(about)}"
                        f"</p><p><i>{hint}</i></p>")
         label.setWordWrap(True)
@@ -119,6 +134,7 @@ class Inspector(QScrollArea):
         design = self.document.design
         node = design.node(node_id)
         spec = get_layer(node.type)
+        self.definition = None
         content = QWidget()
         layout = QVBoxLayout(content)
         if node.type == BLOCK_TYPE:
@@ -149,7 +165,7 @@ class Inspector(QScrollArea):
             editor = ExpressionEditor(param) if isinstance(value, Expr) else editor_for(
                 param, browse=choose_file if param.name in spec.files else None)
             editor.set_value(value)
-            field = _Field(editor, content)
+            field = _Field(editor, content, self._argument_button(node, param))
             editor.edited.connect(lambda value, p=param: self._apply(p, value))
             editor.invalid.connect(field.show_error)
             label = QLabel(param.name, content)
@@ -171,7 +187,30 @@ class Inspector(QScrollArea):
         self.setWidget(content)
         self._show_report(self.document.report)
 
+    def _argument_button(self, node: Node, param: Param) -> QToolButton | None:
+        """Inside a definition, a value an argument can hold gets a button that makes it one."""
+        value = node.params[param.name]
+        if (not self.document.design.is_block(node.network) or param.name == "block"
+                or argument_kind(param, value) is None):
+            return None
+        button = QToolButton()
+        button.setText("\u2192 arg")
+        button.setAccessibleName(f"Make argument of {param.name}")
+        button.setToolTip(f"Make argument: {node.network} gets an argument '{param.name}' "
+                          f"(default {value!r}) that each use sets, and this value reads it")
+        button.clicked.connect(lambda: self._make_argument(param.name))
+        return button
+
     # ------------------------------------------------------------------ editing
+    def _make_argument(self, key: str) -> None:
+        """Turn the value of `key` into a new argument of the open block, as one undo step."""
+        node = self.document.design.node(self.node_id)
+        problem = attempt(self.document.design, self.document.push,
+                          f"Make {key} of {node.name} an argument of {node.network}",
+                          lambda design: make_argument(design, node.id, key))
+        if problem:
+            self.fields[key].show_error(problem)
+
     def _apply(self, param: Param, value: Any) -> None:
         field = self.fields[param.name]
         if isinstance(value, Expr):
@@ -212,7 +251,9 @@ class Inspector(QScrollArea):
 
     # ------------------------------------------------------------------ following the design
     def _on_design_event(self, event: DesignEvent) -> None:
-        if self.node_id is None and isinstance(event, NameChanged):
+        if self.definition is not None:
+            self.definition.follow(event)
+        elif self.node_id is None and isinstance(event, NameChanged):
             self._show_placeholder(len(self.document.selection))
         if not isinstance(event, NodeChange) or event.node != self.node_id:
             return

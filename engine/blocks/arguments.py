@@ -145,23 +145,33 @@ def make_argument(design: Design, node_id: str, key: str, name: str | None = Non
     return name
 
 
+def argument_kind(field: Param, value: Any) -> str | None:
+    """The kind of argument that can stand for `field`'s `value`, or None when none can (a
+    list, a text, None, an expression already)."""
+    if isinstance(value, bool):
+        return "bool"
+    if field.kind == "choice":
+        return "choice"
+    if isinstance(value, int):
+        return "int"
+    return "float" if isinstance(value, float) else None
+
+
 def argument_for(field: Param, value: Any, name: str) -> Param:
     """An argument that can stand for `field`'s `value` (its kind, bounds and help), or
-    DesignError when no argument kind holds that value (a list, a text, None)."""
-    rules = {"help": field.help}
-    if isinstance(value, bool):
-        kind = "bool"
-    elif field.kind == "choice":
-        kind, rules["choices"] = "choice", field.choices
-    elif isinstance(value, (int, float)):
-        kind = "int" if isinstance(value, int) else "float"
+    DesignError when no argument kind holds that value."""
+    kind = argument_kind(field, value)
+    if kind is None:
+        raise DesignError(f"'{field.name}' is {value!r}; an argument holds a whole number, a "
+                          "number, true/false or a choice")
+    rules: dict[str, Any] = {"help": field.help}
+    if kind == "choice":
+        rules["choices"] = field.choices
+    elif kind in ("int", "float"):
         rules["minimum"] = field.minimum
         if field.minimum is None and field.above is not None and kind == "int":
             rules["minimum"] = math.floor(field.above) + 1
         rules["maximum"] = field.maximum
-    else:
-        raise DesignError(f"'{field.name}' is {value!r}; an argument holds a whole number, a "
-                          "number, true/false or a choice")
     return checked(Param(name, kind, value, **rules))
 
 
