@@ -138,7 +138,7 @@ def _compare(model: Any, file: str, inputs: list[tuple[str, tuple[int, ...], str
         feed = {name: tensor.numpy() for (name, _, _), tensor in zip(inputs, sample)}
         actual = session.run(None, feed)
         for want, got in zip(expected, actual):
-            want = want.numpy()
+            want = want.detach().numpy()  # an output may be a view of a Parameter
             if want.shape != got.shape or not np.allclose(got, want, **TOLERANCE):
                 raise DesignError(f"the ONNX file does not reproduce torch's output at batch "
                                   f"size {batch} (shape {got.shape} vs {want.shape})")

@@ -2,36 +2,13 @@
 
 import pytest
 import torch
+from layer_samples import one_layer_design
 
 import engine
 from engine import Design
-from engine.errors import ShapeError
-from engine.layers import TensorInfo, all_layers, get_layer
+from engine.layers import all_layers, get_layer
 
-CANDIDATE_INPUTS = [
-    ((3, 8, 8), "float"), ((4, 12), "float"), ((6,), "float"), ((2, 4, 6, 6), "float"),
-    ((64,), "float"), ((12,), "long"),
-]
 LAYERS = [spec.name for spec in all_layers() if spec.name not in ("Input", "Output")]
-
-
-def _sample_design(layer_type: str) -> tuple[Design, str]:
-    """Input(s) -> layer -> Output with the first sample shape the layer accepts."""
-    spec = get_layer(layer_type)
-    fan_in = max(spec.min_inputs, 1) if spec.max_inputs is None else spec.max_inputs
-    fan_in = max(fan_in, spec.min_inputs, 2 if spec.max_inputs is None else 1)
-    for shape, dtype in CANDIDATE_INPUTS:
-        info = TensorInfo(("N", *shape), dtype)
-        try:
-            spec.infer([info] * fan_in, spec.defaults())
-        except ShapeError:
-            continue
-        design = Design()
-        sources = [design.add("Input", shape=shape, dtype=dtype) for _ in range(fan_in)]
-        node = design.add(layer_type, *sources)
-        design.add("Output", node)
-        return design, node
-    raise AssertionError(f"no sample input fits {layer_type}")
 
 
 def _sample_inputs(design: Design, batch: int) -> list[torch.Tensor]:
@@ -47,19 +24,19 @@ def _sample_inputs(design: Design, batch: int) -> list[torch.Tensor]:
 
 @pytest.mark.parametrize("layer_type", LAYERS)
 def test_shape_and_parameter_count_match_torch(layer_type):
-    design, node = _sample_design(layer_type)
+    design, node = one_layer_design(get_layer(layer_type))
     report = engine.check(design)
     assert report.ok, report.problems
     model = engine.build_model(design).eval()
     with torch.no_grad():
         output = model(*_sample_inputs(design, batch=3))
     assert tuple(output.shape) == (3, *report.shape(node)[1:])
-    assert report.params(node) == sum(p.numel() for p in model.parameters())
+    assert report.total_params() == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("layer_type", LAYERS)
 def test_every_layer_round_trips_through_a_file(layer_type, tmp_path):
-    design, _ = _sample_design(layer_type)
+    design, _ = one_layer_design(get_layer(layer_type))
     engine.save_design(design, tmp_path / "layer.ncnet")
     assert engine.load_design(tmp_path / "layer.ncnet") == design
 

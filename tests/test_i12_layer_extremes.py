@@ -12,7 +12,7 @@ import pytest
 from engine import Design
 from engine.checking import check
 from engine.compiler import build_model
-from engine.layers import all_layers
+from engine.layers import all_layers, get_layer
 from engine.limits import LARGEST_FLOAT32
 
 FLOAT_PARAMS = [(spec.name, param.name) for spec in all_layers() for param in spec.params
@@ -20,8 +20,10 @@ FLOAT_PARAMS = [(spec.name, param.name) for spec in all_layers() for param in sp
 
 
 def _one_layer(layer: str, shape: tuple[int, ...], **params) -> tuple[Design, str]:
+    """Input -> layer -> Output (a layer without inputs, a Parameter, beside the Input)."""
     design = Design()
-    node = design.add(layer, design.add("Input", shape=shape), **params)
+    x = design.add("Input", shape=shape)
+    node = design.add(layer, *[x][:get_layer(layer).input_ports], **params)
     design.add("Output", node)
     return design, node
 

@@ -186,7 +186,7 @@ class Unsupported(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.norm = nn.GroupNorm(2, 4)
+        self.norm = nn.LocalResponseNorm(2)
         self.scale = nn.Parameter(torch.ones(1))
         self.pool = nn.MaxPool2d(2, dilation=2)
 
@@ -206,7 +206,7 @@ def test_unsupported_operations_are_listed_with_their_source_lines():
     with pytest.raises(DesignError) as caught:
         import_module(Unsupported(), torch.randn(2, 3, 8, 8))
     problems = caught.value.problems
-    expected = [("GroupNorm 'norm'", "self.norm(self.conv(x))"), ("torch.sin", "torch.sin(x)"),
+    expected = [("LocalResponseNorm 'norm'", "self.norm(self.conv(x))"), ("torch.sin", "torch.sin(x)"),
                 ("parameter 'scale'", "torch.sin(x)"), ("dilation=2", "self.pool(x)"),
                 ("Tensor.sum", "x.sum(dim")]
     assert len(problems) == len(expected), problems

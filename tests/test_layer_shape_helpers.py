@@ -39,7 +39,8 @@ def test_a_dim_that_does_not_exist_is_named_before_the_batch_rule():
     ("MaxPool1d", [IMAGE], "a 3-D tensor ((N, channels, length))"),
     ("AdaptiveAvgPool2d", [TensorInfo(("N", 12))], "a 4-D tensor ((N, channels, height, width))"),
     ("Upsample", [TensorInfo(("N", 12))],
-     "a 3-D tensor or a 4-D tensor ((N, channels, length) or (N, channels, height, width))"),
+     "a 3-D tensor or a 4-D tensor or a 5-D tensor ((N, channels, length) or (N, channels, "
+     "height, width) or (N, channels, depth, height, width))"),
 ])
 def test_sliding_layers_name_the_channels_first_layout_they_expect(layer, inputs, layout):
     assert f"{layer} expects {layout} but receives" in str(_refusal(layer, inputs))

@@ -25,6 +25,7 @@ from engine.codegen.naming import CLASS_CODE_IMPORTS, Namespace
 from engine.codegen.signatures import positional_name
 from engine.codegen.tracing import Instance, plain, rebased, substituted, term_of
 from engine.design import Design
+from engine.layers.module_call import ModuleCall
 
 _TYPES = {"int": "int", "float": "float", "bool": "bool", "choice": "str"}
 _SHORTEST_RUN = 3  # identical copies written as one comprehension from this many on
@@ -138,15 +139,7 @@ class ClassPlanner:
         return copies[0] if len(copies) == 1 else Code("nn.Sequential", tuple(copies))
 
     def _layer_code(self, instance: Instance, path: str, values: list[Any]) -> Code:
-        call = instance.layers[path].call
-        args = []
-        for index, value in enumerate(call.args):
-            args.append(_hole(values, value, positional_name(call.target, index), path))
-        merged = {**call.defaults, **call.kwargs}
-        kwargs = tuple((key, _hole(values, value, key, path, literal(call.defaults[key])
-                                   if key in call.defaults else None))
-                       for key, value in merged.items())
-        return Code(callee(call), tuple(args), kwargs)
+        return _call_code(instance.layers[path].call, path, values)
 
     def _use_code(self, copy: Instance, values: list[Any]) -> Code:
         if copy.inline:
@@ -166,6 +159,23 @@ class ClassPlanner:
             else:  # written even where it equals the default: a use says what it is made of
                 kwargs.append((param.name, _hole(values, value, param.name, "")))
         return Code(plan.name, tuple(args), tuple(kwargs))
+
+
+def _call_code(call: ModuleCall, path: str, values: list[Any]) -> Code:
+    """A layer's constructor call with a hole for each value (a call among its arguments,
+    as in `nn.Parameter(torch.zeros(...))`, is code with holes of its own)."""
+    def part(value: Any, name: str, default: str | None = None) -> Code | Hole:
+        if isinstance(value, ModuleCall):
+            return _call_code(value, path, values)
+        return _hole(values, value, name, path, default)
+
+    args = tuple(part(value, positional_name(call.target, index))
+                 for index, value in enumerate(call.args))
+    merged = {**call.defaults, **call.kwargs}
+    kwargs = tuple((key, part(value, key, literal(call.defaults[key])
+                              if key in call.defaults else None))
+                   for key, value in merged.items())
+    return Code(callee(call), args, kwargs)
 
 
 def _hole(values: list[Any], value: Any, name: str, owner: str,

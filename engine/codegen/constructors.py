@@ -40,16 +40,29 @@ def construction(spec: LayerSpec, inputs: list[TensorInfo], params: dict[str, An
 
 def call_source(call: ModuleCall) -> Construction:
     """`nn.X(...)` for a class of torch.nn, the bare name of a portable function (whose
-    source the script copies in), the full dotted path for anything else."""
-    arguments = [literal(value) for value in call.args]
-    arguments += [f"{key}={literal(value)}" for key, value in call.kwargs.items()]
+    source the script copies in), the full dotted path for anything else; an argument that is
+    itself a call is written as its source (`nn.Parameter(torch.zeros(1, 1, 768))`)."""
+    inner = {key: call_source(value) for key, value in _arguments(call)
+             if isinstance(value, ModuleCall)}
+    written = {key: inner[key].expression if key in inner else literal(value)
+               for key, value in _arguments(call)}
+    arguments = [text if isinstance(key, int) else f"{key}={text}"
+                 for key, text in written.items()]
     expression = f"{callee(call)}({', '.join(arguments)})"
+    imports = frozenset().union(*(built.imports for built in inner.values()))
+    definitions = tuple(d for built in inner.values() for d in built.definitions)
     if call.target.startswith(_PORTABLE):
-        definitions, imports = excerpt.needed(expression)
-        return Construction(expression, frozenset(imports), tuple(definitions))
+        needed, portable_imports = excerpt.needed(expression)
+        return Construction(expression, imports | frozenset(portable_imports),
+                            definitions + tuple(needed))
     if call.module_path == "torch.nn":
-        return Construction(expression, frozenset({"from torch import nn"}))
-    return Construction(expression, frozenset({f"import {call.module_path}"}))
+        return Construction(expression, imports | {"from torch import nn"}, definitions)
+    return Construction(expression, imports | {f"import {call.module_path}"}, definitions)
+
+
+def _arguments(call: ModuleCall) -> list[tuple[int | str, Any]]:
+    """The call's arguments keyed by position (positional) or name (keyword)."""
+    return [*enumerate(call.args), *call.kwargs.items()]
 
 
 def callee(call: ModuleCall) -> str:

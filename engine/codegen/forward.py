@@ -101,6 +101,9 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
             outputs.append((data["seq"], inputs[0]))
             continue
         module = program.tree.expression(module_path[node]) if node in module_path else ""
+        if get_layer(data["type"]).is_attribute:
+            out_var[node] = module  # read where it is used: `self.cls_token.expand(...)`
+            continue
         out_var[node] = variables.name(data["name"], node, data["type"].lower())
         context = EmitContext(inputs, out_var[node], module,
                               evaluated(data["params"], arguments or {}),
@@ -130,7 +133,8 @@ def _is_chain(program: ForwardProgram, module_path: dict[str, str],
     Derived from the structure rather than declared, so a definition is a sequence exactly
     while it is drawn as one (and stops being one, building as its own class, as soon as a skip
     or an inline operation is added)."""
-    if len(program.arguments) != 1 or len(program.returns) != 1 or not emitted:
+    if (len(program.arguments) != 1 or len(program.returns) != 1 or not emitted
+            or len(emitted) != len(module_path)):
         return False
     previous = program.arguments[0]
     for node, inputs, lines in emitted:

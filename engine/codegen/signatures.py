@@ -10,8 +10,12 @@ _NORM = ("num_features",)
 _RNN = ("input_size", "hidden_size")
 
 POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
-    **{f"torch.nn.{name}": _CONV for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d")},
-    **{f"torch.nn.{name}": _NORM for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")},
+    **{f"torch.nn.{name}": _CONV for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+                                              "ConvTranspose2d", "ConvTranspose3d")},
+    **{f"torch.nn.{name}": _NORM for name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+                                              "InstanceNorm1d", "InstanceNorm2d",
+                                              "InstanceNorm3d")},
+    "torch.nn.GroupNorm": ("num_groups", "num_channels"),
     **{f"torch.nn.{name}": _RNN for name in ("RNN", "LSTM", "GRU")},
     "torch.nn.Linear": ("in_features", "out_features"),
     "torch.nn.LayerNorm": ("normalized_shape",),
@@ -19,7 +23,8 @@ POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
     "torch.nn.MultiheadAttention": ("embed_dim", "num_heads"),
     "torch.nn.TransformerEncoderLayer": ("d_model", "nhead"),
     "torch.nn.Unflatten": ("dim", "unflattened_size"),
-    "torch.nn.AdaptiveAvgPool2d": ("output_size",),
+    **{f"torch.nn.Adaptive{kind}Pool{n}d": ("output_size",) for kind in ("Avg", "Max")
+       for n in (1, 2, 3)},
     **{f"torch.nn.{name}": ("kernel_size",) for name in (
         "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")},
 }

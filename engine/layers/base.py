@@ -74,6 +74,8 @@ class LayerSpec:
     emit(EmitContext) -> lines of forward code.
     warn(inputs, params) -> list of (message, fix) for things that run but are rarely meant.
     files: the parameters that name files, read against the design's folder (engine.layer_files).
+    is_attribute: the constructor makes a tensor (Parameter, Buffer), not a module; forward
+        reads it where it is used (`self.cls_token`) instead of writing a line for it.
     """
 
     name: str
@@ -89,6 +91,7 @@ class LayerSpec:
     warn: Callable[[list[TensorInfo], dict], list[tuple[str, str]]] = lambda inputs, p: []
     has_output: bool = True
     files: tuple[str, ...] = ()
+    is_attribute: bool = False
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -174,3 +177,36 @@ def sample_dim(dim: int, rank: int, layer: str, action: str, fix: str) -> int:
     if resolved == 0:
         raise ShapeError(f"{layer} must not {action} the batch dimension (dim 0)", fix)
     return resolved
+
+
+def broadcast(inputs: Sequence[TensorInfo], layer: str) -> Shape:
+    """The shape torch's broadcasting gives `inputs` (sizes lined up from the right, each equal
+    or 1), refusing what torch refuses and what would move the batch away from the front: an
+    input with a batch (N) and fewer dimensions than the result. Inputs without a batch (a
+    Parameter node's tensor) may have fewer dimensions, as a bias of shape (C, 1, 1) does."""
+    rank = max(info.rank for info in inputs)
+    result: list[Any] = []
+    for position in range(1, rank + 1):
+        sized = [(port, info.shape[-position]) for port, info in enumerate(inputs)
+                 if info.rank >= position]
+        kept = [(port, size) for port, size in sized if size != 1]
+        for port, size in kept[1:]:
+            if size != kept[0][1]:
+                first = kept[0][0]
+                raise ShapeError(
+                    f"{layer} needs inputs of the same shape (or sizes of 1 that broadcast), "
+                    f"but input {first} is {format_shape(inputs[first].shape)} and input "
+                    f"{port} is {format_shape(inputs[port].shape)}",
+                    "make the branches produce the same shape (for a skip connection, a 1x1 "
+                    "Conv2d or a Linear on the shortcut can match the channels)")
+        result.insert(0, kept[0][1] if kept else 1)
+    longest = max(range(len(inputs)), key=lambda port: inputs[port].rank)
+    for port, info in enumerate(inputs):
+        if info.rank < rank and info.shape[:1] == (BATCH,):
+            raise ShapeError(
+                f"{layer}: input {port} is {format_shape(info.shape)}, with fewer dimensions "
+                f"than input {longest}, {format_shape(inputs[longest].shape)}; lined up from "
+                "the right, as torch broadcasts, its batch (N) would not stay the first "
+                "dimension", "give the inputs the same number of dimensions (Unflatten or "
+                "Reshape)")
+    return tuple(result)

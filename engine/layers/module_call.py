@@ -18,7 +18,8 @@ from typing import Any
 class ModuleCall:
     """`target(*args, **kwargs)`, where `target` is the dotted path of a class or function
     ("torch.nn.Conv2d", "engine.training.portable.backbones.pretrained_backbone") and the
-    arguments are plain values (numbers, strings, booleans, None, tuples, lists).
+    arguments are plain values (numbers, strings, booleans, None, tuples, lists) or calls
+    made first (`nn.Parameter(torch.zeros(1, 1, 768))`).
 
     `defaults` are the target's own defaults for keyword arguments this call leaves out
     (see `module_call`); tests compare them with the target's signature."""
@@ -41,7 +42,12 @@ class ModuleCall:
     def build(self) -> Any:
         """Make the call (imports the target's module, torch for most layers)."""
         function = getattr(importlib.import_module(self.module_path), self.name)
-        return function(*self.args, **self.kwargs)
+        return function(*(_made(value) for value in self.args),
+                        **{key: _made(value) for key, value in self.kwargs.items()})
+
+
+def _made(value: Any) -> Any:
+    return value.build() if isinstance(value, ModuleCall) else value
 
 
 def module_call(target: str, *args: Any, defaults: Mapping[str, Any] | None = None,

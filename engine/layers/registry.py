@@ -12,7 +12,7 @@ from engine.quoting import excerpt
 
 _REGISTRY: dict[str, LayerSpec] = {}
 CATEGORY_ORDER = ("Input / Output", "Dense", "Convolution", "Pooling", "Normalization",
-                  "Activation", "Reshape", "Recurrent", "Attention", "Merge")
+                  "Activation", "Reshape", "Recurrent", "Attention", "Merge", "Arithmetic")
 _loaded = False
 
 

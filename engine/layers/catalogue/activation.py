@@ -1,6 +1,14 @@
 """Element-wise non-linearities and the softmax family."""
 
-from engine.layers.base import LayerSpec, Param, TensorInfo, normalise_dim
+from engine.errors import ShapeError
+from engine.layers.base import (
+    LayerSpec,
+    Param,
+    TensorInfo,
+    expect_rank,
+    format_shape,
+    normalise_dim,
+)
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -47,6 +55,14 @@ _SIMPLE = (
                     "gradients vanish."),
     ("Tanh", (), "Squashes each value into (-1, 1). The classic RNN activation and the usual "
                  "last layer of a GAN generator whose images are scaled to [-1, 1]."),
+    ("Softplus", (Param("beta", "float", 1.0, "sharpness of the bend: larger is closer to ReLU",
+                        above=0),
+                  Param("threshold", "float", 20.0, "above this (times beta) values pass "
+                        "unchanged, for numerical stability", above=0)),
+     "A smooth ReLU, log(1 + exp(x)), that is always positive. Use it where a value must be "
+     "positive, such as a standard deviation or a rate."),
+    ("Mish", (), "x times tanh(softplus(x)): a smooth, slightly non-monotonic ReLU like SiLU. "
+                 "YOLOv4 and some image classifiers use it."),
 )
 
 for _name, _params, _text in _SIMPLE:
@@ -68,3 +84,32 @@ _SOFTMAXES = (
 for _name, _text in _SOFTMAXES:
     register(LayerSpec(name=_name, category="Activation", explanation=_text, params=(_DIM,),
                        infer=_check_dim(_name), constructor=_constructor(_name, dim=None)))
+
+
+def _prelu_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    x, count = inputs[0], p["num_parameters"]
+    if count != 1:
+        expect_rank(x, (2, 3, 4, 5), "PReLU", "(N, channels, ...) for one slope per channel")
+        if count != x.shape[1]:
+            raise ShapeError(f"PReLU: num_parameters is {count}, but {format_shape(x.shape)} "
+                             f"has {x.shape[1]} channels",
+                             f"use 1 (one slope for all) or {x.shape[1]} (one per channel)")
+    return x
+
+
+def _prelu_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.PReLU", num_parameters=p["num_parameters"], init=p["init"],
+                       defaults={"num_parameters": 1, "init": 0.25})
+
+
+register(LayerSpec(
+    name="PReLU", category="Activation",
+    explanation=(
+        "Like LeakyReLU, but the slope for negative inputs is learned: one slope for the "
+        "whole layer, or one per channel (dim 1). ResNet-style image models and MobileFaceNet "
+        "use it."),
+    params=(Param("num_parameters", "int", 1, "how many slopes: 1 for all values, or the "
+                  "number of channels for one each", minimum=1),
+            Param("init", "float", 0.25, "the starting slope")),
+    infer=_prelu_shape, count_params=lambda inputs, p: p["num_parameters"],
+    constructor=_prelu_call))

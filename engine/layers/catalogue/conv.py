@@ -67,21 +67,24 @@ def _conv_shape(n: int):
     return infer
 
 
-def _conv_transpose_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
-    x = inputs[0]
-    _check_channels("ConvTranspose2d", x, p, 2)
-    sizes = []
-    for size, k, s, pad, opad, dil in zip(x.shape[2:], *(as_tuple(p[key], 2) for key in (
-            "kernel_size", "stride", "padding", "output_padding", "dilation"))):
-        if opad >= max(s, dil):
-            raise ShapeError(f"ConvTranspose2d: output_padding ({opad}) must be smaller than "
-                             f"stride or dilation")
-        out = (size - 1) * s - 2 * pad + dil * (k - 1) + opad + 1
-        if out < 1:
-            raise ShapeError(f"ConvTranspose2d: the output would have size {out}",
-                             "reduce padding")
-        sizes.append(out)
-    return TensorInfo((x.shape[0], p["out_channels"], *sizes))
+def _conv_transpose_shape(n: int):
+    layer = f"ConvTranspose{n}d"
+
+    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+        x = inputs[0]
+        _check_channels(layer, x, p, n)
+        sizes = []
+        for size, k, s, pad, opad, dil in zip(x.shape[2:], *(as_tuple(p[key], n) for key in (
+                "kernel_size", "stride", "padding", "output_padding", "dilation"))):
+            if opad >= max(s, dil):
+                raise ShapeError(f"{layer}: output_padding ({opad}) must be smaller than "
+                                 f"stride or dilation")
+            out = (size - 1) * s - 2 * pad + dil * (k - 1) + opad + 1
+            if out < 1:
+                raise ShapeError(f"{layer}: the output would have size {out}", "reduce padding")
+            sizes.append(out)
+        return TensorInfo((x.shape[0], p["out_channels"], *sizes))
+    return infer
 
 
 def _conv_count(n: int):
@@ -100,7 +103,7 @@ _TRANSPOSED_DEFAULTS = {"stride": 1, "padding": 0, "output_padding": 0, "groups"
 
 def _conv_call(n: int, transposed: bool = False):
     """Sizes such as (3, 3) are written 3: convolutions store every size as a tuple anyway."""
-    cls_name = "ConvTranspose2d" if transposed else f"Conv{n}d"
+    cls_name = f"ConvTranspose{n}d" if transposed else f"Conv{n}d"
     defaults = _TRANSPOSED_DEFAULTS if transposed else _CONV_DEFAULTS
 
     def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
@@ -127,11 +130,19 @@ for _n in (1, 2, 3):
         params=_conv_params(_n), infer=_conv_shape(_n), count_params=_conv_count(_n),
         constructor=_conv_call(_n)))
 
-register(LayerSpec(
-    name="ConvTranspose2d", category="Convolution",
-    explanation=(
-        "The transposed ('up') convolution: it spreads each input value over a learned filter, "
-        "so with stride 2 it doubles height and width. Decoders, autoencoders and GAN "
-        "generators use it to grow images; kernel_size 4, stride 2, padding 1 doubles exactly."),
-    params=_conv_params(2, transposed=True), infer=_conv_transpose_shape,
-    count_params=_conv_count(2), constructor=_conv_call(2, transposed=True)))
+_TRANSPOSED_USE = {
+    1: "Decoders of signals and audio use it to lengthen sequences.",
+    2: "Decoders, autoencoders and GAN generators use it to grow images; kernel_size 4, "
+       "stride 2, padding 1 doubles exactly.",
+    3: "Decoders of volumes and video (3-D U-Nets) use it to grow them back.",
+}
+_SIZES = {1: "the length", 2: "height and width", 3: "depth, height and width"}
+
+for _n in (1, 2, 3):
+    register(LayerSpec(
+        name=f"ConvTranspose{_n}d", category="Convolution",
+        explanation=(
+            "The transposed ('up') convolution: it spreads each input value over a learned "
+            f"filter, so with stride 2 it doubles {_SIZES[_n]}. {_TRANSPOSED_USE[_n]}"),
+        params=_conv_params(_n, transposed=True), infer=_conv_transpose_shape(_n),
+        count_params=_conv_count(_n), constructor=_conv_call(_n, transposed=True)))

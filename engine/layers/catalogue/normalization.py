@@ -7,7 +7,7 @@ from engine.layers.registry import register
 _EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", minimum=0)
 
 
-def _batchnorm_shape(layer: str, ranks: tuple[int, ...], what: str):
+def _same_with_rank(layer: str, ranks: tuple[int, ...], what: str):
     def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
         expect_rank(inputs[0], ranks, layer, what)
         return inputs[0]
@@ -46,8 +46,15 @@ def _layernorm_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
                        defaults={"eps": _EPS_DEFAULT, "elementwise_affine": True})
 
 
-def _dropout_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
-    return module_call("torch.nn.Dropout", p=p["p"], defaults={"p": 0.5})
+def _dropout_call(cls_name: str):
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}", p=p["p"], defaults={"p": 0.5})
+    return constructor
+
+
+_DROP_P = (Param("p", "float", 0.5, "probability of zeroing a value", minimum=0, maximum=1),)
+_CHANNEL_DROP_P = (Param("p", "float", 0.5, "probability of zeroing a channel", minimum=0,
+                         maximum=1),)
 
 
 def _same(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -63,11 +70,15 @@ _BATCHNORMS = (
      ("Normalises each channel of an image batch to zero mean and unit variance, then "
       "rescales it. Put it between a Conv2d and its activation: deep CNNs train faster and "
       "tolerate higher learning rates with it.")),
+    ("BatchNorm3d", (5,), SPATIAL_LAYOUTS[3],
+     ("Normalises each channel of a batch of volumes or clips to zero mean and unit variance, "
+      "then rescales it. Put it between a Conv3d and its activation, as 3-D CNNs for video "
+      "and medical scans do.")),
 )
 
 for _name, _ranks, _layout, _text in _BATCHNORMS:
     register(LayerSpec(name=_name, category="Normalization", explanation=_text,
-                       params=_BN_PARAMS, infer=_batchnorm_shape(_name, _ranks, _layout),
+                       params=_BN_PARAMS, infer=_same_with_rank(_name, _ranks, _layout),
                        count_params=_affine_count(lambda x: x.shape[1]),
                        constructor=_batchnorm_call(_name)))
 
@@ -87,7 +98,17 @@ register(
             "During training, zeroes each value with probability p and scales the rest up; at "
             "evaluation it does nothing. It fights overfitting: try p between 0.1 and 0.5 "
             "before large Linear layers."),
-        params=(Param("p", "float", 0.5, "probability of zeroing a value", minimum=0,
-                      maximum=1),),
-        infer=_same, constructor=_dropout_call),
+        params=_DROP_P, infer=_same, constructor=_dropout_call("Dropout")),
 )
+
+for _n in (1, 2, 3):
+    register(LayerSpec(
+        name=f"Dropout{_n}d", category="Normalization",
+        explanation=(
+            "During training, zeroes whole channels with probability p and scales the rest up; "
+            "at evaluation it does nothing. Neighbouring values of a feature map are alike, so "
+            f"dropping single values barely regularises convolutions: after a Conv{_n}d, drop "
+            "channels instead."),
+        params=_CHANNEL_DROP_P,
+        infer=_same_with_rank(f"Dropout{_n}d", (_n + 2,), SPATIAL_LAYOUTS[_n]),
+        constructor=_dropout_call(f"Dropout{_n}d")))

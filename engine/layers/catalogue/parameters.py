@@ -1,0 +1,83 @@
+"""Tensors a model owns and reads directly in `forward`: learned (Parameter) or fixed (Buffer).
+
+ViT's class token and position embedding, LayerScale's gamma and Swin's bias table are tensors,
+not layers: the model holds `self.cls_token = nn.Parameter(torch.zeros(1, 1, 768))` and other
+nodes consume it. The node's tensor is the attribute itself, so its state_dict key is the
+node's name (`cls_token`), as in hand-written PyTorch (engine.compiler attaches it).
+"""
+
+from math import prod
+
+from engine.errors import ShapeError
+from engine.layers.base import LayerSpec, Param, TensorInfo, format_shape
+from engine.layers.module_call import ModuleCall, module_call
+from engine.layers.registry import register
+
+_INITS = ("zeros", "ones", "constant", "normal")
+
+
+def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    """The tensor's own shape, with no batch dimension: it is the same for every sample."""
+    shape = tuple(p["shape"])
+    if any(size < 1 for size in shape):
+        raise ShapeError(f"every size of the tensor's shape must be at least 1, got "
+                         f"{format_shape(shape)}")
+    return TensorInfo(shape)
+
+
+def _initial_values(p: dict) -> ModuleCall:
+    """The call that makes the starting values (`torch.zeros(1, 1, 768)`)."""
+    shape = tuple(p["shape"])
+    if p["init"] == "zeros":
+        return module_call("torch.zeros", *shape)
+    if p["init"] == "ones":
+        return module_call("torch.ones", *shape)
+    if p["init"] == "constant":
+        return module_call("torch.full", shape, p["value"])
+    return module_call("torch.normal", mean=0.0, std=p["std"], size=shape)
+
+
+def _tensor_call(cls_name: str):
+    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+        return module_call(f"torch.nn.{cls_name}", _initial_values(p))
+    return constructor
+
+
+def _warn_unused_settings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]:
+    """A value or std the chosen init ignores was probably meant to take effect."""
+    unused = {"value": "constant", "std": "normal"}
+    defaults = {param.name: param.default for param in _PARAMS}
+    return [(f"{name} is {p[name]} but only init '{init}' reads it (init is '{p['init']}')",
+             f"set init to '{init}', or {name} back to {defaults[name]}")
+            for name, init in unused.items() if p["init"] != init and p[name] != defaults[name]]
+
+
+_PARAMS = (
+    Param("shape", "ints", (64,), "the tensor's full shape (no batch: the same tensor serves "
+          "every sample; (1, 1, 768) for a class token)", minimum=1),
+    Param("init", "choice", "zeros", "the starting values", choices=_INITS),
+    Param("value", "float", 1.0, "the starting value of every entry, for init 'constant'"),
+    Param("std", "float", 0.02, "the standard deviation, for init 'normal' (mean 0)",
+          minimum=0),
+)
+
+register(
+    LayerSpec(
+        name="Parameter", category="Input / Output", min_inputs=0, max_inputs=0,
+        explanation=(
+            "A learned tensor that other nodes read directly, such as the class token of a "
+            "Vision Transformer (concatenated in front of the patches after an Expand to the "
+            "batch), its position embedding (added), or LayerScale's per-channel gamma "
+            "(multiplied). Its shape has no batch dimension, and sizes of 1 broadcast when it "
+            "is added or multiplied."),
+        params=_PARAMS, infer=_shape, count_params=lambda inputs, p: prod(p["shape"]),
+        constructor=_tensor_call("Parameter"), is_attribute=True, warn=_warn_unused_settings),
+    LayerSpec(
+        name="Buffer", category="Input / Output", min_inputs=0, max_inputs=0,
+        explanation=(
+            "A fixed tensor saved with the model's weights but never trained, such as an "
+            "attention mask or a table of constants. It moves to the GPU with the model and "
+            "other nodes read it like a Parameter's tensor."),
+        params=_PARAMS, infer=_shape, constructor=_tensor_call("Buffer"), is_attribute=True,
+        warn=_warn_unused_settings),
+)

@@ -1,0 +1,35 @@
+"""One small design per catalogue layer, shared by the tests that go through every layer."""
+
+from __future__ import annotations
+
+from engine import Design
+from engine.errors import ShapeError
+from engine.layers import LayerSpec, TensorInfo, get_layer
+
+SAMPLE_SHAPES = [((3, 8, 8), "float"), ((4, 12), "float"), ((6,), "float"),
+                 ((2, 4, 6, 6), "float"), ((64,), "float"), ((12,), "long")]
+
+
+def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
+    """Input -> the layer (every input port fed by the Input) -> Output, on the first sample
+    shape the layer accepts with its default parameters; a layer without inputs (Parameter,
+    Buffer) is added to an Input its tensor broadcasts with. Returns the design and the node
+    the Output reads."""
+    ports = max(spec.min_inputs, 2 if spec.max_inputs is None else spec.max_inputs)
+    source = spec.infer([], spec.defaults()) if ports == 0 else None
+    for shape, dtype in SAMPLE_SHAPES:
+        x_info = TensorInfo(("N", *shape), dtype)
+        try:
+            if source is None:
+                spec.infer([x_info] * ports, spec.defaults())
+            else:
+                get_layer("Add").infer([x_info, source], {})
+        except ShapeError:
+            continue
+        design = Design(spec.name)
+        x = design.add("Input", shape=shape, dtype=dtype)
+        node = (design.add(spec.name, *[x] * ports) if source is None
+                else design.add("Add", x, design.add(spec.name)))
+        design.add("Output", node)
+        return design, node
+    raise AssertionError(f"no sample shape fits {spec.name}")
