@@ -264,6 +264,8 @@ def test_a_parameter_is_the_state_dict_key_named_after_its_node_as_in_hand_writt
     assert [name for name, _ in model.named_parameters()] == [
         "cls_token", "pos_embedding", "gamma", "q.weight", "q.bias"]  # a Buffer is not learnt
     assert engine.check(design).total_params() == 8 + 5 * 8 + 8 + 8 * 8 + 8
+    model(torch.randn(2, 4, 8)).sum().backward()
+    assert model.cls_token.grad is not None and model.scale.grad is None
     person = HandWrittenTinyVit()
     person.load_state_dict(model.state_dict(), strict=True)
     x = torch.randn(3, 4, 8)
