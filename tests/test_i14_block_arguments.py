@@ -6,7 +6,9 @@ one undo step, and a refused edit says why beside the field and keeps what was t
 from __future__ import annotations
 
 import pytest
+from test_app_support import make_window
 from test_canvas import open_canvas
+from test_i11_accessibility import unnamed_controls
 from test_i14_canvas_blocks import _double_click, _two_uses
 
 from designer.panels.block_arguments import BlockDefinitionView
@@ -153,7 +155,7 @@ def test_a_default_outside_the_range_is_refused_and_so_is_a_range_that_leaves_it
     assert document.undo_stack.count() == 0
     _type(card.maximum_edit, "16")
     assert document.design.block_arguments("Stage")[0].maximum == 16
-    assert not card.errors["maximum"].isVisible() and card.errors["minimum"].isVisible()
+    assert not card.errors["maximum"].isVisible() and card.minimum_edit.text() == "10"
 
 
 def test_removing_an_argument_that_expressions_read_is_refused_naming_them(opened):
@@ -228,3 +230,15 @@ def test_the_definition_is_renamed_from_the_inspector_and_a_taken_name_is_refuse
     document.undo_stack.undo()
     qtbot.waitUntil(lambda: document.scope == "Stage")
     assert _view(inspector).name_edit.text() == "Stage"
+
+
+def test_every_control_of_an_open_definition_is_named(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, "resnet")
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.open_definition("BasicBlockDown")
+    view = _view(window.inspector)
+    assert [card.declared.name for card in view.cards] == ["planes", "stride"]
+    assert unnamed_controls(window) == []
+    assert view.cards[0].minimum_edit.accessibleName() == "Range 1 of 2"

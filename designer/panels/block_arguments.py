@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from designer.accessibility import name_widgets
 from designer.document import DesignDocument
 from designer.panels.number_field import format_number, parse_number
-from designer.panels.param_editors import ParamEditor, editor_for
+from designer.panels.param_editors import REFUSED_STYLE, ParamEditor, editor_for
 from designer.undo_commands import attempt
 from designer.widgets import error_line, push_button
 from engine import Design
@@ -46,8 +47,6 @@ from engine.limits import LARGEST_WHOLE_NUMBER
 KIND_LABELS = {"int": "whole number", "float": "number", "bool": "true/false",
                "choice": "choice"}
 NUMBER_KINDS = ("int", "float")
-# The rows of a card, in order: each has an input and an error line beneath it.
-FIELDS = ("name", "kind", "default", "minimum", "maximum", "choices", "help")
 
 
 def _with_error(widget: QWidget, parent: QWidget) -> tuple[QWidget, QLabel]:
@@ -93,8 +92,7 @@ class ArgumentCard(QGroupBox):
         QVBoxLayout(self.default_holder).setContentsMargins(0, 0, 0, 0)
         self.default_editor: ParamEditor | None = None
         self._add_row("default", "Default", self.default_holder)
-        self.minimum_edit = self._line("minimum", "Minimum", "none")
-        self.maximum_edit = self._line("maximum", "Maximum", "none")
+        self.minimum_edit, self.maximum_edit = self._range_row()
         self.choices_edit = self._line("choices", "Choices", "e.g. relu, gelu")
         self.help_edit = self._line("help", "Help", "what the argument means")
         self.remove_error = error_line(self)
@@ -115,6 +113,27 @@ class ArgumentCard(QGroupBox):
         holder, self.errors[field] = _with_error(widget, self)
         self.inputs[field] = widget
         self.form.addRow(label, holder)
+
+    def _range_row(self) -> tuple[QLineEdit, QLineEdit]:
+        """Minimum and maximum side by side ("1 to none"), sharing one error line."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bounds = []
+        for field in ("minimum", "maximum"):
+            line = QLineEdit(row)
+            line.setPlaceholderText("none")
+            line.setToolTip(f"The argument's {field}; empty for none")
+            line.editingFinished.connect(lambda field=field: self._on_text(field))
+            self.inputs[field] = line
+            bounds.append(line)
+        layout.addWidget(bounds[0])
+        layout.addWidget(QLabel("to", row))
+        layout.addWidget(bounds[1])
+        self._add_row("minimum", "Range", row)
+        self.errors["maximum"] = self.errors["minimum"]
+        self.inputs["minimum"] = bounds[0]
+        return bounds[0], bounds[1]
 
     def show_argument(self, declared: Param) -> None:
         """Show `declared`; a field whose value did not change keeps what is typed in it
@@ -138,7 +157,7 @@ class ArgumentCard(QGroupBox):
             self.default_editor.set_value(declared.default)
             self._clear("default")
         numeric, choice = declared.kind in NUMBER_KINDS, declared.kind == "choice"
-        for field, shown in (("minimum", numeric), ("maximum", numeric), ("choices", choice)):
+        for field, shown in (("minimum", numeric), ("choices", choice)):
             self.form.setRowVisible(self.errors[field].parentWidget(), shown)
         if old != declared:
             self.remove_error.hide()
@@ -207,9 +226,14 @@ class ArgumentCard(QGroupBox):
     def _show(self, field: str, message: str) -> None:
         self.errors[field].setText(message)
         self.errors[field].show()
+        self.inputs[field].setStyleSheet(REFUSED_STYLE)
 
     def _clear(self, field: str) -> None:
-        self.errors[field].hide()
+        """Hide the field's error line and unframe every input that shares it."""
+        line = self.errors[field]
+        line.hide()
+        for other in (other for other, shared in self.errors.items() if shared is line):
+            self.inputs[other].setStyleSheet("")
 
 
 class BlockDefinitionView(QWidget):
