@@ -166,6 +166,8 @@ class ArgumentCard(QGroupBox):
         """The default's editor follows the argument's kind and range (a number field that
         refuses what lies outside it, a check box, a list of the choices)."""
         if self.default_editor is not None:
+            self.default_holder.layout().removeWidget(self.default_editor)
+            self.default_editor.hide()
             self.default_editor.deleteLater()
         self.default_editor = editor_for(declared, self.default_holder)
         self.default_editor.set_value(declared.default)
