@@ -36,3 +36,20 @@ def test_each_nested_node_is_its_own_layer():
         "layer1.0.conv1", "layer1.0.conv2", "layer1.1.conv1", "layer1.1.conv2", "head"]
     assert all(len(layer.parameters) == 2 for layer in layers)
     assert all(design.has_node(layer.node) for layer in layers)
+
+
+def test_each_layer_inside_a_block_node_is_its_own_row_tied_to_the_block_node():
+    from engine import Design
+    from engine.blocks.library import add_built_in
+
+    design = Design("blocks")
+    add_built_in(design, "BasicBlock")
+    use = design.add("Block", design.add("Input", shape=(8, 4, 4)), name="stage", block="BasicBlock",
+                     planes=8, repeat=2)
+    design.add("Output", use)
+    model = engine.build_model(design)
+    names = {node: design.node(node).name for node in design.nodes()}
+    layers = layers_of(model, "model", names)
+    assert [layer.name for layer in layers][:3] == ["stage.0.conv1", "stage.0.conv1_bn",
+                                                    "stage.0.conv2"]
+    assert len(layers) == 8 and {layer.node for layer in layers} == {use}

@@ -82,14 +82,15 @@ def shape_problem(design: Design, report: Report, src: str, dst: str, port: int)
 
 
 def layers_accepting(info: TensorInfo | None) -> list[str]:
-    """Layer types that take this tensor on their first input with default parameters."""
+    """Layer types that take this tensor on their first input with default parameters (a
+    layer of several inputs, MatMul or Subtract, is asked with the tensor on each of them)."""
     names = []
     for spec in all_layers():
         if spec.max_inputs == 0:
             continue
         if info is not None:
             try:
-                spec.infer([info], spec.defaults())
+                spec.infer([info] * max(1, spec.min_inputs), spec.defaults())
             except ShapeError:
                 continue
         names.append(spec.name)

@@ -54,10 +54,11 @@ class GradientHistory:
     columns: list[np.ndarray] = field(default_factory=list)
 
     def add(self, epoch: int, step: int, layers: list[dict]) -> None:
-        keys = [(layer["network"], layer["node"]) for layer in self.layers]
+        # by name: a block node's layers share its node, and each is a row of its own
+        keys = [(layer["network"], layer["name"]) for layer in self.layers]
         column = np.full(len(keys), np.nan)
         for layer in layers:
-            key = (layer["network"], layer["node"])
+            key = (layer["network"], layer["name"])
             if key not in keys:
                 keys.append(key)
                 self.layers.append({k: layer[k] for k in ("network", "node", "name")})

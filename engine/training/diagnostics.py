@@ -56,18 +56,26 @@ class Layer:
 
 
 def layers_of(model: Any, network: str, names: dict[str, str]) -> list[Layer]:
-    """The model's nodes with trainable parameters, in the model's order.
-
-    Each parameter belongs to the node whose module path is the longest prefix of its key, so
-    nested (imported) models such as `layer1.0.conv1.weight` are grouped per node.
-    """
+    """The model's layers with trainable parameters, in the model's order: one per module that
+    holds parameters, so a block use reports each layer inside it (`layer1.0.conv1`, named from
+    the block node's name and the path inside), each tied to the node whose module path is the
+    longest prefix of its key (the block node, where the canvas shows it)."""
     node_of = getattr(model, "node_of_module", {})
     grouped: dict[str, list[Any]] = {}
+    owners: dict[str, str] = {}
     for key, parameter in model.named_parameters():
         if parameter.requires_grad:
-            grouped.setdefault(_owning_module(key, node_of), []).append(parameter)
-    return [Layer(network, node_of.get(path, path), names.get(node_of.get(path, path), path),
-                  tuple(params)) for path, params in grouped.items()]
+            module = key.rsplit(".", 1)[0] if "." in key else key
+            owners.setdefault(module, _owning_module(key, node_of))
+            grouped.setdefault(module, []).append(parameter)
+    layers = []
+    for module, params in grouped.items():
+        owner = owners[module]
+        node = node_of.get(owner, owner)
+        name = names.get(node, owner) + module[len(owner):] if module.startswith(owner) else (
+            names.get(node, module))
+        layers.append(Layer(network, node, name, tuple(params)))
+    return layers
 
 
 def _owning_module(key: str, node_of: dict[str, str]) -> str:
@@ -118,13 +126,14 @@ class GradientWatch:
             state = ("vanishing" if norm < self.settings.vanishing else
                      "exploding" if not math.isfinite(norm) or norm > self.settings.exploding
                      else None)
-            key_v, key_e = (layer["node"], "vanishing"), (layer["node"], "exploding")
+            # by name: the layers inside one block node each have their own
+            key_v, key_e = (layer["name"], "vanishing"), (layer["name"], "exploding")
             if state is None:
                 self._flagged -= {key_v, key_e}
                 continue
-            if (layer["node"], state) in self._flagged:
+            if (layer["name"], state) in self._flagged:
                 continue
-            self._flagged.add((layer["node"], state))
+            self._flagged.add((layer["name"], state))
             found.append(self._diagnostic(layer, state, norm, epoch, step))
         return found
 
