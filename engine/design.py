@@ -629,7 +629,7 @@ class Design:
             return port_problem(port)
         if dst_spec.max_inputs is not None and port >= dst_spec.max_inputs:
             if dst_spec.max_inputs == 0:
-                return f"{self._label(dst)} is an {dst_spec.name} and takes no inputs"
+                return f"{self._label(dst)} takes no inputs"
             return (f"{self._label(dst)} has {dst_spec.max_inputs} input"
                     f"{'s' if dst_spec.max_inputs > 1 else ''}; there is no input {port}")
         if self._graphs[self._network_of[dst]].has_edge(src, dst, key=port):
