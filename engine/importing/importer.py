@@ -49,11 +49,11 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
     was_training = module.training
     module.eval()
     try:
-        graph_module = trace(module)
-        first = propagate(graph_module, inputs)
-        second = propagate(graph_module, tuple(_one_more(x) for x in inputs))
+        graph = trace(module)
+        first = propagate(module, graph, inputs)
+        second = propagate(module, graph, tuple(_one_more(x) for x in inputs))
         scratch = Design(name or type(module).__name__, networks=(network,))
-        translator = GraphTranslator(module, graph_module.graph, first, second, batch, scratch,
+        translator = GraphTranslator(module, graph, first, second, batch, scratch,
                                      network)
         translator.run()
         problems = translator.problems

@@ -30,8 +30,10 @@ class TensorMeta:
 
 
 def trace(module: Any) -> Any:
-    """The module's fx GraphModule, with stack traces; DesignError (with the source location)
-    when forward cannot be traced, e.g. because it branches on tensor values."""
+    """The module's fx Graph, with stack traces; DesignError (with the source location)
+    when forward cannot be traced, e.g. because it branches on tensor values. No GraphModule
+    is made: its own attributes (`code`, `graph`, `meta`, ...) would hide submodules of those
+    names."""
     from torch import fx
 
     class Tracer(fx.Tracer):
@@ -47,11 +49,12 @@ def trace(module: Any) -> Any:
         where = _user_frame(traceback.extract_tb(err.__traceback__))
         raise DesignError(f"cannot trace {type(module).__name__}.forward{where}: {err}",
                           [f"cannot trace{where}: {err}"]) from None
-    return fx.GraphModule(module, graph)
+    return graph
 
 
-def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
-    """Run the traced graph; every node's value summarised (tensors become TensorMeta)."""
+def propagate(module: Any, graph: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
+    """Run the traced graph on `module` itself; every node's value summarised (tensors become
+    TensorMeta)."""
     import torch
     from torch import fx
 
@@ -68,7 +71,7 @@ def propagate(graph_module: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
             summaries[node] = summarise(value)
             return value
 
-    recorder = Recorder(graph_module)
+    recorder = Recorder(module, graph=graph)
     recorder.extra_traceback = False  # the DesignError already names the source line
     with torch.no_grad():
         recorder.run(*inputs)
