@@ -9,26 +9,18 @@ Run: python benchmarks/import_sizes.py [model ...]
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import torch
-import torchvision
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests`: the shared model list
 
 from engine.codegen.export import export_script
 from engine.importing import import_network
+from tests.torchvision_models import build, input_size
 
-MODELS = {
-    "resnet18": (torchvision.models.resnet18, 32),
-    "resnet50": (torchvision.models.resnet50, 32),
-    "densenet121": (torchvision.models.densenet121, 32),
-    "densenet201": (torchvision.models.densenet201, 32),
-    "mobilenet_v2": (torchvision.models.mobilenet_v2, 32),
-    "mobilenet_v3_large": (torchvision.models.mobilenet_v3_large, 32),
-    "efficientnet_b0": (torchvision.models.efficientnet_b0, 32),
-    "vgg11": (torchvision.models.vgg11, 32),
-    "inception_v3": (lambda **kw: torchvision.models.inception_v3(
-        aux_logits=False, init_weights=False, **kw), 80),
-    "squeezenet1_0": (torchvision.models.squeezenet1_0, 64),
-}
+MODELS = ("resnet18", "resnet50", "densenet121", "densenet201", "mobilenet_v2",
+          "mobilenet_v3_large", "efficientnet_b0", "vgg11", "inception_v3", "squeezenet1_0")
 
 
 def class_lines(code: str) -> int:
@@ -46,9 +38,9 @@ def class_lines(code: str) -> int:
 
 
 def measure(name: str) -> tuple[int, int, int, int]:
-    builder, size = MODELS[name]
+    size = input_size(name)
     torch.manual_seed(0)
-    model = builder(weights=None).eval()
+    model = build(name).eval()
     design = import_network(model, torch.randn(2, 3, size, size)).design
     code = export_script(design).code
     return len(design.nodes()), len(design.blocks), class_lines(code), len(code.splitlines())

@@ -7,6 +7,7 @@ import torch
 import torchvision
 from test_codegen_helpers import load_exported, single_thread
 from torch import nn
+from torchvision_models import build, input_size, marked_slow
 
 import engine
 from engine.blocks.definitions import Expr
@@ -146,27 +147,16 @@ def test_resnet50_opens_with_few_top_level_nodes():
     assert layer1.params["block"] != "Bottleneck"  # its first block downsamples
 
 
-# (builder, input size, input channels); slow ones take many seconds each.
-MODELS = {
-    "resnet18": (torchvision.models.resnet18, 32),
-    "vgg11": (lambda **kw: torchvision.models.vgg11(num_classes=10, **kw), 32),
-    "squeezenet1_0": (torchvision.models.squeezenet1_0, 64),
-    "mobilenet_v2": (torchvision.models.mobilenet_v2, 32),
-    "resnet50": (torchvision.models.resnet50, 32),
-    "densenet121": (torchvision.models.densenet121, 32),
-    "mobilenet_v3_large": (torchvision.models.mobilenet_v3_large, 32),
-    "efficientnet_b0": (torchvision.models.efficientnet_b0, 32),
-    "inception_v3": (lambda **kw: torchvision.models.inception_v3(
-        aux_logits=False, init_weights=False, **kw), 80),
-}
+# Slow ones take many seconds each.
+MODELS = ("resnet18", "vgg11", "squeezenet1_0", "mobilenet_v2", "resnet50", "densenet121",
+          "mobilenet_v3_large", "efficientnet_b0", "inception_v3")
 SLOW = {"resnet50", "densenet121", "mobilenet_v3_large", "efficientnet_b0", "inception_v3"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in SLOW
-                                  else name for name in MODELS])
+@pytest.mark.parametrize("name", marked_slow(MODELS, SLOW))
 def test_torchvision_models_round_trip_through_blocks(name, tmp_path):
-    builder, size = MODELS[name]
-    original, result = _imported(builder(weights=None), size)
+    size = input_size(name)
+    original, result = _imported(build(name), size)
     report = engine.check(result.design)
     assert report.ok
     assert report.total_params() == sum(p.numel() for p in original.parameters())
@@ -177,13 +167,11 @@ def test_torchvision_models_round_trip_through_blocks(name, tmp_path):
     assert missing == []
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=[pytest.mark.slow]) if name in SLOW else name for name in MODELS])
+@pytest.mark.parametrize("name", marked_slow(MODELS, SLOW))
 def test_built_model_has_the_original_module_type_at_every_path(name):
     """Structural variants, private class names and nn.Sequential subclasses included: each
     definition keeps the class its original modules had (Design.module_class)."""
-    builder, size = MODELS[name]
-    original, result = _imported(builder(weights=None), size)
+    original, result = _imported(build(name), input_size(name))
     built = _type_names(build_model(result.design))
     left_out = tuple(result.left_out)
     assert {path: (kind, built.get(path)) for path, kind in _type_names(original).items()

@@ -3,28 +3,15 @@ does the code exported from those designs, at any batch size."""
 
 import pytest
 import torch
-import torchvision
 from test_codegen_helpers import load_exported, ruff_problems, single_thread
+from torchvision_models import build, input_size, marked_slow
 
 from engine.codegen.export import export_script
 from engine.importing import import_network
 
-# (builder, input size): small inputs keep the test fast where the architecture allows.
-ARCHITECTURES = {
-    "resnet18": (torchvision.models.resnet18, 32),
-    "vgg11": (lambda **kw: torchvision.models.vgg11(num_classes=10, **kw), 32),
-    "alexnet": (lambda **kw: torchvision.models.alexnet(num_classes=10, **kw), 64),
-    "mobilenet_v2": (torchvision.models.mobilenet_v2, 32),
-    "densenet121": (torchvision.models.densenet121, 32),
-    "shufflenet_v2_x0_5": (torchvision.models.shufflenet_v2_x0_5, 32),
-    "mnasnet0_5": (torchvision.models.mnasnet0_5, 32),
-    "regnet_x_400mf": (torchvision.models.regnet_x_400mf, 32),
-    "mobilenet_v3_small": (torchvision.models.mobilenet_v3_small, 32),
-    "efficientnet_b0": (torchvision.models.efficientnet_b0, 32),
-    "squeezenet1_0": (torchvision.models.squeezenet1_0, 64),
-    "googlenet": (lambda **kw: torchvision.models.googlenet(aux_logits=False, init_weights=False,
-                                                            **kw), 64),
-}
+ARCHITECTURES = ("resnet18", "vgg11", "alexnet", "mobilenet_v2", "densenet121",
+                 "shufflenet_v2_x0_5", "mnasnet0_5", "regnet_x_400mf", "mobilenet_v3_small",
+                 "efficientnet_b0", "squeezenet1_0", "googlenet")
 
 pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
@@ -38,12 +25,11 @@ def _equal(a: torch.Tensor, b: torch.Tensor) -> bool:
 HEAVY = {"densenet121"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY
-                                  else name for name in ARCHITECTURES])
+@pytest.mark.parametrize("name", marked_slow(ARCHITECTURES, HEAVY))
 def test_torchvision_model_imports_builds_and_exports_faithfully(name, tmp_path):
-    builder, size = ARCHITECTURES[name]
+    size = input_size(name)
     torch.manual_seed(0)
-    original = builder(weights=None).eval()
+    original = build(name).eval()
     result = import_network(original, torch.randn(2, 3, size, size))  # checks build_model
     # Only stateless submodules that forward never calls may be left out (EfficientNet's
     # stochastic depth in blocks without a residual connection).
