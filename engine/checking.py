@@ -7,7 +7,6 @@ edit only recomputes what the edit changed.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from engine.layers import TensorInfo, get_layer
 from engine.layers.base import format_shape
 from engine.layers.block_node import BLOCK_TYPE
 from engine.model_size import network_problem, output_problem, parameter_problem
+from engine.recent_cache import RecentCache
 
 
 @dataclass(frozen=True)
@@ -306,8 +306,7 @@ def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: di
     return tensors[0], total, ()
 
 
-_USE_CACHE: OrderedDict[tuple, Walk] = OrderedDict()
-_USE_CACHE_SIZE = 4096
+_WALKS: RecentCache[Walk] = RecentCache(4096)
 _NESTED: dict[tuple[str, int], tuple[str, ...]] = {}
 
 
@@ -317,15 +316,7 @@ def _walk_use(design: Design, block: str, inputs: tuple[TensorInfo, ...],
     a design of many uses of a few blocks is checked once per distinct use."""
     key = (_revision_key(design, block, frozenset()), inputs,
            tuple(sorted(arguments.items())), folder, stack)
-    found = _USE_CACHE.get(key)
-    if found is None:
-        found = walk_scope(design, block, inputs, arguments, folder, stack)
-        _USE_CACHE[key] = found
-        if len(_USE_CACHE) > _USE_CACHE_SIZE:
-            _USE_CACHE.popitem(last=False)
-    else:
-        _USE_CACHE.move_to_end(key)
-    return found
+    return _WALKS.get(key, lambda: walk_scope(design, block, inputs, arguments, folder, stack))
 
 
 def _revision_key(design: Design, block: str, seen: frozenset[str]) -> tuple:

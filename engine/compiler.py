@@ -26,6 +26,7 @@ from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.layers import TensorInfo, get_layer
 from engine.layers.block_node import BLOCK_TYPE
+from engine.recent_cache import RecentCache
 
 
 def build_model(design: Design, network: str = DEFAULT_NETWORK,
@@ -152,8 +153,7 @@ def _attach(owner: Any, key: str, value: Any) -> None:
         setattr(owner, key, value)
 
 
-_BLOCK_CLASSES: OrderedDict[tuple[str, str, str], type] = OrderedDict()
-_BLOCK_CLASSES_KEPT = 256
+_BLOCK_CLASSES: RecentCache[type] = RecentCache(256)
 
 
 @lru_cache(maxsize=256)
@@ -168,15 +168,8 @@ def _block_class(program: ForwardProgram, name: str) -> type:
     """The class `name` of a definition's uses whose forward code is `program`'s: one per
     definition and source, so every use with the same code is an instance of the same class."""
     key = (program.scope, name, program.source(depth=0))
-    found = _BLOCK_CLASSES.get(key)
-    if found is None:
-        found = type(name, (_compiled_classes()[0],), {"forward": _compile_forward(program)})
-        _BLOCK_CLASSES[key] = found
-        if len(_BLOCK_CLASSES) > _BLOCK_CLASSES_KEPT:
-            _BLOCK_CLASSES.popitem(last=False)
-    else:
-        _BLOCK_CLASSES.move_to_end(key)
-    return found
+    return _BLOCK_CLASSES.get(key, lambda: type(name, (_compiled_classes()[0],),
+                                                 {"forward": _compile_forward(program)}))
 
 
 def _compile_forward(program: ForwardProgram):
