@@ -49,6 +49,13 @@ def mouse(view, kind: QEvent.Type, scene_point: QPointF, button=LEFT, buttons=No
     mouse_local(view, kind, viewport_point(view, scene_point), button, buttons, modifiers)
 
 
+def double_click(view, scene_point: QPointF) -> None:
+    """Press, release, double-click and release at a scene point, as Qt receives a double-click."""
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
+                 QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseButtonRelease):
+        mouse(view, kind, scene_point)
+
+
 def mouse_local(view, kind: QEvent.Type, local: QPointF, button=LEFT, buttons=None,
                 modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """Send one mouse event to the view's viewport at a viewport point."""
@@ -106,11 +113,7 @@ def wire(view, src: str, dst: str, port: int = 0) -> None:
 
 def rename_by_double_click(view, node_id: str, name: str) -> None:
     item = view.network_scene().nodes[node_id]
-    title = item.mapToScene(item.title_rect().center())
-    mouse(view, QEvent.Type.MouseButtonPress, title)
-    mouse(view, QEvent.Type.MouseButtonRelease, title)
-    mouse(view, QEvent.Type.MouseButtonDblClick, title)
-    mouse(view, QEvent.Type.MouseButtonRelease, title)
+    double_click(view, item.mapToScene(item.title_rect().center()))
     editor = view.rename_editor
     assert editor is not None and editor.text() == item.name
     editor.setText(name)

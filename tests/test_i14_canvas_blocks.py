@@ -4,12 +4,12 @@ definition and see every use follow; each is one undo step that undo and redo re
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from test_app_support import make_window
-from test_canvas import mouse, open_canvas, viewport_point
+from test_canvas import double_click, open_canvas, viewport_point
 
 from designer.canvas import BLOCK_MIME
 from designer.canvas.node_text import shape_text
@@ -71,11 +71,7 @@ def _select(tabs, ids: list[str]) -> None:
 def _double_click(qtbot, tabs, node_id: str) -> None:
     view = tabs.current_view()
     item = view.network_scene().nodes[node_id]
-    centre = item.mapToScene(item.card_rect().center())
-    mouse(view, QEvent.Type.MouseButtonPress, centre)
-    mouse(view, QEvent.Type.MouseButtonRelease, centre)
-    mouse(view, QEvent.Type.MouseButtonDblClick, centre)
-    mouse(view, QEvent.Type.MouseButtonRelease, centre)
+    double_click(view, item.mapToScene(item.card_rect().center()))
 
 
 def _shown_scope(tabs) -> str:
