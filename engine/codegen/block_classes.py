@@ -143,8 +143,11 @@ class ClassPlanner:
 
     def _use_code(self, copy: Instance, values: list[Any]) -> Code:
         if copy.inline:
-            return Code("nn.Sequential", tuple(self._module_code(copy, path, values)
-                                               for path in copy.program.modules))
+            items = tuple((path, self._module_code(copy, path, values))
+                          for path in copy.program.modules)
+            if copy.program.sequence:
+                return Code("nn.Sequential", tuple(code for _, code in items))
+            return Code("nn.Sequential", (Code("OrderedDict", (), items),))
         plan = self._class_of[id(copy)]
         names = {**copy.arguments, **{f"{port}:{dim}": size for port, info
                                       in enumerate(copy.inputs)
@@ -375,7 +378,7 @@ def class_source(plan: ClassPlan, docstring: list[str], init: list[str]) -> str:
     """The class: docstring, constructor (arguments typed) and the shared forward code."""
     params = ", ".join(["self", *(f"{p.name}: {p.annotation}" + (
         f" = {p.default}" if p.default is not None else "") for p in plan.params)])
-    lines = [f"class {plan.name}(nn.Module):", *docstring, "",
+    lines = [f"class {plan.name}(nn.Module):", *docstring, *([""] if docstring else []),
              f"    def __init__({params}) -> None:",
              *(f"        {line}" for line in ["super().__init__()", *init]),
              "", plan.instances[0].program.source(depth=1).rstrip("\n")]

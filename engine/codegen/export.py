@@ -104,12 +104,11 @@ def _bound_more_than_once(tree: ast.Module, names: Iterable[str]) -> list[str]:
 
 def _class(design: Design, plan: ClassPlan) -> tuple[str, list[str], list[str]]:
     """The class source, the import lines it needs and the portable functions it calls."""
-    if design.is_block(plan.scope):
-        text = f"The {_prose(plan.scope)} block of {_prose(design.name)}. {plan.note}"
+    if design.is_block(plan.scope):  # said only when there is something to say, as people do
+        docstring = _docstring(1, plan.note) if plan.note else []
     else:
-        text = f"The {_prose(plan.scope)} network of {_prose(design.name)}."
-    source = class_source(plan, _docstring(1, text.strip()),
-                          _init_statements(plan.tree, plan.statements))
+        docstring = _docstring(1, f"The {_prose(plan.scope)} network of {_prose(design.name)}.")
+    source = class_source(plan, docstring, _init_statements(plan.tree, plan.statements))
     constructions = [_construction(design, layer) for instance in plan.instances
                      for layer in instance.layers.values()]
     imports = {line for built in constructions for line in built.imports}

@@ -50,7 +50,8 @@ MODULE_DICT_ATTRIBUTES = frozenset({"clear", "items", "keys", "pop", "update", "
 COMPILED_NETWORK_ATTRIBUTES = frozenset({"node_of_module", "forward_source"})
 # The module-level names the network classes read, each with the import that binds it.
 CLASS_CODE_IMPORTS = {"torch": "import torch", "nn": "from torch import nn",
-                      "F": "import torch.nn.functional as F"}
+                      "F": "import torch.nn.functional as F",
+                      "OrderedDict": "from collections import OrderedDict"}
 MAX_IDENTIFIER_LENGTH = 40
 _SOFT_KEYWORDS = frozenset(getattr(keyword, "softkwlist", ())) | {"match", "case", "type", "_"}
 PYTHON_NAMES = frozenset(keyword.kwlist) | _SOFT_KEYWORDS | frozenset(dir(builtins))

@@ -12,6 +12,7 @@ expressions, never change a value.
 from __future__ import annotations
 
 import operator
+from keyword import iskeyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +123,9 @@ class Layer:
 class Instance:
     """One copy of a block use (or a network), walked with traced values.
 
-    A definition drawn as a sequence is written inline in its parent (nn.Sequential(...)), so
+    A definition drawn as a sequence is written inline in its parent (nn.Sequential(...)), as is
+    a chain an import made from an nn.Sequential with named items (nn.Sequential(OrderedDict(
+    conv0=..., norm0=...))), so
     its values stay in the parent's terms; any other use is an instance of a class of its
     own, whose values read its arguments (their names) and its Inputs' sizes (placeholders).
     `arguments` and `inputs` are what the parent passes, in the parent's terms; `sizes` are the
@@ -137,9 +140,7 @@ class Instance:
     uses: dict[str, list[Instance]] = field(default_factory=dict)
     output: TensorInfo | None = None
 
-    @property
-    def inline(self) -> bool:
-        return self.program.sequence
+    inline: bool = False
 
 
 def trace(design: Design, scope: str, tensors: Tensors, uses: Mapping[str, tuple[Walk, ...]],
@@ -148,9 +149,10 @@ def trace(design: Design, scope: str, tensors: Tensors, uses: Mapping[str, tuple
     with `arguments` and `inputs` as the parent passes them (traced or plain)."""
     values = {key: plain(value) for key, value in arguments.items()}
     program = forward_program(design, scope, tensors, values)
-    instance = Instance(scope, program, dict(arguments), inputs)
+    instance = Instance(scope, program, dict(arguments), inputs,
+                        inline=program.sequence or _named_sequential(design, scope, program))
     own_arguments, own_inputs = dict(arguments), inputs
-    if design.is_block(scope) and not program.sequence:
+    if design.is_block(scope) and not instance.inline:
         own_arguments = {key: traced(value, Name(key)) for key, value in values.items()}
         own_inputs = tuple(_placeholders(port, info, instance.sizes)
                            for port, info in enumerate(inputs))
@@ -183,12 +185,20 @@ def trace(design: Design, scope: str, tensors: Tensors, uses: Mapping[str, tuple
             call = _checked(spec.constructor, incoming, params, plain_call,
                             same=lambda a, b: _filled(a) == _filled(b))
             instance.layers[path_of[node]] = Layer(node, call, plain_call)
-    if design.is_block(scope) and not program.sequence and instance.output is not None:
+    if design.is_block(scope) and not instance.inline and instance.output is not None:
         names = {**arguments, **{placeholder(port, dim): size
                                  for port, info in enumerate(inputs)
                                  for dim, size in enumerate(info.shape)}}
         instance.output = rebased(instance.output, names)
     return instance
+
+
+def _named_sequential(design: Design, scope: str, program: ForwardProgram) -> bool:
+    """An imported nn.Sequential with named items, drawn as the chain it is, whose names can be
+    written as keywords: exported as nn.Sequential(OrderedDict(name=...)) as torchvision does."""
+    style = design.module_class(scope) if design.is_block(scope) else None
+    return (style is not None and style.sequential and program.chain
+            and all(key.isidentifier() and not iskeyword(key) for key in program.modules))
 
 
 def _use(design: Design, params: dict[str, Any], copies: tuple[Walk, ...],
