@@ -47,42 +47,40 @@ def _check_channels(layer: str, x: TensorInfo, p: dict, n: int) -> int:
     return channels
 
 
-def _conv_shape(n: int):
-    layer = f"Conv{n}d"
+def _conv_size(layer: str, x: TensorInfo, p: dict, size: int, k: int, s: int, pad: int,
+               dil: int) -> int:
+    out = conv_out(size, k, s, pad, dil)
+    if out < 1:
+        raise ShapeError(
+            f"{layer}: input {format_shape(x.shape)} is too small for kernel "
+            f"{p['kernel_size']} (output size would be {out})",
+            "use a smaller kernel, add padding, or remove a pooling layer before it")
+    return out
+
+
+def _transposed_size(layer: str, x: TensorInfo, p: dict, size: int, k: int, s: int, pad: int,
+                     opad: int, dil: int) -> int:
+    if opad >= max(s, dil):
+        raise ShapeError(f"{layer}: output_padding ({opad}) must be smaller than "
+                         f"stride or dilation")
+    out = (size - 1) * s - 2 * pad + dil * (k - 1) + opad + 1
+    if out < 1:
+        raise ShapeError(f"{layer}: the output would have size {out}", "reduce padding")
+    return out
+
+
+def _conv_shape(n: int, transposed: bool = False):
+    """Both convolutions check channels alike and differ only in each spatial size's rule."""
+    layer = f"ConvTranspose{n}d" if transposed else f"Conv{n}d"
+    keys = ("kernel_size", "stride", "padding", *(("output_padding",) if transposed else ()),
+            "dilation")
+    output_size = _transposed_size if transposed else _conv_size
 
     def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
         x = inputs[0]
         _check_channels(layer, x, p, n)
-        sizes = []
-        for size, k, s, pad, dil in zip(x.shape[2:], *(as_tuple(p[key], n) for key in
-                                         ("kernel_size", "stride", "padding", "dilation"))):
-            out = conv_out(size, k, s, pad, dil)
-            if out < 1:
-                raise ShapeError(
-                    f"{layer}: input {format_shape(x.shape)} is too small for kernel "
-                    f"{p['kernel_size']} (output size would be {out})",
-                    "use a smaller kernel, add padding, or remove a pooling layer before it")
-            sizes.append(out)
-        return TensorInfo((x.shape[0], p["out_channels"], *sizes))
-    return infer
-
-
-def _conv_transpose_shape(n: int):
-    layer = f"ConvTranspose{n}d"
-
-    def infer(inputs: list[TensorInfo], p: dict) -> TensorInfo:
-        x = inputs[0]
-        _check_channels(layer, x, p, n)
-        sizes = []
-        for size, k, s, pad, opad, dil in zip(x.shape[2:], *(as_tuple(p[key], n) for key in (
-                "kernel_size", "stride", "padding", "output_padding", "dilation"))):
-            if opad >= max(s, dil):
-                raise ShapeError(f"{layer}: output_padding ({opad}) must be smaller than "
-                                 f"stride or dilation")
-            out = (size - 1) * s - 2 * pad + dil * (k - 1) + opad + 1
-            if out < 1:
-                raise ShapeError(f"{layer}: the output would have size {out}", "reduce padding")
-            sizes.append(out)
+        settings = zip(x.shape[2:], *(as_tuple(p[key], n) for key in keys))
+        sizes = [output_size(layer, x, p, *dimension) for dimension in settings]
         return TensorInfo((x.shape[0], p["out_channels"], *sizes))
     return infer
 
@@ -144,5 +142,5 @@ for _n in (1, 2, 3):
         explanation=(
             "The transposed ('up') convolution: it spreads each input value over a learned "
             f"filter, so with stride 2 it doubles {_SIZES[_n]}. {_TRANSPOSED_USE[_n]}"),
-        params=_conv_params(_n, transposed=True), infer=_conv_transpose_shape(_n),
+        params=_conv_params(_n, transposed=True), infer=_conv_shape(_n, transposed=True),
         count_params=_conv_count(_n), constructor=_conv_call(_n, transposed=True)))
