@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine import limits
 from engine.blocks.definitions import (
     ARGUMENT_KINDS,
     BLOCK_PARAMS,
@@ -51,14 +52,6 @@ from engine.events import (
 from engine.fields import Param, unknown_key_problem
 from engine.layers import get_layer
 from engine.layers.block_node import BLOCK_TYPE as BLOCK
-from engine.limits import (
-    LONGEST_NAME,
-    LONGEST_TEXT,
-    port_problem,
-    position_problem,
-    text_problem,
-    text_value_problem,
-)
 from engine.quoting import excerpt
 
 DEFAULT_NETWORK = "model"
@@ -125,8 +118,8 @@ class Design:
 
     @name.setter
     def name(self, name: str) -> None:
-        """Refuses what is not a text or longer than LONGEST_NAME (DesignError)."""
-        self._name = _checked_text(name, "the design's name", LONGEST_NAME)
+        """Refuses what is not a text or longer than limits.LONGEST_NAME (DesignError)."""
+        self._name = _checked_text(name, "the design's name", limits.LONGEST_NAME)
 
     @property
     def description(self) -> str:
@@ -134,8 +127,8 @@ class Design:
 
     @description.setter
     def description(self, text: str) -> None:
-        """Refuses what is not a text or longer than LONGEST_TEXT (DesignError)."""
-        self._description = _checked_text(text, "the description", LONGEST_TEXT)
+        """Refuses what is not a text or longer than limits.LONGEST_TEXT (DesignError)."""
+        self._description = _checked_text(text, "the description", limits.LONGEST_TEXT)
 
     @property
     def networks(self) -> list[str]:
@@ -279,7 +272,7 @@ class Design:
         elif not isinstance(node_id, str) or not node_id:
             raise DesignError(f"a node id must be a non-empty text, not {excerpt(node_id)}")
         else:
-            _checked_text(node_id, "a node's id", LONGEST_NAME)
+            _checked_text(node_id, "a node's id", limits.LONGEST_NAME)
         self._note_id(node_id)
         self._seq += 1
         graph.add_node(node_id, type=layer_type, name=name or self._default_name(network, layer_type),
@@ -526,7 +519,7 @@ class Design:
     def _new_scope(self, name: str, what: str) -> None:
         if not isinstance(name, str) or not name:
             raise DesignError(f"{what} must be a non-empty text")
-        _checked_text(name, what, LONGEST_NAME)
+        _checked_text(name, what, limits.LONGEST_NAME)
         if name in self._graphs:
             kind = "block" if name in self._blocks else "network"
             raise DesignError(f"there is already a {kind} named {name!r}")
@@ -625,8 +618,8 @@ class Design:
         dst_spec = get_layer(self._graphs[self._network_of[dst]].nodes[dst]["type"])
         if not src_spec.has_output:
             return f"{self._label(src)} is an Output and has nothing to pass on"
-        if port_problem(port):
-            return port_problem(port)
+        if limits.port_problem(port):
+            return limits.port_problem(port)
         if dst_spec.max_inputs is not None and port >= dst_spec.max_inputs:
             if dst_spec.max_inputs == 0:
                 return f"{self._label(dst)} takes no inputs"
@@ -663,7 +656,7 @@ def node_name_problem(name: object) -> str | None:
     """Why `name` cannot be a node's name (empty, not a text, too long), or None."""
     if not isinstance(name, str) or not name.strip():
         return f"a node's name must be a non-empty text, not {excerpt(name)}"
-    return text_problem(name, "a node's name", LONGEST_NAME)
+    return limits.text_problem(name, "a node's name", limits.LONGEST_NAME)
 
 
 def _check_name(name: object) -> None:
@@ -673,7 +666,7 @@ def _check_name(name: object) -> None:
 
 
 def _checked_text(text: object, what: str, longest: int) -> str:
-    problem = text_value_problem(text, what, longest)
+    problem = limits.text_value_problem(text, what, longest)
     if problem:
         raise DesignError(problem)
     return text
@@ -682,7 +675,7 @@ def _checked_text(text: object, what: str, longest: int) -> str:
 def _position(pos: tuple[float, float] | None) -> tuple[float, float]:
     if pos is None:
         return (0.0, 0.0)
-    problem = position_problem(pos)
+    problem = limits.position_problem(pos)
     if problem:
         raise DesignError(problem)
     return (float(pos[0]), float(pos[1]))

@@ -41,20 +41,8 @@ from designer.undo_commands import (
     Rename,
     macro,
 )
-from engine import DesignError, Edge, Node, Problem, Report
+from engine import DesignError, Edge, Node, Problem, Report, events
 from engine.blocks.library import add_built_in
-from engine.events import (
-    DesignEvent,
-    EdgeAdded,
-    EdgeRemoved,
-    NetworkChange,
-    NodeAdded,
-    NodeMoved,
-    NodeRemoved,
-    NodeRenamed,
-    ParamsChanged,
-    Reset,
-)
 from engine.layers import get_layer
 from engine.layers.block_node import BLOCK_TYPE
 from engine.layout import layered_positions
@@ -130,13 +118,14 @@ class NetworkScene(QGraphicsScene):
         self.apply_report(self.document.report)
         self._select_from_document(self.document.selection)
 
-    def _on_design_event(self, event: DesignEvent) -> None:
+    def _on_design_event(self, event: events.DesignEvent) -> None:
         self.clear_note()
-        if isinstance(event, Reset):
+        if isinstance(event, events.Reset):
             self.rebuild()
-        elif isinstance(event, NetworkChange) and event.network == self.network:
+        elif isinstance(event, events.NetworkChange) and event.network == self.network:
             self.FOLLOW[type(event)](self, event)
-        elif isinstance(event, NodeAdded | NodeRemoved) and self.design.is_block(event.network):
+        elif (isinstance(event, events.NodeAdded | events.NodeRemoved)
+              and self.design.is_block(event.network)):
             self._follow_definition(event.network)
 
     def _follow_definition(self, block: str) -> None:
@@ -145,31 +134,31 @@ class NetworkScene(QGraphicsScene):
             if item.block == block:
                 self._refresh_ports(node_id)
 
-    def _follow_params(self, event: ParamsChanged) -> None:
+    def _follow_params(self, event: events.ParamsChanged) -> None:
         self.nodes[event.node].set_params(self.design.node(event.node).params)
         self._update_edges_of(event.node)
 
-    def _follow_rename(self, event: NodeRenamed) -> None:
+    def _follow_rename(self, event: events.NodeRenamed) -> None:
         item = self.nodes[event.node]
         before = item.card_rect()
         item.set_name(event.new)
         if item.card_rect() != before:
             self._update_edges_of(event.node)
 
-    def _follow_move(self, event: NodeMoved) -> None:
+    def _follow_move(self, event: events.NodeMoved) -> None:
         x, y = self.design.graph(self.network).nodes[event.node]["pos"]
         self.nodes[event.node].setPos(QPointF(x, y))
         self._update_edges_of(event.node)
 
     # How the items follow each change inside this network (a test checks every kind is here).
-    FOLLOW: ClassVar[dict[type[NetworkChange], Callable[[NetworkScene, Any], None]]] = {
-        NodeAdded: lambda scene, e: scene._add_node(e.node),
-        NodeRemoved: lambda scene, e: scene._remove_node(e.node),
-        EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port)),
-        EdgeRemoved: lambda scene, e: scene._remove_edge(Edge(e.src, e.dst, e.port)),
-        ParamsChanged: _follow_params,
-        NodeRenamed: _follow_rename,
-        NodeMoved: _follow_move,
+    FOLLOW: ClassVar[dict[type[events.NetworkChange], Callable[[NetworkScene, Any], None]]] = {
+        events.NodeAdded: lambda scene, e: scene._add_node(e.node),
+        events.NodeRemoved: lambda scene, e: scene._remove_node(e.node),
+        events.EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port)),
+        events.EdgeRemoved: lambda scene, e: scene._remove_edge(Edge(e.src, e.dst, e.port)),
+        events.ParamsChanged: _follow_params,
+        events.NodeRenamed: _follow_rename,
+        events.NodeMoved: _follow_move,
     }
 
     def _add_node(self, node_id: str) -> None:

@@ -13,21 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from designer.training.buffers import Series, SmoothedSeries
-from engine.training.events import (
-    Ack,
-    Batch,
-    CheckpointWritten,
-    Diagnostic,
-    EpochEnd,
-    Failed,
-    Finished,
-    Gradients,
-    LrChange,
-    RunMessage,
-    Samples,
-    Started,
-    Validation,
-)
+from engine.training import events
 
 COUNT_METRICS = frozenset({"modes_covered"})  # whole numbers, shown as text, not curves
 
@@ -84,7 +70,7 @@ class LiveRun:
         self.reset()
 
     def reset(self) -> None:
-        self.started: Started | None = None
+        self.started: events.Started | None = None
         self.state = "idle"
         self.progress = Progress()
         self.steps: dict[str, SmoothedSeries] = {}
@@ -96,9 +82,9 @@ class LiveRun:
         self.per_class: list[float] | None = None
         self.labels: list[str] | None = None
         self.validated_epoch = 0
-        self.samples: Samples | None = None
-        self.diagnostics: list[Diagnostic] = []
-        self.final: Finished | Failed | None = None
+        self.samples: events.Samples | None = None
+        self.diagnostics: list[events.Diagnostic] = []
+        self.final: events.Finished | events.Failed | None = None
         self.last_checkpoint: str | None = None
         self.last_epoch = 0
         self.epoch_speeds: list[float] = []   # samples per second of each epoch
@@ -124,13 +110,13 @@ class LiveRun:
         return curves
 
     # ------------------------------------------------------------------ messages
-    def apply(self, messages: Iterable[RunMessage]) -> set[str]:
+    def apply(self, messages: Iterable[events.RunMessage]) -> set[str]:
         changed: set[str] = set()
         for message in messages:
             changed |= self.FOLD[type(message)](self, message)
         return changed
 
-    def _on_started(self, event: Started) -> set[str]:
+    def _on_started(self, event: events.Started) -> set[str]:
         self.reset()
         self.started = event
         self.state = "running"
@@ -139,12 +125,12 @@ class LiveRun:
                                  batches=event.batches_per_epoch, step=self._last_step)
         return {"started", "state", "progress"}
 
-    def _on_ack(self, event: Ack) -> set[str]:
+    def _on_ack(self, event: events.Ack) -> set[str]:
         if event.state != "checkpointing" and self.running:
             self.state = event.state
         return {"state"}
 
-    def _on_batch(self, event: Batch) -> set[str]:
+    def _on_batch(self, event: events.Batch) -> set[str]:
         span = max(1, event.step - self._last_step)
         for name, values in event.values.items():
             count = len(values)
@@ -166,7 +152,7 @@ class LiveRun:
             changed.add("lr")
         return changed
 
-    def _on_epoch(self, event: EpochEnd) -> set[str]:
+    def _on_epoch(self, event: events.EpochEnd) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
         if len(self.lr):   # carry the latest rate (a schedule may have changed it) to here
@@ -176,7 +162,7 @@ class LiveRun:
         self.epoch_speeds.append(event.samples_per_second)
         return {"epochs", "progress", "lr"}
 
-    def _on_validation(self, event: Validation) -> set[str]:
+    def _on_validation(self, event: events.Validation) -> set[str]:
         for name, value in event.metrics.items():
             self._epoch_value(name, event.epoch, value)
         changed = {"epochs"}
@@ -197,32 +183,32 @@ class LiveRun:
             series = self.epochs[name] = Series(64)
         series.append(epoch, value)
 
-    def _on_lr_change(self, event: LrChange) -> set[str]:
+    def _on_lr_change(self, event: events.LrChange) -> set[str]:
         self.lr.append(event.step, event.lr)
         return {"lr"}
 
-    def _on_gradients(self, event: Gradients) -> set[str]:
+    def _on_gradients(self, event: events.Gradients) -> set[str]:
         self.gradients.add(event.epoch, event.step, event.layers)
         return {"gradients"}
 
-    def _on_diagnostic(self, event: Diagnostic) -> set[str]:
+    def _on_diagnostic(self, event: events.Diagnostic) -> set[str]:
         self.diagnostics.append(event)
         return {"diagnostics"}
 
-    def _on_samples(self, event: Samples) -> set[str]:
+    def _on_samples(self, event: events.Samples) -> set[str]:
         self.samples = event
         return {"samples"}
 
-    def _on_checkpoint(self, event: CheckpointWritten) -> set[str]:
+    def _on_checkpoint(self, event: events.CheckpointWritten) -> set[str]:
         self.last_checkpoint = event.path
         return {"checkpoint"}
 
-    def _on_finished(self, event: Finished) -> set[str]:
+    def _on_finished(self, event: events.Finished) -> set[str]:
         self.final = event
         self.state = "finished"
         return {"final", "state"}
 
-    def _on_failed(self, event: Failed) -> set[str]:
+    def _on_failed(self, event: events.Failed) -> set[str]:
         self.final = event
         self.state = "failed"
         if event.checkpoint:
@@ -230,9 +216,11 @@ class LiveRun:
         return {"final", "state"}
 
     # How each kind of message folds in (a test checks every kind is here).
-    FOLD: ClassVar[dict[type[RunMessage], Callable[[LiveRun, Any], set[str]]]] = {
-        Started: _on_started, Ack: _on_ack, Batch: _on_batch, EpochEnd: _on_epoch,
-        Validation: _on_validation, LrChange: _on_lr_change, Gradients: _on_gradients,
-        Diagnostic: _on_diagnostic, Samples: _on_samples, CheckpointWritten: _on_checkpoint,
-        Finished: _on_finished, Failed: _on_failed,
+    FOLD: ClassVar[dict[type[events.RunMessage], Callable[[LiveRun, Any], set[str]]]] = {
+        events.Started: _on_started, events.Ack: _on_ack, events.Batch: _on_batch,
+        events.EpochEnd: _on_epoch, events.Validation: _on_validation,
+        events.LrChange: _on_lr_change, events.Gradients: _on_gradients,
+        events.Diagnostic: _on_diagnostic, events.Samples: _on_samples,
+        events.CheckpointWritten: _on_checkpoint, events.Finished: _on_finished,
+        events.Failed: _on_failed,
     }
