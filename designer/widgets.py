@@ -1,12 +1,22 @@
 """Small widgets built the same way across panels and dialogs, so they look and behave alike:
-a push button with its tooltip and action, and a line that states a problem."""
+a push button with its tooltip and action, a line that states a problem, a file row, and a
+dialog's Cancel and action buttons."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtCore import SignalInstance
-from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from designer.theme import ERROR_STYLE
 
@@ -27,3 +37,24 @@ def error_line(parent: QWidget) -> QLabel:
     label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
+
+
+def add_file_row(form: QFormLayout, label: str, file: QLineEdit, browse: QPushButton) -> None:
+    """A row of a path field and its Browse button. A row holding a layout gets no buddy by
+    itself, so the label's shortcut is tied to the field here."""
+    row = QHBoxLayout()
+    row.addWidget(file, 1)
+    row.addWidget(browse)
+    label_widget = QLabel(label, file.parentWidget())
+    label_widget.setBuddy(file)
+    form.addRow(label_widget, row)
+
+
+def cancel_and_action(dialog: QDialog, text: str,
+                      action: Callable[[], object]) -> tuple[QDialogButtonBox, QPushButton]:
+    """Cancel, which rejects `dialog`, and the button named `text` that starts its work."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, dialog)
+    button = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.accepted.connect(action)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, button

@@ -14,12 +14,10 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,7 @@ from designer.panels.busy_bar import busy_bar
 from designer.panels.dialogs import ONNX_FILTER, PYTHON_FILTER, Dialogs
 from designer.theme import ERROR_STYLE
 from designer.training.jobs import Jobs
+from designer.widgets import add_file_row, cancel_and_action, push_button
 from engine import Design
 from engine.design import DEFAULT_NETWORK
 from engine.export_onnx import INSTALL_HINT, missing_packages
@@ -72,18 +71,11 @@ class ExportDialog(QDialog):
             self.network.setCurrentText(DEFAULT_NETWORK)
         self.network.setToolTip("An ONNX file holds one network")
         self.file = QLineEdit(str(folder / f"{design.name}.py"), self)
-        browse = QPushButton("Browse…", self)
-        browse.setToolTip("Choose where to write the file")
-        browse.clicked.connect(self.browse)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.file, 1)
-        file_row.addWidget(browse)
+        browse = push_button(self, "Browse…", "Choose where to write the file", self.browse)
         self.form = QFormLayout()
         self.form.addRow("Format", format_row)
         self.form.addRow("&Network", self.network)
-        file_label = QLabel("&File", self)
-        file_label.setBuddy(self.file)   # a row holding a layout gets no buddy by itself
-        self.form.addRow(file_label, file_row)
+        add_file_row(self.form, "&File", self.file, browse)
 
     def _build_footer(self) -> None:
         """The note on a missing extra, the busy bar, the status and the buttons, laid out
@@ -94,11 +86,7 @@ class ExportDialog(QDialog):
         self.busy = busy_bar(self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.export_button = self.buttons.addButton("Export",
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self.start_export)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.export_button = cancel_and_action(self, "Export", self.start_export)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.note)

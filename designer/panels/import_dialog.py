@@ -14,9 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -27,7 +25,7 @@ from designer import file_tasks
 from designer.panels.busy_bar import busy_bar
 from designer.panels.dialogs import Dialogs
 from designer.training.jobs import Jobs
-from designer.widgets import error_line, push_button
+from designer.widgets import add_file_row, cancel_and_action, error_line, push_button
 from engine import Design, DesignError
 from engine.importing.loading import parse_shape
 
@@ -64,9 +62,6 @@ class ImportDialog(QDialog):
         self.file.setPlaceholderText("a .py file that defines an nn.Module class")
         self.file.editingFinished.connect(self._list_classes)
         self.browse_button = push_button(self, "Browse…", "Choose the Python file", self.browse)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.file, 1)
-        file_row.addWidget(self.browse_button)
         self.classes = QComboBox(self)
         self.classes.setPlaceholderText("choose a file first")
         self.classes.setEnabled(False)
@@ -77,9 +72,7 @@ class ImportDialog(QDialog):
         for value, text in DTYPES:
             self.dtype.addItem(text, value)
         form = QFormLayout()
-        file_label = QLabel("Python &file", self)
-        file_label.setBuddy(self.file)   # a row holding a layout gets no buddy by itself
-        form.addRow(file_label, file_row)
+        add_file_row(form, "Python &file", self.file, self.browse_button)
         form.addRow("&Class", self.classes)
         form.addRow("&Input shape", self.shape)
         form.addRow("Input &type", self.dtype)
@@ -92,12 +85,8 @@ class ImportDialog(QDialog):
         self.status.setWordWrap(True)
         self.error = error_line(self)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.import_button = self.buttons.addButton("Import",
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons, self.import_button = cancel_and_action(self, "Import", self.start_import)
         self.import_button.setEnabled(False)
-        self.buttons.accepted.connect(self.start_import)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.busy)
