@@ -49,7 +49,7 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
     was_training = module.training
     module.eval()
     try:
-        graph = trace(module)
+        graph = trace(module, inputs)
         first = propagate(module, graph, inputs)
         second = propagate(module, graph, tuple(_one_more(x) for x in inputs))
         scratch = Design(name or type(module).__name__, networks=(network,))

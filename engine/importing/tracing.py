@@ -29,27 +29,39 @@ class TensorMeta:
     dtype: Any
 
 
-def trace(module: Any) -> Any:
-    """The module's fx Graph, with stack traces; DesignError (with the source location)
-    when forward cannot be traced, e.g. because it branches on tensor values. No GraphModule
-    is made: its own attributes (`code`, `graph`, `meta`, ...) would hide submodules of those
-    names."""
+def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
+    """The module's fx Graph, with stack traces. Symbolic tracing, exact and independent of the
+    example, comes first; forward it cannot run (sizes used as numbers, item assignment) is
+    traced with torch.export on `inputs` instead (engine.importing.export_tracing).
+    DesignError (with the source location) when neither can. No GraphModule is made: its own
+    attributes (`code`, `graph`, `meta`, ...) would hide submodules of those names."""
     from torch import fx
+
+    from engine.importing.export_tracing import export_graph
 
     class Tracer(fx.Tracer):
         def is_leaf_module(self, m, qualified_name: str) -> bool:
-            name = f"{type(m).__module__}.{type(m).__qualname__}"
-            return name in EXTRA_LEAF_MODULES or super().is_leaf_module(m, qualified_name)
+            return is_leaf(m, qualified_name)
 
     tracer = Tracer()
     tracer.record_stack_traces = True
     try:
-        graph = tracer.trace(module)
+        return tracer.trace(module)
     except Exception as err:  # noqa: BLE001 - user code fails under tracing in many ways
-        where = _user_frame(traceback.extract_tb(err.__traceback__))
-        raise DesignError(f"cannot trace {type(module).__name__}.forward{where}: {err}",
-                          [f"cannot trace{where}: {err}"]) from None
-    return graph
+        where = user_frame(traceback.extract_tb(err.__traceback__))
+        symbolic = f"cannot trace {type(module).__name__}.forward{where}: {err}"
+    try:
+        return export_graph(module, inputs, is_leaf)
+    except DesignError as err:
+        raise DesignError(f"{symbolic}; {err}", [symbolic, str(err)]) from None
+
+
+def is_leaf(module: Any, path: str) -> bool:
+    """Whether a module's calls stay calls: torch.nn's layers, and EXTRA_LEAF_MODULES."""
+    from torch import fx
+
+    name = f"{type(module).__module__}.{type(module).__qualname__}"
+    return name in EXTRA_LEAF_MODULES or fx.Tracer().is_leaf_module(module, path)
 
 
 def propagate(module: Any, graph: Any, inputs: tuple[Any, ...]) -> dict[Any, Any]:
@@ -113,7 +125,7 @@ def scope(node: Any) -> str:
     return path if isinstance(path, str) else ""
 
 
-def _user_frame(frames: traceback.StackSummary) -> str:
+def user_frame(frames: traceback.StackSummary) -> str:
     for frame in reversed(frames):
         if not _inside_torch(frame.filename):
             code = f" ({frame.line.strip()})" if frame.line else ""
