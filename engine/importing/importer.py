@@ -18,8 +18,9 @@ from engine.compiler import build_model
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.importing.layers import holds_computation
+from engine.importing.refusal import Refusal, refusal_message
 from engine.importing.sharing import Sharing
-from engine.importing.tracing import location, propagate, trace
+from engine.importing.tracing import propagate, trace
 from engine.importing.translate import GraphTranslator
 from engine.layout import apply_layout
 
@@ -56,16 +57,13 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
         translator = GraphTranslator(module, graph, first, second, batch, scratch,
                                      network)
         translator.run()
-        problems = translator.problems
-        if not problems:
+        refusals = translator.refusals
+        if not refusals:
             sharing = Sharing(scratch, network, translator.hierarchy, translator.origin)
             design = sharing.design(scratch.name)
-            problems = _check_problems(design, network, sharing.origin, translator)
-        if problems:
-            plural = "s" if len(problems) > 1 else ""
-            raise DesignError(f"cannot import {type(module).__name__}: {len(problems)} "
-                              f"operation{plural} without a NeuralCanvas equivalent:\n  - "
-                              + "\n  - ".join(problems), problems)
+            refusals = _check_problems(design, network, sharing.origin, translator)
+        if refusals:
+            raise DesignError(*refusal_message(type(module).__name__, refusals))
         left_out = _left_out(module, translator.used_modules())
         design.description = _description(module, inputs, left_out)
         for scope in [*design.blocks, network]:
@@ -97,13 +95,13 @@ def _one_more(x: Any) -> Any:
 
 
 def _check_problems(design: Design, network: str, origin: dict[str, Any],
-                    translator: GraphTranslator) -> list[str]:
-    problems = []
+                    translator: GraphTranslator) -> list[Refusal]:
+    refusals = []
     for problem in check(design).errors_in(network):
         node = origin.get(problem.node)
-        where = f"{translator.describe(node)}{location(node)}: " if node is not None else ""
-        problems.append(f"{where}{problem.message}")
-    return problems
+        refusals.append(translator.refusal(node, problem.message) if node is not None
+                        else Refusal("the design", problem.message))
+    return refusals
 
 
 def _left_out(module: Any, used: set[str]) -> list[str]:
@@ -167,4 +165,6 @@ def _verify(design: Design, network: str, module: Any, inputs: tuple[Any, ...],
 
 
 def _flat(output: Any) -> list[Any]:
+    if isinstance(output, dict):
+        return list(output.values())
     return list(output) if isinstance(output, (tuple, list)) else [output]

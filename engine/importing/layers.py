@@ -16,7 +16,8 @@ from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo, get_layer
 
 # Catalogue parameters stored under another attribute name by the torch module.
-_ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size"}
+_ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size",
+                 ("MultiheadAttention", "bias"): "in_proj_bias"}
 # Parameters that describe how the node uses the module's result, not the module itself.
 _USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",)}
 

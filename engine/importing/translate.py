@@ -18,13 +18,22 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.importing.hierarchy import Hierarchy
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
+from engine.importing.refusal import Refusal
 from engine.importing.scopes import DTYPES, Placement
 from engine.importing.tracing import TensorMeta, contains_tensor, location
 from engine.layers import TensorInfo
 
 _OPERATORS = {operator.add: "+", operator.iadd: "+=", operator.mul: "*", operator.imul: "*=",
-              operator.sub: "-", operator.truediv: "/", operator.floordiv: "//",
+              operator.sub: "-", operator.isub: "-=", operator.truediv: "/",
+              operator.itruediv: "/=", operator.floordiv: "//", operator.pow: "**",
               operator.matmul: "@", operator.getitem: "[]", operator.neg: "unary -"}
+# Binary operations: (the layer for two tensors, the Arithmetic operation for tensor and
+# constant, the one for constant and tensor, or None where the design cannot express it).
+_BINARY = {"add": ("Add", "x + c", "x + c"), "mul": ("Multiply", "x * c", "x * c"),
+           "sub": ("Subtract", "x - c", "c - x"), "div": ("Divide", "x / c", "c / x"),
+           "pow": ("Power", "x ** c", None)}
+# Element-wise functions the Elementwise layer applies, by the name torch gives them.
+_FUNCTIONS = ("exp", "log", "sqrt", "rsqrt", "abs", "neg")
 
 
 @dataclass
@@ -52,6 +61,13 @@ class _Hidden:
 
 
 @dataclass
+class _Attention:
+    """A self-attention call's (output, weights) result: the layer gives the output only."""
+
+    node: str
+
+
+@dataclass
 class _Pieces:
     """The result of chunk/split: consecutive ranges of one dimension of `source`."""
 
@@ -76,7 +92,7 @@ class GraphTranslator:
         self.pending: dict[Any, Any] = {}
         self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
-        self.problems: list[str] = []
+        self.refusals: list[Refusal] = []
         self.live = _live_nodes(graph)
         self.calls = Counter(node.target for node in self.live if node.op == "call_module")
         self.hierarchy = Hierarchy(root, graph, self.live, first)
@@ -100,12 +116,31 @@ class GraphTranslator:
                 else:
                     self._translate(node)
             except Unsupported as err:
-                self.problems.append(f"{self.describe(node)}{location(node)}: {err}")
-                self.broken.add(node)
+                self.refusals.append(self.refusal(node, str(err)))
+                self._stand_in(node)
         self.placement.finish()
+
+    def _stand_in(self, node: Any) -> None:
+        """Let a refused operation's tensor be an Input, so that every later operation is
+        translated (and refused) on its own: one import lists every problem at once."""
+        meta, again = self.first.get(node), self.second.get(node)
+        if isinstance(meta, TensorMeta) and isinstance(again, TensorMeta) \
+                and meta.shape[1:] == again.shape[1:] and str(meta.dtype) in DTYPES:
+            self._keep(node, self.placement.add(
+                self.current, node, "Input", [], self._unique("refused"),
+                shape=tuple(meta.shape[1:]), dtype=DTYPES[str(meta.dtype)]))
+        else:
+            self.broken.add(node)
 
     def used_modules(self) -> set[str]:
         return set(self.calls)
+
+    def refusal(self, node: Any, reason: str) -> Refusal:
+        """`reason` for refusing `node`, with what it is and where its source line is."""
+        if node.op == "call_module":
+            module = self.root.get_submodule(node.target)
+            return Refusal(type(module).__name__, reason, location(node), node.target)
+        return Refusal(self.describe(node), reason, location(node))
 
     def describe(self, node: Any) -> str:
         """How an fx node reads in a problem listing."""
@@ -142,8 +177,7 @@ class GraphTranslator:
         elif node.op == "output":
             self._outputs(node)
         elif node.op == "get_attr":
-            raise Unsupported("forward reads a parameter or buffer directly; only layers may "
-                              "hold weights")
+            self._attribute(node)
         elif node.op == "call_module":
             self._module_call(node)
         elif node.target in self.handlers and (node.target is operator.getitem
@@ -238,20 +272,46 @@ class GraphTranslator:
         self._keep(node, self._add(node, "Input", [], self._unique(node.target),
                                    shape=tuple(meta.shape[1:]), dtype=DTYPES[str(meta.dtype)]))
 
+    def _attribute(self, node: Any) -> None:
+        """A parameter or buffer read in forward (`self.cls_token`, LayerScale's `gamma`): a
+        Parameter or Buffer node of its shape, named by its attribute so its weights keep
+        their key."""
+        meta = self.first[node]
+        kinds = {"Parameter": dict(self.root.named_parameters()),
+                 "Buffer": dict(self.root.named_buffers())}
+        layer = next((kind for kind, tensors in kinds.items() if node.target in tensors), None)
+        if layer is None or not isinstance(meta, TensorMeta):
+            raise Unsupported("reads a tensor that is neither a parameter nor a buffer")
+        if str(meta.dtype) != "torch.float32":
+            raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter and "
+                              "Buffer nodes hold float32")
+        name = self._unique(self.current.relative(node.target), own_module=True)
+        self._keep(node, self._add(node, layer, [], name, shape=meta.shape))
+
     def _outputs(self, node: Any) -> None:
+        """One Output per returned tensor; a dict's (a feature extractor's) named by its keys."""
         result = node.args[0]
-        values = list(result) if isinstance(result, (tuple, list)) else [result]
-        sources = [self._tensor(value) for value in values]
-        for source in sources:
-            self._add(node, "Output", [source], self._unique("output"))
+        if isinstance(result, dict):
+            named = [(str(key), value) for key, value in result.items()]
+        else:
+            values = list(result) if isinstance(result, (tuple, list)) else [result]
+            named = [("output", value) for value in values]
+        sources = [(name, self._tensor(value)) for name, value in named]
+        for name, source in sources:
+            self._add(node, "Output", [source], self._unique(name))
 
     def _module_call(self, node: Any) -> None:
+        from torch import nn
+
         module = self.root.get_submodule(node.target)
         holds_weights = any(True for _ in module.parameters()) or any(
             True for _ in module.buffers())
         if self.calls[node.target] > 1 and holds_weights:
             raise Unsupported(f"is called {self.calls[node.target]} times, sharing its weights; "
                               "each layer node has weights of its own")
+        if isinstance(module, nn.MultiheadAttention):
+            self._self_attention(node, module)
+            return
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("takes more than one input; layers take one tensor")
         source = self._tensor(node.args[0])
@@ -260,6 +320,26 @@ class GraphTranslator:
             return
         layer, params = layer_for_module(module, [self._info(node.args[0])])
         self._produce(node, layer, [source], **params)
+
+    def _self_attention(self, node: Any, module: Any) -> None:
+        """`attention(x, x, x, need_weights=False)`: the MultiheadAttention layer, whose
+        result's first item is its output."""
+        names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
+                 "average_attn_weights", "is_causal")
+        query, key, value, padding, weights, mask, _, causal = _bind(node, names, {
+            "key_padding_mask": None, "need_weights": True, "attn_mask": None,
+            "average_attn_weights": True, "is_causal": False})
+        if key is not query or value is not query:
+            raise Unsupported("attends with separate query, key and value; the "
+                              "MultiheadAttention layer is self-attention (x, x, x)")
+        if padding is not None or mask is not None or self._static(causal):
+            raise Unsupported("uses an attention mask; the MultiheadAttention layer has none")
+        if self._static(weights):
+            raise Unsupported("computes the attention weights (need_weights=True); the "
+                              "MultiheadAttention layer computes with need_weights=False")
+        layer, params = layer_for_module(module, [self._info(query)])
+        self.pending[node] = _Attention(self._add(node, layer, [self._tensor(query)],
+                                                  self._name(node, layer), **params))
 
     def _functional(self, node: Any, functional: Functional) -> None:
         args = list(node.args)
@@ -276,10 +356,20 @@ class GraphTranslator:
         import torch
 
         handlers: dict[Any, Callable[[Any], None]] = {}
-        for target in (operator.add, operator.iadd, torch.add, "add"):
-            handlers[target] = self._elementwise("Add")
-        for target in (operator.mul, operator.imul, torch.mul, "mul"):
-            handlers[target] = self._elementwise("Multiply")
+        binary = {"add": (operator.add, operator.iadd, torch.add, "add", "add_"),
+                  "mul": (operator.mul, operator.imul, torch.mul, "mul", "mul_"),
+                  "sub": (operator.sub, operator.isub, torch.sub, "sub", "sub_"),
+                  "div": (operator.truediv, operator.itruediv, torch.div, "div", "div_"),
+                  "pow": (operator.pow, torch.pow, "pow")}
+        for operation, targets in binary.items():
+            for target in targets:
+                handlers[target] = self._binary(*_BINARY[operation])
+        for function in _FUNCTIONS:
+            for target in (getattr(torch, function), function):
+                handlers[target] = self._function(function)
+        handlers[operator.neg] = self._function("neg")
+        for target in (operator.matmul, torch.matmul, torch.bmm, "matmul", "bmm"):
+            handlers[target] = self._matmul
         for target in (torch.cat, torch.concat, torch.concatenate):
             handlers[target] = self._concat
         for target in (torch.flatten, "flatten"):
@@ -299,17 +389,45 @@ class GraphTranslator:
         handlers[operator.getitem] = self._getitem
         return handlers
 
-    def _elementwise(self, layer: str) -> Callable[[Any], None]:
+    def _binary(self, layer: str, tensor_first: str,
+                constant_first: str | None) -> Callable[[Any], None]:
+        """`a + b` of two tensors (the layer, broadcasting as torch does), or of a tensor and
+        a number (Arithmetic: `x * 0.5`, `1 - x`, `q / math.sqrt(d)`)."""
+        def translate(node: Any) -> None:
+            if len(node.args) != 2 or node.kwargs:
+                raise Unsupported("takes arguments NeuralCanvas cannot express (only two "
+                                  "operands)")
+            left, right = node.args
+            if self._is_tensor(left) and self._is_tensor(right):
+                self._produce(node, layer, [self._tensor(left), self._tensor(right)])
+                return
+            tensor_left = self._is_tensor(left)
+            operation = tensor_first if tensor_left else constant_first
+            constant = self._static(right if tensor_left else left)
+            if operation is None or type(constant) not in (int, float):
+                raise Unsupported("combines a tensor with something other than a number in a "
+                                  "way no layer expresses")
+            source = self._tensor(left if tensor_left else right)
+            self._produce(node, "Arithmetic", [source], operation=operation,
+                          constant=float(constant))
+        return translate
+
+    def _is_tensor(self, value: Any) -> bool:
         from torch import fx
 
+        return isinstance(value, fx.Node) and contains_tensor(self.first[value])
+
+    def _function(self, function: str) -> Callable[[Any], None]:
         def translate(node: Any) -> None:
-            operands = [*node.args, *node.kwargs.values()]
-            if len(operands) != 2 or not all(isinstance(a, fx.Node) and self.placement.has(a)
-                                              for a in operands):
-                raise Unsupported(f"{layer} joins two tensors; this call has a constant "
-                                  "operand or extra arguments")
-            self._produce(node, layer, [self._tensor(a) for a in operands])
+            if len(node.args) != 1 or node.kwargs:
+                raise Unsupported("takes arguments NeuralCanvas cannot express")
+            self._produce(node, "Elementwise", [self._tensor(node.args[0])], function=function)
         return translate
+
+    def _matmul(self, node: Any) -> None:
+        if len(node.args) != 2 or node.kwargs:
+            raise Unsupported("takes arguments NeuralCanvas cannot express")
+        self._produce(node, "MatMul", [self._tensor(value) for value in node.args])
 
     def _concat(self, node: Any) -> None:
         """A concatenation; one that extends an earlier one of the same scope (DenseNet joins
@@ -402,6 +520,12 @@ class GraphTranslator:
                           start=start, end=end)
         elif isinstance(pending, _Recurrent):
             self._recurrent_part(node, pending, index)
+        elif isinstance(pending, _Attention):
+            if index != 0:
+                raise Unsupported("uses the attention weights; the MultiheadAttention layer "
+                                  "gives its output only")
+            self._check_batched(node)
+            self._keep(node, pending.node)
         elif isinstance(pending, _State):
             if index != 0:
                 raise Unsupported("uses the LSTM's cell state c_n; only h_n can be used")
@@ -452,9 +576,11 @@ class GraphTranslator:
             entries = entries[:at] + fill + entries[at + 1:]
         if any(entry is None or not isinstance(entry, (int, slice)) for entry in entries):
             raise Unsupported("indexes with something other than numbers and slices")
-        if entries[0] != slice(None):
+        unbatched = self.first[source] == self.second[source]  # a parameter or buffer
+        if entries[0] != slice(None) and not unbatched:
             raise Unsupported("indexes the batch dimension")
-        self._check_batched(node)
+        if not unbatched:
+            self._check_batched(node)
         current = self._tensor(source)
         steps = [(dim, entry) for dim, entry in enumerate(entries) if entry != slice(None)]
         for dim, entry in reversed(steps):
