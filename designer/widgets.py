@@ -1,13 +1,14 @@
 """Small widgets built the same way across panels and dialogs, so they look and behave alike:
-a push button with its tooltip and action, a line that states a problem, a file row, and a
-dialog's Cancel and action buttons."""
+a push button with its tooltip and action, a line that states a problem, a read-only table, a
+file row, and a dialog's Cancel and action buttons."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import QAbstractItemModel, SignalInstance
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTreeView,
     QWidget,
 )
 
@@ -37,6 +39,17 @@ def error_line(parent: QWidget) -> QLabel:
     label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
+
+
+def read_only_table(parent: QWidget, model: QAbstractItemModel) -> QTreeView:
+    """A flat table of `model`'s rows, striped so a wide row is easy to follow, that the user
+    reads and selects but does not edit."""
+    table = QTreeView(parent)
+    table.setModel(model)
+    table.setRootIsDecorated(False)
+    table.setAlternatingRowColors(True)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    return table
 
 
 def add_file_row(form: QFormLayout, label: str, file: QLineEdit, browse: QPushButton) -> None:

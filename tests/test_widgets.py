@@ -1,9 +1,18 @@
-"""The shared dialog pieces: a file row whose label focuses its field, and Cancel beside the
-dialog's action button."""
+"""The shared widget pieces: a read-only table, a file row whose label focuses its field, and
+Cancel beside a dialog's action button."""
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
-from designer.widgets import add_file_row, cancel_and_action
+from designer.widgets import add_file_row, cancel_and_action, read_only_table
 
 
 def test_a_file_rows_label_is_the_buddy_of_its_field(qtbot):
@@ -29,3 +38,14 @@ def test_the_action_button_starts_the_work_and_cancel_rejects(qtbot):
     dialog.show()
     buttons.button(buttons.StandardButton.Cancel).click()
     assert dialog.result() == QDialog.DialogCode.Rejected and not dialog.isVisible()
+
+
+def test_a_read_only_table_shows_its_model_flat_and_refuses_edits(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    model = QStandardItemModel()
+    model.appendRow(QStandardItem("conv1"))
+    table = read_only_table(parent, model)
+    assert table.model() is model and table.parent() is parent
+    assert not table.rootIsDecorated() and table.alternatingRowColors()
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers

@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QStyle,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.document import DesignDocument
 from designer.panels.table_text import ColumnFitter
+from designer.widgets import read_only_table
 from engine import Problem, Report
 
 COLUMNS = ("Layer", "Problem", "Fix")
@@ -81,12 +81,8 @@ class ProblemsPanel(QWidget):
                  "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)}
         self.model = ProblemsModel(document, icons)
         self.summary = QLabel(self)
-        self.view = QTreeView(self)
-        self.view.setModel(self.model)
-        self.view.setRootIsDecorated(False)
-        self.view.setAlternatingRowColors(True)
+        self.view = read_only_table(self, self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.columns = ColumnFitter(self.view, grow=(COLUMNS.index("Problem"),
                                                      COLUMNS.index("Fix")), wrap=True)
         self.view.clicked.connect(self.reveal)

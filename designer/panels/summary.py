@@ -8,9 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QLabel,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +17,7 @@ from designer.canvas.node_text import kind_text
 from designer.document import DesignDocument
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.table_text import ColumnFitter
+from designer.widgets import read_only_table
 from engine import Design, Report
 from engine.blocks.grouping import PORT_TYPES
 from engine.checking import Walk, describe
@@ -127,11 +126,7 @@ class SummaryPanel(QWidget, RefreshWhenShown):
         self.totals = QLabel(self)
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = SummaryModel(self)
-        self.table = QTreeView(self)
-        self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = read_only_table(self, self.model)
         self.columns = ColumnFitter(self.table, grow=range(len(COLUMNS)))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
