@@ -85,34 +85,42 @@ class EdgeRemoved(EdgeChange):
 
 
 @dataclass(frozen=True)
-class NetworkAdded(DesignEvent):
+class NetworkListChange(DesignEvent):
+    """Network `network` joined or left the design's networks (each has a canvas tab)."""
+
     network: str
 
 
 @dataclass(frozen=True)
-class NetworkRemoved(DesignEvent):
-    network: str
+class NetworkAdded(NetworkListChange):
+    """A network was added, empty."""
 
 
 @dataclass(frozen=True)
-class BlockAdded(DesignEvent):
+class NetworkRemoved(NetworkListChange):
+    """A network was removed, after its nodes."""
+
+
+@dataclass(frozen=True)
+class BlockChange(DesignEvent):
+    """Block definition `block` itself changed (its nodes' changes are NetworkChanges)."""
+
+    block: str
+
+
+@dataclass(frozen=True)
+class BlockAdded(BlockChange):
     """A block definition was made (empty; its nodes follow as NodeAdded in its scope)."""
 
-    block: str
-
 
 @dataclass(frozen=True)
-class BlockRemoved(DesignEvent):
+class BlockRemoved(BlockChange):
     """A block definition was removed, after its nodes."""
 
-    block: str
-
 
 @dataclass(frozen=True)
-class BlockArgumentsChanged(DesignEvent):
+class BlockArgumentsChanged(BlockChange):
     """A definition's arguments changed; each use's parameters follow as ParamsChanged."""
-
-    block: str
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ def test_several_failing_listeners_are_all_reported_together():
 
 @pytest.mark.parametrize("family, fields", [(events.DesignEvent, ()),
                                             (events.NetworkChange, ("main",)),
-                                            (events.NodeChange, ("main", "n1"))])
+                                            (events.NodeChange, ("main", "n1")),
+                                            (events.NetworkListChange, ("main",)),
+                                            (events.BlockChange, ("Unit",))])
 def test_a_family_of_events_is_not_an_event(family, fields):
     with pytest.raises(TypeError, match="family of design events"):
         family(*fields)
