@@ -2,13 +2,13 @@
 refusal lists every problem grouped by cause; submodules named like GraphModule attributes,
 every template's exported model and dict outputs import."""
 
-import inspect
 import math
 
 import pytest
 import torch
 import torchvision
 from test_codegen_helpers import load_exported, sample_inputs, single_thread
+from test_import_modules import _line_of
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor
 
@@ -86,11 +86,6 @@ class Refused(nn.Module):
         for norm in self.norms:
             x = torch.sin(norm(x))
         return torch.cos(x * 2).sum(1)
-
-
-def _line_of(cls: type, text: str) -> int:
-    lines, start = inspect.getsourcelines(cls.forward)
-    return start + next(i for i, line in enumerate(lines) if text in line)
 
 
 def test_one_refusal_lists_every_problem_grouped_by_cause():

@@ -140,6 +140,8 @@ class GraphTranslator:
         if node.op == "call_module":
             module = self.root.get_submodule(node.target)
             return Refusal(type(module).__name__, reason, location(node), node.target)
+        if node.op == "get_attr":
+            return Refusal("attribute", reason, location(node), node.target)
         return Refusal(self.describe(node), reason, location(node))
 
     def describe(self, node: Any) -> str:
