@@ -34,6 +34,11 @@ class TensorInfo:
         """The per-sample dimensions (everything after the batch dimension)."""
         return tuple(self.shape[1:])
 
+    def splice(self, start: int, stop: int, *sizes: Any) -> TensorInfo:
+        """This tensor with dimensions `start` to `stop` (exclusive) replaced by `sizes`, as
+        slicing, selecting, joining, stacking and reshaping along a dimension do; same dtype."""
+        return TensorInfo((*self.shape[:start], *sizes, *self.shape[stop:]), self.dtype)
+
 
 # ---------------------------------------------------------------------------- code emission
 

@@ -24,7 +24,7 @@ def _slice_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if length < 1:
         raise ShapeError(f"Slice {p['start']}:{p['end']} of dimension {dim} (size "
                          f"{x.shape[dim]}) is empty", "choose a start before the end")
-    return TensorInfo((*x.shape[:dim], length, *x.shape[dim + 1:]), x.dtype)
+    return x.splice(dim, dim + 1, length)
 
 
 def _emit_slice(ctx: EmitContext) -> list[str]:
@@ -42,7 +42,7 @@ def _select_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if not -x.shape[dim] <= p["index"] < x.shape[dim]:
         raise ShapeError(f"Select: index {p['index']} is outside dimension {dim} of "
                          f"{format_shape(x.shape)}")
-    return TensorInfo((*x.shape[:dim], *x.shape[dim + 1:]), x.dtype)
+    return x.splice(dim, dim + 1)
 
 
 def _emit_select(ctx: EmitContext) -> list[str]:

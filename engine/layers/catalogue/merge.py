@@ -42,7 +42,7 @@ def _concat_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
                 f"but input 0 is {format_shape(first.shape)} and input {port} is "
                 f"{format_shape(other.shape)}", _batch_fix(first, other))
         total += other.shape[dim]
-    return TensorInfo((*first.shape[:dim], total, *first.shape[dim + 1:]), first.dtype)
+    return first.splice(dim, dim + 1, total)
 
 
 def _batch_fix(first: TensorInfo, other: TensorInfo) -> str | None:
@@ -66,7 +66,7 @@ def _stack_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
             raise ShapeError(f"Stack needs inputs of the same shape, but input 0 is "
                              f"{format_shape(first.shape)} and input {port} is "
                              f"{format_shape(other.shape)}", _batch_fix(first, other))
-    return TensorInfo((*first.shape[:dim], len(inputs), *first.shape[dim:]), first.dtype)
+    return first.splice(dim, dim, len(inputs))
 
 
 def _emit_stack(ctx: EmitContext) -> list[str]:

@@ -18,8 +18,7 @@ def _flatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if end < start:
         raise ShapeError(f"Flatten: end_dim ({p['end_dim']}) comes before start_dim "
                          f"({p['start_dim']})")
-    merged = prod(shape[start:end + 1])
-    return TensorInfo((*shape[:start], merged, *shape[end + 1:]), inputs[0].dtype)
+    return inputs[0].splice(start, end + 1, prod(shape[start:end + 1]))
 
 
 def _flatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
@@ -34,7 +33,7 @@ def _unflatten_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
         raise ShapeError(f"Unflatten: sizes {p['sizes']} hold {prod(p['sizes'])} values but "
                          f"dimension {dim} has {shape[dim]}",
                          f"choose sizes whose product is {shape[dim]}")
-    return TensorInfo((*shape[:dim], *p["sizes"], *shape[dim + 1:]), inputs[0].dtype)
+    return inputs[0].splice(dim, dim + 1, *p["sizes"])
 
 
 def _unflatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
