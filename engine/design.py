@@ -82,6 +82,23 @@ class Edge:
     port: int
 
 
+class _CheckedText:
+    """A text attribute that refuses (DesignError) what is not a text or is longer than
+    `longest`, so no file or edit can give the design a name it could not save."""
+
+    def __init__(self, what: str, longest: int) -> None:
+        self.what, self.longest = what, longest
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = f"_{name}"
+
+    def __get__(self, design: Design | None, owner: type | None = None) -> Any:
+        return self if design is None else getattr(design, self.attribute)
+
+    def __set__(self, design: Design, text: str) -> None:
+        setattr(design, self.attribute, _checked_text(text, self.what, self.longest))
+
+
 class Design:
     """One or more named networks plus training settings, with change events.
 
@@ -112,23 +129,8 @@ class Design:
             self.add_network(network)
 
     # ------------------------------------------------------------------ queries
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @name.setter
-    def name(self, name: str) -> None:
-        """Refuses what is not a text or longer than limits.LONGEST_NAME (DesignError)."""
-        self._name = _checked_text(name, "the design's name", limits.LONGEST_NAME)
-
-    @property
-    def description(self) -> str:
-        return self._description
-
-    @description.setter
-    def description(self, text: str) -> None:
-        """Refuses what is not a text or longer than limits.LONGEST_TEXT (DesignError)."""
-        self._description = _checked_text(text, "the description", limits.LONGEST_TEXT)
+    name = _CheckedText("the design's name", limits.LONGEST_NAME)
+    description = _CheckedText("the description", limits.LONGEST_TEXT)
 
     @property
     def networks(self) -> list[str]:

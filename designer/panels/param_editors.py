@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -116,9 +116,8 @@ class BoolEditor(ParamEditor):
         self._layout.addWidget(self.check)
 
     def show_value(self, value: Any) -> None:
-        self.check.blockSignals(True)
-        self.check.setChecked(bool(value))
-        self.check.blockSignals(False)
+        with QSignalBlocker(self.check):  # showing a value is not an edit
+            self.check.setChecked(bool(value))
 
     def value(self) -> bool:
         return self.check.isChecked()
@@ -133,9 +132,8 @@ class ChoiceEditor(ParamEditor):
         self._layout.addWidget(self.combo)
 
     def show_value(self, value: Any) -> None:
-        self.combo.blockSignals(True)
-        self.combo.setCurrentText(str(value))
-        self.combo.blockSignals(False)
+        with QSignalBlocker(self.combo):  # showing a value is not an edit
+            self.combo.setCurrentText(str(value))
 
     def value(self) -> str:
         return self.combo.currentText()
@@ -284,9 +282,8 @@ class OptionalEditor(ParamEditor):
             self.inner.refuse(str(err))
 
     def show_value(self, value: Any) -> None:
-        self.none.blockSignals(True)
-        self.none.setChecked(value is None)
-        self.none.blockSignals(False)
+        with QSignalBlocker(self.none):
+            self.none.setChecked(value is None)
         self.inner.setEnabled(value is not None)
         if value is not None:
             self.inner.set_value(value)
