@@ -66,3 +66,22 @@ def test_the_resnet_and_transformer_templates_are_built_from_blocks(name):
     assert uses and design.blocks
     assert "a named part defined once and used like a layer" in design.card["structure"]
     assert check(design).errors == []
+
+
+def test_a_design_with_blocks_costs_what_the_same_layers_drawn_flat_cost():
+    """Memory counts the outputs kept inside every copy of a block use, as if drawn flat."""
+    from engine.blocks.grouping import ungroup
+    from engine.training.cost import estimate_cost
+
+    design = Design("costs")
+    add_built_in(design, "BasicBlock")
+    stem = design.add("Conv2d", design.add("Input", shape=(1, 8, 8)), out_channels=8,
+                      kernel_size=3, padding=1)
+    use = design.add("Block", stem, block="BasicBlock", planes=8, repeat=2)
+    design.add("Output", design.add("Linear", design.add("Flatten", use), out_features=10))
+    design.set_training(data={"source": "digits", "layout": "images"})
+    flat = design.copy()
+    ungroup(flat, use)
+    assert flat.blocks == ["BasicBlock"] and not any(
+        flat.node(n).type == "Block" for n in flat.nodes())
+    assert estimate_cost(design) == estimate_cost(flat)

@@ -13,9 +13,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.checking import Report, check
+from engine.checking import Report, Walk, check
 from engine.design import Design
 from engine.errors import DesignError
+from engine.layers.block_node import BLOCK_TYPE
 from engine.limits import byte_size, physical_memory
 from engine.training.labels import setting_place
 from engine.training.plan import Plan, make_plan
@@ -72,13 +73,27 @@ def estimate_cost(design: Design, plan: Plan | None = None, report: Report | Non
         with counter:
             model(sample)
         flops += counter.get_total_flops()
-        for node in design.nodes(io.network):
-            info = report.info(node)
-            if info is not None and design.node(node).type not in ("Input", "Output"):
-                activations += math.prod(info.features) * batch * element
+        activations += _kept_values(design, io.network, report.infos, report.uses) * batch * element
     states = _OPTIMIZER_STATES[plan.settings.optimizer.name]
     weights = 4 * (parameters + trainable * (1 + states))
     return Cost(parameters, trainable, flops, activations, weights, batch)
+
+
+def _kept_values(design: Design, scope: str, infos: dict[str, Any],
+                 uses: dict[str, tuple[Walk, ...]]) -> int:
+    """Values per sample of every layer output the backward pass keeps, inside block uses too
+    (each copy of a repeat with the tensors that reach it): a ResNet drawn with blocks keeps
+    as much as one drawn flat."""
+    total = 0
+    for node in design.nodes(scope):
+        layer_type = design.node(node).type
+        if layer_type == BLOCK_TYPE:
+            block = design.node(node).params["block"]
+            total += sum(_kept_values(design, block, walk.infos, walk.uses)
+                         for walk in uses.get(node, ()))
+        elif layer_type not in ("Input", "Output") and infos.get(node) is not None:
+            total += math.prod(infos[node].features)
+    return total
 
 
 class TooLargeForMemory(DesignError):
