@@ -139,3 +139,57 @@ def test_dict_outputs_become_one_output_per_key(tmp_path):
     outputs = [design.node(node).name for node in design.nodes("model")
                if design.node(node).type == "Output"]
     assert outputs == ["middle", "feat"]
+
+
+class WithAuxiliary(nn.Module):
+    """An auxiliary head that only training uses (BatchNorm: a buffer of dtype int64 too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Linear(4, 6)
+        self.aux = nn.Sequential(nn.Linear(6, 2), nn.BatchNorm1d(2))
+        self.head = nn.Linear(6, 3)
+        self.head.stddev = 0.1  # torchvision marks layers so for its initialisation
+
+    def forward(self, x):
+        x = torch.relu(self.body(x))
+        if self.training:
+            return self.head(x), self.aux(x)
+        return self.head(x)
+
+
+def test_submodules_only_training_uses_are_kept_with_their_weights(tmp_path):
+    torch.manual_seed(0)
+    original = WithAuxiliary()
+    design, code = assert_round_trip(original, (torch.randn(2, 4),), tmp_path)
+    assert "only training mode uses their results" in design.description
+    assert "self.aux = nn.Sequential(nn.Linear(6, 2), nn.BatchNorm1d(2))" in code
+    assert "aux = self.aux(relu)" in code  # its own block: the original's class at its path
+
+
+def _torchvision_auxiliary(name: str, size: int) -> None:
+    torch.manual_seed(0)
+    original = getattr(torchvision.models, name)(aux_logits=True, init_weights=False).eval()
+    result = import_network(original, torch.randn(2, 3, size, size))
+    assert result.left_out == []
+    built = engine.build_model(result.design).eval()
+    built.load_state_dict(original.state_dict(), strict=True)
+    batch = torch.randn(3, 3, size, size)
+    with torch.no_grad():
+        assert torch.equal(built(batch), original(batch))
+
+
+def test_googlenets_auxiliary_heads_are_kept():
+    _torchvision_auxiliary("googlenet", 64)
+
+
+@pytest.mark.slow
+def test_inceptions_auxiliary_head_is_kept():
+    _torchvision_auxiliary("inception_v3", 299)
+
+
+def test_an_auxiliary_head_the_example_is_too_small_for_is_left_out():
+    """In training it would fail on this image size too; the rest imports as before."""
+    original = torchvision.models.inception_v3(aux_logits=True, init_weights=False)
+    result = import_network(original, torch.randn(1, 3, 80, 80))
+    assert result.left_out == ["AuxLogits"]

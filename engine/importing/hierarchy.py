@@ -127,6 +127,8 @@ class Hierarchy:
                         self.first.get(source)):
                     inputs.append(source)
         outputs = [node for node in members if any(user not in inside for user in node.users)]
+        if not outputs:  # a call whose result nothing uses (a head only training reads)
+            outputs = [node for node in members if not node.users]
         return inputs, outputs
 
     def _hoist_join(self, call: Call, members: list[Any]) -> None:

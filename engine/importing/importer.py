@@ -21,6 +21,7 @@ from engine.importing.layers import holds_computation
 from engine.importing.refusal import Refusal, refusal_message
 from engine.importing.sharing import Sharing
 from engine.importing.tracing import propagate, trace
+from engine.importing.training_calls import splice_training_calls
 from engine.importing.translate import GraphTranslator
 from engine.layout import apply_layout
 
@@ -51,11 +52,13 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
     module.eval()
     try:
         graph = trace(module, inputs)
+        training_only = splice_training_calls(module, graph, inputs)
         first = propagate(module, graph, inputs)
         second = propagate(module, graph, tuple(_one_more(x) for x in inputs))
         scratch = Design(name or type(module).__name__, networks=(network,))
-        translator = GraphTranslator(module, graph, first, second, batch, scratch,
-                                     network)
+        kept = [node for nodes in training_only.values() for node in nodes]
+        translator = GraphTranslator(module, graph, first, second, batch, scratch, network,
+                                     kept)
         translator.run()
         refusals = translator.refusals
         if not refusals:
@@ -65,7 +68,7 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
         if refusals:
             raise DesignError(*refusal_message(type(module).__name__, refusals))
         left_out = _left_out(module, translator.used_modules())
-        design.description = _description(module, inputs, left_out)
+        design.description = _description(module, inputs, left_out, list(training_only))
         for scope in [*design.blocks, network]:
             apply_layout(design, scope)
         weights = _verify(design, network, module, inputs, left_out)
@@ -125,11 +128,15 @@ def _inside(path: str, parents: Any) -> bool:
     return any(".".join(parts[:end]) in parents for end in range(1, len(parts)))
 
 
-def _description(module: Any, inputs: tuple[Any, ...], left_out: list[str]) -> str:
+def _description(module: Any, inputs: tuple[Any, ...], left_out: list[str],
+                 training_only: list[str]) -> str:
     cls = type(module)
     shapes = ", ".join(str(tuple(x.shape[1:])) for x in inputs)
     text = (f"Imported from {cls.__module__}.{cls.__qualname__} (input {shapes}); it computes "
             "exactly what the module computes in evaluation mode.")
+    if training_only:
+        text += (f" Kept, though only training mode uses their results, so the original's "
+                 f"weights load as they are: {', '.join(training_only)}.")
     if left_out:
         text += f" Left out, because forward never calls them: {', '.join(left_out)}."
     return text

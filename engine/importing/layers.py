@@ -65,8 +65,10 @@ def _difference(spec: LayerSpec, module: Any, inputs: list[TensorInfo],
     if type(built) is not type(module):
         return f"{cls_name} has no NeuralCanvas layer"
     theirs, ours = module_settings(module), module_settings(built)
-    differences = [f"{key}={value!r} (the {spec.name} layer uses {ours.get(key)!r})"
-                   for key, value in theirs.items() if ours.get(key) != value]
+    # Attributes the layer's own module lacks were added by the model's code (torchvision
+    # marks Inception's layers with `stddev` for its initialisation): forward never reads them.
+    differences = [f"{key}={value!r} (the {spec.name} layer uses {ours[key]!r})"
+                   for key, value in theirs.items() if key in ours and ours[key] != value]
     if differences:
         return f"{cls_name} with {', '.join(differences)}"
     if _sizes(built) != _sizes(module):

@@ -86,14 +86,14 @@ class GraphTranslator:
     """
 
     def __init__(self, root: Any, graph: Any, first: dict[Any, Any], second: dict[Any, Any],
-                 batch: int, design: Design, network: str) -> None:
+                 batch: int, design: Design, network: str, kept: list[Any] | None = None) -> None:
         self.root, self.graph = root, graph
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
         self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
         self.refusals: list[Refusal] = []
-        self.live = _live_nodes(graph)
+        self.live = _live_nodes(graph, kept or [])
         self.calls = Counter(node.target for node in self.live if node.op == "call_module")
         self.hierarchy = Hierarchy(root, graph, self.live, first)
         self.placement = Placement(design, network, self.hierarchy, first)
@@ -619,10 +619,10 @@ def _bind(node: Any, names: tuple[str, ...], defaults: dict[str, Any]) -> list[A
     return [bound[name] for name in names]
 
 
-def _live_nodes(graph: Any) -> set[Any]:
-    """Nodes the returned values depend on (dead code is left out)."""
+def _live_nodes(graph: Any, kept: list[Any]) -> set[Any]:
+    """Nodes the returned values and the `kept` nodes depend on (dead code is left out)."""
     live: set[Any] = set()
-    stack = [node for node in graph.nodes if node.op == "output"]
+    stack = [node for node in graph.nodes if node.op == "output"] + kept
     while stack:
         node = stack.pop()
         if node not in live:
