@@ -74,6 +74,44 @@ def test_arithmetic_and_weights_read_in_forward_import_exactly(tmp_path):
     assert "1.0 - truediv" in code
 
 
+class LayerScale(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.gamma = nn.Parameter(torch.rand(width) + 0.5)
+
+    def forward(self, x):
+        return x + self.gamma * self.fc(x)
+
+
+class TwoTensors(nn.Module):
+    """Operations between two tensors, in-place operators and weights inside blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(LayerScale(6), LayerScale(6))
+        self.key = nn.Linear(6, 6)
+
+    def forward(self, x):
+        x = self.blocks(x)
+        y = self.key(x)
+        ratio = x / (y.abs() + 1)
+        ratio -= 0.5
+        ratio /= 2
+        power = (ratio.abs() + 1) ** torch.sigmoid(y)
+        scores = torch.bmm(power.unsqueeze(2), y.unsqueeze(1))
+        return torch.matmul(scores, x.unsqueeze(2)).flatten(1)
+
+
+def test_operations_between_tensors_and_weights_inside_blocks_import_exactly(tmp_path):
+    torch.manual_seed(0)
+    design, code = assert_round_trip(TwoTensors(), (torch.randn(3, 6),), tmp_path)
+    layers = {design.node(node).type for node in design.nodes("model")}
+    assert {"Divide", "Power", "MatMul"} <= layers
+    assert design.blocks == ["LayerScale"]
+    assert "self.gamma = nn.Parameter(" in code
+
+
 class Refused(nn.Module):
     """Five layers with no equivalent, and functions used many times: one line per cause."""
 
