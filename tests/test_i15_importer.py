@@ -231,3 +231,18 @@ def test_an_auxiliary_head_the_example_is_too_small_for_is_left_out():
     original = torchvision.models.inception_v3(aux_logits=True, init_weights=False)
     result = import_network(original, torch.randn(1, 3, 80, 80))
     assert result.left_out == ["AuxLogits"]
+
+
+class Tied(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) @ self.fc.weight
+
+
+def test_a_layers_weight_read_in_forward_is_refused_by_name():
+    with pytest.raises(DesignError, match="attribute 'fc.weight': reads a tensor of 'fc', "
+                                          "which forward also calls as a layer"):
+        import_network(Tied(), torch.randn(2, 4))

@@ -287,8 +287,16 @@ class GraphTranslator:
         if str(meta.dtype) != "torch.float32":
             raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter and "
                               "Buffer nodes hold float32")
-        name = self._unique(self.current.relative(node.target), own_module=True)
-        self._keep(node, self._add(node, layer, [], name, shape=meta.shape))
+        owner = node.target.rpartition(".")[0]
+        if owner in self.calls:
+            raise Unsupported(f"reads a tensor of '{owner}', which forward also calls as a layer "
+                              "(tied weights); a layer node's weights are its own")
+        name = self.current.relative(node.target)
+        node_id = self._add(node, layer, [], self._unique(name, own_module=True),
+                            shape=meta.shape)
+        if self.placement.design.node(node_id).name != name:
+            raise Unsupported(f"the {layer.lower()} cannot keep its name {name!r} in the design")
+        self._keep(node, node_id)
 
     def _outputs(self, node: Any) -> None:
         """One Output per returned tensor; a dict's (a feature extractor's) named by its keys."""
