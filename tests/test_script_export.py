@@ -183,3 +183,16 @@ def test_exported_script_reproduces_runs_on_the_users_files(make, tmp_path):
     assert [r["loss"] for r in exported] == pytest.approx([r["loss"] for r in app], rel=1e-5)
     assert [r["val_loss"] for r in exported] == pytest.approx([r["val_loss"] for r in app],
                                                               rel=1e-5)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is a test dependency")
+def test_a_layer_whose_output_nothing_reads_is_called_without_naming_its_result(tmp_path):
+    """An imported auxiliary head, or a layer left unwired: called as the original calls it,
+    with no variable bound that nothing reads (ruff's F841)."""
+    design = Design("aux")
+    x = design.add("Input", shape=(4,))
+    design.add("Linear", x, out_features=3, name="aux")
+    design.add("Output", design.add("Linear", x, out_features=2, name="fc"))
+    script = exported_script(design, tmp_path)
+    assert "        self.aux(input1)\n" in script.read_text(encoding="utf-8")
+    assert_ruff_clean(script)

@@ -108,7 +108,8 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
         context = EmitContext(inputs, out_var[node], module,
                               evaluated(data["params"], arguments or {}),
                               tensors.input_infos.get(node, []), variables.fresh)
-        lines = _emit(data["type"], context)
+        lines = _unused_result_dropped(_emit(data["type"], context), out_var[node],
+                                       graph.out_degree(node) == 0)
         emitted.append((node, inputs, lines))
         program.lines.extend(lines)
     program.returns = [variable for _, variable in sorted(outputs)]
@@ -116,6 +117,16 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
     program.sequence = program.chain and all(
         module_path[node] == str(index) for index, (node, _, _) in enumerate(emitted))
     return program
+
+
+def _unused_result_dropped(lines: list[str], variable: str, unused: bool) -> list[str]:
+    """A layer whose output nothing reads (an imported auxiliary head, a layer left unwired)
+    is still called, as the original calls it, but its result is not named: code a person
+    writes binds no variable it never reads."""
+    prefix = f"{variable} = "
+    if unused and len(lines) == 1 and lines[0].startswith(prefix):
+        return [lines[0][len(prefix):]]
+    return lines
 
 
 def _emit(layer_type: str, context: EmitContext) -> list[str]:
