@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +25,11 @@ def project_modules() -> dict[str, Path]:
     return {module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
 
 
-def imported_names(path: Path) -> set[str]:
+@cache
+def imported_names(path: Path) -> frozenset[str]:
     """The dotted names one file imports: `import a.b` gives a.b; `from a import b` gives a.b
-    (a submodule or a name in a, which the caller resolves) and a; relative imports resolved."""
+    (a submodule or a name in a, which the caller resolves) and a; relative imports resolved.
+    Kept per file: the contracts read each file once for every module that reaches it."""
     own = module_name(path).split(".")
     package = own if path.name == "__init__.py" else own[:-1]
     names: set[str] = set()
@@ -38,7 +41,7 @@ def imported_names(path: Path) -> set[str]:
             origin = ".".join(base + ([node.module] if node.module else []))
             names.add(origin)
             names.update(f"{origin}.{alias.name}" for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 def import_graph(modules: dict[str, Path] | None = None) -> dict[str, set[str]]:
