@@ -155,24 +155,18 @@ SLOW = {"resnet50", "densenet121", "mobilenet_v3_large", "efficientnet_b0", "inc
 
 @pytest.mark.parametrize("name", marked_slow(MODELS, SLOW))
 def test_torchvision_models_round_trip_through_blocks(name, tmp_path):
+    """Import -> build -> export -> load gives the same outputs, and the built model has the
+    original's module type at every path: structural variants, private class names and
+    nn.Sequential subclasses included (each definition keeps its class: Design.module_class)."""
     size = input_size(name)
     original, result = _imported(build(name), size)
     report = engine.check(result.design)
     assert report.ok
     assert report.total_params() == sum(p.numel() for p in original.parameters())
+    types = _type_names(build_model(result.design))
+    left_out = tuple(result.left_out)
+    assert {path: (kind, types.get(path)) for path, kind in _type_names(original).items()
+            if types.get(path) != kind and not path.startswith(left_out)} == {}
     built = _round_trip(original, result, size, 3, tmp_path)
-    left_out = tuple(result.left_out)
-    missing = [path for path in _type_names(original) if path not in _type_names(built)
-               and not path.startswith(left_out)]
-    assert missing == []
-
-
-@pytest.mark.parametrize("name", marked_slow(MODELS, SLOW))
-def test_built_model_has_the_original_module_type_at_every_path(name):
-    """Structural variants, private class names and nn.Sequential subclasses included: each
-    definition keeps the class its original modules had (Design.module_class)."""
-    original, result = _imported(build(name), input_size(name))
-    built = _type_names(build_model(result.design))
-    left_out = tuple(result.left_out)
-    assert {path: (kind, built.get(path)) for path, kind in _type_names(original).items()
-            if built.get(path) != kind and not path.startswith(left_out)} == {}
+    assert [path for path in _type_names(original) if path not in _type_names(built)
+            and not path.startswith(left_out)] == []
