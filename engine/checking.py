@@ -307,7 +307,7 @@ def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: di
 
 
 _WALKS: RecentCache[Walk] = RecentCache(4096)
-_NESTED: dict[tuple[str, int], tuple[str, ...]] = {}
+_NESTED: RecentCache[tuple[str, ...]] = RecentCache(4096)  # bounded: every edit makes a key
 
 
 def _walk_use(design: Design, block: str, inputs: tuple[TensorInfo, ...],
@@ -322,12 +322,10 @@ def _walk_use(design: Design, block: str, inputs: tuple[TensorInfo, ...],
 def _revision_key(design: Design, block: str, seen: frozenset[str]) -> tuple:
     """The revisions of `block` and of every block it uses, which no other content has."""
     revision = design.revision(block)
-    nested = _NESTED.get((block, revision))
-    if nested is None:
-        graph = design.graph(block)
-        nested = tuple(sorted({graph.nodes[n]["params"]["block"] for n in graph.nodes
-                               if graph.nodes[n]["type"] == BLOCK_TYPE}))
-        _NESTED[(block, revision)] = nested
+    graph = design.graph(block)
+    nested = _NESTED.get((block, revision), lambda: tuple(sorted(
+        {graph.nodes[n]["params"]["block"] for n in graph.nodes
+         if graph.nodes[n]["type"] == BLOCK_TYPE})))
     return (block, revision, tuple(_revision_key(design, inner, seen | {block})
                                    for inner in nested if inner not in seen | {block}))
 
