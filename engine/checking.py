@@ -20,7 +20,7 @@ from engine.design import Design
 from engine.errors import ShapeError
 from engine.layer_files import anchored, files_state
 from engine.layers import TensorInfo, get_layer
-from engine.layers.base import format_shape
+from engine.layers.base import as_outputs, format_shape
 from engine.layers.block_node import BLOCK_TYPE
 from engine.model_size import network_problem, output_problem, parameter_problem
 from engine.recent_cache import RecentCache
@@ -49,11 +49,14 @@ class Problem:
 
 @dataclass
 class Walk:
-    """What one walk over a scope found: per-node outputs, parameter counts and incoming
-    tensors, problems as (node, severity, message, fix), the Outputs' tensors in creation
-    order, the walks of the block nodes it met, and problems found inside their definitions."""
+    """What one walk over a scope found: per-node outputs (`infos`: each node's first output,
+    for most its only one; `output_infos`: all of them, in order), parameter counts and
+    incoming tensors, problems as (node, severity, message, fix), the Outputs' tensors in
+    creation order, the walks of the block nodes it met, and problems found inside their
+    definitions."""
 
     infos: dict[str, TensorInfo] = field(default_factory=dict)
+    output_infos: dict[str, tuple[TensorInfo, ...]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     input_infos: dict[str, list[TensorInfo | None]] = field(default_factory=dict)
     problems: list[tuple[str | None, str, str, str | None]] = field(default_factory=list)
@@ -72,23 +75,31 @@ class Walk:
 
 @dataclass
 class Report:
-    """What `check` found: per-node tensors and parameter counts, and the problems."""
+    """What `check` found: per-node tensors and parameter counts, and the problems.
+
+    `infos` holds each node's first output (for most nodes their only one), `output_infos`
+    every output of each node in order (Chunk's pieces, attention's output and weights)."""
 
     problems: list[Problem] = field(default_factory=list)
     infos: dict[str, TensorInfo] = field(default_factory=dict)
+    output_infos: dict[str, tuple[TensorInfo, ...]] = field(default_factory=dict)
     param_counts: dict[str, int] = field(default_factory=dict)
     input_infos: dict[str, list[TensorInfo | None]] = field(default_factory=dict)
     networks: dict[str, list[str]] = field(default_factory=dict)
     # Each block node's walks through its definition, one per copy (repeat), in order.
     uses: dict[str, tuple[Walk, ...]] = field(default_factory=dict)
 
-    def shape(self, node_id: str) -> tuple | None:
-        """The node's output shape with the batch dimension as "N", or None if unknown."""
-        info = self.infos.get(node_id)
+    def shape(self, node_id: str, out: int = 0) -> tuple | None:
+        """The shape of the node's output `out` (its only one for most nodes) with the batch
+        dimension as "N", or None if unknown."""
+        info = self.info(node_id, out)
         return info.shape if info else None
 
-    def info(self, node_id: str) -> TensorInfo | None:
-        return self.infos.get(node_id)
+    def info(self, node_id: str, out: int = 0) -> TensorInfo | None:
+        """The tensor the node's output `out` gives, or None if unknown (or it has no such
+        output)."""
+        outputs = self.output_infos.get(node_id, ())
+        return outputs[out] if out < len(outputs) else None
 
     def params(self, node_id: str) -> int | None:
         return self.param_counts.get(node_id)
@@ -135,6 +146,7 @@ def _check_scope(design: Design, scope: str, report: Report, folder: Path | None
     walk = walk_scope(design, scope, None, arguments, folder, (scope,))
     report.networks[scope] = design.nodes(scope)
     report.infos.update(walk.infos)
+    report.output_infos.update(walk.output_infos)
     report.param_counts.update(walk.counts)
     report.input_infos.update(walk.input_infos)
     report.uses.update(walk.uses)
@@ -168,12 +180,12 @@ def walk_scope(design: Design, scope: str, inputs: tuple[TensorInfo, ...] | None
     fed = dict(zip([n for n in nodes if graph.nodes[n]["type"] == "Input"], inputs or (),
                    strict=False))
     for node in order:
-        incoming = _incoming(design, node, walk.infos)
+        incoming = _incoming(design, node, walk.output_infos)
         walk.input_infos[node] = incoming
         if node not in broken.nodes and all(info is not None for info in incoming):
             _infer_node(design, node, fed, tuple(incoming), values[node], folder, stack, walk)
-    walk.outputs = tuple(walk.infos.get(_only_input(design, node)) for node in nodes
-                         if graph.nodes[node]["type"] == "Output")
+    walk.outputs = tuple((_incoming(design, node, walk.output_infos) or [None])[0]
+                         for node in nodes if graph.nodes[node]["type"] == "Output")
     return walk
 
 
@@ -226,7 +238,19 @@ def _structure(design: Design, scope: str, arguments: dict[str, Any],
         if spec.has_output and not graph.out_degree(node) and node not in in_cycle:
             problem(node, f"the output of {_name(graph, node)} is not used",
                     "connect it to another layer or an Output, or delete it", "warning")
+    for edge in design.edges(scope):
+        if edge.src in values and edge.out >= len(_output_names(types[edge.src], values[edge.src])):
+            count = len(_output_names(types[edge.src], values[edge.src]))
+            problem(edge.dst, f"{_name(graph, edge.dst)}: input {edge.port} reads output "
+                    f"{edge.out} of {_name(graph, edge.src)}, which has {count} output"
+                    f"{'s' * (count != 1)}", f"connect input {edge.port} to one of its outputs, "
+                    f"or change the parameters of {graph.nodes[edge.src]['name']} back")
+            broken.nodes.add(edge.dst)
     return values, broken
+
+
+def _output_names(layer_type: str, values: dict[str, Any]) -> tuple[str, ...]:
+    return get_layer(layer_type).outputs(values)
 
 
 def _infer_node(design: Design, node: str, fed: dict[str, TensorInfo],
@@ -249,13 +273,16 @@ def _infer_node(design: Design, node: str, fed: dict[str, TensorInfo],
         walk.add_problem(node, f"{label}: {result}", result.fix)
         return
     info, count, warnings = result
-    too_big = [found for found in (parameter_problem(label, count), output_problem(label, info))
+    outputs = as_outputs(info)
+    too_big = [found for found in (parameter_problem(label, count),
+                                   *(output_problem(label, output) for output in outputs))
                if found]
     for message, fix in too_big:
         walk.add_problem(node, message, fix)
     if too_big:
         return
-    walk.infos[node] = info
+    walk.infos[node] = outputs[0]
+    walk.output_infos[node] = outputs
     walk.counts[node] = count
     for message, fix in warnings:
         walk.add_problem(node, f"{label}: {message}", fix, "warning")
@@ -338,9 +365,12 @@ def _infer(layer_type: str, params: tuple, inputs: tuple[TensorInfo, ...], files
     values = dict(params)
     listed = list(inputs)
     try:
-        info = spec.infer(listed, values)
+        info = as_outputs(spec.infer(listed, values))
     except ShapeError as err:
         return err
+    if len(info) != len(spec.outputs(values)):
+        return ShapeError(f"{layer_type} gave {len(info)} tensors for its "
+                          f"{len(spec.outputs(values))} outputs (a fault in its shape rule)")
     return info, spec.count_params(listed, values), tuple(spec.warn(listed, values))
 
 
@@ -349,18 +379,16 @@ def _freeze(params: dict[str, Any]) -> tuple:
 
 
 def _incoming(design: Design, node: str,
-              infos: dict[str, TensorInfo]) -> list[TensorInfo | None]:
+              output_infos: dict[str, tuple[TensorInfo, ...]]) -> list[TensorInfo | None]:
+    """The tensor each input port receives (None: unconnected or not known), each from the
+    output its edge leaves."""
     edges = design.inputs_of(node)
     count = max((e.port for e in edges), default=-1) + 1
     inputs: list[TensorInfo | None] = [None] * count
     for edge in edges:
-        inputs[edge.port] = infos.get(edge.src)
+        outputs = output_infos.get(edge.src, ())
+        inputs[edge.port] = outputs[edge.out] if edge.out < len(outputs) else None
     return inputs
-
-
-def _only_input(design: Design, node: str) -> str | None:
-    edges = design.inputs_of(node)
-    return edges[0].src if edges else None
 
 
 def _port_problems(graph: nx.MultiDiGraph, node: str, spec) -> list[str]:

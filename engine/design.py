@@ -1,8 +1,9 @@
 """The design: named networks of layers plus training settings; the one truth every view reads.
 
 Each network is a networkx MultiDiGraph. Nodes carry `type`, `name`, `params`, `pos` and `seq`
-(creation order, which fixes the order of a network's Inputs and Outputs); an edge runs from a
-node's output to input `port` of another node and is keyed by that port.
+(creation order, which fixes the order of a network's Inputs and Outputs); an edge runs from
+output `out` of a node (most have one output, 0) to input `port` of another node and is keyed
+by that port.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from engine.blocks.definitions import (
     argument_from_json,
     argument_name_problem,
     argument_to_json,
+    evaluated,
     expr_from_json,
     module_class_problem,
 )
+from engine.blocks.expressions import ExpressionError
 from engine.errors import DesignError
 from engine.events import (
     BlockAdded,
@@ -51,6 +54,7 @@ from engine.events import (
 )
 from engine.fields import Param, unknown_key_problem
 from engine.layers import get_layer
+from engine.layers.base import SINGLE_OUTPUT
 from engine.layers.block_node import BLOCK_TYPE as BLOCK
 from engine.quoting import excerpt
 
@@ -75,11 +79,13 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
-    """A connection from `src`'s output to input `port` of `dst`."""
+    """A connection from output `out` of `src` (0: its first, for most layers its only one)
+    to input `port` of `dst`."""
 
     src: str
     dst: str
     port: int
+    out: int = 0
 
 
 class _CheckedText:
@@ -219,17 +225,37 @@ class Design:
         return node_id in self._network_of
 
     def edges(self, network: str = DEFAULT_NETWORK) -> list[Edge]:
-        return [Edge(src, dst, port) for src, dst, port in self._graph(network).edges(keys=True)]
+        return [Edge(src, dst, port, out) for src, dst, port, out
+                in self._graph(network).edges(keys=True, data="out")]
 
     def inputs_of(self, node_id: str) -> list[Edge]:
         """Edges into a node, by port."""
         graph = self._graph(self.network_of(node_id))
-        edges = [Edge(src, node_id, port) for src, _, port in graph.in_edges(node_id, keys=True)]
+        edges = [Edge(src, node_id, port, out)
+                 for src, _, port, out in graph.in_edges(node_id, keys=True, data="out")]
         return sorted(edges, key=lambda e: (e.port, e.src))
 
     def outputs_of(self, node_id: str) -> list[Edge]:
+        """Edges out of a node, from any of its outputs."""
         graph = self._graph(self.network_of(node_id))
-        return [Edge(node_id, dst, port) for _, dst, port in graph.out_edges(node_id, keys=True)]
+        return [Edge(node_id, dst, port, out)
+                for _, dst, port, out in graph.out_edges(node_id, keys=True, data="out")]
+
+    def output_names(self, node_id: str) -> tuple[str, ...]:
+        """The names of a node's outputs, in order, as its layer declares them from its
+        parameters (one unnamed output for most layers). Inside a block definition a count
+        that an expression gives is read with the arguments' defaults; each use is checked
+        with its own values."""
+        data = self._graphs[self.network_of(node_id)].nodes[node_id]
+        spec = get_layer(data["type"])
+        params = data["params"]
+        if any(isinstance(value, Expr) for value in params.values()):
+            defaults = {a.name: a.default for a in self._blocks[self._network_of[node_id]]}
+            try:
+                params = evaluated(params, defaults)
+            except ExpressionError:
+                return SINGLE_OUTPUT
+        return spec.outputs(params)
 
     def find(self, name: str, network: str | None = None) -> str:
         """The id of the node with this display name (for scripts)."""
@@ -239,12 +265,14 @@ class Design:
                     return node_id
         raise DesignError(f"there is no node named {name!r}")
 
-    def connection_problem(self, src: str, dst: str, port: int = 0) -> str | None:
-        """Why connecting src to dst's port would be refused or be wrong, or None if fine.
+    def connection_problem(self, src: str, dst: str, port: int = 0,
+                           out: int = 0) -> str | None:
+        """Why connecting output `out` of src to dst's port would be refused or be wrong, or
+        None if fine.
 
         The GUI asks this before it connects; `connect` refuses the first kinds itself.
         """
-        problem = self._storage_problem(src, dst, port)
+        problem = self._storage_problem(src, dst, port, out) or self.missing_output(src, out)
         if problem:
             return problem
         graph = self._graph(self.network_of(dst))
@@ -292,7 +320,7 @@ class Design:
         if seq is not None:
             self._graphs[node.network].nodes[node.id]["seq"] = seq
         for edge in edges:
-            self.connect(edge.src, edge.dst, edge.port)
+            self.connect(edge.src, edge.dst, edge.port, edge.out)
 
     def seq_of(self, node_id: str) -> int:
         return self._graph(self.network_of(node_id)).nodes[node_id]["seq"]
@@ -307,18 +335,28 @@ class Design:
         del self._network_of[node_id]
         self._announce(NodeRemoved(network, node_id))
 
-    def connect(self, src: str, dst: str, port: int = 0) -> None:
-        """Connect src's output to dst's input `port`.
+    def missing_output(self, src: str, out: int) -> str | None:
+        """Why `src` has no output `out` (its parameters give it fewer), or None."""
+        names = self.output_names(src)
+        if out < len(names):
+            return None
+        listed = ", ".join(f"{index} {name}".strip() for index, name in enumerate(names))
+        return (f"{self._label(src)} has {len(names)} output{'s' * (len(names) != 1)} "
+                f"({listed}); there is no output {out}")
 
-        Refuses only what cannot be stored; a second edge into a port or a cycle is stored and
-        reported by `check`, so the canvas can be edited one step at a time.
+    def connect(self, src: str, dst: str, port: int = 0, out: int = 0) -> None:
+        """Connect output `out` of src to dst's input `port`.
+
+        Refuses only what cannot be stored; a second edge into a port, a cycle or an output
+        the source's parameters no longer give is stored and reported by `check`, so the
+        canvas can be edited one step at a time.
         """
-        problem = self._storage_problem(src, dst, port)
+        problem = self._storage_problem(src, dst, port, out)
         if problem:
             raise DesignError(problem)
         network = self._network_of[dst]
-        self._graphs[network].add_edge(src, dst, key=port)
-        self._announce(EdgeAdded(network, src, dst, port))
+        self._graphs[network].add_edge(src, dst, key=port, out=out)
+        self._announce(EdgeAdded(network, src, dst, port, out))
 
     def disconnect(self, src: str, dst: str, port: int = 0) -> None:
         network = self.network_of(dst)
@@ -326,8 +364,9 @@ class Design:
         if not graph.has_edge(src, dst, key=port):
             raise DesignError(f"there is no connection from {self._label(src)} to input {port} "
                               f"of {self._label(dst)}")
+        out = graph.edges[src, dst, port]["out"]
         graph.remove_edge(src, dst, key=port)
-        self._announce(EdgeRemoved(network, src, dst, port))
+        self._announce(EdgeRemoved(network, src, dst, port, out))
 
     def set_params(self, node_id: str, **params: Any) -> None:
         network = self.network_of(node_id)
@@ -452,7 +491,8 @@ class Design:
 
     def _scope_dict(self, scope: str) -> dict[str, Any]:
         return {"nodes": [self._node_dict(scope, n) for n in self.nodes(scope)],
-                "edges": [{"src": e.src, "dst": e.dst, "port": e.port}
+                "edges": [{"src": e.src, "dst": e.dst, "port": e.port,
+                           **({"out": e.out} if e.out else {})}
                           for e in sorted(self.edges(scope),
                                           key=lambda e: (self.seq_of(e.dst), e.port, e.src))]}
 
@@ -488,7 +528,7 @@ class Design:
             self.add(node["type"], name=node["name"], network=scope, pos=tuple(node["pos"]),
                      node_id=node["id"], **node.get("params", {}))
         for edge in content["edges"]:
-            self.connect(edge["src"], edge["dst"], edge.get("port", 0))
+            self.connect(edge["src"], edge["dst"], edge.get("port", 0), edge.get("out", 0))
 
     def copy(self) -> Design:
         """An independent copy (without listeners), e.g. the snapshot a training run keeps."""
@@ -609,7 +649,7 @@ class Design:
                     return found
         return None
 
-    def _storage_problem(self, src: str, dst: str, port: int) -> str | None:
+    def _storage_problem(self, src: str, dst: str, port: int, out: int = 0) -> str | None:
         for node_id in (src, dst):
             if node_id not in self._network_of:
                 return f"there is no node {node_id!r}"
@@ -622,6 +662,8 @@ class Design:
             return f"{self._label(src)} is an Output and has nothing to pass on"
         if limits.port_problem(port):
             return limits.port_problem(port)
+        if limits.out_index_problem(out):
+            return limits.out_index_problem(out)
         if dst_spec.max_inputs is not None and port >= dst_spec.max_inputs:
             if dst_spec.max_inputs == 0:
                 return f"{self._label(dst)} takes no inputs"

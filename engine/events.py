@@ -67,11 +67,12 @@ class NodeRenamed(NodeChange):
 
 @dataclass(frozen=True)
 class EdgeChange(NetworkChange):
-    """The edge from `src`'s output into input `port` of `dst`."""
+    """The edge from output `out` of `src` into input `port` of `dst`."""
 
     src: str
     dst: str
     port: int
+    out: int = 0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from engine.layers.block_node import BLOCK_TYPE
 from engine.limits import (
     LONGEST_NAME,
     LONGEST_TEXT,
+    out_index_problem,
     port_problem,
     position_problem,
     text_problem,
@@ -33,13 +34,15 @@ from engine.quoting import excerpt, json_kind
 from engine.training.settings import problems_in as training_problems
 
 FORMAT_TAG = "neuralcanvas.design"
-SCHEMA_VERSION = 2  # 2: block definitions ("blocks") and block nodes
+SCHEMA_VERSION = 3  # 2: block definitions ("blocks") and block nodes; 3: edges from a
+# node's other outputs ("out"), which an app reading schema 2 would take for its first
 EXTENSION = ".ncnet"
 LISTED_PROBLEMS = 20  # a broken file's message lists this many problems and counts the rest
 
 # MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one. Add one per format change.
-# Schema 1 had no blocks: its flat networks read as they are.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: dict}
+# Schema 1 had no blocks, schema 2 no "out": both read as they are.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: dict, 2: dict}
+EDGE_KEYS = ("src", "dst", "port", "out")  # "port" and "out" are 0 when absent
 
 
 def save_design(design: Design, path: str | os.PathLike) -> None:
@@ -374,9 +377,14 @@ def _validate_edges(edges: Any, path: str, specs: dict[str, Any], add) -> None:
             add((where, f"expected an edge object, found {json_kind(edge)}"))
             continue
         src, dst, port = edge.get("src"), edge.get("dst"), edge.get("port", 0)
+        for key in edge:
+            if key not in EDGE_KEYS:
+                add((_member(where, key), unknown_key_problem("an edge", "key", key, EDGE_KEYS)))
         for key, value in (("src", src), ("dst", dst)):
             if not isinstance(value, str) or value not in specs:
                 add((f"{where}.{key}", f"{excerpt(value)} is not a valid node of this network"))
+        if out_index_problem(edge.get("out", 0)):
+            add((f"{where}.out", out_index_problem(edge.get("out", 0))))
         if port_problem(port):
             add((f"{where}.port", port_problem(port)))
             continue

@@ -26,6 +26,7 @@ LARGEST_FLOAT32 = 3.4028234663852886e38  # a float layer parameter: what float32
 LONGEST_LIST = 64            # numbers in a list parameter (a shape, a list of dims)
 LARGEST_STEP = 1_024         # a convolution's stride or dilation: oneDNN crashes far beyond it
 MOST_INPUTS = 1_000          # inputs of one node (an Add or a Concat of many branches)
+MOST_OUTPUTS = 1_000         # outputs of one node (a Chunk into many pieces)
 FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in scene units
 BYTES_PER_VALUE = 4          # float32, what parameters and activations are made of
 
@@ -65,6 +66,14 @@ def port_problem(port: Any) -> str | None:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < MOST_INPUTS:
         return (f"an input port must be a whole number from 0 to {MOST_INPUTS - 1}, not "
                 f"{excerpt(port)}")
+    return None
+
+
+def out_index_problem(out: Any) -> str | None:
+    """Why `out` cannot be the number of a node's output, or None."""
+    if isinstance(out, bool) or not isinstance(out, int) or not 0 <= out < MOST_OUTPUTS:
+        return (f"an output must be a whole number from 0 to {MOST_OUTPUTS - 1}, not "
+                f"{excerpt(out)}")
     return None
 
 

@@ -7,7 +7,7 @@ import pytest
 from engine import Design, check
 from engine.blocks.definitions import argument
 from engine.errors import DesignError
-from engine.fileformat import design_from_json, load_design, save_design
+from engine.fileformat import SCHEMA_VERSION, design_from_json, load_design, save_design
 
 
 def _bottleneck(design: Design, name: str = "Bottleneck") -> None:
@@ -123,7 +123,7 @@ def test_blocks_save_and_load_exactly_and_flat_schema_1_files_open_unchanged(tmp
     path = tmp_path / "blocks.ncnet"
     save_design(design, path)
     document = json.loads(path.read_text())
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == SCHEMA_VERSION
     assert document["blocks"]["Bottleneck"]["nodes"][3]["params"]["out_channels"] == {
         "expr": "planes * 4"}
     assert load_design(path) == design

@@ -17,7 +17,7 @@ import networkx as nx
 
 from engine.blocks.definitions import evaluated
 from engine.codegen.modules import ModuleTree, module_tree
-from engine.codegen.naming import ModulePaths, forward_scope
+from engine.codegen.naming import ModulePaths, Namespace, forward_scope
 from engine.design import Design
 from engine.layers import EmitContext, TensorInfo, get_layer
 from engine.layers.block_node import BLOCK_TYPE
@@ -27,6 +27,7 @@ class Tensors(Protocol):
     """What a walk of the scope found (a check's Report, or one use's Walk)."""
 
     infos: Mapping[str, TensorInfo]
+    output_infos: Mapping[str, tuple[TensorInfo, ...]]
     input_infos: Mapping[str, list[TensorInfo | None]]
 
 
@@ -85,30 +86,31 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
     program.tree = module_tree(program.modules)
 
     variables = forward_scope()
-    out_var: dict[str, str] = {}
+    out_var: dict[str, list[str]] = {}  # each node's variable per output
     for node in design.nodes(scope):
         if graph.nodes[node]["type"] == "Input":
-            out_var[node] = variables.name(graph.nodes[node]["name"], node, "x")
-            program.arguments.append(out_var[node])
+            out_var[node] = [variables.name(graph.nodes[node]["name"], node, "x")]
+            program.arguments.extend(out_var[node])
     outputs = []
     emitted: list[tuple[str, list[str], list[str]]] = []  # (node, inputs, lines)
     for node in execution_order(design, scope):
         data = graph.nodes[node]
         if data["type"] == "Input":
             continue
-        inputs = [out_var[edge.src] for edge in design.inputs_of(node)]
+        inputs = [out_var[edge.src][edge.out] for edge in design.inputs_of(node)]
         if data["type"] == "Output":
             outputs.append((data["seq"], inputs[0]))
             continue
         module = program.tree.expression(module_path[node]) if node in module_path else ""
         if get_layer(data["type"]).is_attribute:
-            out_var[node] = module  # read where it is used: `self.cls_token.expand(...)`
+            out_var[node] = [module]  # read where it is used: `self.cls_token.expand(...)`
             continue
-        out_var[node] = variables.name(data["name"], node, data["type"].lower())
-        context = EmitContext(inputs, out_var[node], module,
-                              evaluated(data["params"], arguments or {}),
-                              tensors.input_infos.get(node, []), variables.fresh)
-        lines = _unused_result_dropped(_emit(data["type"], context), out_var[node],
+        params = evaluated(data["params"], arguments or {})
+        out_var[node] = _output_variables(design, node, params, variables)
+        context = EmitContext(inputs, out_var[node][0], module, params,
+                              tensors.input_infos.get(node, []), variables.fresh,
+                              out_var[node] if len(out_var[node]) > 1 else [])
+        lines = _unused_result_dropped(_emit(data["type"], context), context.targets,
                                        graph.out_degree(node) == 0)
         emitted.append((node, inputs, lines))
         program.lines.extend(lines)
@@ -119,10 +121,25 @@ def forward_program(design: Design, scope: str, tensors: Tensors,
     return program
 
 
+def _output_variables(design: Design, node: str, params: dict[str, Any],
+                      variables: Namespace) -> list[str]:
+    """One variable per output: the node's name for a layer's only output; for several,
+    the name and the output's (`attn_weights`, `chunk_1`), "_" where nothing reads it (the
+    values a person unpacks and ignores)."""
+    data = design.graph(design.network_of(node)).nodes[node]
+    fallback = data["type"].lower()
+    names = get_layer(data["type"]).outputs(params)
+    if len(names) == 1:
+        return [variables.name(data["name"], node, fallback)]
+    read = {edge.out for edge in design.outputs_of(node)}
+    return [variables.name(f"{data['name']}_{name}", (node, index), fallback)
+            if index in read else "_" for index, name in enumerate(names)]
+
+
 def _unused_result_dropped(lines: list[str], variable: str, unused: bool) -> list[str]:
     """A layer whose output nothing reads (an imported auxiliary head, a layer left unwired)
     is still called, as the original calls it, but its result is not named: code a person
-    writes binds no variable it never reads."""
+    writes binds no variable it never reads. `variable` is the assignment's left side."""
     prefix = f"{variable} = "
     if unused and len(lines) == 1 and lines[0].startswith(prefix):
         return [lines[0][len(prefix):]]
@@ -137,7 +154,8 @@ def _emit(layer_type: str, context: EmitContext) -> list[str]:
 
 
 def _is_chain(program: ForwardProgram, module_path: dict[str, str],
-              emitted: list[tuple[str, list[str], list[str]]], out_var: dict[str, str]) -> bool:
+              emitted: list[tuple[str, list[str], list[str]]],
+              out_var: dict[str, list[str]]) -> bool:
     """Whether the code is nn.Sequential's: one Input, one Output, and between them modules at
     the top level, each taking the previous one's output as its only input and doing nothing
     but call its module. A chain whose modules are named "0", "1", ... "n-1" is a sequence.
@@ -152,9 +170,10 @@ def _is_chain(program: ForwardProgram, module_path: dict[str, str],
         path = module_path.get(node)
         if path is None or "." in path or inputs != [previous]:
             return False
-        if lines != [f"{out_var[node]} = {program.tree.expression(path)}({previous})"]:
+        if out_var[node] != out_var[node][:1] or lines != [
+                f"{out_var[node][0]} = {program.tree.expression(path)}({previous})"]:
             return False
-        previous = out_var[node]
+        previous = out_var[node][0]
     return program.returns == [previous]
 
 

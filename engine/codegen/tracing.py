@@ -23,6 +23,7 @@ from engine.checking import Walk
 from engine.codegen.forward import ForwardProgram, Tensors, execution_order, forward_program
 from engine.design import Design
 from engine.layers import TensorInfo, get_layer
+from engine.layers.base import as_outputs
 from engine.layers.block_node import BLOCK_TYPE
 from engine.layers.module_call import ModuleCall
 
@@ -156,17 +157,17 @@ def trace(design: Design, scope: str, tensors: Tensors, uses: Mapping[str, tuple
         own_arguments = {key: traced(value, Name(key)) for key, value in values.items()}
         own_inputs = tuple(_placeholders(port, info, instance.sizes)
                            for port, info in enumerate(inputs))
-    infos: dict[str, TensorInfo] = {}
+    infos: dict[str, tuple[TensorInfo, ...]] = {}  # every output of each node
     graph = design.graph(scope)
     path_of = {node: path for path, node in program.modules.items()}
     fed = iter(own_inputs)
     for node in execution_order(design, scope):
         data = graph.nodes[node]
         if data["type"] == "Input":
-            infos[node] = next(fed, None) or tensors.infos[node]
+            infos[node] = (next(fed, None) or tensors.infos[node],)
             continue
-        incoming = [infos[edge.src] for edge in sorted(design.inputs_of(node),
-                                                       key=lambda e: e.port)]
+        incoming = [infos[edge.src][edge.out] for edge in sorted(design.inputs_of(node),
+                                                                 key=lambda e: e.port)]
         if data["type"] == "Output":
             instance.output = incoming[0]
             continue
@@ -174,10 +175,11 @@ def trace(design: Design, scope: str, tensors: Tensors, uses: Mapping[str, tuple
         if data["type"] == BLOCK_TYPE:
             copies = _use(design, params, uses[node], tuple(incoming))
             instance.uses[path_of[node]] = copies
-            infos[node] = copies[-1].output
+            infos[node] = (copies[-1].output,)
             continue
         spec = get_layer(data["type"])
-        infos[node] = _checked(spec.infer, incoming, params, tensors.infos[node])
+        infos[node] = _checked(lambda inputs, values: as_outputs(spec.infer(inputs, values)),
+                               incoming, params, tensors.output_infos[node])
         if node in path_of:
             plain_inputs = list(tensors.input_infos[node])
             plain_params = {key: plain(value) for key, value in params.items()}

@@ -15,6 +15,7 @@ from engine.fields import Param
 from engine.layers.module_call import ModuleCall
 
 BATCH = "N"
+SINGLE_OUTPUT = ("",)  # the one unnamed output of most layers
 Shape = tuple  # ("N", d1, d2, ...): batch dimension first, as the string "N"
 
 
@@ -40,6 +41,11 @@ class TensorInfo:
         return TensorInfo((*self.shape[:start], *sizes, *self.shape[stop:]), self.dtype)
 
 
+def as_outputs(result: TensorInfo | tuple[TensorInfo, ...]) -> tuple[TensorInfo, ...]:
+    """A shape rule's result as one TensorInfo per output (most rules return just one)."""
+    return result if isinstance(result, tuple) else (result,)
+
+
 # ---------------------------------------------------------------------------- code emission
 
 @dataclass
@@ -49,7 +55,8 @@ class EmitContext:
     `inputs` are the variable names of the incoming tensors in port order, `out` the variable
     to assign, `module` the expression of the layer's submodule (e.g. `self.conv1`). Any other
     variable the lines need is asked of `fresh` (`fresh("h_n")`), which never hands out a name
-    in use.
+    in use. A layer with several outputs assigns `outs`, one variable per output ("_" for an
+    output nothing reads), e.g. `ctx.targets = x.unbind(1)`.
     """
 
     inputs: list[str]
@@ -58,6 +65,12 @@ class EmitContext:
     params: dict[str, Any]
     input_infos: list[TensorInfo]
     fresh: Callable[[str], str]
+    outs: list[str] = field(default_factory=list)
+
+    @property
+    def targets(self) -> str:
+        """The assignment's left side for every output: `q, k, v`, `out, _`."""
+        return ", ".join(self.outs or [self.out])
 
 
 def call_module(ctx: EmitContext) -> list[str]:
@@ -71,7 +84,8 @@ def call_module(ctx: EmitContext) -> list[str]:
 class LayerSpec:
     """One layer type: everything the editor, checker, compiler and exporter need to know.
 
-    infer(inputs, params) -> TensorInfo raises ShapeError when the inputs do not fit.
+    infer(inputs, params) -> TensorInfo (a tuple of them for several outputs) raises ShapeError
+        when the inputs do not fit.
     count_params(inputs, params) -> int counts learnable parameters without building anything.
     constructor(inputs, params) -> the ModuleCall that creates the layer's module (a torch or
         torchvision class, or a function of engine.training.portable, which an exported script
@@ -81,12 +95,15 @@ class LayerSpec:
     files: the parameters that name files, read against the design's folder (engine.layer_files).
     is_attribute: the constructor makes a tensor (Parameter, Buffer), not a module; forward
         reads it where it is used (`self.cls_token`) instead of writing a line for it.
+    outputs(params) -> the names of the layer's outputs, in order: one unnamed output for most
+        layers. A layer with several (Chunk's pieces, attention's output and weights) returns
+        a tuple of one TensorInfo per output from `infer`, and its `emit` assigns `ctx.outs`.
     """
 
     name: str
     category: str
     explanation: str
-    infer: Callable[[list[TensorInfo], dict], TensorInfo]
+    infer: Callable[[list[TensorInfo], dict], TensorInfo | tuple[TensorInfo, ...]]
     params: tuple[Param, ...] = ()
     min_inputs: int = 1
     max_inputs: int | None = 1
@@ -97,6 +114,7 @@ class LayerSpec:
     has_output: bool = True
     files: tuple[str, ...] = ()
     is_attribute: bool = False
+    outputs: Callable[[dict], tuple[str, ...]] = lambda p: SINGLE_OUTPUT
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
