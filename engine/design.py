@@ -283,10 +283,13 @@ class Design:
         return None
 
     # ------------------------------------------------------------------ editing
-    def add(self, layer_type: str, *inputs: str, name: str | None = None,
+    def add(self, layer_type: str, *inputs: str | tuple[str, int], name: str | None = None,
             network: str = DEFAULT_NETWORK, pos: tuple[float, float] | None = None,
             node_id: str | None = None, **params: Any) -> str:
-        """Add a layer, connect `inputs` to its ports 0, 1, ... in order, return its id."""
+        """Add a layer, connect `inputs` to its ports 0, 1, ... in order, return its id.
+
+        An input is a node id (its first output) or a (node id, output) pair:
+        `design.add("Add", (chunk, 0), (chunk, 1))`."""
         graph = self._graph(network)
         if name is not None:
             _check_name(name)
@@ -309,8 +312,9 @@ class Design:
                        params=values, pos=_position(pos), seq=self._seq)
         self._network_of[node_id] = network
         self._announce(NodeAdded(network, node_id))
-        for port, src in enumerate(inputs):
-            self.connect(src, node_id, port)
+        for port, source in enumerate(inputs):
+            src, out = (source, 0) if isinstance(source, str) else source
+            self.connect(src, node_id, port, out)
         return node_id
 
     def restore(self, node: Node, edges: Iterable[Edge] = (), seq: int | None = None) -> None:

@@ -1,7 +1,15 @@
-"""Self-attention and the Transformer encoder block, on (N, length, embedding) sequences."""
+"""Multi-head attention and the Transformer encoder block, on (N, length, embedding) sequences."""
 
 from engine.errors import ShapeError
-from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, expect_rank
+from engine.layers.base import (
+    BATCH,
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    expect_rank,
+    format_shape,
+)
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -20,20 +28,67 @@ def _attention_shape(layer: str, heads_key: str):
     return infer
 
 
+_ROLES = ("query", "key", "value")
+
+
+def _mha_shape(inputs: list[TensorInfo], p: dict) -> tuple[TensorInfo, ...]:
+    """Self-attention (one input) or attention of queries over separate keys and values
+    (three inputs: the key and value sequences may be longer or shorter than the query's, and
+    their feature sizes may differ from its embedding). Gives the output (N, L, E) and, with
+    need_weights, the weights (N, L, S) averaged over the heads or (N, heads, L, S)."""
+    if len(inputs) == 2:
+        raise ShapeError("MultiheadAttention takes one input (self-attention) or three (query, "
+                         "key, value); two are connected",
+                         "connect the value to input 2 (for keys that are the values, "
+                         "connect the same tensor to inputs 1 and 2)")
+    query = _attention_shape("MultiheadAttention", "num_heads")(inputs, p)
+    key, value = (inputs[1], inputs[2]) if len(inputs) == 3 else (query, query)
+    for role, info in zip(_ROLES[1:], (key, value)):
+        expect_rank(info, (3,), "MultiheadAttention", f"(N, length, features) for the {role}")
+        if info.dtype != "float":
+            raise ShapeError(f"MultiheadAttention: the {role} holds integer ids; it needs "
+                             "floating-point values", "put an Embedding before it")
+    if key.shape[:2] != value.shape[:2]:
+        raise ShapeError(f"MultiheadAttention needs one value per key, but the key is "
+                         f"{format_shape(key.shape)} and the value {format_shape(value.shape)}")
+    output = TensorInfo(query.shape)
+    if not p["need_weights"]:
+        return (output,)
+    length, source = query.shape[1], key.shape[1]
+    heads = () if p["average_attn_weights"] else (p["num_heads"],)
+    return output, TensorInfo((BATCH, *heads, length, source))
+
+
+def _kv_sizes(inputs: list[TensorInfo]) -> tuple[int, int, int]:
+    """The query's embedding and the key's and value's feature sizes."""
+    embed = inputs[0].shape[-1]
+    return (embed, inputs[1].shape[-1], inputs[2].shape[-1]) if len(inputs) == 3 else (
+        embed, embed, embed)
+
+
 def _mha_count(inputs: list[TensorInfo], p: dict) -> int:
-    e = inputs[0].shape[-1]
-    return 4 * e * e + (4 * e if p["bias"] else 0)
+    e, k, v = _kv_sizes(inputs)
+    return e * (e + k + v) + e * e + (4 * e if p["bias"] else 0)
 
 
 def _mha_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
-    return module_call("torch.nn.MultiheadAttention", inputs[0].shape[-1], p["num_heads"],
-                       dropout=p["dropout"], bias=p["bias"], batch_first=True,
-                       defaults={"dropout": 0.0, "bias": True, "batch_first": False})
+    """kdim and vdim only where keys or values differ from the embedding (torch then keeps
+    three projection matrices instead of one fused one)."""
+    e, k, v = _kv_sizes(inputs)
+    return module_call("torch.nn.MultiheadAttention", e, p["num_heads"],
+                       dropout=p["dropout"], bias=p["bias"], kdim=k, vdim=v, batch_first=True,
+                       defaults={"dropout": 0.0, "bias": True, "kdim": e, "vdim": e,
+                                 "batch_first": False})
 
 
 def _emit_mha(ctx: EmitContext) -> list[str]:
-    x = ctx.inputs[0]
-    return [f"{ctx.out}, _ = {ctx.module}({x}, {x}, {x}, need_weights=False)"]
+    """`out, _ = attn(x, x, x, need_weights=False)`, or with the weights
+    `out, weights = attn(query, key, value, need_weights=True)`."""
+    sources = ctx.inputs if len(ctx.inputs) == 3 else ctx.inputs * 3
+    if not ctx.params["need_weights"]:
+        return [f"{ctx.out}, _ = {ctx.module}({', '.join(sources)}, need_weights=False)"]
+    average = "" if ctx.params["average_attn_weights"] else ", average_attn_weights=False"
+    return [f"{ctx.targets} = {ctx.module}({', '.join(sources)}, need_weights=True{average})"]
 
 
 def _encoder_count(inputs: list[TensorInfo], p: dict) -> int:
@@ -53,18 +108,24 @@ def _encoder_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
 
 register(
     LayerSpec(
-        name="MultiheadAttention", category="Attention",
+        name="MultiheadAttention", category="Attention", min_inputs=1, max_inputs=3,
         explanation=(
-            "Self-attention: every position of the sequence looks at every other and takes a "
-            "weighted mix of them, with several heads attending to different things. It lets a "
-            "model relate distant positions directly; the embedding size must divide by "
-            "num_heads."),
+            "Attention with several heads: every query position takes a weighted mix of the "
+            "values, weighted by how well its query matches each key. With one input it is "
+            "self-attention (the sequence attends to itself); with three (query, key, value) a "
+            "decoder attends to an encoder's output, which may be of another length. "
+            "need_weights adds the attention weights as a second output; the embedding size "
+            "must divide by num_heads."),
         params=(Param("num_heads", "int", 4, "parallel attention heads", minimum=1),
                 Param("dropout", "float", 0.0, "dropout on attention weights", minimum=0,
                       maximum=1),
-                Param("bias", "bool", True, "learn biases in the projections")),
-        infer=_attention_shape("MultiheadAttention", "num_heads"), count_params=_mha_count,
-        constructor=_mha_call, emit=_emit_mha),
+                Param("bias", "bool", True, "learn biases in the projections"),
+                Param("need_weights", "bool", False, "also give the attention weights, as "
+                      "output 'weights'"),
+                Param("average_attn_weights", "bool", True, "average the weights over the "
+                      "heads (N, L, S); off: one map per head (N, heads, L, S)")),
+        infer=_mha_shape, count_params=_mha_count, constructor=_mha_call, emit=_emit_mha,
+        outputs=lambda p: ("output", "weights") if p["need_weights"] else ("output",)),
     LayerSpec(
         name="TransformerEncoderLayer", category="Attention",
         explanation=(
