@@ -219,3 +219,29 @@ def test_the_banner_leads_with_the_diagnosis_to_act_on_first(qtbot, window):
     assert "Learning rate too high" in panel.banner.title.text()
     assert "lower Learning rate" in panel.banner.text.text()
     assert "1 other diagnostic in this run" in panel.banner.text.text()
+
+
+def metric_title(panel) -> str:
+    return panel.curves.metric_plot.getPlotItem().titleLabel.text
+
+
+def x_range(plot) -> list[float]:
+    return plot.getPlotItem().vb.viewRange()[0]
+
+
+@pytest.mark.slow
+def test_file_new_leaves_no_axis_range_or_plot_title_of_the_previous_design(qtbot, window):
+    """The gan's 'D(x), D(G(z))' title and its thousands of steps stayed on the empty plots
+    of the mlp opened next."""
+    panel = window.training
+    file_new(window, "gan")
+    assert metric_title(panel).startswith("D(x)")        # the open design's task, before a run
+    train(qtbot, window)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Finished"), timeout=5000)
+    qtbot.waitUntil(lambda: x_range(panel.curves.loss_plot)[1] > EPOCHS, timeout=5000)
+
+    file_new(window, "mlp")
+    shows_nothing_of_a_run(window)
+    assert metric_title(panel) == "Accuracy"
+    for plot in (panel.curves.loss_plot, panel.curves.metric_plot, panel.curves.lr_plot):
+        assert x_range(plot)[1] <= 1

@@ -140,6 +140,7 @@ class CurvesArea(QWidget):
 
         self.live: LiveRun | None = None
         self.stored: list[StoredCurves] = []
+        self.planned_task = ""
         self.flagged: set[str] = set()
         self._titled: set[str] = set()
         self._drawn: dict[object, int] = {}
@@ -155,6 +156,15 @@ class CurvesArea(QWidget):
     def set_stored(self, stored: list[StoredCurves]) -> None:
         self.stored = stored
         self.redraw_all()
+
+    def set_planned_task(self, task: str) -> None:
+        """The open design's task: it titles the metric plot until a run is shown."""
+        self.planned_task = task
+        if not self._shows_a_run():
+            self._title_metric_plot_for(task)
+
+    def _shows_a_run(self) -> bool:
+        return bool(self.stored) or (self.live is not None and self.live.started is not None)
 
     def set_flagged_layers(self, names: set[str]) -> None:
         self.flagged = set(names)
@@ -182,6 +192,8 @@ class CurvesArea(QWidget):
             plot.clear_curves()
         self._clear_run_views()
         self._set_labels()
+        if not self._shows_a_run():
+            self._show_empty_plots()
         self._set_horizon()
         self._redraw({"started"} | (parts if parts is not None else ALL_PARTS))
 
@@ -194,6 +206,15 @@ class CurvesArea(QWidget):
         self.counts.setText("")
         self.hint.setText(NO_RUN_TEXT)
         self.task_view.setCurrentWidget(self.hint)
+
+    def _show_empty_plots(self) -> None:
+        """No run to show (another design, or none trained yet): the plots keep nothing of
+        the last one, neither its axis ranges nor the title of what its task measured."""
+        self._titled = set()
+        self._title_metric_plot_for(self.planned_task)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            plot.enableAutoRange()
 
     def _set_horizon(self) -> None:
         """Fix the x axes to the whole planned run (and the longest overlaid run): curves fill
@@ -261,8 +282,10 @@ class CurvesArea(QWidget):
         """Name the metric plot after what it shows."""
         self._titled = set(live.epochs)
         rising = any("accuracy" in name for name in live.epochs) and live.task != "gan"
-        title = "Accuracy" if rising else METRIC_TITLES.get(live.task, "Metric")
-        self.metric_plot.getPlotItem().setTitle(title, size="9pt")
+        self._title_metric_plot_for("classification" if rising else live.task)
+
+    def _title_metric_plot_for(self, task: str) -> None:
+        self.metric_plot.getPlotItem().setTitle(METRIC_TITLES.get(task, "Metric"), size="9pt")
 
     def _draw_run(self, steps: dict[str, SmoothedSeries],
                   epochs: dict[str, tuple[np.ndarray, np.ndarray]], per_epoch: int, key: str,

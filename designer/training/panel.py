@@ -222,6 +222,8 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         elif isinstance(event, TrainingChanged) and self.session.live.started is None \
                 and not self.session.running:
             self._show_planned_epochs()
+            if self.curves is not None:
+                self.curves.set_planned_task(self._planned_task())
         if not isinstance(event, NodeMoved):
             self.mark_stale()
 
@@ -237,12 +239,16 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.deviceChanged.emit(self._available)
         if self.curves is not None:
             self.curves.set_flagged_layers(set())
+            self.curves.set_planned_task(self._planned_task())
             self.curves.redraw_all()
 
     def _show_planned_epochs(self) -> None:
         epochs = self.document.design.training.get("epochs", TrainingSettings().epochs)
         epochs = epochs if isinstance(epochs, int) and epochs > 0 else TrainingSettings().epochs
         self._set_progress(0, epochs, f"{count_of(epochs, 'epoch')} planned")
+
+    def _planned_task(self) -> str:
+        return str(self.document.design.training.get("task", TrainingSettings().task))
 
     def _on_tab(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.curves_page:
@@ -257,6 +263,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
 
             self.curves = CurvesArea(self.curves_page)
             self.curves_page.layout().addWidget(self.curves)
+            self.curves.set_planned_task(self._planned_task())
             self.curves.set_live(self.session.live)
             self._overlay(self.runs.selected())
         return self.curves
