@@ -8,6 +8,8 @@ from engine.layers import LayerSpec, TensorInfo, get_layer
 
 SAMPLE_SHAPES = [((3, 8, 8), "float"), ((4, 12), "float"), ((6,), "float"),
                  ((2, 4, 6, 6), "float"), ((64,), "float"), ((12,), "long")]
+# Ports that take something an Input cannot give: a boolean mask, made from the Input.
+MASK_PORTS = {"MaskedFill": 1}
 
 
 def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
@@ -17,18 +19,23 @@ def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
     the Output reads."""
     ports = max(spec.min_inputs, 2 if spec.max_inputs is None else spec.max_inputs)
     source = spec.infer([], spec.defaults()) if ports == 0 else None
+    mask_port = MASK_PORTS.get(spec.name)
     for shape, dtype in SAMPLE_SHAPES:
         x_info = TensorInfo(("N", *shape), dtype)
+        infos = [TensorInfo(x_info.shape, "bool") if port == mask_port else x_info
+                 for port in range(ports)]
         try:
             if source is None:
-                spec.infer([x_info] * ports, spec.defaults())
+                spec.infer(infos, spec.defaults())
             else:
                 get_layer("Add").infer([x_info, source], {})
         except ShapeError:
             continue
         design = Design(spec.name)
         x = design.add("Input", shape=shape, dtype=dtype)
-        node = (design.add(spec.name, *[x] * ports) if source is None
+        feeds = [design.add("Compare", x, operation=">") if port == mask_port else x
+                 for port in range(ports)]
+        node = (design.add(spec.name, *feeds) if source is None
                 else design.add("Add", x, design.add(spec.name)))
         design.add("Output", node)
         return design, node

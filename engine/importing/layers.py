@@ -15,9 +15,18 @@ from typing import Any
 from engine.errors import DesignError
 from engine.layers import LayerSpec, TensorInfo, get_layer
 
-# Catalogue parameters stored under another attribute name by the torch module.
+# Catalogue parameters stored under another attribute (path) by the torch module.
 _ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size",
                  ("MultiheadAttention", "bias"): "in_proj_bias"}
+# The Transformer blocks' constructor arguments, by where the module keeps them. Each is read
+# into the layer's parameter of that name; one the layer has no parameter for is compared with
+# the layer's own module, and a difference refused under the argument's name.
+_TRANSFORMER_SETTINGS = {"nhead": "self_attn.num_heads", "dim_feedforward": "linear1.out_features",
+                         "dropout": "dropout.p", "activation": "activation",
+                         "layer_norm_eps": "norm1.eps", "batch_first": "self_attn.batch_first",
+                         "norm_first": "norm_first", "bias": "linear1.bias"}
+_SETTINGS = {"TransformerEncoderLayer": _TRANSFORMER_SETTINGS,
+             "TransformerDecoderLayer": _TRANSFORMER_SETTINGS}
 # Parameters that describe how the node uses the module's result, not the module itself.
 _USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",)}
 
@@ -64,11 +73,19 @@ def _difference(spec: LayerSpec, module: Any, inputs: list[TensorInfo],
         built = spec.build(inputs, params)
     if type(built) is not type(module):
         return f"{cls_name} has no NeuralCanvas layer"
+    named = _SETTINGS.get(spec.name, {})
+    differences = [f"{name}={_setting(module, path)!r} (the {spec.name} layer uses "
+                   f"{_setting(built, path)!r})" for name, path in named.items()
+                   if _setting(module, path) != _setting(built, path)]
+    if differences:
+        return f"{cls_name} with {', '.join(differences)}"
     theirs, ours = module_settings(module), module_settings(built)
     # Attributes the layer's own module lacks were added by the model's code (torchvision
     # marks Inception's layers with `stddev` for its initialisation): forward never reads them.
+    # Named settings were compared above, as the constructor argument.
     differences = [f"{key}={value!r} (the {spec.name} layer uses {ours[key]!r})"
-                   for key, value in theirs.items() if key in ours and ours[key] != value]
+                   for key, value in theirs.items()
+                   if key in ours and ours[key] != value and key not in named.values()]
     if differences:
         return f"{cls_name} with {', '.join(differences)}"
     if _sizes(built) != _sizes(module):
@@ -93,6 +110,32 @@ def module_settings(module: Any) -> dict[str, Any]:
     return settings
 
 
+def _setting(module: Any, path: str) -> Any:
+    """A named setting as its constructor argument reads: `bias` True or False, an
+    activation as the name of the function it computes."""
+    import torch
+
+    value = module
+    for part in path.split("."):
+        value = getattr(value, part)
+    if path.endswith("bias") and (value is None or isinstance(value, torch.Tensor)):
+        return value is not None
+    return _activation_name(value) if path == "activation" else value
+
+
+def _activation_name(activation: Any) -> Any:
+    """"relu" or "gelu" for the function or the module (nn.GELU() computes F.gelu); any other
+    activation as it is, which no layer reproduces."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    if activation is F.relu or type(activation) is nn.ReLU:
+        return "relu"
+    if activation is F.gelu or (type(activation) is nn.GELU and activation.approximate == "none"):
+        return "gelu"
+    return activation
+
+
 def _shortened(value: Any) -> Any:
     if isinstance(value, tuple) and value and len(set(value)) == 1:
         return value[0]
@@ -104,10 +147,13 @@ def _read(module: Any, spec: LayerSpec, param: Any) -> Any:
 
     if param.name in _USE_PARAMS.get(spec.name, ()):
         return param.default
-    attribute = _ATTRIBUTE_OF.get((spec.name, param.name), param.name)
-    if not hasattr(module, attribute):
-        raise Unsupported(f"{type(module).__name__}: cannot read its setting {param.name!r}")
-    value = getattr(module, attribute)
+    attribute = _SETTINGS.get(spec.name, {}).get(param.name) or _ATTRIBUTE_OF.get(
+        (spec.name, param.name), param.name)
+    try:
+        value = _setting(module, attribute)
+    except AttributeError:
+        raise Unsupported(f"{type(module).__name__}: cannot read its setting "
+                          f"{param.name!r}") from None
     if param.kind == "bool" and (value is None or isinstance(value, torch.Tensor)):
         value = value is not None  # e.g. `bias`: a parameter, or None
     if isinstance(value, list):

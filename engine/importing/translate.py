@@ -26,7 +26,9 @@ from engine.layers import TensorInfo
 _OPERATORS = {operator.add: "+", operator.iadd: "+=", operator.mul: "*", operator.imul: "*=",
               operator.sub: "-", operator.isub: "-=", operator.truediv: "/",
               operator.itruediv: "/=", operator.floordiv: "//", operator.pow: "**",
-              operator.matmul: "@", operator.getitem: "[]", operator.neg: "unary -"}
+              operator.matmul: "@", operator.getitem: "[]", operator.neg: "unary -",
+              operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=",
+              operator.gt: ">", operator.ge: ">="}
 # Binary operations: (the layer for two tensors, the Arithmetic operation for tensor and
 # constant, the one for constant and tensor, or None where the design cannot express it).
 _BINARY = {"add": ("Add", "x + c", "x + c"), "mul": ("Multiply", "x * c", "x * c"),
@@ -34,6 +36,11 @@ _BINARY = {"add": ("Add", "x + c", "x + c"), "mul": ("Multiply", "x * c", "x * c
            "pow": ("Power", "x ** c", None)}
 # Element-wise functions the Elementwise layer applies, by the name torch gives them.
 _FUNCTIONS = ("exp", "log", "sqrt", "rsqrt", "abs", "neg")
+_BUFFER_DTYPES = {**DTYPES, "torch.bool": "bool"}
+# Comparisons: (the operator, the Compare operation, the one with the operands swapped).
+_COMPARISONS = {"eq": (operator.eq, "==", "=="), "ne": (operator.ne, "!=", "!="),
+                "lt": (operator.lt, "<", ">"), "le": (operator.le, "<=", ">="),
+                "gt": (operator.gt, ">", "<"), "ge": (operator.ge, ">=", "<=")}
 
 
 @dataclass
@@ -223,6 +230,13 @@ class GraphTranslator:
             return type(value)(self._static(item) for item in value)
         return value
 
+    def _from_weights_alone(self, node: Any) -> bool:
+        """Whether the node's tensor inputs and result are the same whatever the batch."""
+        tensors = [value for value in node.all_input_nodes if self._is_tensor(value)]
+        return bool(tensors) and all(isinstance(self.first[value], TensorMeta)
+                                     and self.first[value] == self.second[value]
+                                     for value in [*tensors, node])
+
     def _check_batched(self, node: Any) -> None:
         first, second = self.first[node], self.second[node]
         if not (isinstance(first, TensorMeta) and isinstance(second, TensorMeta)):
@@ -244,8 +258,10 @@ class GraphTranslator:
         self.placement.record(node, self.current, node_id)
 
     def _produce(self, node: Any, layer: str, inputs: list[str], **params: Any) -> None:
-        """Add the layer for an operation whose result is one batched tensor."""
-        self._check_batched(node)
+        """Add the layer for an operation whose result is one batched tensor, or one computed
+        from parameters and buffers alone (`self.bias[:, :, :T, :T] == 0`)."""
+        if not self._from_weights_alone(node):
+            self._check_batched(node)
         self._keep(node, self._add(node, layer, inputs, self._name(node, layer), **params))
 
     def _name(self, node: Any, layer: str) -> str:
@@ -284,16 +300,17 @@ class GraphTranslator:
         layer = next((kind for kind, tensors in kinds.items() if node.target in tensors), None)
         if layer is None or not isinstance(meta, TensorMeta):
             raise Unsupported("reads a tensor that is neither a parameter nor a buffer")
-        if str(meta.dtype) != "torch.float32":
-            raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter and "
-                              "Buffer nodes hold float32")
+        dtype = _BUFFER_DTYPES.get(str(meta.dtype))
+        if dtype is None or (layer == "Parameter" and dtype != "float"):
+            raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter nodes "
+                              "hold float32, Buffer nodes float32, int64 or bool")
         owner = node.target.rpartition(".")[0]
         if owner in self.calls:
             raise Unsupported(f"reads a tensor of '{owner}', which forward also calls as a layer "
                               "(tied weights); a layer node's weights are its own")
         name = self.current.relative(node.target)
         node_id = self._add(node, layer, [], self._unique(name, own_module=True),
-                            shape=meta.shape)
+                            shape=meta.shape, **({"dtype": dtype} if layer == "Buffer" else {}))
         if self.placement.design.node(node_id).name != name:
             raise Unsupported(f"the {layer.lower()} cannot keep its name {name!r} in the design")
         self._keep(node, node_id)
@@ -397,6 +414,12 @@ class GraphTranslator:
             handlers[target] = self._pieces
         handlers["contiguous"] = self._alias
         handlers[operator.getitem] = self._getitem
+        for function, (symbol, operation, swapped) in _COMPARISONS.items():
+            for target in (symbol, getattr(torch, function), function):
+                handlers[target] = self._compare(operation, swapped)
+        for target in (torch.masked_fill, "masked_fill", "masked_fill_"):
+            handlers[target] = self._masked_fill
+        handlers[torch.nn.functional.interpolate] = self._interpolate
         return handlers
 
     def _binary(self, layer: str, tensor_first: str,
@@ -421,6 +444,95 @@ class GraphTranslator:
             self._produce(node, "Arithmetic", [source], operation=operation,
                           constant=float(constant))
         return translate
+
+    def _compare(self, operation: str, swapped: str) -> Callable[[Any], None]:
+        """`x == 0`, `0.5 < x`: a Compare node, its constant on the right."""
+        def translate(node: Any) -> None:
+            left, right = _bind(node, ("input", "other"), {})
+            if self._is_tensor(left) == self._is_tensor(right):
+                raise Unsupported("compares two tensors (or two numbers); Compare takes a "
+                                  "tensor and a number")
+            tensor_left = self._is_tensor(left)
+            constant = self._static(right if tensor_left else left)
+            if type(constant) not in (int, float, bool):
+                raise Unsupported("compares a tensor with something other than a number")
+            self._produce(node, "Compare", [self._tensor(left if tensor_left else right)],
+                          operation=operation if tensor_left else swapped,
+                          constant=float(constant))
+        return translate
+
+    def _masked_fill(self, node: Any) -> None:
+        """`x.masked_fill(mask, float("-inf"))`: a MaskedFill node fed by the mask."""
+        source, mask, value = _bind(node, ("input", "mask", "value"), {})
+        value = self._static(value)
+        if type(value) not in (int, float, bool):
+            raise Unsupported("fills with a tensor; MaskedFill fills with a number")
+        fill = {float("-inf"): "-inf", float("inf"): "inf"}.get(value, "value")
+        options = {"value": float(value)} if fill == "value" else {}
+        self._produce(node, "MaskedFill", [self._tensor(source), self._tensor(mask)],
+                      fill=fill, **options)
+
+    def _interpolate(self, node: Any) -> None:
+        """F.interpolate to the size of another tensor (`size=skip.shape[-2:]`): an
+        Interpolate node fed by that tensor; by a scale factor: an Upsample node."""
+        names = ("input", "size", "scale_factor", "mode", "align_corners",
+                 "recompute_scale_factor", "antialias")
+        source, size, scale, mode, corners, recompute, antialias = _bind(node, names, {
+            "size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
+            "recompute_scale_factor": None, "antialias": False})
+        mode, corners = self._static(mode), self._static(corners)
+        if self._static(recompute) is not None or self._static(antialias):
+            raise Unsupported("uses recompute_scale_factor or antialias, which NeuralCanvas's "
+                              "resizing layers leave at their defaults")
+        if size is None:
+            scale = self._static(scale)
+            scales = set(scale) if isinstance(scale, (tuple, list)) else {scale}
+            if len(scales) != 1:
+                raise Unsupported("scales the dimensions by different factors; Upsample "
+                                  "scales every one by the same")
+            self._produce(node, "Upsample", [self._tensor(source)],
+                          scale_factor=float(scales.pop()), mode=mode,
+                          align_corners=bool(corners))
+            return
+        reference = self._size_source(size, len(self.first[source].shape) - 2)
+        self._produce(node, "Interpolate", [self._tensor(source), self._tensor(reference)],
+                      mode=mode, align_corners=bool(corners))
+
+    def _size_source(self, size: Any, count: int) -> Any:
+        """The tensor whose last `count` sizes `size` is (`skip.shape[-2:]`,
+        `(x.size(2), x.size(3))`), or Unsupported."""
+        dims = self._dims_of(size)
+        tensors = {tensor for tensor, _ in dims or ()}
+        if len(tensors) == 1:
+            tensor = tensors.pop()
+            rank = len(self.first[tensor].shape)
+            if [dim % rank for _, dim in dims] == list(range(rank - count, rank)):
+                return tensor
+        raise Unsupported("resizes to a size that is not the last sizes of one tensor "
+                          "(write size=other.shape[-2:])")
+
+    def _dims_of(self, value: Any) -> list[tuple[Any, int]] | None:
+        """The (tensor, dimension) each entry of a size was read from, or None."""
+        from torch import fx
+
+        if isinstance(value, (tuple, list)):
+            parts = [self._dims_of(item) for item in value]
+            return None if None in parts else [dim for part in parts for dim in part]
+        if not isinstance(value, fx.Node):
+            return None
+        if value.target is getattr and value.args[1] == "shape" or (
+                value.target == "size" and len(value.args) == 1 and not value.kwargs):
+            tensor = value.args[0]
+            return [(tensor, dim) for dim in range(len(self.first[tensor].shape))]
+        if value.target == "size" and len(value.args) == 2:
+            return [(value.args[0], self._static(value.args[1]))]
+        if value.target is operator.getitem:
+            whole, index = value.args
+            dims = self._dims_of(whole)
+            if dims is None or not isinstance(index, (int, slice)):
+                return None
+            return dims[index] if isinstance(index, slice) else [dims[index]]
+        return None
 
     def _is_tensor(self, value: Any) -> bool:
         from torch import fx

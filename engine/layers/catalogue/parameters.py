@@ -13,7 +13,10 @@ from engine.layers.base import LayerSpec, Param, TensorInfo, format_shape
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
-_INITS = ("zeros", "ones", "constant", "normal")
+_INITS = ("zeros", "ones", "constant", "normal", "tril")
+# A Buffer's dtype -> the value `torch.full` fills with for init "ones"/"constant", which also
+# gives the tensor its dtype (`torch.full((8, 8), True)` holds booleans).
+_FILL_TYPES = {"float": float, "long": int, "bool": bool}
 
 
 def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
@@ -22,19 +25,29 @@ def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if any(size < 1 for size in shape):
         raise ShapeError(f"every size of the tensor's shape must be at least 1, got "
                          f"{format_shape(shape)}")
-    return TensorInfo(shape)
+    dtype = p.get("dtype", "float")
+    if dtype != "float" and p["init"] == "normal":
+        raise ShapeError(f"init 'normal' draws floating-point values, but the buffer's dtype "
+                         f"is {dtype}", "choose init zeros, ones, constant or tril")
+    if p["init"] == "tril" and len(shape) < 2:
+        raise ShapeError(f"init 'tril' fills the lower triangle of the last two dimensions, "
+                         f"but the shape {format_shape(shape)} has fewer",
+                         "give the tensor at least two dimensions, (8, 8) for a causal mask")
+    return TensorInfo(shape, dtype)
 
 
 def _initial_values(p: dict) -> ModuleCall:
-    """The call that makes the starting values (`torch.zeros(1, 1, 768)`)."""
-    shape = tuple(p["shape"])
-    if p["init"] == "zeros":
-        return module_call("torch.zeros", *shape)
-    if p["init"] == "ones":
-        return module_call("torch.ones", *shape)
-    if p["init"] == "constant":
-        return module_call("torch.full", shape, p["value"])
-    return module_call("torch.normal", mean=0.0, std=p["std"], size=shape)
+    """The call that makes the starting values (`torch.zeros(1, 1, 768)`); a long or bool
+    buffer is filled with an int or a bool, which gives it its dtype."""
+    shape, init = tuple(p["shape"]), p["init"]
+    fill = _FILL_TYPES[p.get("dtype", "float")]
+    if init == "normal":
+        return module_call("torch.normal", mean=0.0, std=p["std"], size=shape)
+    if init == "tril":
+        return module_call("torch.tril", _initial_values({**p, "init": "ones"}))
+    if fill is float and init in ("zeros", "ones"):
+        return module_call(f"torch.{init}", *shape)
+    return module_call("torch.full", shape, fill({"zeros": 0, "ones": 1}.get(init, p["value"])))
 
 
 def _tensor_call(cls_name: str):
@@ -60,6 +73,9 @@ _PARAMS = (
     Param("std", "float", 0.02, "the standard deviation, for init 'normal' (mean 0)",
           minimum=0),
 )
+_BUFFER_PARAMS = (*_PARAMS, Param(
+    "dtype", "choice", "float", "what the tensor holds: floats, integers (long) or booleans "
+    "(bool, a mask)", choices=tuple(_FILL_TYPES)))
 
 register(
     LayerSpec(
@@ -76,8 +92,9 @@ register(
         name="Buffer", category="Input / Output", min_inputs=0, max_inputs=0,
         explanation=(
             "A fixed tensor saved with the model's weights but never trained, such as an "
-            "attention mask or a table of constants. It moves to the GPU with the model and "
-            "other nodes read it like a Parameter's tensor."),
-        params=_PARAMS, infer=_shape, constructor=_tensor_call("Buffer"), is_attribute=True,
+            "attention mask (init 'tril' makes a causal one) or a table of constants. It moves "
+            "to the GPU with the model and other nodes read it like a Parameter's tensor; it "
+            "may hold floats, integers or booleans."),
+        params=_BUFFER_PARAMS, infer=_shape, constructor=_tensor_call("Buffer"), is_attribute=True,
         warn=_warn_unused_settings),
 )
