@@ -313,7 +313,7 @@ class Design:
         self._network_of[node_id] = network
         self._announce(NodeAdded(network, node_id))
         for port, source in enumerate(inputs):
-            src, out = (source, 0) if isinstance(source, str) else source
+            src, out = output_ref(source)
             self.connect(src, node_id, port, out)
         return node_id
 
@@ -698,6 +698,11 @@ class Design:
         while f"{base}{k}" in taken:
             k += 1
         return f"{base}{k}"
+
+
+def output_ref(source: str | tuple[str, int]) -> tuple[str, int]:
+    """A node id (its first output) or a (node id, output) pair, as the pair."""
+    return (source, 0) if isinstance(source, str) else source
 
 
 def node_name_problem(name: object) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.design import Design
+from engine.design import Design, output_ref
 from engine.errors import DesignError
 from engine.importing.hierarchy import Call, Hierarchy
 from engine.importing.tracing import TensorMeta
@@ -50,14 +50,16 @@ class Placement:
         return node_id
 
     # ------------------------------------------------------------------ values
-    def record(self, node: Any, call: Call, node_id: str) -> None:
+    def record(self, node: Any, call: Call, node_id: str | tuple[str, int]) -> None:
+        """`node`'s value is what `node_id` gives (a pair: that node's output)."""
         self._values[node] = (call, node_id)
 
     def has(self, value: Any) -> bool:
         return value in self._values
 
-    def place(self, value: Any, call: Call) -> str:
-        """The node of `call`'s scope that gives `value`; Unplaced if it was never made."""
+    def place(self, value: Any, call: Call) -> str | tuple[str, int]:
+        """The node of `call`'s scope that gives `value` (a (node, output) pair for a node's
+        other outputs); Unplaced if it was never made."""
         if value not in self._values:
             raise Unplaced(value)
         home, node_id = self._values[value]
@@ -85,9 +87,10 @@ class Placement:
         self.block_node[call] = node
         for port, value in enumerate(call.inputs):
             try:
-                self.design.connect(self.place(value, caller), node, port)
+                source, out = output_ref(self.place(value, caller))
             except Unplaced:
                 continue  # made by an operation that failed, which is listed already
+            self.design.connect(source, node, port, out)
 
     def finish(self) -> None:
         """Give every opened call its Output (the value that leaves it), where it was made."""

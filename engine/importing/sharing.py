@@ -129,7 +129,7 @@ class Sharing:
                 else:
                     fixed.append((key, _hashable(value)))
             structure.append((node.name, node.type, tuple(fixed)))
-        edges = tuple(sorted((position[edge.src], position[edge.dst], edge.port)
+        edges = tuple(sorted((position[edge.src], position[edge.dst], edge.port, edge.out)
                              for edge in self.scratch.edges(scope)))
         module = type(call.module)
         key = (f"{module.__module__}.{module.__qualname__}", tuple(structure), tuple(slots),
@@ -148,8 +148,9 @@ class Sharing:
         if len(blocks) < 2 or any(node.type != BLOCK_TYPE for node in blocks):
             return None
         uses = {self.uses[node.params["block"]] for node in blocks}
-        chain = [(nodes[index], nodes[index + 1], 0) for index in range(len(nodes) - 1)]
-        edges = [(edge.src, edge.dst, edge.port) for edge in self.scratch.edges(call.key)]
+        chain = [(nodes[index], nodes[index + 1], 0, 0) for index in range(len(nodes) - 1)]
+        edges = [(edge.src, edge.dst, edge.port, edge.out)
+                 for edge in self.scratch.edges(call.key)]
         if len(uses) != 1 or sorted(edges) != sorted(chain):
             return None
         use = uses.pop()
@@ -172,7 +173,7 @@ class Sharing:
             new_id[node_id] = design.add(node.type, name=node.name, network=target, **params)
             self.origin[new_id[node_id]] = self.scratch_origin.get(node_id)
         for edge in self.scratch.edges(source):
-            design.connect(new_id[edge.src], new_id[edge.dst], edge.port)
+            design.connect(new_id[edge.src], new_id[edge.dst], edge.port, edge.out)
 
 
 def _height(call: Call) -> int:

@@ -68,19 +68,12 @@ class _Hidden:
 
 
 @dataclass
-class _Attention:
-    """A self-attention call's (output, weights) result: the layer gives the output only."""
+class _Outputs:
+    """A result whose items are the outputs of one design node: chunk/split/unbind's pieces,
+    a MultiheadAttention call's (output, weights)."""
 
     node: str
-
-
-@dataclass
-class _Pieces:
-    """The result of chunk/split: consecutive ranges of one dimension of `source`."""
-
-    source: Any
-    dim: int
-    bounds: list[tuple[int, int]]
+    count: int
 
 
 class GraphTranslator:
@@ -97,6 +90,7 @@ class GraphTranslator:
         self.root, self.graph = root, graph
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
+        self.batch_second: set[Any] = set()  # permutes that put the batch second
         self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
         self.refusals: list[Refusal] = []
@@ -200,8 +194,12 @@ class GraphTranslator:
             raise Unsupported("has no NeuralCanvas layer")
 
     # ------------------------------------------------------------------ values
-    def _tensor(self, value: Any) -> str:
-        """The design node that produces the tensor an fx argument refers to."""
+    def _tensor(self, value: Any) -> str | tuple[str, int]:
+        """The design node (or a node's output) that produces the tensor an fx argument
+        refers to."""
+        if value in self.batch_second:
+            raise Unsupported(f"uses the result of {self.describe(value)}, whose batch is its "
+                              "second dimension, other than by unbind(0) or [i]")
         if self.placement.has(value):
             return self.placement.place(value, self.current)
         if value in self.pending:
@@ -337,7 +335,7 @@ class GraphTranslator:
             raise Unsupported(f"is called {self.calls[node.target]} times, sharing its weights; "
                               "each layer node has weights of its own")
         if isinstance(module, nn.MultiheadAttention):
-            self._self_attention(node, module)
+            self._attention(node, module)
             return
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("takes more than one input; layers take one tensor")
@@ -348,25 +346,24 @@ class GraphTranslator:
         layer, params = layer_for_module(module, [self._info(node.args[0])])
         self._produce(node, layer, [source], **params)
 
-    def _self_attention(self, node: Any, module: Any) -> None:
-        """`attention(x, x, x, need_weights=False)`: the MultiheadAttention layer, whose
-        result's first item is its output."""
+    def _attention(self, node: Any, module: Any) -> None:
+        """`attention(x, x, x, need_weights=False)` (self-attention: one input) or
+        `attention(query, key, value)` (three): a MultiheadAttention node whose outputs are
+        the result's items, the output and, with need_weights, the weights."""
         names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
                  "average_attn_weights", "is_causal")
-        query, key, value, padding, weights, mask, _, causal = _bind(node, names, {
+        query, key, value, padding, weights, mask, average, causal = _bind(node, names, {
             "key_padding_mask": None, "need_weights": True, "attn_mask": None,
             "average_attn_weights": True, "is_causal": False})
-        if key is not query or value is not query:
-            raise Unsupported("attends with separate query, key and value; the "
-                              "MultiheadAttention layer is self-attention (x, x, x)")
         if padding is not None or mask is not None or self._static(causal):
             raise Unsupported("uses an attention mask; the MultiheadAttention layer has none")
-        if self._static(weights):
-            raise Unsupported("computes the attention weights (need_weights=True); the "
-                              "MultiheadAttention layer computes with need_weights=False")
-        layer, params = layer_for_module(module, [self._info(query)])
-        self.pending[node] = _Attention(self._add(node, layer, [self._tensor(query)],
-                                                  self._name(node, layer), **params))
+        sources = [query] if key is query and value is query else [query, key, value]
+        use = {"need_weights": bool(self._static(weights)),
+               "average_attn_weights": bool(self._static(average))}
+        layer, params = layer_for_module(module, [self._info(s) for s in sources], use=use)
+        node_id = self._add(node, layer, [self._tensor(s) for s in sources],
+                            self._name(node, layer), **params)
+        self.pending[node] = _Outputs(node_id, 2 if use["need_weights"] else 1)
 
     def _functional(self, node: Any, functional: Functional) -> None:
         args = list(node.args)
@@ -410,7 +407,7 @@ class GraphTranslator:
             handlers[target] = self._permute
         for target in (torch.mean, "mean"):
             handlers[target] = self._mean
-        for target in (torch.chunk, "chunk", torch.split, "split"):
+        for target in (torch.chunk, "chunk", torch.split, "split", torch.unbind, "unbind"):
             handlers[target] = self._pieces
         handlers["contiguous"] = self._alias
         handlers[operator.getitem] = self._getitem
@@ -594,12 +591,25 @@ class GraphTranslator:
                       dim1=self._static(dim1))
 
     def _permute(self, node: Any) -> None:
+        """A permute; one that puts the batch second (`qkv.permute(2, 0, 3, 1, 4)`, as ViT's
+        attention does before `unbind(0)`) is stored with its first two dimensions swapped,
+        and only unbind(0) and `[i]` may read it, along dimension 1 instead of 0: the same
+        tensors, since neither touches the batch."""
         source, *dims = node.args
         dims = self._static(dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
                             else dims or node.kwargs.get("dims", ()))
         rank = len(self.first[source].shape)
-        self._produce(node, "Permute", [self._tensor(source)],
-                      dims=tuple(d % rank for d in dims))
+        dims = tuple(d % rank for d in dims)
+        if len(dims) < 2 or dims[1] != 0:
+            self._produce(node, "Permute", [self._tensor(source)], dims=dims)
+            return
+        first, second = self.first[node], self.second[node]
+        if first.shape[1:2] != (self.batch,) or second.shape[1:2] != (self.batch + 1,):
+            raise Unsupported("does not keep the batch in place")
+        self._keep(node, self._add(node, "Permute", [self._tensor(source)],
+                                   self._name(node, "Permute"),
+                                   dims=(0, dims[0], *dims[2:])))
+        self.batch_second.add(node)
 
     def _mean(self, node: Any) -> None:
         source, dim, keepdim, dtype = _bind(node, ("input", "dim", "keepdim", "dtype"),
@@ -613,41 +623,58 @@ class GraphTranslator:
         self._produce(node, "Mean", [self._tensor(source)], dims=dims, keepdim=keepdim)
 
     def _pieces(self, node: Any) -> None:
-        source, _, dim = _bind(node, ("input", "sections", "dim"), {"dim": 0})
+        """chunk, split and unbind: one Chunk, Split or Unbind node with an output per piece,
+        which the items of the result read (`a, b = x.chunk(2, dim=1)`)."""
+        kind = getattr(node.target, "__name__", node.target)
+        if kind == "unbind":
+            source, dim = _bind(node, ("input", "dim"), {"dim": 0})
+            asked = None
+        else:
+            source, asked, dim = _bind(node, ("input", "sections", "dim"), {"dim": 0})
         first, second = self.first[node], self.second[node]
-        rank = len(self.first[source].shape)
-        dim = self._static(dim) % rank
-        if dim == 0 or [m.shape[1:] for m in first] != [m.shape[1:] for m in second]:
+        dim = self._static(dim) % len(self.first[source].shape)
+        if source in self.batch_second:
+            if kind != "unbind" or dim != 0:
+                raise Unsupported("cuts a tensor whose batch is its second dimension other "
+                                  "than by unbind(0)")
+            dim, sources = 1, [self.placement.place(source, self.current)]
+        elif dim == 0:
             raise Unsupported("splits the batch dimension")
-        bounds, start = [], 0
-        for meta in first:
-            bounds.append((start, start + meta.shape[dim]))
-            start += meta.shape[dim]
-        self._tensor(source)
-        self.pending[node] = _Pieces(source, dim, bounds)
+        else:
+            sources = [self._tensor(source)]
+        if any(m.shape[:1] != (self.batch,) for m in first) or (
+                [m.shape[1:] for m in first] != [m.shape[1:] for m in second]):
+            raise Unsupported("splits the batch dimension")
+        sizes = [meta.shape[dim] for meta in first] if kind != "unbind" else []
+        if kind == "unbind":
+            layer, params = "Unbind", {"count": len(first)}
+        elif kind == "chunk" and self._static(asked) == len(first):
+            layer, params = "Chunk", {"chunks": len(first)}
+        else:
+            layer, params = "Split", {"sizes": tuple(sizes)}
+        node_id = self._add(node, layer, sources, self._name(node, layer), dim=dim, **params)
+        self.pending[node] = _Outputs(node_id, len(first))
 
     def _getitem(self, node: Any) -> None:
         container, index = node.args
         pending = self.pending.get(container)
         if pending is None:
-            if self.placement.has(container):
+            if container in self.batch_second:
+                self._select_batch_second(node, container, self._static(index))
+            elif self.placement.has(container):
                 self._index(node, container, index)
             elif contains_tensor(self.first[node]):
                 raise Unsupported("takes an item of a result that is not a tensor")
             return
         index = self._static(index)
-        if isinstance(pending, _Pieces):
-            start, end = pending.bounds[index]
-            self._produce(node, "Slice", [self._tensor(pending.source)], dim=pending.dim,
-                          start=start, end=end)
+        if isinstance(pending, _Outputs):
+            if not contains_tensor(self.first[node]):
+                return  # the weights of a call with need_weights=False: None
+            self._check_batched(node)
+            out = index % pending.count
+            self._keep(node, (pending.node, out) if out else pending.node)
         elif isinstance(pending, _Recurrent):
             self._recurrent_part(node, pending, index)
-        elif isinstance(pending, _Attention):
-            if index != 0:
-                raise Unsupported("uses the attention weights; the MultiheadAttention layer "
-                                  "gives its output only")
-            self._check_batched(node)
-            self._keep(node, pending.node)
         elif isinstance(pending, _State):
             if index != 0:
                 raise Unsupported("uses the LSTM's cell state c_n; only h_n can be used")
@@ -659,6 +686,16 @@ class GraphTranslator:
                 raise Unsupported("uses a hidden state other than the last layer's of a "
                                   "one-directional RNN (h_n[-1])")
             self._recurrent_node(node, pending.recurrent, "last")
+
+    def _select_batch_second(self, node: Any, source: Any, index: Any) -> None:
+        """`qkv[0]` of a tensor whose batch is second: Select along the design's dimension 1."""
+        if not isinstance(index, int):
+            raise Unsupported("indexes a tensor whose batch is its second dimension other "
+                              "than by one position of its first")
+        self._check_batched(node)
+        source_id = self.placement.place(source, self.current)
+        self._keep(node, self._add(node, "Select", [source_id], self._name(node, "Select"),
+                                   dim=1, index=index))
 
     def _recurrent_part(self, node: Any, recurrent: _Recurrent, index: int) -> None:
         """(output, state)[index]: the output sequence, or the state to be indexed further."""
