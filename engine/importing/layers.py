@@ -28,7 +28,8 @@ _TRANSFORMER_SETTINGS = {"nhead": "self_attn.num_heads", "dim_feedforward": "lin
 _SETTINGS = {"TransformerEncoderLayer": _TRANSFORMER_SETTINGS,
              "TransformerDecoderLayer": _TRANSFORMER_SETTINGS}
 # Parameters that describe how the node uses the module's result, not the module itself.
-_USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",)}
+_USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",),
+               "TransformerDecoderLayer": ("tgt_is_causal",)}
 
 
 class Unsupported(Exception):

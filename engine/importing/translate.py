@@ -90,6 +90,7 @@ class GraphTranslator:
         self.root, self.graph = root, graph
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
+        self.constants: dict[Any, Any] = {}  # tensors forward makes from numbers: their values
         self.batch_second: set[Any] = set()  # permutes that put the batch second
         self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
@@ -183,6 +184,8 @@ class GraphTranslator:
             self._attribute(node)
         elif node.op == "call_module":
             self._module_call(node)
+        elif self._makes_constant(node):
+            self.constants[node] = self._evaluate(node)
         elif node.target in self.handlers and (node.target is operator.getitem
                                                or contains_tensor(self.first[node])):
             self.handlers[node.target](node)
@@ -204,7 +207,27 @@ class GraphTranslator:
             return self.placement.place(value, self.current)
         if value in self.pending:
             raise Unsupported(f"uses the whole result of {self.describe(value)} as one tensor")
+        if value in self.constants:
+            raise Unsupported(f"uses the tensor {self.describe(value)} makes from numbers "
+                              "alone; no layer holds one (a Buffer node can)")
         raise Unsupported("receives something that is not a tensor from a layer")
+
+    def _makes_constant(self, node: Any) -> bool:
+        """Whether a call makes a tensor from numbers alone (`torch.full((T, T), -inf)`, then
+        `.triu(1)`): the same whatever the input's values, such as a causal mask."""
+        return node.op in ("call_function", "call_method") and contains_tensor(
+            self.first[node]) and all(value in self.constants or not self._is_tensor(value)
+                                      for value in node.all_input_nodes)
+
+    def _evaluate(self, node: Any) -> Any:
+        """The value of a call `_makes_constant` accepts, made again from its arguments."""
+        from torch import fx
+
+        args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda value: (
+            self.constants[value] if value in self.constants else self._static(value)))
+        if node.op == "call_method":
+            return getattr(args[0], node.target)(*args[1:], **kwargs)
+        return node.target(*args, **kwargs)
 
     def _info(self, value: Any) -> TensorInfo:
         meta = self.first[value]
@@ -337,6 +360,9 @@ class GraphTranslator:
         if isinstance(module, nn.MultiheadAttention):
             self._attention(node, module)
             return
+        if isinstance(module, nn.TransformerDecoderLayer):
+            self._decoder_layer(node, module)
+            return
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("takes more than one input; layers take one tensor")
         source = self._tensor(node.args[0])
@@ -364,6 +390,30 @@ class GraphTranslator:
         node_id = self._add(node, layer, [self._tensor(s) for s in sources],
                             self._name(node, layer), **params)
         self.pending[node] = _Outputs(node_id, 2 if use["need_weights"] else 1)
+
+    def _decoder_layer(self, node: Any, module: Any) -> None:
+        """`decoder(tgt, memory)`, with or without the causal target mask nn.Transformer makes
+        (`tgt_mask`, `tgt_is_causal`); other masks have no place in the layer."""
+        import torch
+        from torch import nn
+
+        names = ("tgt", "memory", "tgt_mask", "memory_mask", "tgt_key_padding_mask",
+                 "memory_key_padding_mask", "tgt_is_causal", "memory_is_causal")
+        target, memory, mask, *others = _bind(node, names, {
+            name: None for name in names[2:6]} | {"tgt_is_causal": False,
+                                                  "memory_is_causal": False})
+        if any(value is not None for value in others[:3]) or self._static(others[4]):
+            raise Unsupported("uses a memory or padding mask; the TransformerDecoderLayer "
+                              "layer masks the target causally or not at all")
+        length = self.first[target].shape[1]
+        causal = nn.Transformer.generate_square_subsequent_mask(length)
+        if mask is not None and not (mask in self.constants and torch.equal(
+                self.constants[mask], causal)):
+            raise Unsupported("masks the target with something other than the causal mask "
+                              "nn.Transformer.generate_square_subsequent_mask makes")
+        layer, params = layer_for_module(module, [self._info(target), self._info(memory)],
+                                         use={"tgt_is_causal": mask is not None})
+        self._produce(node, layer, [self._tensor(target), self._tensor(memory)], **params)
 
     def _functional(self, node: Any, functional: Functional) -> None:
         args = list(node.args)
