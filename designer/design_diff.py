@@ -69,7 +69,7 @@ def go(design: Design, now: Snapshot, wanted: Snapshot) -> None:
         if current.pos != node.pos:
             design.move(node_id, node.pos)
     for edge in sorted(wanted.edges - surviving, key=lambda e: (e.dst, e.port, e.src)):
-        design.connect(edge.src, edge.dst, edge.port)
+        design.connect(edge.src, edge.dst, edge.port, edge.out)
     for block in now.blocks:
         if block not in wanted.blocks:
             design.remove_block(block)

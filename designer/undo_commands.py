@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from designer.design_diff import Snapshot, go
 from engine import Design, DesignError, Edge, Node
 from engine.blocks.grouping import free_name
+from engine.design import output_ref
 
 Result = TypeVar("Result")
 
@@ -22,11 +23,12 @@ PARAMS_COMMAND_ID = 1002
 
 
 class AddNode(QUndoCommand):
-    """Add one layer, optionally connected to existing outputs (src id -> input port)."""
+    """Add one layer, optionally connected to existing outputs ((source, input port): a
+    source is a node id or a (node id, output) pair) and inputs ((dst id, input port))."""
 
     def __init__(self, design: Design, layer_type: str, network: str, pos: tuple[float, float],
                  params: dict[str, Any] | None = None, name: str | None = None,
-                 inputs: list[tuple[str, int]] | None = None,
+                 inputs: list[tuple[str | tuple[str, int], int]] | None = None,
                  outputs: list[tuple[str, int]] | None = None) -> None:
         super().__init__(f"Add {layer_type}")
         self.design = design
@@ -42,8 +44,9 @@ class AddNode(QUndoCommand):
         if not self._added_before:
             self._added_before = True
             self.name = self.design.node(self.node_id).name
-        for src, port in self.inputs:
-            self.design.connect(src, self.node_id, port)
+        for source, port in self.inputs:
+            src, out = output_ref(source)
+            self.design.connect(src, self.node_id, port, out)
         for dst, port in self.outputs:
             self.design.connect(self.node_id, dst, port)
 
@@ -75,26 +78,27 @@ class RemoveNodes(QUndoCommand):
         for node, seq in self.nodes:
             self.design.restore(node, seq=seq)
         for edge in self.edges:
-            self.design.connect(edge.src, edge.dst, edge.port)
+            self.design.connect(edge.src, edge.dst, edge.port, edge.out)
 
 
 class Connect(QUndoCommand):
-    """Connect an output to an input port, replacing whatever fed that port before."""
+    """Connect output `out` of a node to an input port, replacing whatever fed that port
+    before."""
 
-    def __init__(self, design: Design, src: str, dst: str, port: int) -> None:
+    def __init__(self, design: Design, src: str, dst: str, port: int, out: int = 0) -> None:
         super().__init__(f"Connect {design.node(src).name} \u2192 {design.node(dst).name}")
-        self.design, self.edge = design, Edge(src, dst, port)
+        self.design, self.edge = design, Edge(src, dst, port, out)
         self.replaced = [e for e in design.inputs_of(dst) if e.port == port]
 
     def redo(self) -> None:
         for edge in self.replaced:
             self.design.disconnect(edge.src, edge.dst, edge.port)
-        self.design.connect(self.edge.src, self.edge.dst, self.edge.port)
+        self.design.connect(self.edge.src, self.edge.dst, self.edge.port, self.edge.out)
 
     def undo(self) -> None:
         self.design.disconnect(self.edge.src, self.edge.dst, self.edge.port)
         for edge in self.replaced:
-            self.design.connect(edge.src, edge.dst, edge.port)
+            self.design.connect(edge.src, edge.dst, edge.port, edge.out)
 
 
 class Disconnect(QUndoCommand):
@@ -107,7 +111,7 @@ class Disconnect(QUndoCommand):
         self.design.disconnect(self.edge.src, self.edge.dst, self.edge.port)
 
     def undo(self) -> None:
-        self.design.connect(self.edge.src, self.edge.dst, self.edge.port)
+        self.design.connect(self.edge.src, self.edge.dst, self.edge.port, self.edge.out)
 
 
 class SetParams(QUndoCommand):
@@ -207,7 +211,8 @@ class AddNodes(QUndoCommand):
                 node.type, name=name, network=self.network, pos=node.pos,
                 node_id=self.new_ids.get(node.id), **node.params)
         for edge in self.edges:
-            self.design.connect(self.new_ids[edge.src], self.new_ids[edge.dst], edge.port)
+            self.design.connect(self.new_ids[edge.src], self.new_ids[edge.dst], edge.port,
+                                edge.out)
 
     def undo(self) -> None:
         for node in reversed(self.nodes):

@@ -37,26 +37,29 @@ def occupant(design: Design, dst: str, port: int) -> Edge | None:
     return next((e for e in design.inputs_of(dst) if e.port == port), None)
 
 
-def connection_refusal(design: Design, src: str, dst: str, port: int) -> str | None:
-    """Why the design cannot hold a wire from src's output to dst's `port`, or None.
+def connection_refusal(design: Design, src: str, dst: str, port: int,
+                       out: int = 0) -> str | None:
+    """Why the design cannot hold a wire from src's output `out` to dst's `port`, or None.
 
-    Dropping onto a connected port replaces its wire, so only a wire from the same source
+    Dropping onto a connected port replaces its wire, so only a wire from the same output
     counts as a duplicate there.
     """
     current = occupant(design, dst, port)
-    if current is not None and current.src != src:
+    if current is not None and (current.src, current.out) != (src, out):
         probe = design.copy()
         probe.disconnect(current.src, current.dst, current.port)
-        problem = probe.connection_problem(src, dst, port)
+        problem = probe.connection_problem(src, dst, port, out)
     else:
-        problem = design.connection_problem(src, dst, port)
+        problem = design.connection_problem(src, dst, port, out)
     if problem:
         return problem[0].upper() + problem[1:]
     return None
 
 
-def shape_problem(design: Design, report: Report, src: str, dst: str, port: int) -> str | None:
-    """The shape error dst's layer would report with src's tensor on `port` (and its fix).
+def shape_problem(design: Design, report: Report, src: str, dst: str, port: int,
+                  out: int = 0) -> str | None:
+    """The shape error dst's layer would report with the tensor of src's output `out` on
+    `port` (and its fix).
 
     Unknown tensors (an upstream problem, an unconnected port) cannot be judged, so they give
     none, just as `check` skips nodes whose inputs are unknown.
@@ -68,8 +71,8 @@ def shape_problem(design: Design, report: Report, src: str, dst: str, port: int)
     if any(param.range_problem(node.params[param.name]) for param in spec.params):
         return None
     inputs: dict[int, TensorInfo | None] = {
-        edge.port: report.info(edge.src) for edge in design.inputs_of(dst)}
-    inputs[port] = report.info(src)
+        edge.port: report.info(edge.src, edge.out) for edge in design.inputs_of(dst)}
+    inputs[port] = report.info(src, out)
     listed = [inputs.get(p) for p in range(max(inputs) + 1)]
     if any(info is None for info in listed):
         return None

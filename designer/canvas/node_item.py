@@ -1,5 +1,9 @@
 """A node card: coloured header with name and type, key parameters, output shape, size, ports.
 
+Inputs sit down the left edge, outputs down the right: most layers have one output; one with
+several (Chunk's pieces, attention's output and weights) has a port per output, labelled with
+its name, from which wires leave.
+
 The card only shows what the scene tells it (from the design and the latest report); moving,
 selecting and wiring are reported to the scene, which turns them into undoable commands.
 """
@@ -56,11 +60,12 @@ def card_width(style: CanvasStyle, name: str, layer_type: str) -> float:
     return min(MAX_NODE_WIDTH, max(NODE_WIDTH, stepped))
 
 
-def card_height(style: CanvasStyle, body_lines: int, input_ports: int) -> float:
-    """The card's height: the header, then the taller of its text lines and its input ports."""
+def card_height(style: CanvasStyle, body_lines: int, input_ports: int,
+                output_ports: int = 1) -> float:
+    """The card's height: the header, then the taller of its text lines and its ports."""
     lines = max(body_lines, _MIN_BODY_LINES)
     body = PADDING * 2 + style.line_height * lines - 4
-    ports = PORT_TOP + PORT_SPACING * (input_ports - 1) + PADDING
+    ports = PORT_TOP + PORT_SPACING * (max(input_ports, output_ports) - 1) + PADDING
     return HEADER_HEIGHT + max(body, ports)
 
 
@@ -119,7 +124,8 @@ class BadgeItem(QGraphicsItem):
 class NodeItem(QGraphicsItem):
     """The view of one design node; `node_id` ties it to the design."""
 
-    def __init__(self, node: Node, input_ports: int, style: CanvasStyle) -> None:
+    def __init__(self, node: Node, input_ports: int, style: CanvasStyle,
+                 output_names: tuple[str, ...] = ("",)) -> None:
         super().__init__()
         self.node_id = node.id
         self.style = style
@@ -134,6 +140,8 @@ class NodeItem(QGraphicsItem):
         self.shape_label = "?"
         self.count_label = ""
         self.inputs: list[TensorInfo | None] = []
+        self.outputs: tuple[TensorInfo | None, ...] = ()
+        self.output_names: tuple[str, ...] = ()
         self._width = NODE_WIDTH
         self._height = 0.0
         self._stack = 0.0
@@ -148,9 +156,10 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.input_ports: list[PortItem] = []
-        self.output_port = PortItem(self, OUTPUT) if spec.has_output else None
+        self.output_ports: list[PortItem] = []
         self.badge = BadgeItem(self)
         self.set_input_port_count(input_ports)
+        self.set_output_names(output_names if spec.has_output else ())
         self.setPos(QPointF(*node.pos))
         self.setToolTip(self.tooltip())
 
@@ -174,11 +183,17 @@ class NodeItem(QGraphicsItem):
             self._layout()
             self._changed()
 
-    def apply_report(self, info: TensorInfo | None, count: int | None,
+    @property
+    def output_port(self) -> PortItem | None:
+        """The first (for most layers the only) output's port; None on an Output."""
+        return self.output_ports[0] if self.output_ports else None
+
+    def apply_report(self, outputs: tuple[TensorInfo, ...], count: int | None,
                      problems: list[Problem], inputs: list[TensorInfo | None]) -> None:
-        """Show the latest check result; repaints only when something visible changed."""
-        shape, counted = shape_text(info), count_text(count)
-        self.inputs = inputs
+        """Show the latest check result (`outputs`: the tensor of each output, empty when
+        unknown); repaints only when something visible changed."""
+        shape, counted = _outputs_text(outputs), count_text(count)
+        self.inputs, self.outputs = inputs, outputs
         if (shape, counted) != (self.shape_label, self.count_label):
             self.shape_label, self.count_label = shape, counted
             self._layout()
@@ -186,15 +201,19 @@ class NodeItem(QGraphicsItem):
         self.badge.show_problems(problems)
 
     def set_input_port_count(self, count: int) -> None:
-        while len(self.input_ports) < count:
-            self.input_ports.append(PortItem(self, INPUT, len(self.input_ports)))
-        while len(self.input_ports) > count:
-            port = self.input_ports.pop()
-            port.setParentItem(None)
-            if port.scene():
-                port.scene().removeItem(port)
+        _resize_ports(self, self.input_ports, INPUT, count)
         self._layout()
         self.update()
+
+    def set_output_names(self, names: tuple[str, ...]) -> None:
+        """One output port per name (the layer's outputs, from its parameters); labelled on
+        the card when there are several."""
+        if names == self.output_names:
+            return
+        self.output_names = names
+        _resize_ports(self, self.output_ports, OUTPUT, len(names))
+        self._layout()
+        self._changed()
 
     def set_highlight(self, colour: QColor | None) -> None:
         """Ring the card in a colour (a training diagnostic about this layer), or not."""
@@ -206,11 +225,12 @@ class NodeItem(QGraphicsItem):
         self._hovered_port = port
         self.update()
 
-    def set_connected_ports(self, ports: set[int], has_outputs: bool) -> None:
+    def set_connected_ports(self, ports: set[int], outputs: set[int]) -> None:
+        """Fill the input ports in `ports` and the output ports in `outputs` (wired ones)."""
         for port in self.input_ports:
             port.set_connected(port.index in ports)
-        if self.output_port:
-            self.output_port.set_connected(has_outputs)
+        for port in self.output_ports:
+            port.set_connected(port.index in outputs)
 
     def _changed(self) -> None:
         self._texts = None
@@ -225,7 +245,8 @@ class NodeItem(QGraphicsItem):
         """Ports sit at a fixed height below the header, so wires between cards placed on one
         row run straight whatever the cards' heights."""
         width = card_width(self.style, self.name, self.kind)
-        height = card_height(self.style, len(self._lines()), len(self.input_ports))
+        height = card_height(self.style, len(self._lines()), len(self.input_ports),
+                             len(self.output_ports))
         stack = self._stacked_cards() * _STACK_STEP
         if (width, height, stack) != (self._width, self._height, self._stack):
             self.prepareGeometryChange()
@@ -239,8 +260,8 @@ class NodeItem(QGraphicsItem):
             self._header_path = self._card_path.intersected(header)
         for port in self.input_ports:
             port.setPos(0.0, HEADER_HEIGHT + PORT_TOP + port.index * PORT_SPACING)
-        if self.output_port:
-            self.output_port.setPos(self._width, HEADER_HEIGHT + PORT_TOP)
+        for port in self.output_ports:
+            port.setPos(self._width, HEADER_HEIGHT + PORT_TOP + port.index * PORT_SPACING)
         self.badge.setPos(self._width - 2, 2)
 
     def _stacked_cards(self) -> int:
@@ -269,9 +290,13 @@ class NodeItem(QGraphicsItem):
             return self.input_ports[index].scenePos()
         return self.mapToScene(QPointF(0, HEADER_HEIGHT + PORT_TOP))
 
-    def output_anchor(self) -> QPointF:
-        if self.output_port:
-            return self.output_port.scenePos()
+    def output_anchor(self, index: int = 0) -> QPointF:
+        """Where a wire from output `index` leaves (the first output's place when the layer no
+        longer has that output: the wire is then an error the check reports)."""
+        if index < len(self.output_ports):
+            return self.output_ports[index].scenePos()
+        if self.output_ports:
+            return self.output_ports[0].scenePos()
         return self.mapToScene(QPointF(self._width, HEADER_HEIGHT + PORT_TOP))
 
     # ------------------------------------------------------------------ painting
@@ -334,13 +359,27 @@ class NodeItem(QGraphicsItem):
         """Filled circles for connected ports, rings for free ones; the hovered one grows."""
         style = self.style
         colour = style.port(self.category)
-        ports = self.input_ports + ([self.output_port] if self.output_port else [])
-        for port in ports:
+        for port in self.input_ports + self.output_ports:
             hovered = port is self._hovered_port
             radius = PORT_RADIUS + (1.5 if hovered else 0.0)
             painter.setPen(QPen(style.selection if hovered else colour, 2.0))
             painter.setBrush(colour if port.connected else style.card)
             painter.drawEllipse(port.pos(), radius, radius)
+        if len(self.output_ports) > 1:
+            self._paint_output_labels(painter)
+
+    def _paint_output_labels(self, painter: QPainter) -> None:
+        """Each output's name just inside the card, beside its port."""
+        style = self.style
+        painter.setFont(style.small_font)
+        painter.setPen(style.muted)
+        height = QFontMetricsF(style.small_font).height()
+        room = self._width / 2 - PORT_RADIUS - 2
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for port, name in zip(self.output_ports, self.output_names):
+            box = QRectF(self._width - PORT_RADIUS - 3 - room, port.pos().y() - height / 2,
+                         room, height)
+            painter.drawText(box, right, name)
 
     def _paint_texts(self, painter: QPainter) -> None:
         if self._texts is None:
@@ -410,7 +449,10 @@ class NodeItem(QGraphicsItem):
 
     def port_tooltip(self, port: PortItem) -> str:
         if port.kind == OUTPUT:
-            return f"output {self.shape_label}: drag to an input to connect"
+            info = self.outputs[port.index] if port.index < len(self.outputs) else None
+            which = (f"output {port.index} '{self.output_names[port.index]}'"
+                     if len(self.output_ports) > 1 else "output")
+            return f"{which} {shape_text(info)}: drag to an input to connect"
         info = self.inputs[port.index] if port.index < len(self.inputs) else None
         if port.connected:
             return f"input {port.index}: {shape_text(info)}; drag to move or remove the wire"
@@ -449,3 +491,25 @@ class NodeItem(QGraphicsItem):
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
+
+
+def _resize_ports(card: NodeItem, ports: list[PortItem], kind: str, count: int) -> None:
+    """Add or remove ports of one kind at the end, so `count` remain."""
+    while len(ports) < count:
+        ports.append(PortItem(card, kind, len(ports)))
+    while len(ports) > count:
+        port = ports.pop()
+        port.setParentItem(None)
+        if port.scene():
+            port.scene().removeItem(port)
+
+
+def _outputs_text(outputs: tuple[TensorInfo, ...]) -> str:
+    """The card's shape line: the output's shape; for several, `(N, 4) ×3` when they agree,
+    else each in turn."""
+    if len(outputs) <= 1:
+        return shape_text(outputs[0] if outputs else None)
+    shapes = [shape_text(info) for info in outputs]
+    if len(set(shapes)) == 1:
+        return f"{shapes[0]} \u00d7{len(shapes)}"
+    return " | ".join(shapes)

@@ -135,7 +135,12 @@ class NetworkScene(QGraphicsScene):
                 self._refresh_ports(node_id)
 
     def _follow_params(self, event: events.ParamsChanged) -> None:
-        self.nodes[event.node].set_params(self.design.node(event.node).params)
+        """New parameters may change the card and its outputs (Chunk's chunks): the wires
+        of an output that went stay, drawn from the first, and the check reports them."""
+        item = self.nodes[event.node]
+        item.set_params(self.design.node(event.node).params)
+        item.set_output_names(self.design.output_names(event.node))
+        self._refresh_ports(event.node)
         self._update_edges_of(event.node)
 
     def _follow_rename(self, event: events.NodeRenamed) -> None:
@@ -154,8 +159,9 @@ class NetworkScene(QGraphicsScene):
     FOLLOW: ClassVar[dict[type[events.NetworkChange], Callable[[NetworkScene, Any], None]]] = {
         events.NodeAdded: lambda scene, e: scene._add_node(e.node),
         events.NodeRemoved: lambda scene, e: scene._remove_node(e.node),
-        events.EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port)),
-        events.EdgeRemoved: lambda scene, e: scene._remove_edge(Edge(e.src, e.dst, e.port)),
+        events.EdgeAdded: lambda scene, e: scene._add_edge(Edge(e.src, e.dst, e.port, e.out)),
+        events.EdgeRemoved: lambda scene, e: scene._remove_edge(
+            Edge(e.src, e.dst, e.port, e.out)),
         events.ParamsChanged: _follow_params,
         events.NodeRenamed: _follow_rename,
         events.NodeMoved: _follow_move,
@@ -163,7 +169,7 @@ class NetworkScene(QGraphicsScene):
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(self.design.node(node_id), input_port_count(self.design, node_id),
-                        self.canvas_style)
+                        self.canvas_style, self.design.output_names(node_id))
         self.nodes[node_id] = item
         self._edges_of[node_id] = set()
         self.addItem(item)
@@ -175,7 +181,7 @@ class NetworkScene(QGraphicsScene):
 
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge, self.canvas_style)
-        item.set_label(shape_text(self.document.report.info(edge.src)))
+        item.set_label(shape_text(self.document.report.info(edge.src, edge.out)))
         self.edges[edge] = item
         self._edges_of[edge.src].add(edge)
         self._edges_of[edge.dst].add(edge)
@@ -201,13 +207,13 @@ class NetworkScene(QGraphicsScene):
         item.set_input_port_count(input_port_count(self.design, node_id))
         edges = self._edges_of[node_id]
         item.set_connected_ports({e.port for e in edges if e.dst == node_id},
-                                 any(e.src == node_id for e in edges))
+                                 {e.out for e in edges if e.src == node_id})
         if item.card_rect() != before:
             self._update_edges_of(node_id)
 
     def _place_edge(self, item: EdgeItem) -> None:
         edge = item.edge
-        item.set_ends(self.nodes[edge.src].output_anchor(),
+        item.set_ends(self.nodes[edge.src].output_anchor(edge.out),
                       self.nodes[edge.dst].input_anchor(edge.port))
         self.router.invalidate(item)
 
@@ -223,12 +229,12 @@ class NetworkScene(QGraphicsScene):
                 problems.setdefault(problem.node, []).append(problem)
         for node_id, item in self.nodes.items():
             before = item.card_rect()
-            item.apply_report(report.info(node_id), report.params(node_id),
+            item.apply_report(report.output_infos.get(node_id, ()), report.params(node_id),
                               problems.get(node_id, []), report.input_infos.get(node_id, []))
             if item.card_rect() != before:
                 self._update_edges_of(node_id)
         for edge, item in self.edges.items():
-            item.set_label(shape_text(report.info(edge.src)))
+            item.set_label(shape_text(report.info(edge.src, edge.out)))
 
     def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
         """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""
@@ -426,11 +432,11 @@ class NetworkScene(QGraphicsScene):
     def _connect(self, connection: Connection) -> None:
         edge, document = connection.edge, self.document
         if connection.replaces is None:
-            document.push(Connect(self.design, edge.src, edge.dst, edge.port))
+            document.push(Connect(self.design, edge.src, edge.dst, edge.port, edge.out))
         else:
             with macro(document.undo_stack, f"Move wire to {self.design.node(edge.dst).name}"):
                 document.push(Disconnect(self.design, connection.replaces))
-                document.push(Connect(self.design, edge.src, edge.dst, edge.port))
+                document.push(Connect(self.design, edge.src, edge.dst, edge.port, edge.out))
         if connection.problem:
             self.pin_note(connection.anchor, f"Connected, with an error: {connection.problem}")
 
@@ -489,10 +495,12 @@ class NetworkScene(QGraphicsScene):
                      (round(n.pos[0] + shift.x()), round(n.pos[1] + shift.y())), n.network)
                 for n in nodes]
 
-    def add_layer(self, layer_type: str, pos: QPointF, inputs: list[tuple[str, int]] = (),
+    def add_layer(self, layer_type: str, pos: QPointF,
+                  inputs: list[tuple[str | tuple[str, int], int]] = (),
                   outputs: list[tuple[str, int]] = ()) -> str | None:
-        """Add a layer (one undo step) at the free spot nearest to `pos`, optionally wired, and
-        select it; an unknown type (say, from another program's drag) is refused with the
+        """Add a layer (one undo step) at the free spot nearest to `pos`, optionally wired
+        (inputs: (source, port), a source being a node or a (node, output) pair), and select
+        it; an unknown type (say, from another program's drag) is refused with the
         catalogue's message."""
         try:
             get_layer(layer_type)
@@ -562,7 +570,7 @@ class NetworkScene(QGraphicsScene):
         name = self.design.node(edge.dst).name
         with macro(self.document.undo_stack, f"Insert {layer_type} before {name}"):
             self.document.push(Disconnect(self.design, edge))
-            return self.add_layer(layer_type, pos, inputs=[(edge.src, 0)],
+            return self.add_layer(layer_type, pos, inputs=[((edge.src, edge.out), 0)],
                                   outputs=[(edge.dst, edge.port)])
 
     def delete_selection(self) -> None:

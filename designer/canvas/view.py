@@ -203,13 +203,13 @@ class NetworkView(QGraphicsView):
         scene = self.network_scene()
         node = scene.design.node(end.node_id)
         if end.from_output:
-            info = self._current_report().info(end.node_id)
+            info = self._current_report().info(end.node_id, end.port)
             types = layers_accepting(info)
             title = f"Add after {node.name}" + (f" {shape_text(info)}" if info else "")
             pos = QPointF(end.scene_pos.x(), end.scene_pos.y() - HEADER_HEIGHT - PORT_TOP)
 
             def add(layer_type: str) -> None:
-                scene.add_layer(layer_type, pos, inputs=[(end.node_id, 0)])
+                scene.add_layer(layer_type, pos, inputs=[((end.node_id, end.port), 0)])
         else:
             types = layers_with_output()
             title = f"Add before input {end.port} of {node.name}"
@@ -224,7 +224,7 @@ class NetworkView(QGraphicsView):
         """Offer the layers that fit the wire's tensor and splice the choice into the wire."""
         scene = self.network_scene()
         edge = item.edge
-        info = self._current_report().info(edge.src)
+        info = self._current_report().info(edge.src, edge.out)
         point = item.label_rect().center() if not item.label_rect().isNull() else \
             item.boundingRect().center()
         title = f"Insert into the wire {scene.design.node(edge.src).name} \u2192 " \

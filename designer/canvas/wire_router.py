@@ -58,7 +58,7 @@ class WireRouter(QObject):
             boxes[node_id] = Box(rect.x(), rect.y(), rect.width(), rect.height())
         wires = []
         for edge in edges:
-            start = nodes[edge.src].output_anchor()
+            start = nodes[edge.src].output_anchor(edge.out)
             end = nodes[edge.dst].input_anchor(edge.port)
             wires.append(Wire(edge, edge.src, edge.dst, (start.x(), start.y()),
                               (end.x(), end.y())))

@@ -51,7 +51,8 @@ class Target:
 
 @dataclass(frozen=True)
 class LooseEnd:
-    """A new wire dropped on empty canvas: the port it hangs from and where it was let go."""
+    """A new wire dropped on empty canvas: the port it hangs from (an output's index, or an
+    input's) and where it was let go."""
 
     node_id: str
     from_output: bool
@@ -97,11 +98,14 @@ class WireDrag:
         self.canvas, self.cards, self.design, self.report = canvas, cards, design, report
         self.detached = occupant(design, port.node_id, port.index) if port.kind == INPUT else None
         self.port = port.index
+        self.out = 0  # the output a wire from an output leaves
         if port.kind == OUTPUT:
             self.node_id, self.from_output, anchor = port.node_id, True, port.scenePos()
+            self.out = port.index
         elif self.detached is not None:
             self.node_id, self.from_output = self.detached.src, True
-            anchor = cards[self.detached.src].output_anchor()
+            self.out = self.detached.out
+            anchor = cards[self.detached.src].output_anchor(self.out)
         else:
             self.node_id, self.from_output, anchor = port.node_id, False, port.scenePos()
         self._verdicts: dict[tuple[str, int], Verdict] = {}
@@ -121,8 +125,9 @@ class WireDrag:
         if verdict.refusal or verdict.problem:
             self.item.follow(cursor, False, verdict.note(), visible)
         else:
-            src = self.ends(target)[0]
-            self.item.follow(cursor, True, f"\u2192 {shape_text(self.report.info(src))}", visible)
+            src, _, _, out = self.ends(target)
+            self.item.follow(cursor, True, f"\u2192 {shape_text(self.report.info(src, out))}",
+                             visible)
 
     def release(self, cursor: QPointF) -> WireOutcome:
         """Finish: what a release here asks for. Released on its own card, nothing; on empty
@@ -134,7 +139,8 @@ class WireDrag:
                 return None
             if self.detached is not None:
                 return Unplug(self.detached)
-            return LooseEnd(self.node_id, self.from_output, self.port, cursor)
+            return LooseEnd(self.node_id, self.from_output,
+                            self.out if self.from_output else self.port, cursor)
         verdict = self.verdict(target)
         if verdict.refusal:
             return Refusal(target.anchor, verdict.note())
@@ -148,23 +154,23 @@ class WireDrag:
         if self.item.scene() is not None:
             self.canvas.removeItem(self.item)
 
-    def ends(self, target: Target) -> tuple[str, str, int]:
-        """(src, dst, port) of the connection a release on `target` would make."""
+    def ends(self, target: Target) -> tuple[str, str, int, int]:
+        """(src, dst, port, out) of the connection a release on `target` would make."""
         if self.from_output:
-            return self.node_id, target.node_id, target.index
-        return target.node_id, self.node_id, self.port
+            return self.node_id, target.node_id, target.index, self.out
+        return target.node_id, self.node_id, self.port, target.index
 
     def verdict(self, target: Target) -> Verdict:
         """What a release on `target` would do; judged once per port per drag."""
         key = (target.node_id, target.index)
         if key not in self._verdicts:
-            src, dst, port = self.ends(target)
-            if self.detached == Edge(src, dst, port):
+            src, dst, port, out = self.ends(target)
+            if self.detached == Edge(src, dst, port, out):
                 self._verdicts[key] = Verdict()
-            elif refusal := connection_refusal(self.design, src, dst, port):
+            elif refusal := connection_refusal(self.design, src, dst, port, out):
                 self._verdicts[key] = Verdict(refusal=refusal)
             else:
-                problem = shape_problem(self.design, self.report, src, dst, port)
+                problem = shape_problem(self.design, self.report, src, dst, port, out)
                 self._verdicts[key] = Verdict(problem=problem)
         return self._verdicts[key]
 

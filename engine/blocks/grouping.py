@@ -4,7 +4,8 @@ Both are made of the Design's own edits, so every view follows their events and 
 can replay them. Grouping moves the selected nodes into a new definition (they keep their ids),
 turns the wires that cross into the selection into the definition's Inputs and the one tensor
 it passes on into its Output, and wires one block node in its place: the check finds the same
-shapes and parameter totals as before. Ungrouping copies a use's definition back into the
+shapes and parameter totals as before. A tensor is a node's output: two outputs of one node
+(Chunk's pieces) crossing into the selection are two Inputs. Ungrouping copies a use's definition back into the
 scope, each parameter worked out with the use's argument values; a use that repeats N times
 becomes N chained copies.
 """
@@ -49,8 +50,8 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
     selected.sort(key=design.seq_of)
     incoming = [e for n in selected for e in design.inputs_of(n) if e.src not in chosen]
     outgoing = [e for n in selected for e in design.outputs_of(n) if e.dst not in chosen]
-    sources = sorted({e.src for e in incoming}, key=design.seq_of)
-    passed_on = sorted({e.src for e in outgoing}, key=design.seq_of)
+    sources = _tensors(design, incoming)
+    passed_on = _tensors(design, outgoing)
     _refuse_ungroupable(design, selected, passed_on)
     inner_edges = [e for n in selected for e in design.inputs_of(n) if e.src in chosen]
     report = check(design)
@@ -58,25 +59,25 @@ def group(design: Design, nodes: Iterable[str], name: str) -> str:
     passed = _arguments_read(design, scope, [design.node(n) for n in selected])
 
     design.add_block(name, passed)
-    feeders: dict[str, str] = {}
+    feeders: dict[tuple[str, int], str] = {}
     taken = {design.node(n).name for n in selected}
     for index, source in enumerate(sources):
         label = free_name("x" if len(sources) == 1 else f"x{index + 1}", taken)
         taken.add(label)
         feeders[source] = design.add("Input", name=label, network=name,
                                      pos=(left - _PORT_GAP, top + 120.0 * index),
-                                     **_input_params(report.info(source)))
+                                     **_input_params(report.info(*source)))
     first_seq = design.seq_of(selected[0])
     _move_nodes(design, selected, name, inner_edges)
     for edge in incoming:
-        design.connect(feeders[edge.src], edge.dst, edge.port)
+        design.connect(feeders[(edge.src, edge.out)], edge.dst, edge.port)
     design.add("Output", passed_on[0], name=free_name("out", taken), network=name,
                pos=(right + _PORT_GAP, top))
     use = design.add(BLOCK_TYPE, network=scope, pos=(left, top), block=name,
                      **{argument.name: Expr(argument.name) for argument in passed})
     _reseat(design, use, first_seq)
-    for port, source in enumerate(sources):
-        design.connect(source, use, port)
+    for port, (source, out) in enumerate(sources):
+        design.connect(source, use, port, out)
     for dst, port in sorted({(e.dst, e.port) for e in outgoing}, key=lambda e: (
             design.seq_of(e[0]), e[1])):
         design.connect(use, dst, port)
@@ -104,7 +105,7 @@ def ungroup(design: Design, node_id: str) -> list[str]:
         raise DesignError(f"block {block!r} repeats but has {len(inputs)} Inputs; only a "
                           "block with one Input can repeat")
     layers = [n for n in inner if kinds[n] not in PORT_TYPES]
-    feeding = {e.port: e.src for e in design.inputs_of(node_id)}
+    feeding = {e.port: (e.src, e.out) for e in design.inputs_of(node_id)}
     leaving = design.outputs_of(node_id)
     left, top, right = _extent(design.node(n).pos for n in layers) if layers else (0, 0, 0)
     width = right - left + _COPY_GAP
@@ -129,16 +130,16 @@ def ungroup(design: Design, node_id: str) -> list[str]:
                 pos=(use.pos[0] + x - left + copy * width, use.pos[1] + y - top))
             _reseat(design, copies[inner_id], use_seq)
         added += copies.values()
-        sources = {**copies, **feeders}  # an inner node's id in the scope, an Input's feeder
         for inner_id in layers:
             for edge in design.inputs_of(inner_id):
-                if sources.get(edge.src) is not None:
-                    design.connect(sources[edge.src], copies[inner_id], edge.port)
-        result = next((sources.get(e.src) for e in design.inputs_of(outputs[0])), None)
+                source = _copied(edge, copies, feeders)
+                if source is not None:
+                    design.connect(source[0], copies[inner_id], edge.port, source[1])
+        result = next((_copied(e, copies, feeders) for e in design.inputs_of(outputs[0])), None)
         feeders = {inp: result for inp in inputs}
     if result is not None:
         for edge in leaving:
-            design.connect(result, edge.dst, edge.port)
+            design.connect(result[0], edge.dst, edge.port, result[1])
     return added
 
 
@@ -175,7 +176,7 @@ def _move_nodes(design: Design, nodes: list[str], scope: str, wires: list[Edge] 
         design.restore(Node(node.id, node.type, node.name, {**node.params, **changed}, node.pos,
                             scope), seq=seq)
     for edge in wires:
-        design.connect(edge.src, edge.dst, edge.port)
+        design.connect(edge.src, edge.dst, edge.port, edge.out)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -190,7 +191,22 @@ def _one_scope(design: Design, selected: list[str]) -> str:
     return scopes.pop()
 
 
-def _refuse_ungroupable(design: Design, selected: list[str], passed_on: list[str]) -> None:
+def _tensors(design: Design, edges: list[Edge]) -> list[tuple[str, int]]:
+    """The distinct (node, output) pairs the edges leave, in creation order."""
+    return sorted({(e.src, e.out) for e in edges}, key=lambda t: (design.seq_of(t[0]), t[1]))
+
+
+def _copied(edge: Edge, copies: Mapping[str, str],
+            feeders: Mapping[str, tuple[str, int] | None]) -> tuple[str, int] | None:
+    """What feeds the copy of `edge` when a definition is put back: the copy of the inner
+    node's same output, or what fed the use at the Input's port (None: nothing did)."""
+    if edge.src in copies:
+        return copies[edge.src], edge.out
+    return feeders.get(edge.src)
+
+
+def _refuse_ungroupable(design: Design, selected: list[str],
+                        passed_on: list[tuple[str, int]]) -> None:
     ports = [design.node(n).name for n in selected if design.node(n).type in PORT_TYPES]
     if ports:
         raise DesignError(f"the selection holds {', '.join(map(repr, ports))}: a block's "
@@ -200,7 +216,8 @@ def _refuse_ungroupable(design: Design, selected: list[str], passed_on: list[str
         raise DesignError("nothing leaves the selection; a block passes on one tensor, so "
                           "select layers whose last output feeds a layer outside them")
     if len(passed_on) > 1:
-        names = ", ".join(repr(design.node(n).name) for n in passed_on)
+        names = ", ".join(repr(design.node(n).name) + (f" output {out}" if out else "")
+                          for n, out in passed_on)
         raise DesignError(f"the selection passes on {len(passed_on)} tensors (from {names}); a "
                           "block passes on one: add the layers that combine them to the "
                           "selection, or leave out the extra branch")
