@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QSplitter,
     QTabBar,
     QToolBar,
     QWidget,
@@ -215,6 +216,17 @@ class MainWindow(QMainWindow):
         else:
             self.docks["training"].raise_()   # a first start shows what Train will use
             self._fit_setup_when_shown = True
+        for name, splitter in self._remembered_splitters().items():
+            split = self.settings.splitter_state(name)
+            if split is not None:
+                splitter.restoreState(split)
+            elif state is not None:   # a layout kept before splits were: the default split
+                self._fit_setup_when_shown = True
+
+    def _remembered_splitters(self) -> dict[str, QSplitter]:
+        """Splits inside docks that the next start restores as the user left them (the
+        Setup tab's, which a first start sizes so the whole form shows)."""
+        return {"setup": self.training.setup}
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -606,6 +618,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
+        for name, splitter in self._remembered_splitters().items():
+            self.settings.set_splitter_state(name, splitter.saveState())
         self.settings.sync()
         self.autosaver.close()
         self.training.shutdown()

@@ -93,6 +93,14 @@ class AppSettings:
         self._store.setValue("window/geometry", geometry)
         self._store.setValue("window/state", state)
 
+    def splitter_state(self, name: str) -> QByteArray | None:
+        """A splitter inside a dock (the window's state keeps only the docks' own sizes)."""
+        value = self._store.value(f"window/splitters/{name}", QByteArray(), type=QByteArray)
+        return value if not value.isEmpty() else None
+
+    def set_splitter_state(self, name: str, state: QByteArray) -> None:
+        self._store.setValue(f"window/splitters/{name}", state)
+
     # ------------------------------------------------------------------ autosave
     def autosave_seconds(self) -> int:
         """How often unsaved changes are written to the recovery file (at least 5 s)."""

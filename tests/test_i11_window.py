@@ -291,6 +291,31 @@ def test_first_start_shows_the_whole_setup_form(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     window.resize(1440, 900)
     window.show()
+    assert_whole_setup_form(qtbot, window)
+
+
+def test_a_restart_keeps_the_whole_setup_form_in_view(qtbot, tmp_path):
+    """The Setup tab's split between the form and the preview is kept with the window's layout:
+    a second start used the even split, and the form lost its last rows below the fold."""
+    first = make_window(qtbot, tmp_path)
+    first.resize(1440, 900)
+    first.show()
+    assert_whole_setup_form(qtbot, first)
+    form_share = share_of_form(first)
+    assert first.close()
+    again = make_window(qtbot, tmp_path)
+    again.resize(1440, 900)   # the offscreen screen is smaller than the geometry kept
+    again.show()
+    qtbot.waitUntil(lambda: abs(share_of_form(again) - form_share) < 0.01)
+    assert_whole_setup_form(qtbot, again)
+
+
+def share_of_form(window) -> float:
+    form, preview = window.training.setup.sizes()
+    return form / (form + preview)
+
+
+def assert_whole_setup_form(qtbot, window) -> None:
     form = window.training.setup.form
     qtbot.waitUntil(lambda: form.widget().height() <= form.viewport().height())
     training = window.docks["training"]
