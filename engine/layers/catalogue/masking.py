@@ -19,8 +19,8 @@ def _compare_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
 
 
 def _emit_compare(ctx: EmitContext) -> list[str]:
-    return [f"{ctx.out} = {ctx.inputs[0]} {ctx.params['operation']} "
-            f"{ctx.params['constant']!r}"]
+    x, operation, constant = ctx.inputs[0], ctx.params["operation"], ctx.params["constant"]
+    return [f"{ctx.out} = {x} {operation} {constant!r}"]
 
 
 def _masked_fill_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:

@@ -67,10 +67,10 @@ def _emit_decoder(ctx: EmitContext) -> list[str]:
     if not ctx.params["tgt_is_causal"]:
         return [f"{ctx.out} = {ctx.module}({target}, {memory})"]
     mask = ctx.fresh("tgt_mask")
-    return [f"{mask} = nn.Transformer.generate_square_subsequent_mask({target}.size(1), "
-            f"device={target}.device)",
-            f"{ctx.out} = {ctx.module}({target}, {memory}, tgt_mask={mask}, "
-            "tgt_is_causal=True)"]
+    size = f"{target}.size(1), device={target}.device"
+    call = f"{ctx.module}({target}, {memory}, tgt_mask={mask}, tgt_is_causal=True)"
+    return [f"{mask} = nn.Transformer.generate_square_subsequent_mask({size})",
+            f"{ctx.out} = {call}"]
 
 
 register(LayerSpec(
