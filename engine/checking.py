@@ -238,8 +238,9 @@ def _structure(design: Design, scope: str, arguments: dict[str, Any],
         if spec.has_output and not graph.out_degree(node) and node not in in_cycle:
             problem(node, f"the output of {_name(graph, node)} is not used",
                     "connect it to another layer or an Output, or delete it", "warning")
-    for edge in design.edges(scope):
-        if edge.src in values and edge.out >= len(_output_names(types[edge.src], values[edge.src])):
+    for edge in design.edges(scope):  # a source with bad values is reported on its own
+        if edge.src in values and edge.src not in broken.nodes and (
+                edge.out >= len(_output_names(types[edge.src], values[edge.src]))):
             count = len(_output_names(types[edge.src], values[edge.src]))
             problem(edge.dst, f"{_name(graph, edge.dst)}: input {edge.port} reads output "
                     f"{edge.out} of {_name(graph, edge.src)}, which has {count} output"

@@ -27,7 +27,7 @@ def test_a_wire_dragged_from_the_second_output_leaves_it(qtbot):
     assert [port.index for port in card.output_ports] == [0, 1, 2]
     assert card.output_names == ("0", "1", "2")
     second = card.output_ports[1]
-    assert card.port_tooltip(second).startswith("output 1 '1' (N, 2, 4)")
+    assert card.port_tooltip(second).startswith("output 1 (N, 2, 4): drag")
     assert card.output_ports[1].scenePos().y() > card.output_ports[0].scenePos().y()
 
     drag(view, second.scenePos(), input_port(view, relu))

@@ -450,8 +450,9 @@ class NodeItem(QGraphicsItem):
     def port_tooltip(self, port: PortItem) -> str:
         if port.kind == OUTPUT:
             info = self.outputs[port.index] if port.index < len(self.outputs) else None
-            which = (f"output {port.index} '{self.output_names[port.index]}'"
-                     if len(self.output_ports) > 1 else "output")
+            name = self.output_names[port.index]
+            which = "output" if len(self.output_ports) == 1 else (
+                f"output {port.index}" + (f" '{name}'" if name != str(port.index) else ""))
             return f"{which} {shape_text(info)}: drag to an input to connect"
         info = self.inputs[port.index] if port.index < len(self.inputs) else None
         if port.connected:
