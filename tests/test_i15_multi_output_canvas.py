@@ -1,9 +1,11 @@
 """Issue 15, nodes with several outputs on the canvas: a port per output, labelled, wires
 dragged from a given output, drawn from it and labelled with its shape, undone exactly."""
 
+from PySide6.QtCore import QPointF
 from test_canvas import drag, input_port, open_canvas
 
 from designer.canvas.node_text import shape_text
+from designer.clipboard import duplicate_command
 from designer.undo_commands import SetParams
 from engine import Design, check
 
@@ -59,3 +61,14 @@ def test_an_output_that_a_parameter_edit_removes_is_an_error_on_its_wire(qtbot):
     document.undo_stack.undo()
     qtbot.waitUntil(lambda: len(scene.nodes[chunk].output_ports) == 3)
     qtbot.waitUntil(lambda: badge.severity is None)
+
+
+def test_duplicating_keeps_which_output_each_wire_leaves(qtbot):
+    design, chunk, relu = _chunked()
+    design.connect(chunk, relu, 0, 2)
+    command = duplicate_command(design, [chunk, relu], QPointF(0, 400))
+    command.redo()
+    copies = command.new_ids
+    assert [(e.src, e.out) for e in design.inputs_of(copies[relu])] == [(copies[chunk], 2)]
+    command.undo()
+    assert design.nodes() == _chunked()[0].nodes()
