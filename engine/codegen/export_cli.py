@@ -4,7 +4,8 @@
 (`--format onnx`, or an `.onnx` file name, writes one network as ONNX instead);
 `neuralcanvas import PYFILE:CLASS --input-shape 3,224,224 -o FILE.ncnet` turns an existing
 nn.Module into a design (`neuralcanvas import tutorial.py -o FILE.ncnet` reads Keras code
-instead). Every failure is a DesignError: a message and exit code 2.
+instead, `neuralcanvas import model.onnx -o FILE.ncnet` an ONNX file). Every failure is a
+DesignError: a message and exit code 2.
 """
 
 from __future__ import annotations
@@ -68,11 +69,11 @@ def _weights(path: str | None) -> dict | None:
 def _configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="PYFILE:CLASS",
                         help="a Python file and the nn.Module class in it, e.g. models.py:Net; "
-                        "or a file of Keras code (read, never run)")
+                        "a file of Keras code (read, never run); or an .onnx file")
     parser.add_argument("--input-shape", action="append", metavar="SHAPE",
                         help="one sample's shape without the batch, e.g. 3,224,224 (repeat "
                         "for each input of forward; for Keras, channels last, and only where "
-                        "the code declares none)")
+                        "the code declares none; for ONNX, where the file leaves sizes open)")
     parser.add_argument("--keras", action="store_true",
                         help="read the file as Keras code (the default when it imports keras "
                         "or tensorflow and names no class)")
@@ -85,27 +86,36 @@ def _configure_import(parser: argparse.ArgumentParser) -> None:
                         "under the design's keys")
 
 
-@command("import", "turn a PyTorch nn.Module, or Keras code, into a design", _configure_import)
+@command("import", "turn a PyTorch nn.Module, Keras code or an ONNX file into a design",
+         _configure_import)
 def _import(args: argparse.Namespace) -> int:
     from engine.importing import import_network
     from engine.importing.keras_source import import_keras_file, reads_as_keras, summary
     from engine.importing.loading import example_input, instantiate, load_module_class, parse_shape
+    from engine.importing.onnx_file import is_onnx_file
 
     shapes = [parse_shape(text) for text in args.input_shape or ()]
-    if args.keras or reads_as_keras(args.source):
+    if is_onnx_file(args.source):
+        from engine.importing import onnx_import
+
+        imported = onnx_import.import_onnx_file(args.source, shapes or None)
+        result, label = imported.result, onnx_import.summary(imported)
+    elif args.keras or reads_as_keras(args.source):
         if args.weights:
             raise DesignError("--weights needs a PyTorch module; Keras code is read, not run")
         result = import_keras_file(args.source, shapes or None, args.model)
         save_design(result.design, args.output)
         print(f"{summary(result)}\nwritten to {args.output}")
         return 0
-    if not shapes:
-        raise DesignError("give --input-shape for a PyTorch module, e.g. --input-shape 3,224,224")
-    cls = load_module_class(args.source)
-    result = import_network(instantiate(cls), example_input(shapes, args.dtype))
+    else:
+        if not shapes:
+            raise DesignError("give --input-shape for a PyTorch module, e.g. --input-shape "
+                              "3,224,224")
+        cls = load_module_class(args.source)
+        result = import_network(instantiate(cls), example_input(shapes, args.dtype))
+        label = f"imported {cls.__name__}: {len(result.design.nodes())} nodes"
     save_design(result.design, args.output)
-    nodes = len(result.design.nodes())
-    print(f"imported {cls.__name__}: {nodes} nodes, written to {args.output}")
+    print(f"{label}, written to {args.output}")
     if result.left_out:
         print(f"left out (forward never calls them): {', '.join(result.left_out)}")
     if args.weights:
