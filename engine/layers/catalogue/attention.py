@@ -76,8 +76,9 @@ def _mha_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
     three projection matrices instead of one fused one)."""
     e, k, v = _kv_sizes(inputs)
     return module_call("torch.nn.MultiheadAttention", e, p["num_heads"],
-                       dropout=p["dropout"], bias=p["bias"], kdim=k, vdim=v, batch_first=True,
-                       defaults={"dropout": 0.0, "bias": True, "kdim": e, "vdim": e,
+                       dropout=p["dropout"], bias=p["bias"], kdim=None if k == e else k,
+                       vdim=None if v == e else v, batch_first=True,
+                       defaults={"dropout": 0.0, "bias": True, "kdim": None, "vdim": None,
                                  "batch_first": False})
 
 
