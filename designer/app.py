@@ -103,5 +103,6 @@ def run_app(argv: list[str]) -> int:
     code = app.exec()
     termination.uninstall()
     shutdown_helper()
+    settings.sync()   # the launcher then ends the process without the interpreter's teardown
     del window
     return code

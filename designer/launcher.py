@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as err:
         print(f"the designer cannot start: {err}", file=sys.stderr)
         return 1
-    return run_app(argv)
+    leave(run_app(argv))
+
+
+def leave(code: int) -> NoReturn:
+    """End the process the moment the window has closed. By then the settings are synced,
+    unsaved work is kept and the worker and helper processes have ended; what remains is the
+    interpreter's teardown, which destroys every Qt object and module one by one and held a
+    quit up for most of a second. Buffered output is flushed first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
