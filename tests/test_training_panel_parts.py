@@ -369,6 +369,12 @@ def test_the_setup_tab_shows_the_cost_data_and_mismatch_of_the_next_run(qtbot, t
     preflight.show_preview(preview_design(design.to_dict()))
     assert "Cannot train yet" in preflight.problem.text() and "(64)" in preflight.problem.text()
 
+    # Another design opens: the digits' rows, mismatch and samples go until its own come.
+    panel.document.replace_design(load_template("gan"), None)
+    assert [preflight.values[k].text() for k in ("data", "samples", "shapes", "classes")] \
+        == ["\u2026"] * 4
+    assert preflight.problem.isHidden() and not preflight.samples.grid.pixmaps
+
 
 def test_runs_of_an_unsaved_design_move_beside_it_when_it_is_saved(qtbot, tmp_path):
     from designer.training.session import TrainingSession

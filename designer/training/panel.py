@@ -236,6 +236,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.status.setText(STATE_TEXT["idle"])
         self._show_planned_epochs()
         self.predict.clear()
+        self.setup.preflight.forget()
         self.deviceChanged.emit(self._available)
         if self.curves is not None:
             self.curves.set_flagged_layers(set())

@@ -70,6 +70,15 @@ class Preflight(QWidget):
         for key in ("flops", "memory"):
             self.values[key].setText("estimating\u2026")
 
+    def forget(self) -> None:
+        """Another design is open: nothing of the previous design's data stays in view
+        while the new one is estimated (its rows, its mismatch, its samples)."""
+        for key in ("data", "samples", "shapes", "classes"):
+            self.values[key].setText("\u2026")
+        self.problem.clear()
+        self.problem.hide()
+        self.samples.show_data(None, None, None, "")
+
     def show_preview(self, preview) -> None:
         """An engine.training.data.Preview: figures, data facts, samples, or the problem."""
         cost, data = preview.cost, preview.data
