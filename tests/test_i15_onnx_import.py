@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from test_codegen_helpers import load_exported, single_thread
 from torch import nn
 
@@ -155,6 +156,65 @@ class ChannelsLast(nn.Module):
         return torch.softmax(y.reshape(y.shape[0], -1) @ self.kernel + self.bias, dim=-1)
 
 
+class PadAndResize(nn.Module):
+    """Padding on one side (what TensorFlow's 'SAME' needs at stride 2) and upsampling."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2)
+        self.nearest = nn.Upsample(scale_factor=2)
+        self.bilinear = nn.Upsample(scale_factor=2, mode="bilinear")
+
+    def forward(self, x):
+        y = self.conv(F.pad(x, (0, 1, 0, 1)))
+        return self.nearest(y) + self.bilinear(y)
+
+
+def keras_like_graph(pool_pads=None):
+    """An ONNX graph as tf2onnx writes a Keras model: named `sequential/...`, channels last,
+    'SAME' padding on one side, Dense as MatMul + Add; or with a 'SAME' max pool."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    generator = np.random.default_rng(0)
+
+    def constant(name, *shape):
+        return numpy_helper.from_array(generator.standard_normal(shape).astype(np.float32), name)
+
+    nodes = [helper.make_node("Transpose", ["input_1"], ["nchw"], "sequential/to_nchw",
+                              perm=[0, 3, 1, 2])]
+    if pool_pads:
+        nodes.append(helper.make_node("MaxPool", ["nchw"], ["features"],
+                                      "sequential/max_pooling2d/MaxPool", kernel_shape=[2, 2],
+                                      strides=[2, 2], pads=pool_pads))
+    else:
+        nodes.append(helper.make_node("Conv", ["nchw", "kernel", "conv_bias"], ["features"],
+                                      "sequential/conv2d/Conv2D", kernel_shape=[3, 3],
+                                      strides=[2, 2], pads=[0, 0, 1, 1]))
+    channels = 3 if pool_pads else 4
+    nodes += [helper.make_node("Relu", ["features"], ["relu"], "sequential/conv2d/Relu"),
+              helper.make_node("Transpose", ["relu"], ["nhwc"], "sequential/to_nhwc",
+                               perm=[0, 2, 3, 1]),
+              helper.make_node("Reshape", ["nhwc", "flat_shape"], ["flat"],
+                               "sequential/flatten/Reshape"),
+              helper.make_node("MatMul", ["flat", "dense_kernel"], ["product"],
+                               "sequential/dense/MatMul"),
+              helper.make_node("Add", ["product", "dense_bias"], ["logits"],
+                               "sequential/dense/BiasAdd"),
+              helper.make_node("Softmax", ["logits"], ["dense"], "sequential/dense/Softmax",
+                               axis=-1)]
+    initializers = [constant("kernel", 4, 3, 3, 3), constant("conv_bias", 4),
+                    numpy_helper.from_array(np.array([-1, channels * 16], np.int64),
+                                            "flat_shape"),
+                    constant("dense_kernel", channels * 16, 5), constant("dense_bias", 5)]
+    graph = helper.make_graph(
+        nodes, "sequential", [helper.make_tensor_value_info("input_1", TensorProto.FLOAT,
+                                                            ["unk__6", 8, 8, 3])],
+        [helper.make_tensor_value_info("dense", TensorProto.FLOAT, ["unk__7", 5])],
+        initializers)
+    return helper.make_model(graph, producer_name="tf2onnx",
+                             opset_imports=[helper.make_opsetid("", 13)])
+
+
 class Trigonometry(nn.Module):
     def forward(self, x):
         return torch.sin(x) + torch.sin(x * 2) + torch.special.erf(x)
@@ -206,6 +266,57 @@ def test_a_channels_last_model_with_matmul_dense_imports_as_linear(tmp_path):
     design = assert_runs_like_onnxruntime(path, (torch.randn(4, 8, 8, 3),), tmp_path)
     found = layers(design)
     assert found.count("Permute") == 2 and "Linear" in found and "MatMul" not in found
+
+
+def test_one_sided_padding_and_upsampling_import(tmp_path):
+    path = write_onnx(PadAndResize(), torch.randn(2, 3, 8, 8), tmp_path / "resize.onnx")
+    design = assert_runs_like_onnxruntime(path, (torch.randn(3, 3, 8, 8),), tmp_path)
+    found = layers(design)
+    assert "Pad" in found and found.count("Upsample") == 2
+
+
+def test_a_graph_as_tf2onnx_writes_it_imports_with_its_names(tmp_path):
+    import onnx
+
+    path = tmp_path / "keras.onnx"
+    onnx.save(keras_like_graph(), str(path))
+    design = assert_runs_like_onnxruntime(path, (torch.randn(3, 8, 8, 3),), tmp_path)
+    assert layers(design) == ["Input", "Permute", "Pad", "Conv2d", "ReLU", "Permute",
+                              "Reshape", "Linear", "Softmax", "Output"]
+    assert {"input_1", "sequential_conv2d_Conv2D", "sequential_dense", "dense"} <= set(
+        names(design))
+    assert "tf2onnx" in design.description
+
+
+def test_a_max_pool_padded_on_one_side_is_refused_by_node(tmp_path):
+    import onnx
+
+    path = tmp_path / "pool.onnx"
+    onnx.save(keras_like_graph(pool_pads=[0, 0, 1, 1]), str(path))
+    with pytest.raises(DesignError, match=r"ONNX MaxPool 'sequential/max_pooling2d/MaxPool': "
+                                          r"pads one side more than the other with -inf"):
+        import_onnx_file(path)
+
+
+def test_f_pad_in_a_module_imports_as_a_pad_node():
+    class Padded(nn.Module):
+        def forward(self, x):
+            return F.pad(x, (1, 2), value=0.5) * 2
+
+    design = engine.import_module(Padded(), torch.randn(2, 3, 4))
+    pad = next(design.node(n) for n in design.nodes() if design.node(n).type == "Pad")
+    assert pad.params["pad"] == (1, 2) and pad.params["value"] == 0.5
+
+
+def test_missing_onnx_packages_are_named(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "onnx2torch" else real(name, *rest))
+    with pytest.raises(DesignError, match=r"needs onnx2torch: install them with pip install "
+                                          r"'neuralcanvas\[onnx\]'"):
+        import_onnx_file("model.onnx")
 
 
 def test_a_fixed_batch_of_one_imports_and_runs_at_any_batch(tmp_path):

@@ -40,6 +40,7 @@ def import_onnx_file(path: str | Path, shapes: list[tuple[int, ...]] | None = No
     lists every operation that has no layer."""
     import torch
 
+    _require_packages()
     label = Path(path).name
     model = read_model(path)
     inputs = example_inputs(model, label, shapes)
@@ -54,6 +55,17 @@ def import_onnx_file(path: str | Path, shapes: list[tuple[int, ...]] | None = No
                           f"onnxruntime by {difference:.2g} of its outputs' size", file=str(path))
     result.design.description = _description(model, label, inputs, difference)
     return OnnxImport(result, str(path), difference)
+
+
+def _require_packages() -> None:
+    """ONNX import needs the optional `onnx` extra; say so instead of an ImportError."""
+    import importlib.util
+
+    missing = [name for name in ("onnx", "onnx2torch", "onnxruntime")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise DesignError(f"importing ONNX files needs {', '.join(missing)}: install them with "
+                          "pip install 'neuralcanvas[onnx]'")
 
 
 def summary(imported: OnnxImport) -> str:

@@ -21,7 +21,8 @@ from engine.importing.layers import Unsupported
 from engine.importing.onnx_conversion import refusal_for
 from engine.importing.onnx_file import opset
 from engine.importing.onnx_names import Names, identifier, layer_name
-from engine.importing.onnx_operations import OPERATIONS, Operation
+from engine.importing.onnx_operation import Operation
+from engine.importing.onnx_operations import OPERATIONS
 from engine.importing.refusal import Refusal, refusal_message
 
 # Operations whose result is a shape, not data, even when they read data.

@@ -467,6 +467,7 @@ class GraphTranslator:
         for target in (torch.masked_fill, "masked_fill", "masked_fill_"):
             handlers[target] = self._masked_fill
         handlers[torch.nn.functional.interpolate] = self._interpolate
+        handlers[torch.nn.functional.pad] = self._pad
         return handlers
 
     def _binary(self, layer: str, tensor_first: str,
@@ -544,6 +545,16 @@ class GraphTranslator:
         reference = self._size_source(size, len(self.first[source].shape) - 2)
         self._produce(node, "Interpolate", [self._tensor(source), self._tensor(reference)],
                       mode=mode, align_corners=bool(corners))
+
+    def _pad(self, node: Any) -> None:
+        """`F.pad(x, (left, right, top, bottom), value=v)`: a Pad node."""
+        source, amounts, mode, value = _bind(node, ("input", "pad", "mode", "value"),
+                                             {"mode": "constant", "value": None})
+        if self._static(mode) != "constant":
+            raise Unsupported(f"pads in {self._static(mode)!r} mode; the Pad layer adds a "
+                              "constant border")
+        self._produce(node, "Pad", [self._tensor(source)], pad=tuple(self._static(amounts)),
+                      value=float(self._static(value) or 0.0))
 
     def _size_source(self, size: Any, count: int) -> Any:
         """The tensor whose last `count` sizes `size` is (`skip.shape[-2:]`,
