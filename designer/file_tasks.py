@@ -22,19 +22,34 @@ class Imported:
     left_out: list[str]
 
 
+# What the class list shows for an ONNX file, which holds one model and no classes.
+ONNX_MODEL = "the ONNX model"
+
+
 def list_module_classes(file: str) -> list[str]:
     """The nn.Module classes a Python file defines (running the file, as an import does)."""
     from engine.importing.loading import module_class_names
+    from engine.importing.onnx_file import is_onnx_file, read_model
 
+    if is_onnx_file(file):
+        read_model(file)  # a file that is no model fails here, as a Python file would
+        return [ONNX_MODEL]
     return module_class_names(file)
 
 
 def import_design(file: str, class_name: str, shapes: list[tuple[int, ...]],
                   dtype: str) -> Imported:
-    """Build `class_name()` from `file` and trace it on inputs of `shapes` into a design."""
+    """Build `class_name()` from `file` and trace it on inputs of `shapes` into a design (an
+    ONNX file: its model, `shapes` sizing what the file leaves open)."""
     from engine.importing import import_network
     from engine.importing.loading import example_input, instantiate, load_module_class
+    from engine.importing.onnx_file import is_onnx_file
 
+    if is_onnx_file(file):
+        from engine.importing.onnx_import import import_onnx_file
+
+        result = import_onnx_file(file, shapes or None).result
+        return Imported(result.design.to_dict(), result.left_out)
     cls = load_module_class(f"{file}:{class_name}")
     result = import_network(instantiate(cls), example_input(shapes, dtype))
     return Imported(result.design.to_dict(), result.left_out)

@@ -424,3 +424,23 @@ def test_the_command_line_imports_an_onnx_file_by_its_extension(tmp_path, capsys
     assert cli.main(["import", str(tmp_path / "bad.onnx"), "-o", str(tmp_path / "b.ncnet")]) == 2
     assert "bad.onnx: not an ONNX model" in capsys.readouterr().err
     assert not (tmp_path / "b.ncnet").exists()
+
+
+# ---------------------------------------------------------------------------- the app
+@pytest.mark.slow
+def test_file_import_in_the_app_takes_an_onnx_file_without_a_shape(qtbot, tmp_path):
+    from test_i11_import_export import HELPER_MS, FileDialogs, click, import_dialog
+    from test_i11_window import shown_window
+
+    from designer.panels.import_dialog import ImportDialog
+
+    path = write_onnx(settle(SmallCNN()), torch.randn(2, 3, 8, 8), tmp_path / "cnn.onnx")
+    window = shown_window(qtbot, tmp_path, dialogs=FileDialogs(python_file=path))
+    dialog = import_dialog(qtbot, window)
+    click(dialog.browse_button)
+    qtbot.waitUntil(lambda: dialog.classes.isEnabled(), timeout=HELPER_MS)
+    assert dialog.status.text() == "an ONNX model: cnn.onnx"
+    click(dialog.import_button)
+    qtbot.waitUntil(lambda: window.document.design.name == "cnn", timeout=HELPER_MS)
+    assert "Linear" in layers(window.document.design)
+    qtbot.waitUntil(lambda: window.findChild(ImportDialog) is None)

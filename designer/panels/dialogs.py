@@ -16,6 +16,7 @@ from engine import Design
 
 DESIGN_FILTER = "NeuralCanvas designs (*.ncnet);;All files (*)"
 PYTHON_FILTER = "Python files (*.py);;All files (*)"
+IMPORT_FILTER = "Python files or ONNX models (*.py *.onnx);;All files (*)"
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
 
 
@@ -42,9 +43,9 @@ class Dialogs:
         return Path(path) if path else None
 
     def ask_python_file(self, folder: Path) -> Path | None:
-        """A Python file to import an nn.Module class from."""
+        """A Python file to import an nn.Module class from, or an ONNX file."""
         path, _ = QFileDialog.getOpenFileName(self.parent, "Import a PyTorch module",
-                                              str(folder), PYTHON_FILTER)
+                                              str(folder), IMPORT_FILTER)
         return Path(path) if path else None
 
     def ask_save_path(self, suggested: Path, title: str = "Save design",

@@ -1,5 +1,5 @@
 """File > Import PyTorch Module: a Python file, one of its nn.Module classes and an input shape
-become a design.
+become a design (or an .onnx file, whose shape is needed only where the file leaves it open).
 
 Listing the classes and importing both run the user's file with torch, so they run in the
 helper process (designer.training.jobs) while the dialog shows a busy bar; a failure is shown
@@ -28,6 +28,7 @@ from designer.training.jobs import Jobs
 from designer.widgets import add_file_row, cancel_and_action, error_line, push_button
 from engine import Design, DesignError
 from engine.importing.loading import parse_shape
+from engine.importing.onnx_file import is_onnx_file
 
 DTYPES = (("float", "Numbers (float)"), ("long", "Token ids (long)"))
 
@@ -59,7 +60,8 @@ class ImportDialog(QDialog):
     def _build_form(self) -> QFormLayout:
         """File, class, input shape and input type rows."""
         self.file = QLineEdit(self)
-        self.file.setPlaceholderText("a .py file that defines an nn.Module class")
+        self.file.setPlaceholderText("a .py file that defines an nn.Module class, or an .onnx "
+                                     "file")
         self.file.editingFinished.connect(self._list_classes)
         self.browse_button = push_button(self, "Browse…", "Choose the Python file", self.browse)
         self.classes = QComboBox(self)
@@ -124,7 +126,8 @@ class ImportDialog(QDialog):
         self.classes.addItems(names)
         self.classes.setCurrentIndex(0)   # with a placeholder, adding items selects none
         self.classes.setEnabled(True)
-        self.status.setText(f"{len(names)} nn.Module class{'es' if len(names) > 1 else ''} "
+        self.status.setText(f"an ONNX model: {Path(file).name}" if is_onnx_file(file) else
+                            f"{len(names)} nn.Module class{'es' if len(names) > 1 else ''} "
                             f"in {Path(file).name}")
         self._update_button()
         self.shape.setFocus()
@@ -133,7 +136,8 @@ class ImportDialog(QDialog):
     def start_import(self) -> None:
         file, name = self.file.text().strip(), self.classes.currentText()
         try:
-            shapes = parse_shapes(self.shape.text())
+            shapes = [] if is_onnx_file(file) and not self.shape.text().strip() else \
+                parse_shapes(self.shape.text())
         except DesignError as err:
             self._fail(f"Input shape: {err}")
             self.shape.setFocus()
