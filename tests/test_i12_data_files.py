@@ -13,7 +13,9 @@ import gzip
 import io
 import json
 import shutil
+import signal
 import struct
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +83,10 @@ CSV_CASES = [
     Malformed("empty csv", lambda f: _csv(f, ""), "data.csv", ("header line",)),
     Malformed("csv of a header alone", lambda f: _csv(f, "a,b,y\n"), "data.csv",
               ("header line",)),
+    Malformed("csv of NUL bytes alone", lambda f: _csv(f, b"\0" * 5000), "data.csv",
+              ("header line",)),
+    Malformed("csv with a number beyond float32", lambda f: _csv(f, _rows((4, "1e39,2,0"))),
+              "data.csv", ("line 4", "'a'", "'1e39'", "32-bit float")),
     Malformed("csv without the target column",
               lambda f: _csv(f, _rows().replace("a,b,y", "a,b,kind")), "data.csv",
               ("no column 'y'", "'kind'")),
@@ -124,6 +130,20 @@ def _npy_named_npz(folder: Path) -> dict:
     return {"source": "npz", "path": str(folder / "data.npz")}
 
 
+def _npz_promising_rows(folder: Path, rows: int) -> dict:
+    """An .npz whose array 'x' has a header promising `rows` rows and holds 8 bytes."""
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, 2), }}"
+    header = header.ljust(117) + "\n"
+    member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+    labels = io.BytesIO()
+    np.save(labels, np.arange(ROWS) % 2)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x.npy", member + bytes(8))
+        archive.writestr("y.npy", labels.getvalue())
+    return _npz_bytes(folder, buffer.getvalue())
+
+
 NPZ_CASES = [
     Malformed("npz of strings",
               lambda f: _npz(f, x=np.array([["a", "b"]] * ROWS), y=np.arange(ROWS) % 2),
@@ -151,6 +171,11 @@ NPZ_CASES = [
     Malformed("npz with a NaN input",
               lambda f: _npz(f, x=_nan_at(7), y=np.arange(ROWS) % 2), "data.npz",
               ("'x'", "nan at row 7"), described=False),
+    Malformed("npz with a number beyond float32",
+              lambda f: _npz(f, x=np.full((ROWS, 2), 1e40), y=np.arange(ROWS) % 2), "data.npz",
+              ("'x'", "1e+40 at row 0", "3.4e+38"), described=False),
+    Malformed("npz whose header promises 10^12 rows", lambda f: _npz_promising_rows(f, 10**12),
+              "data.npz", ("'x'", "holds 8 bytes", "(1000000000000, 2)")),
 ]
 
 
@@ -416,3 +441,34 @@ def test_an_image_folder_that_links_back_into_itself_is_refused_by_the_check_and
     design.set_training(task="classification", data={"source": "image_folder",
                                                      "path": str(tmp_path / "pets")})
     assert any("links to" in p.message for p in check(design).errors)
+
+
+# ---------------------------------------------------------------------------- size and memory
+
+def test_a_csv_of_200_000_columns_is_described_without_a_search_per_column(tmp_path):
+    """Each column's place is looked up once (it took a search of the header per column:
+    minutes for a wide file); the alarm fails a case that hangs instead of the run."""
+    header = ",".join(f"c{i}" for i in range(200_000)) + ",y\n"
+    data = _csv(tmp_path, header + ("1," * 200_000 + "0\n") * 2)
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.alarm(20)
+    try:
+        found = [p.message for p in check(design_for(data)).errors]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert any("shape (200000)" in message for message in found), found
+
+
+def _too_slow(signum, frame):
+    raise TimeoutError("the check of a wide CSV ran past 20 s")
+
+
+@pytest.mark.parametrize("error", [MemoryError("Unable to allocate 1.00 TiB"),
+                                   RuntimeError("DefaultCPUAllocator: can't allocate memory")])
+def test_data_that_does_not_fit_in_memory_is_named_as_such(error):
+    from engine.training.datacheck import unreadable
+
+    message = str(unreadable("npz", {"path": "/data/big.npz"}, error))
+    assert "/data/big.npz does not fit in this machine's memory" in message
+    assert "fewer samples" in message

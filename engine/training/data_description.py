@@ -105,23 +105,11 @@ def _csv_columns(path: str, target: str, features: tuple[str, ...],
                  classes: bool) -> tuple[int, int, int]:
     """The number of feature columns, of rows and of distinct values in the target column,
     read one row at a time with loading's checks (whole rows, numbers where it needs them)."""
-    rows = checks.csv_rows(path)
-    header = next(rows, None)
-    if header is None:
-        raise checks.csv_too_short(path)
-    wanted = list(features) or [name for name in header if name != target]
-    numbers = [target, *wanted] if not classes else wanted
-    places = list(zip(numbers, checks.column_indices(path, header, numbers), strict=True))
-    column = checks.column_indices(path, header, [target])[0]
+    wanted, target_at, _, rows = checks.checked_csv(path, target, features, classes)
     values, count = set(), 0
-    for line, row in enumerate(rows, start=2):
-        checks.check_csv_row(path, line, row, header)
-        for name, place in places:
-            checks.csv_number(path, line, name, row[place])
-        values.add(row[column])
+    for row in rows:
+        values.add(row[target_at])
         count += 1
-    if not count:
-        raise checks.csv_too_short(path)
     return len(wanted), count, len(values)
 
 

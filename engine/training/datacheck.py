@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from engine.design import Design
 from engine.errors import DesignError
 from engine.layers.base import format_shape
+from engine.training.devices import out_of_memory
 from engine.training.labels import setting_place
 from engine.training.plan import NetworkIO, Plan
 
@@ -59,8 +60,11 @@ def unreadable(source: str, files: dict[str, str], err: Exception) -> DataError:
     """A failure to read a run's data as a DataError that names the file: a file check's own
     message (it names the file and the place) as it is, anything else after the files read."""
     message = str(err)
-    if not any(path in message for path in files.values()):
-        named = " or ".join(files.values()) or f"the {source} data"
+    named = " or ".join(files.values()) or f"the {source} data"
+    if out_of_memory(err):
+        message = (f"{named} does not fit in this machine's memory ({type(err).__name__}: "
+                   f"{message}); use fewer samples or a smaller file")
+    elif not any(path in message for path in files.values()):
         message = f"{named} cannot be used: {type(err).__name__}: {message}"
     return DataError(message)
 

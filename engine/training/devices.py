@@ -5,6 +5,18 @@ from __future__ import annotations
 from engine.training.labels import SettingError, setting_place
 from engine.wording import count_of
 
+_ALLOCATOR_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
+
+
+def out_of_memory(err: BaseException) -> bool:
+    """Whether `err` is memory running out: Python's MemoryError (NumPy's too), torch's
+    device error or the CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate
+    memory: ..."), which only their messages tell apart. No torch import: data checks use it."""
+    if isinstance(err, MemoryError):
+        return True
+    return isinstance(err, RuntimeError) and any(text in str(err).lower()
+                                                 for text in _ALLOCATOR_FAILURES)
+
 
 def resolve_device(name: str):
     """The torch device for a setting, or a SettingError when it is not available here."""

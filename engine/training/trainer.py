@@ -28,7 +28,7 @@ from engine.training.checkpoint import load_checkpoint, save_weights, write_chec
 from engine.training.control import Control
 from engine.training.cost import TooLargeForMemory
 from engine.training.datacheck import DataError
-from engine.training.devices import device_name
+from engine.training.devices import device_name, out_of_memory
 from engine.training.diagnostics import DiagnosticLog, dead_fractions, gradient_norms, non_finite
 from engine.training.events import (
     Batch,
@@ -116,7 +116,7 @@ class Trainer:
     def run(self) -> RunMessage:
         """Train to the end; return the final event (also emitted)."""
         started = time.perf_counter()
-        out_of_memory = ""   # what the allocator said, when memory ran out
+        allocator_said = ""   # what the allocator said, when memory ran out
         try:
             self._prepare()
             status = self._loop()
@@ -124,13 +124,13 @@ class Trainer:
         except NonFiniteLoss as err:
             final = self._non_finite(err)
         except Exception as err:  # noqa: BLE001 - a run must end with an event, whatever broke
-            if _out_of_memory(err):
-                out_of_memory = f"{type(err).__name__}: {err}"
+            if out_of_memory(err):
+                allocator_said = f"{type(err).__name__}: {err}"
             else:
                 final = self._failure(err)
-        if out_of_memory:
+        if allocator_said:
             # Outside the except block: its frames no longer hold the tensors.
-            final = self._memory_failure(out_of_memory)
+            final = self._memory_failure(allocator_said)
         self.emit(final)
         return final
 
@@ -562,18 +562,3 @@ class Trainer:
 
 
 _VALIDATION_KEYS = frozenset({"d_accuracy", "diversity", "modes_covered", "near_mode"})
-
-
-_ALLOCATOR_FAILURES = ("can't allocate memory", "not enough memory", "out of memory")
-
-
-def _out_of_memory(err: BaseException) -> bool:
-    """Whether `err` is memory running out: torch's device error, Python's MemoryError, or the
-    CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory: ..."), which
-    only its message tells apart."""
-    import torch
-
-    if isinstance(err, (torch.OutOfMemoryError, MemoryError)):
-        return True
-    return isinstance(err, RuntimeError) and any(text in str(err).lower()
-                                                 for text in _ALLOCATOR_FAILURES)

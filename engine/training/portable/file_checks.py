@@ -8,6 +8,7 @@ file that is not what it should be never fills a message with its content.
 
 import csv
 import gzip
+import itertools
 import math
 import zipfile
 import zlib
@@ -20,6 +21,7 @@ IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"
 ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
 NUMBER_KINDS = "biuf"  # booleans, whole numbers, unsigned whole numbers, floats
 ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+LARGEST_VALUE = float(np.finfo(np.float32).max)  # the run reads numbers as 32-bit floats
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff", ".webp"}
 
 
@@ -74,12 +76,39 @@ def csv_too_short(path):
 
 
 def column_indices(path, header, names):
-    """Where each named column is in the header, or a ValueError naming the one missing."""
+    """Where each named column is in the header (its first place), or a ValueError naming
+    the one missing. One pass over the header: a file may have 100,000 columns."""
+    places = {}
+    for index, name in enumerate(header):
+        places.setdefault(name, index)
     for name in names:
-        if name not in header:
-            known = listed(header)
-            raise ValueError(f"{path} has no column {quoted(name)}; it has {known}")
-    return [header.index(name) for name in names]
+        if name not in places:
+            raise ValueError(f"{path} has no column {quoted(name)}; it has {listed(header)}")
+    return [places[name] for name in names]
+
+
+def checked_csv(path, target, features, classes):
+    """(feature names, the target's place, the features' places, the data rows) of a CSV
+    file. The rows come one at a time, each checked (every field there; numbers where the
+    run reads numbers: the features, and the target unless it names `classes`). Loading
+    and describing a file both read it here, so they stop at the same first problem: no
+    data row, a missing column, then the first bad row."""
+    rows = csv_rows(path)
+    header, first = next(rows, None), next(rows, None)
+    if first is None:
+        raise csv_too_short(path)
+    features = list(features or [name for name in header if name != target])
+    target_at, *places = column_indices(path, header, [target, *features])
+    numbers = ([] if classes else [(target, target_at)]) + list(zip(features, places))
+
+    def checked_rows():
+        for line, row in enumerate(itertools.chain([first], rows), start=2):
+            check_csv_row(path, line, row, header)
+            for name, place in numbers:
+                csv_number(path, line, name, row[place])
+            yield row
+
+    return features, target_at, places, checked_rows()
 
 
 def check_csv_row(path, line, row, header):
@@ -100,10 +129,11 @@ def csv_number(path, line, column, cell):
             f"{path}, line {line}: column {quoted(column)} holds {quoted(cell)}, which is "
             "not a number; leave this column out of the features or encode it as numbers"
         ) from None
-    if not math.isfinite(value):
+    if not math.isfinite(value) or abs(value) > LARGEST_VALUE:
         raise ValueError(
             f"{path}, line {line}: column {quoted(column)} holds {quoted(cell)}, which is "
-            "not a finite number; fill in a real value or remove the row"
+            f"not a finite number within ±{LARGEST_VALUE:.1e} (what a 32-bit float holds); "
+            "fill in a real value or remove the row"
         )
     return value
 
@@ -154,9 +184,12 @@ def check_ids(path, what, array):
 
 
 def check_finite(path, what, array):
-    """A ValueError for a NaN or infinite value in an array of numbers, naming its row."""
-    wrong = ~np.isfinite(array)
-    _first_wrong(path, what, array, wrong, "replace NaN and infinite values")
+    """A ValueError for a NaN or infinite value in an array of numbers, or one too large for
+    the 32-bit floats a run reads (it would become infinite), naming its row."""
+    with np.errstate(invalid="ignore"):
+        wrong = ~np.isfinite(array) | (np.abs(array) > LARGEST_VALUE)
+    fix = f"replace NaN, infinite values and values beyond ±{LARGEST_VALUE:.1e}"
+    _first_wrong(path, what, array, wrong, fix)
 
 
 def _first_wrong(path, what, array, wrong, fix):
@@ -184,9 +217,18 @@ def npz_header(path, arrays, key):
                 shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+            header_bytes = stream.tell()
     except (ValueError, *ARCHIVE_ERRORS) as err:
         raise unreadable_array(path, key, err) from None
     check_array_kind(path, key, shape, dtype)
+    promised = math.prod(shape) * np.dtype(dtype).itemsize
+    held = arrays.zip.getinfo(member).file_size - header_bytes
+    if promised != held:  # checked before reading: a header may promise terabytes
+        raise ValueError(
+            f"{path}: the array {quoted(key)} holds {held} bytes of values, but its header "
+            f"promises the shape {tuple(shape)}: {promised} bytes; save the arrays again "
+            "with numpy.savez"
+        )
     return tuple(shape), np.dtype(dtype)
 
 

@@ -20,8 +20,8 @@ from .file_checks import (
     check_finite,
     check_folder_links,
     check_same_rows,
+    checked_csv,
     column_indices,
-    csv_number,
     csv_rows,
     csv_too_short,
     npz_array,
@@ -44,30 +44,26 @@ def read_csv(path):
 def csv_data(path, target, features, classes):
     """Numeric `features` columns (default: all but the target) as inputs; the `target`
     column as class ids (`classes`: in the order of `csv_classes`) or as values."""
-    header, rows = read_csv(path)
-    features = features or [name for name in header if name != target]
-    column_indices(path, header, [target, *features])
-    columns = [column_values(path, header, rows, name) for name in features]
-    inputs = torch.tensor(list(zip(*columns)), dtype=torch.float32)
+    _, target_at, places, checked_rows = checked_csv(path, target, features, classes)
+    rows = list(checked_rows)
+    inputs = torch.tensor([[float(row[place]) for place in places] for row in rows],
+                          dtype=torch.float32)
     if classes:
-        names = csv_classes(path, target)
-        labels = [row[header.index(target)] for row in rows]
-        return inputs, torch.tensor([names.index(label) for label in labels])
-    values = column_values(path, header, rows, target)
+        ids = {name: index for index, name in enumerate(class_names(rows, target_at))}
+        return inputs, torch.tensor([ids[row[target_at]] for row in rows])
+    values = [float(row[target_at]) for row in rows]
     return inputs, torch.tensor(values, dtype=torch.float32).unsqueeze(1)
-
-
-def column_values(path, header, rows, name):
-    """One column as finite numbers, or a ValueError naming the first cell that is not one."""
-    index = header.index(name)
-    cells = enumerate(rows, start=2)
-    return [csv_number(path, line, name, row[index]) for line, row in cells]
 
 
 def csv_classes(path, target):
     """The distinct values of the target column, in numeric order when they are numbers."""
     header, rows = read_csv(path)
-    names = {row[header.index(target)] for row in rows}
+    return class_names(rows, column_indices(path, header, [target])[0])
+
+
+def class_names(rows, index):
+    """The distinct values of the column at `index`, in numeric order when they are numbers."""
+    names = {row[index] for row in rows}
     try:
         return sorted(names, key=float)
     except ValueError:
