@@ -17,6 +17,7 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.runs import RunRecord, load_models, run_design
 from engine.training.labels import setting_place
+from engine.training.plan import NetworkIO
 from engine.training.portable.file_checks import IMAGE_SUFFIXES, listed, quoted
 
 
@@ -68,26 +69,34 @@ def predict_samples(record: RunRecord, count: int = 32) -> Prediction:
 def predict_file(record: RunRecord, path: str | Path) -> Prediction:
     """Run the trained model on a file: an image (for image models), or a .npy, .npz or
     .csv file of samples. A DesignError says what does not fit."""
-    import torch
-
     path = Path(path)
-    if not path.is_file():
-        raise DesignError(f"there is no file {path}")
     design = run_design(record)
     plan, loaded = _plan_and_data(design)
     if plan.task == "gan":
         raise DesignError("a GAN's generator makes samples from noise; there is no file to "
                           "predict on (use 'Predict on samples')")
-    io = plan.networks[0]
+    inputs = file_samples(path, plan.networks[0], plan.settings.data, loaded.tensors["train"])
+    return _run(plan, load_models(record, design), inputs, path.name, loaded.labels)
+
+
+def file_samples(path: Path, io: NetworkIO, data: Any, training: Any) -> Any:
+    """The samples of a file as a batch for the network `io` describes: an image (for image
+    models; grey ones take the polarity of the `training` images), or a .npy, .npz or .csv
+    file of samples (read with the data settings' key and columns). A DesignError says what
+    does not fit."""
+    import torch
+
+    if not path.is_file():
+        raise DesignError(f"there is no file {path}")
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
-        array = _image_sample(path, io.input_shape, loaded.tensors["train"])
+        array = _image_sample(path, io.input_shape, training)
     elif suffix in (".npy", ".npz"):
-        array = _array_samples(path, plan.settings.data.x_key)
+        array = _array_samples(path, data.x_key)
     elif suffix == ".csv":
-        array = _csv_samples(path, plan.settings.data)
+        array = _csv_samples(path, data)
     else:
-        raise DesignError(f"{path.name}: cannot predict on a {suffix or 'suffix-less'} file; "
+        raise DesignError(f"{path.name}: cannot read samples from a {suffix or 'suffix-less'} file; "
                           f"choose an image, a .npy, .npz or .csv file")
     if array.ndim == len(io.input_shape):
         array = array[None]
@@ -95,8 +104,7 @@ def predict_file(record: RunRecord, path: str | Path) -> Prediction:
         raise DesignError(f"{path.name} holds samples of shape {list(array.shape[1:])} but the "
                           f"Input of network {io.network!r} takes {list(io.input_shape)}")
     dtype = torch.long if io.input_dtype == "long" else torch.float32
-    inputs = torch.as_tensor(np.ascontiguousarray(array)).to(dtype)
-    return _run(plan, load_models(record, design), inputs, path.name, loaded.labels)
+    return torch.as_tensor(np.ascontiguousarray(array)).to(dtype)
 
 
 def _plan_and_data(design: Design):
