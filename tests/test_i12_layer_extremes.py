@@ -69,3 +69,25 @@ def test_a_convolution_step_beyond_what_torch_survives_is_an_error_on_its_node(l
     design.add("Output", conv)
     (problem,) = [p for p in check(design).errors if p.node == conv]
     assert param in problem.message and "1024" in problem.message.replace(",", "")
+
+
+LOWEST_FLOATS = [(spec.name, param.name, param.minimum) for spec in all_layers()
+                 for param in spec.params if param.kind == "float" and param.minimum is not None]
+
+
+@pytest.mark.parametrize("layer, param, lowest", LOWEST_FLOATS)
+def test_a_float_parameter_at_its_lowest_allowed_value_trains(layer, param, lowest):
+    """Found with BatchNorm's eps: 0 was allowed and checked clean, then torch refused it in
+    training mode. Whatever a parameter's range allows, the layer takes a training step."""
+    import torch
+
+    for shape in [(4, 6), (4, 6, 6), (2, 4, 6, 6)]:
+        design, _ = _one_layer(layer, shape, **{param: lowest})
+        if not check(design).errors:
+            break
+    else:
+        pytest.skip(f"{layer} takes none of the sample shapes")
+    model = build_model(design).train()
+    out = model(torch.randn(3, *shape, requires_grad=True))
+    if out.requires_grad:  # a Buffer's output has no gradient
+        out.sum().backward()

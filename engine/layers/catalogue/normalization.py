@@ -4,7 +4,7 @@ from engine.layers.base import SPATIAL_LAYOUTS, LayerSpec, Param, TensorInfo, ex
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
-_EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", minimum=0)
+_EPS = Param("eps", "float", 1e-5, "added to the variance for numerical stability", above=0)
 
 
 def _same_with_rank(layer: str, ranks: tuple[int, ...], what: str):
