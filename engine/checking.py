@@ -24,6 +24,7 @@ from engine.layers.base import as_outputs, format_shape
 from engine.layers.block_node import BLOCK_TYPE
 from engine.model_size import network_problem, output_problem, parameter_problem
 from engine.recent_cache import RecentCache
+from engine.shape_working import with_working
 
 
 @dataclass(frozen=True)
@@ -368,7 +369,7 @@ def _infer(layer_type: str, params: tuple, inputs: tuple[TensorInfo, ...], files
     try:
         info = as_outputs(spec.infer(listed, values))
     except ShapeError as err:
-        return err
+        return with_working(err, layer_type, values, listed)
     if len(info) != len(spec.outputs(values)):
         return ShapeError(f"{layer_type} gave {len(info)} tensors for its "
                           f"{len(spec.outputs(values))} outputs (a fault in its shape rule)")
