@@ -135,13 +135,17 @@ def check(design: Design, folder: Path | None = None) -> Report:
     from engine.training.data_fit import data_problems  # it plans runs, which use check
 
     report = Report()
+    reported: set[Problem] = set()
     for scope in [*design.blocks, *design.networks]:
-        _check_scope(design, scope, report, folder)
+        _check_scope(design, scope, report, folder, reported)
     report.problems += data_problems(design, report, folder)
     return report
 
 
-def _check_scope(design: Design, scope: str, report: Report, folder: Path | None) -> None:
+def _check_scope(design: Design, scope: str, report: Report, folder: Path | None,
+                 reported: set[Problem]) -> None:
+    """One scope's findings into `report`; a problem already in `reported` (a definition's,
+    found again at one of its uses) is listed once."""
     arguments = {a.name: a.default for a in design.block_arguments(scope)} if (
         design.is_block(scope)) else {}
     walk = walk_scope(design, scope, None, arguments, folder, (scope,))
@@ -151,11 +155,10 @@ def _check_scope(design: Design, scope: str, report: Report, folder: Path | None
     report.param_counts.update(walk.counts)
     report.input_infos.update(walk.input_infos)
     report.uses.update(walk.uses)
-    seen = set(report.problems)
     for found in [*(Problem(node, severity, message, fix, scope)
                     for node, severity, message, fix in walk.problems), *walk.inner]:
-        if found not in seen:
-            seen.add(found)
+        if found not in reported:
+            reported.add(found)
             report.problems.append(found)
     if not design.is_block(scope):
         whole = network_problem(scope, report.total_params(scope))

@@ -306,6 +306,7 @@ class Design:
             raise DesignError(f"a node id must be a non-empty text, not {excerpt(node_id)}")
         else:
             _checked_text(node_id, "a node's id", limits.LONGEST_NAME)
+        self._refuse_more_nodes(network, layer_type)
         self._note_id(node_id)
         self._seq += 1
         graph.add_node(node_id, type=layer_type, name=name or self._default_name(network, layer_type),
@@ -408,7 +409,8 @@ class Design:
         self._announce(NodeMoved(network, node_id))
 
     def add_network(self, name: str) -> None:
-        self._new_scope(name, "a network's name")
+        self._new_scope(name, "a network's name", "networks", len(self.networks) + 1,
+                        limits.MOST_NETWORKS)
         self._announce(NetworkAdded(name))
 
     def remove_network(self, name: str) -> None:
@@ -423,7 +425,8 @@ class Design:
         """Make an empty block definition; add its Inputs, layers and Outputs with `add(...,
         network=name)`. `arguments` are made with engine.blocks.definitions.argument."""
         declared = self._checked_arguments(name, arguments)
-        self._new_scope(name, "a block's name")
+        self._new_scope(name, "a block's name", "block definitions", len(self._blocks) + 1,
+                        limits.MOST_BLOCKS)
         self._blocks[name] = declared
         self._announce(BlockAdded(name))
 
@@ -562,15 +565,31 @@ class Design:
             self._revisions[event.network] = next(_REVISIONS)
         self.events.emit(event)
 
-    def _new_scope(self, name: str, what: str) -> None:
+    def _new_scope(self, name: str, what: str, things: str, count: int, most: int) -> None:
+        """Make the graph of a network or definition named `name`, which would be the
+        `count`th of the design's `things` (refused beyond `most`)."""
         if not isinstance(name, str) or not name:
             raise DesignError(f"{what} must be a non-empty text")
         _checked_text(name, what, limits.LONGEST_NAME)
         if name in self._graphs:
             kind = "block" if name in self._blocks else "network"
             raise DesignError(f"there is already a {kind} named {name!r}")
+        problem = limits.count_problem(count, most, things, "the design")
+        if problem:
+            raise DesignError(f"cannot add {name!r}: {problem}")
         self._graphs[name] = nx.MultiDiGraph()
         self._revisions[name] = next(_REVISIONS)
+
+    def _refuse_more_nodes(self, scope: str, layer_type: str) -> None:
+        """Refuse a node beyond what one scope, or the whole design, may hold."""
+        kind = "block" if scope in self._blocks else "network"
+        problem = limits.count_problem(
+            len(self._graphs[scope]) + 1, limits.MOST_NODES, "nodes", f"{kind} {scope!r}"
+        ) or limits.count_problem(
+            len(self._network_of) + 1, limits.MOST_NODES_IN_DESIGN, "nodes", "the design")
+        if problem:
+            raise DesignError(f"cannot add a {layer_type}: {problem}; group repeated layers "
+                              "into a block, which is defined once and used many times")
 
     @staticmethod
     def _checked_arguments(block: str, arguments: Iterable[Param]) -> tuple[Param, ...]:

@@ -24,6 +24,11 @@ from engine.layers.block_node import BLOCK_TYPE
 from engine.limits import (
     LONGEST_NAME,
     LONGEST_TEXT,
+    MOST_BLOCKS,
+    MOST_NETWORKS,
+    MOST_NODES,
+    MOST_NODES_IN_DESIGN,
+    count_problem,
     out_index_problem,
     port_problem,
     position_problem,
@@ -199,9 +204,12 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
                 _validate_text(value, where, "a card section", LONGEST_TEXT, add)
     networks = doc.get("networks")
     if not isinstance(networks, dict) or not networks:
-        add(("$.networks", "expected an object with at least one network, found "
-             f"{json_kind(networks)}"))
+        add(("$.networks", ("expected an object with at least one network, found "
+             f"{json_kind(networks)}")))
         return problems
+    sizes = _size_problems(networks, doc.get("blocks", {}))
+    if sizes:  # nothing more is read of a file that holds too much
+        return problems + sizes
     seen_ids: set[str] = set()
     blocks = _validate_block_arguments(doc.get("blocks", {}), add)
     scopes = [("$.blocks", name, content, blocks) for name, content in
@@ -224,6 +232,30 @@ def _validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     for sub, message in training_problems(doc.get("training", {})):
         add((f"$.training{sub}", message))
     return problems
+
+
+def _size_problems(networks: dict[str, Any], blocks: Any) -> list[tuple[str, str]]:
+    """More networks, block definitions or nodes than a design may hold (engine.limits)."""
+    problems: list[tuple[str, str]] = []
+    total = 0
+    for section, scopes, most, things, kind in (
+            ("$.networks", networks, MOST_NETWORKS, "networks", "network"),
+            ("$.blocks", blocks, MOST_BLOCKS, "block definitions", "block")):
+        if not isinstance(scopes, dict):
+            continue
+        problem = count_problem(len(scopes), most, things, "the design")
+        if problem:
+            problems.append((section, problem))
+            continue
+        for name, content in scopes.items():
+            nodes = content.get("nodes") if isinstance(content, dict) else None
+            count = len(nodes) if isinstance(nodes, list) else 0
+            total += count
+            problem = count_problem(count, MOST_NODES, "nodes", f"{kind} {excerpt(name)}")
+            if problem:
+                problems.append((f"{_member(section, name, brackets=True)}.nodes", problem))
+    problem = count_problem(total, MOST_NODES_IN_DESIGN, "nodes", "the design")
+    return problems or ([("$", problem)] if problem else [])
 
 
 def _unstorable_texts(document: Any) -> list[tuple[str, str]]:
@@ -349,8 +381,8 @@ def _validate_params(params: Any, path: str, spec, context: _NodeContext, add) -
     if spec.name == BLOCK_TYPE:
         block = params.get("block")
         if block not in context.blocks:
-            add((f"{path}.block", f"{excerpt(block)} is not one of the design's blocks "
-                 f"({', '.join(context.blocks) or 'none'})"))
+            add((f"{path}.block", (f"{excerpt(block)} is not one of the design's blocks "
+                 f"({', '.join(context.blocks) or 'none'})")))
             return
         fields.update((argument.name, argument) for argument in context.blocks[block])
     for key, value in params.items():

@@ -1,9 +1,10 @@
 """Bounds on what a design may hold, so that no file or edit can hang, crash or flood the app.
 
-Names and texts have a length limit (checked when a file loads and when the Design API edits
-them); whole-number layer parameters have a largest value unless they declare a tighter one;
-and a model's parameters and tensors must fit in this machine's memory (checked by `check`,
-before anything is built).
+Names and texts have a length limit, and a design holds a bounded number of networks, block
+definitions and nodes, each far above any real model so that checking stays quick
+(both checked when a file loads and when the Design API edits); whole-number layer parameters
+have a largest value unless they declare a tighter one; and a model's parameters and tensors
+must fit in this machine's memory (checked by `check`, before anything is built).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ LONGEST_LIST = 64            # numbers in a list parameter (a shape, a list of d
 LARGEST_STEP = 1_024         # a convolution's stride or dilation: oneDNN crashes far beyond it
 MOST_INPUTS = 1_000          # inputs of one node (an Add or a Concat of many branches)
 MOST_OUTPUTS = 1_000         # outputs of one node (a Chunk into many pieces)
+MOST_NODES = 20_000          # nodes in one network or block definition (imports: ~1,100)
+MOST_NODES_IN_DESIGN = 100_000  # nodes in all networks and block definitions together
+MOST_NETWORKS = 100          # networks in one design (a GAN has two)
+MOST_BLOCKS = 1_000          # block definitions in one design (an import makes a few dozen)
 FARTHEST_POSITION = 1e7      # a card's distance from the canvas's origin, in scene units
 BYTES_PER_VALUE = 4          # float32, what parameters and activations are made of
 
@@ -59,6 +64,14 @@ def position_problem(pos: Any) -> str | None:
             return None
     return (f"a position must be two numbers (x, y) from {-FARTHEST_POSITION:,.0f} to "
             f"{FARTHEST_POSITION:,.0f}, not {excerpt(pos)}")
+
+
+def count_problem(count: int, most: int, things: str, holder: str) -> str | None:
+    """Why `holder` (e.g. "network 'model'") cannot hold `count` `things` (e.g. "nodes"): more
+    than `most`, which keeps every check quick. None when it can."""
+    if count <= most:
+        return None
+    return f"{count:,} {things} in {holder}; at most {most:,} are allowed"
 
 
 def port_problem(port: Any) -> str | None:
