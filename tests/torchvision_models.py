@@ -7,11 +7,17 @@ import torchvision
 from torch import nn
 
 # Input sizes other than 32: the architecture shrinks the image too far for less.
-_INPUT_SIZES = {"alexnet": 64, "squeezenet1_0": 64, "googlenet": 64, "inception_v3": 80}
+# MaxViT's attention partitions need 7 x 2**stage pixels at every stage; ViT is built for two by
+# two patches of its patch size.
+_INPUT_SIZES = {"alexnet": 64, "squeezenet1_0": 64, "googlenet": 64, "inception_v3": 80,
+                "maxvit_t": 224, "vit_b_16": 32, "vit_l_16": 32, "vit_b_32": 64, "vit_l_32": 64,
+                "vit_h_14": 28}
 _NO_AUXILIARY_HEADS = {"aux_logits": False, "init_weights": False}
 # Ten classes keep the large classifier layers small; auxiliary heads only train.
 _KEYWORDS = {"vgg11": {"num_classes": 10}, "alexnet": {"num_classes": 10},
-             "googlenet": _NO_AUXILIARY_HEADS, "inception_v3": _NO_AUXILIARY_HEADS}
+             "googlenet": _NO_AUXILIARY_HEADS, "inception_v3": _NO_AUXILIARY_HEADS,
+             **{name: {"image_size": size} for name, size in _INPUT_SIZES.items()
+                if name.startswith("vit_")}}
 
 
 def build(name: str) -> nn.Module:
