@@ -289,7 +289,7 @@ def loaded_and_described(design: Design) -> tuple:
 
     plan = make_plan(design)
     facts = load_data(plan, design, torch.device("cpu")).facts
-    described = data_description.describe_data(plan)
+    described = data_description.describe_data(plan).facts
     fields = ("input_shape", "input_is_ids", "target_shape", "target_is_ids", "train_samples")
     return ([getattr(described, f) for f in fields], [getattr(facts, f) for f in fields])
 

@@ -2,9 +2,11 @@
 
 FLOPs are counted by torch's FlopCounterMode on one sample of meta tensors (no memory, no real
 arithmetic). Memory is an estimate: weights, their gradients and the optimizer's state, plus
-every node's output kept for the backward pass at the chosen batch size. A run whose estimate
-exceeds all the memory its device has is refused before it starts (`memory_shortfall`): it
-could only end with the allocator failing, or the machine swapping to a halt.
+every node's output kept for the backward pass at the chosen batch size, and the samples the
+run holds in memory (as the data's description gives them, before anything is made). A run
+whose estimate exceeds all the memory its device has is refused before it starts
+(`memory_shortfall`): it could only end with the allocator failing, or the machine swapping
+to a halt.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.layers.block_node import BLOCK_TYPE
 from engine.limits import byte_size, physical_memory
+from engine.training.data_description import held_data
 from engine.training.labels import setting_place
 from engine.training.plan import Plan, make_plan
 from engine.wording import memory_text, si_prefixed
@@ -35,18 +38,29 @@ class Cost:
     activation_bytes: int            # node outputs for one batch, kept for backward
     weight_bytes: int                # weights + gradients + optimizer state
     batch_size: int
+    data_bytes: int = 0              # the samples the run holds, on the device it trains on
+    samples: int = 0                 # how many (training and validation)
 
     @property
     def total_bytes(self) -> int:
+        """What one batch needs: activations, weights, gradients, optimizer state."""
         return self.activation_bytes + self.weight_bytes
 
+    @property
+    def needed_bytes(self) -> int:
+        """What the whole run needs: one batch and the samples held in memory."""
+        return self.total_bytes + self.data_bytes
+
     def as_dict(self) -> dict[str, int]:
-        return {**asdict(self), "total_bytes": self.total_bytes}
+        return {**asdict(self), "total_bytes": self.total_bytes,
+                "needed_bytes": self.needed_bytes}
 
     def describe(self) -> str:
+        data = (f", and {memory_text(self.data_bytes)} for the {self.samples:,} samples"
+                if self.data_bytes else "")
         return (f"{self.parameters:,} parameters, {si_prefixed(self.flops_per_sample)}FLOPs per "
                 f"sample (forward), about {memory_text(self.total_bytes)} for a batch of "
-                f"{self.batch_size}")
+                f"{self.batch_size}{data}")
 
 
 def estimate_cost(design: Design, plan: Plan | None = None, report: Report | None = None) -> Cost:
@@ -76,7 +90,9 @@ def estimate_cost(design: Design, plan: Plan | None = None, report: Report | Non
         activations += _kept_values(design, io.network, report.infos, report.uses) * batch * element
     states = _OPTIMIZER_STATES[plan.settings.optimizer.name]
     weights = 4 * (parameters + trainable * (1 + states))
-    return Cost(parameters, trainable, flops, activations, weights, batch)
+    data = held_data(plan)
+    return Cost(parameters, trainable, flops, activations, weights, batch, data.bytes,
+                data.samples)
 
 
 def _kept_values(design: Design, scope: str, infos: dict[str, Any],
@@ -114,11 +130,15 @@ def memory_shortfall(cost: Cost, device: Any) -> str | None:
     """Why a run with `cost` cannot fit in the memory of `device` (both figures and what to
     change), or None when it may."""
     available = device_memory(device)
-    if available is None or cost.total_bytes <= available:
+    if available is None or cost.needed_bytes <= available:
         return None
     where = "this machine" if device.type in ("cpu", "mps") else f"the device ({device})"
-    return (f"this run needs about {byte_size(cost.total_bytes)} of memory (estimated for a "
+    data = (f", plus {byte_size(cost.data_bytes)} for the {cost.samples:,} samples it holds"
+            if cost.data_bytes else "")
+    fewer = (f"use fewer {setting_place('data.samples')} or a smaller data file, "
+             if cost.data_bytes > cost.total_bytes else "")
+    return (f"this run needs about {byte_size(cost.needed_bytes)} of memory (estimated for a "
             f"batch of {cost.batch_size:,}: weights, gradients, optimizer state and "
-            f"activations) but {where} has {byte_size(available)} in all, so it was not "
-            f"started; lower {setting_place('batch_size')} or use smaller layers (fewer "
+            f"activations{data}) but {where} has {byte_size(available)} in all, so it was not "
+            f"started; {fewer}lower {setting_place('batch_size')} or use smaller layers (fewer "
             "features or channels)")

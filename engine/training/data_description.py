@@ -5,12 +5,14 @@ arguments and gives the shape and kind of one sample, the number of samples and 
 built-in sets from their settings, files from their headers (npz member headers, IDX headers,
 a CSV's header and target column, an image folder's class folders, a text's alphabet). Files
 are read with the checks loading makes (portable.file_checks), so a bad file is the same
-DataError here as in a run. What is read from a file is remembered until the file changes
+DataError here as in a run; and what the samples take in memory once loaded (`held_data`),
+so that data no machine could hold is refused before it is made. What is read from a file is remembered until the file changes
 (its path, size and modification time). Nothing here imports torch.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.limits import byte_size
 from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan, Portable
 from engine.training.portable import file_checks as checks
@@ -37,22 +40,69 @@ class _Source:
     samples: int
 
 
-def describe_data(plan: Plan) -> DataFacts | None:
-    """One sample of the plan's data as the run will see it, or None for data generated to
-    the design's shapes. Raises DataError, as loading would, when a file cannot be used."""
+@dataclass(frozen=True)
+class HeldData:
+    """The samples a run keeps in memory once loaded: how many, and the bytes they take."""
+
+    samples: int
+    bytes: int
+
+    def describe(self) -> str:
+        """'about 24 GB (2,147,483,647 samples of 12 bytes each)'."""
+        each = byte_size(self.bytes // self.samples) if self.samples else "0 bytes"
+        return f"about {byte_size(self.bytes)} ({self.samples:,} samples of {each} each)"
+
+
+@dataclass(frozen=True)
+class Description:
+    """One sample of a run's data as the run will see it (with the number of training
+    samples), and what all the samples take in memory."""
+
+    facts: DataFacts
+    held: HeldData
+
+
+def describe_data(plan: Plan) -> Description | None:
+    """The plan's data described, or None for a source nothing here describes. Raises
+    DataError, as loading would, when a file cannot be used."""
+    source = _described(plan)
+    if source is None:
+        return None
+    held_out = round(source.samples * plan.settings.data.validation_split)
+    facts = source.facts
+    each = (math.prod(facts.input_shape) * (8 if facts.input_is_ids else 4)
+            + math.prod(facts.target_shape) * (8 if facts.target_is_ids else 4))
+    # image folders are read batch by batch
+    held = HeldData(source.samples, source.samples * each) if plan.data.in_memory else (
+        HeldData(0, 0))
+    return Description(replace(facts, train_samples=source.samples - held_out), held)
+
+
+def held_data(plan: Plan) -> HeldData:
+    """What the plan's samples, training and validation, take in memory as the run holds
+    them (float32 numbers, int64 ids). Raises DataError as `describe_data` does."""
+    described = describe_data(plan)
+    return described.held if described else HeldData(0, 0)
+
+
+def _described(plan: Plan) -> _Source | None:
     for call in plan.data.calls:
         describer = _DESCRIBERS.get(call.function)
         if describer is not None:
             try:
-                source = describer(plan.data.files, **dict(call.kwargs))
+                return describer(plan.data.files, **dict(call.kwargs))
             except Exception as err:  # noqa: BLE001 - whatever reading a file raises, name it
                 raise unreadable(plan.data.source, plan.data.files, err) from None
-            held_out = round(source.samples * plan.settings.data.validation_split)
-            return replace(source.facts, train_samples=source.samples - held_out)
     return None
 
 
 # ---------------------------------------------------------------------------- built-in sets
+
+def _teacher(files: Files, samples: int, input_shape: tuple[int, ...], id_count: int | None,
+             target_shape: tuple[int, ...], classes: int, **_: Any) -> _Source:
+    return _Source(DataFacts(input_shape, bool(id_count), target_shape, bool(classes),
+                             "generated sample", classes=classes or None), samples)
+
 
 def _digits(files: Files, as_images: bool) -> _Source:
     shape = (1, 8, 8) if as_images else (64,)
@@ -184,6 +234,7 @@ def _image_counts(path: str) -> tuple[int, int]:
 
 
 _DESCRIBERS: dict[Portable, Callable[..., _Source]] = {
+    Portable.TEACHER_DATA: _teacher,
     Portable.DIGITS_DATA: _digits,
     Portable.WAVE_DATA: _waves,
     Portable.TWO_MOONS_DATA: lambda _, samples, **__: _points(samples, 2, "two-moons point"),

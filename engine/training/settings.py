@@ -36,7 +36,7 @@ def setting(kind: str, default: Any, help: str, **rules: Any) -> Any:
     return field(default=default, metadata={PARAM: Param("", kind, default, help, **rules)})
 
 
-_SAMPLES = ("generated", "waves", "two_moons", "spirals", "gaussian_ring", "token_match", "text")
+SAMPLED_SOURCES = ("generated", "waves", "two_moons", "spirals", "gaussian_ring", "token_match", "text")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class DataSettings:
     validation_split: float = setting("float", 0.2, "fraction of the samples held out for "
                                       "validation", minimum=0.0, maximum=0.9)
     samples: int = setting("int", 2048, "how many samples to make (text: the most windows to "
-                           "cut)", minimum=16, sources=_SAMPLES)
+                           "cut)", minimum=16, sources=SAMPLED_SOURCES)
     layout: str = setting("choice", "auto", "digits as 1x8x8 images or 64 numbers ('auto': "
                           "follow the Input's shape)", choices=("auto", "images", "flat"),
                           sources=("digits",))
