@@ -178,7 +178,7 @@ def format_report(design: Design, report: Report) -> str:
 
 # Modules whose import registers more commands (export/import, training).
 COMMAND_MODULES = ("engine.codegen.export_cli", "engine.training.train_cli",
-                   "engine.probes.probe_cli")
+                   "engine.probes.probe_cli", "engine.training.lr_find_cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

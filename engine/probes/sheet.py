@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.pillow_fonts import font
 from engine.probes.colours import coloured
 from engine.probes.probe import NodeProbe, Probe
 
@@ -36,9 +37,9 @@ def draw_sheet(probe: Probe, title: str) -> object:
             HEADER + rows * (CARD[1] + MARGIN) + MARGIN)
     sheet = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    draw.text((MARGIN, 12), title, fill=TEXT, font=_font(22))
+    draw.text((MARGIN, 12), title, fill=TEXT, font=font(22))
     draw.text((MARGIN, 42), f"network {probe.network!r} · {probe.source} · {probe.weights} · "
-              f"dead units counted over {probe.batch} samples", fill=MUTED, font=_font(14))
+              f"dead units counted over {probe.batch} samples", fill=MUTED, font=font(14))
     for index, node in enumerate(probe.nodes):
         row, column = divmod(index, COLUMNS)
         origin = (MARGIN + column * (CARD[0] + MARGIN), HEADER + row * (CARD[1] + MARGIN))
@@ -58,16 +59,16 @@ def _card(sheet, draw, node: NodeProbe, origin: tuple[int, int]) -> None:
     if inside:
         draw.rectangle((x, y, x + 4, y + CARD[1]), fill=ACCENT)
     left = x + MARGIN
-    draw.text((left, y + 10), _fitted(node.label, _font(17), PICTURE[0]), fill=TEXT,
-              font=_font(17))
+    draw.text((left, y + 10), _fitted(node.label, font(17), PICTURE[0]), fill=TEXT,
+              font=font(17))
     shape = "(" + ", ".join(str(d) for d in node.shape) + ")"
-    draw.text((left, y + 32), _fitted(f"{node.layer}  {shape}", _font(13), PICTURE[0]),
-              fill=MUTED, font=_font(13))
+    draw.text((left, y + 32), _fitted(f"{node.layer}  {shape}", font(13), PICTURE[0]),
+              fill=MUTED, font=font(13))
     top = y + 54
     _picture(sheet, node, (left, top))
     _scale(sheet, draw, node, (left, top + PICTURE[1] + 8))
     for line, (text, colour) in enumerate(_facts(node)):
-        draw.text((left, top + PICTURE[1] + 30 + 17 * line), text, fill=colour, font=_font(13))
+        draw.text((left, top + PICTURE[1] + 30 + 17 * line), text, fill=colour, font=font(13))
 
 
 def _picture(sheet, node: NodeProbe, origin: tuple[int, int]) -> None:
@@ -92,7 +93,7 @@ def _picture(sheet, node: NodeProbe, origin: tuple[int, int]) -> None:
     if picture.pixels.size == 1:
         draw = ImageDraw.Draw(sheet)
         draw.text((origin[0], origin[1] + 20), f"value {_number(node.statistics.mean)}",
-                  fill=TEXT, font=_font(26))
+                  fill=TEXT, font=font(26))
         return
     cell = (max(1, min(PICTURE[0] // width, STRIP_CELL[0])),
             max(1, min(PICTURE[1] // height, STRIP_CELL[1])))
@@ -147,14 +148,14 @@ def _scale(sheet, draw, node: NodeProbe, origin: tuple[int, int]) -> None:
         return
     bar = coloured(np.tile(np.arange(256, dtype=np.uint8), (10, 1)), picture.diverging)
     sheet.paste(Image.fromarray(bar).resize((80, 10)), (origin[0] + 52, origin[1] + 3))
-    font = _font(12)
+    small = font(12)
     low = _number(picture.low)
-    draw.text((origin[0] + 46 - font.getlength(low), origin[1]), low, fill=MUTED, font=font)
-    draw.text((origin[0] + 138, origin[1]), _number(picture.high), fill=MUTED, font=font)
+    draw.text((origin[0] + 46 - small.getlength(low), origin[1]), low, fill=MUTED, font=small)
+    draw.text((origin[0] + 138, origin[1]), _number(picture.high), fill=MUTED, font=small)
     shown = _shown(node)
     if shown:
-        width = font.getlength(shown)
-        draw.text((origin[0] + PICTURE[0] - width, origin[1]), shown, fill=MUTED, font=font)
+        width = small.getlength(shown)
+        draw.text((origin[0] + PICTURE[0] - width, origin[1]), shown, fill=MUTED, font=small)
 
 
 def _shown(node: NodeProbe) -> str:
@@ -199,15 +200,3 @@ def _fitted(text: str, font, width: int) -> str:
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…"
-
-
-_FONTS: dict[int, object] = {}
-
-
-def _font(size: int):
-    """Pillow's own font, so the sheet looks the same on every machine."""
-    from PIL import ImageFont
-
-    if size not in _FONTS:
-        _FONTS[size] = ImageFont.load_default(size=size)
-    return _FONTS[size]

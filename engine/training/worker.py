@@ -7,6 +7,7 @@ never take the editor down, and the editor's GIL is never shared with training.
         for event in run.events(timeout=0.05):   # engine.training.events, in order
             ...
     run.pause(); run.resume(); run.stop(); run.checkpoint()
+    call = service.call(function, *arguments)   # between runs: engine.training.worker_calls
 
 The worker is spawned (never forked: forking after CUDA fails) and kept between runs, so after
 the first run a new one reaches its first batch in well under a second. A worker that dies is
@@ -28,6 +29,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Self
 
@@ -36,6 +38,7 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.training.control import Command
 from engine.training.events import FINAL, Ack, CheckpointWritten, Failed, Finished, RunMessage
+from engine.training.worker_calls import Reply, ReplyBox, answer
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
                        "unresponsive"})
@@ -99,6 +102,8 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
             if message[0] == "run":
                 controls[message[1]] = Control()   # before any command for the run can come
                 jobs.put(message)
+            elif message[0] == "call":
+                jobs.put(message)
             elif message[0] == "quit":
                 jobs.put(None)
                 return
@@ -111,6 +116,9 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
     while (job := jobs.get()) is not None:
+        if job[0] == "call":
+            events.put(answer(*job[1:]))
+            continue
         _, run, design_dict, options = job
         try:
             design = Design.from_dict(design_dict)
@@ -134,6 +142,7 @@ class _Worker:
         self.process.start()
         writer.close()   # the worker holds the only writing end: its death ends the pipe
         self.received: queue.Queue = queue.Queue()
+        self.replies = ReplyBox()
         self._reader = threading.Thread(target=self._read, args=(reader,),
                                         name="training-events", daemon=True)
         self._reader.start()
@@ -142,9 +151,14 @@ class _Worker:
         with reader:
             while True:
                 try:
-                    self.received.put(reader.recv())
+                    message = reader.recv()
                 except (EOFError, OSError):
+                    self.replies.close()
                     return
+                if isinstance(message, Reply):
+                    self.replies.put(message)
+                else:
+                    self.received.put(message)
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -198,6 +212,19 @@ class TrainingService:
         self._worker.commands.put(("run", run.id, design.to_dict(), options))
         self._active = run
         return run
+
+    def call(self, function: Callable[..., Any], *arguments: Any) -> Call:
+        """Run `function(*arguments)` in the worker (engine.training.worker_calls), which
+        takes one job at a time: so only between runs."""
+        if self.active_run is not None:
+            raise DesignError("a run is going; the training process takes this after the run "
+                              "ends")
+        if self._worker is None or not self._worker.alive():
+            self._worker = _Worker(self._context)
+        call = Call(self._worker, self._next_run)
+        self._next_run += 1
+        self._worker.commands.put(("call", call.id, function, arguments))
+        return call
 
     @property
     def active_run(self) -> Run | None:
@@ -328,13 +355,37 @@ class Run:
             self._service._replace(self._worker)
 
 
+class Call:
+    """A call in the worker: its reply once it comes."""
+
+    def __init__(self, worker: _Worker, call: int) -> None:
+        self.id = call
+        self._worker = worker
+        self._reply: Reply | None = None
+
+    def result(self, timeout: float = 0.0) -> Reply | None:
+        """The reply (waiting up to `timeout` s for it), None while the call is running; a
+        worker that died on the call gives a reply saying so."""
+        if self._reply is None:
+            self._reply = self._worker.replies.take(self.id, timeout)
+        if self._reply is None and self._worker.replies.closed:
+            self._worker.process.join(timeout=QUIT_GRACE_S)   # its pipe closes first
+            self._reply = Reply(self.id, error="the training process ended before answering: "
+                                f"{_ending(self._worker.process.exitcode)}")
+        return self._reply
+
+
 def _death(code: int | None) -> str:
+    return (f"the training process {_ending(code)}; the editor is unaffected and the last "
+            "checkpoint is kept")
+
+
+def _ending(code: int | None) -> str:
+    """How the process ended, from its exit code: "was killed (SIGKILL)"."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return (f"the training process was killed ({name}); the editor is unaffected and "
-                "the last checkpoint is kept")
-    return (f"the training process ended unexpectedly (exit status {code}); the editor is "
-            "unaffected and the last checkpoint is kept")
+        return f"was killed ({name})"
+    return f"ended unexpectedly (exit status {code})"
