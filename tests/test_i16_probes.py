@@ -25,7 +25,7 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.layers import all_layers
 from engine.layers.block_node import BLOCK_TYPE
-from engine.probes import PictureLimits, probe
+from engine.probes import PictureLimits, probe, probe_for_worker
 from engine.probes.capture import NodeKey, capture_outputs
 from engine.probes.pictures import picture_of
 from engine.probes.samples import probe_batch
@@ -171,6 +171,8 @@ def test_sequences_run_along_columns_and_vectors_wrap_into_rows():
                           PictureLimits(rows=32, columns=64))
     assert sequence.kind == "sequence" and sequence.pixels.shape == (1, 3, 64)
     assert sequence.pixels[0, 0, 0] < sequence.pixels[0, 0, -1]   # along the steps
+    wide = picture_of(torch.ones(10, 100), PictureLimits(rows=32))
+    assert wide.pixels.shape == (1, 32, 10) and (wide.shown, wide.total) == (32, 100)
     vector = picture_of(torch.arange(150, dtype=torch.float), PictureLimits(columns=64))
     assert vector.kind == "vector" and vector.pixels.shape == (1, 3, 64)
     assert (vector.shown, vector.low, vector.high, vector.diverging) == (150, 0.0, 149.0, False)
@@ -188,7 +190,10 @@ def test_the_payload_is_plain_small_and_json_for_the_cnn():
 
 
 def test_probe_results_unpickle_in_a_process_without_torch(tmp_path):
-    (tmp_path / "probe.pickle").write_bytes(pickle.dumps(probe(load_template("mlp"))))
+    options = pickle.loads(pickle.dumps({"sample": 5, "limits": PictureLimits(maps=2)}))
+    found = probe_for_worker(load_template("mlp").to_dict(), options)
+    assert found.source.startswith("training sample 5 of")
+    (tmp_path / "probe.pickle").write_bytes(pickle.dumps(found))
     code = ("import pickle, sys; p = pickle.load(open(sys.argv[1], 'rb')); "
             "assert 'torch' not in sys.modules and p.nodes")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "probe.pickle")], check=True,

@@ -36,8 +36,9 @@ SMALL = PictureLimits()   # a node's thumbnail: about 5 KB for eight 24 x 24 map
 @dataclass(frozen=True)
 class Picture:
     """pixels: uint8 (count, height, width); count > 1 only for maps. shown/total: the
-    channels (maps), features (sequence) or values (vector) shown of all there are; a vector
-    or sequence too long for the limits is averaged down to fit."""
+    channels (maps), feature rows (sequence) or values (vector) shown of all there are; maps
+    past the limit are left out, a sequence's features or a vector's values past it are
+    averaged down to fit (and a sequence's steps too, not counted here)."""
 
     kind: str
     pixels: np.ndarray
@@ -68,7 +69,7 @@ def picture_of(value: Any, limits: PictureLimits = SMALL) -> Picture:
     if value.dim() == 2:
         grid = _averaged(value.T[None], (min(value.shape[1], limits.rows),
                                          min(value.shape[0], limits.columns)))
-        return _scaled("sequence", grid, value.shape[1], value.shape[1])
+        return _scaled("sequence", grid, grid.shape[1], value.shape[1])
     if value.dim() == 1:
         return _vector(value, limits)
     return _scaled("scalar", value.reshape(1, 1, 1), 1, 1) if value.numel() else _scaled(

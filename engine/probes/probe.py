@@ -1,6 +1,7 @@
 """What every node of a network makes of one sample, as small pictures and statistics.
 
     probe(design, sample=3)                 # before training: the run's initial weights
+    probe_for_worker(design.to_dict(), {"sample": 3})   # the same, in a helper process
     probe(design, sample=3, weights=run)    # a run's folder, or a .safetensors file
     watcher = NetworkProbe(design, network, report, batch)   # in a training worker:
     watcher.take(model, "epoch 2")                           # each epoch end, same sample
@@ -161,6 +162,12 @@ def probe(design: Design, network: str | None = None, sample: Sample = 0,
         described = str(load_weights(model, network, weights))
     chosen = probe_batch(design, network, sample, batch, report)
     return NetworkProbe(design, network, report, chosen, limits).take(model, described)
+
+
+def probe_for_worker(design: dict[str, Any], options: dict[str, Any]) -> Probe:
+    """`probe` for a helper process or a training-worker call: the design as its dict,
+    `options` probe's keyword arguments (plain values, a PictureLimits)."""
+    return probe(Design.from_dict(design), **options)
 
 
 def _walk_of(report: Report, uses: tuple[Use, ...]) -> Any:
