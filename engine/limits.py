@@ -10,7 +10,6 @@ must fit in this machine's memory (checked by `check`, before anything is built)
 from __future__ import annotations
 
 import math
-import os
 from decimal import Decimal
 from functools import cache
 from numbers import Real
@@ -119,10 +118,9 @@ def physical_memory() -> int | None:
         pass
     else:
         return int(psutil.virtual_memory().total)
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
+    from engine.training.portable.file_checks import memory_bytes
+
+    return memory_bytes()
 
 
 def byte_size(count: int) -> str:

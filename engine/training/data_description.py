@@ -28,7 +28,6 @@ from engine.training.plan import Plan, Portable
 from engine.training.portable import file_checks as checks
 
 DIGITS_SAMPLES = 1797   # scikit-learn's digits set: 8x8 images of the digits 0 to 9
-IDX_HEADER_BYTES = 4 + 4 * 255  # the longest IDX header: 255 dimensions
 Files = dict[str, str]  # a data plan's file parameters ("path", "images", ...) -> paths
 
 
@@ -207,7 +206,7 @@ def _idx(files: Files) -> _Source:
 
 def _idx_shape(path: str) -> tuple[int, ...]:
     """The array shape in an IDX file's header (the MNIST format), gzip-compressed or not."""
-    return checks.idx_header(path, checks.read_idx_bytes(path, IDX_HEADER_BYTES))[0]
+    return checks.idx_header(path, checks.read_idx_bytes(path, checks.IDX_HEADER_BYTES))[0]
 
 
 def _idx_largest(path: str) -> int:
@@ -225,12 +224,7 @@ def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> 
 def _image_counts(path: str) -> tuple[int, int]:
     """The number of class folders and of images in them (names only; nothing is opened)."""
     checks.check_folder_links(Path(path))
-    folders = sorted(entry.path for entry in os.scandir(path) if entry.is_dir())
-    images = sum(1 for folder in folders for _, _, files in os.walk(folder)
-                 for name in files if Path(name).suffix.lower() in checks.IMAGE_SUFFIXES)
-    if not images:
-        raise ValueError(f"{path} holds no class folders of images")  # the run says so
-    return len(folders), images
+    return checks.image_folder_counts(path)
 
 
 _DESCRIBERS: dict[Portable, Callable[..., _Source]] = {

@@ -30,7 +30,8 @@ EXTRA_IMPORTS = {
     "DistributedDataParallel": "from torch.nn.parallel import DistributedDataParallel",
     "save_file": "from safetensors.torch import save_file",
 }
-_STDLIB = {"argparse", "csv", "gzip", "math", "os", "pathlib", "struct", "sys", "zipfile", "zlib"}
+_STDLIB = {"argparse", "csv", "errno", "gzip", "math", "os", "pathlib", "stat", "struct", "sys",
+           "zipfile", "zlib"}
 
 
 @dataclass(frozen=True)

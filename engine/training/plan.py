@@ -18,6 +18,7 @@ from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.layers.base import format_shape
 from engine.training.labels import SettingError, setting_place
+from engine.training.portable.file_checks import path_problem
 from engine.training.settings import TrainingSettings, settings_from
 
 BUNDLED_TEXT = Path(__file__).resolve().parent / "data" / "genesis.txt"  # KJV, public domain
@@ -454,10 +455,9 @@ def _existing(path: str | None, key: str, what: str, folder: bool = False) -> st
     if path is None:
         raise SettingError(f"data.{key}", f"{setting} is not set; give the path of {what}")
     found = Path(path).expanduser()
-    if folder and not found.is_dir():
-        raise SettingError(f"data.{key}", f"{setting}: {path} is not a folder; give {what}")
-    if not folder and not found.is_file():
-        raise SettingError(f"data.{key}", f"{setting}: there is no file {path}; give {what}")
+    problem = path_problem(found, folder)
+    if problem:
+        raise SettingError(f"data.{key}", f"{setting}: {problem}; give {what}")
     return str(found)
 
 

@@ -7,9 +7,12 @@ file that is not what it should be never fills a message with its content.
 """
 
 import csv
+import errno
 import gzip
 import itertools
 import math
+import os
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,6 +26,13 @@ NUMBER_KINDS = "biuf"  # booleans, whole numbers, unsigned whole numbers, floats
 ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 LARGEST_VALUE = float(np.finfo(np.float32).max)  # the run reads numbers as 32-bit floats
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff", ".webp"}
+IDX_HEADER_BYTES = 4 + 4 * 255  # the longest IDX header: 255 dimensions
+SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def quoted(text, limit=QUOTE_LIMIT):
@@ -36,6 +46,52 @@ def listed(names, count=8):
     shown = ", ".join(quoted(name) for name in list(names)[:count])
     more = len(names) - count
     return shown + (f" and {more} more" if more > 0 else "") if names else "nothing"
+
+
+def path_problem(path, folder=False):
+    """Why `path` is not the regular file (with `folder`: the folder) a data setting needs,
+    naming it: "there is no file ...", "... is a folder", "... is a link loop", "... is a
+    named pipe (FIFO), not a regular file"; None when it is. Nothing is opened: reading a
+    named pipe or a device would wait, or read, forever."""
+    try:
+        found = os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return f"{path} is a link loop (a symbolic link that leads back to itself)"
+        if os.path.islink(path):
+            return f"{path} is a link to {os.readlink(path)}, which does not exist"
+        if isinstance(err, FileNotFoundError):
+            return f"there is no {'folder' if folder else 'file'} {path}"
+        return f"{path} cannot be read ({err.strerror})"
+    if stat.S_ISDIR(found.st_mode):
+        return None if folder else f"{path} is a folder, not a file"
+    if stat.S_ISREG(found.st_mode):
+        return f"{path} is a file, not a folder" if folder else None
+    kind = next((name for test, name in SPECIAL_FILES if test(found.st_mode)), "a special file")
+    return f"{path} is {kind}, not a regular file"
+
+
+def image_folder_counts(folder):
+    """(class folders, images) of an image folder, found as the image loader finds them (every
+    subfolder a class, links followed); a ValueError naming the folder when it holds no class
+    folders, or a class folder holds no images."""
+    classes = sorted(entry.path for entry in os.scandir(folder) if entry.is_dir())
+    if not classes:
+        raise ValueError(
+            f"{folder} holds no class folders; put the images in one subfolder per class "
+            f"(for example {Path(folder) / 'cat' / '1.png'})"
+        )
+    images = 0
+    for place in classes:
+        found = sum(1 for _, _, names in os.walk(place, followlinks=True) for name in names
+                    if Path(name).suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise ValueError(
+                f"the class folder {place} holds no images "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))}); add some or remove the folder"
+            )
+        images += found
+    return len(classes), images
 
 
 # ---------------------------------------------------------------------------- CSV files
@@ -263,8 +319,9 @@ def npz_array(path, arrays, key):
 # ---------------------------------------------------------------------------- IDX files
 
 
-def read_idx_bytes(path, size=-1):
-    """The first `size` bytes (all by default) of an IDX file, gzip-compressed or not."""
+def read_idx_bytes(path, size):
+    """The first `size` bytes (at most) of an IDX file, gzip-compressed or not: a small file
+    that inflates to many gigabytes is read no further."""
     if not str(path).endswith(".gz"):
         with open(path, "rb") as file:
             return file.read(size)
@@ -295,16 +352,38 @@ def idx_header(path, data):
 
 
 def read_idx(path):
-    """The array in an IDX file (the MNIST format), gzip-compressed or not."""
-    data = read_idx_bytes(path)
-    shape, kind, start = idx_header(path, data)
-    count = int(np.prod(shape))
-    if len(data) - start != count * kind.itemsize:
+    """The array in an IDX file (the MNIST format), gzip-compressed or not. The header's size
+    is checked against this machine's memory before the values are read, and no more than
+    it promises (and one byte) is read."""
+    shape, kind, start = idx_header(path, read_idx_bytes(path, IDX_HEADER_BYTES))
+    count = math.prod(shape)
+    promised = count * kind.itemsize
+    memory = memory_bytes()
+    if memory is not None and promised > memory:
+        raise ValueError(
+            f"{path}: its IDX header promises the shape {shape}, {promised:,} bytes of "
+            f"values, more than this machine's memory ({memory:,} bytes); use a smaller file"
+        )
+    data = read_idx_bytes(path, start + promised + 1)
+    if len(data) - start > promised:
+        raise ValueError(
+            f"{path} holds more than the {promised:,} bytes of values its header promises "
+            f"(the shape {shape}); it is damaged or more than one file"
+        )
+    if len(data) - start < promised:
         raise ValueError(
             f"{path} holds {len(data) - start} bytes of values, but its header promises the "
-            f"shape {shape}: {count * kind.itemsize} bytes; it is cut short or damaged"
+            f"shape {shape}: {promised} bytes; it is cut short or damaged"
         )
     return np.frombuffer(data, dtype=kind, count=count, offset=start).reshape(shape)
+
+
+def memory_bytes():
+    """All of this machine's memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def read_idx_labels(path):

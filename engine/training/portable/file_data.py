@@ -24,8 +24,10 @@ from .file_checks import (
     column_indices,
     csv_rows,
     csv_too_short,
+    image_folder_counts,
     npz_array,
     open_npz,
+    path_problem,
     read_idx,
     read_idx_labels,
 )
@@ -107,11 +109,16 @@ def as_tensor(array):
 
 
 def check_images(path):
-    """Open every image once, so that a broken file stops the run before it starts."""
+    """Open every image once, so that a broken file stops the run before it starts (and
+    nothing that is not a regular file, such as a named pipe, is ever opened)."""
     folder = Path(path)
     check_folder_links(folder)
+    image_folder_counts(folder)
     for file in sorted(folder.rglob("*")):
-        if file.suffix.lower() in IMAGE_SUFFIXES:
+        if file.suffix.lower() in IMAGE_SUFFIXES and not file.is_dir():
+            problem = path_problem(file)
+            if problem:
+                raise ValueError(f"{problem}; remove or replace it")
             try:
                 with Image.open(file) as image:
                     image.verify()
