@@ -11,19 +11,23 @@ temporary name in a run folder starts with a dot (no reader takes it for the rea
 ends in `.tmp` or `.partial` (`.partial.npz`); `remove_leftovers` deletes them from a run
 that nobody writes any more, which the run store does when it is opened.
 
-Paths in summary.json are relative to the run folder, so a run folder can move.
+Paths in summary.json are relative to the run folder, so a run folder can move. A run's files
+are read only when they are regular files of a run's size (`open_run_file`): a named pipe or a
+link to a device put in their place would otherwise block the app, or fill its memory.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.fileformat import write_atomically
 
@@ -32,6 +36,33 @@ SUMMARY_FILE = "summary.json"
 WEIGHT_FOLDERS = ("last", "best")
 LEFTOVER = re.compile(r"^\..+\.(tmp|partial|partial\.npz)$")
 _PLACES = ("", *WEIGHT_FOLDERS, "checkpoints")   # where a run's writers make temporary files
+LARGEST_RUN_FILE = 256 << 20   # bytes of one of a run's own files to read; no run writes more
+
+
+def open_run_file(path: Path) -> BinaryIO:
+    """One of a run's own files opened for reading; an OSError naming it when it is not a
+    regular file (opening a named pipe does not wait for a writer) or is larger than
+    LARGEST_RUN_FILE."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    stream = os.fdopen(handle, "rb")
+    found = os.fstat(handle)
+    if stat.S_ISREG(found.st_mode) and found.st_size <= LARGEST_RUN_FILE:
+        return stream
+    stream.close()
+    problem = ("is not a regular file" if not stat.S_ISREG(found.st_mode)
+               else f"is larger than {LARGEST_RUN_FILE:,} bytes")
+    raise OSError(errno.EINVAL, f"{path} {problem}; a run writes only regular files", str(path))
+
+
+def read_run_text(path: Path) -> str:
+    """The text of one of a run's own files (see `open_run_file`): UnicodeError when it is
+    not UTF-8."""
+    with open_run_file(path) as stream:
+        data = stream.read(LARGEST_RUN_FILE + 1)
+    if len(data) > LARGEST_RUN_FILE:   # it grew since it was opened
+        raise OSError(errno.EFBIG, f"{path} is larger than {LARGEST_RUN_FILE:,} bytes",
+                      str(path))
+    return data.decode("utf-8")
 
 
 def metrics_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -71,10 +102,11 @@ def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
 def _header(path: Path) -> list[str] | None:
     """The column names of a metrics file's first line (None when there is no file)."""
     try:
-        with open(path, newline="", encoding="utf-8") as stream:
-            return next(csv.reader(stream), None)
+        with open_run_file(path) as stream:
+            first = stream.readline().decode("utf-8")
     except (OSError, UnicodeError):
         return None
+    return next(csv.reader([first]), None)
 
 
 def write_summary(folder: Path, summary: dict[str, Any]) -> None:

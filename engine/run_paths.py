@@ -6,6 +6,7 @@ a link out), rather than letting a run folder point the weight loader at any fil
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from engine.errors import DesignError
@@ -21,6 +22,9 @@ def path_inside(folder: Path, value: object, source: Path) -> Path:
     root = Path(folder).resolve()
     path = (root / value).resolve()
     if not path.is_relative_to(root):
-        raise DesignError(f"{source} points at {excerpt(value)}, outside {folder}; a run only "
-                          "reads files in its own folder (was the file edited by hand?)")
+        named = Path(os.path.normpath(root / value))
+        where = (f"{excerpt(value)}, a link to {path}" if named.is_relative_to(root)
+                 else excerpt(value))
+        raise DesignError(f"{source} points at {where}, outside {folder}; a run only reads "
+                          "files in its own folder (was the folder edited by hand?)")
     return path

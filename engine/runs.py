@@ -43,7 +43,9 @@ from engine.fileformat import load_design, write_atomically
 from engine.run_files import (
     METRICS_FILE,
     SUMMARY_FILE,
+    open_run_file,
     process_gone,
+    read_run_text,
     remove_leftovers,
     stored_weight_path,
 )
@@ -282,7 +284,7 @@ def _plain(value: Any) -> Any:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_run_text(path))
     except (OSError, ValueError):
         return None
 
@@ -299,7 +301,7 @@ def read_metrics(folder: str | Path) -> dict[str, np.ndarray]:
     without its end was being appended when the run was killed, and is left out."""
     path = Path(folder) / METRICS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_run_text(path)
     except (OSError, UnicodeError):
         return {}
     lines = text.splitlines(keepends=True)
@@ -322,9 +324,13 @@ def _number(text: str | None) -> float:
 def export_metrics_csv(record: RunRecord, destination: str | Path) -> None:
     """Copy a run's per-epoch metrics to `destination` (written whole or not at all)."""
     source = record.folder / METRICS_FILE
-    if not source.is_file():
-        raise DesignError(f"run {record.name!r} has no metrics yet (no epoch finished)")
-    write_atomically(Path(destination), source.read_text(encoding="utf-8"))
+    try:
+        text = read_run_text(source)
+    except FileNotFoundError:
+        raise DesignError(f"run {record.name!r} has no metrics yet (no epoch finished)") from None
+    except (OSError, UnicodeError) as err:
+        raise DesignError(f"{source} cannot be read: {err}") from None
+    write_atomically(Path(destination), text)
 
 
 def save_step_curves(folder: str | Path, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
@@ -344,7 +350,7 @@ def read_step_curves(folder: str | Path) -> dict[str, tuple[np.ndarray, np.ndarr
     if not path.is_file():
         return {}
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with open_run_file(path) as stream, np.load(stream, allow_pickle=False) as stored:
             names = sorted({key.rsplit(".", 1)[0] for key in stored.files})
             return {n: (stored[f"{n}.x"], stored[f"{n}.y"]) for n in names
                     if f"{n}.x" in stored.files and f"{n}.y" in stored.files}

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import DesignError
+from engine.run_files import open_run_file, read_run_text
 from engine.run_paths import path_inside
 from engine.training.plan import weights_file
 
@@ -101,7 +103,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise DesignError(f"{path} is not a checkpoint: it has no record.json (give a folder "
                           "such as out/checkpoints/epoch-0003)")
     try:
-        record = json.loads(record_file.read_text(encoding="utf-8"))
+        record = json.loads(read_run_text(record_file))
     except (OSError, ValueError) as err:
         raise DesignError(f"{record_file} cannot be read: {err}") from None
     if record.get("format") != FORMAT:
@@ -110,7 +112,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                for network, file in record["weights"].items()}
     best = {network: load_file(path_inside(folder, file, record_file))
             for network, file in record.get("best_weights", {}).items()}
-    state = torch.load(folder / "state.pt", weights_only=True)
+    try:
+        with open_run_file(path_inside(folder, "state.pt", folder)) as stream:
+            state = torch.load(stream, weights_only=True)
+    except (OSError, RuntimeError, pickle.UnpicklingError) as err:
+        raise DesignError(f"{folder / 'state.pt'} cannot be read: {err}") from None
     return Checkpoint(folder, record, weights, state, best)
 
 
