@@ -83,6 +83,7 @@ class LiveRun:
         self.labels: list[str] | None = None
         self.validated_epoch = 0
         self.samples: events.Samples | None = None
+        self.probed: events.Probed | None = None   # the latest probe, or why there is none
         self.diagnostics: list[events.Diagnostic] = []
         self.final: events.Finished | events.Failed | None = None
         self.last_checkpoint: str | None = None
@@ -199,6 +200,10 @@ class LiveRun:
         self.samples = event
         return {"samples"}
 
+    def _on_probed(self, event: events.Probed) -> set[str]:
+        self.probed = event
+        return {"probe"}
+
     def _on_checkpoint(self, event: events.CheckpointWritten) -> set[str]:
         self.last_checkpoint = event.path
         return {"checkpoint"}
@@ -221,6 +226,7 @@ class LiveRun:
         events.EpochEnd: _on_epoch, events.Validation: _on_validation,
         events.LrChange: _on_lr_change, events.Gradients: _on_gradients,
         events.Diagnostic: _on_diagnostic, events.Samples: _on_samples,
+        events.Probed: _on_probed,
         events.CheckpointWritten: _on_checkpoint, events.Finished: _on_finished,
         events.Failed: _on_failed,
     }

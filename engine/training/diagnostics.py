@@ -42,6 +42,16 @@ RISEN_FACTOR = 100.0      # ... or an epoch's loss this many times the lowest ep
 STALL_EPOCHS = 3          # after this many epochs ...
 STALL_FALL = 0.05         # ... a loss that fell less than this fraction has barely moved
 DEAD_FRACTION = 0.5       # a ReLU with more than this fraction of its units at zero is dead
+# Why units that are off matter, and what to change (the run's warning and a probe's flag).
+UNIT_FLAGS = {
+    "dead": ("these ReLUs have died, get no gradient and will not learn again",
+             ("lower the learning rate, use LeakyReLU or GELU instead of ReLU, or add "
+              "BatchNorm before it")),
+    "saturated": (("units stuck near a bound of a sigmoid or tanh pass almost no gradient "
+                   "back, so they and the layers before them barely learn"),
+                  ("normalise the inputs, add BatchNorm before the activation, or use a "
+                   "ReLU-family activation in deep stacks")),
+}
 TYPICAL_RATES = {"adam": "1e-3", "adamw": "1e-3", "sgd": "0.01 to 0.1", "rmsprop": "1e-3"}
 
 
@@ -355,9 +365,8 @@ class DeadUnitWatch:
             found.append(Diagnostic(
                 self.run, code="dead_relus", severity="warning",
                 message=(f"{dead:.0%} of the units of {name!r} output zero for every sample: "
-                         "these ReLUs have died, get no gradient and will not learn again"),
-                fix=("lower the learning rate, use LeakyReLU or GELU instead of ReLU, or add "
-                     "BatchNorm before it"),
+                         f"{UNIT_FLAGS['dead'][0]}"),
+                fix=UNIT_FLAGS["dead"][1],
                 epoch=epoch, network=self.network, node=node, data={"dead": dead}))
         return found
 

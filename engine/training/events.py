@@ -7,8 +7,8 @@ run it belongs to, and `kind`, a short name for people and files (`asdict` gives
 with it). Code tells messages apart by their class, never by `kind`.
 
 In the order a run sends them: Started; then Batch, EpochEnd, Validation, LrChange, Gradients,
-Diagnostic, Samples, CheckpointWritten as training goes, and Ack within milliseconds of a
-command; last exactly one of FINAL (Finished or Failed).
+Diagnostic, Samples, Probed, CheckpointWritten as training goes, and Ack within milliseconds of
+a command; last exactly one of FINAL (Finished or Failed).
 """
 
 from __future__ import annotations
@@ -169,6 +169,17 @@ class Samples(AtEpoch):
     latent: np.ndarray | None = None
     latent_labels: np.ndarray | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class Probed(AtEpoch):
+    """Each epoch end of a run asked for probes: every node's output for one fixed sample
+    (probe: an engine.probes.Probe, plain data), or once, at the start, the problem that
+    keeps the design from being probed (probe None)."""
+
+    kind: ClassVar[str] = "probed"
+    probe: Any = None
+    problem: str = ""
 
 
 @dataclass(frozen=True)

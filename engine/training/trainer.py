@@ -30,6 +30,7 @@ from engine.training.cost import TooLargeForMemory
 from engine.training.datacheck import DataError
 from engine.training.devices import device_name, out_of_memory
 from engine.training.diagnostics import DiagnosticLog, dead_fractions, gradient_norms, non_finite
+from engine.training.epoch_probes import EpochProbes, epoch_probes
 from engine.training.events import (
     Batch,
     CheckpointWritten,
@@ -77,6 +78,7 @@ class RunOptions:
     resume: str | None = None
     overrides: dict[str, Any] | None = None
     run: int = 0
+    probe: dict[str, Any] | None = None   # probe each epoch end (engine.training.epoch_probes)
 
 
 # What a failed run's `error` says, by the type of what stopped it (the first that matches).
@@ -111,6 +113,7 @@ class Trainer:
         self.best_state: dict[str, Any] | None = None   # weights kept by early stopping
         self.last_checkpoint: str | None = None
         self.diagnostics = DiagnosticLog()
+        self.probes: EpochProbes | None = None
 
     # ------------------------------------------------------------------ the run
     def run(self) -> RunMessage:
@@ -215,6 +218,10 @@ class Trainer:
                                        message=f"mixed precision ({s.precision}) works on "
                                        f"CUDA only; this run on {setup.device} uses full "
                                        "precision")])
+        if self.options.probe is not None:
+            self.probes, problem = epoch_probes(setup, self.run_id, self.options.probe)
+            if problem is not None:
+                self.emit(problem)
 
     def _resume(self, path: str) -> None:
         import torch
@@ -449,6 +456,8 @@ class Trainer:
             self._diagnose(watches.collapse.check(self.epoch, row["diversity"],
                                                   row["d_accuracy"]))
         self._samples(extra)
+        if self.probes is not None:
+            self.emit(self.probes.take(self.state.networks.models, self.epoch))
 
     def _report_gradients(self) -> None:
         layers = gradient_norms(self.state.watches.layers)

@@ -199,8 +199,10 @@ class TrainingService:
         self.unresponsive_after = unresponsive_after
 
     def start(self, design: Design, out_dir: str | None = None, resume: str | None = None,
-              overrides: dict[str, Any] | None = None) -> Run:
-        """Start training a snapshot of `design` (later edits do not reach the run)."""
+              overrides: dict[str, Any] | None = None,
+              probe: dict[str, Any] | None = None) -> Run:
+        """Start training a snapshot of `design` (later edits do not reach the run); with
+        `probe` (probe's options), it sends every node's output at each epoch end."""
         if self._active is not None and not self._active.done:
             raise DesignError("a run is still going; stop it before starting another")
         if self._worker is None or not self._worker.alive():
@@ -208,7 +210,8 @@ class TrainingService:
         self._closing = False
         run = Run(self, self._worker, self._next_run)
         self._next_run += 1
-        options = {"out_dir": out_dir, "resume": resume, "overrides": overrides or {}}
+        options = {"out_dir": out_dir, "resume": resume, "overrides": overrides or {},
+                   "probe": probe}
         self._worker.commands.put(("run", run.id, design.to_dict(), options))
         self._active = run
         return run
