@@ -78,6 +78,11 @@ def write_atomically(path: Path, text: str, durable: bool = True) -> None:
                 stream.flush()
                 os.fsync(stream.fileno())
         os.replace(temporary, path)
+    except OSError as err:   # a write to a full disk names no file: name the one written
+        temporary.unlink(missing_ok=True)
+        if err.filename:
+            raise
+        raise OSError(err.errno, err.strerror, str(path)) from err
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

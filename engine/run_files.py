@@ -37,6 +37,7 @@ WEIGHT_FOLDERS = ("last", "best")
 LEFTOVER = re.compile(r"^\..+\.(tmp|partial|partial\.npz)$")
 _PLACES = ("", *WEIGHT_FOLDERS, "checkpoints")   # where a run's writers make temporary files
 LARGEST_RUN_FILE = 256 << 20   # bytes of one of a run's own files to read; no run writes more
+FULL_BELOW = 1 << 20   # free bytes under which a failed write is put down to a full disk
 
 
 def open_run_file(path: Path) -> BinaryIO:
@@ -52,6 +53,23 @@ def open_run_file(path: Path) -> BinaryIO:
     problem = ("is not a regular file" if not stat.S_ISREG(found.st_mode)
                else f"is larger than {LARGEST_RUN_FILE:,} bytes")
     raise OSError(errno.EINVAL, f"{path} {problem}; a run writes only regular files", str(path))
+
+
+def writing_failed(path: Path, err: Exception) -> OSError:
+    """What failed while writing `path` as an OSError naming it (so that the run says its
+    folder cannot be written): torch and safetensors report a full disk in their own words,
+    without the file or the reason, so a nearly full disk is named as such."""
+    if isinstance(err, OSError) and err.filename:
+        return err
+    try:
+        full = shutil.disk_usage(next(p for p in Path(path).parents if p.exists())).free \
+            < FULL_BELOW
+    except (OSError, StopIteration):
+        full = False
+    if full or (isinstance(err, OSError) and err.errno == errno.ENOSPC):
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return OSError(getattr(err, "errno", None) or errno.EIO,
+                   f"{type(err).__name__}: {err}", str(path))
 
 
 def read_run_text(path: Path) -> str:
@@ -95,8 +113,11 @@ def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
         return
     line = io.StringIO()
     csv.DictWriter(line, fieldnames=columns, restval="").writerow(rows[-1])
-    with open(path, "a", newline="", encoding="utf-8") as stream:
-        stream.write(line.getvalue())
+    try:
+        with open(path, "a", newline="", encoding="utf-8") as stream:
+            stream.write(line.getvalue())
+    except OSError as err:
+        raise writing_failed(path, err) from err
 
 
 def _header(path: Path) -> list[str] | None:

@@ -48,6 +48,7 @@ from engine.run_files import (
     read_run_text,
     remove_leftovers,
     stored_weight_path,
+    writing_failed,
 )
 from engine.run_paths import path_inside
 from engine.training.events import EpochEnd, Failed, Finished, RunMessage, Started
@@ -341,7 +342,12 @@ def save_step_curves(folder: str | Path, curves: dict[str, tuple[np.ndarray, np.
         arrays[f"{name}.y"] = np.asarray(y, dtype=np.float64)
     path = Path(folder) / STEPS_FILE
     partial = path.with_name(f".{path.name}.partial.npz")
-    np.savez_compressed(partial, **arrays)
+    try:
+        np.savez_compressed(partial, **arrays)
+    except Exception as err:   # a full disk: say which file, leave no partial one
+        failure = writing_failed(path, err)
+        partial.unlink(missing_ok=True)
+        raise failure from err
     partial.replace(path)
 
 

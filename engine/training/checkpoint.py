@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DesignError
-from engine.run_files import open_run_file, read_run_text
+from engine.run_files import open_run_file, read_run_text, writing_failed
 from engine.run_paths import path_inside
 from engine.training.plan import weights_file
 
@@ -60,19 +60,24 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     temporary = folder / f".{name}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir()
-    files = {}
-    for network, model in models.items():
-        files[network] = weights_file(network)
-        save_file(_plain_state(model.state_dict()), temporary / files[network])
-    best_files = {}
-    for network, weights in (best or {}).items():
-        best_files[network] = f"best-{weights_file(network)}"
-        save_file(_plain_state(weights), temporary / best_files[network])
-    torch.save(state, temporary / "state.pt")
+    files = {network: weights_file(network) for network in models}
+    best_files = {network: f"best-{weights_file(network)}" for network in best or {}}
     document = {"format": FORMAT, "version": 1, "weights": files, "best_weights": best_files,
                 **record}
-    (temporary / "record.json").write_text(json.dumps(document, allow_nan=True),
-                                           encoding="utf-8")
+    writes = [*((temporary / files[n], lambda p, m=m: save_file(_plain_state(m.state_dict()), p))
+                for n, m in models.items()),
+              *((temporary / best_files[n], lambda p, w=w: save_file(_plain_state(w), p))
+                for n, w in (best or {}).items()),
+              (temporary / "state.pt", lambda p: torch.save(state, p)),
+              (temporary / "record.json", lambda p: p.write_text(
+                  json.dumps(document, allow_nan=True), encoding="utf-8"))]
+    for path, write in writes:
+        try:
+            write(path)
+        except Exception as err:   # a full disk, a folder made read-only: say which file
+            failure = writing_failed(path, err)   # while the disk is still full
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise failure from err
     if final.exists():   # a checkpoint asked for twice at the same step: the new one wins
         _delete(final)
     os.replace(temporary, final)
@@ -86,7 +91,12 @@ def save_weights(path: Path, state: dict[str, Any]) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    save_file(_plain_state(state), partial)
+    try:
+        save_file(_plain_state(state), partial)
+    except Exception as err:   # as in write_checkpoint
+        failure = writing_failed(path, err)
+        partial.unlink(missing_ok=True)
+        raise failure from err
     os.replace(partial, path)
 
 
