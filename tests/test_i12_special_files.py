@@ -169,3 +169,16 @@ def test_an_honest_idx_gz_reads_as_before(tmp_path):
     path.write_bytes(gzip.compress(GOOD_IMAGES))
     assert file_checks.read_idx(path).shape == (12, 4, 4)
     assert np.all(file_checks.read_idx(path) == 0)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "/dev/zero link", "link loop"])
+def test_what_stands_where_a_backbones_weights_belong_is_named(kind, tmp_path):
+    from test_i12_weights_file import backbone_design, messages_on
+
+    path = tmp_path / "resnet18.pth"
+    make, said = KINDS[kind]
+    make(path)
+    design, node = backbone_design(str(path))
+    assert messages_on(design, node) == [f"backbone (Backbone): the weights file {path} {said}"
+                                         + ("" if kind != "link loop" else
+                                            " (a symbolic link that leads back to itself)")]

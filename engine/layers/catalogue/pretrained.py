@@ -19,6 +19,7 @@ from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank, format_shape
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
+from engine.training.portable.file_checks import path_problem
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,10 @@ def _file_problem(path: str) -> tuple[str, str] | None:
     fix = "pick an existing .safetensors or .pth file, or clear weights_file to train from scratch"
     if file.suffix.lower() not in WEIGHT_SUFFIXES:
         return (f"the weights file {path} is not a .safetensors, .pth or .pt file", fix)
-    if not file.is_file():
-        return (f"there is no weights file {path}", fix)
+    if not file.is_file():   # missing, or a folder, a named pipe, a link loop: say which
+        if not os.path.lexists(file):
+            return (f"there is no weights file {path}", fix)
+        return (f"the weights file {path_problem(file)}", fix)
     if not os.access(file, os.R_OK):
         return (f"the weights file {path} cannot be read (no permission)", fix)
     return None
