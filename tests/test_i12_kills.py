@@ -1,10 +1,12 @@
-"""Issue 12, item 10: a process saving a design, a run's metrics, its run.json, curves and
-summary in a loop is SIGKILLed at random moments, KILLS times; after every kill each file is
-whole (it loads or parses), and opening the store leaves no temporary file behind.
+"""Issue 12, item 10: a process saving a design, a run's metrics, its run.json, curves,
+summary and checkpoints in a loop is SIGKILLed at random moments, KILLS times; after every
+kill each file is whole (it loads or parses, the newest checkpoint loads), and opening the
+store leaves no temporary file behind.
 
 A helper process imports everything once and forks one writer per kill, so a kill costs
 milliseconds, not an interpreter's start; the writer is the code the app and the trainer use
-(engine.save_design, RunStore/RunRecorder, engine.run_files, save_step_curves).
+(engine.save_design, RunStore/RunRecorder, engine.run_files, save_step_curves,
+write_checkpoint).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.torch  # noqa: F401 - imported once, before the writers are forked
+import torch
 
 from engine import load_design, save_design
 from engine.run_files import LEFTOVER, add_metrics_row, write_summary
 from engine.runs import RunRecorder, RunStore, read_metrics, read_step_curves, save_step_curves
+from engine.training.checkpoint import latest_checkpoint, load_checkpoint, write_checkpoint
 from engine.training.events import Started
 from templates import load_template
 
@@ -46,6 +51,7 @@ def write_forever(store_folder: str, created: int) -> None:
                       batches_per_epoch=2, networks={"model": 10},
                       data={"description": "the kill test"})
     rows: list[dict] = []
+    model = torch.nn.Linear(4, 2)
     for step in itertools.count(1):
         design.name = f"step {step}"
         save_design(design, record.folder / "design.ncnet")
@@ -59,6 +65,8 @@ def write_forever(store_folder: str, created: int) -> None:
         write_summary(record.folder, {"status": "running", "epochs_done": step,
                                       "weights": {"model": record.folder / "last" /
                                                   "model.safetensors"}})
+        write_checkpoint(record.folder / "checkpoints", f"epoch-{step:04d}", {"model": model},
+                         {"step": torch.tensor(step)}, {"epoch": step})
 
 
 def serve(store_folder: str) -> None:
@@ -86,7 +94,7 @@ def serve(store_folder: str) -> None:
 
 def check_whole(folder: Path) -> dict[str, int]:
     """Assert every file of the run in `folder` loads; count what the kill interrupted."""
-    seen = {"cut_lines": 0}
+    seen = {"cut_lines": 0, "checkpoints": 0}
     document = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert document["name"] and document["status"] in ("starting", "running")
     if (folder / "design.ncnet").exists():
@@ -104,6 +112,13 @@ def check_whole(folder: Path) -> dict[str, int]:
         assert summary["weights"] == {"model": "last/model.safetensors"}
     if (folder / "steps.npz").exists():
         assert "loss" in read_step_curves(folder)
+    latest = latest_checkpoint(folder / "checkpoints") if (folder / "checkpoints").is_dir() \
+        else None
+    if latest is not None:
+        checkpoint = load_checkpoint(latest)
+        assert checkpoint.record["epoch"] == int(checkpoint.state["step"])
+        assert set(checkpoint.weights["model"]) == {"weight", "bias"}
+        seen["checkpoints"] = 1
     return seen
 
 
@@ -120,7 +135,7 @@ def test_files_are_whole_after_every_kill_and_opening_the_store_tidies(tmp_path)
         [sys.executable, "-c", f"import test_i12_kills; test_i12_kills.serve({str(store)!r})"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=environment)
     moments = random.Random(12)
-    tally = {"kills": 0, "left_behind": 0, "cut_lines": 0, "runs": 0}
+    tally = {"kills": 0, "left_behind": 0, "cut_lines": 0, "runs": 0, "checkpoints": 0}
     try:
         for kill in range(KILLS):
             when = "created" if kill % 2 else "start"
@@ -131,7 +146,9 @@ def test_files_are_whole_after_every_kill_and_opening_the_store_tidies(tmp_path)
             runs = sorted(p for p in store.iterdir() if p.name.isdigit()) \
                 if store.is_dir() else []
             if runs:
-                tally["cut_lines"] += check_whole(runs[-1])["cut_lines"]
+                seen = check_whole(runs[-1])
+                tally["cut_lines"] += seen["cut_lines"]
+                tally["checkpoints"] += seen["checkpoints"]
             tally["left_behind"] += bool(leftovers(store))
             RunStore(store)   # opening the store removes what the killed writer left
             assert leftovers(store) == [], leftovers(store)
@@ -144,3 +161,4 @@ def test_files_are_whole_after_every_kill_and_opening_the_store_tidies(tmp_path)
     assert tally["kills"] == KILLS
     assert tally["runs"] >= KILLS / 2   # most kills came once the run was made (the rest while
     assert tally["left_behind"] > 0     # it was), and some landed mid-write
+    assert tally["checkpoints"] > 0     # and after a checkpoint was written
