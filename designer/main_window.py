@@ -23,6 +23,7 @@ from designer.autosave import AutosaveNote, Autosaver, default_recovery_dir, fin
 from designer.canvas import NetworkTabs
 from designer.design_properties import DesignPropertiesDialog, SetDesignProperties
 from designer.document import DesignDocument
+from designer.insight import CanvasInsight
 from designer.panels.about import AboutDialog
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.panels.code_view import CodeView
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_tool_bar()
         self._build_status_bar()
+        self.insight = CanvasInsight(self.tabs, self.inspector, self.training.probes)
 
         self.palette_panel.layerActivated.connect(self.add_layer)
         self.palette_panel.blockActivated.connect(self.add_block)
@@ -325,10 +327,16 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             panels.addAction(dock.toggleViewAction())
         self._build_theme_menu(menu.addMenu("&Theme"))
+        menu.addSeparator()
+        for name, action, keys in self.training.insight_actions()["view"]:
+            self._add_made(menu, name, action, keys)
 
     def _build_run_menu(self, menu: QMenu) -> None:
         for name, action, keys in zip(("train", "pause", "stop", "checkpoint"),
                                       self.training.actions_for_menu(), TRAINING_KEYS):
+            self._add_made(menu, name, action, keys)
+        menu.addSeparator()
+        for name, action, keys in self.training.insight_actions()["run"]:
             self._add_made(menu, name, action, keys)
         menu.addSeparator()
         self._fill(menu, (ActionSpec("show_training", "Show &Training Panel",

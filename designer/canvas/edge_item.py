@@ -69,6 +69,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._hovered = False
         self.picked = False
+        self.flow: QColor | None = None   # the gradient's order of magnitude, when shown
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
 
@@ -76,6 +77,13 @@ class EdgeItem(QGraphicsItem):
         if picked != self.picked:
             self.picked = picked
             self.update()
+
+    def set_flow(self, colour: QColor | None, tip: str = "") -> None:
+        """Colour the wire by the gradient flowing back through it (None: the plain wire)."""
+        if colour != self.flow:
+            self.flow = colour
+            self.update()
+        self.setToolTip(tip)
 
     def set_style(self, style: CanvasStyle) -> None:
         self.prepareGeometryChange()
@@ -130,8 +138,9 @@ class EdgeItem(QGraphicsItem):
         style = self.style
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         emphasised = self.picked or self._hovered
-        colour = style.selection if self.picked else style.edge
-        painter.setPen(QPen(colour, 2.6 if emphasised else 1.8))
+        colour = style.selection if self.picked else self.flow or style.edge
+        width = 2.6 if emphasised else 1.8
+        painter.setPen(QPen(colour, width + (1.4 if self.flow is not None else 0.0)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if self._label_rect.isNull() or \

@@ -24,6 +24,7 @@ from designer.canvas.node_text import (
     shape_text,
 )
 from designer.canvas.port_item import INPUT, OUTPUT, PortItem
+from designer.canvas.probe_tag import ProbeTag
 from designer.canvas.style import (
     BADGE_RADIUS,
     CORNER_RADIUS,
@@ -39,6 +40,7 @@ from designer.canvas.style import (
 from engine import Node, Problem
 from engine.layers import TensorInfo, get_layer
 from engine.layers.block_node import BLOCK_TYPE
+from engine.probes import NodeProbe
 
 DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
 _OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
@@ -158,6 +160,7 @@ class NodeItem(QGraphicsItem):
         self.input_ports: list[PortItem] = []
         self.output_ports: list[PortItem] = []
         self.badge = BadgeItem(self)
+        self.probe_tag: ProbeTag | None = None   # what the node made of a probed sample
         self.set_input_port_count(input_ports)
         self.set_output_names(output_names if spec.has_output else ())
         self.setPos(QPointF(*node.pos))
@@ -221,6 +224,20 @@ class NodeItem(QGraphicsItem):
             self.highlight = colour
             self.update()
 
+    def set_probe(self, probed: NodeProbe | None, context: str = "",
+                  stale: bool = False) -> None:
+        """Show the node's output for the probed sample under the card (None: hide it)."""
+        if probed is None:
+            if self.probe_tag is not None:
+                self.probe_tag.setParentItem(None)
+                if self.probe_tag.scene():
+                    self.probe_tag.scene().removeItem(self.probe_tag)
+                self.probe_tag = None
+            return
+        if self.probe_tag is None:
+            self.probe_tag = ProbeTag(self)
+        self.probe_tag.show_probe(probed, context, stale)
+
     def set_hovered_port(self, port: PortItem | None) -> None:
         self._hovered_port = port
         self.update()
@@ -263,6 +280,8 @@ class NodeItem(QGraphicsItem):
         for port in self.output_ports:
             port.setPos(self._width, HEADER_HEIGHT + PORT_TOP + port.index * PORT_SPACING)
         self.badge.setPos(self._width - 2, 2)
+        if self.probe_tag is not None:
+            self.probe_tag.follow_card()
 
     def _stacked_cards(self) -> int:
         """Cards drawn behind a repeated block, one per further copy, at most two."""

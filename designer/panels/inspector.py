@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from designer.accessibility import name_widgets
 from designer.document import DesignDocument
 from designer.panels.block_arguments import BlockDefinitionView
+from designer.panels.inspector_activation import ActivationView
+from designer.panels.inspector_working import working_html, working_lines
 from designer.panels.param_editors import ExpressionEditor, ParamEditor, choose_file, editor_for
 from designer.theme import coloured
 from designer.undo_commands import Rename, SetParams, attempt
@@ -38,6 +40,7 @@ from engine.checking import describe
 from engine.events import DesignEvent, NameChanged, NodeChange, NodeRenamed, ParamsChanged
 from engine.layers import Param, get_layer
 from engine.layers.block_node import BLOCK_TYPE
+from engine.probes import NodeProbe
 
 
 class _Field(QWidget):
@@ -68,6 +71,8 @@ class _Field(QWidget):
 class Inspector(QScrollArea):
     """Shows and edits the one selected node; says so when nothing or several are selected."""
 
+    rebuilt = Signal()   # the content was made again (what shows in it must be given again)
+
     def __init__(self, document: DesignDocument, parent: QWidget | None = None,
                  rename: Callable[[str, str], object] | None = None) -> None:
         """`rename(node_id, name)` applies a checked new name (the canvas's makes room for a
@@ -79,6 +84,7 @@ class Inspector(QScrollArea):
         self.node_id: str | None = None
         self.fields: dict[str, _Field] = {}
         self.definition: BlockDefinitionView | None = None   # shown while nothing is selected
+        self.activation: ActivationView | None = None   # the selected node's probed output
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -107,6 +113,8 @@ class Inspector(QScrollArea):
         """Nothing (or several layers) selected: describe the design and say what to do."""
         self.fields = {}
         self.definition = None
+        self.activation = None
+        self.rebuilt.emit()
         design = self.document.design
         if count:
             hint = f"{count} layers selected. Select one layer to edit it."
@@ -180,12 +188,30 @@ class Inspector(QScrollArea):
         self.problems = QLabel(content)
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.TextFormat.RichText)
+        self.working = QLabel(content)
+        self.working.setWordWrap(True)
+        self.working.setTextFormat(Qt.TextFormat.RichText)
+        self.working.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.activation = ActivationView(content)
+        self.activation.hide()
         layout.addWidget(self.shapes)
+        layout.addWidget(self.working)
         layout.addWidget(self.problems)
+        layout.addWidget(self.activation)
         layout.addStretch(1)
         name_widgets(content)
         self.setWidget(content)
         self._show_report(self.document.report)
+        self.rebuilt.emit()
+
+    def show_activation(self, probed: NodeProbe | None, context: str = "",
+                        stale: bool = False, large: bool = False) -> None:
+        """The selected node's output for the probed sample (None: the section hides)."""
+        if self.activation is None:
+            return
+        if probed is not None:
+            self.activation.show_probe(probed, context, stale, large)
+        self.activation.setVisible(probed is not None)
 
     def _argument_button(self, node: Node, param: Param) -> QToolButton | None:
         """Inside a definition, a value an argument can hold gets a button that makes it one."""
@@ -290,6 +316,9 @@ class Inspector(QScrollArea):
         rows.append(f"<tr><td>Parameters&nbsp;&nbsp;</td>"
                     f"<td>{'?' if count is None else f'{count:,}'}</td></tr>")
         self.shapes.setText("<table>" + "".join(rows) + "</table>")
+        working = working_html(working_lines(self.document.design, report, self.node_id))
+        self.working.setText(working)
+        self.working.setVisible(bool(working))
         problems = report.problems_for(self.node_id)
         self.problems.setText("<br>".join(
             coloured(f"<b>{p.severity.capitalize()}:</b> {html.escape(p.message)}", p.severity)

@@ -33,9 +33,12 @@ from designer.training import tasks
 from designer.training.banner import Banner
 from designer.training.jobs import Jobs
 from designer.training.predict_view import PredictView
+from designer.training.probe_controller import ProbeController, Weights
+from designer.training.probe_sample_dialog import ProbeSampleDialog
 from designer.training.runs_view import RunsView
 from designer.training.session import TrainingSession
 from designer.training.setup_view import SetupView
+from designer.undo_commands import macro
 from engine.events import DesignEvent, NodeMoved, Reset, TrainingChanged
 from engine.runs import RunRecord, read_metrics, read_step_curves
 from engine.training.data_paths import anchored_to_folder
@@ -47,6 +50,7 @@ from engine.wording import count_of
 
 if TYPE_CHECKING:
     from designer.training.curves_area import CurvesArea
+    from designer.training.lr_finder_dialog import LrFinderDialog
 
 REDRAW_MS = 500          # plots redraw twice a second (see EPOCH_VIEW_MS)
 PREVIEW_DELAY_MS = 600   # wait for a pause in editing before estimating again
@@ -85,6 +89,9 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.document = document
         self.session = TrainingSession(document, service_factory, scratch, self)
         self.jobs = Jobs(self)
+        self.probes = ProbeController(document, self.session, self.jobs, self)
+        self.session.probe_options = self.probes.run_options
+        self._train_samples: int | None = None   # from the latest preview
         self._dirty: set[str] = set()
         self._epoch_drawn = 0.0   # when an epoch-end view was last redrawn (monotonic s)
         self._devices_known = False
@@ -160,6 +167,11 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.runs.selectionChanged.connect(self._overlay)
         self.runs.predictRequested.connect(self._predict_with)
         self.runs.continueRequested.connect(self.train)
+        self.runs.probeRequested.connect(self._probe_with)
+        self.setup.form.findLearningRate.connect(self.find_learning_rate)
+        self.probes.message.connect(self.message)
+        self.probes.busyChanged.connect(lambda busy: busy and self.message.emit(
+            "Computing the activations of the sample\u2026"))
         self.runs.exportPicture.connect(self.export_picture)
         self.runs.message.connect(self.message)
         self.tabs.currentChanged.connect(self._on_tab)
@@ -182,9 +194,33 @@ class TrainingPanel(QWidget, RefreshWhenShown):
                                   "checkpoint is kept", self.stop)
         self.checkpoint_action = action("Save &Checkpoint Now", "Checkpoint",
                                         "Save a checkpoint of the run now", self.save_checkpoint)
+        self.find_lr_action = action("Find &Learning Rate\u2026", "Find LR", "Run a short "
+                                     "range test and apply the learning rate it suggests",
+                                     self.find_learning_rate)
+        self.probe_sample_action = action("Activation &Sample\u2026", "Sample", "Choose the "
+                                          "sample (and weights) whose activations the canvas "
+                                          "shows", self.choose_probe_sample)
+        self.show_activations_action = action(
+            "Show &Activations", "Activations", "Show under each layer what it makes of one "
+            "sample, with zero, saturated and dead units", lambda: None)
+        self.show_flow_action = action(
+            "Show &Gradient Flow", "Gradient flow", "Colour the wires by the order of magnitude "
+            "of the gradient flowing back through them (at each epoch end of a run)",
+            lambda: None)
+        for toggle, slot in ((self.show_activations_action, self.probes.set_showing),
+                             (self.show_flow_action, self.probes.set_showing_flow)):
+            toggle.setCheckable(True)
+            toggle.toggled.connect(slot)
 
     def actions_for_menu(self) -> list[QAction]:
         return [self.train_action, self.pause_action, self.stop_action, self.checkpoint_action]
+
+    def insight_actions(self) -> dict[str, list[tuple[str, QAction, tuple[str, ...]]]]:
+        """The commands that show inside the network, by menu: (name, action, keys)."""
+        return {"view": [("show_activations", self.show_activations_action, ("F7",)),
+                         ("show_gradient_flow", self.show_flow_action, ("F8",)),
+                         ("activation_sample", self.probe_sample_action, ())],
+                "run": [("find_learning_rate", self.find_lr_action, ("Ctrl+Shift+L",))]}
 
     # ------------------------------------------------------------------ showing
     def refresh(self) -> None:
@@ -202,8 +238,11 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.setup.preflight.show_pending()
         self.jobs.submit("preview", tasks.preview_design,
                          anchored_to_folder(self.document.design, self.document.folder).to_dict(),
-                         done=self.setup.preflight.show_preview,
-                         failed=self.setup.preflight.show_failure)
+                         done=self._show_preview, failed=self.setup.preflight.show_failure)
+
+    def _show_preview(self, preview) -> None:
+        self._train_samples = (preview.data or {}).get("train_samples")
+        self.setup.preflight.show_preview(preview)
 
     def schedule_refresh(self) -> None:
         if not self.session.running:
@@ -284,6 +323,42 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             self.curves.redraw_all()
             self._redraw.start()
         return started
+
+    def find_learning_rate(self) -> LrFinderDialog:
+        """The range test in the training worker, in a dialog whose Apply sets the rate."""
+        from designer.training.lr_finder_dialog import LrFinderDialog
+
+        self.session.warm_up()
+        design = anchored_to_folder(self.document.design, self.document.folder).to_dict()
+        dialog = LrFinderDialog(design, self.session.service.call, self.apply_learning_rate,
+                                self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def apply_learning_rate(self, rate: float) -> bool:
+        """Set the learning rate as one undo step of its own (never merged into typing)."""
+        if rate == self.setup.form.value("optimizer.lr"):
+            return True
+        with macro(self.document.undo_stack, f"Apply the suggested learning rate {rate:g}"):
+            return self.setup.form.apply("optimizer.lr", rate)
+
+    def choose_probe_sample(self) -> ProbeSampleDialog:
+        dialog = ProbeSampleDialog(self.probes.sample, self.probes.weights,
+                                   list(self.runs.records.values()), self._probe_chosen,
+                                   self._train_samples, self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _probe_chosen(self, sample: int | str, weights: Weights) -> None:
+        self.probes.choose(sample, weights)
+        self.show_activations_action.setChecked(True)
+
+    def _probe_with(self, record: RunRecord) -> None:
+        """Show activations with a finished run's weights (from the Runs tab)."""
+        self._probe_chosen(self.probes.sample, Weights(str(record.folder), record.name))
+        self.message.emit(f"Activations with the weights of {record.name}")
 
     def toggle_pause(self) -> None:
         if self.session.live.state == "paused":

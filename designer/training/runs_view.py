@@ -1,6 +1,6 @@
 """The Runs tab: every run kept beside the design. Selecting runs lays their curves over the
 live ones; a run can be renamed (double-click its name), deleted, exported as CSV or PNG, used
-for predictions, or continued from its last checkpoint."""
+for predictions or to show activations on the canvas, or continued from its last checkpoint."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ BUTTONS = (("rename", "Rename", "Rename the run (or double-click its name)"),
            ("csv", "Export CSV\u2026", "Save the run's per-epoch metrics as CSV"),
            ("png", "Export PNG\u2026", "Save the curves of the selected runs as a picture"),
            ("predict", "Predict", "Try the run's weights in the Predict tab"),
+           ("probe", "Show activations", "Each layer's output on the canvas, with these weights"),
            ("continue", "Continue training", "Train on from the run's last checkpoint"))
 STATUS_TEXT = {"early_stopped": "stopped early", "starting": "starting", "running": "running"}
 
@@ -47,6 +48,7 @@ class RunsView(QWidget):
     selectionChanged = Signal(list)      # selected RunRecords
     predictRequested = Signal(object)    # RunRecord
     continueRequested = Signal(object)   # RunRecord
+    probeRequested = Signal(object)      # RunRecord: show activations with its weights
     exportPicture = Signal(object)       # Path: draw the curves (with the selection) there
     message = Signal(str)
 
@@ -71,7 +73,8 @@ class RunsView(QWidget):
         row = QHBoxLayout()
         slots = {"rename": self.rename_selected, "delete": self.delete_selected,
                  "csv": self.export_csv, "png": self.export_png,
-                 "predict": self._request_predict, "continue": self._request_continue}
+                 "predict": self._request_predict, "continue": self._request_continue,
+                 "probe": self._request_probe}
         for key, text, tip in BUTTONS:
             button = QPushButton(text, self)
             button.setToolTip(tip)
@@ -141,6 +144,8 @@ class RunsView(QWidget):
         self.buttons["csv"].setEnabled(one)
         self.buttons["png"].setEnabled(bool(chosen))
         self.buttons["predict"].setEnabled(one and chosen[0].id != self.live_id)
+        self.buttons["probe"].setEnabled(one and chosen[0].id != self.live_id
+                                         and chosen[0].finished and chosen[0].has_weights)
         self.buttons["continue"].setEnabled(one and chosen[0].id != self.live_id
                                             and chosen[0].latest_checkpoint() is not None)
 
@@ -202,6 +207,10 @@ class RunsView(QWidget):
     def _request_predict(self) -> None:
         if len(self.selected()) == 1:
             self.predictRequested.emit(self.selected()[0])
+
+    def _request_probe(self) -> None:
+        if len(self.selected()) == 1:
+            self.probeRequested.emit(self.selected()[0])
 
     def _request_continue(self) -> None:
         if len(self.selected()) == 1:

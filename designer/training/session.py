@@ -88,6 +88,8 @@ class TrainingSession(QObject):
         self.store = self._store_for(document.path)
         self._snapshot: dict[str, Any] | None = None
         self._silent = False   # the run's worker has stopped answering
+        # what a run probes at each epoch end (probe's options), None for nothing
+        self.probe_options: Callable[[], dict[str, Any] | None] = lambda: None
         self._drain = make_timer(self, DRAIN_MS, self.drain)
         self._drift = make_timer(self, DRIFT_CHECK_MS, self._check_drift, single_shot=True)
         document.designChanged.connect(self._on_design_event)
@@ -143,7 +145,8 @@ class TrainingSession(QObject):
         self._snapshot = model_signature(design)
         self.drifted.emit(False)
         try:
-            self.run = self.service.start(design, out_dir=str(self.record.folder), **options)
+            self.run = self.service.start(design, out_dir=str(self.record.folder),
+                                          probe=self.probe_options(), **options)
         except DesignError as err:
             self.run = None
             self._finish(Failed(0, reason=str(err), error="settings"))

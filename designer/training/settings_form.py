@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +53,7 @@ APPLIES = {"optimizer.momentum": ("optimizer.name", ("sgd", "rmsprop")),
 SECTION_APPLIES = {"GAN": ("task", ("gan",))}
 FOLDER_PATHS = {"data.path": ("image_folder",)}
 FILE_PATHS = ("data.path", "data.images", "data.labels")
+LEARNING_RATE = "optimizer.lr"   # gets a button that finds a good value
 
 
 class DeviceEditor(ParamEditor):
@@ -96,6 +99,7 @@ class SettingsForm(QScrollArea):
     """Grouped editors for every training setting of the open design."""
 
     problem = Signal(str)   # the engine's complaint about a value, or "" when all is well
+    findLearningRate = Signal()   # the learning rate's Find button was pressed
 
     def __init__(self, document: DesignDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,9 +135,10 @@ class SettingsForm(QScrollArea):
             editor.invalid.connect(self._show_problem)
             label = QLabel(param.title)
             label.setToolTip(param.help)
-            form.addRow(label, editor)
+            field = self._with_finder(editor) if path == LEARNING_RATE else editor
+            form.addRow(label, field)
             self.editors[path] = editor
-            self.rows[path] = (form, editor)
+            self.rows[path] = (form, field)
         name_widgets(body)
         self.setWidget(body)
         document.designChanged.connect(self._on_design_event)
@@ -149,6 +154,20 @@ class SettingsForm(QScrollArea):
             editor.none.setText("default")
             editor.none.setToolTip("Leave unset: the engine works out a value (see the hint)")
         return editor
+
+    def _with_finder(self, editor: ParamEditor) -> QWidget:
+        """The learning rate's editor with a Find button beside it."""
+        row = QWidget(self)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(editor, 1)
+        self.find_button = QToolButton(row)
+        self.find_button.setText("Find…")
+        self.find_button.setToolTip("Find a learning rate for this design: a short range test "
+                                    "plots the loss against the rate and suggests one")
+        self.find_button.clicked.connect(self.findLearningRate)
+        layout.addWidget(self.find_button)
+        return row
 
     def _browse(self, path: str, current: str) -> str | None:
         source = self.value("data.source")
