@@ -9,10 +9,10 @@ from __future__ import annotations
 import io
 import json
 import math
-import signal
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from time_limit import time_limit
 
 from engine import Design, DesignError, cli, model_size
 from engine.checking import check
@@ -32,16 +32,10 @@ def known_memory(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def time_limit():
+def no_hang():
     """A hang fails the test after 30 s instead of stopping the run."""
-    def hang(signum, frame):
-        raise TimeoutError("the engine did not finish within 30 s")
-
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(30, "the engine"):
+        yield
 
 
 def _document(template: str) -> dict:

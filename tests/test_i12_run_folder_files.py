@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from test_i12_data_files import _run_with_weights
+from time_limit import time_limit
 
 from engine.errors import DesignError
 from engine.runs import RunRecord, RunStore, export_metrics_csv, read_metrics, read_step_curves
@@ -22,14 +22,8 @@ from engine.training.checkpoint import load_checkpoint
 
 @pytest.fixture(autouse=True)
 def no_hang():
-    def hang(signum, frame):
-        raise TimeoutError("reading a run's file waited for 20 s")
-
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(20, "reading a run's file"):
+        yield
 
 
 def _run(tmp_path: Path) -> RunRecord:

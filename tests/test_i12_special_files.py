@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import signal
 import struct
 import tracemalloc
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 from test_i12_data_files import GOOD, GOOD_IMAGES, _idx_pair, design_for
 from test_training_support import train
+from time_limit import time_limit
 
 from engine import check
 from engine.training.data import preview
@@ -27,14 +27,8 @@ from engine.training.portable import file_checks
 @pytest.fixture(autouse=True)
 def no_hang():
     """Opening a named pipe waits for a writer forever: fail after 60 s instead."""
-    def hang(signum, frame):
-        raise TimeoutError("something waited on a file for 60 s")
-
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with time_limit(60, "reading a data file"):
+        yield
 
 
 def _folder(path: Path) -> None:
