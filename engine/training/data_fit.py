@@ -29,9 +29,15 @@ def data_problems(design: Design, report: Report, folder: Path | None = None) ->
     against `folder`, the design file's folder)."""
     try:
         settings = with_design_folder(settings_from(design.training), folder)
-        plan = make_plan(design, settings, report)
     except DesignError as err:
         return [] if report.errors else [Problem(None, "error", str(err))]
+    try:
+        plan = make_plan(design, settings, report)
+    except DesignError as err:
+        # Generated samples take the design's shapes, so a design that cannot be planned
+        # yet (no network to train) has no data to misfit; the run's start names why.
+        quiet = report.errors or settings.data.source == "generated"
+        return [] if quiet else [Problem(None, "error", str(err))]
     try:
         described = describe_data(plan)
     except DataError as err:  # the run stops on the same DataError when it loads the file
