@@ -19,6 +19,7 @@ from designer.training.probe_images import (
     picture_images,
     statistics_line,
 )
+from engine.layers.base import format_shape
 from engine.probes import NodeProbe
 
 GAP = 4.0           # between the card and the tag
@@ -107,7 +108,7 @@ class ProbeTag(QGraphicsItem):
 
     def _tooltip(self) -> str:
         probed = self.probed
-        lines = [f"{probed.label}: output {tuple(probed.shape)}",
+        lines = [f"{probed.label}: output {format_shape(probed.shape)}",
                  f"{picture_caption(probed.picture)}; {self.context}",
                  statistics_line(probed.statistics)]
         for headline, why, fix in flag_texts(probed):

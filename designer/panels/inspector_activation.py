@@ -16,6 +16,7 @@ from designer.training.probe_images import (
     picture_images,
     statistics_rows,
 )
+from engine.layers.base import format_shape
 from engine.probes import NodeProbe
 
 TILE = 64          # a map's side on screen (pixels); small maps are enlarged without blur
@@ -102,7 +103,7 @@ class ActivationView(QWidget):
     def show_probe(self, probed: NodeProbe, context: str, stale: bool, large: bool) -> None:
         self.probed = probed
         picture = probed.picture
-        notes = [f"{html.escape(probed.label)}: output {html.escape(str(tuple(probed.shape)))}",
+        notes = [f"{html.escape(probed.label)}: output {html.escape(format_shape(probed.shape))}",
                  f"{picture_caption(picture)} for {html.escape(context)}"]
         if not large:
             notes.append("<i>(thumbnails; the channels in full come once the probe is made "

@@ -48,6 +48,7 @@ class LrFinderDialog(QDialog):
         self.plot = pg.PlotWidget(self)
         self.plot.setLogMode(x=True, y=False)
         self.plot.setLabel("bottom", "learning rate")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)   # 1e-7 is read as it is
         self.plot.setLabel("left", "loss")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         themed(self.plot, self.palette())
@@ -97,12 +98,12 @@ class LrFinderDialog(QDialog):
                        name="loss of each step")
         self.plot.plot(curve.learning_rates[:len(curve.smoothed)], curve.smoothed,
                        pen=pg.mkPen(SMOOTHED, width=3), name="smoothed")
-        marks = ((curve.suggestion, SUGGESTED, f"suggested {curve.suggestion:.2g}"),
-                 (curve.current, CURRENT, f"now {curve.current:.2g}"))
-        for rate, colour, text in marks:
+        marks = ((curve.suggestion, SUGGESTED, f"suggested {curve.suggestion:.2g}", 0.94),
+                 (curve.current, CURRENT, f"now {curve.current:.2g}", 0.84))
+        for rate, colour, text, height in marks:   # labels at two heights: they never cover
             line = pg.InfiniteLine(pos=math.log10(rate), angle=90, movable=False,
                                    pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
-                                   label=text, labelOpts={"color": colour, "position": 0.92})
+                                   label=text, labelOpts={"color": colour, "position": height})
             self.plot.addItem(line)
         themed(self.plot, self.palette())
         self.status.setText(
