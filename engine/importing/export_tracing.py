@@ -159,6 +159,11 @@ def torch_call(target: Any, args: tuple, kwargs: dict) -> tuple[Any, tuple, dict
         args = args[:2]  # half_to_float is False: the call F.softmax(x, dim) makes
     if name == "embedding" and len(args) == 2:
         args = (args[1], args[0])  # aten.embedding(weight, ids) is F.embedding(ids, weight)
+    if name == "batch_norm" and len(args) == 9:  # weights first, then running statistics
+        source, weight, bias, mean, variance, *settings, _ = args
+        args = (source, mean, variance, weight, bias, *settings)
+    if name in ("layer_norm", "group_norm") and len(args) == 6:
+        args = args[:5]  # without cudnn_enable, which F.layer_norm and F.group_norm lack
     if name in table and not (name in ("add", "sub") and kwargs.get("alpha", 1) != 1):
         return table[name], args, kwargs
     return target, args, kwargs
@@ -180,13 +185,15 @@ def _torch_calls() -> dict[str, Any]:
         "view": "view", "_unsafe_view": "view", "reshape": torch.reshape,
         "unsqueeze": torch.unsqueeze, "squeeze": torch.squeeze, "flatten": torch.flatten,
         "transpose": torch.transpose, "permute": torch.permute, "contiguous": "contiguous",
-        "expand": "expand", "masked_fill": "masked_fill",
+        "expand": "expand", "expand_as": "expand_as", "sym_size": "size",
+        "masked_fill": "masked_fill",
         "cat": torch.cat, "split": torch.split, "split_with_sizes": torch.split,
         "chunk": torch.chunk, "mean": torch.mean,
         "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt,
         "abs": torch.abs, "relu": F.relu, "gelu": F.gelu, "silu": F.silu,
         "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": F.softmax,
         "log_softmax": F.log_softmax, "dropout": F.dropout, "layer_norm": F.layer_norm,
+        "group_norm": F.group_norm, "batch_norm": F.batch_norm,
         "embedding": F.embedding, "linear": F.linear,
         "scaled_dot_product_attention": F.scaled_dot_product_attention,
     }

@@ -3,8 +3,9 @@
 torch.fx records for every operation the stack of module calls it ran inside
 (`nn_module_stack`). Each call of a non-leaf module is a candidate block: it becomes one when
 the values crossing its border fit a block node (tensors in, one tensor out, the module called
-once). Any other call is inlined: its operations belong to the nearest enclosing block (or the
-network), under dotted names. A call whose inputs all feed one concatenation at its start
+once) and the module is not also a layer (engine.importing.own_weights). Any other call is
+inlined: its operations belong to the nearest enclosing block (or the network), under dotted
+names. A call whose inputs all feed one concatenation at its start
 (DenseNet's layers concatenate every earlier feature map) has it moved out to its caller, so
 the block takes one tensor and every such layer, the first included, shares one definition.
 """
@@ -56,7 +57,7 @@ class Hierarchy:
 
     def __init__(self, root: Any, graph: Any, live: set[Any], first: dict[Any, Any]) -> None:
         self.root = Call(ROOT_KEY, "", root, None, is_block=True)
-        self.first = first
+        self.first, self._live = first, live
         self._calls: dict[str, Call] = {ROOT_KEY: self.root}
         self._chain: dict[Any, list[Call]] = {}
         self._order = [node for node in graph.nodes if node in live]
@@ -101,6 +102,7 @@ class Hierarchy:
     def _decide(self) -> None:
         """Make every call that can be a block one; hoist joins first (see the module doc)."""
         paths = Counter(call.path for call in self._calls.values())
+        layers = {node.target for node in self._order if node.op == "call_module"}
         for call in self.calls()[1:]:
             members = self._members(call)
             self._hoist_join(call, members)
@@ -108,7 +110,8 @@ class Hierarchy:
             inputs, outputs = self._border(members)
             call.inputs = inputs
             call.output = outputs[0] if len(outputs) == 1 else None
-            call.is_block = (paths[call.path] == 1 and bool(inputs) and call.output is not None
+            call.is_block = (paths[call.path] == 1 and call.path not in layers and bool(inputs)
+                             and call.output is not None
                              and all(isinstance(self.first.get(value), TensorMeta)
                                      for value in [*inputs, call.output]))
 
@@ -116,9 +119,10 @@ class Hierarchy:
         return [node for node in self._order if call in self._chain[node]]
 
     def _border(self, members: list[Any]) -> tuple[list[Any], list[Any]]:
-        """The tensors flowing in (in order of first use) and the values flowing out. A
-        value that holds tensors but is not one tensor (a tuple, a list) flows in as itself,
-        so the border then fails the block test."""
+        """The tensors flowing in (in order of first use) and the values flowing out to live
+        nodes (dead code such as an unused `x.ndim` check does not count). A value that holds
+        tensors but is not one tensor (a tuple, a list) flows in as itself, so the border then
+        fails the block test."""
         inside = set(members)
         inputs: list[Any] = []
         for node in members:
@@ -126,7 +130,8 @@ class Hierarchy:
                 if source not in inside and source not in inputs and contains_tensor(
                         self.first.get(source)):
                     inputs.append(source)
-        outputs = [node for node in members if any(user not in inside for user in node.users)]
+        outputs = [node for node in members
+                   if any(user not in inside and user in self._live for user in node.users)]
         if not outputs:  # a call whose result nothing uses (a head only training reads)
             outputs = [node for node in members if not node.users]
         return inputs, outputs

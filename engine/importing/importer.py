@@ -1,7 +1,8 @@
 """`import_module`: an existing nn.Module as a design, checked to compute the same outputs.
 
-The module is traced with torch.fx in evaluation mode; every operation becomes a layer node
-(engine.importing.translate) or a line in one DesignError. Each call of a submodule that is
+The module is traced with torch.fx in evaluation mode; a function called over a module's own
+weights becomes that module's layer (engine.importing.own_weights); every operation becomes a
+layer node (engine.importing.translate) or a line in one DesignError. Each call of a submodule that is
 not a layer becomes a block use (engine.importing.hierarchy), and calls that agree share a
 definition (engine.importing.sharing). Before the design is returned it is
 built with `engine.build_model`, given the module's weights (strict=True) and run on the
@@ -18,6 +19,7 @@ from engine.compiler import build_model
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.importing.layers import holds_computation
+from engine.importing.own_weights import fold_own_weights
 from engine.importing.refusal import Refusal, refusal_message
 from engine.importing.sharing import Sharing
 from engine.importing.tracing import propagate, trace
@@ -55,10 +57,11 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
         training_only = splice_training_calls(module, graph, inputs)
         first = propagate(module, graph, inputs)
         second = propagate(module, graph, tuple(_one_more(x) for x in inputs))
+        folded = fold_own_weights(module, graph, first, second)
         scratch = Design(name or type(module).__name__, networks=(network,))
         kept = [node for nodes in training_only.values() for node in nodes]
         translator = GraphTranslator(module, graph, first, second, batch, scratch, network,
-                                     kept)
+                                     kept, folded)
         translator.run()
         refusals = translator.refusals
         if not refusals:

@@ -138,14 +138,17 @@ class Sharing:
         return _Form(key, slots, modules)
 
     def _repeat(self, call: Call, form: _Form) -> Use | None:
-        """The repeat an exact nn.Sequential of two or more equal uses is, or None."""
+        """The repeat an exact nn.Sequential of two or more equal uses is, or None. Its items
+        must be named 0, 1, ... as a repeat's copies are (torchvision's ViT names them
+        `encoder_layer_0`, ..., which a repeat would not keep)."""
         from torch import nn
 
         if type(call.module) is not nn.Sequential:
             return None
         nodes = self.scratch.nodes(call.key)
         blocks = [self.scratch.node(node) for node in nodes[1:-1]]
-        if len(blocks) < 2 or any(node.type != BLOCK_TYPE for node in blocks):
+        if len(blocks) < 2 or any(node.type != BLOCK_TYPE for node in blocks) or [
+                node.name for node in blocks] != [str(index) for index in range(len(blocks))]:
             return None
         uses = {self.uses[node.params["block"]] for node in blocks}
         chain = [(nodes[index], nodes[index + 1], 0, 0) for index in range(len(nodes) - 1)]

@@ -82,12 +82,16 @@ class GraphTranslator:
     definition (engine.importing.scopes).
 
     `first` and `second` are the summaries of running the trace with batch sizes `batch` and
-    `batch + 1`.
+    `batch + 1`; `folded` gives the (layer, parameters) of calls engine.importing.own_weights
+    made.
     """
 
     def __init__(self, root: Any, graph: Any, first: dict[Any, Any], second: dict[Any, Any],
-                 batch: int, design: Design, network: str, kept: list[Any] | None = None) -> None:
+                 batch: int, design: Design, network: str, kept: list[Any] | None = None,
+                 folded: dict[Any, tuple[str, dict[str, Any]]] | None = None) -> None:
         self.root, self.graph = root, graph
+        self.folded = folded or {}  # calls of modules that are layers (own_weights)
+        self.layer_modules = {node.target for node in self.folded}
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
         self.constants: dict[Any, Any] = {}  # tensors forward makes from numbers: their values
@@ -290,12 +294,23 @@ class GraphTranslator:
         top when layer1 is no block), or the operation inside the module that performs it
         (`add`); unique, and never the path of a module called elsewhere."""
         if node.op == "call_module":
-            return self._unique(self.current.relative(node.target), own_module=True)
+            path = self._outside_layers(node.target)
+            return self._unique(self.current.relative(path), own_module=path == node.target)
         op = node.target if isinstance(node.target, str) else getattr(
             node.target, "__name__", layer.lower())
         op = layer.lower() if op in ("getitem", "iadd", "imul") else op.strip("_")
-        module = self.current.relative(self.hierarchy.module_path(node))
+        module = self.current.relative(self._outside_layers(self.hierarchy.module_path(node)))
         return self._unique(f"{module}.{op}" if module else op)
+
+    def _outside_layers(self, path: str) -> str:
+        """A module path that runs through a module which is itself a layer (the activation
+        of timm's BatchNormAct2d, `bn1.act`) joined at that module with "_" (`bn1_act`): a
+        layer's module holds no others."""
+        parts = path.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:end]) in self.layer_modules:
+                return f"{'.'.join(parts[:end])}_{'.'.join(parts[end:])}"
+        return path
 
     def _unique(self, base: str, own_module: bool = False) -> str:
         return self.placement.unique(self.current, base, own_module)
@@ -366,6 +381,10 @@ class GraphTranslator:
         if len(node.args) != 1 or node.kwargs:
             raise Unsupported("takes more than one input; layers take one tensor")
         source = self._tensor(node.args[0])
+        if node in self.folded:
+            layer, params = self.folded[node]
+            self._produce(node, layer, [source], **params)
+            return
         if isinstance(module, _recurrent_types()):
             self.pending[node] = _Recurrent(node, module)
             return
@@ -460,6 +479,8 @@ class GraphTranslator:
         for target in (torch.chunk, "chunk", torch.split, "split", torch.unbind, "unbind"):
             handlers[target] = self._pieces
         handlers["contiguous"] = self._alias
+        for target in ("expand", "expand_as"):
+            handlers[target] = self._expand
         handlers[operator.getitem] = self._getitem
         for function, (symbol, operation, swapped) in _COMPARISONS.items():
             for target in (symbol, getattr(torch, function), function):
@@ -642,6 +663,39 @@ class GraphTranslator:
             self._alias(node)
         else:
             self._produce(node, "Reshape", [self._tensor(source)], shape=per_sample)
+
+    def _expand(self, node: Any) -> None:
+        """`token.expand(x.shape[0], -1, -1)`: an Expand node. A first size that is a batched
+        tensor's batch (`x.shape[0]`, or `token.expand_as(x)`) is -1 for a batched source and
+        otherwise connects that tensor to input 1."""
+        source, *sizes = node.args
+        if node.target == "expand_as":
+            batch_from = sizes[0] if self._batched(sizes[0]) else None
+            sizes = list(self.first[sizes[0]].shape)
+        else:
+            if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+                sizes = list(sizes[0])
+            batch_from = self._batch_of(sizes[0])
+        sizes = [-1 if batch_from is not None else self._static(sizes[0]),
+                 *(self._static(size) for size in sizes[1:])]
+        inputs = [self._tensor(source)]
+        if batch_from is not None and not self._batched(source):
+            inputs.append(self._tensor(batch_from))
+        self._produce(node, "Expand", inputs, sizes=tuple(sizes))
+
+    def _batch_of(self, size: Any) -> Any:
+        """The batched tensor whose batch size `size` is (`x.shape[0]`, `x.size(0)`), or
+        None."""
+        dims = self._dims_of(size)
+        if dims is None or len(dims) != 1 or dims[0][1] != 0 or not self._batched(dims[0][0]):
+            return None
+        return dims[0][0]
+
+    def _batched(self, value: Any) -> bool:
+        """Whether an fx value is a tensor whose first dimension is the batch."""
+        first, second = self.first.get(value), self.second.get(value)
+        return isinstance(first, TensorMeta) and isinstance(second, TensorMeta) and (
+            first.shape[:1], second.shape[:1]) == ((self.batch,), (self.batch + 1,))
 
     def _alias(self, node: Any) -> None:
         self._keep(node, self._tensor(node.args[0]))

@@ -1,0 +1,167 @@
+"""Issue 15, the matrix's refusal causes as small modules: each imports exactly (built and
+exported models take the original's state_dict strictly and compute the same tensors)."""
+
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn.functional as F
+from test_codegen_helpers import single_thread
+from test_i15_importer import assert_round_trip
+from torch import nn
+
+from engine.errors import DesignError
+from engine.importing import import_network
+
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
+
+
+def _layers(design, network="model"):
+    return [design.node(node).type for node in design.nodes(network)]
+
+
+class ClassToken(nn.Module):
+    """A Vision Transformer's class token, repeated for every sample of the batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(4, 8)
+        self.class_token = nn.Parameter(torch.randn(1, 1, 8))
+        self.scale = nn.Parameter(torch.randn(1, 5, 1))
+
+    def forward(self, x):
+        x = self.proj(x)
+        n = x.shape[0]
+        tokens = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        return tokens * self.scale.expand_as(tokens), x.expand(x.size(0), 4, 8)
+
+
+def test_expand_to_the_batch_of_another_tensor_imports_exactly(tmp_path):
+    torch.manual_seed(0)
+    design, code = assert_round_trip(ClassToken(), (torch.randn(2, 4, 4),), tmp_path)
+    assert _layers(design).count("Expand") == 3
+    assert "self.class_token.expand(proj.size(0), -1, -1)" in code
+
+
+class OwnLayerNorm(nn.LayerNorm):
+    """timm's LayerNorm: the function over the module's own weights."""
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class ChannelsLayerNorm(nn.LayerNorm):
+    """ConvNeXt's LayerNorm2d: channels last, normalise, channels back."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class BatchNormAct(nn.BatchNorm2d):
+    """timm's BatchNormAct2d: F.batch_norm in its own forward, then an activation."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, momentum=0.2)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                         self.training, self.momentum, self.eps)
+        return self.act(x)
+
+
+class OwnLinear(nn.Linear):
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+
+class OwnGroupNorm(nn.GroupNorm):
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+
+class OwnWeights(nn.Module):
+    def __init__(self, branch: bool = False) -> None:
+        super().__init__()
+        self.branch = branch
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.bn = BatchNormAct(8)
+        self.norm = ChannelsLayerNorm(8, eps=1e-6)
+        self.group = OwnGroupNorm(2, 8)
+        self.fc = OwnLinear(8 * 4 * 4, 10)
+        self.head_norm = OwnLayerNorm(10)
+
+    def forward(self, x):
+        if self.branch and x.size(1) > 0:  # symbolic tracing cannot: torch.export instead
+            x = x * 2
+        x = self.group(self.norm(self.bn(self.conv(x))))
+        return self.head_norm(self.fc(x.flatten(1)))
+
+
+def _with_statistics(model):
+    torch.manual_seed(0)
+    for buffer in (model.bn.running_mean, model.bn.running_var):
+        buffer.uniform_(0.5, 1.5)
+    return model
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["symbolic", "export"])
+def test_functions_over_a_modules_own_weights_import_as_its_layer(branch, tmp_path):
+    design, code = assert_round_trip(_with_statistics(OwnWeights(branch)),
+                                     (torch.randn(2, 3, 6, 6),), tmp_path)
+    names = {design.node(node).name: design.node(node).type for node in design.nodes("model")}
+    assert {"bn": "BatchNorm2d", "bn_act": "ReLU", "norm": "LayerNorm2d", "group": "GroupNorm",
+            "fc": "Linear", "head_norm": "LayerNorm"}.items() <= names.items()
+    assert "Permute" not in names.values()
+    assert "self.bn = nn.BatchNorm2d(8, momentum=0.2)" in code
+
+
+class ReadsItsWeightTwice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = OwnLinear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) + self.fc.weight.sum()
+
+
+class TiedWeights(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return F.linear(self.embed(x), self.embed.weight)
+
+
+@pytest.mark.parametrize("module", [ReadsItsWeightTwice, TiedWeights])
+def test_a_function_over_weights_that_are_not_only_its_own_is_refused(module):
+    with pytest.raises(DesignError, match="F.linear"):
+        import_network(module().eval(), (torch.randn(2, 4),))
+
+
+class Residual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return x + self.fc(x)
+
+
+def test_a_sequence_of_equal_blocks_keeps_its_items_names(tmp_path):
+    """torchvision's ViT names its encoder layers `encoder_layer_0`, ...: no repeat, whose
+    copies are named 0, 1, ..."""
+    def blocks(design):
+        nodes = [design.node(node) for node in design.nodes("model")]
+        return [(node.name, node.params["repeat"]) for node in nodes if node.type == "Block"]
+
+    named = nn.Sequential(OrderedDict((f"layer_{index}", Residual()) for index in range(3)))
+    design, _ = assert_round_trip(nn.Sequential(named, nn.ReLU()), (torch.randn(2, 4),),
+                                  tmp_path)
+    assert blocks(design) == [("0", 1)]
+    design, _ = assert_round_trip(nn.Sequential(nn.Sequential(*(Residual() for _ in range(3))),
+                                                nn.ReLU()), (torch.randn(2, 4),), tmp_path)
+    assert blocks(design) == [("0", 3)]
