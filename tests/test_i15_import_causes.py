@@ -165,3 +165,62 @@ def test_a_sequence_of_equal_blocks_keeps_its_items_names(tmp_path):
     design, _ = assert_round_trip(nn.Sequential(nn.Sequential(*(Residual() for _ in range(3))),
                                                 nn.ReLU()), (torch.randn(2, 4),), tmp_path)
     assert blocks(design) == [("0", 3)]
+
+
+class FusedAttention(nn.Module):
+    """timm's Attention: its own projections and heads, then the fused function."""
+
+    def __init__(self, width: int = 8, heads: int = 2) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, width * 3)
+        self.proj = nn.Linear(width, width)
+
+    def forward(self, x, attn_mask=None, is_causal=False):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal,
+                                           dropout_p=0.0)
+        return self.proj(x.transpose(1, 2).reshape(B, N, C))
+
+
+class Encoder(nn.Module):
+    """A forward with arguments beyond the input, left at their defaults by the example."""
+
+    def __init__(self, causal: bool = False) -> None:
+        super().__init__()
+        self.causal = causal
+        self.norm = nn.LayerNorm(8)
+        self.attn = FusedAttention()
+
+    def forward(self, x, attn_mask=None, scale: float = 1.0):
+        if attn_mask is not None:
+            x = x.masked_fill(attn_mask, 0.0)
+        return x + self.attn(self.norm(x), attn_mask=attn_mask, is_causal=self.causal) * scale
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_fused_attention_and_forward_arguments_left_at_their_defaults_import(causal,
+                                                                             tmp_path):
+    torch.manual_seed(0)
+    design, code = assert_round_trip(Encoder(causal), (torch.randn(2, 5, 8),), tmp_path)
+    assert _layers(design).count("Input") == 1
+    attention = [design.node(node) for node in design.nodes("FusedAttention")
+                 if design.node(node).type == "ScaledDotProductAttention"]
+    assert [node.params["is_causal"] for node in attention] == [causal]
+    assert ("is_causal=True" in code) == causal and "mul = attn * 1.0" in code
+
+
+class MaskedAttention(FusedAttention):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mask", torch.ones(5, 5, dtype=torch.bool).tril())
+
+    def forward(self, x):
+        return super().forward(x, attn_mask=self.mask)
+
+
+def test_fused_attention_with_a_mask_is_refused_naming_it():
+    with pytest.raises(DesignError, match="F.scaled_dot_product_attention.*attention mask"):
+        import_network(MaskedAttention().eval(), (torch.randn(2, 5, 8),))

@@ -21,9 +21,6 @@ from test_import_torchvision import ARCHITECTURES as ROUND_TRIPPED_FLAT
 REFUSED = {
     # ConvNeXt's LayerScale gamma reshaped in forward
     "timm/convnext_atto", "timm/convnext_tiny",
-    # timm's fused attention and its forward's attn_mask and is_causal arguments
-    "timm/vit_tiny_patch16_224", "timm/deit_tiny_patch16_224",
-    "timm/deit_tiny_distilled_patch16_224",
     # shifted windows: roll, pad, relative position bias gathered with an index tensor
     "torchvision/swin_t", "torchvision/swin_s", "torchvision/swin_b", "torchvision/swin_v2_t",
     "torchvision/swin_v2_s", "torchvision/swin_v2_b", "timm/swin_tiny_patch4_window7_224",

@@ -33,6 +33,7 @@ def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
     """The module's fx Graph, with stack traces. Symbolic tracing, exact and independent of the
     example, comes first; forward it cannot run (sizes used as numbers, item assignment) is
     traced with torch.export on `inputs` instead (engine.importing.export_tracing).
+    Arguments forward takes after the example's inputs keep their defaults.
     DesignError (with the source location) when neither can. No GraphModule is made: its own
     attributes (`code`, `graph`, `meta`, ...) would hide submodules of those names."""
     from torch import fx
@@ -46,7 +47,7 @@ def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
     tracer = Tracer()
     tracer.record_stack_traces = True
     try:
-        return tracer.trace(module)
+        return tracer.trace(module, concrete_args=_defaults_after(module, len(inputs)) or None)
     except Exception as err:  # noqa: BLE001 - user code fails under tracing in many ways
         where = user_frame(traceback.extract_tb(err.__traceback__))
         symbolic = f"cannot trace {type(module).__name__}.forward{where}: {err}"
@@ -54,6 +55,22 @@ def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
         return export_graph(module, inputs, is_leaf)
     except DesignError as err:
         raise DesignError(f"{symbolic}; {err}", [symbolic, str(err)]) from None
+
+
+def _defaults_after(module: Any, count: int) -> dict[str, Any]:
+    """forward's parameters after the `count` example inputs that have defaults, fixed to
+    them, as calling forward with the example does (timm's `forward(x, attn_mask=None)`):
+    code such as `if attn_mask is not None` then traces, and no input is left that is not a
+    tensor."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(module.forward).parameters.values())[count:]
+    except (TypeError, ValueError):  # a forward without a Python signature
+        return {}
+    return {parameter.name: parameter.default for parameter in parameters
+            if parameter.default is not inspect.Parameter.empty
+            and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)}
 
 
 def is_leaf(module: Any, path: str) -> bool:

@@ -173,7 +173,8 @@ class GraphTranslator:
         """For an operation after a failed one: report it only if it has no layer itself."""
         if node.op == "call_module":
             module = self.root.get_submodule(node.target)
-            if not isinstance(module, _recurrent_types()) and node.args:
+            if node not in self.folded and not isinstance(module, _recurrent_types()) \
+                    and node.args:
                 layer_for_module(module, [self._info(node.args[0])])
         elif node.op in ("call_function", "call_method") and node.target not in self.handlers \
                 and node.target not in self.functions and contains_tensor(self.first[node]):
@@ -487,6 +488,7 @@ class GraphTranslator:
                 handlers[target] = self._compare(operation, swapped)
         for target in (torch.masked_fill, "masked_fill", "masked_fill_"):
             handlers[target] = self._masked_fill
+        handlers[torch.nn.functional.scaled_dot_product_attention] = self._scaled_attention
         handlers[torch.nn.functional.interpolate] = self._interpolate
         handlers[torch.nn.functional.pad] = self._pad
         return handlers
@@ -540,6 +542,26 @@ class GraphTranslator:
         options = {"value": float(value)} if fill == "value" else {}
         self._produce(node, "MaskedFill", [self._tensor(source), self._tensor(mask)],
                       fill=fill, **options)
+
+    def _scaled_attention(self, node: Any) -> None:
+        """F.scaled_dot_product_attention(q, k, v) without a mask: a ScaledDotProductAttention
+        node (its dropout as the trace in evaluation mode passes it, usually 0)."""
+        names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale",
+                 "enable_gqa")
+        *tensors, mask, dropout, causal, scale, grouped = _bind(node, names, {
+            "attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
+            "enable_gqa": False})
+        if mask is not None:
+            raise Unsupported("uses an attention mask; the ScaledDotProductAttention layer "
+                              "takes none (is_causal masks the future)")
+        if self._static(grouped):
+            raise Unsupported("uses enable_gqa; ScaledDotProductAttention takes as many key "
+                              "and value heads as query heads")
+        scale = self._static(scale)
+        self._produce(node, "ScaledDotProductAttention", [self._tensor(t) for t in tensors],
+                      is_causal=bool(self._static(causal)),
+                      dropout_p=float(self._static(dropout)),
+                      scale=None if scale is None else float(scale))
 
     def _interpolate(self, node: Any) -> None:
         """F.interpolate to the size of another tensor (`size=skip.shape[-2:]`): an
