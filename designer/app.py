@@ -5,21 +5,24 @@ template the first time, or when that file has gone, which the status bar says);
 `neuralcanvas FILE.ncnet` opens that file (a file that cannot be read is explained in a dialog
 and the template opens instead). SIGTERM and SIGINT close the window as the user would, except
 that unsaved work is kept for the next start instead of asked about. Quitting ends the helper
-processes at once. Torch is not imported here: the window must appear fast.
+processes at once. Torch is not imported here: the window must appear fast, so the panels
+shown at start-up refresh once it has painted (designer.panels.lazy).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from designer.document import DesignDocument
 from designer.main_window import APP_NAME, MainWindow
 from designer.panels.dialogs import Dialogs
+from designer.panels.lazy import hold_refreshes, release_refreshes
 from designer.resources import resource_path
 from designer.settings import AppSettings
 from designer.termination import TerminationSignals
@@ -54,6 +57,8 @@ def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManag
         design, path, note = load_template(DEFAULT_TEMPLATE), None, None
     window = MainWindow(DesignDocument(design, path), settings, theme, recovery_dir, dialogs)
     window.document.pathChanged.connect(settings.set_last_design)
+    hold_refreshes()
+    AfterFirstPaint(window, release_refreshes)
     window.show()
     window.tabs.frame_all()
     if file is not None:
@@ -62,6 +67,23 @@ def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManag
         window.statusBar().showMessage(note)  # no timeout: it must not pass unseen at start-up
     window.offer_recovery()
     return window
+
+
+class AfterFirstPaint(QObject):
+    """Calls `then` once `widget` has painted for the first time, on the next turn of the
+    event loop (so that the frame is on screen first); or when it is hidden (closed) without
+    having painted, so that nothing waits for a paint that will not come."""
+
+    def __init__(self, widget: QObject, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Paint, QEvent.Type.Hide):
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)
+        return False
 
 
 def last_design(settings: AppSettings) -> tuple[Design, Path | None, str | None]:

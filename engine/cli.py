@@ -176,25 +176,36 @@ def format_report(design: Design, report: Report) -> str:
     return "\n".join(lines)
 
 
-# Modules whose import registers more commands (export/import, training).
-COMMAND_MODULES = ("engine.codegen.export_cli", "engine.training.train_cli",
-                   "engine.probes.probe_cli", "engine.training.lr_find_cli")
+# The commands other modules register, by name: importing the module registers them. A
+# command line imports only the module of the command it names (`check` never loads code
+# generation or training, and their numpy); help and unknown names import them all.
+COMMAND_MODULES = {
+    "export": "engine.codegen.export_cli",
+    "import": "engine.codegen.export_cli",
+    "train": "engine.training.train_cli",
+    "probe": "engine.probes.probe_cli",
+    "lr-find": "engine.training.lr_find_cli",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    for module in COMMAND_MODULES:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of the command `only` alone (a known name)."""
+    modules = COMMAND_MODULES.values() if only is None else [COMMAND_MODULES.get(only)]
+    for module in dict.fromkeys(filter(None, modules)):
         importlib.import_module(module)
     parser = argparse.ArgumentParser(prog="neuralcanvas", description=(
         "Design, check, train and export neural networks. Without a command, opens the app."))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, _) in COMMANDS.items():
-        configure(sub.add_parser(name, help=help_text, description=help_text))
+        if only is None or name == only:
+            configure(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; exit 2 (never a traceback) when a file cannot be read as a design."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in command_names() else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -215,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command_names() -> list[str]:
-    build_parser()
-    return list(COMMANDS)
+    """Every command's name, without importing the modules that define them."""
+    return list(dict.fromkeys([*COMMANDS, *COMMAND_MODULES]))
 
 
 if __name__ == "__main__":

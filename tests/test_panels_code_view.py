@@ -1,5 +1,5 @@
-"""The code view follows the design (in the helper process, debounced, only while shown), copies
-and exports the exported file."""
+"""The code view follows the design (on a thread of the editor, debounced, only while shown),
+copies and exports the exported file (exporting runs in the helper process)."""
 
 import ast
 
@@ -11,9 +11,9 @@ from designer.undo_commands import AddNode, Rename, SetParams
 from designer.panels.export_dialog import ExportDialog
 from engine.codegen.export import export_script
 
-GENERATION_TIMEOUT_MS = 30_000  # the first generation starts the helper process
+GENERATION_TIMEOUT_MS = 30_000  # a loaded machine: the formatter is a subprocess
 
-pytestmark = pytest.mark.slow  # the code is written in the helper process
+pytestmark = pytest.mark.slow  # exporting starts the helper process
 
 
 def shown_code_view(qtbot, tmp_path, template="cnn"):

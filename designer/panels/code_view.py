@@ -1,9 +1,10 @@
 """The code view: the design's exported PyTorch file, kept up to date as the design changes.
 
-Writing the file takes tens of milliseconds (the formatter runs as a subprocess), so it runs in
-the helper process that does all background work (designer.training.jobs), from a snapshot of
-the design, only while the panel is shown and only once edits pause (a short debounce); typing
-and dragging never wait for it.
+Writing the file takes tens of milliseconds (the formatter runs as a subprocess), so it runs on
+a thread of the editor (designer.training.jobs.editor_thread; code generation imports no torch),
+from a snapshot of the design, only while the panel is shown and only once edits pause (a short
+debounce); typing and dragging never wait for it. It used to run in the helper process, where
+it queued behind jobs that import torch: the first show took 10-18 s.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from designer.panels.dialogs import Dialogs
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.python_highlighter import PythonHighlighter, is_dark
 from designer.timers import make_timer
-from designer.training.jobs import Jobs
+from designer.training.jobs import Jobs, editor_thread
 from designer.widgets import push_button
 from engine import Design, Report
 
@@ -71,7 +72,7 @@ class CodeView(QWidget, RefreshWhenShown):
         layout.addLayout(buttons)
         layout.addWidget(self.editor)
         self._timer = make_timer(self, DEBOUNCE_MS, self.refresh, single_shot=True)
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(self, editor_thread)
         self._generation = 0
         self._pending = False
         self._copy_when_ready = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -24,6 +24,7 @@ from engine.errors import DesignError
 POLL_MS = 50
 QUIT_GRACE_S = 0.5
 _helper: ProcessPoolExecutor | None = None
+_editor_thread: ThreadPoolExecutor | None = None
 
 
 def helper() -> ProcessPoolExecutor:
@@ -37,6 +38,15 @@ def helper() -> ProcessPoolExecutor:
         _helper = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),
                                       initializer=tie_to_parent)
     return _helper
+
+
+def editor_thread() -> ThreadPoolExecutor:
+    """A thread of the editor process for light torch-free jobs (the code view's text): they
+    must not queue in the helper behind jobs that import torch, which took seconds."""
+    global _editor_thread
+    if _editor_thread is None:
+        _editor_thread = ThreadPoolExecutor(1, thread_name_prefix="editor-jobs")
+    return _editor_thread
 
 
 def _is_alive(executor: ProcessPoolExecutor) -> bool:
@@ -66,10 +76,12 @@ def shutdown_helper() -> None:
 
 
 class Jobs(QObject):
-    """The jobs of one window."""
+    """The jobs of one window, run by `executor` (the helper process unless told)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 executor: Callable[[], Executor] = helper) -> None:
         super().__init__(parent)
+        self._executor = executor
         self._latest: dict[str, Future] = {}
         self._callbacks: dict[Future, tuple[Callable[[Any], None], Callable[[str], None]]] = {}
         self._timer = QTimer(self)
@@ -80,9 +92,9 @@ class Jobs(QObject):
                done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
         """Run `function(*args)` in the helper; call `done(result)` or `failed(reason)`."""
         try:
-            future = helper().submit(function, *args)
+            future = self._executor().submit(function, *args)
         except BrokenProcessPool:  # it died between the check and the submit: the job never ran
-            future = helper().submit(function, *args)
+            future = self._executor().submit(function, *args)
         previous = self._latest.get(key)
         if previous is not None:
             previous.cancel()

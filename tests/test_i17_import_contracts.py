@@ -1,0 +1,91 @@
+"""Issue 17, what waiting people pay for in imports: the editor, `check` and `export` (and the
+Code tab's text, written in the editor) never import torch or the libraries that come with it;
+`import engine` loads only what a name asked for needs; a command line imports only the module
+of its command. Each check runs in a fresh interpreter and reads its sys.modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CNN = ROOT / "templates" / "cnn.ncnet"
+TORCH_AND_CO = ("torch", "torchvision", "sklearn", "scipy")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    script = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted({name.split(".")[0] for name in modules} & set(TORCH_AND_CO))
+
+
+def test_the_editor_and_its_code_tab_never_import_torch():
+    modules = loaded_after(
+        "from engine import cli\n"
+        "cli.command_names()\n"
+        "from designer.app import application, open_main_window\n"
+        "import designer.main_window, designer.panels.code_view\n"
+        "from designer.file_tasks import script_text\n"
+        f"from engine.fileformat import load_design\n"
+        f"text, exportable = script_text(load_design({str(CNN)!r}).to_dict())\n"
+        "assert exportable and 'class' in text\n")
+    assert "designer.main_window" in modules
+    assert heavy(modules) == []
+
+
+@pytest.mark.parametrize("command", [["check", str(CNN)], ["export", str(CNN), "-o", "{out}"]],
+                         ids=["check", "export"])
+def test_check_and_export_never_import_torch(tmp_path, command):
+    argv = [part.replace("{out}", str(tmp_path / "x.py")) for part in command]
+    modules = loaded_after(f"from engine import cli\nassert cli.main({argv!r}) == 0\n")
+    assert heavy(modules) == []
+    if command[0] == "check":   # nor code generation, nor the training commands
+        assert not {"engine.codegen.export", "engine.training.train_cli"} & modules
+
+
+def test_importing_engine_loads_what_a_name_needs():
+    modules = loaded_after("import engine\n")
+    assert not {"engine.codegen.export", "engine.compiler", "engine.importing",
+                "engine.checking", "networkx"} & modules
+    modules = loaded_after("from engine import Design\n")
+    assert "engine.design" in modules and "engine.codegen.export" not in modules
+
+
+def test_engine_names_resolve_on_first_use():
+    from engine.codegen.export import generate_code
+    from engine.design import Design
+
+    assert engine.Design is Design and engine.generate_code is generate_code
+    assert set(engine.__all__) == {"__version__", *engine._HOMES}
+    assert set(engine.__all__) <= set(dir(engine))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        engine.nothing  # noqa: B018
+
+
+def test_the_command_table_names_the_module_of_each_command():
+    cli.build_parser()   # every module imported: every command registered
+    assert set(cli.COMMANDS) == set(cli.command_names())
+    for name, module in cli.COMMAND_MODULES.items():
+        assert cli.COMMANDS[name][2].__module__ == module
+
+
+def test_a_command_line_builds_only_its_command(capsys):
+    parser = cli.build_parser("check")
+    assert parser.parse_args(["check", str(CNN)]).command == "check"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["export", str(CNN), "-o", "x.py"])
+    capsys.readouterr()
