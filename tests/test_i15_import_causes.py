@@ -12,6 +12,7 @@ from torch import nn
 
 from engine.errors import DesignError
 from engine.importing import import_network
+from engine.importing.refusal import Refusal, grouped
 
 pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
@@ -224,3 +225,23 @@ class MaskedAttention(FusedAttention):
 def test_fused_attention_with_a_mask_is_refused_naming_it():
     with pytest.raises(DesignError, match="F.scaled_dot_product_attention.*attention mask"):
         import_network(MaskedAttention().eval(), (torch.randn(2, 5, 8),))
+
+
+def test_uses_that_differ_only_in_a_detail_are_one_cause():
+    """timm's ConvNeXt reshapes each stage's gamma to another shape: one cause, with the
+    shapes as its details, not one cause per shape."""
+    shapes = [(1, 96, 1, 1), (1, 192, 1, 1), (1, 96, 1, 1), (1, 384, 1, 1), (1, 768, 1, 1)]
+    refusals = [Refusal("Tensor.reshape", "does not keep the batch as the first dimension (it "
+                        f"gives {shape} for a batch of 2)", f" at /src/model.py:{12 + at} (y)")
+                for at, shape in enumerate(shapes)]
+    refusals.append(Refusal("torch.sin", "has no NeuralCanvas layer"))
+    reshape, sin = grouped(refusals)
+    assert reshape == (
+        "5 uses of Tensor.reshape: does not keep the batch as the first dimension (it gives "
+        "(1, 96, 1, 1) for a batch of 2; it gives (1, 192, 1, 1) for a batch of 2; it gives "
+        "(1, 384, 1, 1) for a batch of 2; ...) (/src/model.py:12 y; /src/model.py:13 y; "
+        "/src/model.py:14 y; ...)")
+    assert sin == "torch.sin: has no NeuralCanvas layer"
+    assert grouped(refusals[:1]) == [
+        "Tensor.reshape: does not keep the batch as the first dimension (it gives "
+        "(1, 96, 1, 1) for a batch of 2) (/src/model.py:12 y)"]

@@ -28,14 +28,38 @@ class Refusal:
 
 
 def grouped(refusals: list[Refusal]) -> list[str]:
-    """One sentence per (subject, reason), most frequent first, in order of first use among
+    """One sentence per (subject, cause), most frequent first, in order of first use among
     equals: `3 uses of torch.sin: has no NeuralCanvas layer (/src/model.py:12 x = torch.sin(x);
-    ...)`."""
+    ...)`. A reason's closing parenthesis is a detail of one use (`does not keep the batch as
+    the first dimension (it gives (1, 384, 1, 1) for a batch of 2)`): uses that differ only in
+    it are one cause, whose line gives the first few details."""
     groups: dict[tuple[str, str], list[Refusal]] = {}
     for refusal in refusals:
-        groups.setdefault((refusal.subject, refusal.reason), []).append(refusal)
+        groups.setdefault((refusal.subject, _cause(refusal.reason)[0]), []).append(refusal)
     ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
-    return [_line(subject, reason, members) for (subject, reason), members in ordered]
+    return [_line(subject, _reason(cause, members), members)
+            for (subject, cause), members in ordered]
+
+
+def _cause(reason: str) -> tuple[str, str]:
+    """(the reason without its closing parenthesis, what that parenthesis says)."""
+    if not reason.endswith(")"):
+        return reason, ""
+    depth = 0
+    for at in range(len(reason) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(reason[at], 0)
+        if depth == 0:
+            head = reason[:at].rstrip()
+            return (head, reason[at + 1:-1]) if head else (reason, "")
+    return reason, ""
+
+
+def _reason(cause: str, members: list[Refusal]) -> str:
+    details = list(dict.fromkeys(_cause(member.reason)[1] for member in members))
+    if details == [""]:
+        return cause
+    more = "; ..." if len(details) > SHOWN else ""
+    return f"{cause} ({'; '.join(details[:SHOWN])}{more})"
 
 
 def refusal_message(name: str, refusals: list[Refusal]) -> tuple[str, list[str]]:
