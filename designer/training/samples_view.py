@@ -135,7 +135,7 @@ class SampleView(QWidget):
 
     def show_data(self, inputs: np.ndarray | None, targets: np.ndarray | None,
                   labels: list[str] | None, caption: str) -> None:
-        """A few training samples with their targets (the data preview)."""
+        """A few samples of the data with their targets (the data preview)."""
         self.latent.hide()
         self.caption.setText(caption)
         if inputs is None or not len(inputs):

@@ -114,7 +114,8 @@ class Preflight(QWidget):
         self.problem.setVisible(bool(messages))
         labels = data.get("labels") if data else None
         self.samples.show_data(preview.inputs, preview.targets, labels,
-                               "A few training samples" if preview.inputs is not None else "")
+                               "The first samples of the data" if preview.inputs is not None
+                               else "")
 
     def show_failure(self, reason: str) -> None:
         self.problem.setText(coloured(f"The estimate failed: {reason}"))

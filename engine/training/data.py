@@ -15,9 +15,16 @@ from engine.checking import check
 from engine.design import Design
 from engine.errors import DesignError
 from engine.training import excerpt
+from engine.training.data_description import describe_data
+from engine.training.data_fit import held_data_problem
+from engine.training.data_samples import first_samples
 from engine.training.datacheck import DataError, DataFacts, check_fit, unreadable
-from engine.training.plan import Plan, make_plan
+from engine.training.plan import Call, Plan, Portable, make_plan
 from engine.training.settings import settings_from
+
+# A source that has no reader of its first samples is loaded whole to show them when all
+# its samples take no more than this many bytes (the small built-in sets).
+WHOLE_LOAD_LIMIT = 64 * 2**20
 
 
 @dataclass
@@ -34,11 +41,16 @@ class LoadedData:
     warnings: list[str]
 
     def summary(self, plan: Plan) -> dict[str, Any]:
-        return {"description": plan.data.description, "train_samples": self.counts[0],
-                "val_samples": self.counts[1],
-                "input_shape": list(self.facts.input_shape),
-                "target_shape": list(self.facts.target_shape), "classes": plan.classes,
-                "labels": self.labels}
+        return data_summary(plan, self.facts, self.counts, self.labels)
+
+
+def data_summary(plan: Plan, facts: DataFacts, counts: tuple[int, int],
+                 labels: list[str] | None) -> dict[str, Any]:
+    """The data facts a run reports and the Setup tab shows."""
+    return {"description": plan.data.description, "train_samples": counts[0],
+            "val_samples": counts[1], "input_shape": list(facts.input_shape),
+            "target_shape": list(facts.target_shape), "classes": plan.classes,
+            "labels": labels}
 
 
 def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
@@ -47,11 +59,7 @@ def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
 
     functions = excerpt.functions()
     names: dict[str, Any] = {"seed": plan.settings.seed, **plan.data.files}
-    try:
-        for call in plan.data.calls:
-            result = call.run(functions, names)
-    except Exception as err:  # noqa: BLE001 - whatever reading a file raises, name the file
-        raise unreadable(plan.data.source, plan.data.files, err) from None
+    result = run_calls(plan, plan.data.calls, functions, names)
     vocabulary = names.get("vocabulary")
     if plan.data.in_memory:
         x_train, y_train, x_val, y_val = (t.to(device) for t in result)
@@ -85,6 +93,18 @@ def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
     return LoadedData(tensors, plan.data.in_memory, facts, counts, labels, vocabulary, warnings)
 
 
+def run_calls(plan: Plan, calls: tuple[Call, ...], functions: dict[str, Any],
+              names: dict[str, Any]) -> Any:
+    """Run data calls of the plan (their outputs go into `names`); what the last returns.
+    Whatever reading a file raises is a DataError naming the file."""
+    try:
+        for call in calls:
+            result = call.run(functions, names)
+    except Exception as err:  # noqa: BLE001 - whatever reading a file raises, name the file
+        raise unreadable(plan.data.source, plan.data.files, err) from None
+    return result
+
+
 def _labels(plan: Plan, functions: dict[str, Any], names: dict[str, Any],
             vocabulary: list[str] | None) -> list[str] | None:
     """Names of the classes, for confusion matrices and predictions."""
@@ -99,35 +119,58 @@ def _labels(plan: Plan, functions: dict[str, Any], names: dict[str, Any],
 
 @dataclass
 class Preview:
-    """What a run would see, or why it could not start (`problem`)."""
+    """What a run would see, as far as it is known, and why it could not start (`problem`)."""
 
     problem: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    inputs: np.ndarray | None = None     # a few training samples
+    inputs: np.ndarray | None = None     # the first samples of the data
     targets: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     cost: dict[str, int] = field(default_factory=dict)
 
 
 def preview(design: Design, count: int = 16) -> Preview:
-    """Plan the run and load its data on the CPU, without training anything."""
-    import torch
-
+    """Plan the run and describe its data, without training anything or loading all of it:
+    the data facts come from the source's description, the samples shown are made or read
+    alone (a small built-in set is loaded whole), so a preview takes little time and memory
+    whatever the size of the data. What is found before a problem stays in the preview."""
     from engine.training.cost import estimate_cost
 
+    shown = Preview()
     try:
         report = check(design)
         plan = make_plan(design, settings_from(design.training), report)
-        cost = estimate_cost(design, plan, report).as_dict()
-        loaded = load_data(plan, design, torch.device("cpu"))
+        shown.cost = estimate_cost(design, plan, report).as_dict()
+        described = describe_data(plan)
+        if described is None:
+            raise DataError(f"the {plan.data.source} data cannot be described")
+        facts = described.facts
+        shown.data = data_summary(plan, facts, (facts.train_samples or 0,
+                                                described.samples - (facts.train_samples or 0)),
+                                  described.labels)
+        samples = first_samples(plan, described, count)
+        if samples is None and described.held.bytes <= WHOLE_LOAD_LIMIT:
+            samples = _loaded_first_samples(plan, count)
+        shown.inputs, shown.targets = samples or (None, None)
+        shown.warnings = check_fit(plan, design, facts)
+        beyond = held_data_problem(plan, described.held)
+        if beyond:
+            shown.problem = "; ".join(beyond)
     except DesignError as err:
-        return Preview(problem=str(err))
-    if loaded.in_memory:
-        inputs = loaded.tensors["train"][:count].numpy()
-        targets = loaded.tensors["train_targets"][:count].numpy()
-    else:
-        pairs = [loaded.tensors["train"][i] for i in range(min(count, len(loaded.tensors["train"])))]
-        inputs = np.stack([image.numpy() for image, _ in pairs])
-        targets = np.array([target for _, target in pairs])
-    return Preview(None, loaded.summary(plan), inputs, targets, loaded.warnings, cost)
+        shown.problem = str(err)
+    return shown
 
+
+def _loaded_first_samples(plan: Plan, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first samples of a source read whole (as the run reads it): before the
+    validation split where the plan splits after loading, else the first training samples
+    (image folders: in the folder's order, without augmentation)."""
+    calls = plan.data.calls
+    split = calls[-1].function in (Portable.SPLIT_RANDOM, Portable.SPLIT_IN_ORDER)
+    names: dict[str, Any] = {"seed": plan.settings.seed, **plan.data.files}
+    result = run_calls(plan, calls[:-1] if split else calls, excerpt.functions(), names)
+    if plan.data.in_memory:
+        return result[0][:count].numpy(), result[1][:count].numpy()
+    images = result[1].dataset  # every image, with the validation transforms
+    pairs = [images[i] for i in range(min(count, len(images)))]
+    return np.stack([image.numpy() for image, _ in pairs]), np.array([t for _, t in pairs])

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from engine.limits import byte_size
+from engine.training.data_rows import npz_checked
 from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan, Portable
 from engine.training.portable import file_checks as checks
@@ -37,6 +38,7 @@ class _Source:
 
     facts: DataFacts
     samples: int
+    labels: tuple[str, ...] = ()   # the class names, where the source names them
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,13 @@ class HeldData:
 @dataclass(frozen=True)
 class Description:
     """One sample of a run's data as the run will see it (with the number of training
-    samples), and what all the samples take in memory."""
+    samples), all the samples (before the validation split), what they take in memory, and
+    the names of the classes."""
 
     facts: DataFacts
     held: HeldData
+    samples: int
+    labels: list[str] | None
 
 
 def describe_data(plan: Plan) -> Description | None:
@@ -74,7 +79,10 @@ def describe_data(plan: Plan) -> Description | None:
     # image folders are read batch by batch
     held = HeldData(source.samples, source.samples * each) if plan.data.in_memory else (
         HeldData(0, 0))
-    return Description(replace(facts, train_samples=source.samples - held_out), held)
+    labels = (list(source.labels) or [str(i) for i in range(plan.classes)]) if (
+        plan.classes) else None
+    return Description(replace(facts, train_samples=source.samples - held_out), held,
+                       source.samples, labels)
 
 
 def held_data(plan: Plan) -> HeldData:
@@ -124,58 +132,61 @@ def _token_match(files: Files, samples: int, length: int, tokens: int, **_: Any)
 
 
 def _text(files: Files, length: int, stride: int, many_to_many: bool, samples: int) -> _Source:
-    characters, alphabet = _remembered_for(files["path"], _text_counts)
+    characters, alphabet = remembered_for(files["path"], _text_counts)
     windows = max(0, (characters - length - 1) // stride + 1)
     target = (length,) if many_to_many else ()
     return _Source(DataFacts((length,), True, target, True, "window of characters",
-                             classes=alphabet, largest_input=alphabet - 1),
-                   min(windows, samples))
+                             classes=len(alphabet), largest_input=len(alphabet) - 1),
+                   min(windows, samples), alphabet)
 
 
-def _text_counts(path: str) -> tuple[int, int]:
-    """The number of characters of a UTF-8 text and of distinct ones (its vocabulary)."""
+def _text_counts(path: str) -> tuple[int, tuple[str, ...]]:
+    """The number of characters of a UTF-8 text and its sorted alphabet (its vocabulary)."""
     text = Path(path).read_text(encoding="utf-8")
-    return len(text), len(set(text))
+    return len(text), tuple(sorted(set(text)))
 
 
 # ---------------------------------------------------------------------------- files
 
 def _csv(files: Files, target: str, features: list[str] | None, classes: bool) -> _Source:
     path = files["path"]
-    wanted, rows, distinct = _remembered_for(path, _csv_columns, target,
-                                             tuple(features or ()), classes)
+    wanted, rows, names = remembered_for(path, _csv_columns, target,
+                                          tuple(features or ()), classes)
     sample = f"row of {Path(path).name}"
     if classes:
-        return _Source(DataFacts((wanted,), False, (), True, sample, classes=distinct), rows)
+        return _Source(DataFacts((wanted,), False, (), True, sample, classes=len(names)), rows,
+                       names)
     return _Source(DataFacts((wanted,), False, (1,), False, sample), rows)
 
 
 def _csv_columns(path: str, target: str, features: tuple[str, ...],
-                 classes: bool) -> tuple[int, int, int]:
-    """The number of feature columns, of rows and of distinct values in the target column,
-    read one row at a time with loading's checks (whole rows, numbers where it needs them)."""
+                 classes: bool) -> tuple[int, int, tuple[str, ...]]:
+    """The number of feature columns and of rows, and with `classes` the class names (the
+    distinct values of the target column, in the order of their ids), read one row at a
+    time with loading's checks (whole rows, numbers where it needs them)."""
     wanted, target_at, _, rows = checks.checked_csv(path, target, features, classes)
     values, count = set(), 0
     for row in rows:
-        values.add(row[target_at])
+        if classes:
+            values.add(row[target_at])
         count += 1
-    return len(wanted), count, len(values)
+    return len(wanted), count, tuple(checks.sorted_classes(values))
 
 
 def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
     path = files["path"]
-    x_shape, x_dtype = _remembered_for(path, _npz_shape, x_key)
+    x_shape, x_dtype = remembered_for(path, _npz_shape, x_key)
     x_ids = np.issubdtype(x_dtype, np.integer)
     sample = f"{x_key!r} row of {Path(path).name}"
-    largest_input = _remembered_for(path, _npz_largest, x_key) if x_ids else None
+    largest_input = remembered_for(path, npz_checked, x_key) if x_ids else None
     if y_key is None:
         return _Source(DataFacts(x_shape[1:], x_ids, (1,), False, sample,
                                  largest_input=largest_input), x_shape[0])
-    y_shape, y_dtype = _remembered_for(path, _npz_shape, y_key)
+    y_shape, y_dtype = remembered_for(path, _npz_shape, y_key)
     checks.check_same_rows(path, x_key, x_shape[0], y_key, y_shape[0])
     y_ids = np.issubdtype(y_dtype, np.integer)
     target = y_shape[1:] if y_ids or len(y_shape) > 1 else (1,)
-    largest_target = _remembered_for(path, _npz_largest, y_key) if y_ids else None
+    largest_target = remembered_for(path, npz_checked, y_key) if y_ids else None
     return _Source(DataFacts(x_shape[1:], x_ids, target, y_ids, sample,
                              largest_target=largest_target, largest_input=largest_input),
                    x_shape[0])
@@ -187,18 +198,10 @@ def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
         return checks.npz_header(path, arrays, key)
 
 
-def _npz_largest(path: str, key: str) -> int:
-    """The largest id in one whole-number array (class or token ids; read whole and checked
-    as loading checks it)."""
-    with checks.open_npz(path) as arrays:
-        values = checks.npz_array(path, arrays, key)
-    return int(values.max()) if values.size else 0
-
-
 def _idx(files: Files) -> _Source:
     images, labels = files["images"], files["labels"]
-    image_shape = _remembered_for(images, _idx_shape)
-    largest = _remembered_for(labels, _idx_largest)
+    image_shape = remembered_for(images, _idx_shape)
+    largest = remembered_for(labels, _idx_largest)
     return _Source(DataFacts((1, *image_shape[1:]), False, (), True,
                              f"image of {Path(images).name}", largest_target=largest),
                    image_shape[0])
@@ -216,15 +219,18 @@ def _idx_largest(path: str) -> int:
 
 
 def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> _Source:
-    classes, images = _remembered_for(files["path"], _image_counts)
+    classes, images = remembered_for(files["path"], _image_counts)
     shape = (1 if grey else 3, *size)
-    return _Source(DataFacts(shape, False, (), True, "image", classes=classes), images)
+    return _Source(DataFacts(shape, False, (), True, "image", classes=len(classes)), images,
+                   classes)
 
 
-def _image_counts(path: str) -> tuple[int, int]:
-    """The number of class folders and of images in them (names only; nothing is opened)."""
+def _image_counts(path: str) -> tuple[tuple[str, ...], int]:
+    """The class folders' names (sorted, as the loader orders the classes) and the number of
+    images in them (names only; nothing is opened)."""
     checks.check_folder_links(Path(path))
-    return checks.image_folder_counts(path)
+    _, images = checks.image_folder_counts(path)
+    return tuple(sorted(entry.name for entry in os.scandir(path) if entry.is_dir())), images
 
 
 _DESCRIBERS: dict[Portable, Callable[..., _Source]] = {
@@ -247,7 +253,7 @@ _DESCRIBERS: dict[Portable, Callable[..., _Source]] = {
 
 # ---------------------------------------------------------------------------- remembering
 
-def _remembered_for(path: str, read: Callable[..., Any], *args: Any) -> Any:
+def remembered_for(path: str, read: Callable[..., Any], *args: Any) -> Any:
     """read(path, *args), read again only when the file (or folder) has changed."""
     return _remembered(read, str(path), _signature(path), args)
 

@@ -111,24 +111,61 @@ def text_data(text, vocabulary, length, stride, many_to_many, samples):
     return windows[:, :-1], windows[:, -1]
 
 
+# Random numbers per stream: generated samples are drawn in blocks this large.
+TEACHER_BLOCK = 4096
+
+# The teacher's hidden values: its weights stay small whatever the input size.
+TEACHER_WIDTH = 16
+
+
 def teacher_data(samples, input_shape, id_count, target_shape, classes, seed):
     """Random inputs with targets from a fixed random function of them.
 
     Used when a design names no data: the samples have the right shapes and something to learn.
     `id_count` > 0 makes integer token inputs; `classes` > 0 makes class targets.
     """
+    return teacher_samples(range(samples), input_shape, id_count, target_shape, classes, seed)
+
+
+def teacher_samples(indices, input_shape, id_count, target_shape, classes, seed):
+    """The samples of `teacher_data` at `indices`, made without the others (a preview shows
+    a few of a set too large to make whole)."""
     rng = np.random.default_rng(seed)
+    inputs = teacher_inputs(indices, input_shape, id_count, seed)
+    count, size = len(inputs), int(np.prod(input_shape))
     if id_count:
-        inputs = rng.integers(id_count, size=(samples, *input_shape))
-        features = rng.standard_normal((id_count, 4))[inputs].reshape(samples, -1)
+        size *= 4
+        features = rng.standard_normal((id_count, 4))[inputs].reshape(count, size)
     else:
-        inputs = rng.standard_normal((samples, *input_shape)).astype(np.float32)
-        features = inputs.reshape(samples, -1)
-    size = features.shape[1]
-    weights = rng.standard_normal((size, int(np.prod(target_shape)) * max(classes, 1)))
-    scores = np.tanh(features @ weights / np.sqrt(size))
+        features = inputs.reshape(count, size)
+    hidden = features @ rng.standard_normal((size, TEACHER_WIDTH), dtype=np.float32)
+    outputs = int(np.prod(target_shape)) * max(classes, 1)
+    weights = rng.standard_normal((TEACHER_WIDTH, outputs))
+    scores = np.tanh(hidden @ weights / np.sqrt(size * TEACHER_WIDTH))
     if classes:
-        targets = scores.reshape(samples, *target_shape, classes).argmax(-1)
+        targets = scores.reshape(count, *target_shape, classes).argmax(-1)
         return torch.tensor(inputs), torch.tensor(targets)
-    targets = scores.reshape(samples, *target_shape)
+    targets = scores.reshape(count, *target_shape)
     return torch.tensor(inputs), torch.tensor(targets, dtype=torch.float32)
+
+
+def teacher_inputs(indices, input_shape, id_count, seed):
+    """The inputs at `indices`: each block of about TEACHER_BLOCK numbers comes from its own
+    random stream (a child of `seed`), so any sample is made from its block alone."""
+    per_block = max(1, TEACHER_BLOCK // int(np.prod(input_shape)))
+    indices = np.asarray(indices, dtype=np.int64)
+    inputs = np.empty((len(indices), *input_shape), np.int64 if id_count else np.float32)
+    blocks = indices // per_block
+    order = np.argsort(blocks, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(blocks[order])) + 1):
+        if not len(group):
+            continue
+        seeds = np.random.SeedSequence(seed, spawn_key=(int(blocks[group[0]]),))
+        stream, shape = np.random.default_rng(seeds), (per_block, *input_shape)
+        drawn = (
+            stream.integers(id_count, size=shape)
+            if id_count
+            else stream.standard_normal(shape, dtype=np.float32)
+        )
+        inputs[group] = drawn[indices[group] % per_block]
+    return inputs

@@ -194,6 +194,14 @@ def csv_number(path, line, column, cell):
     return value
 
 
+def sorted_classes(names):
+    """Distinct class names in the order their ids follow: numeric when they are numbers."""
+    try:
+        return sorted(names, key=float)
+    except ValueError:
+        return sorted(names)
+
+
 # ---------------------------------------------------------------------------- NumPy .npz files
 
 
@@ -234,24 +242,31 @@ def check_array_kind(path, key, shape, dtype):
         )
 
 
-def check_ids(path, what, array):
-    """A ValueError for a negative value in an array of class or token ids, naming its row."""
-    _first_wrong(path, what, array, array < 0, "class and token ids start at 0")
+def check_numbers(path, what, array, first_row=0):
+    """Whole numbers are ids (from 0), other numbers finite: see check_ids, check_finite."""
+    check = check_ids if np.issubdtype(array.dtype, np.integer) else check_finite
+    check(path, what, array, first_row)
 
 
-def check_finite(path, what, array):
+def check_ids(path, what, array, first_row=0):
+    """A ValueError for a negative value in an array of class or token ids, naming its row
+    (counted from `first_row`: the array may be a block of a larger one)."""
+    _first_wrong(path, what, array, array < 0, "class and token ids start at 0", first_row)
+
+
+def check_finite(path, what, array, first_row=0):
     """A ValueError for a NaN or infinite value in an array of numbers, or one too large for
-    the 32-bit floats a run reads (it would become infinite), naming its row."""
+    the 32-bit floats a run reads (it would become infinite), naming its row (as check_ids)."""
     with np.errstate(invalid="ignore"):
         wrong = ~np.isfinite(array) | (np.abs(array) > LARGEST_VALUE)
     fix = f"replace NaN, infinite values and values beyond ±{LARGEST_VALUE:.1e}"
-    _first_wrong(path, what, array, wrong, fix)
+    _first_wrong(path, what, array, wrong, fix, first_row)
 
 
-def _first_wrong(path, what, array, wrong, fix):
+def _first_wrong(path, what, array, wrong, fix, first_row):
     if wrong.any():
         place = tuple(int(i) for i in np.argwhere(wrong)[0])
-        found = f"{what} holds {array[place]} at row {place[0]}"
+        found = f"{what} holds {array[place]} at row {first_row + place[0]}"
         raise ValueError(f"{path}: {found}; {fix}")
 
 
@@ -265,14 +280,10 @@ def npz_header(path, arrays, key):
     """(shape, dtype) of the array `key` of an opened .npz file, from its header alone,
     checked: numbers, one row per sample."""
     check_npz_key(path, arrays.files, key)
-    member = key + ".npy" if key + ".npy" in arrays.zip.namelist() else key
+    member = npz_member(arrays, key)
     try:
         with arrays.zip.open(member) as stream:
-            version = np.lib.format.read_magic(stream)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-            else:
-                shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+            shape, _, dtype = read_npy_header(stream)
             header_bytes = stream.tell()
     except (ValueError, *ARCHIVE_ERRORS) as err:
         raise unreadable_array(path, key, err) from None
@@ -286,6 +297,19 @@ def npz_header(path, arrays, key):
             "with numpy.savez"
         )
     return tuple(shape), np.dtype(dtype)
+
+
+def npz_member(arrays, key):
+    """The name of the array `key`'s member in an opened .npz file."""
+    return key + ".npy" if key + ".npy" in arrays.zip.namelist() else key
+
+
+def read_npy_header(stream):
+    """(shape, fortran order, dtype) from the .npy header at the start of `stream`."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    return np.lib.format.read_array_header_2_0(stream)
 
 
 def unreadable_array(path, key, err):
@@ -311,8 +335,7 @@ def npz_array(path, arrays, key):
         array = arrays[key]
     except (ValueError, *ARCHIVE_ERRORS) as err:
         raise unreadable_array(path, key, err) from None
-    check = check_ids if np.issubdtype(array.dtype, np.integer) else check_finite
-    check(path, f"the array {quoted(key)}", array)
+    check_numbers(path, f"the array {quoted(key)}", array)
     return array
 
 

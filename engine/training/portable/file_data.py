@@ -30,6 +30,7 @@ from .file_checks import (
     path_problem,
     read_idx,
     read_idx_labels,
+    sorted_classes,
 )
 
 
@@ -65,11 +66,7 @@ def csv_classes(path, target):
 
 def class_names(rows, index):
     """The distinct values of the column at `index`, in numeric order when they are numbers."""
-    names = {row[index] for row in rows}
-    try:
-        return sorted(names, key=float)
-    except ValueError:
-        return sorted(names)
+    return sorted_classes({row[index] for row in rows})
 
 
 def mnist_idx_data(images, labels):
