@@ -19,7 +19,6 @@ from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, expect_rank, format_shape
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
-from engine.training.portable.file_checks import path_problem
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,8 @@ def _file_problem(path: str) -> tuple[str, str] | None:
     if not file.is_file():   # missing, or a folder, a named pipe, a link loop: say which
         if not os.path.lexists(file):
             return (f"there is no weights file {path}", fix)
+        from engine.training.portable.file_checks import path_problem  # numpy: only here
+
         return (f"the weights file {path_problem(file)}", fix)
     if not os.access(file, os.R_OK):
         return (f"the weights file {path} cannot be read (no permission)", fix)
