@@ -456,8 +456,10 @@ class Trainer:
             self._diagnose(watches.collapse.check(self.epoch, row["diversity"],
                                                   row["d_accuracy"]))
         self._samples(extra)
-        if self.probes is not None:
-            self.emit(self.probes.take(self.state.networks.models, self.epoch))
+        probed = self.probes and self.probes.take(self.state.networks.models, self.epoch,
+                                                  self.epoch == setup.settings.epochs)
+        if probed:
+            self.emit(probed)
 
     def _report_gradients(self) -> None:
         layers = gradient_norms(self.state.watches.layers)
