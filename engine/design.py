@@ -192,7 +192,8 @@ class Design:
         when several networks leave the choice open (each caller says how to make it)."""
         if DEFAULT_NETWORK in self._graphs:
             return DEFAULT_NETWORK
-        return self.networks[0] if len(self._graphs) == 1 else None
+        networks = self.networks  # block definitions are scopes too, never trained alone
+        return networks[0] if len(networks) == 1 else None
 
     def graph(self, network: str = DEFAULT_NETWORK) -> nx.MultiDiGraph:
         """The network's graph; read it, never edit it directly (edits must emit events)."""
