@@ -15,8 +15,8 @@ from designer.canvas import NetworkTabs
 from designer.canvas.flow_legend import FlowLegend
 from designer.canvas.scene import NetworkScene
 from designer.canvas.view import NetworkView
+from designer.gradient_flow import decade, decade_colour, edge_norms, legend_decades
 from designer.panels.inspector import Inspector
-from designer.training.gradient_flow import decade, decade_colour, edge_norms, legend_decades
 from designer.training.probe_controller import ProbeController
 from engine.probes import NodeProbe, Probe
 from engine.probes.capture import Use

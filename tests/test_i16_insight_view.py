@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QColor
 from test_app_support import make_window
 
-from designer.training.gradient_flow import decade, decade_colour, edge_norms
+from designer.gradient_flow import decade, decade_colour, edge_norms
 from designer.training.lr_finder_dialog import LrFinderDialog
 from designer.undo_commands import SetParams
 from engine import Edge

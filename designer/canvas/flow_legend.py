@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from designer.training.gradient_flow import decade_colour, decade_label
+from designer.gradient_flow import decade_colour, decade_label
 
 MARGIN = 10
 SWATCH = 12.0

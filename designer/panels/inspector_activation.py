@@ -9,13 +9,13 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from designer.theme import coloured
-from designer.training.probe_images import (
+from designer.probe_images import (
     flag_texts,
     picture_caption,
     picture_images,
     statistics_rows,
 )
+from designer.theme import coloured
 from engine.layers.base import format_shape
 from engine.probes import NodeProbe
 

@@ -17,8 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from designer.document import DesignDocument
+from designer.gradient_flow import node_norms
 from designer.timers import make_timer
-from designer.training.gradient_flow import node_norms
 from designer.training.jobs import Jobs
 from designer.training.session import TrainingSession
 from engine.events import DesignEvent, NodeMoved, Reset
