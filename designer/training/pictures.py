@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -110,10 +110,14 @@ class PaintedView(QWidget):
 
 class ImageGrid(PaintedView):
     """Pictures in a grid with an optional caption (and caption colour) under each; rows can
-    carry titles (e.g. "input" / "output" for an autoencoder)."""
+    carry titles (e.g. "input" / "output" for an autoencoder). A click on a picture reports
+    its index (`tileClicked`); the `selected` one is framed."""
+
+    tileClicked = Signal(int)
 
     def __init__(self, empty_text: str = "No images yet", parent: QWidget | None = None) -> None:
         super().__init__(empty_text, parent)
+        self.selected: int | None = None
         self.pixmaps: list[QPixmap] = []
         self.captions: list[str] = []
         self.colours: list[QColor | None] = []
@@ -132,6 +136,7 @@ class ImageGrid(PaintedView):
         self.captions = list(captions)
         self.colours = list(colours)
         self.columns, self.row_titles = columns, list(row_titles)
+        self.selected = None
         height, width = images.shape[2:] if len(images) else (1, 1)
         self.aspect = width / height
         self.update()
@@ -155,20 +160,44 @@ class ImageGrid(PaintedView):
         columns, rows, width = best
         return columns, rows, max(width, 1.0), max(width, 1.0) / self.aspect, caption
 
-    def paintEvent(self, _event) -> None:
-        painter = self.start_painting(bool(self.pixmaps), antialiased=False)
-        if painter is None:
-            return
+    def select(self, index: int | None) -> None:
+        self.selected = index
+        self.update()
+
+    def tiles(self) -> list[QRectF]:
+        """Where each picture is drawn (without its caption)."""
         columns, rows, width, height, caption = self._layout()
         title = 56.0 if self.row_titles else 0.0
         left = 4 + title + (self.width() - 8 - title - columns * (width + 4)) / 2
         top = 4 + max(0.0, (self.height() - 8 - rows * (height + caption + 4)) / 2)
+        return [QRectF(left + column * (width + 4), top + row * (height + caption + 4),
+                       width, height)
+                for row, column in (divmod(i, columns) for i in range(len(self.pixmaps)))]
+
+    def tile_at(self, point: QPointF) -> int | None:
+        """The index of the picture under `point`, if any."""
+        return next((i for i, tile in enumerate(self.tiles()) if tile.contains(point)), None)
+
+    def mousePressEvent(self, event) -> None:
+        index = self.tile_at(event.position())
+        if index is not None:
+            self.tileClicked.emit(index)
+        super().mousePressEvent(event)
+
+    def paintEvent(self, _event) -> None:
+        painter = self.start_painting(bool(self.pixmaps), antialiased=False)
+        if painter is None:
+            return
+        _columns, rows, width, height, caption = self._layout()
+        title = 56.0 if self.row_titles else 0.0
+        top = 4 + max(0.0, (self.height() - 8 - rows * (height + caption + 4)) / 2)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, width < 2 * 32)
-        for index, pixmap in enumerate(self.pixmaps):
-            row, column = divmod(index, columns)
-            x = left + column * (width + 4)
-            y = top + row * (height + caption + 4)
-            painter.drawPixmap(QRectF(x, y, width, height).toRect(), pixmap)
+        for index, (pixmap, tile) in enumerate(zip(self.pixmaps, self.tiles())):
+            x, y = tile.x(), tile.y()
+            painter.drawPixmap(tile.toRect(), pixmap)
+            if index == self.selected:
+                painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Highlight), 2))
+                painter.drawRect(tile.adjusted(-2, -2, 2, 2))
             if index < len(self.captions):
                 colour = self.colours[index] if index < len(self.colours) else None
                 painter.setPen(colour or self.ink())
