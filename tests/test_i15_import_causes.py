@@ -245,3 +245,61 @@ def test_uses_that_differ_only_in_a_detail_are_one_cause():
     assert grouped(refusals[:1]) == [
         "Tensor.reshape: does not keep the batch as the first dimension (it gives "
         "(1, 96, 1, 1) for a batch of 2) (/src/model.py:12 y)"]
+
+
+class TokenEmbedding(nn.Module):
+    """Hugging Face ViT's embeddings: a class token of its own, expanded to the batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(4, 8)
+        self.token = nn.Parameter(torch.randn(1, 1, 8))
+
+    def forward(self, x):
+        return torch.cat([self.token.expand(x.size(0), -1, -1), self.proj(x)], dim=1)
+
+
+class MaskedEncoder(nn.Module):
+    """What torch.export records of a Hugging Face encoder when nothing is padded: a mask made
+    from positions (all True, or all False when `block_all`), expanded to the batch."""
+
+    def __init__(self, block_all: bool = False) -> None:
+        super().__init__()
+        self.block_all = block_all
+        self.embeddings = TokenEmbedding()
+        self.attn = FusedAttention()
+
+    def forward(self, x):
+        if x.size(1) > 0:  # symbolic tracing cannot: torch.export instead
+            x = self.embeddings(x)
+        length = x.size(1)
+        positions = torch.arange(length)[None, None, :, None]
+        mask = (positions < 0) if self.block_all else (positions >= 0)
+        mask = mask.expand(x.size(0), -1, length, length)
+        return x + self.attn(x, attn_mask=mask)
+
+
+def test_an_attention_mask_that_masks_nothing_is_no_mask_and_weights_stay_in_their_block(
+        tmp_path):
+    torch.manual_seed(0)
+    design, _ = assert_round_trip(MaskedEncoder(), (torch.randn(2, 5, 4),), tmp_path)
+    assert "Parameter" in _layers(design, "TokenEmbedding")
+
+
+def test_an_attention_mask_that_masks_something_is_refused():
+    with pytest.raises(DesignError, match="F.scaled_dot_product_attention.*attention mask"):
+        import_network(MaskedEncoder(block_all=True).eval(), (torch.randn(2, 5, 4),))
+
+
+class PositionIds(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("ids", torch.arange(5.0), persistent=False)
+
+    def forward(self, x):
+        return x + self.ids
+
+
+def test_a_buffer_left_out_of_the_state_dict_is_refused_naming_it():
+    with pytest.raises(DesignError, match="'ids'.*persistent=False"):
+        import_network(PositionIds(), (torch.randn(2, 5),))

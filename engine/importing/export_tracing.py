@@ -59,6 +59,7 @@ class _Rebuilder:
         self.module, self.is_leaf = module, is_leaf
         self.graph = fx.Graph()
         self.values: dict[Any, Any] = {}
+        self.weights: dict[Any, str] = {}  # parameter placeholders not yet made get_attr
         self.attributes = _attribute_inputs(program.graph_signature)
         self.constants = program.constants
         nodes = list(program.graph.nodes)
@@ -70,9 +71,6 @@ class _Rebuilder:
         self.lifted = {key: _border(group) for key, group in members.items()}
         for node in nodes:
             self._copy(node)
-        for value in list(self.graph.nodes):  # the weights of lifted layers
-            if value.op == "get_attr" and not value.users:
-                self.graph.erase_node(value)
 
     # ------------------------------------------------------------------ leaf calls
     def _leaf_calls(self, nodes: list[Any]) -> dict[Any, tuple[str, str, dict]]:
@@ -107,10 +105,10 @@ class _Rebuilder:
                 value = self.graph.call_function(constant_tensor, (self.constants[name],))
                 value.stack_trace = next(  # where forward makes it: where it is first used
                     (user.meta.get("stack_trace") for user in node.users), None)
-            else:
-                value = self.graph.get_attr(name)
-            value.meta["nn_module_stack"] = {}
-            self.values[node] = value
+                value.meta["nn_module_stack"] = {}
+                self.values[node] = value
+            else:  # made where first used, inside the call of the module that owns it
+                self.weights[node] = name
         else:
             self.values[node] = self.graph.placeholder(node.name)
 
@@ -125,7 +123,7 @@ class _Rebuilder:
             kind = "call_method" if isinstance(target, str) else "call_function"
             self._emit(node, kind, target, self._arg(args), self._arg(kwargs), _fx_stack(node))
         elif node is outputs[0]:
-            args = tuple(self.values[value] for value in inputs
+            args = tuple(self._value(value) for value in inputs
                          if not self._owned_attribute(value, path))
             self._emit(node, "call_module", path, args, {}, stack)
 
@@ -143,7 +141,14 @@ class _Rebuilder:
     def _arg(self, value: Any) -> Any:
         from torch import fx
 
-        return fx.node.map_arg(value, lambda node: self.values[node])
+        return fx.node.map_arg(value, self._value)
+
+    def _value(self, node: Any) -> Any:
+        if node in self.weights:
+            name = self.weights.pop(node)
+            self.values[node] = self.graph.get_attr(name)
+            self.values[node].meta["nn_module_stack"] = _owner_stack(node, name)
+        return self.values[node]
 
 
 def torch_call(target: Any, args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
@@ -226,6 +231,19 @@ def _fx_stack(node: Any) -> dict[str, tuple[str, str]]:
     stack = node.meta.get("nn_module_stack") or {}
     return {key[len(_ROOT_KEY):]: (path, kind) for key, (path, kind) in stack.items()
             if key.startswith(_ROOT_KEY) and path}
+
+
+def _owner_stack(node: Any, name: str) -> dict[str, tuple[str, str]]:
+    """The module calls down to the one whose module owns the weight `name`, taken from the
+    first use of it (a class token read in `embeddings.forward` belongs to that call, as
+    symbolic tracing records it); {} when no use runs inside its owner."""
+    owner = name.rpartition(".")[0]
+    stack = _fx_stack(next(iter(node.users))) if node.users else {}
+    calls = list(stack.items())
+    for depth, (_, (path, _)) in enumerate(calls):
+        if path == owner:
+            return dict(calls[:depth + 1])
+    return {}
 
 
 def _border(members: list[Any]) -> tuple[list[Any], list[Any]]:

@@ -8,6 +8,8 @@ inlined: its operations belong to the nearest enclosing block (or the network), 
 names. A call whose inputs all feed one concatenation at its start
 (DenseNet's layers concatenate every earlier feature map) has it moved out to its caller, so
 the block takes one tensor and every such layer, the first included, shares one definition.
+A tensor forward makes from numbers alone (an attention mask) has no design node, so it never
+crosses a border: the translator knows its value wherever it is read.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Hierarchy:
         self._calls: dict[str, Call] = {ROOT_KEY: self.root}
         self._chain: dict[Any, list[Call]] = {}
         self._order = [node for node in graph.nodes if node in live]
+        self._from_numbers = _made_from_numbers(self._order, first)
         for node in self._order:
             self._chain[node] = self._calls_of(node)
         self._decide()
@@ -128,7 +131,7 @@ class Hierarchy:
         for node in members:
             for source in node.all_input_nodes:
                 if source not in inside and source not in inputs and contains_tensor(
-                        self.first.get(source)):
+                        self.first.get(source)) and source not in self._from_numbers:
                     inputs.append(source)
         outputs = [node for node in members
                    if any(user not in inside and user in self._live for user in node.users)]
@@ -152,3 +155,15 @@ class Hierarchy:
                 and self._chain[join][-1] is call and set(join.all_input_nodes) <= set(inputs):
             chain = self._chain[join]
             self._chain[join] = chain[:chain.index(call)]
+
+
+def _made_from_numbers(order: list[Any], first: dict[Any, Any]) -> set[Any]:
+    """The calls, in graph order, that make a tensor from numbers and such tensors alone
+    (`torch.ones(T, T).tril()`): no input's or weight's tensor reaches them."""
+    made: set[Any] = set()
+    for node in order:
+        if node.op in ("call_function", "call_method") and contains_tensor(first.get(node)) \
+                and all(value in made or not contains_tensor(first.get(value))
+                        for value in node.all_input_nodes):
+            made.add(node)
+    return made

@@ -225,11 +225,16 @@ class GraphTranslator:
                                       for value in node.all_input_nodes)
 
     def _evaluate(self, node: Any) -> Any:
-        """The value of a call `_makes_constant` accepts, made again from its arguments."""
+        """The value of a call `_makes_constant` accepts, made again from its arguments. A
+        constant expanded to a batched tensor's batch (Hugging Face's attention masks:
+        `mask.expand(x.size(0), -1, T, T)`) is made at the traced batch: every sample holds
+        the same values, so what is read from it holds at any batch."""
         from torch import fx
 
+        batch = self._expanded_batch(node)
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda value: (
-            self.constants[value] if value in self.constants else self._static(value)))
+            self.constants[value] if value in self.constants
+            else self.first[value] if value is batch else self._static(value)))
         if node.op == "call_method":
             return getattr(args[0], node.target)(*args[1:], **kwargs)
         return node.target(*args, **kwargs)
@@ -341,7 +346,10 @@ class GraphTranslator:
         if dtype is None or (layer == "Parameter" and dtype != "float"):
             raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter nodes "
                               "hold float32, Buffer nodes float32, int64 or bool")
-        owner = node.target.rpartition(".")[0]
+        owner, _, attribute = node.target.rpartition(".")
+        if attribute in self.root.get_submodule(owner)._non_persistent_buffers_set:
+            raise Unsupported("reads a buffer left out of the state_dict (persistent=False); "
+                              "a Buffer node's tensor is saved with the weights")
         if owner in self.calls:
             raise Unsupported(f"reads a tensor of '{owner}', which forward also calls as a layer "
                               "(tied weights); a layer node's weights are its own")
@@ -551,7 +559,7 @@ class GraphTranslator:
         *tensors, mask, dropout, causal, scale, grouped = _bind(node, names, {
             "attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
             "enable_gqa": False})
-        if mask is not None:
+        if mask is not None and not self._masks_nothing(mask):
             raise Unsupported("uses an attention mask; the ScaledDotProductAttention layer "
                               "takes none (is_causal masks the future)")
         if self._static(grouped):
@@ -562,6 +570,16 @@ class GraphTranslator:
                       is_causal=bool(self._static(causal)),
                       dropout_p=float(self._static(dropout)),
                       scale=None if scale is None else float(scale))
+
+    def _masks_nothing(self, mask: Any) -> bool:
+        """Whether an attention mask forward makes from numbers alone lets every position
+        attend (all True, or all 0 to add): Hugging Face builds one when nothing is padded."""
+        import torch
+
+        value = self.constants.get(mask)
+        if not isinstance(value, torch.Tensor):
+            return False
+        return bool(value.all()) if value.dtype == torch.bool else not bool(value.any())
 
     def _interpolate(self, node: Any) -> None:
         """F.interpolate to the size of another tensor (`size=skip.shape[-2:]`): an
@@ -704,6 +722,15 @@ class GraphTranslator:
         if batch_from is not None and not self._batched(source):
             inputs.append(self._tensor(batch_from))
         self._produce(node, "Expand", inputs, sizes=tuple(sizes))
+
+    def _expanded_batch(self, node: Any) -> Any:
+        """The size argument of an `expand` that is a batched tensor's batch, or None."""
+        if node.target != "expand":
+            return None
+        sizes = node.args[1:]
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = sizes[0]
+        return sizes[0] if sizes and self._batch_of(sizes[0]) is not None else None
 
     def _batch_of(self, size: Any) -> Any:
         """The batched tensor whose batch size `size` is (`x.shape[0]`, `x.size(0)`), or
