@@ -24,6 +24,7 @@ from typing import Any
 from engine.errors import DesignError
 from engine.importing.layers import Unsupported, layer_for_module
 from engine.importing.tracing import TensorMeta, scope
+from engine.importing.translate import bind_arguments
 from engine.layers import TensorInfo, get_layer
 
 # ConvNeXt's LayerNorm2d: channels last, normalise, channels back.
@@ -108,14 +109,12 @@ def _foldable(root: Any, graph: Any, node: Any, function: _Function,
 
 
 def _bind(node: Any, function: _Function) -> dict[str, Any] | None:
-    if len(node.args) > len(function.parameters):
+    """The call's arguments by name, or None where they are not the function's."""
+    try:
+        values = bind_arguments(node, function.parameters, function.defaults)
+    except Unsupported:
         return None
-    bound = dict(function.defaults)
-    bound.update(zip(function.parameters, node.args))
-    bound.update(node.kwargs)
-    if set(bound) != set(function.parameters):
-        return None
-    return bound
+    return dict(zip(function.parameters, values))
 
 
 def _reads_only_here(graph: Any, owner: str, node: Any) -> bool:

@@ -406,7 +406,7 @@ class GraphTranslator:
         the result's items, the output and, with need_weights, the weights."""
         names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
                  "average_attn_weights", "is_causal")
-        query, key, value, padding, weights, mask, average, causal = _bind(node, names, {
+        query, key, value, padding, weights, mask, average, causal = bind_arguments(node, names, {
             "key_padding_mask": None, "need_weights": True, "attn_mask": None,
             "average_attn_weights": True, "is_causal": False})
         if padding is not None or mask is not None or self._static(causal):
@@ -427,7 +427,7 @@ class GraphTranslator:
 
         names = ("tgt", "memory", "tgt_mask", "memory_mask", "tgt_key_padding_mask",
                  "memory_key_padding_mask", "tgt_is_causal", "memory_is_causal")
-        target, memory, mask, *others = _bind(node, names, {
+        target, memory, mask, *others = bind_arguments(node, names, {
             name: None for name in names[2:6]} | {"tgt_is_causal": False,
                                                   "memory_is_causal": False})
         if any(value is not None for value in others[:3]) or self._static(others[4]):
@@ -527,7 +527,7 @@ class GraphTranslator:
     def _compare(self, operation: str, swapped: str) -> Callable[[Any], None]:
         """`x == 0`, `0.5 < x`: a Compare node, its constant on the right."""
         def translate(node: Any) -> None:
-            left, right = _bind(node, ("input", "other"), {})
+            left, right = bind_arguments(node, ("input", "other"), {})
             if self._is_tensor(left) == self._is_tensor(right):
                 raise Unsupported("compares two tensors (or two numbers); Compare takes a "
                                   "tensor and a number")
@@ -542,7 +542,7 @@ class GraphTranslator:
 
     def _masked_fill(self, node: Any) -> None:
         """`x.masked_fill(mask, float("-inf"))`: a MaskedFill node fed by the mask."""
-        source, mask, value = _bind(node, ("input", "mask", "value"), {})
+        source, mask, value = bind_arguments(node, ("input", "mask", "value"), {})
         value = self._static(value)
         if type(value) not in (int, float, bool):
             raise Unsupported("fills with a tensor; MaskedFill fills with a number")
@@ -556,7 +556,7 @@ class GraphTranslator:
         node (its dropout as the trace in evaluation mode passes it, usually 0)."""
         names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale",
                  "enable_gqa")
-        *tensors, mask, dropout, causal, scale, grouped = _bind(node, names, {
+        *tensors, mask, dropout, causal, scale, grouped = bind_arguments(node, names, {
             "attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
             "enable_gqa": False})
         if mask is not None and not self._masks_nothing(mask):
@@ -586,7 +586,7 @@ class GraphTranslator:
         Interpolate node fed by that tensor; by a scale factor: an Upsample node."""
         names = ("input", "size", "scale_factor", "mode", "align_corners",
                  "recompute_scale_factor", "antialias")
-        source, size, scale, mode, corners, recompute, antialias = _bind(node, names, {
+        source, size, scale, mode, corners, recompute, antialias = bind_arguments(node, names, {
             "size": None, "scale_factor": None, "mode": "nearest", "align_corners": None,
             "recompute_scale_factor": None, "antialias": False})
         mode, corners = self._static(mode), self._static(corners)
@@ -609,7 +609,7 @@ class GraphTranslator:
 
     def _pad(self, node: Any) -> None:
         """`F.pad(x, (left, right, top, bottom), value=v)`: a Pad node."""
-        source, amounts, mode, value = _bind(node, ("input", "pad", "mode", "value"),
+        source, amounts, mode, value = bind_arguments(node, ("input", "pad", "mode", "value"),
                                              {"mode": "constant", "value": None})
         if self._static(mode) != "constant":
             raise Unsupported(f"pads in {self._static(mode)!r} mode; the Pad layer adds a "
@@ -674,7 +674,7 @@ class GraphTranslator:
         """A concatenation; one that extends an earlier one of the same scope (DenseNet joins
         every earlier feature map again) joins that result with the new tensors, so the code
         stays one short line per step. Joining is copying: the values are the same."""
-        joined, dim = _bind(node, ("tensors", "dim"), {"dim": 0})
+        joined, dim = bind_arguments(node, ("tensors", "dim"), {"dim": 0})
         joined, dim = tuple(joined), self._static(dim)
         if len(joined) == 1:
             self._keep(node, self._tensor(joined[0]))
@@ -689,7 +689,7 @@ class GraphTranslator:
         self._produce(node, "Concat", [self._tensor(t) for t in sources], dim=dim)
 
     def _flatten(self, node: Any) -> None:
-        source, start, end = _bind(node, ("input", "start_dim", "end_dim"),
+        source, start, end = bind_arguments(node, ("input", "start_dim", "end_dim"),
                                    {"start_dim": 0, "end_dim": -1})
         self._produce(node, "Flatten", [self._tensor(source)], start_dim=self._static(start),
                       end_dim=self._static(end))
@@ -750,7 +750,7 @@ class GraphTranslator:
         self._keep(node, self._tensor(node.args[0]))
 
     def _transpose(self, node: Any) -> None:
-        source, dim0, dim1 = _bind(node, ("input", "dim0", "dim1"), {})
+        source, dim0, dim1 = bind_arguments(node, ("input", "dim0", "dim1"), {})
         self._produce(node, "Transpose", [self._tensor(source)], dim0=self._static(dim0),
                       dim1=self._static(dim1))
 
@@ -776,7 +776,7 @@ class GraphTranslator:
         self.batch_second.add(node)
 
     def _mean(self, node: Any) -> None:
-        source, dim, keepdim, dtype = _bind(node, ("input", "dim", "keepdim", "dtype"),
+        source, dim, keepdim, dtype = bind_arguments(node, ("input", "dim", "keepdim", "dtype"),
                                             {"dim": None, "keepdim": False, "dtype": None})
         dim, keepdim = self._static(dim), self._static(keepdim)
         if dim is None:
@@ -791,10 +791,10 @@ class GraphTranslator:
         which the items of the result read (`a, b = x.chunk(2, dim=1)`)."""
         kind = getattr(node.target, "__name__", node.target)
         if kind == "unbind":
-            source, dim = _bind(node, ("input", "dim"), {"dim": 0})
+            source, dim = bind_arguments(node, ("input", "dim"), {"dim": 0})
             asked = None
         else:
-            source, asked, dim = _bind(node, ("input", "sections", "dim"), {"dim": 0})
+            source, asked, dim = bind_arguments(node, ("input", "sections", "dim"), {"dim": 0})
         first, second = self.first[node], self.second[node]
         dim = self._static(dim) % len(self.first[source].shape)
         if source in self.batch_second:
@@ -923,7 +923,7 @@ def _recurrent_types() -> tuple[type, ...]:
     return (nn.RNNBase,)
 
 
-def _bind(node: Any, names: tuple[str, ...], defaults: dict[str, Any]) -> list[Any]:
+def bind_arguments(node: Any, names: tuple[str, ...], defaults: dict[str, Any]) -> list[Any]:
     """The call's arguments by name (positional first, then keywords, then defaults)."""
     bound = dict(defaults)
     bound.update(zip(names, node.args))
