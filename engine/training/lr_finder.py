@@ -107,19 +107,11 @@ def _sweep(state: Any, rates: np.ndarray) -> tuple[list[float], str]:
 
 def _endless_batches(state: Any) -> Iterator[tuple]:
     """The training batches, epoch after epoch, drawn as a run draws them."""
-    from engine.training.portable.batches import on_device, tensor_batches
-
-    plan, data = state.setup.plan, state.data
     epoch = 0
     while True:
         epoch += 1
-        data.sampler.set_epoch(epoch)
-        if plan.data.in_memory:
-            tensors = ((data.tensors["train"],) if plan.task == "autoencoder"
-                       else (data.tensors["train"], data.tensors["train_targets"]))
-            yield from tensor_batches(tensors, data.sampler, state.setup.settings.batch_size)
-        else:
-            yield from on_device(data.loader, state.setup.device)
+        state.data.sampler.set_epoch(epoch)
+        yield from state.epoch_batches()
 
 
 def _smoothed(losses: list[float]) -> np.ndarray:

@@ -106,6 +106,19 @@ class RunState:
         """The model trained (a GAN's generator)."""
         return self.networks.models[self.setup.plan.networks[0].network]
 
+    def epoch_batches(self) -> Any:
+        """One epoch of training batches, drawn as the data is held: slices of tensors in
+        memory (in the sampler's order for this epoch), or a loader's batches moved to the
+        device."""
+        from engine.training.portable.batches import on_device, tensor_batches
+
+        plan, data = self.setup.plan, self.data
+        if not plan.data.in_memory:
+            return on_device(data.loader, self.setup.device)
+        tensors = ((data.tensors["train"],) if plan.task in ("gan", "autoencoder")
+                   else (data.tensors["train"], data.tensors["train_targets"]))
+        return tensor_batches(tensors, data.sampler, self.setup.settings.batch_size)
+
 
 def settings_with(training: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
     """`design.training` with dotted-path overrides applied."""

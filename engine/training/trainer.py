@@ -46,7 +46,7 @@ from engine.training.events import (
 )
 from engine.training.labels import SettingError, setting_place
 from engine.training.plan import Loss, weights_file
-from engine.training.portable.batches import chunks, on_device, tensor_batches
+from engine.training.portable.batches import chunks, on_device
 from engine.training.portable.builtin_data import ring_centres
 from engine.training.portable.evaluation import (
     evaluate_classification,
@@ -313,14 +313,9 @@ class Trainer:
         return results
 
     def _step_arguments(self) -> tuple:
-        setup, data, networks = self.state.setup, self.state.data, self.state.networks
+        setup, networks = self.state.setup, self.state.networks
         plan, s = setup.plan, setup.settings
-        if plan.data.in_memory:
-            tensors = ((data.tensors["train"],) if plan.task in ("gan", "autoencoder")
-                       else (data.tensors["train"], data.tensors["train_targets"]))
-            batches = tensor_batches(tensors, data.sampler, s.batch_size)
-        else:
-            batches = on_device(data.loader, setup.device)
+        batches = self.state.epoch_batches()
         if self.skip_batches:  # resuming mid-epoch: skip the batches already trained on
             batches = islice(batches, self.skip_batches, None)
         if plan.task == "gan":
