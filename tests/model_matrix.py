@@ -31,6 +31,7 @@ from engine.codegen.export import export_script
 from engine.compiler import build_model
 from engine.errors import DesignError
 from engine.importing import import_network
+from engine.importing.fixed_buffers import take_fixed_buffers
 
 # The batch the import traces, and a different one the built and exported models are run on,
 # so code that only works at the traced batch size is caught.
@@ -185,11 +186,13 @@ def round_trip(case: Case, folder: Path | None = None) -> Trip:
         exported_class = load_exported(script.code, Path(folder or scratch))[
             script.classes["model"]]
         # Built on the meta device: both take the original's tensors as they are, so a large
-        # model is neither initialised nor held twice.
+        # model is neither initialised nor held twice. Buffers no state_dict carries are the
+        # original's (tests/test_i15_buffers.py checks their inits remake them).
         with torch.device("meta"):
             candidates = [build_model(design), exported_class()]
         for candidate in candidates:
             candidate.load_state_dict(original.state_dict(), strict=True, assign=True)
+            take_fixed_buffers(candidate, original)
         inputs = case.example(CHECKED_BATCH)
         with torch.no_grad():
             expected = _flat(original(*inputs))

@@ -190,6 +190,7 @@ def _torch_calls() -> dict[str, Any]:
         "view": "view", "_unsafe_view": "view", "reshape": torch.reshape,
         "unsqueeze": torch.unsqueeze, "squeeze": torch.squeeze, "flatten": torch.flatten,
         "transpose": torch.transpose, "permute": torch.permute, "contiguous": "contiguous",
+        "alias": "contiguous",  # the same values (a slice that keeps everything)
         "expand": "expand", "expand_as": "expand_as", "sym_size": "size",
         "masked_fill": "masked_fill",
         "cat": torch.cat, "split": torch.split, "split_with_sizes": torch.split,

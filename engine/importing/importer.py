@@ -18,6 +18,7 @@ from engine.checking import check
 from engine.compiler import build_model
 from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
+from engine.importing.fixed_buffers import take_fixed_buffers
 from engine.importing.layers import holds_computation
 from engine.importing.own_weights import fold_own_weights
 from engine.importing.refusal import Refusal, refusal_message
@@ -165,6 +166,7 @@ def _verify(design: Design, network: str, module: Any, inputs: tuple[Any, ...],
                           f"module's (missing {missing[:5]}, unexpected {extra[:5]})")
     weights = {key: original[key] for key in keys}
     model.load_state_dict(weights, strict=True, assign=True)
+    take_fixed_buffers(model, module)
     with torch.no_grad():
         expected, actual = _flat(module(*inputs)), _flat(model.eval()(*inputs))
     if len(expected) != len(actual) or not all(

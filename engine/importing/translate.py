@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.importing.fixed_buffers import remaking_init
 from engine.importing.hierarchy import Hierarchy
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
 from engine.importing.refusal import Refusal
@@ -347,15 +348,16 @@ class GraphTranslator:
             raise Unsupported(f"reads a {layer.lower()} of dtype {meta.dtype}; Parameter nodes "
                               "hold float32, Buffer nodes float32, int64 or bool")
         owner, _, attribute = node.target.rpartition(".")
+        settings = {"dtype": dtype} if layer == "Buffer" else {}
         if attribute in self.root.get_submodule(owner)._non_persistent_buffers_set:
-            raise Unsupported("reads a buffer left out of the state_dict (persistent=False); "
-                              "a Buffer node's tensor is saved with the weights")
+            tensor = self.root.get_buffer(node.target)
+            settings.update(remaking_init(tensor, dtype), persistent=False)
         if owner in self.calls:
             raise Unsupported(f"reads a tensor of '{owner}', which forward also calls as a layer "
                               "(tied weights); a layer node's weights are its own")
         name = self.current.relative(node.target)
         node_id = self._add(node, layer, [], self._unique(name, own_module=True),
-                            shape=meta.shape, **({"dtype": dtype} if layer == "Buffer" else {}))
+                            shape=meta.shape, **settings)
         if self.placement.design.node(node_id).name != name:
             raise Unsupported(f"the {layer.lower()} cannot keep its name {name!r} in the design")
         self._keep(node, node_id)

@@ -14,6 +14,8 @@ from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
 _INITS = ("zeros", "ones", "constant", "normal", "tril")
+# A Buffer may also count along its last dimension (a table of positions, `arange`).
+_BUFFER_INITS = (*_INITS, "arange")
 # A Buffer's dtype -> the value `torch.full` fills with for init "ones"/"constant", which also
 # gives the tensor its dtype (`torch.full((8, 8), True)` holds booleans).
 _FILL_TYPES = {"float": float, "long": int, "bool": bool}
@@ -33,6 +35,9 @@ def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
         raise ShapeError(f"init 'tril' fills the lower triangle of the last two dimensions, "
                          f"but the shape {format_shape(shape)} has fewer",
                          "give the tensor at least two dimensions, (8, 8) for a causal mask")
+    if p["init"] == "arange" and dtype == "bool":
+        raise ShapeError("init 'arange' counts 0, 1, 2, ..., but the buffer's dtype is bool",
+                         "choose dtype long (positions) or float")
     return TensorInfo(shape, dtype)
 
 
@@ -45,15 +50,23 @@ def _initial_values(p: dict) -> ModuleCall:
         return module_call("torch.normal", mean=0.0, std=p["std"], size=shape)
     if init == "tril":
         return module_call("torch.tril", _initial_values({**p, "init": "ones"}))
+    if init == "arange":
+        count = module_call("torch.arange", fill(shape[-1]))
+        return count if len(shape) == 1 else module_call("torch.broadcast_to", count, shape)
     if fill is float and init in ("zeros", "ones"):
         return module_call(f"torch.{init}", *shape)
     return module_call("torch.full", shape, fill({"zeros": 0, "ones": 1}.get(init, p["value"])))
 
 
-def _tensor_call(cls_name: str):
-    def constructor(inputs: list[TensorInfo], p: dict) -> ModuleCall:
-        return module_call(f"torch.nn.{cls_name}", _initial_values(p))
-    return constructor
+def _parameter_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    return module_call("torch.nn.Parameter", _initial_values(p))
+
+
+def _buffer_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    """A buffer left out of the state_dict (persistent False) gets its values from its init
+    alone, as Hugging Face's `position_ids` do."""
+    return module_call("torch.nn.Buffer", _initial_values(p), persistent=p["persistent"],
+                       defaults={"persistent": True})
 
 
 def _warn_unused_settings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]:
@@ -65,17 +78,26 @@ def _warn_unused_settings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, 
             for name, init in unused.items() if p["init"] != init and p[name] != defaults[name]]
 
 
+_SHAPE = Param("shape", "ints", (64,), "the tensor's full shape (no batch: the same tensor "
+               "serves every sample; (1, 1, 768) for a class token)", minimum=1)
+_INIT_HELP = "the starting values"
 _PARAMS = (
-    Param("shape", "ints", (64,), "the tensor's full shape (no batch: the same tensor serves "
-          "every sample; (1, 1, 768) for a class token)", minimum=1),
-    Param("init", "choice", "zeros", "the starting values", choices=_INITS),
+    _SHAPE,
+    Param("init", "choice", "zeros", _INIT_HELP, choices=_INITS),
     Param("value", "float", 1.0, "the starting value of every entry, for init 'constant'"),
     Param("std", "float", 0.02, "the standard deviation, for init 'normal' (mean 0)",
           minimum=0),
 )
-_BUFFER_PARAMS = (*_PARAMS, Param(
-    "dtype", "choice", "float", "what the tensor holds: floats, integers (long) or booleans "
-    "(bool, a mask)", choices=tuple(_FILL_TYPES)))
+_BUFFER_PARAMS = (
+    _SHAPE,
+    Param("init", "choice", "zeros", f"{_INIT_HELP}; 'arange' counts 0, 1, 2, ... along the "
+          "last dimension (positions)", choices=_BUFFER_INITS),
+    *_PARAMS[2:],
+    Param("dtype", "choice", "float", "what the tensor holds: floats, integers (long) or "
+          "booleans (bool, a mask)", choices=tuple(_FILL_TYPES)),
+    Param("persistent", "bool", True, "saved with the weights (in the state_dict); off, the "
+          "init alone gives its values each time the model is made"),
+)
 
 register(
     LayerSpec(
@@ -87,14 +109,16 @@ register(
             "(multiplied). Its shape has no batch dimension, and sizes of 1 broadcast when it "
             "is added or multiplied."),
         params=_PARAMS, infer=_shape, count_params=lambda inputs, p: prod(p["shape"]),
-        constructor=_tensor_call("Parameter"), is_attribute=True, warn=_warn_unused_settings),
+        constructor=_parameter_call, is_attribute=True, warn=_warn_unused_settings),
     LayerSpec(
         name="Buffer", category="Input / Output", min_inputs=0, max_inputs=0,
         explanation=(
             "A fixed tensor saved with the model's weights but never trained, such as an "
             "attention mask (init 'tril' makes a causal one) or a table of constants. It moves "
             "to the GPU with the model and other nodes read it like a Parameter's tensor; it "
-            "may hold floats, integers or booleans."),
-        params=_BUFFER_PARAMS, infer=_shape, constructor=_tensor_call("Buffer"), is_attribute=True,
+            "may hold floats, integers or booleans. A buffer that is not persistent is left "
+            "out of the saved weights: its init makes its values (positions 0, 1, 2, ... with "
+            "init 'arange')."),
+        params=_BUFFER_PARAMS, infer=_shape, constructor=_buffer_call, is_attribute=True,
         warn=_warn_unused_settings),
 )
