@@ -27,7 +27,6 @@ EXTRA_IMPORTS = {
     "Path": "from pathlib import Path",
     "DataLoader": "from torch.utils.data import DataLoader",
     "DistributedSampler": "from torch.utils.data.distributed import DistributedSampler",
-    "DistributedDataParallel": "from torch.nn.parallel import DistributedDataParallel",
     "save_file": "from safetensors.torch import save_file",
 }
 _STDLIB = {"argparse", "csv", "errno", "gzip", "math", "os", "pathlib", "stat", "struct", "sys",

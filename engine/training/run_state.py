@@ -172,12 +172,15 @@ def build_networks(setup: RunSetup) -> RunNetworks:
     import torch
 
     from engine.compiler import build_model
+    from engine.training.portable.processes import process_share, wrap_for_processes
 
     plan, s = setup.plan, setup.settings
     torch.manual_seed(s.seed)
     models = {io.network: build_model(setup.design, io.network, report=setup.report)
               .to(setup.device) for io in plan.networks}
-    networks = [torch.compile(m) if s.compile else m for m in models.values()]
+    _, world_size = process_share()
+    networks = [wrap_for_processes(m, world_size) for m in models.values()]
+    networks = [torch.compile(n) if s.compile else n for n in networks]
     name, options = optimizer_spec(plan)
     optimizers = [getattr(torch.optim, name)(m.parameters(), lr=s.optimizer.lr, **options)
                   for m in models.values()]
@@ -205,8 +208,11 @@ def draw(setup: RunSetup, loaded: LoadedData) -> RunData:
     import torch
     from torch.utils.data.distributed import DistributedSampler
 
+    from engine.training.portable.processes import process_share
+
     plan, s = setup.plan, setup.settings
-    sampler = DistributedSampler(loaded.tensors["train"], 1, 0, seed=s.seed)
+    rank, world_size = process_share()   # under torchrun, this process's share
+    sampler = DistributedSampler(loaded.tensors["train"], world_size, rank, seed=s.seed)
     loader = None
     if not plan.data.in_memory:
         from torch.utils.data import DataLoader

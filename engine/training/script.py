@@ -51,7 +51,7 @@ def render_training_program(design: Design, class_names: dict[str, str]) -> Trai
     (`class_names`: network name -> class name; constructors take no arguments)."""
     plan = make_plan(design)
     parts = [_parse_args(plan, class_names), _load_data(plan), _train(plan, class_names),
-             _WRAP, *([_COPY_STATE] if _keeps_best(plan) else []), _LOG_EPOCH]
+             *([_COPY_STATE] if _keeps_best(plan) else []), _LOG_EPOCH]
     main = "\n\n\n".join(parts) + '\n\n\nif __name__ == "__main__":\n    train(parse_args())\n'
     sources, imports = excerpt.needed(main)
     assets = {Path(plan.data.files[p]).name: Path(plan.data.files[p]).read_text(encoding="utf-8")
@@ -380,10 +380,6 @@ def _gan_validation(plan: Plan, models: list[str]) -> list[str]:
         lines += _lines(2, "row.update(modes_covered=covered, near_mode=near)")
     return lines
 
-
-_WRAP = '''def wrap_for_processes(model, world_size):
-    """Under torchrun, wrap the model so that gradients are averaged across processes."""
-    return DistributedDataParallel(model) if world_size > 1 else model'''
 
 _COPY_STATE = '''def copy_state(model):
     """A copy of the model's weights, kept while later epochs change them."""

@@ -197,6 +197,9 @@ class TrainingSettings:
     early_stopping: EarlyStoppingSettings = field(default_factory=EarlyStoppingSettings)
     device: str = setting("text", "auto", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N "
                           "or mps", pattern=r"auto|cpu|mps|cuda(:\d+)?")
+    processes: int = setting("int", 1, "training processes on this machine, started by "
+                             "torchrun: several share the CPU, or one per GPU; each trains on "
+                             "its share with the batch size above", minimum=1, label="Processes")
     precision: str = setting("choice", "fp32", "mixed precision on CUDA: bf16 or fp16 autocast",
                              choices=("fp32", "bf16", "fp16"), label="Mixed precision")
     compile: bool = setting("bool", False, "torch.compile the networks (pays off on CUDA only)",

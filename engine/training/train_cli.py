@@ -6,6 +6,11 @@ and writes metrics.csv, the best and last weights, checkpoints, summary.json and
 diagnostics.json. Runs go to the design's run store (`FILE.runs/NNNN`, where the app's Runs
 tab lists them) unless --out names another folder. The first Ctrl+C stops cleanly (the last
 checkpoint stays as it was); a second one interrupts at once.
+
+With --nproc-per-node N (or the design's Processes setting) it trains in N processes under
+torchrun instead (engine.training.distributed); --nnodes, --node-rank, --master-addr and
+--master-port spread the run over several machines, each running the same command. Ctrl+C
+then ends every process at once (the last checkpoint stays as it was).
 """
 
 from __future__ import annotations
@@ -18,10 +23,18 @@ from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
 from engine.cli import command
+from engine.design import Design
+from engine.errors import DesignError
 from engine.fileformat import load_design
 from engine.runs import RunRecorder, RunStore, runs_folder_for
 from engine.training.data_paths import anchored_to_folder
 from engine.training.diagnostics import DIAGNOSTICS_FILE, headline
+from engine.training.distributed import (
+    Launch,
+    device_problem,
+    launch_problem,
+    train_in_processes,
+)
 from engine.training.events import (
     Batch,
     Diagnostic,
@@ -33,6 +46,7 @@ from engine.training.events import (
     Started,
     Validation,
 )
+from engine.training.labels import setting_place
 from engine.wording import count_of
 
 
@@ -44,6 +58,17 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="output folder (default: a new run in FILE's run "
                         "store, FILE's name + '.runs', which the app lists)")
     parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
+    parser.add_argument("--nproc-per-node", type=int, metavar="N",
+                        help="train in N processes on this machine under torchrun with "
+                        "DistributedDataParallel: one per GPU on CUDA, or sharing the CPU; the "
+                        "batch size is per process (default: the design's Processes setting)")
+    parser.add_argument("--nnodes", type=int, default=1, metavar="M",
+                        help="machines taking part, each running this command (default 1)")
+    parser.add_argument("--node-rank", type=int, default=0, metavar="R",
+                        help="this machine's number, 0 to M-1; machine 0 keeps the run")
+    parser.add_argument("--master-addr", metavar="A", help="with --nnodes: machine 0's address")
+    parser.add_argument("--master-port", type=int, metavar="P",
+                        help="with --nnodes: a free port on machine 0")
 
 
 @command("train", "train a design headless and write its weights and metrics", _configure)
@@ -54,8 +79,11 @@ def _train(args: argparse.Namespace) -> int:
     design = anchored_to_folder(load_design(args.file), Path(args.file).resolve().parent)
     overrides = {key: value for key, value in (("epochs", args.epochs),
                                                ("device", args.device)) if value is not None}
+    launch = _launch(args, design, overrides)
     recorder = None
-    if args.out:
+    if launch is not None and not launch.holds_rank_zero:
+        out = None   # rank 0's machine keeps the run
+    elif args.out:
         out = args.out
     else:
         store = RunStore(runs_folder_for(args.file))
@@ -76,16 +104,53 @@ def _train(args: argparse.Namespace) -> int:
         print("\nstopping after this step (Ctrl+C again to interrupt at once)", file=sys.stderr)
         control.stop()
 
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        final = Trainer(design, emit, RunOptions(out_dir=out, resume=args.resume,
-                                                 overrides=overrides), control).run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    progress.conclude(Path(out))
+    options = RunOptions(out_dir=out, resume=args.resume, overrides=overrides)
+    if launch is not None:
+        final = train_in_processes(design, launch, options, emit)
+    else:
+        previous = signal.signal(signal.SIGINT, interrupt)
+        try:
+            final = Trainer(design, emit, options, control).run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    if out is not None:
+        progress.conclude(Path(out))
     if isinstance(final, Failed):
-        return 1
+        return 130 if final.error == "interrupted" else 1
     return 130 if final.status == "stopped" else 0
+
+
+def _launch(args: argparse.Namespace, design: Design, overrides: dict[str, Any]) -> Launch | None:
+    """How many processes train, from the flags or the design's Processes setting (None: this
+    one alone); a DesignError naming what is wrong with them."""
+    from engine.training.devices import resolve_device
+    from engine.training.portable.processes import process_backend
+    from engine.training.run_state import settings_with
+    from engine.training.settings import settings_from
+
+    flagged = args.nproc_per_node is not None
+    try:
+        settings = settings_from(settings_with(design.training, overrides))
+    except DesignError:
+        if flagged or args.nnodes != 1:
+            raise
+        return None   # one process: the run reports what is wrong with its settings
+    count = "--nproc-per-node" if flagged else setting_place("processes")
+    launch = Launch(args.nproc_per_node if flagged else settings.processes, args.nnodes,
+                    args.node_rank, args.master_addr, args.master_port)
+    problem = launch_problem(launch, count)
+    if problem:
+        raise DesignError(problem)
+    if launch.world_size == 1:
+        return None
+    device = resolve_device(settings.device)
+    problem = device_problem(launch, device, count)
+    if problem:
+        raise DesignError(problem)
+    machines = f" on each of {launch.nnodes} machines" if launch.nnodes > 1 else ""
+    print(f"starting {count_of(launch.nproc_per_node, 'process', 'processes')}{machines} with torchrun "
+          f"({process_backend(device)}); rank 0 reports", flush=True)
+    return launch
 
 
 class Progress:

@@ -4,6 +4,7 @@ import os
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
 
 def pick_device(name):
@@ -28,8 +29,25 @@ def start_processes(device_name):
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    dist.init_process_group(process_backend(device))
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def process_backend(device):
+    """How the processes exchange gradients: NCCL between GPUs, Gloo on the CPU."""
+    return "nccl" if device.type == "cuda" else "gloo"
+
+
+def process_share():
+    """Return (rank, world size): which share of each epoch this process trains on."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def wrap_for_processes(model, world_size):
+    """Under torchrun, wrap the model so that gradients are averaged across processes."""
+    return DistributedDataParallel(model) if world_size > 1 else model
 
 
 def average_across_processes(value):
