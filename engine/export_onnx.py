@@ -4,6 +4,12 @@ ONNX support is an optional extra (`pip install "neuralcanvas[onnx]"`): onnx, on
 by torch's exporter) and onnxruntime (used to check the result). The batch dimension stays
 dynamic; the file is written only after onnxruntime reproduces torch's outputs at two batch
 sizes.
+
+Two of torch's exporters are tried in turn, the first whose file onnxruntime verifies wins:
+the TorchScript exporter (a trace; about a second beyond importing torch) and then
+`torch.export`'s (it imports torch._dynamo, sympy and onnxscript's whole operator library:
+six seconds or more, but it converts some operators the first cannot, and it stays when torch
+drops the first). Both write the same opset, with the weights inside the one file.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import importlib.util
 import io
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,8 @@ from engine.fileformat import temporary_beside
 INSTALL_HINT = 'pip install "neuralcanvas[onnx]"'
 CHECK_BATCHES = (2, 3)
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+OPSET = 20   # the newest both exporters write (the TorchScript one stops at 20)
+BATCH = "batch"
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,6 @@ def export_onnx(design: Design, path: str | os.PathLike, network: str | None = N
     `weights` is a state_dict to load (strict); without it the layers keep their initial
     weights. Raises DesignError when the extra is missing or the check fails.
     """
-    import torch
-
     _require_extra()
     network = network or _default_network(design)
     model = build_model(design, network).eval()
@@ -55,26 +62,65 @@ def export_onnx(design: Design, path: str | os.PathLike, network: str | None = N
         except RuntimeError as err:
             raise DesignError(f"the weights do not fit network {network!r}: {err}") from None
     inputs = _input_specs(design, network)
-    names = [name for name, _, _ in inputs]
     outputs = [f"output{i}" for i in range(_output_count(design, network))]
     target = Path(path)
+    failures = []
+    for name, exporter in EXPORTERS:
+        try:
+            difference = _write_checked(exporter, model, target, inputs, outputs)
+        except Exception as err:  # noqa: BLE001 - any exporter's failure: try the next one
+            failures.append(f"{name}: {_first_line(err)}")
+            continue
+        return OnnxExport(target, network, difference)
+    raise DesignError(f"ONNX export of network {network!r} failed ({'; '.join(failures)})")
+
+
+def _write_checked(exporter: Callable[..., None], model: Any, target: Path,
+                   inputs: list[tuple[str, tuple[int, ...], str]], outputs: list[str]) -> float:
+    """Export into a temporary beside `target`, check it in onnxruntime, then move it there
+    (nothing is left behind when either step fails)."""
     handle, temporary = temporary_beside(target)  # the file gets the user's usual mode
     os.close(handle)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, _sample(inputs, CHECK_BATCHES[0]), temporary,
-                              input_names=names, output_names=outputs,
-                              dynamic_shapes=tuple({0: torch.export.Dim("batch")}
-                                                   for _ in inputs), dynamo=True)
+            exporter(model, _sample(inputs, CHECK_BATCHES[0]), temporary,
+                     [name for name, _, _ in inputs], outputs)
         difference = _compare(model, str(temporary), inputs)
         os.replace(temporary, target)
-    except Exception as err:
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(err, DesignError):
-            raise
-        raise DesignError(f"ONNX export of network {network!r} failed: {err}") from None
-    return OnnxExport(target, network, difference)
+    return difference
+
+
+def _torchscript_export(model: Any, sample: tuple[Any, ...], file: str, inputs: list[str],
+                        outputs: list[str]) -> None:
+    """Trace the model once: fast, and enough for most layers."""
+    import torch
+
+    torch.onnx.export(model, sample, file, input_names=inputs, output_names=outputs,
+                      opset_version=OPSET, dynamo=False,
+                      dynamic_axes={name: {0: BATCH} for name in [*inputs, *outputs]})
+
+
+def _torch_export(model: Any, sample: tuple[Any, ...], file: str, inputs: list[str],
+                  outputs: list[str]) -> None:
+    """Capture the model with torch.export: slow to start, converts more operators."""
+    import torch
+
+    torch.onnx.export(model, sample, file, input_names=inputs, output_names=outputs,
+                      opset_version=OPSET, dynamo=True, external_data=False,
+                      dynamic_shapes=tuple({0: torch.export.Dim(BATCH)} for _ in inputs))
+
+
+# Tried in this order; each writes (model, sample inputs, file, input names, output names).
+EXPORTERS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("TorchScript exporter", _torchscript_export), ("torch.export exporter", _torch_export))
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def missing_packages() -> list[str]:

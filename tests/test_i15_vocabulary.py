@@ -353,14 +353,12 @@ def test_the_tiny_vit_exports_to_onnx_at_any_batch_size(tmp_path):
 
 
 def _onnx_case(index: int, case: tuple) -> object:
-    """A case torch's ONNX exporter cannot convert is expected to fail (strictly: when it
+    """A case torch's ONNX exporters cannot convert is expected to fail (strictly: when it
     starts working, the test says so)."""
-    layer, shapes, _ = case
+    layer, _, params = case
     reason = None
-    if layer.startswith("Adaptive") and case[2]["output_size"] != 1:
+    if layer.startswith("Adaptive") and params["output_size"] != 1:
         reason = "ONNX has no adaptive pooling to an output size above 1"
-    elif layer == "ScaledDotProductAttention" and len(shapes[0]) != 4:
-        reason = "torch's ONNX exporter takes 4-D queries, keys and values only"
     marks = pytest.mark.xfail(reason=reason, strict=True, raises=DesignError) if reason else ()
     return pytest.param(*case, marks=marks, id=f"{layer}-{index}")
 
