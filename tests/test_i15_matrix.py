@@ -19,8 +19,6 @@ from test_import_torchvision import ARCHITECTURES as ROUND_TRIPPED_FLAT
 # starts importing, its test checks the round trip is exact; then move it out of this list so
 # its test fails if it stops importing.
 REFUSED = {
-    # ConvNeXt's LayerScale gamma reshaped in forward
-    "timm/convnext_atto", "timm/convnext_tiny",
     # shifted windows: roll, pad, relative position bias gathered with an index tensor
     "torchvision/swin_t", "torchvision/swin_s", "torchvision/swin_b", "torchvision/swin_v2_t",
     "torchvision/swin_v2_s", "torchvision/swin_v2_b", "timm/swin_tiny_patch4_window7_224",

@@ -697,14 +697,18 @@ class GraphTranslator:
                       end_dim=self._static(end))
 
     def _reshape(self, node: Any) -> None:
-        """Any reshape, read from the traced shapes: `x.view(x.size(0), -1)` keeps the batch."""
+        """Any reshape, read from the traced shapes: `x.view(x.size(0), -1)` keeps the batch;
+        a tensor of weights alone (`self.gamma.reshape(1, -1, 1, 1)`) is reshaped whole."""
         source = node.args[0]
-        self._check_batched(node)
-        per_sample = self.first[node].shape[1:]
-        if per_sample == self.first[source].shape[1:]:
+        whole = self._from_weights_alone(node)
+        if not whole:
+            self._check_batched(node)
+        start = 0 if whole else 1  # the first dimension the reshape may change
+        kept = tuple(self.first[node].shape[start:])
+        if kept == tuple(self.first[source].shape[start:]):
             self._alias(node)
         else:
-            self._produce(node, "Reshape", [self._tensor(source)], shape=per_sample)
+            self._produce(node, "Reshape", [self._tensor(source)], shape=kept)
 
     def _expand(self, node: Any) -> None:
         """`token.expand(x.shape[0], -1, -1)`: an Expand node. A first size that is a batched

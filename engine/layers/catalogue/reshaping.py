@@ -3,7 +3,7 @@
 from math import prod
 
 from engine.errors import ShapeError
-from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim, sample_dim
+from engine.layers.base import BATCH, EmitContext, LayerSpec, Param, TensorInfo, normalise_dim, sample_dim
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -41,25 +41,36 @@ def _unflatten_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
 
 
 def _reshape_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    """Each sample reshaped; a tensor without a batch (a Parameter's, LayerScale's gamma
+    reshaped to (1, C, 1, 1)) is reshaped whole."""
     target = p["shape"]
-    total = prod(inputs[0].features)
+    batched = _is_batched(inputs[0])
+    values = "values per sample" if batched else "values"
+    total = prod(inputs[0].features if batched else inputs[0].shape)
     unknown = [i for i, d in enumerate(target) if d == -1]
     if len(unknown) > 1 or any(d < 1 and d != -1 for d in target):
         raise ShapeError(f"Reshape: shape {target} may hold positive sizes and at most one -1")
     known = prod(d for d in target if d != -1)
     if unknown:
         if total % known:
-            raise ShapeError(f"Reshape: {total} values per sample cannot be split into {target}")
+            raise ShapeError(f"Reshape: {total} {values} cannot be split into {target}")
         target = tuple(total // known if d == -1 else d for d in target)
     elif known != total:
-        raise ShapeError(f"Reshape: shape {target} holds {known} values per sample but the "
+        raise ShapeError(f"Reshape: shape {target} holds {known} {values} but the "
                          f"input has {total}", f"choose sizes whose product is {total}")
-    return TensorInfo((inputs[0].shape[0], *target), inputs[0].dtype)
+    return TensorInfo((inputs[0].shape[0], *target) if batched else tuple(target),
+                      inputs[0].dtype)
+
+
+def _is_batched(info: TensorInfo) -> bool:
+    return info.shape[:1] == (BATCH,)
 
 
 def _emit_reshape(ctx: EmitContext) -> list[str]:
     sizes = ", ".join(str(d) for d in ctx.params["shape"])
     x = ctx.inputs[0]
+    if not _is_batched(ctx.input_infos[0]):
+        return [f"{ctx.out} = {x}.reshape({sizes})"]
     return [f"{ctx.out} = {x}.reshape({x}.size(0), {sizes})"]
 
 
@@ -87,7 +98,10 @@ register(
         name="Reshape", category="Reshape",
         explanation=(
             "Rearranges each sample into a new shape with the same number of values; one size "
-            "may be -1 and is then inferred. The batch dimension is kept as it is."),
-        params=(Param("shape", "ints", (-1,), "the new per-sample shape"),),
+            "may be -1 and is then inferred. The batch dimension is kept as it is; a tensor "
+            "without one (a Parameter's) is reshaped whole, as LayerScale's gamma of shape "
+            "(C,) becomes (1, C, 1, 1) to scale channels."),
+        params=(Param("shape", "ints", (-1,), "the new per-sample shape (the whole shape "
+                      "for a tensor without a batch)"),),
         infer=_reshape_shape, emit=_emit_reshape),
 )
