@@ -10,9 +10,12 @@
 The folder is written under a temporary name and renamed when complete, so a crash or a kill
 of the training process mid-write leaves the previous checkpoint as it was (the files need no
 fsync for that: the operating system keeps what a killed process wrote). Only the newest few
-checkpoints are kept. A folder on its way out is renamed before it is deleted, so no half-
-deleted checkpoint is ever listed; every temporary name is a `.NAME.partial` folder, which
-readers skip and `engine.run_files.remove_leftovers` removes after a kill.
+checkpoints are kept. A checkpoint is written every epoch, so it costs about what one
+`torch.save` does: once `KEEP` are kept, the oldest folder is renamed out of the listing,
+emptied and written into (see `_workspace`); a folder on its way out is likewise renamed
+before it is deleted, so no half-written or half-deleted checkpoint is ever listed. Every temporary name is a
+`.NAME.partial` folder, which readers skip and `engine.run_files.remove_leftovers` removes
+after a kill.
 """
 
 from __future__ import annotations
@@ -57,9 +60,7 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
 
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / name
-    temporary = folder / f".{name}.partial"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
+    temporary = _workspace(folder, final)
     files = {network: weights_file(network) for network in models}
     best_files = {network: f"best-{weights_file(network)}" for network in best or {}}
     document = {"format": FORMAT, "version": 1, "weights": files, "best_weights": best_files,
@@ -81,7 +82,8 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     if final.exists():   # a checkpoint asked for twice at the same step: the new one wins
         _delete(final)
     os.replace(temporary, final)
-    _prune(folder)
+    for old in _completed(folder)[:-KEEP]:   # only when more were kept than KEEP
+        _delete(old)
     return final
 
 
@@ -131,19 +133,54 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
-    found = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
+    found = _completed(folder)
     return found[-1] if found else None
 
 
+def _completed(folder: Path) -> list[Path]:
+    """The complete checkpoints in `folder`, oldest first (their names sort by epoch)."""
+    return sorted(Path(entry.path) for entry in os.scandir(folder)
+                  if entry.is_dir() and not entry.name.startswith("."))
+
+
+def _workspace(folder: Path, final: Path) -> Path:
+    """The empty `.NAME.partial` folder to write `final` in: the oldest checkpoint emptied
+    when `KEEP` are kept besides `final` (renamed first, which takes it out of the listing at
+    once), else a new folder. Removing a folder, or overwriting or renaming over a file, makes
+    some file systems (ext4) wait for the disk; making a file or renaming to a new name does
+    not, so the new checkpoint's files are new files."""
+    temporary = folder / f".{final.name}.partial"
+    shutil.rmtree(temporary, ignore_errors=True)   # a killed writer's
+    others = [path for path in _completed(folder) if path != final]
+    if len(others) < KEEP:
+        temporary.mkdir()
+        return temporary
+    os.replace(others[0], temporary)
+    for entry in os.scandir(temporary):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            os.unlink(entry.path)
+    return temporary
+
+
 def _plain_state(state: dict[str, Any]) -> dict[str, Any]:
-    """A state dict safetensors accepts: contiguous tensors that share no memory."""
-    return {key: value.detach().contiguous().clone() for key, value in state.items()}
+    """A state dict safetensors accepts: contiguous tensors that share no memory. Only the
+    tensors that are not so already are copied (a network's weights seldom need it)."""
+    import torch
 
-
-def _prune(folder: Path) -> None:
-    done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
-    for old in done[:-KEEP]:
-        _delete(old)
+    plain: dict[str, Any] = {}
+    storages: set[int] = set()
+    for key, value in state.items():
+        value = value.detach()
+        storage = value.untyped_storage()
+        alone = (value.is_contiguous() and value.storage_offset() == 0
+                 and value.nbytes == storage.nbytes() and storage.data_ptr() not in storages)
+        if not alone:
+            value = value.clone(memory_format=torch.contiguous_format)
+        storages.add(value.untyped_storage().data_ptr())
+        plain[key] = value
+    return plain
 
 
 def _delete(checkpoint: Path) -> None:
@@ -152,4 +189,3 @@ def _delete(checkpoint: Path) -> None:
     shutil.rmtree(going, ignore_errors=True)
     os.replace(checkpoint, going)
     shutil.rmtree(going, ignore_errors=True)
-

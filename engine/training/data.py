@@ -53,16 +53,21 @@ def data_summary(plan: Plan, facts: DataFacts, counts: tuple[int, int],
             "labels": labels}
 
 
-def load_data(plan: Plan, design: Design, device: Any) -> LoadedData:
-    """Run the plan's data calls, then check the samples fit the design (DataError if not)."""
+def load_data(plan: Plan, design: Design, device: Any, layout: Any = None) -> LoadedData:
+    """Run the plan's data calls, then check the samples fit the design (DataError if not);
+    samples held in memory go to `device`, images in `layout` (a torch memory format; by
+    default as they are)."""
     import torch
+
+    from engine.training.portable.batches import to_device
 
     functions = excerpt.functions()
     names: dict[str, Any] = {"seed": plan.settings.seed, **plan.data.files}
     result = run_calls(plan, plan.data.calls, functions, names)
     vocabulary = names.get("vocabulary")
     if plan.data.in_memory:
-        x_train, y_train, x_val, y_val = (t.to(device) for t in result)
+        layout = torch.preserve_format if layout is None else layout
+        x_train, y_train, x_val, y_val = (to_device(t, device, layout) for t in result)
         tensors = {"train": x_train, "train_targets": y_train, "val": x_val,
                    "val_targets": y_val}
         sample_in, sample_target = x_train[:1], y_train[:1]

@@ -196,8 +196,15 @@ class Plan:
 
     @property
     def amp(self) -> str | None:
-        """The autocast dtype name, or None (mixed precision is for CUDA only)."""
+        """The autocast dtype name the settings insist on, or None (float32, or 'auto', which
+        the device decides: `portable.steps.mixed_precision`). Mixed precision is CUDA's only."""
         return {"bf16": "bfloat16", "fp16": "float16"}.get(self.settings.precision)
+
+    @property
+    def images(self) -> bool:
+        """Whether a network takes images (channels, height, width), which a GPU convolves
+        fastest laid out channels-last."""
+        return any(len(io.input_shape) == 3 for io in self.networks)
 
 
 def make_plan(design: Design, settings: TrainingSettings | None = None,

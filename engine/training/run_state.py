@@ -48,6 +48,16 @@ class RunSetup:
     cost: Cost
     device: Any   # torch.device
 
+    @property
+    def layout(self) -> Any:
+        """The memory format of the images and the networks' weights (the portable
+        `image_layout`; a design without images keeps its own)."""
+        import torch
+
+        from engine.training.portable.batches import image_layout
+
+        return image_layout(self.device) if self.plan.images else torch.preserve_format
+
 
 @dataclass(frozen=True)
 class RunData:
@@ -74,8 +84,8 @@ class RunNetworks:
     networks: list[Any]
     optimizers: list[Any]
     schedulers: list[Any]
-    amp: Any | None            # the autocast dtype, on CUDA only
-    scaler: Any
+    amp: Any | None            # the autocast dtype, on CUDA only (portable mixed_precision)
+    scaler: Any | None         # float16's gradient scaler
     steps: Any                 # the portable steps function the plan names
     loss: Any | None           # the loss function (None for a GAN)
 
@@ -114,7 +124,7 @@ class RunState:
 
         plan, data = self.setup.plan, self.data
         if not plan.data.in_memory:
-            return on_device(data.loader, self.setup.device)
+            return on_device(data.loader, self.setup.device, self.setup.layout)
         tensors = ((data.tensors["train"],) if plan.task in ("gan", "autoencoder")
                    else (data.tensors["train"], data.tensors["train_targets"]))
         return tensor_batches(tensors, data.sampler, self.setup.settings.batch_size)
@@ -162,7 +172,7 @@ def _settings(training: dict[str, Any]) -> TrainingSettings:
 
 def prepare(setup: RunSetup, run_id: int) -> RunState:
     """Load the data, then build the networks (seeded as the exported script seeds them)."""
-    loaded = load_data(setup.plan, setup.design, setup.device)
+    loaded = load_data(setup.plan, setup.design, setup.device, setup.layout)
     networks = build_networks(setup)
     return RunState(setup, draw(setup, loaded), networks,
                     watch(setup, networks.models, run_id))
@@ -173,11 +183,12 @@ def build_networks(setup: RunSetup) -> RunNetworks:
 
     from engine.compiler import build_model
     from engine.training.portable.processes import process_share, wrap_for_processes
+    from engine.training.portable.steps import mixed_precision
 
     plan, s = setup.plan, setup.settings
     torch.manual_seed(s.seed)
     models = {io.network: build_model(setup.design, io.network, report=setup.report)
-              .to(setup.device) for io in plan.networks}
+              .to(setup.device, memory_format=setup.layout) for io in plan.networks}
     _, world_size = process_share()
     networks = [wrap_for_processes(m, world_size) for m in models.values()]
     networks = [torch.compile(n) if s.compile else n for n in networks]
@@ -187,8 +198,7 @@ def build_networks(setup: RunSetup) -> RunNetworks:
     spec = schedule_spec(plan, s.epochs)
     schedulers = [getattr(torch.optim.lr_scheduler, spec[0])(optimizer, **spec[1])
                   for optimizer in optimizers] if spec else []
-    amp = getattr(torch, plan.amp) if plan.amp and setup.device.type == "cuda" else None
-    scaler = torch.amp.GradScaler(setup.device.type, enabled=amp is torch.float16)
+    amp, scaler = mixed_precision(setup.device, s.precision)
     return RunNetworks(models, networks, optimizers, schedulers, amp, scaler,
                        excerpt.portable_function(plan.steps_function), _loss_function(plan))
 
@@ -218,7 +228,8 @@ def draw(setup: RunSetup, loaded: LoadedData) -> RunData:
         from torch.utils.data import DataLoader
 
         loader = DataLoader(loaded.tensors["train"], s.batch_size, sampler=sampler,
-                            drop_last=True, num_workers=s.data.workers)
+                            drop_last=True, num_workers=s.data.workers,
+                            pin_memory=setup.device.type == "cuda")
     fixed_noise = None
     if plan.task == "gan":
         noise_source = torch.Generator().manual_seed(s.seed)

@@ -178,6 +178,8 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
     lines += _docstring(1, f"Train, save and return the network{'s' if gan else ''}; under "
                         "torchrun every process trains on its share of each epoch.")
     lines += _lines(1, "rank, world_size, device = start_processes(args.device)")
+    if plan.images:
+        lines += _lines(1, "layout = image_layout(device)")
     lines += _data_lines(plan)
     lines += _networks(plan, class_names, models)
     lines += _optimizers(plan, models)
@@ -199,7 +201,8 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
         lines += _lines(1, "if best_state is not None:", "    model.load_state_dict(best_state)")
     lines += _lines(1, "if rank == 0:")
     for variable, io in zip(models, plan.networks, strict=True):
-        lines += call_lines(2, "save_file(", [f"{variable}.state_dict()",
+        state = f"standard_layout({variable})" if plan.images else f"{variable}.state_dict()"
+        lines += call_lines(2, "save_file(", [state,
                                               f"args.out / {literal(weights_file(io.network))}"])
     lines += _lines(1, "if world_size > 1:", "    dist.destroy_process_group()",
                     f"return {', '.join(models)}")
@@ -209,8 +212,9 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
 def _networks(plan: Plan, class_names: dict[str, str], models: list[str]) -> list[str]:
     """Seed, build each network and wrap it for torchrun (and torch.compile)."""
     lines = _lines(1, "torch.manual_seed(args.seed)")
+    place = "device, memory_format=layout" if plan.images else "device"
     for variable, io in zip(models, plan.networks, strict=True):
-        lines += _lines(1, f"{variable} = {class_names[io.network]}().to(device)")
+        lines += _lines(1, f"{variable} = {class_names[io.network]}().to({place})")
     if plan.task == "gan":
         lines += _lines(1, f"networks = [wrap_for_processes(m, world_size) for m in "
                         f"({', '.join(models)})]")
@@ -265,26 +269,30 @@ def _data_lines(plan: Plan) -> list[str]:
                             ["train_set", "world_size", "rank", "seed=args.seed"])
         lines += call_lines(1, "loader = DataLoader(",
                             ["train_set", "args.batch_size", "sampler=sampler",
-                             "drop_last=True", f"num_workers={plan.settings.data.workers}"])
+                             "drop_last=True", f"num_workers={plan.settings.data.workers}",
+                             _PIN_MEMORY])
+        if plan.validates:
+            lines += _lines(1, f"val_loader = DataLoader(val_set, args.batch_size, {_PIN_MEMORY})")
         return lines
     labelled = plan.task not in ("gan", "autoencoder")
     names = ["x_train", "y_train" if labelled else "_", "x_val" if plan.validates else "_",
              "y_val" if labelled and plan.validates else "_"]
+    moved = "to_device(t, device, layout)" if plan.images else "t.to(device)"
     return _lines(1, f"splits = load_data({arguments})",
-                  f"{', '.join(names)} = (t.to(device) for t in splits)",
+                  f"{', '.join(names)} = ({moved} for t in splits)",
                   "sampler = DistributedSampler(x_train, world_size, rank, seed=args.seed)")
 
 
 def _batches(plan: Plan) -> list[str]:
     if not plan.data.in_memory:
-        return _lines(2, "batches = on_device(loader, device)")
+        return _lines(2, f"batches = on_device({_on_device_arguments(plan, 'loader')})")
     tensors = "(x_train,)" if plan.task in ("gan", "autoencoder") else "(x_train, y_train)"
     return _lines(2, f"batches = tensor_batches({tensors}, sampler, args.batch_size)")
 
 
 def _val_batches(plan: Plan, targets: str = "y_val") -> str:
     if not plan.data.in_memory:
-        return "val_batches = on_device(DataLoader(val_set, args.batch_size), device)"
+        return f"val_batches = on_device({_on_device_arguments(plan, 'val_loader')})"
     return f"val_batches = chunks((x_val, {targets}), args.batch_size)"
 
 
@@ -321,12 +329,20 @@ def _schedule(plan: Plan) -> list[str]:
     return lines + _lines(1, "]")
 
 
+def _on_device_arguments(plan: Plan, batches: str) -> str:
+    return f"{batches}, device, layout" if plan.images else f"{batches}, device"
+
+
 def _precision(plan: Plan) -> list[str]:
-    if plan.amp is None:
-        return _lines(1, "# Mixed precision is off: the design trains in float32.", "amp = None",
-                      "scaler = torch.amp.GradScaler(device.type, enabled=False)")
-    return _lines(1, f'amp = torch.{plan.amp} if device.type == "cuda" else None',
-                  "scaler = torch.amp.GradScaler(device.type, enabled=amp is torch.float16)")
+    """The autocast type and gradient scaler; nothing where the design trains in float32."""
+    precision = plan.settings.precision
+    if precision == "fp32":
+        return []
+    return _lines(1, f"amp, scaler = mixed_precision(device, {literal(precision)})")
+
+
+def _mixed_precision(plan: Plan) -> list[str]:
+    return [] if plan.settings.precision == "fp32" else ["amp=amp", "scaler=scaler"]
 
 
 def _steps(plan: Plan) -> list[str]:
@@ -336,10 +352,10 @@ def _steps(plan: Plan) -> list[str]:
                           ["networks", "optimizers", "batches",
                            f"noise_shape={literal(plan.noise_shape)}",
                            f"d_steps={s.gan.d_steps}", f"clip_norm={s.grad_clip!r}",
-                           "amp=amp", "scaler=scaler"])
+                           *_mixed_precision(plan)])
     return call_lines(2, f"steps = {plan.steps_function}(",
                       ["network", "optimizer", "batches", f"loss_fn={plan.loss}",
-                       f"clip_norm={s.grad_clip!r}", "amp=amp", "scaler=scaler"])
+                       f"clip_norm={s.grad_clip!r}", *_mixed_precision(plan)])
 
 
 def _validation(plan: Plan, models: list[str]) -> list[str]:
@@ -380,6 +396,8 @@ def _gan_validation(plan: Plan, models: list[str]) -> list[str]:
         lines += _lines(2, "row.update(modes_covered=covered, near_mode=near)")
     return lines
 
+
+_PIN_MEMORY = 'pin_memory=device.type == "cuda"'  # so copies to the GPU overlap its work
 
 _COPY_STATE = '''def copy_state(model):
     """A copy of the model's weights, kept while later epochs change them."""

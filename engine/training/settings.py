@@ -200,8 +200,9 @@ class TrainingSettings:
     processes: int = setting("int", 1, "training processes on this machine, started by "
                              "torchrun: several share the CPU, or one per GPU; each trains on "
                              "its share with the batch size above", minimum=1, label="Processes")
-    precision: str = setting("choice", "fp32", "mixed precision on CUDA: bf16 or fp16 autocast",
-                             choices=("fp32", "bf16", "fp16"), label="Mixed precision")
+    precision: str = setting("choice", "auto", "mixed precision on CUDA ('auto': bf16 where "
+                             "the GPU has it, else fp16); float32 elsewhere",
+                             choices=("auto", "fp32", "bf16", "fp16"), label="Mixed precision")
     compile: bool = setting("bool", False, "torch.compile the networks (pays off on CUDA only)",
                             label="torch.compile")
     checkpoint_every: int = setting("int", 1, "write a checkpoint every this many epochs (0: "

@@ -244,7 +244,8 @@ class Trainer:
             optimizer.load_state_dict(saved)
         for scheduler, saved in zip(networks.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(saved)
-        networks.scaler.load_state_dict(state["scaler"])
+        if networks.scaler is not None and state["scaler"]:   # float16 then and now
+            networks.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["rng"])
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
@@ -408,7 +409,9 @@ class Trainer:
         if not setup.plan.data.in_memory:
             from torch.utils.data import DataLoader
 
-            return on_device(DataLoader(tensors["val"], batch_size), setup.device)
+            loader = DataLoader(tensors["val"], batch_size,
+                                pin_memory=setup.device.type == "cuda")
+            return on_device(loader, setup.device, setup.layout)
         targets = (tensors["val"] if setup.plan.task == "autoencoder"
                    else tensors["val_targets"])
         return chunks((tensors["val"], targets), batch_size)
@@ -525,7 +528,8 @@ class Trainer:
         name = f"epoch-{completed:04d}" + (f"-step-{self.step:07d}" if batch else "")
         state = {"optimizers": [o.state_dict() for o in networks.optimizers],
                  "schedulers": [scheduler.state_dict() for scheduler in networks.schedulers],
-                 "scaler": networks.scaler.state_dict(), "rng": torch.get_rng_state()}
+                 "scaler": {} if networks.scaler is None else networks.scaler.state_dict(),
+                 "rng": torch.get_rng_state()}
         if torch.cuda.is_available() and setup.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
         rows = [{k: v.item() for k, v in row.items()} for row in partial or []] if batch else []

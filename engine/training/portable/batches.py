@@ -34,7 +34,26 @@ def chunks(tensors, batch_size):
         yield tuple(tensor[start : start + batch_size] for tensor in tensors)
 
 
-def on_device(batches, device):
+def image_layout(device):
+    """The memory format for images and the weights that convolve them: channels-last on
+    CUDA, whose tensor cores read images fastest with the channels innermost; elsewhere
+    whatever format they have."""
+    return torch.channels_last if device.type == "cuda" else torch.preserve_format
+
+
+def standard_layout(model):
+    """`model`'s weights in the standard (contiguous) layout, which safetensors saves."""
+    return {key: value.contiguous() for key, value in model.state_dict().items()}
+
+
+def to_device(tensor, device, layout=torch.preserve_format):
+    """`tensor` on `device`, a batch of images (4-D) in `layout` (see `image_layout`). A copy
+    from pinned memory runs while the GPU works (non_blocking)."""
+    layout = layout if tensor.dim() == 4 else torch.preserve_format
+    return tensor.to(device, non_blocking=True, memory_format=layout)
+
+
+def on_device(batches, device, layout=torch.preserve_format):
     """Move each batch to the device as it is used (DataLoader batches start on the CPU)."""
     for batch in batches:
-        yield tuple(tensor.to(device, non_blocking=True) for tensor in batch)
+        yield tuple(to_device(tensor, device, layout) for tensor in batch)

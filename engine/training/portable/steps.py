@@ -1,8 +1,11 @@
 """One pass of training over mini-batches, as a generator that yields after every step.
 
 The caller decides what happens between steps (logging, pausing, stopping). The values yielded
-stay on the device, so nothing waits for the GPU until someone reads them.
+stay on the device, so nothing waits for the GPU until someone reads them. In float32 a step
+is the plain forward, backward and optimizer step: no autocast and no gradient scaler.
 """
+
+from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -21,33 +24,68 @@ def classification_loss(logits, targets):
     return F.cross_entropy(logits.flatten(0, -2), targets.flatten())
 
 
-def supervised_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler):
+def mixed_precision(device, precision):
+    """Return (autocast dtype, gradient scaler) for `precision` on `device`, or (None, None).
+
+    Mixed precision runs on CUDA only: "bf16" and "fp16" autocast to that type, "auto" to
+    bfloat16 where the GPU computes in it natively (not emulated), else float16. Float16's
+    small gradients underflow, so it scales the loss (a GradScaler); bfloat16 has float32's
+    range and needs none.
+    """
+    if device.type != "cuda" or precision == "fp32":
+        return None, None
+    if precision == "auto":
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+        precision = "bf16" if native else "fp16"
+    if precision == "bf16":
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler(device.type)
+
+
+def forward_precision(device, amp):
+    """The forward pass's context: autocast to `amp`, or nothing at all in float32."""
+    return torch.autocast(device.type, dtype=amp) if amp else nullcontext()
+
+
+def supervised_steps(model, optimizer, batches, loss_fn, clip_norm, amp=None, scaler=None):
     """Train on each (inputs, targets) batch in turn; yield {"loss": ...} after each step.
 
-    `amp` is the autocast dtype (None for full precision), `scaler` a torch.amp.GradScaler
-    (enabled for float16 only); `clip_norm` 0 means no gradient clipping.
+    `amp` and `scaler` come from `mixed_precision` (None and None for float32);
+    `clip_norm` 0 means no gradient clipping.
     """
     model.train()
     for inputs, targets in batches:
-        with torch.autocast(inputs.device.type, dtype=amp, enabled=amp is not None):
+        with forward_precision(inputs.device, amp):
             loss = loss_fn(main_output(model(inputs)), targets)
         backward_and_step(loss, model, optimizer, clip_norm, scaler)
-        scaler.update()
+        if scaler is not None:
+            scaler.update()
         yield {"loss": loss.detach()}
 
 
-def backward_and_step(loss, model, optimizer, clip_norm, scaler):
+def backward_and_step(loss, model, optimizer, clip_norm, scaler=None):
     """Backpropagate `loss` and step `model`'s optimizer, first clipping the gradients' norm
-    to `clip_norm` when it is set (unscaled, so the limit means the same under float16)."""
+    to `clip_norm` when it is set. A float16 `scaler` scales the loss up for the backward
+    pass and the gradients back down before clipping, so the limit means the same."""
     optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        clip_gradients(model, clip_norm)
+        optimizer.step()
+        return
     scaler.scale(loss).backward()
-    if clip_norm:
-        scaler.unscale_(optimizer)
-        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    scaler.unscale_(optimizer)
+    clip_gradients(model, clip_norm)
     scaler.step(optimizer)
 
 
-def autoencoder_steps(model, optimizer, batches, loss_fn, clip_norm, amp, scaler):
+def clip_gradients(model, clip_norm):
+    """Scale `model`'s gradients down to a total norm of `clip_norm` (0: leave them)."""
+    if clip_norm:
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+
+
+def autoencoder_steps(model, optimizer, batches, loss_fn, clip_norm, amp=None, scaler=None):
     """Train a network to give back its input: each batch is its own target."""
     pairs = ((inputs, inputs) for inputs, *_ in batches)
     return supervised_steps(model, optimizer, pairs, loss_fn, clip_norm, amp, scaler)
@@ -60,8 +98,8 @@ def gan_steps(
     noise_shape,
     d_steps,
     clip_norm,
-    amp,
-    scaler,
+    amp=None,
+    scaler=None,
 ):
     """Train the discriminator on every batch and the generator after every `d_steps`
     (`clip_norm` as in `supervised_steps`, for each network).
@@ -76,7 +114,7 @@ def gan_steps(
     for step, (real, *_) in enumerate(batches, start=1):
         train_generator = step % d_steps == 0
         noise = torch.randn(len(real), *noise_shape, device=real.device)
-        with torch.autocast(real.device.type, dtype=amp, enabled=amp is not None):
+        with forward_precision(real.device, amp):
             with torch.set_grad_enabled(train_generator):
                 fake = main_output(generator(noise))
             # One pass over real and fake together (DistributedDataParallel needs one).
@@ -91,11 +129,12 @@ def gan_steps(
             "d_fake": torch.sigmoid(fake_scores.detach().float()).mean(),
         }
         if train_generator:
-            with torch.autocast(real.device.type, dtype=amp, enabled=amp is not None):
+            with forward_precision(real.device, amp):
                 g_loss = adversarial_loss(main_output(discriminator(fake)), True)
             backward_and_step(g_loss, generator, g_optimizer, clip_norm, scaler)
             result["g_loss"] = g_loss.detach()
-        scaler.update()
+        if scaler is not None:
+            scaler.update()
         yield result
 
 

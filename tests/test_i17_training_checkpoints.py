@@ -1,0 +1,65 @@
+"""Issue 17: a checkpoint every epoch costs about one torch.save, because once KEEP are kept
+the oldest folder is emptied and written into instead of deleting one and making another;
+what is listed is always whole, and nothing of a recycled checkpoint stays in the new one."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from engine.training.checkpoint import KEEP, latest_checkpoint, load_checkpoint, write_checkpoint
+
+
+def write(folder, epoch, model, best=None):
+    return write_checkpoint(folder, f"epoch-{epoch:04d}", {"model": model},
+                            {"step": torch.tensor(epoch)}, {"epoch": epoch}, best)
+
+
+def test_the_newest_are_kept_and_the_oldest_folder_is_reused(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    write(tmp_path, 1, model)
+    reused = os.stat(tmp_path / "epoch-0001").st_ino
+    for epoch in range(2, KEEP + 3):
+        write(tmp_path, epoch, model)
+    assert sorted(os.listdir(tmp_path)) == [f"epoch-{e:04d}" for e in range(3, KEEP + 3)]
+    assert os.stat(tmp_path / f"epoch-{KEEP + 1:04d}").st_ino == reused
+    latest = load_checkpoint(latest_checkpoint(tmp_path))
+    assert latest.record["epoch"] == int(latest.state["step"]) == KEEP + 2
+
+
+def test_a_recycled_checkpoint_leaves_none_of_its_files_behind(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    write(tmp_path, 1, model, best={"model": model.state_dict()})
+    (tmp_path / "epoch-0001" / "stray").mkdir()   # whatever else was put in it
+    for epoch in range(2, KEEP + 2):
+        write(tmp_path, epoch, model)
+    recycled = tmp_path / f"epoch-{KEEP + 1:04d}"
+    assert sorted(os.listdir(recycled)) == ["model.safetensors", "record.json", "state.pt"]
+    assert load_checkpoint(recycled).best == {}
+
+
+def test_the_same_name_twice_keeps_the_newer(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    for epoch in range(1, KEEP + 1):
+        write(tmp_path, epoch, model)
+    write_checkpoint(tmp_path, f"epoch-{KEEP:04d}", {"model": model},
+                     {"step": torch.tensor(99)}, {"epoch": KEEP})
+    assert len(os.listdir(tmp_path)) == KEEP
+    assert int(load_checkpoint(tmp_path / f"epoch-{KEEP:04d}").state["step"]) == 99
+
+
+def test_weights_are_saved_without_copies_yet_as_safetensors_needs():
+    """Tied and channels-last weights are copied (safetensors refuses shared or strided
+    tensors); plain ones are written as they are."""
+    from engine.training.checkpoint import _plain_state
+
+    conv = torch.nn.Conv2d(2, 3, 3).to(memory_format=torch.channels_last)
+    linear = torch.nn.Linear(4, 4)
+    state = {"conv": conv.weight, "linear": linear.weight, "tied": linear.weight,
+             "row": linear.weight[1]}
+    plain = _plain_state(state)
+    assert plain["linear"].data_ptr() == linear.weight.data_ptr()
+    for key in ("conv", "tied", "row"):
+        assert plain[key].is_contiguous() and plain[key].equal(state[key])
+        assert plain[key].data_ptr() != linear.weight.data_ptr()
