@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QShowEvent
@@ -28,8 +29,6 @@ from designer.panels.about import AboutDialog
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.panels.code_view import CodeView
 from designer.panels.dialogs import Dialogs
-from designer.panels.export_dialog import ExportDialog
-from designer.panels.import_dialog import ImportDialog
 from designer.panels.inspector import Inspector
 from designer.panels.lazy import RefreshWhenShown
 from designer.panels.palette import LayerPalette
@@ -43,6 +42,10 @@ from designer.training.panel import TrainingPanel
 from engine import Design, DesignError, load_design, save_design
 from engine.events import BlockAdded, BlockRemoved, DesignEvent, NameChanged, Reset
 from engine.fileformat import EXTENSION
+
+if TYPE_CHECKING:   # the dialogs are imported when opened: the window starts without them
+    from designer.panels.export_dialog import ExportDialog
+    from designer.panels.import_dialog import ImportDialog
 
 APP_NAME = "NeuralCanvas"
 # Toolbar groups; the actions named in TOOL_BAR_TEXT show their text beside the icon.
@@ -485,6 +488,8 @@ class MainWindow(QMainWindow):
 
     def import_module(self) -> ImportDialog | None:
         """Ask for a Python file, its class and input shape; the import replaces the design."""
+        from designer.panels.import_dialog import ImportDialog  # the importer: when asked
+
         if not self.confirm_discard():
             return None
         dialog = ImportDialog(self.dialogs, self.settings.last_folder(), self)
@@ -502,6 +507,8 @@ class MainWindow(QMainWindow):
 
     def export_design(self) -> ExportDialog:
         """The export dialog for the design as it is now."""
+        from designer.panels.export_dialog import ExportDialog  # the compiler: when asked
+
         dialog = ExportDialog(self.document.design.copy(), self.dialogs,
                               self.settings.last_folder(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -3,7 +3,6 @@ canvas and the inspector both use for a probe's statistics and flags. No torch h
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtGui import QImage
 
 from engine.probes import NodeProbe, Picture, Statistics
@@ -13,6 +12,8 @@ from engine.training.diagnostics import UNIT_FLAGS
 
 def picture_images(picture: Picture) -> list[QImage]:
     """One RGB image per map (a channel), or the one image of a sequence, vector or scalar."""
+    import numpy as np  # here, not at the top: the editor starts without numpy
+
     rgb = np.ascontiguousarray(coloured(picture.pixels, picture.diverging))
     images = []
     for layer in rgb:

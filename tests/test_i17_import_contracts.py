@@ -6,6 +6,7 @@ of its command. Each check runs in a fresh interpreter and reads its sys.modules
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,46 @@ def test_a_command_line_builds_only_its_command(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["export", str(CNN), "-o", "x.py"])
     capsys.readouterr()
+
+
+FIRST_PAINT = """
+import json, sys, tempfile
+from pathlib import Path
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from designer.app import application, open_main_window
+from designer.settings import AppSettings
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and not seen:
+            seen.extend(sys.modules)
+            QTimer.singleShot(0, painted.quit)
+        return False
+
+seen = []
+folder = Path(tempfile.mkdtemp())
+app = application()
+window = open_main_window(None, AppSettings(folder / "settings.ini"), None, folder / "recovery")
+watcher = FirstPaint()
+window.installEventFilter(watcher)
+window.update()
+painted = QEventLoop()
+painted.exec()
+print(json.dumps(sorted(seen)), flush=True)
+import os
+os._exit(0)
+"""
+
+
+def test_the_window_paints_before_plots_importers_and_the_compiler_load():
+    """What the first frame does not wait for: pyqtgraph (the Training panel's curves come
+    after it), the import and export dialogs' engines (imported when a dialog opens)."""
+    result = subprocess.run([sys.executable, "-c", FIRST_PAINT], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, check=False,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = set(json.loads(result.stdout.splitlines()[-1]))
+    assert "designer.main_window" in modules
+    assert not {"pyqtgraph", "engine.importing", "engine.compiler", "engine.export_onnx",
+                "designer.panels.import_dialog", "designer.panels.export_dialog"} & modules
+    assert heavy(modules) == []

@@ -103,3 +103,22 @@ def test_the_recent_cache_never_makes_one_thread_wait_for_another():
         finish.set()
         other.join()
     assert cache.get("a", lambda: "again") == "slow"
+
+
+def test_pysides_import_check_reads_bytes_and_answers_as_pyside_does():
+    """PySide6 asks of every module imported after it whether it uses Qt; designer.app makes
+    that a search of the file's bytes (once), with PySide's own answers."""
+    import json
+    import sys
+
+    import designer.app
+    import designer.main_window
+    from designer import pyside_import_check
+
+    feature = sys.modules["shibokensupport.feature"]
+    check = feature._mod_uses_pyside
+    pyside_import_check.install()
+    assert feature._mod_uses_pyside is check and hasattr(check, "original")
+    for module in (designer.main_window, json, sys, designer.app):
+        assert check(module) == check.original(module)
+    assert check(designer.main_window) and not check(json)

@@ -15,9 +15,10 @@ leading dimensions into channels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:   # numpy is imported where it is used: the editor starts without it
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def _averaged(maps: Any, size: tuple[int, int]) -> Any:
 def _scaled(kind: str, values: Any, shown: int, total: int) -> Picture:
     """uint8 pixels from low (0) to high (255); the cells of a wrapped vector's last row
     after its `shown` values hold 0."""
+    import numpy as np
+
     array = values.numpy().astype(np.float32)
     finite = array[np.isfinite(array)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
+if TYPE_CHECKING:   # numpy is imported where it is used: the editor starts without it
+    import numpy as np
 
 from engine.checking import Report
 from engine.design import Design
@@ -20,7 +21,7 @@ from engine.errors import DesignError
 from engine.training.plan import NetworkIO, Plan, make_plan
 from engine.training.settings import settings_from
 
-Sample = int | str | Path | np.ndarray
+Sample: TypeAlias = "int | str | Path | np.ndarray"
 POLARITY_SAMPLES = 16
 
 
@@ -36,6 +37,8 @@ class ProbeBatch:
 def probe_batch(design: Design, network: str, sample: Sample, size: int,
                 report: Report) -> ProbeBatch:
     """The batch for probing `network` on `sample`, at most `size` samples long."""
+    import numpy as np
+
     plan = make_plan(design, settings_from(design.training), report)
     io = _network_io(design, network, plan)
     if isinstance(sample, np.ndarray):
@@ -63,6 +66,7 @@ def _network_io(design: Design, network: str, plan: Plan) -> NetworkIO:
 
 
 def _given(io: NetworkIO, array: np.ndarray, size: int, source: str) -> ProbeBatch:
+    import numpy as np
     import torch
 
     if array.ndim == len(io.input_shape):
