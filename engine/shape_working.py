@@ -409,6 +409,24 @@ def _scaled_attention(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]
                  key.shape[-2] != value.shape[-2])]
 
 
+@working("ShiftedWindowAttention", "ShiftedWindowAttentionV2")
+def _window_attention(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
+    x = inputs[0]
+    return [Line(f"output = the input's shape {format_shape(x.shape)}"),
+            Line(f"channels {x.shape[-1]} must equal dim {p['dim']}", x.shape[-1] != p["dim"]),
+            _heads(p["dim"], p["num_heads"], "num_heads")]
+
+
+@working("PatchMerging", "PatchMergingV2")
+def _patch_merging(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
+    x = inputs[0]
+    height, width, channels = x.shape[1:]
+    return [Line(f"height = ceil({height} / 2) = {-(-height // 2)}"),
+            Line(f"width = ceil({width} / 2) = {-(-width // 2)}"),
+            Line(f"channels = 2 * dim = 2 * {p['dim']} = {2 * p['dim']} (the input's "
+                 f"{channels} must equal dim)", channels != p["dim"])]
+
+
 # ---------------------------------------------------------------------------- merging
 
 @working("Concat")

@@ -7,7 +7,8 @@ from engine.errors import ShapeError
 from engine.layers import LayerSpec, TensorInfo, get_layer
 
 SAMPLE_SHAPES = [((3, 8, 8), "float"), ((4, 12), "float"), ((6,), "float"),
-                 ((2, 4, 6, 6), "float"), ((64,), "float"), ((12,), "long")]
+                 ((2, 4, 6, 6), "float"), ((64,), "float"), ((12,), "long"),
+                 ((7, 7, 96), "float")]  # channels last, as Swin's window layers take
 # Ports that take something an Input cannot give: a boolean mask, made from the Input.
 MASK_PORTS = {"MaskedFill": 1}
 

@@ -19,9 +19,9 @@ from test_import_torchvision import ARCHITECTURES as ROUND_TRIPPED_FLAT
 # starts importing, its test checks the round trip is exact; then move it out of this list so
 # its test fails if it stops importing.
 REFUSED = {
-    # shifted windows: roll, pad, relative position bias gathered with an index tensor
-    "torchvision/swin_t", "torchvision/swin_s", "torchvision/swin_b", "torchvision/swin_v2_t",
-    "torchvision/swin_v2_s", "torchvision/swin_v2_b", "timm/swin_tiny_patch4_window7_224",
+    # shifted windows (timm's own modules): roll, pad, relative position bias gathered with an
+    # index tensor
+    "timm/swin_tiny_patch4_window7_224",
     "torchvision/maxvit_t",  # einsum, relative position bias gathered with an index tensor
     "timm/tf_efficientnet_b0",  # SAME padding
     # attention biases gathered with an index tensor; unbind; group_norm

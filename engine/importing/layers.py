@@ -17,7 +17,11 @@ from engine.layers import LayerSpec, TensorInfo, get_layer
 
 # Catalogue parameters stored under another attribute (path) by the torch module.
 _ATTRIBUTE_OF = {("Unflatten", "sizes"): "unflattened_size",
-                 ("MultiheadAttention", "bias"): "in_proj_bias"}
+                 ("MultiheadAttention", "bias"): "in_proj_bias",
+                 **{(window_attention, name): path
+                    for window_attention in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2")
+                    for name, path in (("dim", "qkv.in_features"), ("qkv_bias", "qkv.bias"),
+                                       ("proj_bias", "proj.bias"))}}
 # The Transformer blocks' constructor arguments, by where the module keeps them. Each is read
 # into the layer's parameter of that name; one the layer has no parameter for is compared with
 # the layer's own module, and a difference refused under the argument's name.

@@ -16,7 +16,11 @@ from typing import Any
 from engine.errors import DesignError
 
 # Modules outside torch.nn that the catalogue has a layer for, so tracing stops at them.
-EXTRA_LEAF_MODULES = frozenset({"torchvision.ops.stochastic_depth.StochasticDepth"})
+EXTRA_LEAF_MODULES = frozenset({
+    "torchvision.ops.stochastic_depth.StochasticDepth",
+    *(f"torchvision.models.swin_transformer.{name}" for name in (
+        "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "PatchMerging", "PatchMergingV2")),
+})
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \S+\n'
                     r'(?:[ \t]+(?P<code>(?![ \t]|File ")[^\n]*))?')
 
