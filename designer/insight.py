@@ -18,6 +18,7 @@ from designer.canvas.view import NetworkView
 from designer.gradient_flow import decade, decade_colour, edge_norms, legend_decades
 from designer.panels.inspector import Inspector
 from designer.training.probe_controller import ProbeController
+from engine.events import NodeMoved
 from engine.probes import NodeProbe, Probe
 from engine.probes.capture import Use
 
@@ -38,7 +39,9 @@ class CanvasInsight(QObject):
         probes.probeChanged.connect(self.show_all)
         probes.flowChanged.connect(self.show_flow)
         probes.largeChanged.connect(self.show_in_inspector)
-        self.document.designChanged.connect(lambda _event: self._pending.start())
+        # a moved card keeps its probe tag and wires (a drag would redo every one each step)
+        self.document.designChanged.connect(
+            lambda event: None if isinstance(event, NodeMoved) else self._pending.start())
         self.document.scopeChanged.connect(lambda _scope: self._pending.start())
         self.document.networkChanged.connect(lambda _network: self._pending.start())
         self.document.selectionChanged.connect(lambda _ids: self.show_in_inspector())

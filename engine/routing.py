@@ -107,11 +107,27 @@ class BoxIndex:
     """Cards bucketed by a coarse grid, so a wire only looks at the cards near it."""
 
     def __init__(self, boxes: Mapping[str, Box]) -> None:
-        self.boxes = dict(boxes)
+        self.boxes: dict[str, Box] = {}
         self._cells: dict[tuple[int, int], list[str]] = {}
-        for node, box in self.boxes.items():
-            for cell in _cells(box):
-                self._cells.setdefault(cell, []).append(node)
+        for node, box in boxes.items():
+            self.place(node, box)
+
+    def place(self, node: str, box: Box) -> None:
+        """Put the card at `box` (moved or resized: only its own cells change, so an editor
+        keeps one index while cards move instead of rebuilding it)."""
+        if self.boxes.get(node) == box:
+            return
+        self.remove(node)
+        self.boxes[node] = box
+        for cell in _cells(box):
+            self._cells.setdefault(cell, []).append(node)
+
+    def remove(self, node: str) -> None:
+        box = self.boxes.pop(node, None)
+        if box is None:
+            return
+        for cell in _cells(box):
+            self._cells[cell].remove(node)
 
     def near(self, area: Box) -> dict[str, Box]:
         found: dict[str, Box] = {}

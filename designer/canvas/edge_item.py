@@ -14,6 +14,7 @@ from engine.routing import CLEARANCE, Point, curve_controls, label_centre
 _PICK_WIDTH = 10.0
 _CORNER_RADIUS = CLEARANCE * 0.75  # a routed wire's rounded corners stay clear of the cards
 _LABEL_LOD = 0.55  # the node cards' detail threshold: labels show with the card texts
+_SMOOTH_LOD = 0.3  # zoomed out further, wires are hairlines: drawn without antialiasing
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -67,6 +68,7 @@ class EdgeItem(QGraphicsItem):
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._bounds = QRectF()
+        self._shape: QPainterPath | None = None   # worked out when first asked for
         self._hovered = False
         self.picked = False
         self.flow: QColor | None = None   # the gradient's order of magnitude, when shown
@@ -83,7 +85,8 @@ class EdgeItem(QGraphicsItem):
         if colour != self.flow:
             self.flow = colour
             self.update()
-        self.setToolTip(tip)
+        if tip != self.toolTip():
+            self.setToolTip(tip)
 
     def set_style(self, style: CanvasStyle) -> None:
         self.prepareGeometryChange()
@@ -122,29 +125,33 @@ class EdgeItem(QGraphicsItem):
         else:
             self._label_rect = QRectF()
         self._bounds = self._path.boundingRect().adjusted(-4, -4, 4, 4).united(self._label_rect)
+        self._shape = None
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(_PICK_WIDTH)
-        outline = stroker.createStroke(self._path)
-        if not self._label_rect.isNull():
-            outline.addRect(self._label_rect)
-        return outline
+        """The area a click picks the wire in: kept until the wire or its label moves (Qt asks
+        for it on every hover and rubber-band test)."""
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(_PICK_WIDTH)
+            self._shape = stroker.createStroke(self._path)
+            if not self._label_rect.isNull():
+                self._shape.addRect(self._label_rect)
+        return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         style = self.style
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= _SMOOTH_LOD)
         emphasised = self.picked or self._hovered
         colour = style.selection if self.picked else self.flow or style.edge
         width = 2.6 if emphasised else 1.8
         painter.setPen(QPen(colour, width + (1.4 if self.flow is not None else 0.0)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self._label_rect.isNull() or \
-                option.levelOfDetailFromTransform(painter.worldTransform()) < _LABEL_LOD:
+        if self._label_rect.isNull() or lod < _LABEL_LOD:
             return
         painter.setPen(QPen(colour, 1.0))
         painter.setBrush(style.label_fill)

@@ -44,6 +44,8 @@ from engine.probes import NodeProbe
 
 DETAIL_LOD = 0.55  # below this zoom a card shows only its name and shape, in larger letters
 _OVERVIEW_PIXELS = 11.0  # on-screen text height of the overview
+_MIN_TEXT_PIXELS = 5.0  # overview text smaller than this on screen is noise: not drawn
+_PORT_LOD = 0.3  # below this zoom ports are specks (wires still show the connections)
 _MIN_BODY_LINES = 2  # cards keep a common height unless they have more to say
 _MAX_BODY_LINES = 3  # parameters, output shape, parameter count
 _NAME_TYPE_GAP = 6.0  # between the name and the type in the header
@@ -344,7 +346,8 @@ class NodeItem(QGraphicsItem):
                             2.4 if selected else 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._card_path)
-        self._paint_ports(painter)
+        if lod >= _PORT_LOD:
+            self._paint_ports(painter)
         if detailed:
             self._paint_texts(painter)
         else:
@@ -352,11 +355,14 @@ class NodeItem(QGraphicsItem):
 
     def _paint_overview(self, painter: QPainter, lod: float) -> None:
         """Zoomed out, small text is unreadable: show the name and output shape at a size that
-        stays legible on screen (as far as the card has room)."""
+        stays legible on screen (as far as the card has room); zoomed out further, where even
+        that would be a smudge of a few pixels, the card is just its coloured shape."""
         style = self.style
         rect = self.card_rect().adjusted(PADDING / 2, 2, -PADDING / 2, -2)
         common = HEADER_HEIGHT + PADDING * 2 + style.line_height * _MIN_BODY_LINES - 8
         size = min(_OVERVIEW_PIXELS / max(lod, 0.05), common / 2.4)
+        if size * lod < _MIN_TEXT_PIXELS:
+            return
         title = QFont(style.title_font)
         title.setPixelSize(max(1, round(size)))
         detail = QFont(style.body_font)

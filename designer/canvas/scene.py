@@ -43,12 +43,13 @@ from designer.undo_commands import (
 )
 from engine import DesignError, Edge, Node, Problem, Report, events
 from engine.blocks.library import add_built_in
-from engine.layers import get_layer
+from engine.layers import TensorInfo, get_layer
 from engine.layers.block_node import BLOCK_TYPE
 from engine.layout import layered_positions
 
 _drag_ids = itertools.count(1)
 DUPLICATE_OFFSET = QPointF(40.0, 40.0)
+_UNLABELLED = object()   # a wire not labelled yet (None is a tensor not known)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class NetworkScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self._edges_of: dict[str, set[Edge]] = {}
+        # what each card and wire shows of the report, to touch only those that change
+        self._shown_reports: dict[str, tuple] = {}
+        self._shown_labels: dict[Edge, TensorInfo | None] = {}
         self._picked: set[Edge] = set()
         self._wire: WireDrag | None = None
         self._move: _MoveDrag | None = None
@@ -105,9 +109,13 @@ class NetworkScene(QGraphicsScene):
         self._syncing_selection = True
         self.clear()
         self._syncing_selection = False
+        for node_id in self.nodes:
+            self.router.remove_card(node_id)
         self.nodes.clear()
         self.edges.clear()
         self._edges_of.clear()
+        self._shown_reports.clear()
+        self._shown_labels.clear()
         self._picked.clear()
         if self.network not in self.design.networks and not self.design.is_block(self.network):
             return
@@ -172,16 +180,21 @@ class NetworkScene(QGraphicsScene):
                         self.canvas_style, self.design.output_names(node_id))
         self.nodes[node_id] = item
         self._edges_of[node_id] = set()
+        self._shown_reports.pop(node_id, None)
         self.addItem(item)
+        self.router.place_card(node_id)
 
     def _remove_node(self, node_id: str) -> None:
         item = self.nodes.pop(node_id)
         self._edges_of.pop(node_id, None)
+        self._shown_reports.pop(node_id, None)
+        self.router.remove_card(node_id)
         self.removeItem(item)
 
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge, self.canvas_style)
-        item.set_label(shape_text(self.document.report.info(edge.src, edge.out)))
+        self._shown_labels.pop(edge, None)
+        self._label_edge(item, self.document.report.info(edge.src, edge.out))
         self.edges[edge] = item
         self._edges_of[edge.src].add(edge)
         self._edges_of[edge.dst].add(edge)
@@ -194,6 +207,7 @@ class NetworkScene(QGraphicsScene):
         if edge == self.drop_wire:
             self.show_drop_wire(None)
         item = self.edges.pop(edge)
+        self._shown_labels.pop(edge, None)
         self._picked.discard(edge)
         self._edges_of[edge.src].discard(edge)
         self._edges_of[edge.dst].discard(edge)
@@ -218,23 +232,39 @@ class NetworkScene(QGraphicsScene):
         self.router.invalidate(item)
 
     def _update_edges_of(self, node_id: str) -> None:
+        """The card moved or changed size: its wires follow it, the others avoid it."""
+        self.router.place_card(node_id)
         for edge in self._edges_of.get(node_id, ()):
             self._place_edge(self.edges[edge])
 
     def apply_report(self, report: Report) -> None:
-        """Show new shapes, counts and problems; items repaint only where something changed."""
+        """Show new shapes, counts and problems. Only the cards and wires whose part of the
+        report changed are touched: after an edit most of a large design's report is the same
+        objects as before (the check caches each node's result), so this costs little more
+        than comparing them."""
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
                 problems.setdefault(problem.node, []).append(problem)
         for node_id, item in self.nodes.items():
+            shown = (report.output_infos.get(node_id, ()), report.params(node_id),
+                     problems.get(node_id, []), report.input_infos.get(node_id, []))
+            if self._shown_reports.get(node_id) == shown:
+                continue
+            self._shown_reports[node_id] = shown
             before = item.card_rect()
-            item.apply_report(report.output_infos.get(node_id, ()), report.params(node_id),
-                              problems.get(node_id, []), report.input_infos.get(node_id, []))
+            item.apply_report(*shown)
             if item.card_rect() != before:
                 self._update_edges_of(node_id)
         for edge, item in self.edges.items():
-            item.set_label(shape_text(report.info(edge.src, edge.out)))
+            self._label_edge(item, report.info(edge.src, edge.out))
+
+    def _label_edge(self, item: EdgeItem, info: TensorInfo | None) -> None:
+        """Label the wire with the tensor it carries (its text is worked out only when the
+        tensor changed)."""
+        if self._shown_labels.get(item.edge, _UNLABELLED) != info:
+            self._shown_labels[item.edge] = info
+            item.set_label(shape_text(info))
 
     def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
         """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""
@@ -243,8 +273,9 @@ class NetworkScene(QGraphicsScene):
 
     def set_style(self, style: CanvasStyle) -> None:
         self.canvas_style = style
-        for item in self.nodes.values():
+        for node_id, item in self.nodes.items():
             item.set_style(style)
+            self.router.place_card(node_id)
         for item in self.edges.values():
             item.set_style(style)
             self._place_edge(item)
