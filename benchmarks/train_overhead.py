@@ -3,12 +3,13 @@
 For each template, the same model, data, split, optimizer, schedule, batch size, epochs and
 per-epoch validation run two ways, alternately, several rounds:
   plain   a hand-written loop in this process (index tensors, forward, loss, backward, step;
-          validation and a torch.save checkpoint each epoch, as the settings ask)
+          a GAN's discriminator and generator steps; validation and a torch.save checkpoint
+          each epoch, as the settings ask)
   engine  engine.training's worker process, from its `started` event to its `finished` event,
           with everything it does on the way (events, gradient norms, checkpoints, metrics)
 Prints samples per second and the median ratio engine / plain (the target is >= 0.95).
 
-    python benchmarks/train_overhead.py [--rounds 3] [--templates mlp cnn]
+    python benchmarks/train_overhead.py [--rounds 3] [--templates mlp cnn ...]
 """
 
 from __future__ import annotations
@@ -25,51 +26,103 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 import torch.nn.functional as F
 
-import engine
-from engine.training.plan import make_plan
-from engine.training.portable.batches import split_random
-from engine.training.portable.builtin_data import digits_data
+from engine.compiler import build_model
+from engine.training.data import load_data
+from engine.training.plan import Loss, make_plan, optimizer_spec, schedule_spec
 from engine.training.run_state import settings_with
 from engine.training.settings import settings_from
 from engine.training.worker import TrainingService
-from templates import load_template
+from templates import load_template, template_names
 
 EPOCHS = {"mlp": 10, "cnn": 4}
+CPU = torch.device("cpu")
 
 
 def plain_loop(design, epochs: int, out: Path) -> float:
     """The loop a person would write for this template; returns samples per second."""
     settings = settings_from(settings_with(design.training, {"epochs": epochs}))
     plan = make_plan(design, settings)
-    x, y = digits_data(as_images=plan.data.description.endswith("images)"))
-    x_train, y_train, x_val, y_val = split_random(x, y, settings.data.validation_split,
-                                                  settings.seed)
+    tensors = load_data(plan, design, CPU).tensors
+    x_train, y_train = tensors["train"], tensors["train_targets"]
+    if plan.task == "autoencoder":
+        y_train = x_train
     torch.manual_seed(settings.seed)
-    model = engine.build_model(design)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.optimizer.lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    models = [build_model(design, io.network) for io in plan.networks]
+    name, options = optimizer_spec(plan)
+    optimizers = [getattr(torch.optim, name)(m.parameters(), lr=settings.optimizer.lr, **options)
+                  for m in models]
+    spec = schedule_spec(plan, epochs)
+    schedulers = [getattr(torch.optim.lr_scheduler, spec[0])(o, **spec[1])
+                  for o in optimizers] if spec and spec[0] != "ReduceLROnPlateau" else []
     batch = settings.batch_size
     steps = len(x_train) // batch
     started = time.perf_counter()
     for epoch in range(epochs):
-        model.train()
         order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(epoch))
-        for start in range(0, steps * batch, batch):
-            index = order[start:start + batch]
-            loss = F.cross_entropy(model(x_train[index]), y_train[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            correct = sum((model(x_val[i:i + batch]).argmax(1) == y_val[i:i + batch]).sum()
-                          for i in range(0, len(x_val), batch))
-        scheduler.step()
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epoch": epoch, "accuracy": float(correct) / len(x_val)},
-                   out / "checkpoint.pt")
-    float(correct)
+        batches = (order[start:start + batch] for start in range(0, steps * batch, batch))
+        if plan.task == "gan":
+            measure = _gan_epoch(plan, models, optimizers, x_train, batches)
+        else:
+            measure = _supervised_epoch(plan, models[0], optimizers[0], x_train, y_train,
+                                        batches, tensors, batch)
+        for scheduler in schedulers:
+            scheduler.step()
+        torch.save({"models": [m.state_dict() for m in models],
+                    "optimizers": [o.state_dict() for o in optimizers],
+                    "epoch": epoch, "measure": measure}, out / "checkpoint.pt")
     return steps * batch * epochs / (time.perf_counter() - started)
+
+
+def _loss(plan, outputs, targets):
+    outputs = outputs[0] if isinstance(outputs, tuple) else outputs
+    if plan.loss is Loss.CLASSIFICATION:
+        return F.cross_entropy(outputs.flatten(0, -2), targets.flatten())
+    return (F.l1_loss if plan.loss is Loss.MAE else F.mse_loss)(outputs, targets)
+
+
+def _supervised_epoch(plan, model, optimizer, x_train, y_train, batches, tensors, batch):
+    model.train()
+    for index in batches:
+        loss = _loss(plan, model(x_train[index]), y_train[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    if not len(tensors["val"]):
+        return float(loss)
+    x_val = tensors["val"]
+    y_val = x_val if plan.task == "autoencoder" else tensors["val_targets"]
+    model.eval()
+    with torch.no_grad():
+        return sum(float(_loss(plan, model(x_val[i:i + batch]), y_val[i:i + batch]))
+                   for i in range(0, len(x_val), batch))
+
+
+def _gan_epoch(plan, models, optimizers, x_train, batches):
+    generator, discriminator = models
+    g_optimizer, d_optimizer = optimizers
+    generator.train()
+    discriminator.train()
+    for step, index in enumerate(batches, start=1):
+        real = x_train[index]
+        fake = generator(torch.randn(len(real), *plan.noise_shape))
+        scores = discriminator(torch.cat([real, fake.detach()]))
+        labels = torch.cat([torch.ones(len(real), 1), torch.zeros(len(real), 1)])
+        d_loss = F.binary_cross_entropy_with_logits(scores, labels.view_as(scores))
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_optimizer.step()
+        if step % plan.settings.gan.d_steps == 0:
+            scores = discriminator(fake)
+            g_loss = F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
+            g_optimizer.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_optimizer.step()
+    generator.eval()
+    discriminator.eval()
+    with torch.no_grad():   # score samples from fixed noise, as the engine does each epoch
+        samples = generator(torch.randn(512, *plan.noise_shape,
+                                        generator=torch.Generator().manual_seed(0)))
+        return float(torch.sigmoid(discriminator(samples)).mean())
 
 
 def engine_run(service: TrainingService, design, epochs: int, out: Path) -> float:
@@ -90,7 +143,7 @@ def engine_run(service: TrainingService, design, epochs: int, out: Path) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--templates", nargs="+", default=["mlp", "cnn"])
+    parser.add_argument("--templates", nargs="+", default=template_names())
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{args.rounds} rounds, plain and engine alternating")
