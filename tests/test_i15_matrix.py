@@ -26,9 +26,8 @@ REFUSED = {
     "timm/tf_efficientnet_b0",  # SAME padding
     # attention biases gathered with an index tensor; unbind; group_norm
     "timm/levit_128s", "timm/mobilevit_xxs", "timm/mobilevitv2_050",
-    # attention masks made from positions (arange, comparisons), F.scaled_dot_product_attention;
-    # BERT's token type ids gathered
-    "huggingface/bert", "huggingface/gpt2", "huggingface/t5-encoder",
+    # attention masks made from positions (arange, comparisons), F.scaled_dot_product_attention
+    "huggingface/gpt2", "huggingface/t5-encoder",
 }
 # Round-tripped by the older tests (each torchvision model is imported once per test run).
 ELSEWHERE = {f"torchvision/{name}" for name in (*ROUND_TRIPPED_THROUGH_BLOCKS,

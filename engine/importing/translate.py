@@ -501,6 +501,8 @@ class GraphTranslator:
         handlers[torch.nn.functional.scaled_dot_product_attention] = self._scaled_attention
         handlers[torch.nn.functional.interpolate] = self._interpolate
         handlers[torch.nn.functional.pad] = self._pad
+        for target in (torch.gather, "gather"):
+            handlers[target] = self._gather
         return handlers
 
     def _binary(self, layer: str, tensor_first: str,
@@ -541,6 +543,12 @@ class GraphTranslator:
                           operation=operation if tensor_left else swapped,
                           constant=float(constant))
         return translate
+
+    def _gather(self, node: Any) -> None:
+        """`torch.gather(x, 1, index)`: a Gather node fed by the index."""
+        source, dim, index = bind_arguments(node, ("input", "dim", "index"), {})
+        self._produce(node, "Gather", [self._tensor(source), self._tensor(index)],
+                      dim=self._static(dim))
 
     def _masked_fill(self, node: Any) -> None:
         """`x.masked_fill(mask, float("-inf"))`: a MaskedFill node fed by the mask."""
