@@ -1,4 +1,4 @@
-"""The app's helper processes live exactly as long as the app.
+"""The app's helper processes live exactly as long as the app, and hold no more than they need.
 
 A training worker or jobs helper holds a gigabyte or more (torch, data, models). If the app is
 killed (`kill -9`, a crash, the terminal closed) nobody asks them to quit, so each one watches
@@ -15,11 +15,13 @@ ends its children itself, so children ignore SIGINT.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1          # from <linux/prctl.h>
 EXIT_PARENT_GONE = 70
@@ -50,3 +52,23 @@ def _ask_kernel_to_kill_with_parent() -> None:
 def _exit_when_gone(parent: multiprocessing.process.BaseProcess) -> None:
     parent.join()   # returns when the parent's end of the sentinel closes: the parent died
     os._exit(EXIT_PARENT_GONE)
+
+
+def give_back_memory() -> None:
+    """Call after each job: a finished job's models and data are freed now (a trainer holds
+    reference cycles that would otherwise wait for a later collection), and on glibc the freed
+    heap goes back to the system (`malloc_trim`), which free() alone rarely does: without it
+    an idle helper stays as large as its biggest job made it."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):   # not glibc (macOS, Windows, musl)
+        return None
+
+
+_malloc_trim = _find_malloc_trim()

@@ -173,8 +173,7 @@ def test_the_setup_tab_shows_huge_generated_data_without_holding_it(qtbot, tmp_p
                                                       "20,000 for validation")
         assert "FLOPs" in preflight.values["flops"].text()
         assert len(preflight.samples.grid.pixmaps) == 16
-        helper = next(iter(jobs.helper()._processes.values()))
-        status = Path(f"/proc/{helper.pid}/status")
+        status = Path(f"/proc/{jobs.worker().worker_pid}/status")
         if status.exists():   # Linux: the helper's peak resident memory
             peak_kb = int(next(line.split()[1] for line in status.read_text().splitlines()
                                if line.startswith("VmHWM")))

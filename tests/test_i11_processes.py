@@ -16,7 +16,6 @@ import pytest
 
 from designer.autosave import find_recoveries
 from designer.training import jobs
-from engine.training.worker import TrainingService
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
@@ -25,14 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 GONE_MS = 30_000  # children end the moment their parent does; generous for a loaded machine
 
 # The real app (run_app), with the Training panel brought up as a user would click its tab:
-# that starts the training worker and the jobs helper. Prints READY when both are running.
+# that starts the worker (which also runs the background jobs). Prints READY when it runs.
 APP = textwrap.dedent("""
     import sys
     from PySide6.QtCore import QTimer
     from designer.app import application, run_app
     from designer.undo_commands import SetParams
     from designer.main_window import MainWindow
-    from designer.training import jobs
 
     def main():
         app = application()
@@ -50,10 +48,7 @@ APP = textwrap.dedent("""
                     window.document.push(SetParams(design, design.find("conv1"),
                                                    {"out_channels": 4}))
             session = state["window"].training.session
-            helper = jobs._helper
-            if (session.service is not None and session.service.worker_pid is not None
-                    and helper is not None and any(p.is_alive()
-                                                   for p in helper._processes.values())):
+            if session.service is not None and session.service.worker_pid is not None:
                 timer.stop()
                 print("READY", flush=True)
 
@@ -109,7 +104,7 @@ class AppProcess:
         self.children: set[int] = set()
 
     def wait_ready(self, qtbot) -> None:
-        """Until the worker and the helper run; then note every process below the app."""
+        """Until the worker runs; then note every process below the app."""
         line = self.process.stdout.readline()  # the app prints READY or exits
         assert line.strip() == "READY", self.process.stderr.read()
         self.children = descendants(self.process.pid)
@@ -139,10 +134,10 @@ def start_app(tmp_path):
         app.clean_up()
 
 
-def test_a_killed_app_takes_its_worker_and_helper_along(qtbot, start_app):
+def test_a_killed_app_takes_its_worker_along(qtbot, start_app):
     app = start_app()
     app.wait_ready(qtbot)
-    assert len(app.children) >= 2  # the training worker, the jobs helper (and mp's tracker)
+    assert app.children  # the worker, which also runs the jobs (and mp's tracker)
     app.process.send_signal(signal.SIGKILL)
     app.process.wait(timeout=10)
     qtbot.waitUntil(lambda: not app.living_children(), timeout=GONE_MS)
@@ -201,23 +196,15 @@ def test_a_worker_ends_itself_when_its_parent_dies_without_the_kernels_help(qtbo
             os.kill(child, signal.SIGKILL)
 
 
-def test_quitting_ends_a_busy_worker_and_helper_instead_of_waiting_for_them(qtbot):
+def test_quitting_ends_a_busy_worker_instead_of_waiting_for_it(qtbot):
     """Quitting right after start-up: the worker is still importing torch and cannot read
-    its commands, and the helper is inside a long job; both are terminated, not waited for
-    (waiting is what held quitting up for 10-20 s)."""
-    service = TrainingService()
-    worker = service._worker.process
+    its commands, or it is inside a long job; it is terminated, not waited for (waiting is
+    what held quitting up for 10-20 s)."""
+    worker = jobs.worker(warm=True)._worker.process   # as the Training panel shown asks
     window_jobs = jobs.Jobs()
     window_jobs.submit("sleep", time.sleep, 600, done=lambda _r: None, failed=lambda _r: None)
-    helpers = list(jobs._helper._processes.values())
-    qtbot.waitUntil(lambda: all(p.is_alive() for p in helpers), timeout=10000)
-    service.shutdown()
+    qtbot.waitUntil(worker.is_alive, timeout=10000)
     window_jobs.shutdown()
     jobs.shutdown_helper()
-    ended = (-signal.SIGTERM, -signal.SIGKILL)   # killed if a loaded machine is slow to stop
-    assert worker.exitcode in ended
-    # On a loaded machine the helper may not have taken the job yet (it then leaves at once,
-    # cleanly) or may still be being reaped: what counts is that quitting did not wait for it.
-    qtbot.waitUntil(lambda: all(p.exitcode is not None for p in helpers), timeout=30000)
-    assert [p.exitcode in (*ended, 0) for p in helpers] == [True]
+    assert worker.exitcode in (-signal.SIGTERM, -signal.SIGKILL)  # killed if slow to stop
     assert jobs._helper is None

@@ -83,7 +83,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
     message = Signal(str)
 
     def __init__(self, document: DesignDocument, parent: QWidget | None = None,
-                 service_factory: Callable[[], TrainingService] = TrainingService,
+                 service_factory: Callable[[], TrainingService] | None = None,
                  scratch: Path | None = None) -> None:
         super().__init__(parent)
         self.document = document

@@ -20,6 +20,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from designer.document import DesignDocument
 from designer.timers import make_timer
+from designer.training.jobs import worker
 from designer.training.live import LiveRun
 from engine import Design, DesignError
 from engine.events import DesignEvent, NodeMoved, Reset
@@ -72,14 +74,15 @@ class TrainingSession(QObject):
     message = Signal(str)
 
     def __init__(self, document: DesignDocument,
-                 service_factory: Callable[[], TrainingService] = TrainingService,
+                 service_factory: Callable[[], TrainingService] | None = None,
                  scratch: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.live = LiveRun()
         self.service: TrainingService | None = None
-        self._service_factory = service_factory
-        self._owns_service = True
+        # by default the app's one worker, which background jobs share (designer.training.jobs)
+        self._service_factory = service_factory or partial(worker, warm=True)
+        self._owns_service = service_factory is not None
         self.run: Run | None = None
         self.record: RunRecord | None = None
         self._recorder: RunRecorder | None = None

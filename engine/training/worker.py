@@ -10,7 +10,8 @@ never take the editor down, and the editor's GIL is never shared with training.
     call = service.call(function, *arguments)   # between runs: engine.training.worker_calls
 
 The worker is spawned (never forked: forking after CUDA fails) and kept between runs, so after
-the first run a new one reaches its first batch in well under a second. A worker that dies is
+the first run a new one reaches its first batch in well under a second. It gives back what a
+run or call held when it ends (engine.child_process.give_back_memory). A worker that dies is
 reported as a `failed` event with its exit status, and a fresh worker is started.
 
 No command is lost: the worker makes a run's controls when the run is queued, so a Stop sent
@@ -33,12 +34,12 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Self
 
-from engine.child_process import tie_to_parent
+from engine.child_process import give_back_memory, tie_to_parent
 from engine.design import Design
 from engine.errors import DesignError
-from engine.training.control import Command
+from engine.training.control import Command, Control
 from engine.training.events import FINAL, Ack, CheckpointWritten, Failed, Finished, RunMessage
-from engine.training.worker_calls import Reply, ReplyBox, answer
+from engine.training.worker_calls import Reply, ReplyBox, answer, packed, send_reply
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
                        "unresponsive"})
@@ -85,14 +86,10 @@ class _EventSender:
 
 
 def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
-    """The worker process: warm up, then run jobs one at a time until told to quit."""
+    """The worker process: run jobs one at a time until told to quit."""
     tie_to_parent()   # Ctrl+C is the app's; a killed app takes its worker with it
     threading.Thread(target=_beat, args=(beats,), name="heartbeat", daemon=True).start()
-    from engine.training.control import Control
-    from engine.training.trainer import RunOptions, Trainer
-
     events = _EventSender(connection)
-    _warm_up()
     jobs: queue.Queue = queue.Queue()
     controls: dict[int, Control] = {}   # queued and running runs; a run's own from its "run"
 
@@ -102,7 +99,7 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
             if message[0] == "run":
                 controls[message[1]] = Control()   # before any command for the run can come
                 jobs.put(message)
-            elif message[0] == "call":
+            elif message[0] in ("call", "warm"):
                 jobs.put(message)
             elif message[0] == "quit":
                 jobs.put(None)
@@ -116,16 +113,27 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
 
     threading.Thread(target=listen, name="commands", daemon=True).start()
     while (job := jobs.get()) is not None:
-        if job[0] == "call":
-            events.put(answer(*job[1:]))
-            continue
-        _, run, design_dict, options = job
-        try:
-            design = Design.from_dict(design_dict)
-            Trainer(design, events.put, RunOptions(run=run, **options), controls[run]).run()
-        except Exception as err:  # noqa: BLE001 - the run must end with an event
-            events.put(Failed(run, reason=f"the run could not start: {err}", error="exception"))
-        controls.pop(run, None)
+        if job[0] == "warm":
+            _warm_up()
+        elif job[0] == "call":
+            send_reply(events.put, answer(*job[1:]))
+        else:
+            _train(job, events, controls[job[1]])
+            controls.pop(job[1], None)
+        del job
+        give_back_memory()
+
+
+def _train(job: tuple, events: _EventSender, control: Control) -> None:
+    """One run, start to end (a function of its own so that nothing of it outlives it)."""
+    from engine.training.trainer import RunOptions, Trainer
+
+    _, run, design_dict, options = job
+    try:
+        design = Design.from_dict(design_dict)
+        Trainer(design, events.put, RunOptions(run=run, **options), control).run()
+    except Exception as err:  # noqa: BLE001 - the run must end with an event
+        events.put(Failed(run, reason=f"the run could not start: {err}", error="exception"))
 
 
 class _Worker:
@@ -143,6 +151,7 @@ class _Worker:
         writer.close()   # the worker holds the only writing end: its death ends the pipe
         self.received: queue.Queue = queue.Queue()
         self.replies = ReplyBox()
+        self.warm = False
         self._reader = threading.Thread(target=self._read, args=(reader,),
                                         name="training-events", daemon=True)
         self._reader.start()
@@ -162,6 +171,12 @@ class _Worker:
 
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    def warm_up(self) -> None:
+        """Queue the warm-up (once): torch and the trainer imported and exercised."""
+        if not self.warm:
+            self.warm = True
+            self.commands.put(("warm",))
 
     def drained(self) -> bool:
         """The worker is gone and everything it sent has been read."""
@@ -188,15 +203,19 @@ class _Worker:
 
 
 class TrainingService:
-    """Runs designs in a warm worker process, one run at a time."""
+    """Runs designs in a worker process, one run at a time (warm unless told otherwise:
+    started now, torch imported and exercised; otherwise started on first use)."""
 
     def __init__(self, warm: bool = True, unresponsive_after: float = UNRESPONSIVE_S) -> None:
         self._context = mp.get_context("spawn")
-        self._worker: _Worker | None = _Worker(self._context) if warm else None
+        self._lock = threading.Lock()   # calls may come from another thread than runs
+        self._worker: _Worker | None = None
         self._next_run = 1
         self._active: Run | None = None
         self._closing = False
         self.unresponsive_after = unresponsive_after
+        if warm:
+            self.warm_up()
 
     def start(self, design: Design, out_dir: str | None = None, resume: str | None = None,
               overrides: dict[str, Any] | None = None,
@@ -205,29 +224,47 @@ class TrainingService:
         `probe` (probe's options), it sends every node's output at each epoch end."""
         if self._active is not None and not self._active.done:
             raise DesignError("a run is still going; stop it before starting another")
-        if self._worker is None or not self._worker.alive():
-            self._worker = _Worker(self._context)
-        self._closing = False
-        run = Run(self, self._worker, self._next_run)
-        self._next_run += 1
         options = {"out_dir": out_dir, "resume": resume, "overrides": overrides or {},
                    "probe": probe}
-        self._worker.commands.put(("run", run.id, design.to_dict(), options))
-        self._active = run
+        with self._lock:
+            self._closing = False
+            worker = self._live_worker()
+            run = Run(self, worker, self._take_number())
+            worker.commands.put(("run", run.id, design.to_dict(), options))
+            self._active = run
         return run
+
+    def warm_up(self) -> None:
+        """Start the worker now if none is running, and have it import and exercise what
+        training needs (seconds), so that the first run starts quickly. Without this, the
+        worker imports only what its jobs need, when they need it."""
+        with self._lock:
+            self._closing = False
+            self._live_worker().warm_up()
 
     def call(self, function: Callable[..., Any], *arguments: Any) -> Call:
         """Run `function(*arguments)` in the worker (engine.training.worker_calls), which
-        takes one job at a time: so only between runs."""
-        if self.active_run is not None:
-            raise DesignError("a run is going; the training process takes this after the run "
-                              "ends")
+        takes one job at a time: so only between runs (DesignError during one)."""
+        payload = packed(function, arguments)
+        with self._lock:
+            if self.active_run is not None:
+                raise DesignError("a run is going; the training process takes this after the "
+                                  "run ends")
+            worker = self._live_worker()
+            call = Call(worker, self._take_number())
+            worker.commands.put(("call", call.id, payload))
+        return call
+
+    def _live_worker(self) -> _Worker:
+        """The worker, started again if it has ended (hold the lock)."""
         if self._worker is None or not self._worker.alive():
             self._worker = _Worker(self._context)
-        call = Call(self._worker, self._next_run)
+        return self._worker
+
+    def _take_number(self) -> int:
+        """The next run or call number (hold the lock)."""
         self._next_run += 1
-        self._worker.commands.put(("call", call.id, function, arguments))
-        return call
+        return self._next_run - 1
 
     @property
     def active_run(self) -> Run | None:
@@ -241,9 +278,12 @@ class TrainingService:
     def _replace(self, worker: _Worker) -> None:
         """After a failure the worker may be damaged (CUDA errors poison a process): a fresh
         one is started at once, so the next run starts warm (none while shutting down)."""
-        if worker is self._worker:
-            worker.retire()
-            self._worker = None if self._closing else _Worker(self._context)
+        with self._lock:
+            if worker is self._worker:
+                worker.retire()
+                self._worker = None
+                if not self._closing:
+                    self._live_worker().warm_up()
 
     def shutdown(self) -> None:
         """Stop the run going, if any, and end the worker (within about a second)."""
@@ -251,9 +291,10 @@ class TrainingService:
         running = self.active_run is not None
         if running:
             self.active_run.stop()
-        if self._worker is not None:
-            self._worker.retire(grace=QUIT_GRACE_S if running else 0.0)
-            self._worker = None
+        with self._lock:
+            if self._worker is not None:
+                self._worker.retire(grace=QUIT_GRACE_S if running else 0.0)
+                self._worker = None
 
     def __enter__(self) -> Self:
         return self
@@ -374,7 +415,7 @@ class Call:
         if self._reply is None and self._worker.replies.closed:
             self._worker.process.join(timeout=QUIT_GRACE_S)   # its pipe closes first
             self._reply = Reply(self.id, error="the training process ended before answering: "
-                                f"{_ending(self._worker.process.exitcode)}")
+                                f"{_ending(self._worker.process.exitcode)}", lost=True)
         return self._reply
 
 

@@ -5,12 +5,14 @@ worker's event pipe beside the run messages but apart from them.
     call = service.call(find_for_worker, design.to_dict(), {"steps": 200})
     reply = call.result(timeout=0.05)   # None until it comes; then reply.value or reply.error
 
-The function and its arguments must pickle (a module-level function, plain data) and the
-value it returns too; a DesignError (or anything else) it raises comes back as `error`.
+The function and its arguments must pickle (a module-level function, plain data: one that
+does not is refused at once with a DesignError) and the value it returns too (one that does not
+comes back as `error`); a DesignError (or anything else) it raises comes back as `error`.
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,21 +23,45 @@ from engine.errors import DesignError
 
 @dataclass(frozen=True)
 class Reply:
-    """The answer to call `call`: its value, or the readable reason it has none."""
+    """The answer to call `call`: its value, or the readable reason it has none (`lost`: the
+    worker ended before answering, so the call may work in the fresh one)."""
 
     call: int
     value: Any = None
     error: str | None = None
+    lost: bool = False
 
 
-def answer(call: int, function: Callable[..., Any], arguments: tuple) -> Reply:
-    """Run a call in the worker; whatever it raises becomes the reply's error."""
+def packed(function: Callable[..., Any], arguments: tuple) -> bytes:
+    """A call as bytes, made by the caller: a function or argument that cannot be sent fails
+    here, in the caller's hands (a queue's feeder thread would only print it, and the call
+    would never be answered)."""
     try:
+        return pickle.dumps((function, arguments))
+    except Exception as err:   # pickling raises many kinds
+        raise DesignError(f"{getattr(function, '__name__', function)} cannot be sent to the "
+                          f"worker: {type(err).__name__}: {err}") from err
+
+
+def answer(call: int, payload: bytes) -> Reply:
+    """Run a `packed` call in the worker; whatever it raises becomes the reply's error."""
+    try:
+        function, arguments = pickle.loads(payload)
         return Reply(call, function(*arguments))
     except DesignError as err:
         return Reply(call, error=str(err))
     except Exception as err:  # noqa: BLE001 - the caller must hear back, whatever broke
         return Reply(call, error=f"{type(err).__name__}: {err}")
+
+
+def send_reply(send: Callable[[Reply], None], reply: Reply) -> None:
+    """Send `reply`; a value that cannot be pickled becomes an error reply instead of ending
+    the worker (a connection pickles the whole message before it writes any of it)."""
+    try:
+        send(reply)
+    except Exception as err:  # noqa: BLE001 - pickling raises many kinds
+        send(Reply(reply.call, error=f"the result cannot be sent back from the worker: "
+                   f"{type(err).__name__}: {err}"))
 
 
 class ReplyBox:
