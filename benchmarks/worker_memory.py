@@ -1,6 +1,6 @@
 """What the app and its helper processes hold in memory: the editor alone, the editor with its
 idle warm worker(s), after a training run and after a Setup preview; then what each import
-of a worker costs on its own.
+of a worker costs on its own, and what a finished run on a larger data set leaves behind.
 
 Three figures per process, from /proc/PID/smaps_rollup:
 - RSS: every page the process maps, libraries shared with other processes counted in full
@@ -15,7 +15,7 @@ The app is the real one (designer.app.run_app, offscreen, settings in a scratch 
 here; each round is a fresh app, and the figures are medians over rounds (spread in
 brackets).
 
-    python benchmarks/worker_memory.py [--rounds 3] [--no-breakdown]
+    python benchmarks/worker_memory.py [--rounds 3] [--no-breakdown] [--samples 100000]
 """
 
 from __future__ import annotations
@@ -253,6 +253,47 @@ def breakdown(rounds: int) -> None:
         print(f"{row}  {', '.join(found[-1]['heavy']) or '-'} ({found[-1]['modules']} modules)")
 
 
+AFTER_RUN = textwrap.dedent("""
+    import ctypes, gc, json, os, sys, tempfile
+    sys.path.insert(0, {root!r})
+    from benchmarks.worker_memory import memory
+    from engine.training.control import Control
+    from engine.training.trainer import RunOptions, Trainer
+    from engine.training.worker import _warm_up
+    from templates import load_template
+
+    _warm_up()
+    found = {{"warm worker": memory(os.getpid())}}
+    design = load_template("transformer")
+    design.set_training(epochs=1, data={{**design.training["data"], "samples": {samples}}})
+    with tempfile.TemporaryDirectory() as out:
+        Trainer(design, lambda event: None, RunOptions(run=1, out_dir=out), Control()).run()
+    found["after the run"] = memory(os.getpid())
+    gc.collect()
+    found["+ gc.collect()"] = memory(os.getpid())
+    ctypes.CDLL(None).malloc_trim(0)
+    found["+ malloc_trim(0)"] = memory(os.getpid())
+    print(json.dumps(found))
+""")
+
+
+def after_run(rounds: int, samples: int) -> None:
+    """What a finished run leaves in its worker, and what collecting and trimming give back
+    (each round a fresh process; the `transformer` template with `samples` sequences)."""
+    print(f"\nafter one epoch of `transformer` on {samples:,} samples (fresh process)")
+    found = []
+    for _ in range(rounds):
+        code = AFTER_RUN.format(root=str(ROOT), samples=samples)
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                                capture_output=True, text=True)
+        found.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    for stage in found[0]:
+        row = f"{stage:<28}"
+        for kind in ("rss", "pss", "uss"):
+            row += f" {_median([f[stage][kind] for f in found]):>16}"
+        print(row)
+
+
 def main() -> None:
     if "--app" in sys.argv:
         sys.argv = [sys.argv[0]]
@@ -262,11 +303,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-breakdown", action="store_true")
+    parser.add_argument("--samples", type=int, default=100_000,
+                        help="data set size of the run whose leftovers are measured")
     arguments = parser.parse_args()
     rounds = [one_round() for _ in range(arguments.rounds)]
     report(rounds)
     if not arguments.no_breakdown:
         breakdown(arguments.rounds)
+        after_run(arguments.rounds, arguments.samples)
 
 
 if __name__ == "__main__":
