@@ -1,8 +1,8 @@
 """The app's helper processes live exactly as long as the app, and hold no more than they need.
 
-A training worker or jobs helper holds a gigabyte or more (torch, data, models). If the app is
-killed (`kill -9`, a crash, the terminal closed) nobody asks them to quit, so each one watches
-its parent itself:
+The worker (and, while a run goes, the spare process for background jobs) holds 400 MB or more
+of its own (torch, data, models). If the app is killed (`kill -9`, a crash, the terminal
+closed) nobody asks them to quit, so each one watches its parent itself:
 
 - on Linux the kernel sends SIGKILL the moment the parent dies (`PR_SET_PDEATHSIG`);
 - everywhere, a thread waits on the parent's multiprocessing sentinel (a pipe on POSIX, a
