@@ -14,6 +14,7 @@ import pytest
 
 from designer.document import DesignDocument
 from designer.training import jobs
+from designer.training.helper import Helper
 from designer.training.session import TrainingSession
 from engine.child_process import _malloc_trim
 from engine.training.worker import TrainingService
@@ -100,7 +101,7 @@ class PretendRun(TrainingService):
 
 def test_while_a_run_goes_jobs_run_in_a_spare_process_that_ends_after_it(qtbot):
     service = PretendRun(warm=False)
-    helper = jobs.Helper(lambda: service)
+    helper = Helper(lambda: service)
     try:
         spare = helper.submit(os.getpid).result(timeout=SPAWN_WAIT_MS / 1000)
         assert spare != os.getpid() and alive(spare) and service.worker_pid is None

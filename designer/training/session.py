@@ -1,5 +1,8 @@
 """One design's training: the worker service, the run going on, its store and its live state.
 
+The worker is the app's one helper process (designer.training.jobs.worker), which runs the
+background jobs too; a window closing stops its run and leaves the worker to the app.
+
 The run trains a copy of the design made when it starts, so edits never reach it; the session
 tells the panel when the design no longer matches that copy. Events are drained from the worker
 every 50 ms into the LiveRun; nothing here draws.
