@@ -1,19 +1,28 @@
 """How long engine.check takes: a 1,000-node flat design (first check, and after one edit), and
 a 2,000-layer design made of repeated blocks after an edit inside one block (target: under
-100 ms), side by side with the same 2,000 layers drawn flat.
+100 ms), side by side with the same 2,000 layers drawn flat; and torchvision's DenseNet-121 and
+EfficientNet-V2-L imported and ungrouped (429 and 1,094 cards, as gui_responsiveness.py opens
+them): a full check (nothing kept) against the check after one parameter edit, alternating.
 
-    python benchmarks/check_speed.py
+    python benchmarks/check_speed.py [--imported-only] [--edits 30]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
+from unittest import mock
 
 import engine
-from engine import Design
+from engine import Design, checking
 from engine.blocks.library import add_built_in
 from engine.checking import _infer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gui_responsiveness import IMPORTED_MODELS, edited_node, imported_design, percentile
 
 STAGES = ((64, 72), (128, 72), (256, 72), (512, 72))  # (planes, repeat): 288 uses of 7 layers
 
@@ -90,25 +99,65 @@ def blocks_main() -> None:
           f"(blocks / flat: {blocks_ms / flat_ms:.2f})")
 
 
-def timed(function) -> float:
+def timed(function, *arguments) -> float:
     start = time.perf_counter()
-    function()
+    function(*arguments)
     return time.perf_counter() - start
 
 
+def full_check(copy: Design) -> None:
+    """A check that keeps nothing: of a reloaded copy (a new object with new revisions), every
+    shape rule run anew."""
+    with mock.patch.object(checking, "_infer", _infer.__wrapped__):
+        engine.check(copy)
+
+
+def imported_main(edits: int) -> None:
+    """Full check against the check after one parameter edit, alternating, on the imported
+    designs (the middle layer with a width parameter, as the GUI benchmark edits)."""
+    print(f"Imported designs, flattened: median and p95 of {edits} checks each, ms")
+    print(f"  {'design':34}{'full':>10}{'p95':>10}{'after edit':>12}{'p95':>10}{'ratio':>8}")
+    for name, label in IMPORTED_MODELS:
+        design = imported_design(name)
+        network = design.default_network()
+        node, field_name = edited_node(design, network)
+        original = design.node(node).params[field_name]
+        engine.check(design)
+        full, edited = [], []
+        for i in range(edits):
+            copy = Design.from_dict(design.to_dict())
+            full.append(timed(full_check, copy) * 1000)
+            design.set_params(node, **{field_name: original + 1 + i % 2})
+            edited.append(timed(engine.check, design) * 1000)
+        cards = f"{label} ({len(design.nodes(network))} nodes)"
+        print(f"  {cards:34}{statistics.median(full):10.1f}{percentile(full, 0.95):10.1f}"
+              f"{statistics.median(edited):12.1f}{percentile(edited, 0.95):10.1f}"
+              f"{statistics.median(full) / statistics.median(edited):8.1f}")
+    print()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--imported-only", action="store_true")
+    parser.add_argument("--edits", type=int, default=30, help="checks of each kind per design")
+    args = parser.parse_args()
+    imported_main(args.edits)
+    if not args.imported_only:
+        synthetic_main()
+
+
+def synthetic_main() -> None:
     design = big_design(250)
     nodes = len(design.nodes())
     cold, warm, edited = [], [], []
     first = design.nodes()[2]
     for i in range(5):
-        _infer.cache_clear()
-        cold.append(timed(lambda: engine.check(design)))
+        cold.append(timed(full_check, Design.from_dict(design.to_dict())))
         warm.append(timed(lambda: engine.check(design)))
         design.set_params(first, out_features=64 + i + 1)
         edited.append(timed(lambda: engine.check(design)))
     print(f"{nodes}-node design, median of 5 (target: under 1 s)")
-    print(f"  first check (empty cache)   {statistics.median(cold) * 1000:8.1f} ms")
+    print(f"  first check (nothing kept)  {statistics.median(cold) * 1000:8.1f} ms")
     print(f"  check again (nothing edited){statistics.median(warm) * 1000:8.1f} ms")
     print(f"  check after editing 1 node  {statistics.median(edited) * 1000:8.1f} ms")
     print()

@@ -1,8 +1,9 @@
 """Checking a design: output shapes, parameter counts and problems, in one walk per network.
 
-Shape rules are plain arithmetic in each layer declaration (no torch, no meta tensors), and
-each node's result is cached on (type, parameters, incoming tensors), so re-checking after an
-edit only recomputes what the edit changed.
+Shape rules are plain arithmetic in each layer declaration (no torch, no meta tensors). Each
+node's findings are kept with what they were made from (engine.check_memo) and a rule's result
+on (type, parameters, incoming tensors), so re-checking after an edit works out again only the
+edited node and those whose incoming tensors it changes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import networkx as nx
 
 from engine.blocks.definitions import evaluated
 from engine.blocks.expressions import ExpressionError
+from engine.check_memo import Layout, WalkMemo, Wire, layout_of, memo_for
 from engine.design import Design
 from engine.errors import ShapeError
 from engine.layer_files import anchored, files_state
@@ -136,20 +138,32 @@ def check(design: Design, folder: Path | None = None) -> Report:
 
     report = Report()
     reported: set[Problem] = set()
+    checking = _Checking(design, folder)
     for scope in [*design.blocks, *design.networks]:
-        _check_scope(design, scope, report, folder, reported)
+        _check_scope(checking, scope, report, reported)
     report.problems += data_problems(design, report, folder)
     return report
 
 
-def _check_scope(design: Design, scope: str, report: Report, folder: Path | None,
+@dataclass
+class _Checking:
+    """What the walks of one check share: the design, the folder its relative file paths are
+    read against, and each block's revision key (worked out once a check, not once a use)."""
+
+    design: Design
+    folder: Path | None
+    revision_keys: dict[str, tuple] = field(default_factory=dict)
+
+
+def _check_scope(checking: _Checking, scope: str, report: Report,
                  reported: set[Problem]) -> None:
     """One scope's findings into `report`; a problem already in `reported` (a definition's,
     found again at one of its uses) is listed once."""
+    design = checking.design
     arguments = {a.name: a.default for a in design.block_arguments(scope)} if (
         design.is_block(scope)) else {}
-    walk = walk_scope(design, scope, None, arguments, folder, (scope,))
-    report.networks[scope] = design.nodes(scope)
+    walk = walk_scope(checking, scope, None, arguments, (scope,))
+    report.networks[scope] = list(layout_of(design.graph(scope)).nodes)
     report.infos.update(walk.infos)
     report.output_infos.update(walk.output_infos)
     report.param_counts.update(walk.counts)
@@ -167,142 +181,189 @@ def _check_scope(design: Design, scope: str, report: Report, folder: Path | None
         _softmax_before_loss(design, scope, design.graph(scope), report)
 
 
-def walk_scope(design: Design, scope: str, inputs: tuple[TensorInfo, ...] | None,
-               arguments: dict[str, Any], folder: Path | None, stack: tuple[str, ...]) -> Walk:
+def walk_scope(checking: _Checking, scope: str, inputs: tuple[TensorInfo, ...] | None,
+               arguments: dict[str, Any], stack: tuple[str, ...]) -> Walk:
     """One walk over a network or a block definition: every node's output, parameter count and
     problems. `inputs` feed the Inputs in creation order (None: each Input's own shape);
-    `arguments` give the values of expressions; `stack` is the chain of blocks being used."""
+    `arguments` give the values of expressions; `stack` is the chain of blocks being used.
+    Each node's findings are kept (check_memo) and reused while the node, its wires and its
+    incoming tensors stay the same, so after an edit only the edited node and those whose
+    inputs it changes are worked out again."""
+    design = checking.design
     walk = Walk()
-    values, broken = _structure(design, scope, arguments, walk)
     graph = design.graph(scope)
-    nodes = design.nodes(scope)
-    acyclic = graph if not broken.cycle else nx.MultiDiGraph(graph.subgraph(
-        [n for n in nodes if n not in broken.cycle]))
-    # ties broken by creation order, so the report does not depend on the order wires were
-    # drawn in (a saved and reopened design lists its problems in the same order)
-    order = nx.lexicographical_topological_sort(acyclic, key=lambda n: graph.nodes[n]["seq"])
-    fed = dict(zip([n for n in nodes if graph.nodes[n]["type"] == "Input"], inputs or (),
+    layout = layout_of(graph)
+    data = dict(graph.nodes(data=True))
+    memo = memo_for(design, (scope, stack, inputs, _freeze(arguments), checking.folder))
+    structures, broken = _structure(design, scope, arguments, walk, layout, data, memo)
+    fed = dict(zip([n for n in layout.nodes if data[n]["type"] == "Input"], inputs or (),
                    strict=False))
-    for node in order:
-        incoming = _incoming(design, node, walk.output_infos)
+    for node in layout.order:
+        incoming = _incoming(layout.wires_in[node], walk.output_infos)
         walk.input_infos[node] = incoming
-        if node not in broken.nodes and all(info is not None for info in incoming):
-            _infer_node(design, node, fed, tuple(incoming), values[node], folder, stack, walk)
-    walk.outputs = tuple((_incoming(design, node, walk.output_infos) or [None])[0]
-                         for node in nodes if graph.nodes[node]["type"] == "Output")
+        if node in broken or not all(info is not None for info in incoming):
+            continue
+        attributes, found, tensors = data[node], structures[node], tuple(incoming)
+        if attributes["type"] == BLOCK_TYPE and node not in fed:
+            inferred = _judged(node, _name(attributes), _use(checking, node, tensors,
+                                                             found.values, stack, walk))
+        else:
+            files = _files(attributes["type"], found.values, checking.folder) if (
+                found.reads_files) else ()
+            inferred = memo.get(("infer", node), (
+                attributes["type"], attributes["name"], found, tensors, fed.get(node), files),
+                _inferred, node, attributes, fed, tensors, found.values, checking.folder)
+        _record(walk, node, inferred)
+    walk.outputs = tuple((_incoming(layout.wires_in[node], walk.output_infos) or [None])[0]
+                         for node in layout.nodes if data[node]["type"] == "Output")
     return walk
 
 
+Finding = tuple[str | None, str, str, str | None]  # (node, severity, message, fix)
+
+
 @dataclass(frozen=True)
-class _Broken:
-    """Nodes whose output cannot be worked out (bad values, unconnected ports), and those in a
-    cycle."""
+class _NodeStructure:
+    """What one node's own values and wires say before any shape: its values (None when an
+    expression cannot be worked out), its problems, whether its output cannot be worked out,
+    how many outputs it has and whether it reads files."""
 
-    nodes: set[str]
-    cycle: set[str]
+    values: dict[str, Any] | None
+    problems: tuple[Finding, ...]
+    broken: bool
+    outputs: int = 0
+    reads_files: bool = False
 
 
-def _structure(design: Design, scope: str, arguments: dict[str, Any],
-               walk: Walk) -> tuple[dict[str, dict[str, Any]], _Broken]:
+@dataclass(frozen=True)
+class _Inferred:
+    """One node's outputs and parameter count (outputs None when it has none: its problems
+    say why), and its problems."""
+
+    outputs: tuple[TensorInfo, ...] | None
+    count: int
+    problems: tuple[Finding, ...]
+
+
+def _structure(design: Design, scope: str, arguments: dict[str, Any], walk: Walk,
+               layout: Layout, data: dict[str, dict[str, Any]],
+               memo: WalkMemo) -> tuple[dict[str, _NodeStructure], set[str]]:
     """What does not need shapes: Inputs and Outputs present, cycles, each node's values (its
-    expressions worked out) against their ranges, its ports, its unused output. Returns the
-    values and the nodes that cannot be inferred."""
-    nodes = design.nodes(scope)
-    graph = design.graph(scope)
+    expressions worked out) against their ranges, its ports, its unused output, the outputs
+    its wires read. Returns each node's structure and the nodes that cannot be inferred."""
     problem = walk.add_problem
     kind = "block" if design.is_block(scope) else "network"
-    types = {n: graph.nodes[n]["type"] for n in nodes}
-    if "Input" not in types.values():
+    types = {attributes["type"] for attributes in data.values()}
+    if "Input" not in types:
         problem(None, f"{kind} {scope!r} has no Input", "add an Input layer")
-    if "Output" not in types.values():
+    if "Output" not in types:
         problem(None, f"{kind} {scope!r} has no Output", "add an Output after the last layer")
-    in_cycle = _cycle_nodes(graph)
-    for node in in_cycle:
-        problem(node, f"{_name(graph, node)} is part of a cycle; data must flow one way",
-                "remove one of the connections that loop back")
-    broken = _Broken(set(in_cycle), in_cycle)
-    values: dict[str, dict[str, Any]] = {}
-    for node in nodes:
-        spec = get_layer(types[node])
-        try:
-            values[node] = evaluated(graph.nodes[node]["params"], arguments)
-        except ExpressionError as err:
-            problem(node, f"{_name(graph, node)}: {err}", "use the block's argument names, "
-                    "whole numbers, + - * // and parentheses")
-            broken.nodes.add(node)
-            continue
-        for param in spec.params:
-            message = param.range_problem(values[node][param.name])
-            if message:
-                problem(node, f"{_name(graph, node)}: {message}")
-                broken.nodes.add(node)
-        for message in _port_problems(graph, node, spec):
-            problem(node, message, "connect a layer's output to it")
-            broken.nodes.add(node)
-        if spec.has_output and not graph.out_degree(node) and node not in in_cycle:
-            problem(node, f"the output of {_name(graph, node)} is not used",
-                    "connect it to another layer or an Output, or delete it", "warning")
-    for edge in design.edges(scope):  # a source with bad values is reported on its own
-        if edge.src in values and edge.src not in broken.nodes and (
-                edge.out >= len(_output_names(types[edge.src], values[edge.src]))):
-            count = len(_output_names(types[edge.src], values[edge.src]))
-            problem(edge.dst, f"{_name(graph, edge.dst)}: input {edge.port} reads output "
-                    f"{edge.out} of {_name(graph, edge.src)}, which has {count} output"
-                    f"{'s' * (count != 1)}", f"connect input {edge.port} to one of its outputs, "
-                    f"or change the parameters of {graph.nodes[edge.src]['name']} back")
-            broken.nodes.add(edge.dst)
-    return values, broken
+    for node in layout.nodes:
+        if node in layout.cycle:
+            problem(node, f"{_name(data[node])} is part of a cycle; data must flow one way",
+                    "remove one of the connections that loop back")
+    broken = set(layout.cycle)
+    structures: dict[str, _NodeStructure] = {}
+    for node in layout.nodes:
+        attributes = data[node]
+        found = structures[node] = memo.get(("structure", node), (
+            attributes["type"], attributes["name"], dict(attributes["params"]),
+            layout.wires_in[node], node in layout.used, node in layout.cycle),
+            _node_structure, node, attributes, arguments, layout)
+        walk.problems += found.problems
+        if found.broken:
+            broken.add(node)
+    for src, dst, port, out in layout.edges:  # a source with bad values is reported on its own
+        if src not in broken and out >= structures[src].outputs:
+            count = structures[src].outputs
+            problem(dst, f"{_name(data[dst])}: input {port} reads output {out} of "
+                    f"{_name(data[src])}, which has {count} output{'s' * (count != 1)}",
+                    f"connect input {port} to one of its outputs, or change the parameters "
+                    f"of {data[src]['name']} back")
+            broken.add(dst)
+    return structures, broken
 
 
-def _output_names(layer_type: str, values: dict[str, Any]) -> tuple[str, ...]:
-    return get_layer(layer_type).outputs(values)
+def _node_structure(node: str, attributes: dict[str, Any], arguments: dict[str, Any],
+                    layout: Layout) -> _NodeStructure:
+    spec = get_layer(attributes["type"])
+    label = _name(attributes)
+    try:
+        values = evaluated(attributes["params"], arguments)
+    except ExpressionError as err:
+        fix = "use the block's argument names, whole numbers, + - * // and parentheses"
+        return _NodeStructure(None, ((node, "error", f"{label}: {err}", fix),), True)
+    problems: list[Finding] = []
+    for param in spec.params:
+        message = param.range_problem(values[param.name])
+        if message:
+            problems.append((node, "error", f"{label}: {message}", None))
+    problems += [(node, "error", message, "connect a layer's output to it")
+                 for message in _port_problems(label, layout.wires_in[node], spec)]
+    broken = bool(problems)
+    if spec.has_output and node not in layout.used and node not in layout.cycle:
+        problems.append((node, "warning", f"the output of {label} is not used",
+                         "connect it to another layer or an Output, or delete it"))
+    return _NodeStructure(values, tuple(problems), broken, len(spec.outputs(values)),
+                          bool(spec.files))
 
 
-def _infer_node(design: Design, node: str, fed: dict[str, TensorInfo],
-                incoming: tuple[TensorInfo, ...], values: dict[str, Any], folder: Path | None,
-                stack: tuple[str, ...], walk: Walk) -> None:
-    """One node's output and parameter count into `walk`, or its problems: an Input fed by a
-    use takes the tensor it is given, a block node walks its definition, a layer its rule."""
-    graph = design.graph(design.network_of(node))
-    layer_type = graph.nodes[node]["type"]
-    label = _name(graph, node)
+def _files(layer_type: str, values: dict[str, Any], folder: Path | None) -> tuple:
+    """The state of the files a node's values name."""
+    spec = get_layer(layer_type)
+    return files_state(spec, anchored(spec, values, folder))
+
+
+def _inferred(node: str, attributes: dict[str, Any], fed: dict[str, TensorInfo],
+              incoming: tuple[TensorInfo, ...], values: dict[str, Any],
+              folder: Path | None) -> _Inferred:
+    """One node's outputs and parameter count, or its problems: an Input fed by a use takes
+    the tensor it is given, a layer its rule."""
+    layer_type = attributes["type"]
     if node in fed:
         result: Any = (fed[node], 0, ())
-    elif layer_type == BLOCK_TYPE:
-        result = _use(design, node, incoming, values, folder, stack, walk)
     else:
         spec = get_layer(layer_type)
         params = anchored(spec, values, folder)
         result = _infer(layer_type, _freeze(params), incoming, files_state(spec, params))
+    return _judged(node, _name(attributes), result)
+
+
+def _judged(node: str, label: str, result: Any) -> _Inferred:
+    """A shape rule's result as outputs and problems: a ShapeError, a parameter count or an
+    output too big to build, or the rule's warnings."""
     if isinstance(result, ShapeError):
-        walk.add_problem(node, f"{label}: {result}", result.fix)
-        return
+        return _Inferred(None, 0, ((node, "error", f"{label}: {result}", result.fix),))
     info, count, warnings = result
     outputs = as_outputs(info)
-    too_big = [found for found in (parameter_problem(label, count),
-                                   *(output_problem(label, output) for output in outputs))
-               if found]
-    for message, fix in too_big:
-        walk.add_problem(node, message, fix)
+    too_big = tuple((node, "error", message, fix) for message, fix in (
+        found for found in (parameter_problem(label, count),
+                            *(output_problem(label, output) for output in outputs)) if found))
     if too_big:
-        return
-    walk.infos[node] = outputs[0]
-    walk.output_infos[node] = outputs
-    walk.counts[node] = count
-    for message, fix in warnings:
-        walk.add_problem(node, f"{label}: {message}", fix, "warning")
+        return _Inferred(None, 0, too_big)
+    return _Inferred(outputs, count, tuple((node, "warning", f"{label}: {message}", fix)
+                                           for message, fix in warnings))
 
 
-def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: dict[str, Any],
-         folder: Path | None, stack: tuple[str, ...], walk: Walk) -> Any:
+def _record(walk: Walk, node: str, inferred: _Inferred) -> None:
+    walk.problems += inferred.problems
+    if inferred.outputs is not None:
+        walk.infos[node] = inferred.outputs[0]
+        walk.output_infos[node] = inferred.outputs
+        walk.counts[node] = inferred.count
+
+
+def _use(checking: _Checking, node: str, incoming: tuple[TensorInfo, ...],
+         params: dict[str, Any], stack: tuple[str, ...], walk: Walk) -> Any:
     """A block node's (output, parameter count, warnings), walking its definition once per copy
     with the use's arguments; or a ShapeError that says where inside the block it failed (the
     inner node's own problem goes to `walk.inner` too, so the definition shows it)."""
+    design = checking.design
     block = params["block"]
     if block in stack:
         return ShapeError(f"block {block!r} uses itself: {' > '.join([*stack, block])}",
                           "remove the block node that leads back")
-    types = [design.graph(block).nodes[n]["type"] for n in design.nodes(block)]
+    types = [layer_type for _, layer_type in design.graph(block).nodes(data="type")]
     wanted = types.count("Input")
     if len(incoming) != wanted:
         return ShapeError(f"block {block!r} takes {wanted} input{'s' * (wanted != 1)} (its "
@@ -319,7 +380,7 @@ def _use(design: Design, node: str, incoming: tuple[TensorInfo, ...], params: di
     copies: list[Walk] = []
     tensors, total = incoming, 0
     for index in range(params["repeat"]):
-        copy = _walk_use(design, block, tensors, arguments, folder, (*stack, block))
+        copy = _walk_use(checking, block, tensors, arguments, (*stack, block))
         copies.append(copy)
         errors = [found for found in copy.problems if found[1] == "error"]
         if errors or copy.outputs[0] is None:
@@ -342,24 +403,33 @@ _WALKS: RecentCache[Walk] = RecentCache(4096)
 _NESTED: RecentCache[tuple[str, ...]] = RecentCache(4096)  # bounded: every edit makes a key
 
 
-def _walk_use(design: Design, block: str, inputs: tuple[TensorInfo, ...],
-              arguments: dict[str, Any], folder: Path | None, stack: tuple[str, ...]) -> Walk:
+def _walk_use(checking: _Checking, block: str, inputs: tuple[TensorInfo, ...],
+              arguments: dict[str, Any], stack: tuple[str, ...]) -> Walk:
     """walk_scope for one copy of a use, kept until the definition (or one it uses) changes:
     a design of many uses of a few blocks is checked once per distinct use."""
-    key = (_revision_key(design, block, frozenset()), inputs,
-           tuple(sorted(arguments.items())), folder, stack)
-    return _WALKS.get(key, lambda: walk_scope(design, block, inputs, arguments, folder, stack))
+    key = (_revision_key(checking, block), inputs, _freeze(arguments), checking.folder, stack)
+    return _WALKS.get(key, lambda: walk_scope(checking, block, inputs, arguments, stack))
 
 
-def _revision_key(design: Design, block: str, seen: frozenset[str]) -> tuple:
-    """The revisions of `block` and of every block it uses, which no other content has."""
-    revision = design.revision(block)
-    graph = design.graph(block)
-    nested = _NESTED.get((block, revision), lambda: tuple(sorted(
-        {graph.nodes[n]["params"]["block"] for n in graph.nodes
-         if graph.nodes[n]["type"] == BLOCK_TYPE})))
-    return (block, revision, tuple(_revision_key(design, inner, seen | {block})
-                                   for inner in nested if inner not in seen | {block}))
+def _revision_key(checking: _Checking, block: str) -> tuple:
+    """The revisions of `block` and of every block it reaches, which no other content has."""
+    key = checking.revision_keys.get(block)
+    if key is None:
+        design, reached, waiting = checking.design, {}, [block]
+        while waiting:
+            scope = waiting.pop()
+            if scope not in reached:
+                reached[scope] = design.revision(scope)
+                waiting += _blocks_used(design, scope, reached[scope])
+        key = checking.revision_keys[block] = tuple(sorted(reached.items()))
+    return key
+
+
+def _blocks_used(design: Design, scope: str, revision: int) -> tuple[str, ...]:
+    """The blocks that `scope`'s block nodes use, kept for its revision."""
+    return _NESTED.get((scope, revision), lambda: tuple(sorted(
+        {attributes["params"]["block"] for _, attributes in design.graph(scope).nodes(data=True)
+         if attributes["type"] == BLOCK_TYPE})))
 
 
 @lru_cache(maxsize=65536)
@@ -383,59 +453,51 @@ def _freeze(params: dict[str, Any]) -> tuple:
     return tuple(sorted(params.items()))
 
 
-def _incoming(design: Design, node: str,
+def _incoming(wires: tuple[Wire, ...],
               output_infos: dict[str, tuple[TensorInfo, ...]]) -> list[TensorInfo | None]:
     """The tensor each input port receives (None: unconnected or not known), each from the
-    output its edge leaves."""
-    edges = design.inputs_of(node)
-    count = max((e.port for e in edges), default=-1) + 1
-    inputs: list[TensorInfo | None] = [None] * count
-    for edge in edges:
-        outputs = output_infos.get(edge.src, ())
-        inputs[edge.port] = outputs[edge.out] if edge.out < len(outputs) else None
+    output its wire leaves."""
+    inputs: list[TensorInfo | None] = [None] * (wires[-1][0] + 1 if wires else 0)
+    for port, src, out in wires:
+        outputs = output_infos.get(src, ())
+        inputs[port] = outputs[out] if out < len(outputs) else None
     return inputs
 
 
-def _port_problems(graph: nx.MultiDiGraph, node: str, spec) -> list[str]:
+def _port_problems(label: str, wires: tuple[Wire, ...], spec) -> list[str]:
     ports: dict[int, int] = {}
-    for _, _, port in graph.in_edges(node, keys=True):
+    for port, _, _ in wires:
         ports[port] = ports.get(port, 0) + 1
-    name = _name(graph, node)
-    messages = [f"{name}: input {port} has {n} connections; an input takes exactly one"
+    messages = [f"{label}: input {port} has {n} connections; an input takes exactly one"
                 for port, n in sorted(ports.items()) if n > 1]
     needed = max(spec.min_inputs, max(ports, default=-1) + 1)
     missing = [port for port in range(needed) if port not in ports]
     if missing:
         which = ", ".join(str(p) for p in missing)
         plural = "s" if len(missing) > 1 else ""
-        messages.append(f"{name}: input{plural} {which} not connected")
+        messages.append(f"{label}: input{plural} {which} not connected")
     return messages
-
-
-def _cycle_nodes(graph: nx.MultiDiGraph) -> set[str]:
-    return {n for component in nx.strongly_connected_components(graph) if len(component) > 1
-            for n in component} | {n for n in graph.nodes if graph.has_edge(n, n)}
 
 
 def _softmax_before_loss(design: Design, network: str, graph: nx.MultiDiGraph,
                          report: Report) -> None:
     if design.training.get("task", "classification") != "classification" or network != "model":
         return
-    for node in graph.nodes:
-        if graph.nodes[node]["type"] != "Output":
+    for node, layer_type in graph.nodes(data="type"):
+        if layer_type != "Output":
             continue
         for edge in design.inputs_of(node):
             if graph.nodes[edge.src]["type"] == "Softmax":
                 report.problems.append(Problem(
-                    edge.src, "warning", f"{_name(graph, edge.src)} comes right before the "
-                    "Output, but the cross-entropy loss applies softmax itself, so training sees "
-                    "it twice and learns slowly", "remove the Softmax; apply it only when "
+                    edge.src, "warning", f"{_name(graph.nodes[edge.src])} comes right before "
+                    "the Output, but the cross-entropy loss applies softmax itself, so training "
+                    "sees it twice and learns slowly", "remove the Softmax; apply it only when "
                     "reading predictions", network))
 
 
-def _name(graph: nx.MultiDiGraph, node: str) -> str:
-    data = graph.nodes[node]
-    return f"{data['name']} ({data['type']})"
+def _name(attributes: dict[str, Any]) -> str:
+    """A node as messages name it: its name and its layer type."""
+    return f"{attributes['name']} ({attributes['type']})"
 
 
 def describe(info: TensorInfo | None) -> str:

@@ -218,7 +218,8 @@ def make_plan(design: Design, settings: TrainingSettings | None = None,
                                             ("discriminator", settings.gan.discriminator)))
     else:
         networks = (_network_io(design, report, _trained_network(design), "model"),)
-    names = {n: design.node(n).name for net in design.networks for n in design.nodes(net)}
+    names = {n: design.graph(net).nodes[n]["name"]  # no copy of each node: runs every check
+             for net in design.networks for n in design.nodes(net)}
     main = networks[-1] if settings.task == "gan" else networks[0]
     loss, classes, tokens = _loss(settings, main)
     noise_shape = _noise_shape(settings, networks) if settings.task == "gan" else ()
