@@ -4,12 +4,18 @@ Each running window owns one recovery file and holds a QLockFile beside it. A re
 whose lock can be taken belongs to a session that ended without cleaning up (a crash), so the
 next start offers it. The user's own file is never written by autosave. When the app is ended
 from outside (SIGTERM, logout), unsaved work is kept the same way instead of asking.
+
+The timer's saves take a snapshot of the design on the GUI thread (consistent, a few ms) and
+leave encoding and writing it (hundreds of ms on a large design and a busy disk) to one
+writer thread: one write at a time, and every write done before the file is deleted, written
+at once or the session ends.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +25,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.document import DesignDocument
 from designer.theme import ERROR_STYLE
-from engine import Design, DesignError, load_design, save_design
-from engine.fileformat import write_atomically
+from engine import Design, DesignError, load_design
+from engine.fileformat import save_description, write_atomically
 
 RECOVERY_PREFIX = "recovery-"
 
@@ -83,6 +89,7 @@ class Autosaver(QObject):
     their work is unprotected for as long as it is."""
 
     errorChanged = Signal(str)
+    _written = Signal()  # from the writer thread: the write under way is done
 
     def __init__(self, document: DesignDocument, directory: Path, interval_ms: int = 30_000,
                  parent: QObject | None = None) -> None:
@@ -96,6 +103,9 @@ class Autosaver(QObject):
         self._changed = False
         self.keeps_unsaved_work = False
         self.last_error: str | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
+        self._writing: Future | None = None
+        self._written.connect(self._on_written)  # queued: the writer thread emits it
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_changed)
@@ -111,22 +121,55 @@ class Autosaver(QObject):
             self.discard()
 
     def save_if_changed(self) -> None:
-        if self._changed and not self.document.undo_stack.isClean():
-            self.save_now()
+        """The timer's save, written on the writer thread; while one is being written the
+        next tick writes what changed since."""
+        if self._changed and not self.document.undo_stack.isClean() and not self.writing:
+            self._changed = False  # edits from now on are the next write's
+            self._writing = self._writer.submit(self._write, self._snapshot())
+            self._writing.add_done_callback(lambda _: self._written.emit())
+
+    @property
+    def writing(self) -> bool:
+        """Whether a timer's save is still being written."""
+        return self._writing is not None and not self._writing.done()
 
     def save_now(self) -> None:
-        """Write the recovery file; a failure is kept in `last_error` and announced, never
-        raised (autosave is a backup)."""
+        """Write the recovery file before returning (after any write under way); a failure is
+        kept in `last_error` and announced, never raised (autosave is a backup)."""
+        self.finish_writing()
+        self._changed = False
+        error = self._write(self._snapshot())
+        self._changed = error is not None
+        self._set_error(error)
+
+    def finish_writing(self) -> None:
+        """Wait for the write under way, if any, and announce how it went now (a failed one
+        is tried again on the next tick)."""
+        if self._writing is not None:
+            error = self._writing.result()
+            self._writing = None
+            self._changed |= error is not None
+            self._set_error(error)
+
+    def _on_written(self) -> None:
+        if self._writing is not None and self._writing.done():  # not yet taken by a wait
+            self.finish_writing()
+
+    def _snapshot(self) -> tuple[dict, dict]:
+        """The design and the recovery note as they are now, independent of later edits."""
         original = str(self.document.path) if self.document.path else None
-        info = {"original": original, "saved_at": datetime.now().isoformat()}
+        return (self.document.design.to_dict(),
+                {"original": original, "saved_at": datetime.now().isoformat()})
+
+    def _write(self, snapshot: tuple[dict, dict]) -> str | None:
+        """Write a snapshot (on either thread); the error, or None."""
+        description, info = snapshot
         try:
-            save_design(self.document.design, self.path)
+            save_description(description, self.path)
             write_atomically(self.path.with_suffix(".json"), json.dumps(info))
         except (OSError, DesignError) as err:
-            self._set_error(f"autosave to {self.path} failed: {err}")
-            return
-        self._changed = False
-        self._set_error(None)
+            return f"autosave to {self.path} failed: {err}"
+        return None
 
     def _set_error(self, error: str | None) -> None:
         if error != self.last_error:
@@ -145,6 +188,7 @@ class Autosaver(QObject):
         """Delete the recovery file (after a clean save, or on a clean exit). One that cannot
         be deleted (its folder gone or locked) stays for the next start to offer; it must not
         stop the save or the close that asked for this."""
+        self.finish_writing()  # a write finishing later would bring the file back
         self._changed = False
         for path in _session_files(self.path)[:2]:
             try:
@@ -155,6 +199,8 @@ class Autosaver(QObject):
     def close(self) -> None:
         """End the session: lock released, and no recovery file unless it is being kept."""
         self.timer.stop()
+        self.finish_writing()
+        self._writer.shutdown()
         if not self.keeps_unsaved_work:
             self.discard()
         self._lock.unlock()

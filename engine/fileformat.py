@@ -52,10 +52,16 @@ EDGE_KEYS = ("src", "dst", "port", "out")  # "port" and "out" are 0 when absent
 
 def save_design(design: Design, path: str | os.PathLike) -> None:
     """Write the design atomically: a crash mid-save leaves the previous file intact."""
+    save_description(design.to_dict(), path)
+
+
+def save_description(description: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write a design's `to_dict()` atomically: taken on one thread (a consistent snapshot,
+    cheap) and written on another (encoding and the disk are the slow part)."""
     from engine import __version__
 
     document = {"format": FORMAT_TAG, "schema_version": SCHEMA_VERSION,
-                "app_version": __version__, **design.to_dict()}
+                "app_version": __version__, **description}
     try:
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         text.encode("utf-8")  # a lone surrogate: refused here, before the old file is touched
