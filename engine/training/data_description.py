@@ -18,15 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from engine.limits import byte_size
-from engine.training.data_rows import npz_checked
 from engine.training.datacheck import DataFacts, unreadable
 from engine.training.plan import Plan, Portable
-from engine.training.portable import file_checks as checks
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# The describers that read files import file_checks, data_rows and numpy where they do, so
+# that checking a design on generated data (`neuralcanvas check`, every edit) loads none.
 
 DIGITS_SAMPLES = 1797   # scikit-learn's digits set: 8x8 images of the digits 0 to 9
 Files = dict[str, str]  # a data plan's file parameters ("path", "images", ...) -> paths
@@ -164,6 +166,8 @@ def _csv_columns(path: str, target: str, features: tuple[str, ...],
     """The number of feature columns and of rows, and with `classes` the class names (the
     distinct values of the target column, in the order of their ids), read one row at a
     time with loading's checks (whole rows, numbers where it needs them)."""
+    from engine.training.portable import file_checks as checks
+
     wanted, target_at, _, rows = checks.checked_csv(path, target, features, classes)
     values, count = set(), 0
     for row in rows:
@@ -174,6 +178,11 @@ def _csv_columns(path: str, target: str, features: tuple[str, ...],
 
 
 def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
+    import numpy as np
+
+    from engine.training.data_rows import npz_checked
+    from engine.training.portable import file_checks as checks
+
     path = files["path"]
     x_shape, x_dtype = remembered_for(path, _npz_shape, x_key)
     x_ids = np.issubdtype(x_dtype, np.integer)
@@ -194,6 +203,8 @@ def _npz(files: Files, x_key: str, y_key: str | None) -> _Source:
 
 def _npz_shape(path: str, key: str) -> tuple[tuple[int, ...], np.dtype]:
     """One array's shape and dtype, from its header alone."""
+    from engine.training.portable import file_checks as checks
+
     with checks.open_npz(path) as arrays:
         return checks.npz_header(path, arrays, key)
 
@@ -209,11 +220,15 @@ def _idx(files: Files) -> _Source:
 
 def _idx_shape(path: str) -> tuple[int, ...]:
     """The array shape in an IDX file's header (the MNIST format), gzip-compressed or not."""
+    from engine.training.portable import file_checks as checks
+
     return checks.idx_header(path, checks.read_idx_bytes(path, checks.IDX_HEADER_BYTES))[0]
 
 
 def _idx_largest(path: str) -> int:
     """The largest label in an IDX file of labels (read whole: one small number a label)."""
+    from engine.training.portable import file_checks as checks
+
     labels = checks.read_idx_labels(path)
     return int(labels.max()) if labels.size else 0
 
@@ -228,6 +243,8 @@ def _image_folder(files: Files, size: tuple[int, int], grey: bool, **_: Any) -> 
 def _image_counts(path: str) -> tuple[tuple[str, ...], int]:
     """The class folders' names (sorted, as the loader orders the classes) and the number of
     images in them (names only; nothing is opened)."""
+    from engine.training.portable import file_checks as checks
+
     checks.check_folder_links(Path(path))
     _, images = checks.image_folder_counts(path)
     return tuple(sorted(entry.name for entry in os.scandir(path) if entry.is_dir())), images

@@ -18,7 +18,6 @@ from engine.design import DEFAULT_NETWORK, Design
 from engine.errors import DesignError
 from engine.layers.base import format_shape
 from engine.training.labels import SettingError, setting_place
-from engine.training.portable.file_checks import path_problem
 from engine.training.settings import TrainingSettings, settings_from
 
 BUNDLED_TEXT = Path(__file__).resolve().parent / "data" / "genesis.txt"  # KJV, public domain
@@ -459,6 +458,8 @@ def _file_source(settings: TrainingSettings, io: NetworkIO, classes: int,
 
 def _existing(path: str | None, key: str, what: str, folder: bool = False) -> str:
     """The path of a data setting, or a DesignError when it is unset or missing."""
+    from engine.training.portable.file_checks import path_problem  # numpy: data files only
+
     setting = setting_place(f"data.{key}")
     if path is None:
         raise SettingError(f"data.{key}", f"{setting} is not set; give the path of {what}")
