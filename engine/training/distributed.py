@@ -37,7 +37,9 @@ from typing import Any, Self
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.training.control import Command, Control
 from engine.training.events import FINAL, Failed, RunMessage
+from engine.training.labels import SettingError, setting_place
 from engine.wording import count_of
 
 MONITOR_S = 0.1            # how often torchrun looks at its processes
@@ -74,6 +76,8 @@ class Launch:
             arguments.append(f"--master-addr={self.master_addr}")
         if self.master_port is not None:
             arguments.append(f"--master-port={self.master_port}")
+        elif self.nnodes == 1:   # a free port: two runs on one machine never collide
+            arguments.append("--standalone")
         return arguments
 
 
@@ -95,33 +99,54 @@ def launch_problem(launch: Launch, count: str = "--nproc-per-node") -> str | Non
     return None
 
 
-def device_problem(launch: Launch, device: Any, count: str = "--nproc-per-node") -> str | None:
-    """What keeps a launch of several processes from `device` (a torch.device), or None."""
-    if device.type == "mps":
+def device_problem(launch: Launch, device: Any, count: str = "--nproc-per-node",
+                   gpus: int | None = None) -> str | None:
+    """What keeps a launch of several processes from `device` (a torch.device or its name,
+    such as "cuda" or "mps"), or None. `gpus`: how many CUDA devices this machine has (asked
+    of torch when not given, so a caller that knows needs no torch)."""
+    kind, _, index = str(device).partition(":")
+    if kind == "mps":
         return (f"{count} is {launch.nproc_per_node} but Apple's MPS trains in one process; "
                 "choose device 'cpu' or 'cuda', or one process")
-    if device.type != "cuda":
+    if kind != "cuda":
         return None
-    import torch
-
-    if device.index is not None:
+    if index:
         return (f"device is {str(device)!r} but with several processes each drives the GPU of "
                 "its own local rank; choose device 'cuda' or 'auto'")
-    gpus = torch.cuda.device_count()
+    if gpus is None:
+        import torch
+
+        gpus = torch.cuda.device_count()
     if launch.nproc_per_node > gpus:
         return (f"{count} is {launch.nproc_per_node} but this machine has "
                 f"{count_of(gpus, 'CUDA device')}; each process drives one GPU")
     return None
 
 
+def launch_for_setting(processes: int, device: Any, gpus: int | None = None) -> Launch | None:
+    """The launch the Processes setting asks for on `device` (None: train in this process);
+    a SettingError naming the setting when it cannot be."""
+    if processes == 1:
+        return None
+    launch, count = Launch(processes), setting_place("processes")
+    problem = launch_problem(launch, count) or device_problem(launch, device, count, gpus)
+    if problem:
+        raise SettingError("processes", problem)
+    return launch
+
+
 def train_in_processes(design: Design, launch: Launch, options: Any,
-                       emit: Callable[[RunMessage], None]) -> RunMessage:
+                       emit: Callable[[RunMessage], None],
+                       control: Control | None = None) -> RunMessage:
     """Train `design` in torchrun's processes; pass rank 0's events to `emit` and return the
     final one (also emitted). `options` is the Trainer's RunOptions: rank 0 writes to its
-    out_dir; the other ranks write nothing."""
+    out_dir; the other ranks write nothing. Commands given to `control` go to rank 0, and
+    every process acts on them at the same step (engine.training.control.AgreedControl)."""
     job = {"design": design.to_dict(), "options": dataclasses.asdict(options)}
     with tempfile.TemporaryDirectory(prefix="neuralcanvas-processes-") as folder, \
-            _EventRelay(emit) as relay:
+            _EventRelay(emit) as relay, _signal_handlers_kept():
+        if control is not None:
+            control.relay_to(relay.command)
         job_file = Path(folder) / "job.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
         environment = {EVENTS_ADDRESS: relay.address, EVENTS_KEY: relay.key.hex()}
@@ -209,6 +234,23 @@ def describe_failure(rank: int, failure: Any) -> str:
 
 
 @contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Put back the signal handlers torchrun replaces (it turns SIGTERM and others into
+    exceptions in the main thread), so that a process which trains again later, such as the
+    app's worker, still ends as it should when told to."""
+    names = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
+    kept = {number: signal.getsignal(number) for name in names
+            if (number := getattr(signal, name, None)) is not None}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for number, handler in kept.items():
+                if handler is not None:
+                    signal.signal(number, handler)
+
+
+@contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables (which torchrun hands to its processes) for a while."""
     before = {name: os.environ.get(name) for name in values}
@@ -225,7 +267,8 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 class _EventRelay:
     """Receives rank 0's events over a local connection (authenticated: they are pickles)
-    and passes them on as they come, keeping the final one for `_final` to judge.
+    and passes them on as they come, keeping the final one for `_final` to judge; sends
+    commands back over the same connection, keeping those given before rank 0 connected.
 
     It accepts connections until the closing one, which only this process makes: so closing
     never waits on an accept that nobody answers, whether rank 0 connected or not."""
@@ -238,6 +281,10 @@ class _EventRelay:
         self.address = f"{host}:{port}"
         self.final: RunMessage | None = None
         self.emit_error: Exception | None = None
+        self._lock = threading.Lock()   # guards the commands' way to rank 0
+        self._rank_zero: Connection | None = None
+        self._waiting: list[Command] = []   # commands given before rank 0 connected
+        self._closing = False
         self._thread = threading.Thread(target=self._relay, name="rank-0-events", daemon=True)
         self._thread.start()
 
@@ -245,10 +292,24 @@ class _EventRelay:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closing = True   # the next connection is the closing one: no commands
+            self._rank_zero = None
         with Client(self._listener.address, authkey=self.key) as closing:
             closing.send(None)
         self._thread.join()
         self._listener.close()
+
+    def command(self, command: Command) -> None:
+        """Send a command to rank 0 (once it connects, if it has not yet); dropped once the
+        run is over."""
+        with self._lock:
+            if self._closing:
+                return
+            if self._rank_zero is None:
+                self._waiting.append(command)
+            else:
+                self._send(command)
 
     def _relay(self) -> None:
         while True:
@@ -257,8 +318,26 @@ class _EventRelay:
             except (OSError, EOFError):   # a caller that went away before it was let in
                 continue
             with connection:
+                self._take_commands(connection)
                 if self._pass_on(connection):
                     return
+                with self._lock:
+                    self._rank_zero = None
+
+    def _take_commands(self, connection: Connection) -> None:
+        """Rank 0 connected: it takes the commands from now on, the waiting ones first."""
+        with self._lock:
+            if self._closing:
+                return
+            self._rank_zero = connection
+            for command in self._waiting:
+                self._send(command)
+            self._waiting = []
+
+    def _send(self, command: Command) -> None:
+        """Send to rank 0 (hold the lock)."""
+        with contextlib.suppress(OSError, ValueError):   # rank 0 has just ended
+            self._rank_zero.send(command)
 
     def _pass_on(self, connection: Connection) -> bool:
         """Pass on what one connection sends; True when it was the closing one."""
@@ -278,15 +357,29 @@ class _EventRelay:
                 self.emit_error = self.emit_error or err
 
 
-def events_to_launcher(rank: int) -> tuple[Callable[[RunMessage], None], Connection | None]:
+def events_to_launcher(rank: int, control: Control) -> tuple[Callable[[RunMessage], None],
+                                                             Connection | None]:
     """In a rank's process: where its events go (rank 0's to the launcher, the others'
-    nowhere) and the connection to close at the end."""
+    nowhere) and the connection to close at the end. Rank 0 also takes the launcher's
+    commands over that connection and gives them to `control`, from a thread of its own."""
     address = os.environ.get(EVENTS_ADDRESS)
     if rank != 0 or not address:
         return _nowhere, None
     host, port = address.rsplit(":", 1)
     connection = Client((host, int(port)), authkey=bytes.fromhex(os.environ[EVENTS_KEY]))
+    threading.Thread(target=_obey_launcher, args=(connection, control), name="launcher-commands",
+                     daemon=True).start()
     return connection.send, connection
+
+
+def _obey_launcher(connection: Connection, control: Control) -> None:
+    """Give the launcher's commands to `control` until the connection ends."""
+    while True:
+        try:
+            command = connection.recv()
+        except (EOFError, OSError):
+            return
+        control.obey(Command(command))
 
 
 def _nowhere(event: RunMessage) -> None:

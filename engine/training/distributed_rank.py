@@ -5,6 +5,8 @@ join the process group as an exported script does, then run the app's Trainer on
 process's share of the data. Rank 0 writes the run folder and sends its events to the
 launcher; a rank whose run fails exits with its reason in torchrun's error file, so the
 launcher can say which process failed and why, and torchrun stops the others at once.
+Rank 0 also takes the launcher's commands (pause, resume, stop, checkpoint); every process
+acts on them at the same step (AgreedControl).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from torch.distributed.elastic.multiprocessing.errors import get_error_handler, record
 
 from engine.child_process import tie_to_parent
+from engine.training.control import AgreedControl
 from engine.training.distributed import events_to_launcher, job_of
 from engine.training.events import Failed
 
@@ -40,9 +43,10 @@ def main(job_file: str) -> None:
     overrides["device"] = str(device)   # cuda:LOCAL_RANK on a GPU machine
     if rank != 0:
         options["out_dir"] = None   # rank 0 writes the run folder for every process
-    emit, connection = events_to_launcher(rank)
+    control = AgreedControl(device)   # every process pauses and stops at the same step
+    emit, connection = events_to_launcher(rank, control)
     try:
-        final = Trainer(design, emit, RunOptions(**options, overrides=overrides)).run()
+        final = Trainer(design, emit, RunOptions(**options, overrides=overrides), control).run()
     finally:
         if connection is not None:
             connection.close()

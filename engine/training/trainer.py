@@ -264,7 +264,7 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> str:
         s = self.state.setup.settings
-        if self.control.pending and self._obey([], 0):   # stopped before it began
+        if self._commands_due() and self._obey([], 0):   # stopped before it began
             return "stopped"
         for epoch in range(self.first_epoch, s.epochs + 1):
             self.epoch = epoch
@@ -286,7 +286,7 @@ class Trainer:
                 self._checkpoint("epoch")
             if stop:
                 return "early_stopped"
-            if self.control.pending and self._obey([], 0):
+            if self._commands_due() and self._obey([], 0):
                 return "stopped"
         return "completed"
 
@@ -297,6 +297,7 @@ class Trainer:
         self.partial, self.skip_batches = [], 0
         report_at, pending = started + REPORT_EVERY, []
         every = self.state.setup.settings.diagnostics.grad_norm_every
+        agree_every = self.control.agree_every   # 0: one process, commands act at once
         for result in steps:
             results.append(result)
             pending.append(result)
@@ -308,8 +309,10 @@ class Trainer:
                 self._report_batches(pending, batch, lr, started, len(results))
                 pending = []
                 report_at = time.perf_counter() + REPORT_EVERY
-                if self._obey(results, batch):
+                if not agree_every and self._obey(results, batch):
                     return None
+            if agree_every and self.step % agree_every == 0 and self._obey(results, batch):
+                return None
         self._report_batches(pending, batch, lr, started, len(results))
         return results
 
@@ -325,9 +328,16 @@ class Trainer:
         return (networks.networks[0], networks.optimizers[0], batches, networks.loss,
                 s.grad_clip, networks.amp, networks.scaler)
 
+    def _commands_due(self) -> bool:
+        """Whether to act on commands at an epoch's start or end: when one is waiting, and
+        always in a run of several processes, which agree there (`Control.agree`)."""
+        return self.control.pending or bool(self.control.agree_every)
+
     def _obey(self, results: list, batch: int) -> bool:
-        """Act on commands between steps; True when the run must stop."""
+        """Act on commands between steps; True when the run must stop. In a run of several
+        processes every one of them calls this at the same steps."""
         control = self.control
+        control.agree()
         if control.take_checkpoint_request() and self.out:
             self._checkpoint("request", partial=results, batch=batch)
         while control.paused and not control.stopping:

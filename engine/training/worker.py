@@ -39,6 +39,7 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.training.control import Command, Control
 from engine.training.events import FINAL, Ack, CheckpointWritten, Failed, Finished, RunMessage
+from engine.training.labels import SettingError
 from engine.training.worker_calls import Reply, ReplyBox, answer, packed, send_reply
 
 _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the worker after
@@ -125,15 +126,42 @@ def _worker_main(commands: Any, connection: Connection, beats: Any) -> None:
 
 
 def _train(job: tuple, events: _EventSender, control: Control) -> None:
-    """One run, start to end (a function of its own so that nothing of it outlives it)."""
+    """One run, start to end (a function of its own so that nothing of it outlives it): here,
+    or in torchrun's processes when its Processes setting asks for several (this process then
+    relays rank 0's events and passes the commands on)."""
+    from engine.training.distributed import train_in_processes
     from engine.training.trainer import RunOptions, Trainer
 
     _, run, design_dict, options = job
     try:
         design = Design.from_dict(design_dict)
-        Trainer(design, events.put, RunOptions(run=run, **options), control).run()
+        run_options = RunOptions(run=run, **options)
+        launch = _launch(design, run_options.overrides)
+        if launch is None:
+            Trainer(design, events.put, run_options, control).run()
+        else:
+            train_in_processes(design, launch, run_options, events.put, control)
+    except SettingError as err:   # several processes, but not on this machine's device
+        events.put(Failed(run, reason=str(err), error="settings"))
     except Exception as err:  # noqa: BLE001 - the run must end with an event
         events.put(Failed(run, reason=f"the run could not start: {err}", error="exception"))
+
+
+def _launch(design: Design, overrides: dict[str, Any] | None) -> Any:
+    """The torchrun launch a run's Processes setting asks for, or None for this process
+    (also when the settings or the device have a problem: the Trainer then names it, as for
+    any run); a SettingError when the processes cannot train on the device."""
+    from engine.training.devices import resolve_device
+    from engine.training.distributed import launch_for_setting
+    from engine.training.run_state import settings_with
+    from engine.training.settings import settings_from
+
+    try:
+        settings = settings_from(settings_with(design.training, overrides or {}))
+        device = resolve_device(settings.device)
+    except DesignError:
+        return None
+    return launch_for_setting(settings.processes, device)
 
 
 class _Worker:

@@ -1,0 +1,133 @@
+"""Issue 17: the app trains in several processes through its worker, as `neuralcanvas train
+--nproc-per-node` does: a run whose Processes setting is 2 runs under torchrun, rank 0's
+events reach the caller as a one-process run's do, and Pause, Resume, Checkpoint and Stop
+reach every process, which act on them at the same step (or DDP would wait forever)."""
+
+import time
+from multiprocessing.connection import Client
+from pathlib import Path
+
+import pytest
+from test_training_support import classifier, of_kind
+
+from engine.training.checkpoint import load_checkpoint
+from engine.training.control import Command, Control
+from engine.training.distributed import _EventRelay, launch_for_setting
+from engine.training.labels import SettingError
+from engine.training.worker import TrainingService
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found += [int(entry.name), *children(int(entry.name))]
+    return found
+
+
+def wait_for(run, kind, timeout=120):
+    """Events up to and including the first of `kind`."""
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline and not run.done:
+        seen += run.events(timeout=0.05)
+        if of_kind(seen, kind):
+            return seen
+    raise AssertionError(f"no {kind} event; got {[e.kind for e in seen]}")
+
+
+# ---------------------------------------------------------------------------- cheap parts
+
+def test_the_processes_setting_is_refused_where_it_cannot_run():
+    assert launch_for_setting(1, "cuda", gpus=0) is None   # one process: the Trainer's
+    assert launch_for_setting(2, "cpu").nproc_per_node == 2
+    with pytest.raises(SettingError, match=r"Processes \(Setup > Device\) is 3 but this "
+                       "machine has 2 CUDA devices; each process drives one GPU") as caught:
+        launch_for_setting(3, "cuda", gpus=2)
+    assert caught.value.path == "processes"
+    with pytest.raises(SettingError, match="Apple's MPS trains in one process"):
+        launch_for_setting(2, "mps")
+
+
+def test_a_control_relays_what_its_commands_amount_to_and_then_each_command():
+    control, sent = Control(), []
+    control.obey(Command.PAUSE)
+    control.obey(Command.CHECKPOINT)
+    control.relay_to(sent.append)
+    assert sent == [Command.PAUSE, Command.CHECKPOINT]
+    control.obey(Command.RESUME)
+    control.obey(Command.STOP)
+    assert sent[2:] == [Command.RESUME, Command.STOP]
+    stopped, sent = Control(), []
+    stopped.obey(Command.PAUSE)
+    stopped.obey(Command.STOP)
+    stopped.relay_to(sent.append)
+    assert sent == [Command.STOP]   # stopping ends a pause too
+
+
+def test_commands_given_before_rank_zero_connects_reach_it_in_order():
+    with _EventRelay(lambda event: None) as relay:
+        relay.command(Command.PAUSE)
+        relay.command(Command.CHECKPOINT)
+        host, port = relay.address.rsplit(":", 1)
+        with Client((host, int(port)), authkey=relay.key) as rank_zero:
+            assert [rank_zero.recv(), rank_zero.recv()] == ["pause", "checkpoint"]
+            relay.command(Command.STOP)
+            assert rank_zero.recv() == "stop"
+    relay.command(Command.RESUME)   # the run is over: dropped, no error
+
+
+# ---------------------------------------------------------------------------- two processes
+
+@pytest.fixture(scope="module")
+def service():
+    with TrainingService(warm=False) as running:
+        yield running
+
+
+def two_processes(**training):
+    return classifier(**({"processes": 2, "device": "cpu", "batch_size": 16} | training))
+
+
+@pytest.mark.slow
+def test_a_run_of_two_processes_reports_through_the_worker_like_one(service, tmp_path):
+    run = service.start(two_processes(epochs=2), out_dir=str(tmp_path))
+    events = run.wait(timeout=300)
+    kinds = [e.kind for e in events]
+    assert kinds.count("started") == 1 and kinds[-1] == "finished", kinds
+    assert kinds.index("batch") < kinds.index("epoch") < kinds.index("validation")
+    assert [e.epoch for e in of_kind(events, "epoch")] == [1, 2]   # rank 0 alone reports
+    assert run.final.status == "completed" and all(e.run == run.id for e in events)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["epoch-0001",
+                                                                           "epoch-0002"]
+    assert children(service.worker_pid) == []
+
+
+@pytest.mark.slow
+def test_commands_reach_every_process_and_stop_ends_them_all(service, tmp_path):
+    run = service.start(two_processes(epochs=10_000), out_dir=str(tmp_path))
+    wait_for(run, "batch")
+    ranks = children(service.worker_pid)
+    assert len(ranks) >= 2
+    run.pause()
+    assert of_kind(wait_for(run, "ack"), "ack")[0].state == "paused"
+    deadline = time.monotonic() + 60   # only a pause that never took reaches it
+    while of_kind(run.events(timeout=0.5), "batch"):
+        assert time.monotonic() < deadline, "batches kept coming while paused"
+    run.checkpoint()   # rank 0 writes it while every process waits
+    written = of_kind(wait_for(run, "checkpoint"), "checkpoint")[-1]
+    assert written.reason == "request"
+    run.resume()
+    wait_for(run, "batch")   # all of them train again
+    run.stop()
+    seen = run.wait(timeout=120)
+    assert run.final.kind == "finished" and run.final.status == "stopped", seen
+    assert load_checkpoint(written.path).record["reason"] == "request"
+    assert (tmp_path / "last").is_dir() and (tmp_path / "summary.json").is_file()
+    assert children(service.worker_pid) == []
+    assert not any(Path(f"/proc/{pid}").exists() for pid in ranks)
