@@ -46,6 +46,26 @@ def memory(pid: int) -> dict[str, float]:
     return {"rss": fields["Rss"] / 1024, "pss": fields["Pss"] / 1024, "uss": uss / 1024}
 
 
+CUDA_LIBRARIES = ("/nvidia/", "libtorch_cuda", "libc10_cuda", "libcuda", "libnv", "libcu")
+
+
+def cuda_share(pid: int) -> dict[str, float]:
+    """RSS and USS (MB) of the CUDA libraries mapped in `pid`: torch's CUDA build loads them
+    even on a machine without a GPU (file pages: shared between processes, and the kernel
+    may drop them under pressure)."""
+    found = {"rss": 0.0, "uss": 0.0}
+    counting = False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and not head[0].endswith(":"):   # a mapping's first line
+            counting = len(head) > 5 and any(part in head[5] for part in CUDA_LIBRARIES)
+        elif counting and head[0] == "Rss:":
+            found["rss"] += int(head[1]) / 1024
+        elif counting and head[0] in ("Private_Clean:", "Private_Dirty:"):
+            found["uss"] += int(head[1]) / 1024
+    return found
+
+
 def children(pid: int) -> list[int]:
     """Every live process below `pid`, by /proc's parent links."""
     parents: dict[int, int] = {}
@@ -210,9 +230,8 @@ BREAKDOWN = textwrap.dedent("""
     import importlib, json, sys
     sys.path.insert(0, {root!r})
     sys.argv = [sys.argv[0]]
-    from benchmarks.worker_memory import memory
+    from benchmarks.worker_memory import cuda_share, memory
     import os
-    before = memory(os.getpid())
     for name in {modules!r}:
         if name == "warm-up":
             from engine.training.worker import _warm_up
@@ -222,7 +241,8 @@ BREAKDOWN = textwrap.dedent("""
     after = memory(os.getpid())
     heavy = [m for m in ("torchvision", "sklearn", "scipy", "sympy", "torch._dynamo",
                          "pandas", "PIL") if m in sys.modules]
-    print(json.dumps({{"after": after, "heavy": heavy, "modules": len(sys.modules)}}))
+    print(json.dumps({{"after": after, "cuda": cuda_share(os.getpid()), "heavy": heavy,
+                      "modules": len(sys.modules)}}))
 """)
 
 STAGES = {
@@ -239,7 +259,7 @@ STAGES = {
 def breakdown(rounds: int) -> None:
     """Each stage in a fresh interpreter: what importing it leaves resident."""
     print(f"\n{'worker stage (fresh process)':<28} {'RSS MB':>16} {'PSS MB':>16} "
-          f"{'USS MB':>16}  heavy modules in")
+          f"{'USS MB':>16}  {'CUDA libs RSS/USS':>17}  heavy modules in")
     for stage, modules in STAGES.items():
         found = []
         for _ in range(rounds):
@@ -250,7 +270,9 @@ def breakdown(rounds: int) -> None:
         row = f"{stage:<28}"
         for kind in ("rss", "pss", "uss"):
             row += f" {_median([f['after'][kind] for f in found]):>16}"
-        print(f"{row}  {', '.join(found[-1]['heavy']) or '-'} ({found[-1]['modules']} modules)")
+        cuda = found[-1]["cuda"]
+        print(f"{row}  {cuda['rss']:>11.0f} / {cuda['uss']:<3.0f}  "
+              f"{', '.join(found[-1]['heavy']) or '-'} ({found[-1]['modules']} modules)")
 
 
 AFTER_RUN = textwrap.dedent("""
