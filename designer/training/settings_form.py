@@ -32,7 +32,7 @@ from designer.theme import ERROR_STYLE
 from designer.training.setting_undo import SetTrainingValue, setting_value
 from engine.events import DesignEvent, Reset, TrainingChanged
 from engine.fields import Param
-from engine.training.labels import SECTIONS, setting_section
+from engine.training.labels import SECTIONS, SettingError, setting_section
 from engine.training.settings import problems_in, schema
 
 # Settings that matter only for some values of another setting (the schema's `sources` cover
@@ -54,6 +54,7 @@ SECTION_APPLIES = {"GAN": ("task", ("gan",))}
 FOLDER_PATHS = {"data.path": ("image_folder",)}
 FILE_PATHS = ("data.path", "data.images", "data.labels")
 LEARNING_RATE = "optimizer.lr"   # gets a button that finds a good value
+MACHINE_PATHS = ("processes", "device")   # checked against this machine's devices too
 
 
 class DeviceEditor(ParamEditor):
@@ -107,6 +108,7 @@ class SettingsForm(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.fields = schema()
+        self._devices: list[tuple[str, str]] | None = None   # this machine's, once known
         self.editors: dict[str, ParamEditor] = {}
         self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         self.groups: dict[str, QGroupBox] = {}
@@ -197,6 +199,10 @@ class SettingsForm(QScrollArea):
         if problems:
             self.editors[path].refuse(f"{self.fields[path].title}: {problems[0]}")
             return False
+        problem = self._machine_problem(trial) if path in MACHINE_PATHS else None
+        if problem:
+            self.editors[path].refuse(problem)
+            return False
         self._show_problem("")
         self.document.push(command)
         return True
@@ -206,7 +212,28 @@ class SettingsForm(QScrollArea):
         self.message.setVisible(bool(text))
         self.problem.emit(text)
 
+    def _machine_problem(self, training: dict[str, Any]) -> str | None:
+        """What keeps these settings' processes from training on this machine (more than
+        its GPUs, or MPS), once the helper has listed its devices; None until then."""
+        from engine.training.distributed import launch_for_setting
+
+        if self._devices is None:
+            return None
+        processes = setting_value(training, "processes", self.fields["processes"].default)
+        device = setting_value(training, "device", self.fields["device"].default)
+        if device == "auto":   # the best device there is, as the worker will pick it
+            device = self._devices[0][0].partition(":")[0] if self._devices else "cpu"
+        gpus = sum(name.startswith("cuda:") for name, _ in self._devices)
+        try:
+            launch_for_setting(processes, device, gpus)
+        except SettingError as err:
+            return str(err)
+        return None
+
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """This machine's devices, best first (the helper lists them): the device editor
+        offers them, and the Processes setting is checked against them."""
+        self._devices = devices
         editor = self.editors["device"]
         assert isinstance(editor, DeviceEditor)
         editor.set_devices(devices)

@@ -198,8 +198,10 @@ class TrainingSettings:
     device: str = setting("text", "auto", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N "
                           "or mps", pattern=r"auto|cpu|mps|cuda(:\d+)?")
     processes: int = setting("int", 1, "training processes on this machine, started by "
-                             "torchrun: several share the CPU, or one per GPU; each trains on "
-                             "its share with the batch size above", minimum=1, label="Processes")
+                             "torchrun (DistributedDataParallel): on CUDA each drives one GPU, "
+                             "so at most one per GPU; on the CPU they share its cores; not on "
+                             "MPS. The batch size is per process: N processes take N x batch "
+                             "size samples a step", minimum=1, label="Processes")
     precision: str = setting("choice", "auto", "mixed precision on CUDA ('auto': bf16 where "
                              "the GPU has it, else fp16); float32 elsewhere",
                              choices=("auto", "fp32", "bf16", "fp16"), label="Mixed precision")
