@@ -118,7 +118,7 @@ def physical_memory() -> int | None:
         pass
     else:
         return int(psutil.virtual_memory().total)
-    from engine.training.portable.file_checks import memory_bytes
+    from engine.training.portable.machine import memory_bytes
 
     return memory_bytes()
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .machine import memory_bytes
+
 QUOTE_LIMIT = 40  # characters of a file's text a message quotes at most
 IDX_KINDS = {8: np.uint8, 9: np.int8, 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"}
 ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
@@ -399,14 +401,6 @@ def read_idx(path):
             f"shape {shape}: {promised} bytes; it is cut short or damaged"
         )
     return np.frombuffer(data, dtype=kind, count=count, offset=start).reshape(shape)
-
-
-def memory_bytes():
-    """All of this machine's memory in bytes, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def read_idx_labels(path):
