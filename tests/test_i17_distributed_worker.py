@@ -95,20 +95,6 @@ def two_processes(**training):
 
 
 @pytest.mark.slow
-def test_a_run_of_two_processes_reports_through_the_worker_like_one(service, tmp_path):
-    run = service.start(two_processes(epochs=2), out_dir=str(tmp_path))
-    events = run.wait(timeout=300)
-    kinds = [e.kind for e in events]
-    assert kinds.count("started") == 1 and kinds[-1] == "finished", kinds
-    assert kinds.index("batch") < kinds.index("epoch") < kinds.index("validation")
-    assert [e.epoch for e in of_kind(events, "epoch")] == [1, 2]   # rank 0 alone reports
-    assert run.final.status == "completed" and all(e.run == run.id for e in events)
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["epoch-0001",
-                                                                           "epoch-0002"]
-    assert children(service.worker_pid) == []
-
-
-@pytest.mark.slow
 def test_commands_reach_every_process_and_stop_ends_them_all(service, tmp_path):
     run = service.start(two_processes(epochs=10_000), out_dir=str(tmp_path))
     wait_for(run, "batch")
@@ -131,3 +117,35 @@ def test_commands_reach_every_process_and_stop_ends_them_all(service, tmp_path):
     assert (tmp_path / "last").is_dir() and (tmp_path / "summary.json").is_file()
     assert children(service.worker_pid) == []
     assert not any(Path(f"/proc/{pid}").exists() for pid in ranks)
+
+
+@pytest.mark.slow
+def test_the_panel_shows_a_run_of_two_processes_as_one(qtbot, tmp_path, service):
+    from test_app_support import ScriptedDialogs
+
+    from designer.document import DesignDocument
+    from designer.main_window import MainWindow
+    from designer.settings import AppSettings
+    from engine import save_design
+    from templates import load_template
+
+    design = load_template("mlp")
+    design.set_training(epochs=2, processes=2, device="cpu")
+    path = tmp_path / "mlp.ncnet"
+    save_design(design, path)
+    window = MainWindow(DesignDocument(design, path), AppSettings(tmp_path / "settings.ini"),
+                        None, tmp_path / "recovery", ScriptedDialogs())
+    window.training.session.use_service(service)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_training()
+    live = window.training.session.live
+    window.actions_by_name["train"].trigger()
+    qtbot.waitUntil(lambda: live.final is not None, timeout=240_000)
+    assert live.final.kind == "finished" and live.final.status == "completed", live.final
+    assert live.last_epoch == 2 and len(live.steps.get("loss", ())) > 0   # rank 0's curves
+    record = window.training.session.store.runs()[-1]
+    assert record.status == "completed"
+    assert sorted(p.name for p in (record.folder / "checkpoints").iterdir()) == [
+        "epoch-0001", "epoch-0002"]
+    assert children(service.worker_pid) == []
