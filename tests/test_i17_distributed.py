@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_i17_distributed_support import children
 from test_training_support import classifier, read_metrics
 
 from engine import save_design
@@ -143,19 +144,6 @@ def test_two_processes_take_the_steps_of_one_with_twice_the_batch(tmp_path, caps
                                                                        "epoch-0002"]
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _rank_of(pid: int) -> int | None:
     try:
         environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
@@ -180,7 +168,7 @@ def test_a_killed_rank_ends_the_run_with_a_clear_message_and_no_process_left(tmp
                    and len(read_metrics(out / "metrics.csv")) >= 1):
             assert launcher.poll() is None and time.monotonic() < deadline, "never trained"
             time.sleep(0.1)
-        ranks = {_rank_of(pid): pid for pid in _children(launcher.pid)}
+        ranks = {_rank_of(pid): pid for pid in children(launcher.pid)}
         assert set(ranks) == {0, 1}
         os.kill(ranks[1], signal.SIGKILL)
         printed, _ = launcher.communicate(timeout=120)   # a hang fails here

@@ -8,38 +8,15 @@ from multiprocessing.connection import Client
 from pathlib import Path
 
 import pytest
+from test_i17_distributed_support import children
 from test_training_support import classifier, of_kind
+from test_worker import wait_for
 
 from engine.training.checkpoint import load_checkpoint
 from engine.training.control import Command, Control
 from engine.training.distributed import _EventRelay, launch_for_setting
 from engine.training.labels import SettingError
 from engine.training.worker import TrainingService
-
-
-def children(pid: int) -> list[int]:
-    """The processes `pid` started, and theirs (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == pid:
-                found += [int(entry.name), *children(int(entry.name))]
-    return found
-
-
-def wait_for(run, kind, timeout=120):
-    """Events up to and including the first of `kind`."""
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline and not run.done:
-        seen += run.events(timeout=0.05)
-        if of_kind(seen, kind):
-            return seen
-    raise AssertionError(f"no {kind} event; got {[e.kind for e in seen]}")
-
 
 # ---------------------------------------------------------------------------- cheap parts
 
@@ -97,7 +74,7 @@ def two_processes(**training):
 @pytest.mark.slow
 def test_commands_reach_every_process_and_stop_ends_them_all(service, tmp_path):
     run = service.start(two_processes(epochs=10_000), out_dir=str(tmp_path))
-    wait_for(run, "batch")
+    wait_for(run, "batch", timeout=240)   # torchrun and two processes importing torch
     ranks = children(service.worker_pid)
     assert len(ranks) >= 2
     run.pause()
