@@ -32,21 +32,22 @@ class Reply:
     lost: bool = False
 
 
-def packed(function: Callable[..., Any], arguments: tuple) -> bytes:
-    """A call as bytes, made by the caller: a function or argument that cannot be sent fails
-    here, in the caller's hands (a queue's feeder thread would only print it, and the call
-    would never be answered)."""
+def packed(function: Callable[..., Any], arguments: tuple) -> tuple:
+    """A call as the worker's queue will send it, checked by the caller: a function or
+    argument that cannot be sent fails here, in the caller's hands (a queue's feeder thread
+    would only print it, and the call would never be answered)."""
     try:
-        return pickle.dumps((function, arguments))
+        pickle.dumps((function, arguments))
     except Exception as err:   # pickling raises many kinds
         raise DesignError(f"{getattr(function, '__name__', function)} cannot be sent to the "
                           f"worker: {type(err).__name__}: {err}") from err
+    return function, arguments
 
 
-def answer(call: int, payload: bytes) -> Reply:
+def answer(call: int, payload: tuple) -> Reply:
     """Run a `packed` call in the worker; whatever it raises becomes the reply's error."""
+    function, arguments = payload
     try:
-        function, arguments = pickle.loads(payload)
         return Reply(call, function(*arguments))
     except DesignError as err:
         return Reply(call, error=str(err))
