@@ -412,3 +412,19 @@ def test_the_legend_moves_to_the_corner_without_data(qtbot):
     box = plot.getPlotItem().vb.sceneBoundingRect()
     legend = plot.legend.sceneBoundingRect()
     assert legend.center().x() > box.center().x() and legend.center().y() > box.center().y()
+
+
+def test_epoch_views_take_turns_when_epochs_end_faster_than_they_redraw(qtbot, tmp_path,
+                                                                        monkeypatch):
+    """Every epoch-end group dirty at every redraw (epochs faster than EPOCH_VIEW_MS): each
+    group still gets its turn during the run, not only the first."""
+    from designer.training import panel as panel_module
+
+    panel = quiet_panel(qtbot, tmp_path)
+    monkeypatch.setattr(panel_module, "EPOCH_VIEW_MS", 0)
+    monkeypatch.setattr(type(panel.session), "running", property(lambda session: True))
+    drawn = []
+    for _ in range(len(panel_module.EPOCH_GROUPS)):
+        panel._dirty = set(panel_module.EPOCH_VIEWS) | {"batches"}
+        drawn.append(panel._take_dirty() - {"batches"})
+    assert drawn == [group for group in panel_module.EPOCH_GROUPS]

@@ -94,6 +94,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._train_samples: int | None = None   # from the latest preview
         self._dirty: set[str] = set()
         self._epoch_drawn = 0.0   # when an epoch-end view was last redrawn (monotonic s)
+        self._epoch_turn = 0      # the EPOCH_GROUPS index whose turn it is to be redrawn
         self._devices_known = False
         self._available = ""      # the status bar's device text while nothing trains
         self._build_actions()
@@ -485,12 +486,24 @@ class TrainingPanel(QWidget, RefreshWhenShown):
             now = set(dirty)
         elif ("started" not in dirty
               and time.monotonic() - self._epoch_drawn >= EPOCH_VIEW_MS / 1000):
-            group = next((group & dirty for group in EPOCH_GROUPS if group & dirty), set())
+            group = self._next_epoch_group(dirty)
             if group:
                 now |= group
                 self._epoch_drawn = time.monotonic()
         self._dirty = dirty - now
         return now
+
+    def _next_epoch_group(self, dirty: set[str]) -> set[str]:
+        """The dirty parts of the next epoch-end group in turn: taken round the groups, so
+        epochs that end faster than EPOCH_VIEW_MS cannot keep the later views from ever
+        being redrawn during a run."""
+        count = len(EPOCH_GROUPS)
+        for step in range(count):
+            index = (self._epoch_turn + step) % count
+            if EPOCH_GROUPS[index] & dirty:
+                self._epoch_turn = (index + 1) % count
+                return EPOCH_GROUPS[index] & dirty
+        return set()
 
     # ------------------------------------------------------------------ runs
     def _refresh_runs(self) -> None:
