@@ -160,14 +160,21 @@ for _n in (1, 2, 3):
     working(f"AdaptiveAvgPool{_n}d", f"AdaptiveMaxPool{_n}d")(_adaptive(_n))
 
 
-@working("Mean")
-def _mean(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
-    x = inputs[0]
-    dims = [d % x.rank for d in p["dims"]]
-    sizes = ", ".join(f"{x.shape[d]} (dimension {d})" for d in dims)
-    fate = "kept with size 1" if p["keepdim"] else "removed"
-    return [Line(f"averaged over {sizes}: {fate}"),
-            *[Line("dimension 0, the batch, cannot be averaged", True) for d in dims if d == 0]]
+def _reduction(done: str) -> Working:
+    """The working of Mean ("averaged") or Sum ("summed")."""
+    def rule(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
+        x = inputs[0]
+        dims = [d % x.rank for d in p["dims"]]
+        sizes = ", ".join(f"{x.shape[d]} (dimension {d})" for d in dims)
+        fate = "kept with size 1" if p["keepdim"] else "removed"
+        return [Line(f"{done} over {sizes}: {fate}"),
+                *[Line(f"dimension 0, the batch, cannot be {done}", True)
+                  for d in dims if d == 0]]
+    return rule
+
+
+working("Mean")(_reduction("averaged"))
+working("Sum")(_reduction("summed"))
 
 
 # ---------------------------------------------------------------------------- resizing

@@ -25,7 +25,7 @@ REFUSED = {
     "torchvision/maxvit_t",  # einsum, relative position bias gathered with an index tensor
     "timm/tf_efficientnet_b0",  # SAME padding
     # attention biases gathered with an index tensor; unbind; group_norm
-    "timm/levit_128s", "timm/mobilevit_xxs", "timm/mobilevitv2_050",
+    "timm/levit_128s", "timm/mobilevit_xxs",
     # attention masks made from positions (arange, comparisons), F.scaled_dot_product_attention
     "huggingface/gpt2", "huggingface/t5-encoder",
 }

@@ -110,6 +110,8 @@ def test_ceil_mode_says_when_the_last_window_is_dropped():
     ("Pad", [(3, 8, 8)], {"pad": (1, 2)}, "dimension 3 = 8 + 1 + 2 = 11"),
     ("Mean", [(64, 4, 4)], {"dims": (2, 3)}, ("averaged over 4 (dimension 2), 4 (dimension 3): "
                                               "removed")),
+    ("Sum", [(4, 16)], {"dims": (2,), "keepdim": True}, ("summed over 16 (dimension 2): kept "
+                                                         "with size 1")),
     ("ReLU", [(32, 8, 8)], {}, "ReLU keeps its input's shape (N, 32, 8, 8)"),
 ])
 def test_each_kind_of_layer_shows_its_working(layer, inputs, params, expected):

@@ -194,7 +194,7 @@ def _torch_calls() -> dict[str, Any]:
         "expand": "expand", "expand_as": "expand_as", "sym_size": "size",
         "masked_fill": "masked_fill", "gather": torch.gather,
         "cat": torch.cat, "split": torch.split, "split_with_sizes": torch.split,
-        "chunk": torch.chunk, "unbind": torch.unbind, "mean": torch.mean,
+        "chunk": torch.chunk, "unbind": torch.unbind, "mean": torch.mean, "sum": torch.sum,
         "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt,
         "abs": torch.abs, "relu": F.relu, "gelu": F.gelu, "silu": F.silu,
         "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": F.softmax,

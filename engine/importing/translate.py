@@ -485,8 +485,8 @@ class GraphTranslator:
             handlers[target] = self._transpose
         for target in (torch.permute, "permute"):
             handlers[target] = self._permute
-        for target in (torch.mean, "mean"):
-            handlers[target] = self._mean
+        for target in (torch.mean, "mean", torch.sum, "sum"):
+            handlers[target] = self._reduction
         for target in (torch.chunk, "chunk", torch.split, "split", torch.unbind, "unbind"):
             handlers[target] = self._pieces
         handlers["contiguous"] = self._alias
@@ -789,16 +789,20 @@ class GraphTranslator:
                                    dims=(0, dims[0], *dims[2:])))
         self.batch_second.add(node)
 
-    def _mean(self, node: Any) -> None:
+    def _reduction(self, node: Any) -> None:
+        """`x.mean(dim)` and `x.sum(dim)`: a Mean or Sum node."""
+        layer = "Sum" if getattr(node.target, "__name__", node.target) == "sum" else "Mean"
         source, dim, keepdim, dtype = bind_arguments(node, ("input", "dim", "keepdim", "dtype"),
-                                            {"dim": None, "keepdim": False, "dtype": None})
+                                                     {"dim": None, "keepdim": False,
+                                                      "dtype": None})
         dim, keepdim = self._static(dim), self._static(keepdim)
         if dim is None:
-            raise Unsupported("averages over every dimension, the batch included")
+            raise Unsupported(f"{'sums' if layer == 'Sum' else 'averages'} over every "
+                              "dimension, the batch included")
         if dtype is not None:
-            raise Unsupported("Mean with a dtype is not supported")
+            raise Unsupported(f"{layer} with a dtype is not supported")
         dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
-        self._produce(node, "Mean", [self._tensor(source)], dims=dims, keepdim=keepdim)
+        self._produce(node, layer, [self._tensor(source)], dims=dims, keepdim=keepdim)
 
     def _pieces(self, node: Any) -> None:
         """chunk, split and unbind: one Chunk, Split or Unbind node with an output per piece,
