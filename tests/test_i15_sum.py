@@ -63,3 +63,11 @@ def test_summing_over_everything_is_refused_at_import():
 
     with pytest.raises(DesignError, match="sums over every dimension"):
         import_network(Everything(), (torch.randn(2, 3),))
+
+
+def test_an_onnx_reduce_sum_imports_as_sum_and_runs_like_onnxruntime(tmp_path):
+    from test_i15_onnx_import import assert_runs_like_onnxruntime, layers, write_onnx
+
+    path = write_onnx(WeighedTotal(), torch.randn(2, 8, 4, 6), tmp_path / "total.onnx")
+    design = assert_runs_like_onnxruntime(path, (torch.randn(3, 8, 4, 6),), tmp_path)
+    assert "Sum" in layers(design)

@@ -162,15 +162,19 @@ def _global_pool(kind: str) -> Callable[[Operation], Any]:
     return translate
 
 
-def _reduce_mean(op: Operation) -> Any:
-    import torch
+def _reduction(function_name: str, verb: str) -> Callable[[Operation], Any]:
+    """ReduceMean or ReduceSum over the axes given as an input (opset 13 on) or attribute."""
+    def translate(op: Operation) -> Any:
+        import torch
 
-    rank = len(op.shape(0))
-    axes = op.ints(1) if op.present(1) else op.attribute("axes")
-    if not axes:
-        raise Unsupported("averages over every dimension, the batch included")
-    dims = tuple(sorted(op.axis(axis, rank) for axis in axes))
-    return op.call(torch.mean, op.tensor(0), dim=dims, keepdim=bool(op.attribute("keepdims", 1)))
+        rank = len(op.shape(0))
+        axes = op.ints(1) if op.present(1) else op.attribute("axes")
+        if not axes:
+            raise Unsupported(f"{verb} over every dimension, the batch included")
+        dims = tuple(sorted(op.axis(axis, rank) for axis in axes))
+        return op.call(getattr(torch, function_name), op.tensor(0), dim=dims,
+                       keepdim=bool(op.attribute("keepdims", 1)))
+    return translate
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -326,7 +330,8 @@ def _table() -> dict[str, Callable[[Operation], Any]]:
         "MatMul": _matmul, "Clip": _clip, "HardSigmoid": _hard_sigmoid,
         "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"), "PRelu": _prelu,
         "GlobalAveragePool": _global_pool("Avg"), "GlobalMaxPool": _global_pool("Max"),
-        "ReduceMean": _reduce_mean, "Transpose": _transpose, "Concat": _concat,
+        "ReduceMean": _reduction("mean", "averages"),
+        "ReduceSum": _reduction("sum", "sums"), "Transpose": _transpose, "Concat": _concat,
         "Split": _split, "Slice": _slice, "Gather": _gather, "Pad": _pad, "Resize": _resize,
         "Upsample": _resize, "Identity": _same, "Dropout": _same, "Cast": _same,
     }
