@@ -23,7 +23,6 @@ REFUSED = {
     # index tensor
     "timm/swin_tiny_patch4_window7_224",
     "torchvision/maxvit_t",  # einsum, relative position bias gathered with an index tensor
-    "timm/tf_efficientnet_b0",  # SAME padding
     # attention biases gathered with an index tensor; unbind; group_norm
     "timm/levit_128s", "timm/mobilevit_xxs",
     # attention masks made from positions (arange, comparisons), F.scaled_dot_product_attention

@@ -200,7 +200,8 @@ def _torch_calls() -> dict[str, Any]:
         "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": F.softmax,
         "log_softmax": F.log_softmax, "dropout": F.dropout, "layer_norm": F.layer_norm,
         "group_norm": F.group_norm, "batch_norm": F.batch_norm,
-        "embedding": F.embedding, "linear": F.linear,
+        "embedding": F.embedding, "linear": F.linear, "pad": F.pad,
+        "conv1d": F.conv1d, "conv2d": F.conv2d, "conv3d": F.conv3d,
         "scaled_dot_product_attention": F.scaled_dot_product_attention,
     }
 

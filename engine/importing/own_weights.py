@@ -2,7 +2,8 @@
 
 Libraries often subclass a torch layer and call the function in their own forward: timm's
 LayerNorm (`F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)`),
-BatchNormAct2d (F.batch_norm, then an activation), Linear and GroupNorm; ConvNeXt's LayerNorm2d
+BatchNormAct2d (F.batch_norm, then an activation), Linear, GroupNorm and Conv2dSame (F.pad,
+then F.conv2d); ConvNeXt's LayerNorm2d
 permutes to channels-last around F.layer_norm. Such a call is that module's layer: it is
 rewritten into a call of the module, and the layer node takes the module's name, so the weights
 keep their state_dict keys (`stem.1.weight`, not `stem.1.layer_norm.weight`). A permute to
@@ -223,10 +224,26 @@ def _linear(bound: dict[str, Any], module: Any, shape: tuple[int, ...]) -> Any:
     return nn.Linear(in_features, out_features, bias=bound["bias"] is not None)
 
 
+def _convolution(bound: dict[str, Any], module: Any, shape: tuple[int, ...]) -> Any:
+    """The Conv1d/2d/3d of the input's rank (timm's Conv2dSame pads, then calls F.conv2d)."""
+    from torch import nn
+
+    cls = {3: nn.Conv1d, 4: nn.Conv2d, 5: nn.Conv3d}[len(shape)]
+    weight = module.weight
+    return cls(shape[1], weight.shape[0], tuple(weight.shape[2:]), stride=bound["stride"],
+               padding=bound["padding"], dilation=bound["dilation"], groups=bound["groups"],
+               bias=bound["bias"] is not None)
+
+
 def _functions() -> dict[Any, _Function]:
     import torch.nn.functional as F
 
+    convolution = _Function(("input", "weight", "bias", "stride", "padding", "dilation",
+                             "groups"),
+                            {"bias": None, "stride": 1, "padding": 0, "dilation": 1,
+                             "groups": 1}, ("weight", "bias"), _convolution)
     return {
+        F.conv1d: convolution, F.conv2d: convolution, F.conv3d: convolution,
         F.layer_norm: _Function(("input", "normalized_shape", "weight", "bias", "eps"),
                                 {"weight": None, "bias": None, "eps": 1e-5},
                                 ("weight", "bias"), _layer_norm),
