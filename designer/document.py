@@ -17,6 +17,7 @@ from engine.events import DesignEvent, NodeMoved, NodeRemoved
 from engine.layers.block_node import BLOCK_TYPE
 
 UNDO_LIMIT = 1000
+PANELS_DELAY_MS = 25   # the panels follow a report this long after the canvas got it
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ class DesignDocument(QObject):
     """One open design: the single source of truth every panel and canvas reads."""
 
     designChanged = Signal(object)       # engine.events.DesignEvent
-    reportChanged = Signal(object)       # engine.Report, after every batch of edits
+    reportChanged = Signal(object)       # engine.Report, after every batch of edits (canvas)
+    # The same report once the canvas has drawn it: the panels (Problems, Summary, the
+    # inspector's shapes) follow here, so that they never hold up an edit's new shapes.
+    panelsReportChanged = Signal(object)
     selectionChanged = Signal(list)      # node ids
     frameRequested = Signal(str)         # node id the canvas should bring into view
     networkChanged = Signal(str)         # the network being edited
@@ -54,7 +58,12 @@ class DesignDocument(QObject):
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(0)
-        self._check_timer.timeout.connect(self.recheck)
+        self._check_timer.timeout.connect(self._check_after_edit)
+        # later than Qt's next paint of the canvas (its window asks for one within 5-16 ms)
+        self._panels_timer = QTimer(self)
+        self._panels_timer.setSingleShot(True)
+        self._panels_timer.setInterval(PANELS_DELAY_MS)
+        self._panels_timer.timeout.connect(self.update_panels)
         self.design.events.connect(self._on_design_event)
 
     # ------------------------------------------------------------------ editing
@@ -202,10 +211,30 @@ class DesignDocument(QObject):
 
     # ------------------------------------------------------------------ checking
     def recheck(self) -> None:
-        """Check the design now; per-node results are cached, so this is incremental."""
+        """Check the design now and show the result everywhere at once; per-node results
+        are cached, so this is incremental."""
+        self._check()
+        self.update_panels()
+
+    def _check_after_edit(self) -> None:
+        """The canvas shows the new report at once, the panels once it has drawn it."""
+        self._check()
+        self._panels_timer.start()
+
+    def _check(self) -> None:
         self._prune_trails()
         self.report = check(self.design, self.folder)
         self.reportChanged.emit(self.report)
+
+    def update_panels(self) -> None:
+        """Bring the panels up to the latest report now (also when the deferred update is
+        still to come)."""
+        self._panels_timer.stop()
+        self.panelsReportChanged.emit(self.report)
+
+    def panels_pending(self) -> bool:
+        """Is a report waiting for the panels (the canvas shows it already)?"""
+        return self._panels_timer.isActive()
 
     def current_report(self) -> Report:
         """The report of the design as it is now: checks at once if an edit is still pending

@@ -18,9 +18,11 @@ from designer.canvas.view import NetworkView
 from designer.gradient_flow import decade, decade_colour, edge_norms, legend_decades
 from designer.panels.inspector import Inspector
 from designer.training.probe_controller import ProbeController
-from engine.events import NodeMoved
+from engine.events import EdgeAdded, NetworkAdded, NodeAdded, Reset
 from engine.probes import NodeProbe, Probe
 from engine.probes.capture import Use
+
+NEW_ITEMS = (NodeAdded, EdgeAdded, NetworkAdded, Reset)  # events after which new items exist
 
 
 class CanvasInsight(QObject):
@@ -39,9 +41,10 @@ class CanvasInsight(QObject):
         probes.probeChanged.connect(self.show_all)
         probes.flowChanged.connect(self.show_flow)
         probes.largeChanged.connect(self.show_in_inspector)
-        # a moved card keeps its probe tag and wires (a drag would redo every one each step)
+        # only new items need showing what the controller holds (it says itself when that
+        # changes, an edit making its probe stale): a drag or a parameter edit redoes none
         self.document.designChanged.connect(
-            lambda event: None if isinstance(event, NodeMoved) else self._pending.start())
+            lambda event: self._pending.start() if isinstance(event, NEW_ITEMS) else None)
         self.document.scopeChanged.connect(lambda _scope: self._pending.start())
         self.document.networkChanged.connect(lambda _network: self._pending.start())
         self.document.selectionChanged.connect(lambda _ids: self.show_in_inspector())

@@ -68,7 +68,7 @@ def test_an_edit_applies_at_once_refreshes_shapes_and_merges_into_one_undo_step(
         qtbot.keyClicks(field, text)
         qtbot.keyClick(field, Qt.Key.Key_Return)
 
-    with qtbot.waitSignal(document.reportChanged):
+    with qtbot.waitSignal(document.panelsReportChanged):   # after the canvas's report
         enter("8")
     assert design.node(conv).params["out_channels"] == 8
     assert document.report.shape(bn)[1] == 8

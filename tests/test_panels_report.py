@@ -16,7 +16,7 @@ def test_problems_panel_lists_every_problem_and_a_click_reveals_its_layer(qtbot,
     document, panel = window.document, window.problems
     assert panel.model.rowCount() == 0 and "No problems" in panel.summary.text()
     add = AddNode(document.design, "Linear", "model", (0.0, 400.0))
-    with qtbot.waitSignal(document.reportChanged):
+    with qtbot.waitSignal(document.panelsReportChanged):
         document.push(add)
     expected = check(document.design).problems
     assert panel.model.rowCount() == len(expected) > 0
@@ -46,7 +46,7 @@ def test_clicking_a_network_problem_switches_to_that_network(qtbot, tmp_path):
     document = window.document
     output = next(n for n in document.design.nodes("discriminator")
                   if document.design.node(n).type == "Output")
-    with qtbot.waitSignal(document.reportChanged):
+    with qtbot.waitSignal(document.panelsReportChanged):
         document.design.remove(output)
     row = next(r for r, p in enumerate(window.problems.model.problems)
                if p.node is None and p.network == "discriminator")

@@ -238,26 +238,31 @@ class NetworkScene(QGraphicsScene):
             self._place_edge(self.edges[edge])
 
     def apply_report(self, report: Report) -> None:
-        """Show new shapes, counts and problems. Only the cards and wires whose part of the
-        report changed are touched: after an edit most of a large design's report is the same
-        objects as before (the check caches each node's result), so this costs little more
-        than comparing them."""
+        """Show new shapes, counts and problems. Only the cards whose part of the report
+        changed are touched, and only their outgoing wires relabelled: after an edit most of
+        a large design's report is the same objects as before (the check caches each node's
+        result), so this costs little more than comparing them."""
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
                 problems.setdefault(problem.node, []).append(problem)
+        outputs, counts, inputs = report.output_infos, report.param_counts, report.input_infos
+        shown_reports = self._shown_reports
         for node_id, item in self.nodes.items():
-            shown = (report.output_infos.get(node_id, ()), report.params(node_id),
-                     problems.get(node_id, []), report.input_infos.get(node_id, []))
-            if self._shown_reports.get(node_id) == shown:
+            shown = (outputs.get(node_id, ()), counts.get(node_id), problems.get(node_id, []),
+                     inputs.get(node_id, []))
+            before = shown_reports.get(node_id)
+            if before == shown:
                 continue
-            self._shown_reports[node_id] = shown
-            before = item.card_rect()
+            shown_reports[node_id] = shown
+            rect = item.card_rect()
             item.apply_report(*shown)
-            if item.card_rect() != before:
+            if item.card_rect() != rect:
                 self._update_edges_of(node_id)
-        for edge, item in self.edges.items():
-            self._label_edge(item, report.info(edge.src, edge.out))
+            if before is None or before[0] != shown[0]:
+                for edge in self._edges_of[node_id]:
+                    if edge.src == node_id:
+                        self._label_edge(self.edges[edge], report.info(edge.src, edge.out))
 
     def _label_edge(self, item: EdgeItem, info: TensorInfo | None) -> None:
         """Label the wire with the tensor it carries (its text is worked out only when the

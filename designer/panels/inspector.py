@@ -90,7 +90,7 @@ class Inspector(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         document.selectionChanged.connect(self._on_selection)
         document.designChanged.connect(self._on_design_event)
-        document.reportChanged.connect(self._show_report)
+        document.panelsReportChanged.connect(self._show_report)
         document.scopeChanged.connect(self._on_scope)
         self._on_selection(document.selection)
 

@@ -34,8 +34,13 @@ class ProblemsModel(QAbstractTableModel):
         self.problems: list[Problem] = []
 
     def set_report(self, report: Report) -> None:
+        """Show the report's problems; the table is rebuilt only when they changed (most
+        edits change none, and rebuilding re-fits every row)."""
+        problems = sorted(report.problems, key=lambda p: p.severity != "error")
+        if problems == self.problems:
+            return
         self.beginResetModel()
-        self.problems = sorted(report.problems, key=lambda p: p.severity != "error")
+        self.problems = problems
         self.endResetModel()
 
     def rowCount(self, parent: Index = ROOT) -> int:
@@ -91,7 +96,7 @@ class ProblemsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.view)
-        document.reportChanged.connect(self.show_report)
+        document.panelsReportChanged.connect(self.show_report)
         self.show_report(document.report)
 
     def show_report(self, report: Report) -> None:

@@ -132,7 +132,7 @@ class SummaryPanel(QWidget, RefreshWhenShown):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.totals)
         layout.addWidget(self.table)
-        document.reportChanged.connect(self.mark_stale)
+        document.panelsReportChanged.connect(self.mark_stale)
         document.networkChanged.connect(self.mark_stale)
         self.refresh()
 

@@ -1,0 +1,84 @@
+"""An edit's new shapes reach the canvas first (issue 17): the panels (Problems, Summary, the
+inspector's shapes) follow the report once the canvas has it, a hidden panel catches up when
+shown, wires keep the labels of the report however edits come and go, and a parameter edit
+asks no card to redo its probe."""
+
+from __future__ import annotations
+
+from test_app_support import make_window
+
+from designer.canvas.node_item import NodeItem
+from designer.canvas.node_text import shape_text
+from designer.undo_commands import AddNode, SetParams
+from engine import check
+
+
+def test_the_canvas_shows_an_edit_before_the_panels_which_then_catch_up(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    document, problems = window.document, window.problems
+    scene = window.tabs.current_view().network_scene()
+    conv = document.design.find("conv1")
+    window.document.set_selection([conv])
+    seen_at_report = []
+    document.reportChanged.connect(lambda _report: seen_at_report.append((
+        scene.nodes[conv].shape_label, problems.model.rowCount())))
+    document.push(AddNode(document.design, "Linear", "model", (0.0, 900.0)))
+    document.push(SetParams(document.design, conv, {"out_channels": 7}))
+    qtbot.waitUntil(lambda: problems.model.rowCount() == len(check(document.design).problems))
+    assert seen_at_report == [("(N, 7, 8, 8)", 0)]   # the new shapes, not yet the problems
+    assert "(N, 7, 8, 8)" in window.inspector.shapes.text()
+    assert problems.summary.text().startswith("1 error")
+
+
+def test_a_hidden_summary_catches_up_when_shown(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    document, summary = window.document, window.summary
+    summary.set_shown(False)
+    summary.refresh()
+    before = summary.totals.text()
+    conv = document.design.find("conv1")
+    with qtbot.waitSignal(document.panelsReportChanged):
+        document.push(SetParams(document.design, conv, {"out_channels": 7}))
+    assert summary.totals.text() == before and summary.is_stale()
+    summary.set_shown(True)
+    assert f"{document.report.total_params('model'):,}" in summary.totals.text()
+    assert summary.totals.text() != before
+
+
+def test_every_wire_shows_its_tensor_after_edits_undo_and_redo(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    document = window.document
+    scene = window.tabs.current_view().network_scene()
+    conv = document.design.find("conv1")
+
+    def labels_match() -> bool:
+        report = document.current_report()
+        return all(item.label == shape_text(report.info(edge.src, edge.out))
+                   for edge, item in scene.edges.items())
+
+    for channels in (5, 9):
+        document.push(SetParams(document.design, conv, {"out_channels": channels}))
+        assert labels_match()
+    document.undo_stack.undo()
+    assert labels_match()
+    document.undo_stack.redo()
+    assert labels_match()
+
+
+def test_a_parameter_edit_asks_no_card_to_redo_its_probe_and_a_new_card_is_shown(
+        qtbot, tmp_path, monkeypatch):
+    window = make_window(qtbot, tmp_path)
+    document = window.document
+    shown: list[str] = []
+    set_probe = NodeItem.set_probe
+    monkeypatch.setattr(NodeItem, "set_probe",
+                        lambda item, *args: (shown.append(item.node_id),
+                                             set_probe(item, *args)))
+    conv = document.design.find("conv1")
+    with qtbot.waitSignal(document.panelsReportChanged):
+        document.push(SetParams(document.design, conv, {"out_channels": 7}))
+    qtbot.wait(1)   # let anything else the edit queued run
+    assert shown == []
+    add = AddNode(document.design, "Linear", "model", (0.0, 900.0))
+    document.push(add)
+    qtbot.waitUntil(lambda: add.node_id in shown)
