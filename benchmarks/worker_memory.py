@@ -256,17 +256,22 @@ STAGES = {
 }
 
 
+def _fresh_runs(code: str, rounds: int) -> list[dict]:
+    """Run `code` in `rounds` fresh interpreters; the JSON each prints last."""
+    found = []
+    for _ in range(rounds):
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                                capture_output=True, text=True)
+        found.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    return found
+
+
 def breakdown(rounds: int) -> None:
     """Each stage in a fresh interpreter: what importing it leaves resident."""
     print(f"\n{'worker stage (fresh process)':<28} {'RSS MB':>16} {'PSS MB':>16} "
           f"{'USS MB':>16}  {'CUDA libs RSS/USS':>17}  heavy modules in")
     for stage, modules in STAGES.items():
-        found = []
-        for _ in range(rounds):
-            code = BREAKDOWN.format(root=str(ROOT), modules=modules)
-            result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
-                                    capture_output=True, text=True)
-            found.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        found = _fresh_runs(BREAKDOWN.format(root=str(ROOT), modules=modules), rounds)
         row = f"{stage:<28}"
         for kind in ("rss", "pss", "uss"):
             row += f" {_median([f['after'][kind] for f in found]):>16}"
@@ -303,12 +308,7 @@ def after_run(rounds: int, samples: int) -> None:
     """What a finished run leaves in its worker, and what collecting and trimming give back
     (each round a fresh process; the `transformer` template with `samples` sequences)."""
     print(f"\nafter one epoch of `transformer` on {samples:,} samples (fresh process)")
-    found = []
-    for _ in range(rounds):
-        code = AFTER_RUN.format(root=str(ROOT), samples=samples)
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
-                                capture_output=True, text=True)
-        found.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    found = _fresh_runs(AFTER_RUN.format(root=str(ROOT), samples=samples), rounds)
     for stage in found[0]:
         row = f"{stage:<28}"
         for kind in ("rss", "pss", "uss"):
