@@ -205,10 +205,15 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point,
     col, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
     obstacles = [card.grown(CLEARANCE) for card in cards]
     start, goal = (col[first[0]], row[first[1]]), (col[last[0]], row[last[1]])
+    # Every point the search tests lies on a grid column or midway between two: the
+    # obstacles whose open x-range holds each such x, found once instead of at every step.
+    across = _spanning(xs + [(a + b) / 2 for a, b in itertools.pairwise(xs)], obstacles)
+    beside: dict[tuple[float, float], list[Box]] = {}   # cards beside a horizontal run
 
     def free(a: Point, b: Point) -> bool:
         middle = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-        return b == last or not any(o.holds(middle) or o.holds(b) for o in obstacles)
+        return b == last or not (any(o.holds(middle) for o in across[middle[0]])
+                                 or any(o.holds(b) for o in across[b[0]]))
 
     def estimate(i: int, j: int) -> float:
         return abs(xs[i] - last[0]) + abs(ys[j] - last[1])
@@ -242,7 +247,10 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point,
             step = abs(there[0] - here[0]) + abs(there[1] - here[1])
             move = horizontal if dj == 0 else vertical
             if move == horizontal:
-                step *= 1 + _run_penalty(here[0], there[0], here[1], cards, port_rows)
+                run = (min(here[0], there[0]), max(here[0], there[0]))
+                if run not in beside:
+                    beside[run] = [c for c in cards if c.x < run[1] and run[0] < c.right]
+                step *= 1 + _run_penalty(here[1], beside[run], port_rows)
             total = cost + step + (_BEND_COST if move != heading else 0.0)
             state = ((ni, nj), move)
             if total < best.get(state, math.inf):
@@ -253,12 +261,25 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point,
     return None
 
 
-def _run_penalty(x0: float, x1: float, y: float, cards: list[Box],
-                 port_rows: set[float]) -> float:
-    """The extra cost per unit of a horizontal run: on a port row, or cramped beside a card."""
-    left, right = min(x0, x1), max(x0, x1)
-    gaps = [max(card.y - y, y - card.bottom) for card in cards
-            if card.x < right and left < card.right]
+def _spanning(values: list[float], boxes: list[Box]) -> dict[float, list[Box]]:
+    """For each x in `values`, the boxes whose open x-range holds it (sweeping both sorted)."""
+    order = sorted(boxes, key=lambda box: box.x)
+    found: dict[float, list[Box]] = {}
+    active: list[Box] = []
+    entered = 0
+    for x in sorted(set(values)):
+        arriving = entered
+        while entered < len(order) and order[entered].x < x:
+            entered += 1
+        active = [box for box in active + order[arriving:entered] if x < box.right]
+        found[x] = active
+    return found
+
+
+def _run_penalty(y: float, beside: list[Box], port_rows: set[float]) -> float:
+    """The extra cost per unit of a horizontal run at height `y`: on a port row, or cramped
+    beside one of the cards `beside` it (those overlapping the run's x-range)."""
+    gaps = [max(card.y - y, y - card.bottom) for card in beside]
     clearance = min(gaps, default=LANE_OFFSET)
     cramped = max(0.0, LANE_OFFSET - clearance) / (LANE_OFFSET - CLEARANCE)
     return _CRAMPED_COST * min(cramped, 1.0) + (_PORT_ROW_COST if y in port_rows else 0.0)
