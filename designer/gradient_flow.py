@@ -11,14 +11,18 @@ No Qt here but colours as hex strings.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import numpy as np
 
 from engine import Design, Edge
 from engine.training.settings import DiagnosticsSettings
+
+if TYPE_CHECKING:   # the window's first paint does not wait for numpy
+    import numpy as np
 
 LOWEST = round(math.log10(DiagnosticsSettings().vanishing))   # -7: vanishing below this
 HIGHEST = round(math.log10(DiagnosticsSettings().exploding))  # 3: exploding above this
@@ -32,7 +36,7 @@ def node_norms(layers: list[dict], column: np.ndarray, network: str) -> dict[str
     norm over all its layers (a block node holds several)."""
     squares: dict[str, float] = {}
     for layer, norm in zip(layers, column):
-        if layer["network"] == network and np.isfinite(norm):
+        if layer["network"] == network and math.isfinite(norm):
             squares[layer["node"]] = squares.get(layer["node"], 0.0) + float(norm) ** 2
     return {node: math.sqrt(total) for node, total in squares.items()}
 
@@ -72,10 +76,10 @@ def decade(norm: float) -> int:
 
 def decade_colour(value: int) -> str:
     """'#rrggbb' for a decade of the scale."""
-    position = (value - LOWEST) / (HIGHEST - LOWEST)
-    positions = [p for p, _ in STOPS]
-    rgb = [round(float(np.interp(position, positions, [c[i] for _, c in STOPS])))
-           for i in range(3)]
+    position = min(max((value - LOWEST) / (HIGHEST - LOWEST), 0.0), 1.0)
+    (low, below), (high, above) = next(pair for pair in itertools.pairwise(STOPS)
+                                       if position <= pair[1][0])
+    rgb = [round((b - a) / (high - low) * (position - low) + a) for a, b in zip(below, above)]
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 

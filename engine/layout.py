@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
-from grandalf.graphs import Edge as LayoutEdge
-from grandalf.graphs import Graph, Vertex
-from grandalf.layouts import SugiyamaLayout
 
 from engine.design import DEFAULT_NETWORK, Design
+
+if TYPE_CHECKING:   # grandalf (and the numpy it imports) loads when a layout is computed,
+    # not with the canvas that names these sizes at start-up
+    from grandalf.graphs import Edge as LayoutEdge
 
 COLUMN_GAP = 96.0  # room between columns for a wire's bend and its shape label
 ROW_GAP = 30.0  # room between the cards of one column
@@ -67,6 +70,9 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
     between columns, which the canvas widens to fit its widest shape label. Cycles (an
     unfinished edit) are tolerated: grandalf lays them out with one edge reversed.
     """
+    from grandalf.graphs import Edge as LayoutEdge
+    from grandalf.graphs import Graph, Vertex
+
     order = design.nodes(network)
     size_of = {n: (sizes or {}).get(n, DEFAULT_SIZE) for n in order}
     vertices = {n: Vertex(n) for n in order}
@@ -104,6 +110,8 @@ def _place_component(part, rank: Mapping[str, int], size_of: Mapping[str, NodeSi
                      column_gap: float,
                      reversed_edges: list[LayoutEdge]) -> dict[str, tuple[float, float]]:
     """Top-left corners of one connected part, from grandalf's centres (turned a quarter)."""
+    from grandalf.layouts import SugiyamaLayout
+
     layout = SugiyamaLayout(part)
     layout.xspace, layout.yspace = ROW_GAP, column_gap
     layout.dw, layout.dh = LANE_WIDTH, 1.0  # what each dummy (a lane) takes in a column

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+if TYPE_CHECKING:   # the arrays arrive made; the editor need not import numpy to name them
+    import numpy as np
 
 
 @dataclass(frozen=True)
