@@ -40,7 +40,9 @@ def value_for(param) -> st.SearchStrategy:
     elif kind == "choice":
         values = st.sampled_from(param.choices)
     elif kind == "ints":
-        values = st.lists(st.integers(-1, 12), min_size=1, max_size=4).map(tuple)
+        sizes = {"min_size": param.length, "max_size": param.length} if param.length else {
+            "min_size": 1, "max_size": 4}   # a fixed length (Swin's window) is the form's
+        values = st.lists(st.integers(-1, 12), **sizes).map(tuple)
     elif kind == "size":
         values = st.one_of(st.integers(0, 6), st.tuples(*[st.integers(0, 6)] * param.length))
     else:
