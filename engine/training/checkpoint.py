@@ -13,9 +13,9 @@ fsync for that: the operating system keeps what a killed process wrote). Only th
 checkpoints are kept. A checkpoint is written every epoch, so it costs about what one
 `torch.save` does: once `KEEP` are kept, the oldest folder is renamed out of the listing,
 emptied and written into (see `_workspace`); a folder on its way out is likewise renamed
-before it is deleted, so no half-written or half-deleted checkpoint is ever listed. Every temporary name is a
-`.NAME.partial` folder, which readers skip and `engine.run_files.remove_leftovers` removes
-after a kill.
+before it is deleted, so no half-written or half-deleted checkpoint is ever listed. Every
+temporary name is a `.NAME.partial` folder, which readers skip and
+`engine.run_files.remove_leftovers` removes after a kill.
 """
 
 from __future__ import annotations
