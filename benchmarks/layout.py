@@ -20,13 +20,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import networkx as nx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `templates`: the package
 
 
 from engine import Design
 from engine.checking import check
+from engine.graph import lexicographical_topological_sort
 from engine.layers.base import format_shape
 from engine.layout import DEFAULT_SIZE, layered_positions
 from engine.routing import Box, BoxIndex, Point, Wire, curve_points, label_centre, route_wires
@@ -55,11 +54,11 @@ def ports(design: Design, network: str, positions) -> tuple[dict, dict]:
 def columns_before(design: Design, network: str, _labels) -> Layout:
     """The layout this replaced: column = longest path from an input, rows centred per column,
     every wire a plain curve with its label at the middle."""
-    graph = nx.DiGraph(design.graph(network))
+    graph = design.graph(network)
     rank = {n: i for i, n in enumerate(design.nodes(network))}
     depth: dict[str, int] = {}
-    for node in nx.lexicographical_topological_sort(graph, key=rank.__getitem__):
-        depth[node] = max((depth.get(p, 0) + 1 for p in graph.predecessors(node)), default=0)
+    for node in lexicographical_topological_sort(graph, rank.__getitem__):
+        depth[node] = max((depth.get(p, 0) + 1 for p in graph.pred[node]), default=0)
     columns: dict[int, list[str]] = {}
     for node in rank:
         columns.setdefault(depth[node], []).append(node)

@@ -16,9 +16,8 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from engine import Design, Edge
+from engine.graph import CycleError, topological_sort
 from engine.training.settings import DiagnosticsSettings
 
 if TYPE_CHECKING:   # the window's first paint does not wait for numpy
@@ -62,8 +61,8 @@ def edge_norms(design: Design, network: str, norms: dict[str, float]) -> dict[Ed
 def _in_order(design: Design, network: str) -> list[str]:
     """The nodes, each after those feeding it (as made, where wires form a loop)."""
     try:
-        return list(nx.topological_sort(design.graph(network)))
-    except nx.NetworkXUnfeasible:
+        return topological_sort(design.graph(network))
+    except CycleError:
         return design.nodes(network)
 
 

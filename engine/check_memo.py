@@ -19,8 +19,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import networkx as nx
-
+from engine.graph import (
+    MultiDiGraph,
+    lexicographical_topological_sort,
+    strongly_connected_components,
+)
 from engine.recent_cache import RecentCache
 
 Result = TypeVar("Result")
@@ -51,41 +54,41 @@ class _Wiring:
     layout: Layout
 
 
-_WIRINGS: weakref.WeakKeyDictionary[nx.MultiDiGraph, _Wiring] = weakref.WeakKeyDictionary()
+_WIRINGS: weakref.WeakKeyDictionary[MultiDiGraph, _Wiring] = weakref.WeakKeyDictionary()
 
 
-def layout_of(graph: nx.MultiDiGraph) -> Layout:
+def layout_of(graph: MultiDiGraph) -> Layout:
     """The graph's Layout, worked out again only when its nodes or wires change. The graph's
-    adjacency (networkx's `_succ`: source -> destination -> port -> wire attributes) is
-    compared with a copy in one comparison of plain dicts, far cheaper than listing the wires
-    through networkx's views on every check."""
+    adjacency (`succ`: source -> destination -> port -> wire attributes) is compared with a
+    copy in one comparison of plain dicts, far cheaper than listing the wires on every
+    check."""
     seqs = dict(graph.nodes(data="seq"))
     with _LOCK:
         kept = _WIRINGS.get(graph)
-    if kept is not None and kept.seqs == seqs and kept.wires == graph._succ:
+    if kept is not None and kept.seqs == seqs and kept.wires == graph.succ:
         return kept.layout
     wires = {src: {dst: {port: dict(attributes) for port, attributes in ports.items()}
-                   for dst, ports in targets.items()} for src, targets in graph._succ.items()}
+                   for dst, ports in targets.items()} for src, targets in graph.succ.items()}
     kept = _Wiring(seqs, wires, _layout(graph, seqs))
     with _LOCK:
         _WIRINGS[graph] = kept
     return kept.layout
 
 
-def _layout(graph: nx.MultiDiGraph, seqs: dict[str, int]) -> Layout:
+def _layout(graph: MultiDiGraph, seqs: dict[str, int]) -> Layout:
     nodes = tuple(sorted(seqs, key=seqs.__getitem__))
     incoming: dict[str, list[Wire]] = {node: [] for node in nodes}
     for src, dst, port, out in graph.edges(keys=True, data="out"):
         incoming[dst].append((port, src, out))
     wires_in = {node: tuple(sorted(wires, key=lambda w: (w[0], w[1])))
                 for node, wires in incoming.items()}
-    cycle = frozenset({n for component in nx.strongly_connected_components(graph)
+    cycle = frozenset({n for component in strongly_connected_components(graph)
                        if len(component) > 1 for n in component}
                       | {dst for dst in nodes for _, src, _ in wires_in[dst] if src == dst})
-    acyclic = graph if not cycle else graph.subgraph([n for n in nodes if n not in cycle])
     # ties broken by creation order, so the report does not depend on the order wires were
     # drawn in (a saved and reopened design lists its problems in the same order)
-    order = tuple(nx.lexicographical_topological_sort(acyclic, key=seqs.__getitem__))
+    order = tuple(lexicographical_topological_sort(
+        graph, seqs.__getitem__, among=[n for n in nodes if n not in cycle] if cycle else None))
     return Layout(nodes, wires_in, order, cycle,
                   frozenset(src for wires in wires_in.values() for _, src, _ in wires),
                   tuple((src, dst, port, out) for dst in nodes for port, src, out in wires_in[dst]))

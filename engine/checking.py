@@ -13,13 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from engine.blocks.definitions import evaluated
 from engine.blocks.expressions import ExpressionError
 from engine.check_memo import Layout, WalkMemo, Wire, layout_of, memo_for
 from engine.design import Design
 from engine.errors import ShapeError
+from engine.graph import MultiDiGraph
 from engine.layer_files import anchored, files_state
 from engine.layers import TensorInfo, get_layer
 from engine.layers.base import as_outputs, format_shape
@@ -479,7 +478,7 @@ def _port_problems(label: str, wires: tuple[Wire, ...], spec) -> list[str]:
     return messages
 
 
-def _softmax_before_loss(design: Design, network: str, graph: nx.MultiDiGraph,
+def _softmax_before_loss(design: Design, network: str, graph: MultiDiGraph,
                          report: Report) -> None:
     if design.training.get("task", "classification") != "classification" or network != "model":
         return

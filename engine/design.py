@@ -1,6 +1,6 @@
 """The design: named networks of layers plus training settings; the one truth every view reads.
 
-Each network is a networkx MultiDiGraph. Nodes carry `type`, `name`, `params`, `pos` and `seq`
+Each network is a MultiDiGraph (engine.graph). Nodes carry `type`, `name`, `params`, `pos` and `seq`
 (creation order, which fixes the order of a network's Inputs and Outputs); an edge runs from
 output `out` of a node (most have one output, 0) to input `port` of another node and is keyed
 by that port.
@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-import networkx as nx
 
 from engine import limits
 from engine.blocks.definitions import (
@@ -53,6 +51,7 @@ from engine.events import (
     TrainingChanged,
 )
 from engine.fields import Param, unknown_key_problem
+from engine.graph import MultiDiGraph, has_path
 from engine.layers import get_layer
 from engine.layers.base import SINGLE_OUTPUT
 from engine.layers.block_node import BLOCK_TYPE as BLOCK
@@ -119,7 +118,7 @@ class Design:
         self.card: dict[str, str] = {}
         # Networks and block definitions alike are graphs, each a scope that nodes live in;
         # `_blocks` holds the definitions' arguments.
-        self._graphs: dict[str, nx.MultiDiGraph] = {}
+        self._graphs: dict[str, MultiDiGraph] = {}
         self._blocks: dict[str, tuple[Param, ...]] = {}
         # The class an import's modules had, where it differs from the definition's name
         # (two structural variants of one class, a name Python marks private, an nn.Sequential
@@ -195,7 +194,7 @@ class Design:
         networks = self.networks  # block definitions are scopes too, never trained alone
         return networks[0] if len(networks) == 1 else None
 
-    def graph(self, network: str = DEFAULT_NETWORK) -> nx.MultiDiGraph:
+    def graph(self, network: str = DEFAULT_NETWORK) -> MultiDiGraph:
         """The network's graph; read it, never edit it directly (edits must emit events)."""
         return self._graph(network)
 
@@ -279,7 +278,7 @@ class Design:
         graph = self._graph(self.network_of(dst))
         if any(p == port for _, _, p in graph.in_edges(dst, keys=True)):
             return f"input {port} of {self._label(dst)} is already connected"
-        if src == dst or nx.has_path(graph, dst, src):
+        if src == dst or has_path(graph, dst, src):
             return f"connecting {self._label(src)} to {self._label(dst)} would make a cycle"
         return None
 
@@ -370,7 +369,7 @@ class Design:
         if not graph.has_edge(src, dst, key=port):
             raise DesignError(f"there is no connection from {self._label(src)} to input {port} "
                               f"of {self._label(dst)}")
-        out = graph.edges[src, dst, port]["out"]
+        out = graph.succ[src][dst][port]["out"]
         graph.remove_edge(src, dst, key=port)
         self._announce(EdgeRemoved(network, src, dst, port, out))
 
@@ -578,7 +577,7 @@ class Design:
         problem = limits.count_problem(count, most, things, "the design")
         if problem:
             raise DesignError(f"cannot add {name!r}: {problem}")
-        self._graphs[name] = nx.MultiDiGraph()
+        self._graphs[name] = MultiDiGraph()
         self._revisions[name] = next(_REVISIONS)
 
     def _refuse_more_nodes(self, scope: str, layer_type: str) -> None:
@@ -609,7 +608,7 @@ class Design:
                               "each argument needs its own name")
         return declared
 
-    def _graph(self, network: str) -> nx.MultiDiGraph:
+    def _graph(self, network: str) -> MultiDiGraph:
         try:
             return self._graphs[network]
         except KeyError:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from engine.design import DEFAULT_NETWORK, Design
+from engine.graph import MultiDiGraph, dfs_postorder_nodes
 
 if TYPE_CHECKING:   # grandalf (and the numpy it imports) loads when a layout is computed,
     # not with the canvas that names these sizes at start-up
@@ -100,10 +98,13 @@ def layered_positions(design: Design, network: str = DEFAULT_NETWORK,
 def _feedback_pairs(order: list[str], pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Edges to reverse so the graph has no cycle: those pointing backwards in a depth-first
     order. (grandalf finds them itself, but recursively: a long chain overflows the stack.)"""
-    graph = nx.DiGraph(list(pairs))
-    graph.add_nodes_from(order)
-    position = {n: i for i, n in enumerate(reversed(list(nx.dfs_postorder_nodes(graph))))}
-    return [(a, b) for a, b in graph.edges if position[a] > position[b]]
+    graph = MultiDiGraph()
+    for a, b in pairs:
+        graph.add_edge(a, b, key=0)   # a pair given twice is one edge
+    for node in order:
+        graph.add_node(node)
+    position = {n: i for i, n in enumerate(reversed(dfs_postorder_nodes(graph)))}
+    return [(a, b) for a, b in graph.edges() if position[a] > position[b]]
 
 
 def _place_component(part, rank: Mapping[str, int], size_of: Mapping[str, NodeSize],

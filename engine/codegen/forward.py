@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import networkx as nx
-
 from engine.blocks.definitions import evaluated
 from engine.codegen.modules import ModuleTree, module_tree
 from engine.codegen.naming import ModulePaths, Namespace, forward_scope
 from engine.design import Design
+from engine.graph import lexicographical_topological_sort
 from engine.layers import EmitContext, TensorInfo, get_layer
 from engine.layers.block_node import BLOCK_TYPE
 
@@ -181,4 +180,4 @@ def execution_order(design: Design, scope: str) -> list[str]:
     """Topological order that breaks ties by creation order, so the code reads top-down."""
     graph = design.graph(scope)
     seq = {n: graph.nodes[n]["seq"] for n in graph.nodes}
-    return list(nx.lexicographical_topological_sort(graph, key=seq.__getitem__))
+    return lexicographical_topological_sort(graph, seq.__getitem__)
