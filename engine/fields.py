@@ -48,7 +48,8 @@ class Param:
     `optional` fields also accept None (the engine then works the value out). `above` is an
     exclusive minimum, `pattern` a regular expression a text must match fully (`help` then
     says what it accepts), `sources` the data sources a data setting applies to, `label` the
-    name a form shows (default: `name`). Whole-number kinds that declare no `maximum` get
+    name a form shows (default: `name`), `longest` the most numbers a list holds (a table of
+    stored values holds more than a shape). Whole-number kinds that declare no `maximum` get
     `LARGEST_WHOLE_NUMBER`, so every size a file or an edit can give is bounded.
     """
 
@@ -65,6 +66,7 @@ class Param:
     above: float | None = None
     pattern: str | None = None
     sources: tuple[str, ...] = ()
+    longest: int = LONGEST_LIST
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -164,8 +166,8 @@ class Param:
                         for i, v in enumerate(value))
             return next((p for p in problems if p), None)
         values = value if isinstance(value, tuple) else (value,)
-        if len(values) > LONGEST_LIST:
-            return (f"{self.subject} holds {len(values):,} numbers; at most {LONGEST_LIST} are "
+        if len(values) > self.longest:
+            return (f"{self.subject} holds {len(values):,} numbers; at most {self.longest} are "
                     "allowed")
         for v in values:
             if v is None or isinstance(v, bool):

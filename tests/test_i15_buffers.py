@@ -57,10 +57,31 @@ def test_other_fixed_values_get_their_init(values, init, tmp_path):
     assert design.node(design.find("position_ids")).params["init"] == init
 
 
+def test_whole_numbers_no_other_init_makes_are_listed_one_by_one(tmp_path):
+    values = torch.tensor([[3, 1, 4, 1, 5, 0, 2, 6]])
+    design, code = assert_round_trip(Positions(values), (torch.randint(0, 10, (2, 8)),),
+                                     tmp_path)
+    buffer = design.node(design.find("position_ids"))
+    assert (buffer.params["init"], buffer.params["values"]) == ("values", tuple(values[0].tolist()))
+    assert _assigned(code, "self.position_ids") == (
+        "nn.Buffer(torch.tensor([[3, 1, 4, 1, 5, 0, 2, 6]]), persistent=False)")
+
+
+class Noise(nn.Module):
+    """Adds fixed random floats kept out of the state_dict: no init remakes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("noise", torch.rand(4), persistent=False)
+
+    def forward(self, x):
+        return x + self.noise
+
+
 def test_a_non_persistent_buffer_no_init_makes_is_refused_by_name():
-    with pytest.raises(DesignError, match="attribute 'position_ids': reads a buffer left out "
+    with pytest.raises(DesignError, match="attribute 'noise': reads a buffer left out "
                                           "of the state_dict .* whose values no Buffer init"):
-        import_network(Positions(torch.randint(0, 8, (1, 8))), torch.randint(0, 10, (2, 8)))
+        import_network(Noise(), torch.randn(2, 4))
 
 
 def test_a_designed_non_persistent_buffer_counts_positions_and_is_not_saved():

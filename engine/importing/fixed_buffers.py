@@ -14,9 +14,11 @@ from engine.importing.layers import Unsupported
 from engine.layers import get_layer
 
 
-def remaking_init(tensor: Any, dtype: str) -> dict[str, Any]:
-    """The Buffer parameters (init, and value for 'constant') whose values equal `tensor`,
-    checked by making them the way the built model will; Unsupported when no init does."""
+def remaking_init(tensor: Any, dtype: str, what: str = "reads a buffer left out of the "
+                  "state_dict (persistent=False)") -> dict[str, Any]:
+    """The Buffer parameters (init, and value for 'constant' or values for 'values') whose
+    values equal `tensor`, checked by making them the way the built model will; Unsupported
+    (saying `what` the tensor is) when no init does."""
     import torch
 
     spec = get_layer("Buffer")
@@ -24,8 +26,12 @@ def remaking_init(tensor: Any, dtype: str) -> dict[str, Any]:
     candidates = [{"init": init} for init in ("zeros", "ones", "arange", "tril")]
     if tensor.numel() and dtype != "bool":
         candidates.append({"init": "constant", "value": float(tensor.flatten()[0])})
+    if dtype != "float":  # whole numbers the init lists one by one (an index table, a mask)
+        candidates.append({"init": "values", "values": tuple(int(v) for v in tensor.flatten())})
     for candidate in candidates:
         params = {**base, **candidate}
+        if spec.param_index["values"].problem(params["values"]):
+            continue  # more values than a design file holds
         try:
             spec.infer([], params)
         except ShapeError:  # an init this dtype cannot take (arange of booleans)
@@ -33,9 +39,10 @@ def remaking_init(tensor: Any, dtype: str) -> dict[str, Any]:
         made = spec.constructor([], params).args[0].build()
         if made.dtype == tensor.dtype and torch.equal(made, tensor):
             return candidate
-    raise Unsupported("reads a buffer left out of the state_dict (persistent=False) whose "
-                      "values no Buffer init makes (zeros, ones, constant, arange, tril); a "
-                      "non-persistent Buffer node gets its values from its init alone")
+    raise Unsupported(f"{what} whose values no Buffer init makes (zeros, ones, constant, "
+                      f"arange, tril; whole numbers listed one by one, at most "
+                      f"{spec.param_index['values'].longest}); a non-persistent Buffer node "
+                      "gets its values from its init alone")
 
 
 def take_fixed_buffers(model: Any, original: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.importing.constants import FixedTensors, buffer_name
 from engine.importing.fixed_buffers import remaking_init
 from engine.importing.hierarchy import Hierarchy
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
@@ -95,7 +96,8 @@ class GraphTranslator:
         self.layer_modules = {node.target for node in self.folded}
         self.first, self.second, self.batch = first, second, batch
         self.pending: dict[Any, Any] = {}
-        self.constants: dict[Any, Any] = {}  # tensors forward makes from numbers: their values
+        self.constants = FixedTensors()  # tensors forward makes from numbers: their values
+        self.fixed_buffers: dict[tuple[Any, Any], str] = {}  # (constant, scope) -> Buffer
         self.batch_second: set[Any] = set()  # permutes that put the batch second
         self.concatenations: dict[tuple[tuple[Any, ...], Any], Any] = {}
         self.broken: set[Any] = set()
@@ -191,7 +193,7 @@ class GraphTranslator:
         elif node.op == "call_module":
             self._module_call(node)
         elif self._makes_constant(node):
-            self.constants[node] = self._evaluate(node)
+            self.constants.add(node, self.first, self.second)
         elif node.target in self.handlers and (node.target is operator.getitem
                                                or contains_tensor(self.first[node])):
             self.handlers[node.target](node)
@@ -214,8 +216,7 @@ class GraphTranslator:
         if value in self.pending:
             raise Unsupported(f"uses the whole result of {self.describe(value)} as one tensor")
         if value in self.constants:
-            raise Unsupported(f"uses the tensor {self.describe(value)} makes from numbers "
-                              "alone; no layer holds one (a Buffer node can)")
+            return self._fixed_buffer(value)
         raise Unsupported("receives something that is not a tensor from a layer")
 
     def _makes_constant(self, node: Any) -> bool:
@@ -225,20 +226,21 @@ class GraphTranslator:
             self.first[node]) and all(value in self.constants or not self._is_tensor(value)
                                       for value in node.all_input_nodes)
 
-    def _evaluate(self, node: Any) -> Any:
-        """The value of a call `_makes_constant` accepts, made again from its arguments. A
-        constant expanded to a batched tensor's batch (Hugging Face's attention masks:
-        `mask.expand(x.size(0), -1, T, T)`) is made at the traced batch: every sample holds
-        the same values, so what is read from it holds at any batch."""
-        from torch import fx
-
-        batch = self._expanded_batch(node)
-        args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda value: (
-            self.constants[value] if value in self.constants
-            else self.first[value] if value is batch else self._static(value)))
-        if node.op == "call_method":
-            return getattr(args[0], node.target)(*args[1:], **kwargs)
-        return node.target(*args, **kwargs)
+    def _fixed_buffer(self, value: Any) -> str:
+        """The non-persistent Buffer node of the current scope that holds a tensor forward
+        makes from numbers alone (engine.importing.constants)."""
+        key = (value, self.current)
+        if key not in self.fixed_buffers:
+            tensor = self.constants.held(value, self.batch)
+            dtype = _BUFFER_DTYPES.get(str(tensor.dtype))
+            if dtype is None or not tensor.dim():
+                raise Unsupported(f"uses a tensor made from numbers alone ({tensor.dtype}, "
+                                  f"shape {tuple(tensor.shape)}) that no Buffer node holds")
+            init = remaking_init(tensor, dtype, "uses a tensor made from numbers alone")
+            self.fixed_buffers[key] = self._add(
+                value, "Buffer", [], self._unique(buffer_name(dtype)),
+                shape=tuple(tensor.shape), dtype=dtype, persistent=False, **init)
+        return self.fixed_buffers[key]
 
     def _info(self, value: Any) -> TensorInfo:
         meta = self.first[value]
@@ -737,15 +739,6 @@ class GraphTranslator:
             inputs.append(self._tensor(batch_from))
         self._produce(node, "Expand", inputs, sizes=tuple(sizes))
 
-    def _expanded_batch(self, node: Any) -> Any:
-        """The size argument of an `expand` that is a batched tensor's batch, or None."""
-        if node.target != "expand":
-            return None
-        sizes = node.args[1:]
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = sizes[0]
-        return sizes[0] if sizes and self._batch_of(sizes[0]) is not None else None
-
     def _batch_of(self, size: Any) -> Any:
         """The batched tensor whose batch size `size` is (`x.shape[0]`, `x.size(0)`), or
         None."""
@@ -778,7 +771,7 @@ class GraphTranslator:
                             else dims or node.kwargs.get("dims", ()))
         rank = len(self.first[source].shape)
         dims = tuple(d % rank for d in dims)
-        if len(dims) < 2 or dims[1] != 0:
+        if len(dims) < 2 or dims[1] != 0 or self._from_weights_alone(node):
             self._produce(node, "Permute", [self._tensor(source)], dims=dims)
             return
         first, second = self.first[node], self.second[node]

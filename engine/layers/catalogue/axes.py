@@ -1,7 +1,7 @@
 """Reordering dimensions: swapping two, or any permutation that keeps the batch first."""
 
 from engine.errors import ShapeError
-from engine.layers.base import EmitContext, LayerSpec, Param, TensorInfo, normalise_dim
+from engine.layers.base import BATCH, EmitContext, LayerSpec, Param, TensorInfo, normalise_dim
 from engine.layers.registry import register
 
 
@@ -27,7 +27,7 @@ def _permute_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if sorted(dims) != list(range(x.rank)):
         raise ShapeError(f"Permute: dims {dims} must list each of the {x.rank} dimensions "
                          f"0 to {x.rank - 1} once", "include dimension 0, the batch, first")
-    if dims[0] != 0:
+    if dims[0] != 0 and x.shape[:1] == (BATCH,):  # a tensor without a batch moves freely
         raise ShapeError("Permute must keep the batch dimension first", "start dims with 0")
     return TensorInfo(tuple(x.shape[d] for d in dims), x.dtype)
 

@@ -7,15 +7,20 @@ node's name (`cls_token`), as in hand-written PyTorch (engine.compiler attaches 
 """
 
 from math import prod
+from typing import Any
 
 from engine.errors import ShapeError
 from engine.layers.base import LayerSpec, Param, TensorInfo, format_shape
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
+from engine.limits import LARGEST_WHOLE_NUMBER
 
 _INITS = ("zeros", "ones", "constant", "normal", "tril")
-# A Buffer may also count along its last dimension (a table of positions, `arange`).
-_BUFFER_INITS = (*_INITS, "arange")
+# A Buffer may also count along its last dimension (a table of positions, `arange`), or hold
+# whole numbers given one by one (`values`: an index table, a mask an import computed).
+_BUFFER_INITS = (*_INITS, "arange", "values")
+# The most numbers a Buffer's stored values hold (a table of 256 x 256 positions).
+_MOST_VALUES = 65536
 # A Buffer's dtype -> the value `torch.full` fills with for init "ones"/"constant", which also
 # gives the tensor its dtype (`torch.full((8, 8), True)` holds booleans).
 _FILL_TYPES = {"float": float, "long": int, "bool": bool}
@@ -38,7 +43,21 @@ def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
     if p["init"] == "arange" and dtype == "bool":
         raise ShapeError("init 'arange' counts 0, 1, 2, ..., but the buffer's dtype is bool",
                          "choose dtype long (positions) or float")
+    if p["init"] == "values":
+        _check_values(shape, dtype, p["values"])
     return TensorInfo(shape, dtype)
+
+
+def _check_values(shape: tuple[int, ...], dtype: str, values: tuple[int, ...]) -> None:
+    if dtype == "float":
+        raise ShapeError("init 'values' holds whole numbers, but the buffer's dtype is float",
+                         "choose dtype long (an index table) or bool (a mask)")
+    if len(values) != prod(shape):
+        raise ShapeError(f"init 'values' gives {len(values)} numbers for the shape "
+                         f"{format_shape(shape)}, which holds {prod(shape)}",
+                         "give one number per entry, row after row")
+    if dtype == "bool" and set(values) - {0, 1}:
+        raise ShapeError("a bool buffer's values must be 0 (False) or 1 (True)")
 
 
 def _initial_values(p: dict) -> ModuleCall:
@@ -50,12 +69,23 @@ def _initial_values(p: dict) -> ModuleCall:
         return module_call("torch.normal", mean=0.0, std=p["std"], size=shape)
     if init == "tril":
         return module_call("torch.tril", _initial_values({**p, "init": "ones"}))
+    if init == "values":
+        return module_call("torch.tensor", _nested([fill(v) for v in p["values"]], shape))
     if init == "arange":
         count = module_call("torch.arange", fill(shape[-1]))
         return count if len(shape) == 1 else module_call("torch.broadcast_to", count, shape)
     if fill is float and init in ("zeros", "ones"):
         return module_call(f"torch.{init}", *shape)
     return module_call("torch.full", shape, fill({"zeros": 0, "ones": 1}.get(init, p["value"])))
+
+
+def _nested(values: list[Any], shape: tuple[int, ...]) -> list[Any]:
+    """Flat values as nested lists of `shape`, row after row: the literal torch.tensor takes."""
+    if len(shape) == 1:
+        return values
+    step = len(values) // shape[0]
+    return [_nested(values[start:start + step], shape[1:])
+            for start in range(0, len(values), step)]
 
 
 def _parameter_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
@@ -71,11 +101,12 @@ def _buffer_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
 
 def _warn_unused_settings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]:
     """A value or std the chosen init ignores was probably meant to take effect."""
-    unused = {"value": "constant", "std": "normal"}
-    defaults = {param.name: param.default for param in _PARAMS}
+    unused = {"value": "constant", "std": "normal", "values": "values"}
+    defaults = {param.name: param.default for param in (*_PARAMS, *_BUFFER_PARAMS)}
     return [(f"{name} is {p[name]} but only init '{init}' reads it (init is '{p['init']}')",
              f"set init to '{init}', or {name} back to {defaults[name]}")
-            for name, init in unused.items() if p["init"] != init and p[name] != defaults[name]]
+            for name, init in unused.items()
+            if name in p and p["init"] != init and p[name] != defaults[name]]
 
 
 _SHAPE = Param("shape", "ints", (64,), "the tensor's full shape (no batch: the same tensor "
@@ -97,6 +128,9 @@ _BUFFER_PARAMS = (
           "booleans (bool, a mask)", choices=tuple(_FILL_TYPES)),
     Param("persistent", "bool", True, "saved with the weights (in the state_dict); off, the "
           "init alone gives its values each time the model is made"),
+    Param("values", "ints", (0,), "every entry, row after row, for init 'values' (whole "
+          "numbers; 0 and 1 for a bool mask)", minimum=-LARGEST_WHOLE_NUMBER,
+          longest=_MOST_VALUES),
 )
 
 register(
@@ -118,7 +152,8 @@ register(
             "to the GPU with the model and other nodes read it like a Parameter's tensor; it "
             "may hold floats, integers or booleans. A buffer that is not persistent is left "
             "out of the saved weights: its init makes its values (positions 0, 1, 2, ... with "
-            "init 'arange')."),
+            "init 'arange'; an index table or a mask given entry by entry with init "
+            "'values')."),
         params=_BUFFER_PARAMS, infer=_shape, constructor=_buffer_call, is_attribute=True,
         warn=_warn_unused_settings),
 )
