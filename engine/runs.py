@@ -33,13 +33,12 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from engine.design import Design
 from engine.errors import DesignError
 from engine.fileformat import load_design, write_atomically
+from engine.on_first_use import ModuleOnFirstUse
 from engine.run_files import (
     METRICS_FILE,
     SUMMARY_FILE,
@@ -52,6 +51,11 @@ from engine.run_files import (
 )
 from engine.run_paths import path_inside
 from engine.training.events import EpochEnd, Failed, Finished, RunMessage, Started
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window lists runs at start-up; its first paint does not wait for numpy
+    np = ModuleOnFirstUse("numpy")
 
 RUN_FILE = "run.json"
 STEPS_FILE = "steps.npz"

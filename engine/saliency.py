@@ -15,12 +15,16 @@ to offer a map; the map itself is made in the helper process (designer.training.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DesignError
+from engine.on_first_use import ModuleOnFirstUse
 from engine.runs import RunRecord, load_models, run_design
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the editor names these; only the helper process reads arrays
+    np = ModuleOnFirstUse("numpy")
 
 
 @dataclass

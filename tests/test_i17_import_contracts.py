@@ -54,10 +54,11 @@ def test_check_and_export_never_import_torch(tmp_path, command):
     argv = [part.replace("{out}", str(tmp_path / "x.py")) for part in command]
     modules = loaded_after(f"from engine import cli\nassert cli.main({argv!r}) == 0\n")
     assert heavy(modules) == []
+    assert not {"numpy", "networkx"} & modules   # a design's graph is engine.graph's
     if command[0] == "check":   # nor code generation, nor the training commands, nor the
-        # readers of data files (the template trains on generated data), nor numpy
+        # readers of data files (the template trains on generated data)
         assert not {"engine.codegen.export", "engine.training.train_cli",
-                    "engine.training.data_rows", "numpy"} & modules
+                    "engine.training.data_rows"} & modules
 
 
 def test_importing_engine_loads_what_a_name_needs():
@@ -123,15 +124,30 @@ os._exit(0)
 """
 
 
-def test_the_window_paints_before_plots_importers_and_the_compiler_load():
+def test_the_window_paints_before_plots_arrays_importers_and_the_compiler_load():
     """What the first frame does not wait for: pyqtgraph (the Training panel's curves come
-    after it), the import and export dialogs' engines (imported when a dialog opens)."""
+    after it), numpy (the run store, the live buffers and the pictures read arrays once a run,
+    a preview or a prediction brings them; engine.on_first_use), networkx (a design's graph
+    is engine.graph's), the work done in the helper process (prediction, data loading), and
+    the import and export dialogs' engines (imported when a dialog opens)."""
     result = subprocess.run([sys.executable, "-c", FIRST_PAINT], cwd=ROOT, capture_output=True,
                             text=True, timeout=300, check=False,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr[-2000:]
     modules = set(json.loads(result.stdout.splitlines()[-1]))
-    assert "designer.main_window" in modules
-    assert not {"pyqtgraph", "engine.importing", "engine.compiler", "engine.export_onnx",
-                "designer.panels.import_dialog", "designer.panels.export_dialog"} & modules
+    assert {"designer.main_window", "designer.training.live", "engine.runs"} <= modules
+    assert not {"pyqtgraph", "numpy", "networkx", "grandalf", "engine.prediction",
+                "engine.training.data", "engine.importing", "engine.compiler",
+                "engine.export_onnx", "designer.panels.import_dialog",
+                "designer.panels.export_dialog"} & modules
     assert heavy(modules) == []
+
+
+def test_a_module_on_first_use_is_imported_when_a_name_of_it_is_read():
+    modules = loaded_after(
+        "from engine.on_first_use import ModuleOnFirstUse\n"
+        "colours = ModuleOnFirstUse('colorsys')\n"
+        "assert 'colorsys' not in sys.modules, 'imported before use'\n"
+        "assert colours.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)\n"
+        "assert 'rgb_to_hsv' in vars(colours)   # kept: later reads are plain reads\n")
+    assert "colorsys" in modules

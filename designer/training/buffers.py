@@ -5,8 +5,14 @@ handed to pyqtgraph as a view, so a redraw never copies a million points it does
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+from engine.on_first_use import ModuleOnFirstUse
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window's first paint does not wait for numpy (engine.on_first_use)
+    np = ModuleOnFirstUse("numpy")
 
 SMOOTHING = 0.9  # weight of the running average in the smoothed training loss
 
@@ -15,8 +21,11 @@ class Series:
     """x and y values appended over time; `x` and `y` are views of what was filled."""
 
     def __init__(self, capacity: int = 256) -> None:
-        self._x = np.empty(capacity, dtype=np.float64)
-        self._y = np.empty(capacity, dtype=np.float64)
+        # reserved at the first value: the panel's empty series are made with the window,
+        # which starts without numpy
+        self._capacity = capacity
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
         self._size = 0
 
     def __len__(self) -> int:
@@ -24,29 +33,32 @@ class Series:
 
     @property
     def x(self) -> np.ndarray:
-        return self._x[:self._size]
+        return np.empty(0) if self._x is None else self._x[:self._size]
 
     @property
     def y(self) -> np.ndarray:
-        return self._y[:self._size]
+        return np.empty(0) if self._y is None else self._y[:self._size]
 
     def append(self, x: float, y: float) -> None:
         self.extend((x,), (y,))
 
     def extend(self, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray) -> None:
         count = len(ys)
+        if not count:
+            return
         self._reserve(self._size + count)
         self._x[self._size:self._size + count] = xs
         self._y[self._size:self._size + count] = ys
         self._size += count
 
     def _reserve(self, needed: int) -> None:
-        if needed <= len(self._x):
+        held = 0 if self._x is None else len(self._x)
+        if needed <= held:
             return
-        capacity = max(needed, 2 * len(self._x))
+        capacity = max(needed, 2 * held, self._capacity)
         # New arrays: views handed out earlier keep the old memory, which is never written again.
-        self._x = np.concatenate([self._x[:self._size], np.empty(capacity - self._size)])
-        self._y = np.concatenate([self._y[:self._size], np.empty(capacity - self._size)])
+        self._x = np.concatenate([self.x, np.empty(capacity - self._size)])
+        self._y = np.concatenate([self.y, np.empty(capacity - self._size)])
 
     def last(self) -> float | None:
         return float(self._y[self._size - 1]) if self._size else None

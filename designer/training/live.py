@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from designer.training.buffers import Series, SmoothedSeries
+from engine.on_first_use import ModuleOnFirstUse
 from engine.training import events
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window's first paint does not wait for numpy (engine.on_first_use)
+    np = ModuleOnFirstUse("numpy")
 
 COUNT_METRICS = frozenset({"modes_covered"})  # whole numbers, shown as text, not curves
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -25,6 +25,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from designer.theme import SEVERITY_COLOURS
+from engine.on_first_use import ModuleOnFirstUse
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window's first paint does not wait for numpy (engine.on_first_use)
+    np = ModuleOnFirstUse("numpy")
 
 CLASS_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
                  "#ff9da7", "#9c755f", "#bab0ac")
@@ -117,13 +123,7 @@ class ImageGrid(PaintedView):
 
     def __init__(self, empty_text: str = "No images yet", parent: QWidget | None = None) -> None:
         super().__init__(empty_text, parent)
-        self.selected: int | None = None
-        self.pixmaps: list[QPixmap] = []
-        self.captions: list[str] = []
-        self.colours: list[QColor | None] = []
-        self.columns: int | None = None
-        self.row_titles: list[str] = []
-        self.aspect = 1.0
+        self.clear()
 
     def set_images(self, images: np.ndarray, captions: Sequence[str] = (),
                    colours: Sequence[QColor | None] = (), columns: int | None = None,
@@ -142,7 +142,15 @@ class ImageGrid(PaintedView):
         self.update()
 
     def clear(self) -> None:
-        self.set_images(np.zeros((0, 1, 1, 1)))
+        """No pictures (without numpy: every empty grid is made with the window)."""
+        self.selected: int | None = None
+        self.pixmaps: list[QPixmap] = []
+        self.captions: list[str] = []
+        self.colours: list[QColor | None] = []
+        self.columns: int | None = None
+        self.row_titles: list[str] = []
+        self.aspect = 1.0
+        self.update()
 
     def _layout(self) -> tuple[int, int, float, float, float]:
         """columns, rows, tile width, tile height and caption height that fill the widget."""

@@ -5,12 +5,18 @@ The map is made in the helper process; this pane only draws it."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from designer.theme import coloured
 from designer.training.pictures import ImageGrid
+from engine.on_first_use import ModuleOnFirstUse
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window's first paint does not wait for numpy (engine.on_first_use)
+    np = ModuleOnFirstUse("numpy")
 
 LEGEND = "brighter: pixels that changed the score most"
 OVERLAY_WEIGHT = 0.6   # of the heat map over the greyed sample

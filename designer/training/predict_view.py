@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,9 +26,11 @@ from designer.training.jobs import Jobs
 from designer.training.predict_saliency import SaliencyPane
 from designer.training.samples_view import SampleView
 from designer.widgets import push_button
-from engine.prediction import Prediction
 from engine.runs import RunRecord
 from engine.saliency import Saliency, run_saliency, why_no_saliency
+
+if TYPE_CHECKING:   # a prediction arrives from the helper process, numpy arrays and all
+    from engine.prediction import Prediction
 
 FILE_FILTER = ("Samples (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.npy *.npz "
                "*.csv);;All files (*)")

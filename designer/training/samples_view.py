@@ -5,8 +5,8 @@ predictions, generated text) and the Predict tab's results."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QLabel,
@@ -27,6 +27,12 @@ from designer.training.pictures import (
     as_images,
     labelled_sets,
 )
+from engine.on_first_use import ModuleOnFirstUse
+
+if TYPE_CHECKING:
+    import numpy as np
+else:   # the window's first paint does not wait for numpy (engine.on_first_use)
+    np = ModuleOnFirstUse("numpy")
 
 GREY = QColor("#8d8d96")
 ACCENT = QColor("#e15759")

@@ -1,20 +1,24 @@
 """Work that needs torch, done in a helper process so the editor itself never imports torch
 (importing it takes seconds and would freeze the window). No Qt here: the helper process
-imports this module.
+imports this module. The editor imports it too, only to name the work: each function imports
+what it runs on (data loading, prediction, numpy, torch) when the helper calls it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import Design
-from engine.prediction import Prediction, predict_file, predict_samples
-from engine.runs import RunRecord
-from engine.training.data import Preview, preview
+if TYPE_CHECKING:
+    from engine.prediction import Prediction
+    from engine.runs import RunRecord
+    from engine.training.data import Preview
 
 
 def preview_design(design: dict[str, Any]) -> Preview:
     """The data a run of this design would see, its cost and any mismatch."""
+    from engine import Design
+    from engine.training.data import preview
+
     return preview(Design.from_dict(design))
 
 
@@ -31,8 +35,12 @@ def devices() -> list[tuple[str, str]]:
 
 
 def predict_on_samples(record: RunRecord, count: int) -> Prediction:
+    from engine.prediction import predict_samples
+
     return predict_samples(record, count)
 
 
 def predict_on_file(record: RunRecord, path: str) -> Prediction:
+    from engine.prediction import predict_file
+
     return predict_file(record, path)
