@@ -25,7 +25,6 @@ from designer.canvas import NetworkTabs
 from designer.design_properties import DesignPropertiesDialog, SetDesignProperties
 from designer.document import DesignDocument
 from designer.insight import CanvasInsight
-from designer.panels.about import AboutDialog
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.panels.code_view import CodeView
 from designer.panels.dialogs import Dialogs
@@ -44,6 +43,7 @@ from engine.events import BlockAdded, BlockRemoved, DesignEvent, NameChanged, Re
 from engine.fileformat import EXTENSION
 
 if TYPE_CHECKING:   # the dialogs are imported when opened: the window starts without them
+    from designer.panels.about import AboutDialog
     from designer.panels.export_dialog import ExportDialog
     from designer.panels.import_dialog import ImportDialog
 
@@ -416,6 +416,8 @@ class MainWindow(QMainWindow):
         return guide
 
     def show_about(self) -> AboutDialog:
+        from designer.panels.about import AboutDialog  # package metadata: when asked
+
         about = AboutDialog(self)
         about.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         about.open()

@@ -129,7 +129,8 @@ def test_the_window_paints_before_plots_arrays_importers_and_the_compiler_load()
     after it), numpy (the run store, the live buffers and the pictures read arrays once a run,
     a preview or a prediction brings them; engine.on_first_use), networkx (a design's graph
     is engine.graph's), the work done in the helper process (prediction, data loading), and
-    the import and export dialogs' engines (imported when a dialog opens)."""
+    the dialogs with what they read (the import and export engines, the About dialog's package
+    metadata: imported when a dialog opens)."""
     result = subprocess.run([sys.executable, "-c", FIRST_PAINT], cwd=ROOT, capture_output=True,
                             text=True, timeout=300, check=False,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
@@ -139,7 +140,8 @@ def test_the_window_paints_before_plots_arrays_importers_and_the_compiler_load()
     assert not {"pyqtgraph", "numpy", "networkx", "grandalf", "engine.prediction",
                 "engine.training.data", "engine.importing", "engine.compiler",
                 "engine.export_onnx", "designer.panels.import_dialog",
-                "designer.panels.export_dialog"} & modules
+                "designer.panels.export_dialog", "designer.panels.about",
+                "importlib.metadata"} & modules
     assert heavy(modules) == []
 
 
