@@ -192,7 +192,8 @@ def _torch_calls() -> dict[str, Any]:
         "transpose": torch.transpose, "permute": torch.permute, "contiguous": "contiguous",
         "alias": "contiguous",  # the same values (a slice that keeps everything)
         "expand": "expand", "expand_as": "expand_as", "sym_size": "size",
-        "masked_fill": "masked_fill", "gather": torch.gather,
+        "masked_fill": "masked_fill", "gather": torch.gather, "roll": torch.roll,
+        "addmm": torch.addmm,
         "cat": torch.cat, "split": torch.split, "split_with_sizes": torch.split,
         "chunk": torch.chunk, "unbind": torch.unbind, "mean": torch.mean, "sum": torch.sum,
         "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt,

@@ -9,6 +9,7 @@ engine.importing.sharing later merges the scratch definitions into shared ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.design import Design, output_ref
@@ -28,8 +29,11 @@ class Placement:
     """The scopes of one import; `origin` maps every node id to the fx node that made it."""
 
     def __init__(self, design: Design, network: str, hierarchy: Hierarchy,
-                 first: dict[Any, Any]) -> None:
+                 first: dict[Any, Any],
+                 sample_shape: Callable[[Any], tuple[int, ...]] | None = None) -> None:
         self.design, self.network, self.hierarchy, self.first = design, network, hierarchy, first
+        # each sample's shape in the design (engine.importing.batch_folding): the batch cut off
+        self.sample_shape = sample_shape or (lambda value: tuple(first[value].shape[1:]))
         self.origin: dict[str, Any] = {}
         self.block_node: dict[Call, str] = {}
         self._values: dict[Any, tuple[Call, str]] = {}
@@ -80,7 +84,7 @@ class Placement:
             meta: TensorMeta = self.first[value]
             name = "x" if len(call.inputs) == 1 else f"x{port + 1}"
             self._inputs[(call, value)] = self.add(call, value, "Input", [], name,
-                                                   shape=tuple(meta.shape[1:]),
+                                                   shape=self.sample_shape(value),
                                                    dtype=DTYPES.get(str(meta.dtype), "float"))
         node = self.add(caller, call.output, BLOCK_TYPE, [], self.unique(
             caller, caller.relative(call.path), own_module=True), block=call.key)

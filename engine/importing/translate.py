@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.design import Design
 from engine.errors import DesignError
+from engine.importing.batch_folding import BatchFolds
 from engine.importing.constants import FixedTensors, buffer_name
 from engine.importing.fixed_buffers import remaking_init
 from engine.importing.hierarchy import Hierarchy
@@ -105,7 +106,9 @@ class GraphTranslator:
         self.live = _live_nodes(graph, kept or [])
         self.calls = Counter(node.target for node in self.live if node.op == "call_module")
         self.hierarchy = Hierarchy(root, graph, self.live, first)
-        self.placement = Placement(design, network, self.hierarchy, first)
+        self.folds = BatchFolds(self)  # tensors that fold the batch with positions
+        self.placement = Placement(design, network, self.hierarchy, first,
+                                   self.folds.sample_shape)
         self.origin = self.placement.origin
         self.current = self.hierarchy.root
         self.functions = functional_table()
@@ -137,7 +140,7 @@ class GraphTranslator:
                 and meta.shape[1:] == again.shape[1:] and str(meta.dtype) in DTYPES:
             self._keep(node, self.placement.add(
                 self.current, node, "Input", [], self._unique("refused"),
-                shape=tuple(meta.shape[1:]), dtype=DTYPES[str(meta.dtype)]))
+                shape=self.folds.sample_shape(node), dtype=DTYPES[str(meta.dtype)]))
         else:
             self.broken.add(node)
 
@@ -184,6 +187,7 @@ class GraphTranslator:
             raise Unsupported("has no NeuralCanvas layer")
 
     def _translate(self, node: Any) -> None:
+        self.folds.follow(node)
         if node.op == "placeholder":
             self._input(node)
         elif node.op == "output":
@@ -244,7 +248,8 @@ class GraphTranslator:
 
     def _info(self, value: Any) -> TensorInfo:
         meta = self.first[value]
-        return TensorInfo(("N", *meta.shape[1:]), DTYPES.get(str(meta.dtype), "float"))
+        return TensorInfo(("N", *self.folds.sample_shape(value)),
+                          DTYPES.get(str(meta.dtype), "float"))
 
     def _static(self, value: Any) -> Any:
         """A concrete argument; one that changes with the batch size is refused."""
@@ -275,6 +280,8 @@ class GraphTranslator:
         first, second = self.first[node], self.second[node]
         if not (isinstance(first, TensorMeta) and isinstance(second, TensorMeta)):
             raise Unsupported("does not produce a single tensor")
+        if self.folds.fits(node):
+            return
         if first.shape[:1] != (self.batch,) or second.shape[:1] != (self.batch + 1,) \
                 or first.shape[1:] != second.shape[1:]:
             raise Unsupported(f"does not keep the batch as the first dimension (it gives "
@@ -396,13 +403,13 @@ class GraphTranslator:
         source = self._tensor(node.args[0])
         if node in self.folded:
             layer, params = self.folded[node]
-            self._produce(node, layer, [source], **params)
+            self.folds.produce_layer(node, layer, node.args[0], params)
             return
         if isinstance(module, _recurrent_types()):
             self.pending[node] = _Recurrent(node, module)
             return
         layer, params = layer_for_module(module, [self._info(node.args[0])])
-        self._produce(node, layer, [source], **params)
+        self.folds.produce_layer(node, layer, node.args[0], params)
 
     def _attention(self, node: Any, module: Any) -> None:
         """`attention(x, x, x, need_weights=False)` (self-attention: one input) or
@@ -452,10 +459,10 @@ class GraphTranslator:
         if not args and "input" in node.kwargs:
             args = [node.kwargs["input"]]
         kwargs = {k: v for k, v in node.kwargs.items() if k != "input"}
-        source = self._tensor(args[0])
+        self._tensor(args[0])
         module = functional.build(tuple(self._static(args[1:])), self._static(kwargs))
         layer, params = layer_for_module(module, [self._info(args[0])])
-        self._produce(node, layer, [source], **params)
+        self.folds.produce_layer(node, layer, args[0], params)
 
     # ------------------------------------------------------------------ operations
     def _handlers(self) -> dict[Any, Callable[[Any], None]]:
@@ -505,6 +512,10 @@ class GraphTranslator:
         handlers[torch.nn.functional.pad] = self._pad
         for target in (torch.gather, "gather"):
             handlers[target] = self._gather
+        for target in (torch.roll, "roll"):
+            handlers[target] = self._roll
+        for target in (torch.addmm, "addmm"):
+            handlers[target] = self._addmm
         return handlers
 
     def _binary(self, layer: str, tensor_first: str,
@@ -550,7 +561,31 @@ class GraphTranslator:
         """`torch.gather(x, 1, index)`: a Gather node fed by the index."""
         source, dim, index = bind_arguments(node, ("input", "dim", "index"), {})
         self._produce(node, "Gather", [self._tensor(source), self._tensor(index)],
-                      dim=self._static(dim))
+                      dim=self.folds.design_dim(source, self._static(dim)))
+
+    def _roll(self, node: Any) -> None:
+        """`torch.roll(x, shifts, dims)` (Swin's shifted windows): a Roll node."""
+        source, shifts, dims = bind_arguments(node, ("input", "shifts", "dims"), {"dims": None})
+        shifts, dims = self._static(shifts), self._static(dims)
+        if dims is None:
+            raise Unsupported("rolls the whole tensor flattened (no dims), which moves values "
+                              "from one sample to another")
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        self._produce(node, "Roll", [self._tensor(source)], shifts=shifts,
+                      dims=tuple(self.folds.design_dim(source, dim) for dim in dims))
+
+    def _addmm(self, node: Any) -> None:
+        """`torch.addmm(bias, x, weight)` (Hugging Face's Conv1D, over `x.view(-1, C)`): MatMul
+        then Add, which compute the same sums in the same order."""
+        bias, left, right, beta, alpha = bind_arguments(
+            node, ("input", "mat1", "mat2", "beta", "alpha"), {"beta": 1, "alpha": 1})
+        if self._static(beta) != 1 or self._static(alpha) != 1:
+            raise Unsupported("scales by beta or alpha; only addmm(bias, x, w), x @ w + bias, "
+                              "has layers")
+        product = self._add(node, "MatMul", [self._tensor(left), self._tensor(right)],
+                            self._name(node, "MatMul"))
+        self._produce(node, "Add", [product, self._tensor(bias)])
 
     def _masked_fill(self, node: Any) -> None:
         """`x.masked_fill(mask, float("-inf"))`: a MaskedFill node fed by the mask."""
@@ -687,7 +722,7 @@ class GraphTranslator:
         every earlier feature map again) joins that result with the new tensors, so the code
         stays one short line per step. Joining is copying: the values are the same."""
         joined, dim = bind_arguments(node, ("tensors", "dim"), {"dim": 0})
-        joined, dim = tuple(joined), self._static(dim)
+        joined, dim = tuple(joined), self.folds.design_dim(joined[0], self._static(dim))
         if len(joined) == 1:
             self._keep(node, self._tensor(joined[0]))
             return
@@ -703,6 +738,9 @@ class GraphTranslator:
     def _flatten(self, node: Any) -> None:
         source, start, end = bind_arguments(node, ("input", "start_dim", "end_dim"),
                                    {"start_dim": 0, "end_dim": -1})
+        if node in self.folds.folds or source in self.folds.folds:
+            self._reshape(node)  # it folds the batch, or flattens a folded tensor
+            return
         self._produce(node, "Flatten", [self._tensor(source)], start_dim=self._static(start),
                       end_dim=self._static(end))
 
@@ -713,12 +751,11 @@ class GraphTranslator:
         whole = self._from_weights_alone(node)
         if not whole:
             self._check_batched(node)
-        start = 0 if whole else 1  # the first dimension the reshape may change
-        kept = tuple(self.first[node].shape[start:])
-        if kept == tuple(self.first[source].shape[start:]):
+        shape = self.first[node].shape if whole else self.folds.sample_shape(node)
+        if shape == (self.first[source].shape if whole else self.folds.sample_shape(source)):
             self._alias(node)
         else:
-            self._produce(node, "Reshape", [self._tensor(source)], shape=kept)
+            self._produce(node, "Reshape", [self._tensor(source)], shape=tuple(shape))
 
     def _expand(self, node: Any) -> None:
         """`token.expand(x.shape[0], -1, -1)`: an Expand node. A first size that is a batched
@@ -758,8 +795,9 @@ class GraphTranslator:
 
     def _transpose(self, node: Any) -> None:
         source, dim0, dim1 = bind_arguments(node, ("input", "dim0", "dim1"), {})
-        self._produce(node, "Transpose", [self._tensor(source)], dim0=self._static(dim0),
-                      dim1=self._static(dim1))
+        self._produce(node, "Transpose", [self._tensor(source)],
+                      dim0=self.folds.design_dim(source, self._static(dim0)),
+                      dim1=self.folds.design_dim(source, self._static(dim1)))
 
     def _permute(self, node: Any) -> None:
         """A permute; one that puts the batch second (`qkv.permute(2, 0, 3, 1, 4)`, as ViT's
@@ -772,14 +810,16 @@ class GraphTranslator:
         rank = len(self.first[source].shape)
         dims = tuple(d % rank for d in dims)
         if len(dims) < 2 or dims[1] != 0 or self._from_weights_alone(node):
-            self._produce(node, "Permute", [self._tensor(source)], dims=dims)
+            self._produce(node, "Permute", [self._tensor(source)],
+                          dims=self.folds.permutation(source, dims))
             return
-        first, second = self.first[node], self.second[node]
-        if first.shape[1:2] != (self.batch,) or second.shape[1:2] != (self.batch + 1,):
+        first, second, fold = self.first[node], self.second[node], self.folds.fold(source)
+        if first.shape[1:2] != (self.batch * fold,) or \
+                second.shape[1:2] != ((self.batch + 1) * fold,):
             raise Unsupported("does not keep the batch in place")
         self._keep(node, self._add(node, "Permute", [self._tensor(source)],
                                    self._name(node, "Permute"),
-                                   dims=(0, dims[0], *dims[2:])))
+                                   dims=self.folds.permutation(source, (0, dims[0], *dims[2:]))))
         self.batch_second.add(node)
 
     def _reduction(self, node: Any) -> None:
@@ -794,7 +834,8 @@ class GraphTranslator:
                               "dimension, the batch included")
         if dtype is not None:
             raise Unsupported(f"{layer} with a dtype is not supported")
-        dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(self.folds.design_dim(source, d)
+                     for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
         self._produce(node, layer, [self._tensor(source)], dims=dims, keepdim=keepdim)
 
     def _pieces(self, node: Any) -> None:
@@ -812,12 +853,13 @@ class GraphTranslator:
             if kind != "unbind" or dim != 0:
                 raise Unsupported("cuts a tensor whose batch is its second dimension other "
                                   "than by unbind(0)")
-            dim, sources = 1, [self.placement.place(source, self.current)]
+            design, sources = self.folds.design_dim(source, 0), [
+                self.placement.place(source, self.current)]
         elif dim == 0:
             raise Unsupported("splits the batch dimension")
         else:
-            sources = [self._tensor(source)]
-        if any(m.shape[:1] != (self.batch,) for m in first) or (
+            design, sources = self.folds.design_dim(source, dim), [self._tensor(source)]
+        if any(m.shape[:1] != (self.batch * self.folds.fold(node),) for m in first) or (
                 [m.shape[1:] for m in first] != [m.shape[1:] for m in second]):
             raise Unsupported("splits the batch dimension")
         sizes = [meta.shape[dim] for meta in first] if kind != "unbind" else []
@@ -827,7 +869,8 @@ class GraphTranslator:
             layer, params = "Chunk", {"chunks": len(first)}
         else:
             layer, params = "Split", {"sizes": tuple(sizes)}
-        node_id = self._add(node, layer, sources, self._name(node, layer), dim=dim, **params)
+        node_id = self._add(node, layer, sources, self._name(node, layer), dim=design,
+                            **params)
         self.pending[node] = _Outputs(node_id, len(first))
 
     def _getitem(self, node: Any) -> None:
@@ -870,7 +913,7 @@ class GraphTranslator:
         self._check_batched(node)
         source_id = self.placement.place(source, self.current)
         self._keep(node, self._add(node, "Select", [source_id], self._name(node, "Select"),
-                                   dim=1, index=index))
+                                   dim=self.folds.design_dim(source, 0), index=index))
 
     def _recurrent_part(self, node: Any, recurrent: _Recurrent, index: int) -> None:
         """(output, state)[index]: the output sequence, or the state to be indexed further."""
@@ -917,7 +960,7 @@ class GraphTranslator:
             self._check_batched(node)
         current = self._tensor(source)
         steps = [(dim, entry) for dim, entry in enumerate(entries) if entry != slice(None)]
-        for dim, entry in reversed(steps):
+        for dim, entry in ((self.folds.design_dim(source, d), e) for d, e in reversed(steps)):
             if isinstance(entry, int):
                 layer, params = "Select", {"dim": dim, "index": entry}
             else:
