@@ -406,7 +406,7 @@ def _transformer(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
 
 @working("ScaledDotProductAttention")
 def _scaled_attention(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
-    query, key, value = inputs
+    query, key, value = inputs[:3]  # (a mask, input 3, changes no size)
     out = (*query.shape[:-1], value.shape[-1])
     return [Line(f"output = (..., query length {query.shape[-2]}, value features "
                  f"{value.shape[-1]}) = {format_shape(out)}"),

@@ -222,9 +222,9 @@ class MaskedAttention(FusedAttention):
         return super().forward(x, attn_mask=self.mask)
 
 
-def test_fused_attention_with_a_mask_is_refused_naming_it():
-    with pytest.raises(DesignError, match="F.scaled_dot_product_attention.*attention mask"):
-        import_network(MaskedAttention().eval(), (torch.randn(2, 5, 8),))
+def test_fused_attention_with_a_buffer_as_its_mask_takes_it_as_input_3(tmp_path):
+    _, code = assert_round_trip(MaskedAttention(), (torch.randn(2, 5, 8),), tmp_path)
+    assert "attn_mask=self.mask" in code
 
 
 def test_uses_that_differ_only_in_a_detail_are_one_cause():
@@ -286,9 +286,10 @@ def test_an_attention_mask_that_masks_nothing_is_no_mask_and_weights_stay_in_the
     assert "Parameter" in _layers(design, "TokenEmbedding")
 
 
-def test_an_attention_mask_that_masks_something_is_refused():
-    with pytest.raises(DesignError, match="F.scaled_dot_product_attention.*attention mask"):
-        import_network(MaskedEncoder(block_all=True).eval(), (torch.randn(2, 5, 4),))
+def test_an_attention_mask_that_masks_something_is_held_by_a_buffer_as_the_mask(tmp_path):
+    design, code = assert_round_trip(MaskedEncoder(block_all=True), (torch.randn(2, 5, 4),),
+                                     tmp_path)
+    assert "attn_mask=self.mask" in code and "Buffer" in _layers(design, "FusedAttention")
 
 
 class PositionIds(nn.Module):

@@ -25,8 +25,6 @@ REFUSED = {
     "torchvision/maxvit_t",  # einsum, relative position bias gathered with an index tensor
     # attention biases gathered with an index tensor; unbind; group_norm
     "timm/levit_128s", "timm/mobilevit_xxs",
-    # attention masks made from positions (arange, comparisons), F.scaled_dot_product_attention
-    "huggingface/gpt2", "huggingface/t5-encoder",
 }
 # Round-tripped by the older tests (each torchvision model is imported once per test run).
 ELSEWHERE = {f"torchvision/{name}" for name in (*ROUND_TRIPPED_THROUGH_BLOCKS,

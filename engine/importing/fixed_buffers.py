@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import ShapeError
+from engine.errors import DesignError, ShapeError
 from engine.importing.layers import Unsupported
 from engine.layers import get_layer
 
@@ -45,11 +45,40 @@ def remaking_init(tensor: Any, dtype: str, what: str = "reads a buffer left out 
                       "gets its values from its init alone")
 
 
-def take_fixed_buffers(model: Any, original: Any) -> None:
-    """Give a model built on the meta device the original's non-persistent buffers, which no
-    state_dict carries (each is the tensor its Buffer node's init was checked to remake), so
-    it runs; buffers of the same dotted name hold the same tensor in both."""
+def take_fixed_buffers(model: Any, original: Any, design: Any = None) -> None:
+    """Give a model built on the meta device the non-persistent buffers no state_dict
+    carries, so it runs: the original's, which buffers of the same dotted name hold (each is
+    the tensor its Buffer node's init was checked to remake); a buffer the import made (a
+    tensor forward computes from numbers alone) made from its Buffer node in `design`."""
+    made = _fixed_tensors(design) if design is not None else {}
     for name, buffer in list(model.named_buffers()):
         if buffer.is_meta:
             owner, _, attribute = name.rpartition(".")
-            model.get_submodule(owner)._buffers[attribute] = original.get_buffer(name)
+            try:
+                tensor = original.get_buffer(name)
+            except AttributeError:
+                tensor = _one_of(made.get(attribute, []), name)
+            model.get_submodule(owner)._buffers[attribute] = tensor
+
+
+def _fixed_tensors(design: Any) -> dict[str, list[Any]]:
+    """Node name -> the tensors of the design's non-persistent Buffer nodes of that name."""
+    spec = get_layer("Buffer")
+    found: dict[str, list[Any]] = {}
+    for scope in [*design.networks, *design.blocks]:
+        for node_id in design.nodes(scope):
+            node = design.node(node_id)
+            if node.type == "Buffer" and not node.params["persistent"]:
+                found.setdefault(node.name, []).append(
+                    spec.constructor([], node.params).args[0].build())
+    return found
+
+
+def _one_of(tensors: list[Any], name: str) -> Any:
+    import torch
+
+    if not tensors or any(not (t.shape == tensors[0].shape and torch.equal(t, tensors[0]))
+                          for t in tensors):
+        raise DesignError(f"no single non-persistent Buffer node of the design gives the "
+                         f"buffer {name!r} its values")
+    return tensors[0]

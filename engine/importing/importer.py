@@ -166,7 +166,7 @@ def _verify(design: Design, network: str, module: Any, inputs: tuple[Any, ...],
                           f"module's (missing {missing[:5]}, unexpected {extra[:5]})")
     weights = {key: original[key] for key in keys}
     model.load_state_dict(weights, strict=True, assign=True)
-    take_fixed_buffers(model, module)
+    take_fixed_buffers(model, module, design)
     with torch.no_grad():
         expected, actual = _flat(module(*inputs)), _flat(model.eval()(*inputs))
     if len(expected) != len(actual) or not all(

@@ -21,6 +21,7 @@ from engine.importing.constants import FixedTensors, buffer_name
 from engine.importing.fixed_buffers import remaking_init
 from engine.importing.hierarchy import Hierarchy
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
+from engine.importing.masks import mask_meaning
 from engine.importing.refusal import Refusal
 from engine.importing.scopes import DTYPES, Placement
 from engine.importing.tracing import TensorMeta, contains_tensor, location
@@ -508,6 +509,12 @@ class GraphTranslator:
         for target in (torch.masked_fill, "masked_fill", "masked_fill_"):
             handlers[target] = self._masked_fill
         handlers[torch.nn.functional.scaled_dot_product_attention] = self._scaled_attention
+        for target in ("to", *(getattr(torch.ops.aten.to, kind) for kind in (
+                "dtype", "dtype_layout", "device"))):
+            handlers[target] = self._cast
+        for target in (torch.where, *(getattr(torch.ops.aten.where, kind) for kind in (
+                "self", "ScalarOther"))):
+            handlers[target] = self._where
         handlers[torch.nn.functional.interpolate] = self._interpolate
         handlers[torch.nn.functional.pad] = self._pad
         for target in (torch.gather, "gather"):
@@ -599,34 +606,47 @@ class GraphTranslator:
                       fill=fill, **options)
 
     def _scaled_attention(self, node: Any) -> None:
-        """F.scaled_dot_product_attention(q, k, v) without a mask: a ScaledDotProductAttention
-        node (its dropout as the trace in evaluation mode passes it, usually 0)."""
+        """F.scaled_dot_product_attention(q, k, v, mask): a ScaledDotProductAttention node
+        (its dropout as the trace in evaluation mode passes it, usually 0). A mask made from
+        numbers alone that keeps every score is left out, the causal one becomes is_causal
+        (engine.importing.masks); any other is the node's input 3."""
         names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale",
                  "enable_gqa")
         *tensors, mask, dropout, causal, scale, grouped = bind_arguments(node, names, {
             "attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
             "enable_gqa": False})
-        if mask is not None and not self._masks_nothing(mask):
-            raise Unsupported("uses an attention mask; the ScaledDotProductAttention layer "
-                              "takes none (is_causal masks the future)")
         if self._static(grouped):
             raise Unsupported("uses enable_gqa; ScaledDotProductAttention takes as many key "
                               "and value heads as query heads")
-        scale = self._static(scale)
-        self._produce(node, "ScaledDotProductAttention", [self._tensor(t) for t in tensors],
-                      is_causal=bool(self._static(causal)),
-                      dropout_p=float(self._static(dropout)),
+        causal, scale = bool(self._static(causal)), self._static(scale)
+        if mask in self.constants:
+            meaning = mask_meaning(self.constants[mask], self.first[tensors[0]].shape[-2],
+                                   self.first[tensors[1]].shape[-2])
+            if meaning != "other":
+                mask, causal = None, causal or meaning == "causal"
+        sources = [*tensors, *([] if mask is None else [mask])]
+        self._produce(node, "ScaledDotProductAttention", [self._tensor(t) for t in sources],
+                      is_causal=causal, dropout_p=float(self._static(dropout)),
                       scale=None if scale is None else float(scale))
 
-    def _masks_nothing(self, mask: Any) -> bool:
-        """Whether an attention mask forward makes from numbers alone lets every position
-        attend (all True, or all 0 to add): Hugging Face builds one when nothing is padded."""
-        import torch
+    def _cast(self, node: Any) -> None:
+        """`x.to(torch.float32)`, `x.to(device)` that keep the dtype: the same tensor (a
+        design runs on one device)."""
+        source = node.args[0]
+        if self.first[node].dtype != self.first[source].dtype:
+            raise Unsupported(f"casts {self.first[source].dtype} to {self.first[node].dtype}; "
+                              "NeuralCanvas has no layer that changes a tensor's dtype")
+        self._alias(node)
 
-        value = self.constants.get(mask)
-        if not isinstance(value, torch.Tensor):
-            return False
-        return bool(value.all()) if value.dtype == torch.bool else not bool(value.any())
+    def _where(self, node: Any) -> None:
+        """`torch.where(mask, x, other)` with a mask made from numbers alone that keeps every
+        position (Hugging Face so merges its padding mask into T5's position bias): x."""
+        condition, kept = bind_arguments(node, ("condition", "input", "other"), {})[:2]
+        mask = self.constants.get(condition)
+        if mask is None or not bool(mask.all()):
+            raise Unsupported("chooses between two values by a mask that is not all True; "
+                              "NeuralCanvas has no Where layer")
+        self._keep(node, self._tensor(kept))
 
     def _interpolate(self, node: Any) -> None:
         """F.interpolate to the size of another tensor (`size=skip.shape[-2:]`): an
