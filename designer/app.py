@@ -11,6 +11,7 @@ shown at start-up refresh once it has painted (designer.panels.lazy).
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +62,7 @@ def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManag
     window = MainWindow(DesignDocument(design, path), settings, theme, recovery_dir, dialogs)
     window.document.pathChanged.connect(settings.set_last_design)
     hold_refreshes()
-    AfterFirstPaint(window, release_refreshes)
+    AfterFirstPaint(window, catch_up_after_first_paint)
     window.show()
     window.tabs.frame_all()
     if file is not None:
@@ -70,6 +71,29 @@ def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManag
         window.statusBar().showMessage(note)  # no timeout: it must not pass unseen at start-up
     window.offer_recovery()
     return window
+
+
+def catch_up_after_first_paint() -> None:
+    """What waited for the window's first frame: the panels shown refresh (the Training
+    panel's curves import pyqtgraph), then start-up's objects settle (`settle_startup_objects`)."""
+    release_refreshes()
+    settle_startup_objects()
+
+
+_startup_settled = False
+
+
+def settle_startup_objects() -> None:
+    """Once per process, collect start-up's garbage and move what remains (modules, classes,
+    the window's wrappers: about 100,000 objects that live as long as the app) out of the
+    garbage collector's later passes. A full collection scans every object it tracks; with
+    these among them, one held the GUI thread 50-100 ms on a busy machine, whenever it fell
+    (the Code tab's first show, an edit). Objects freed by their last reference go as ever."""
+    global _startup_settled
+    if not _startup_settled:
+        _startup_settled = True
+        gc.collect()
+        gc.freeze()
 
 
 class AfterFirstPaint(QObject):
