@@ -50,6 +50,9 @@ def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
 
     tracer = Tracer()
     tracer.record_stack_traces = True
+    # A buffer read in forward stays a read of it (`self.index.view(-1)` is a reshape of the
+    # buffer), not a nameless constant tensor computed while tracing.
+    tracer.proxy_buffer_attributes = True
     try:
         return tracer.trace(module, concrete_args=_defaults_after(module, len(inputs)) or None)
     except Exception as err:  # noqa: BLE001 - user code fails under tracing in many ways
