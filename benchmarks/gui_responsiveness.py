@@ -6,11 +6,19 @@
 2. Frame times of the canvas (`frames`: 30- and 300-node residual MLPs; `canvas`: DenseNet-121
    and EfficientNet-V2-L imported and ungrouped into one flat network of 429 and 1,094 cards):
    a plain repaint, pan, zoom, a node dragged and a parameter typed in the inspector, each at
-   fit-all and at 100% zoom, the designs side by side in alternating rounds. A frame is the
-   work of one step plus the events it triggers (the check, wire routing) plus a
-   synchronous repaint of the whole canvas. The panels follow an edit's report a moment
-   after the canvas (designer.document.PANELS_DELAY_MS); "edit, panels too" is the time
-   until they have caught up as well, that delay included.
+   fit-all and at 100% zoom, the designs side by side in alternating rounds. Two edits: one
+   that changes the edited card's shapes (it alternates between two widths that both leave
+   the next layer in error, so the cards after it keep showing "?"), and one that changes
+   every card after it (it alternates between a valid width and an invalid one, so hundreds
+   of cards change their shapes, problems and sizes, and their wires move). A frame is the
+   work of one step plus the events it triggers (the check) plus a synchronous repaint of
+   the whole canvas. Wires whose ends moved are routed in short slices between events
+   (designer.canvas.wire_router) and the panels follow an edit's report a moment after the
+   canvas (designer.document.PANELS_DELAY_MS): ", panels too" and ", wires routed" are the
+   times until they have caught up as well; "longest turn" is the longest single pass of the
+   event loop while they did (the window cannot answer meanwhile).
+   `canvas` also opens each design in a fresh window: the time to build it, then the time
+   until every wire is routed and the longest the event loop is late (a 5 ms timer) meanwhile.
 3. Training through the panel: how late a 5 ms timer fires in the window while the `cnn`
    template trains with its live plots on screen (idle window beside it), and the training
    speed against the same run headless (the engine's worker drained by a plain loop),
@@ -21,7 +29,7 @@
    points side by side (downsampling and clip-to-view on, as in the panel).
 
 Run: python benchmarks/gui_responsiveness.py [--runs 5] [--frames 60] [--epochs 8] [--rounds 3]
-     [--sections startup,frames,canvas,training,curves]
+     [--sections startup,frames,canvas,training,curves] [--interactions "edit parameter,..."]
 Uses the offscreen platform unless a display is available (e.g. under xvfb-run).
 """
 
@@ -134,8 +142,9 @@ def large_design(layers: int):
 
 
 IMPORTED_MODELS = (("densenet121", "DenseNet-121"), ("efficientnet_v2_l", "EfficientNet-V2-L"))
-INTERACTIONS = ("repaint", "pan", "zoom", "drag node", "edit parameter")
-EDIT, PANELS_TOO = "edit parameter", "edit, panels too"
+EDIT, EDIT_DOWNSTREAM = "edit parameter", "edit shapes after it"
+INTERACTIONS = ("repaint", "pan", "zoom", "drag node", EDIT, EDIT_DOWNSTREAM)
+PANELS_TOO, ROUTED, LONGEST_TURN = ", panels too", ", wires routed", ", longest turn"
 ZOOMS = ("fit-all", "100%")
 EDITED_FIELDS = ("out_channels", "out_features")  # a parameter whose change moves shapes on
 
@@ -176,11 +185,22 @@ def imported_design(name: str):
     return load_design(path)
 
 
-def settle(app, document, scene) -> None:
-    """Let the events an action queued run: the check it triggered, the wires it re-routes."""
+def settle(app, document) -> None:
+    """Let the events an action queued run until the canvas shows its outcome (the check it
+    triggered has run)."""
     app.processEvents()
-    while document._check_timer.isActive() or scene.router.pending:
+    while document._check_timer.isActive():
         app.processEvents()
+
+
+def wait_until(app, done) -> float:
+    """Run the event loop until `done()`; the longest single pass in ms."""
+    longest = 0.0
+    while not done():
+        began = time.perf_counter()
+        app.processEvents()
+        longest = max(longest, (time.perf_counter() - began) * 1000)
+    return longest
 
 
 def open_window(design):
@@ -231,8 +251,9 @@ class CanvasBench:
             "zoom": lambda i: view.zoom_by(1.1 if i % 20 < 10 else 1 / 1.1),
             "drag node": lambda i: document.push(MoveNodes(
                 document.design, {self.target: (start[0] + i * 3, start[1] + i)}, drag_id=1)),
-            "edit parameter": lambda i: (field.setText(str(original + 1 + i % 2)),
-                                         field.commit()),
+            EDIT: lambda i: (field.setText(str(original + 1 + i % 2)), field.commit()),
+            EDIT_DOWNSTREAM: lambda i: (field.setText(str(original + (i + 1) % 2)),
+                                        field.commit()),
         }
 
     def show(self, zoom: str) -> None:
@@ -243,24 +264,44 @@ class CanvasBench:
         if zoom == "100%":
             self.view.reset_zoom()
             self.view.centerOn(QPointF(*self.document.design.node(self.target).pos))
-        settle(self.app, self.document, self.scene)
+        self.catch_up()
         self.view.viewport().repaint()
 
+    def catch_up(self) -> float:
+        """Let the check, the panels and the wire router finish; the longest pass in ms."""
+        router = self.scene.router
+        return wait_until(self.app, lambda: not (self.document._check_timer.isActive()
+                                                 or self.document.panels_pending()
+                                                 or router.pending))
+
     def frames(self, interaction: str, count: int) -> dict[str, list[float]]:
-        """{row: frame times}: the interaction's, and for an edit also PANELS_TOO (until
-        the panels, which follow the canvas, have the report too)."""
+        """{row: frame times}: the interaction's, and after an edit or a drag the time until
+        the panels (which follow the canvas) and the wires (routed between events) have
+        caught up, and the longest pass of the event loop meanwhile."""
         step, repaint = self.steps[interaction], self.view.viewport().repaint
         times: dict[str, list[float]] = {interaction: []}
+        router = self.scene.router
+        step(-1)   # untimed: the first timed step starts from the state the others leave
+        self.catch_up()
         for i in range(count):
             began = time.perf_counter()
             step(i)
-            settle(self.app, self.document, self.scene)
+            settle(self.app, self.document)
             repaint()
             times[interaction].append((time.perf_counter() - began) * 1000)
-            if interaction == EDIT:
-                while self.document.panels_pending():
-                    self.app.processEvents()
-                times.setdefault(PANELS_TOO, []).append((time.perf_counter() - began) * 1000)
+            followers = []   # (row suffix, caught up?)
+            if interaction.startswith("edit"):
+                followers.append((PANELS_TOO, lambda: not self.document.panels_pending()))
+            if interaction.startswith("edit") or interaction == "drag node":
+                followers.append((ROUTED, lambda: not router.pending))
+            longest = 0.0
+            for suffix, caught_up in followers:
+                longest = max(longest, wait_until(self.app, caught_up))
+                times.setdefault(interaction + suffix, []).append(
+                    (time.perf_counter() - began) * 1000)
+            if followers:
+                times.setdefault(interaction + LONGEST_TURN, []).append(longest)
+            self.catch_up()
         return times
 
     def close(self) -> None:
@@ -268,8 +309,8 @@ class CanvasBench:
         self.window.close()
 
 
-def measure_frames(designs: dict[str, Any], frames: int,
-                   rounds: int) -> dict[str, dict[str, list[float]]]:
+def measure_frames(designs: dict[str, Any], frames: int, rounds: int,
+                   interactions: tuple[str, ...]) -> dict[str, dict[str, list[float]]]:
     """{design label: {"interaction @ zoom": frame times}}, the designs open side by side and
     measured in alternating rounds so that drift in the machine's load hits them alike."""
     benches = {label: CanvasBench(design) for label, design in designs.items()}
@@ -282,7 +323,7 @@ def measure_frames(designs: dict[str, Any], frames: int,
                 bench = benches[label]
                 for zoom in ZOOMS:
                     bench.show(zoom)
-                    for interaction in INTERACTIONS:
+                    for interaction in interactions:
                         for row, times in bench.frames(interaction, per_round).items():
                             results[label].setdefault(f"{row} @ {zoom}", []).extend(times)
     finally:
@@ -489,26 +530,79 @@ def report_startup(runs: int, platform: str) -> None:
           f"{'met' if app_median < 2 else 'MISSED'}")
 
 
-def report_frames(title: str, designs: dict[str, Any], frames: int, rounds: int) -> None:
+def report_frames(title: str, designs: dict[str, Any], frames: int, rounds: int,
+                  interactions: tuple[str, ...]) -> None:
     nodes = {label: len(design.nodes(design.default_network()))
              for label, design in designs.items()}
-    results = measure_frames(designs, frames, rounds)
+    results = measure_frames(designs, frames, rounds, interactions)
     print(f"\n{title}: frame times in ms ({frames} frames per interaction in {rounds} "
           f"alternating rounds; budget {FRAME_BUDGET_MS:.1f} ms at 60 Hz)")
     header = "".join(f"{f'{label} ({nodes[label]} nodes)':>34}" for label in designs)
-    print(f"  {'':26}{header}")
-    print(f"  {'interaction @ zoom':26}" + f"{'median':>17}{'p95':>17}" * len(designs))
+    print(f"  {'':44}{header}")
+    print(f"  {'interaction @ zoom':44}" + f"{'median':>17}{'p95':>17}" * len(designs))
     for row in next(iter(results.values())):
         cells = "".join(f"{statistics.median(results[label][row]):>17.2f}"
                         f"{percentile(results[label][row], 0.95):>17.2f}" for label in designs)
-        print(f"  {row:26}{cells}")
-    worst = max(percentile(values, 0.95) for by_row in results.values()
-                for row, values in by_row.items() if not row.startswith("edit"))
-    edits = max(percentile(values, 0.95) for by_row in results.values()
-                for row, values in by_row.items() if row.startswith(EDIT))
-    print(f"  worst p95: interactions {worst:.1f} ms (target < {FRAME_BUDGET_MS:.1f}: "
-          f"{'met' if worst < FRAME_BUDGET_MS else 'MISSED'}); parameter edit {edits:.1f} ms "
-          f"(target < 33: {'met' if edits < 33 else 'MISSED'})")
+        print(f"  {row:44}{cells}")
+
+    def worst(kept, statistic=lambda values: percentile(values, 0.95)) -> float:
+        return max((statistic(values) for by_row in results.values()
+                    for row, values in by_row.items() if kept(row.split(" @ ")[0])),
+                   default=0.0)
+
+    frame = worst(lambda row: ", " not in row and not row.startswith("edit"))
+    edit = worst(lambda row: row in (EDIT, EDIT_DOWNSTREAM))
+    turn = worst(lambda row: row.endswith(LONGEST_TURN), max)
+    print(f"  worst p95: interactions {frame:.1f} ms (target < {FRAME_BUDGET_MS:.1f}: "
+          f"{'met' if frame < FRAME_BUDGET_MS else 'MISSED'}); parameter edits {edit:.1f} ms "
+          f"(target < 33: {'met' if edit < 33 else 'MISSED'}); longest event-loop pass "
+          f"while panels and wires caught up {turn:.1f} ms (target < 50: "
+          f"{'met' if turn < 50 else 'MISSED'})")
+
+
+def measure_opening(designs: dict[str, Any], rounds: int) -> dict[str, dict[str, list[float]]]:
+    """{design label: {"built", "routed", "late": ms per opening}}: a fresh window on the
+    design (built: until it is shown), then the event loop runs until every wire is routed
+    (routed: from shown) while a 5 ms timer notes how late it fires (late: the worst)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    results: dict[str, dict[str, list[float]]] = {
+        label: {"built": [], "routed": [], "late": []} for label in designs}
+    for index in range(rounds):
+        for label in (list(designs) if index % 2 == 0 else list(reversed(designs))):
+            began = time.perf_counter()
+            app, window = open_window(designs[label])
+            shown = time.perf_counter()
+            router = window.tabs.current_view().network_scene().router
+            loop, poll, ticks = QEventLoop(), QTimer(), TickRecorder()
+            poll.timeout.connect(lambda r=router, lp=loop: lp.quit() if not r.pending else None)
+            poll.start(1)
+            ticks.start()
+            loop.exec()
+            routed = time.perf_counter()
+            poll.stop()
+            results[label]["built"].append((shown - began) * 1000)
+            results[label]["routed"].append((routed - shown) * 1000)
+            results[label]["late"].append(max(ticks.stop(), default=0.0))
+            window.document.undo_stack.setClean()
+            window.close()
+            app.processEvents()
+    return results
+
+
+def report_opening(designs: dict[str, Any], rounds: int) -> None:
+    results = measure_opening(designs, rounds)
+    print(f"\nOpening each design in a fresh window ({rounds} times, alternating; ms, median "
+          f"[min-max])")
+    print(f"  {'design':22}{'window built':>24}{'then wires routed':>24}"
+          f"{'5 ms timer late, worst':>26}")
+    for label, by_kind in results.items():
+        cells = "".join(f"{statistics.median(values):>12.0f} [{min(values):.0f}-{max(values):.0f}]"
+                        .rjust(width) for values, width in zip(by_kind.values(), (24, 24, 26)))
+        print(f"  {label:22}{cells}")
+    late = max(max(by_kind["late"]) for by_kind in results.values())
+    print(f"  the event loop while the wires are routed: worst lateness {late:.0f} ms (target: "
+          f"no stall over 50 ms: {'met' if late < 50 else 'MISSED'})")
 
 
 # ---------------------------------------------------------------------------- curves
@@ -587,8 +681,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="headless/panel run pairs")
     parser.add_argument("--sections", default="startup,frames,canvas,training,curves",
                         help="comma-separated: startup, frames, canvas, training, curves")
+    parser.add_argument("--interactions", default=",".join(INTERACTIONS),
+                        help=f"comma-separated canvas interactions: {', '.join(INTERACTIONS)}")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
+    interactions = tuple(args.interactions.split(","))
+    unknown = set(interactions) - set(INTERACTIONS)
+    if unknown:
+        parser.error(f"unknown interactions {sorted(unknown)}; known: {', '.join(INTERACTIONS)}")
     os.environ.update({k: v for k, v in platform_env().items() if k == "QT_QPA_PLATFORM"})
     platform = os.environ.get("QT_QPA_PLATFORM", "default display")
 
@@ -597,11 +697,12 @@ def main() -> None:
     if "frames" in sections:
         report_frames("Residual MLPs", {"residual-30": large_design(30),
                                         "residual-300": large_design(300)},
-                      args.frames, args.rounds)
+                      args.frames, args.rounds, interactions)
     if "canvas" in sections:
-        report_frames("Imported designs, flattened",
-                      {label: imported_design(name) for name, label in IMPORTED_MODELS},
-                      args.frames, args.rounds)
+        imported = {label: imported_design(name) for name, label in IMPORTED_MODELS}
+        report_opening(imported, args.rounds)
+        report_frames("Imported designs, flattened", imported, args.frames, args.rounds,
+                      interactions)
     if "training" in sections:
         report_training(measure_training(args.epochs, args.rounds), args.epochs, args.rounds)
     if "curves" in sections:

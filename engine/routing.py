@@ -7,6 +7,10 @@ curve; otherwise the wire becomes an orthogonal path found by A* on a sparse gri
 are the cards' outlines (kept `CLEARANCE` away) and the middles between them, so it runs in
 the free lanes between cards. Routes depend only on where the cards are, so nothing about them
 is saved: a loaded design gets the same routes, and a moved card re-routes its own wires.
+
+A search can take a while on a large design, so each wire's routing is a generator
+(`route_steps`) that pauses every few hundred steps of the search: an editor runs it in short
+slices between the events of its window, and drops it when the wire moved meanwhile.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Generator, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -27,6 +31,9 @@ _PORT_ROW_COST = 0.6  # extra cost per unit run along a port's row (where the pl
 _CRAMPED_COST = 1.0  # extra cost per unit run hugging a card, at CLEARANCE (less when further)
 _MIN_CURVE_REACH = 40.0  # the S-curve's horizontal tangent length, at least
 _CELL = 256.0  # the box index's cell size
+_PAUSE_EVERY = 200  # search steps between two pauses of a wire's routing (well under 10 ms)
+
+Steps = Generator[None, None, "list[Point]"]  # pauses (None), then returns the route
 
 
 @dataclass(frozen=True)
@@ -149,14 +156,26 @@ def route_wires(boxes: Mapping[str, Box], wires: Iterable[Wire],
     """Each wire's route: [start, end] for a plain curve, else the corner points of an
     orthogonal path from start to end. A wire no path can take stays a plain curve."""
     index = index or BoxIndex(boxes)
-    routes = {}
-    for wire in wires:
-        plain = [wire.start, wire.end]
-        if not curve_hits_cards(wire, index):
-            routes[wire.key] = plain
-        else:
-            routes[wire.key] = _orthogonal_route(wire, index) or plain
-    return routes
+    return {wire.key: finish(route_steps(wire, index)) for wire in wires}
+
+
+def route_steps(wire: Wire, index: BoxIndex) -> Steps:
+    """The routing of one wire (as route_wires does it) as a generator that pauses now and
+    then during a long search and returns the route, so a caller can spread it over short
+    turns or stop it."""
+    plain = [wire.start, wire.end]
+    if not curve_hits_cards(wire, index):
+        return plain
+    return (yield from _orthogonal_route(wire, index)) or plain
+
+
+def finish(steps: Steps) -> list[Point]:
+    """Run a wire's routing to the end at once."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def curve_hits_cards(wire: Wire, index: BoxIndex) -> bool:
@@ -168,7 +187,8 @@ def curve_hits_cards(wire: Wire, index: BoxIndex) -> bool:
     return any(card.holds(p) for p in points[1:-1] for card in cards)
 
 
-def _orthogonal_route(wire: Wire, index: BoxIndex) -> list[Point] | None:
+def _orthogonal_route(wire: Wire,
+                      index: BoxIndex) -> Generator[None, None, list[Point] | None]:
     first = (wire.start[0] + STUB, wire.start[1])
     last = (wire.end[0] - STUB, wire.end[1])
     span = _span(wire.start, wire.end, first, last).grown(CLEARANCE)
@@ -181,7 +201,7 @@ def _orthogonal_route(wire: Wire, index: BoxIndex) -> list[Point] | None:
     ys = _with_middles(sorted({first[1], last[1], around.y, around.bottom, *(
         v for c in cards for v in (c.y - CLEARANCE, c.bottom + CLEARANCE,
                                    c.y - LANE_OFFSET, c.bottom + LANE_OFFSET))}))
-    path = _search(xs, ys, first, last, cards, {first[1], last[1]})
+    path = yield from _search(xs, ys, first, last, cards, {first[1], last[1]})
     if path is None:
         return None
     return _simplified([wire.start, *path, wire.end])
@@ -198,10 +218,11 @@ def _with_middles(values: list[float]) -> list[float]:
     return sorted({*values, *middles})
 
 
-def _search(xs: list[float], ys: list[float], first: Point, last: Point,
-            cards: list[Box], port_rows: set[float]) -> list[Point] | None:
+def _search(xs: list[float], ys: list[float], first: Point, last: Point, cards: list[Box],
+            port_rows: set[float]) -> Generator[None, None, list[Point] | None]:
     """A* over grid points (column, row, heading); the cost counts length, bends, runs along
-    port rows and runs close to cards. Returns the corner points from `first` to `last`."""
+    port rows and runs close to cards. Returns the corner points from `first` to `last`,
+    pausing every _PAUSE_EVERY steps."""
     col, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
     obstacles = [card.grown(CLEARANCE) for card in cards]
     start, goal = (col[first[0]], row[first[1]]), (col[last[0]], row[last[1]])
@@ -224,7 +245,11 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point,
     came: dict[tuple[tuple[int, int], int], tuple[tuple[int, int], int] | None] = {
         (start, horizontal): None}
     best = {(start, horizontal): 0.0}
-    while queue:
+    for popped in itertools.count(1):
+        if not queue:
+            return None
+        if popped % _PAUSE_EVERY == 0:
+            yield
         _, _, cost, (i, j), heading = heapq.heappop(queue)
         if cost > best.get(((i, j), heading), math.inf):
             continue
@@ -258,7 +283,6 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point,
                 came[state] = ((i, j), heading)
                 heapq.heappush(queue, (total + estimate(ni, nj), next(counter), total,
                                        (ni, nj), move))
-    return None
 
 
 def _spanning(values: list[float], boxes: list[Box]) -> dict[float, list[Box]]:

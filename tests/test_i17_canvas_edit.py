@@ -1,10 +1,13 @@
 """An edit's new shapes reach the canvas first (issue 17): the panels (Problems, Summary, the
 inspector's shapes) follow the report once the canvas has it, a hidden panel catches up when
 shown, wires keep the labels of the report however edits come and go, and a parameter edit
-asks no card to redo its probe."""
+asks no card to redo its probe. Cards keep their size when an edit leaves their shapes unknown
+(no wire moves, nothing is re-routed), and write their tooltips only when hovered."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QGraphicsSceneHoverEvent
 from test_app_support import make_window
 
 from designer.canvas.node_item import NodeItem
@@ -82,3 +85,34 @@ def test_a_parameter_edit_asks_no_card_to_redo_its_probe_and_a_new_card_is_shown
     add = AddNode(document.design, "Linear", "model", (0.0, 900.0))
     document.push(add)
     qtbot.waitUntil(lambda: add.node_id in shown)
+
+
+def test_cards_whose_shapes_an_edit_leaves_unknown_keep_their_size_and_wires(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    document = window.document
+    scene = window.tabs.current_view().network_scene()
+    qtbot.waitUntil(lambda: not scene.router.pending)
+    sizes = {node_id: (item.width, item.height) for node_id, item in scene.nodes.items()}
+    routes = {edge: item.route for edge, item in scene.edges.items()}
+    conv = document.design.find("conv1")
+    with qtbot.waitSignal(document.reportChanged):
+        document.push(SetParams(document.design, conv, {"kernel_size": 11}))   # > 8x8 input
+    after = [item for item in scene.nodes.values() if item.node_id != conv
+             and item.layer_type not in ("Input", "Output")]
+    assert all(item.shape_label == "?" and not item.count_label for item in after)
+    assert {node_id: (item.width, item.height) for node_id, item in scene.nodes.items()} == sizes
+    assert not scene.router.pending   # no wire had to move
+    assert {edge: item.route for edge, item in scene.edges.items()} == routes
+
+
+def test_a_cards_tooltip_is_written_when_hovered_and_follows_edits_meanwhile(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    document = window.document
+    scene = window.tabs.current_view().network_scene()
+    conv = document.design.find("conv1")
+    card = scene.nodes[conv]
+    card.hoverEnterEvent(QGraphicsSceneHoverEvent(QEvent.Type.GraphicsSceneHoverEnter))
+    assert "(N, 32, 8, 8)" in card.toolTip()
+    with qtbot.waitSignal(document.reportChanged):
+        document.push(SetParams(document.design, conv, {"out_channels": 7}))
+    assert "(N, 7, 8, 8)" in card.toolTip()

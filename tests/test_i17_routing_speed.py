@@ -1,9 +1,11 @@
 """Wire routing on large designs: the search looks only at the obstacles across each grid
-column (engine.routing._spanning), so it must still never lead a wire through a card."""
+column (engine.routing._spanning), so it must still never lead a wire through a card; and it
+pauses now and then (engine.routing.route_steps), so an editor can spread it over short turns."""
 
+import itertools
 import random
 
-from engine.routing import Box, Wire, _spanning, route_wires
+from engine.routing import Box, BoxIndex, Wire, _spanning, route_steps, route_wires
 
 
 def _rows_of_cards(rows: int, columns: int) -> dict[str, Box]:
@@ -31,7 +33,7 @@ def test_long_wires_across_many_cards_never_pass_through_one():
     assert orthogonal   # the layout forces detours
     for route in orthogonal:
         inner = route[1:-1]
-        middles = [((p[0] + q[0]) / 2, (p[1] + q[1]) / 2) for p, q in zip(route, route[1:])]
+        middles = [((p[0] + q[0]) / 2, (p[1] + q[1]) / 2) for p, q in itertools.pairwise(route)]
         assert not any(_inside_a_card(point, boxes) for point in inner + middles), route
 
 
@@ -42,3 +44,20 @@ def test_spanning_lists_exactly_the_boxes_whose_open_range_holds_each_x():
     found = _spanning(values, boxes)
     for x in values:
         assert sorted(map(id, found[x])) == sorted(id(b) for b in boxes if b.x < x < b.right)
+
+
+def test_a_long_search_pauses_and_gives_the_route_routing_at_once_gives():
+    boxes = _rows_of_cards(6, 12)
+    wire = Wire("far", "r0c0", "r5c11", (boxes["r0c0"].right, 30.0),
+                (boxes["r5c11"].x, boxes["r5c11"].y + 30.0))
+    steps = route_steps(wire, BoxIndex(boxes))
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+            pauses += 1
+        except StopIteration as done:
+            route = done.value
+            break
+    assert pauses >= 2   # an editor can draw between the pieces of this search
+    assert route == route_wires(boxes, [wire])["far"] and len(route) > 2

@@ -51,8 +51,8 @@ def _towards(vector: QPointF, distance: float) -> QPointF:
 
 def label_size(text: str, style: CanvasStyle) -> tuple[float, float]:
     """The width and height of a shape label's box."""
-    metrics = QFontMetricsF(style.small_font)
-    return metrics.horizontalAdvance(text) + 10, metrics.height() + 2
+    width, height = style.small_text_size(text)
+    return width + 10, height + 2
 
 
 class EdgeItem(QGraphicsItem):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOpt
 
 from designer.canvas.node_text import (
     count_text,
+    counts_parameters,
     first_sentence,
     kind_text,
     param_summary,
@@ -143,10 +144,13 @@ class NodeItem(QGraphicsItem):
         self.summary = param_summary(node.type, node.params)
         self.shape_label = "?"
         self.count_label = ""
+        self._count_known = False
+        self._counts = counts_parameters(node.type)
         self.inputs: list[TensorInfo | None] = []
         self.outputs: tuple[TensorInfo | None, ...] = ()
         self.output_names: tuple[str, ...] = ()
         self._width = NODE_WIDTH
+        self._fitted_width: float | None = None   # for the name, type and style shown now
         self._height = 0.0
         self._stack = 0.0
         self._bounds = QRectF()
@@ -154,6 +158,7 @@ class NodeItem(QGraphicsItem):
         self._header_path = QPainterPath()
         self._texts: tuple[str, str, list[tuple[str, QColor]]] | None = None
         self._hovered_port: PortItem | None = None
+        self._hovered = False
         self.highlight: QColor | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -166,17 +171,18 @@ class NodeItem(QGraphicsItem):
         self.set_input_port_count(input_ports)
         self.set_output_names(output_names if spec.has_output else ())
         self.setPos(QPointF(*node.pos))
-        self.setToolTip(self.tooltip())
 
     # ------------------------------------------------------------------ content
     def set_style(self, style: CanvasStyle) -> None:
         self.style = style
+        self._fitted_width = None
         self._layout()
         self._changed()
 
     def set_name(self, name: str) -> None:
         if name != self.name:
             self.name = name
+            self._fitted_width = None
             self._layout()
             self._changed()
 
@@ -184,6 +190,7 @@ class NodeItem(QGraphicsItem):
         summary, kind = param_summary(self.layer_type, params), kind_text(self.layer_type, params)
         if (summary, kind) != (self.summary, self.kind):
             self.summary, self.kind = summary, kind
+            self._fitted_width = None
             self.repeat = params.get("repeat", 1) if self.block else 1
             self._layout()
             self._changed()
@@ -200,8 +207,11 @@ class NodeItem(QGraphicsItem):
         shape, counted = _outputs_text(outputs), count_text(count)
         self.inputs, self.outputs = inputs, outputs
         if (shape, counted) != (self.shape_label, self.count_label):
+            lines = self._body_lines()
             self.shape_label, self.count_label = shape, counted
-            self._layout()
+            self._count_known = count is not None
+            if self._body_lines() != lines:
+                self._layout()
             self._changed()
         self.badge.show_problems(problems)
 
@@ -253,18 +263,26 @@ class NodeItem(QGraphicsItem):
 
     def _changed(self) -> None:
         self._texts = None
-        self.setToolTip(self.tooltip())
+        if self._hovered:
+            self.setToolTip(self.tooltip())
         self.update()
 
     # ------------------------------------------------------------------ geometry
-    def _lines(self) -> list[str]:
-        return [line for line in (self.summary, self.shape_label, self.count_label) if line]
+    def _body_lines(self) -> int:
+        """The summary, the shape and the parameter count; the count's line stays (blank)
+        while the count is unknown on a layer that has one, so a card keeps its height
+        when an edit before it leaves its shapes unknown."""
+        lines = [line for line in (self.summary, self.shape_label, self.count_label) if line]
+        held = not self.count_label and not self._count_known and self._counts
+        return len(lines) + held
 
     def _layout(self) -> None:
         """Ports sit at a fixed height below the header, so wires between cards placed on one
         row run straight whatever the cards' heights."""
-        width = card_width(self.style, self.name, self.kind)
-        height = card_height(self.style, len(self._lines()), len(self.input_ports),
+        if self._fitted_width is None:
+            self._fitted_width = card_width(self.style, self.name, self.kind)
+        width = self._fitted_width
+        height = card_height(self.style, self._body_lines(), len(self.input_ports),
                              len(self.output_ports))
         stack = self._stacked_cards() * _STACK_STEP
         if (width, height, stack) != (self._width, self._height, self._stack):
@@ -485,6 +503,17 @@ class NodeItem(QGraphicsItem):
         return f"input {port.index}: free; drag to an output to connect"
 
     # ------------------------------------------------------------------ mouse
+    def hoverEnterEvent(self, event) -> None:
+        """The tooltip is written when the pointer comes (and kept current while it stays):
+        setting it on every card an edit changes costs more than the rest of the edit."""
+        self._hovered = True
+        self.setToolTip(self.tooltip())
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hovered = False
+        super().hoverLeaveEvent(event)
+
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setZValue(1.5 if value else 1)

@@ -6,6 +6,7 @@ to the catalogue gets a sensible summary without touching the canvas.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from engine.blocks.definitions import BLOCK_PARAMS, Expr
@@ -110,6 +111,18 @@ def shape_text(info: TensorInfo | None) -> str:
         return "?"
     text = format_shape(info.shape)
     return text if info.dtype == "float" else f"{text} {info.dtype}"
+
+
+_COUNTS_NOTHING = next(f.default for f in dataclasses.fields(LayerSpec)
+                       if f.name == "count_params")  # the declaration of a layer without weights
+
+
+def counts_parameters(layer_type: str) -> bool:
+    """Whether the layer type can have learnable parameters (it says how to count them; a
+    block's are its layers'). Its card keeps a line for the count, blank while the count is
+    unknown, so that an edit which leaves the shapes after it unknown does not resize the
+    cards there and move their wires."""
+    return layer_type == BLOCK_TYPE or get_layer(layer_type).count_params is not _COUNTS_NOTHING
 
 
 def count_text(count: int | None) -> str:

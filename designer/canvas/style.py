@@ -7,7 +7,8 @@ canvas in matching colours; only the category hues of node headers are our own.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
@@ -68,6 +69,10 @@ class CanvasStyle:
     body_font: QFont
     small_font: QFont
     line_height: float
+    # widths of texts in the small font, measured once each: a design's shape labels repeat,
+    # and an edit brings back the texts the labels had before
+    _small_widths: dict[str, float] = field(default_factory=dict, init=False, repr=False,
+                                            compare=False)
 
     @classmethod
     def from_palette(cls, palette: QPalette, font: QFont) -> CanvasStyle:
@@ -93,6 +98,16 @@ class CanvasStyle:
             accept=QColor("#46a758") if dark else QColor("#2f8a3f"),
             title_font=title_font, body_font=body_font, small_font=small_font,
             line_height=QFontMetricsF(body_font).height() + 2.0)
+
+    def small_text_size(self, text: str) -> tuple[float, float]:
+        """The width and height of `text` in the small font."""
+        if text not in self._small_widths:
+            self._small_widths[text] = QFontMetricsF(self.small_font).horizontalAdvance(text)
+        return self._small_widths[text], self.small_line_height
+
+    @cached_property
+    def small_line_height(self) -> float:
+        return QFontMetricsF(self.small_font).height()
 
     def header(self, category: str) -> QColor:
         hue = category_hue(category)

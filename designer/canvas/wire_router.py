@@ -1,51 +1,71 @@
 """Keeps a scene's wires routed around its cards (engine.routing) as cards move.
 
-A moved card only marks its wires; they are routed together once the event loop is free, so
-an auto layout that moves every card routes each wire once, and a drag re-routes only the
-dragged cards' wires. The cards the wires avoid are kept in one spatial index that the scene
-updates card by card (`place_card`), so a step of a drag on a design of a thousand cards
-does not look at every card again. Auto layout also asks here for the cards' sizes and the room its shape
-labels need between columns.
+A moved card only marks its wires; they are routed once the event loop is free, so an auto
+layout that moves every card routes each wire once, and a drag re-routes only the dragged
+cards' wires. Routing a large design takes seconds, so it runs in slices of a few
+milliseconds between the window's events (engine.routing.route_steps pauses inside a long
+search): the window keeps drawing and answering, a marked wire shows as a plain curve until
+its route arrives, and a wire marked again while its search runs drops that stale search and
+is routed afresh. Each wire is routed against the cards where they are when its search starts,
+so the routes end up what routing them all at once would give. The cards the wires avoid are
+kept in one spatial index that the scene updates card by card (`place_card`), so a step of a
+drag on a design of a thousand cards does not look at every card again. Auto layout also asks
+here for the cards' sizes and the room its shape labels need between columns.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.canvas.edge_item import EdgeItem, label_size
 from designer.canvas.node_item import NodeItem
 from designer.canvas.style import HEADER_HEIGHT, PORT_TOP
 from engine import Edge
 from engine.layout import COLUMN_GAP, NodeSize
-from engine.routing import STUB, Box, BoxIndex, Wire, route_wires
+from engine.routing import STUB, Box, BoxIndex, Steps, Wire, route_steps
 
 _LABEL_MARGIN = 8.0  # between a shape label and the bend of a wire beside it
+SLICE_SECONDS = 0.008  # routing per turn of the event loop: a frame at 60 Hz keeps room to draw
 
 
 class WireRouter(QObject):
-    """Routes the wires of one scene whose ends moved, in one batch per event-loop turn. It
-    reads the scene's cards and wires (kept up to date by the scene) and nothing else."""
+    """Routes the wires of one scene whose ends moved, a slice per event-loop turn. It reads
+    the scene's cards and wires (kept up to date by the scene) and nothing else."""
+
+    idle = Signal()   # every marked wire has its route
 
     def __init__(self, parent: QObject, cards: Mapping[str, NodeItem],
                  wires: Mapping[Edge, EdgeItem]) -> None:
         super().__init__(parent)
         self._cards, self._wires = cards, wires
         self._index = BoxIndex({})
-        self._pending: set[Edge] = set()
+        self._pending: dict[Edge, None] = {}   # in the order marked
+        self._routing: Edge | None = None       # the wire whose search `_steps` is
+        self._steps: Steps | None = None
+        self.slice_seconds = SLICE_SECONDS
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._route_slice)
 
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        """Does a wire still wait for its route?"""
+        return bool(self._pending) or self._routing is not None
+
+    @property
+    def routing(self) -> Edge | None:
+        """The wire being routed now, if any."""
+        return self._routing
 
     def invalidate(self, item: EdgeItem) -> None:
-        """The wire's ends moved: route it on the next turn of the event loop."""
-        self._pending.add(item.edge)
+        """The wire's ends moved: route it afresh once the event loop is free."""
+        if item.edge == self._routing:
+            self._routing = self._steps = None
+        self._pending[item.edge] = None
         self._timer.start()
 
     def place_card(self, node_id: str) -> None:
@@ -56,21 +76,39 @@ class WireRouter(QObject):
     def remove_card(self, node_id: str) -> None:
         self._index.remove(node_id)
 
-    def flush(self) -> None:
-        """Route every marked wire now, against where all cards are."""
-        edges = [e for e in self._pending if e in self._wires]
-        self._pending.clear()
-        if not edges:
-            return
-        nodes = self._cards
-        wires = []
-        for edge in edges:
-            start = nodes[edge.src].output_anchor(edge.out)
-            end = nodes[edge.dst].input_anchor(edge.port)
-            wires.append(Wire(edge, edge.src, edge.dst, (start.x(), start.y()),
-                              (end.x(), end.y())))
-        for edge, route in route_wires(self._index.boxes, wires, self._index).items():
-            self._wires[edge].set_route(route)
+    def _route_slice(self) -> None:
+        """Route for up to `slice_seconds` (one step at least), then give the turn back."""
+        deadline = time.perf_counter() + self.slice_seconds
+        self._step()
+        while self.pending and time.perf_counter() < deadline:
+            self._step()
+        if self.pending:
+            self._timer.start()
+        else:
+            self.idle.emit()
+
+    def _step(self) -> None:
+        """Take the routing of the current wire one pause further (starting the next marked
+        wire's when none is under way), and show its route when it is done."""
+        if self._routing is not None and self._routing not in self._wires:
+            self._routing = self._steps = None   # the wire was removed
+        if self._steps is None:
+            edge = next(iter(self._pending))
+            del self._pending[edge]
+            if edge not in self._wires:
+                return
+            self._routing, self._steps = edge, route_steps(self._wire(edge), self._index)
+        try:
+            next(self._steps)
+        except StopIteration as done:
+            self._wires[self._routing].set_route(done.value)
+            self._routing = self._steps = None
+
+    def _wire(self, edge: Edge) -> Wire:
+        """The wire between where its ports are now."""
+        start = self._cards[edge.src].output_anchor(edge.out)
+        end = self._cards[edge.dst].input_anchor(edge.port)
+        return Wire(edge, edge.src, edge.dst, (start.x(), start.y()), (end.x(), end.y()))
 
     def layout_hints(self) -> tuple[dict[str, NodeSize], float]:
         """The cards' sizes and the column gap that fits the widest shape label beside the
