@@ -486,3 +486,28 @@ def _matmul(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
     b = (*right.shape, 1) if right.rank == 1 else right.shape
     return [Line(f"(..., {a[-2]}, {a[-1]}) @ (..., {b[-2]}, {b[-1]}) -> (..., {a[-2]}, "
                  f"{b[-1]}); {a[-1]} and {b[-2]} are summed over", a[-1] != b[-2])]
+
+
+@working("Einsum")
+def _einsum(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
+    from engine.layers.catalogue.einsum import Equation, letter_size, letter_sizes
+
+    equation = Equation.parse(p["equation"])
+    sizes = letter_sizes(equation, inputs)
+    lines = [Line(f"{letter} = {' = '.join(map(str, found))}", letter_size(found) is None)
+             for letter, found in sizes.items()]
+    summed = [letter for letter in sizes if letter not in equation.output]
+    if summed:
+        lines.append(Line(f"{', '.join(summed)} {'is' if len(summed) == 1 else 'are'} summed "
+                          "over"))
+    shape = tuple(letter_size(sizes.get(letter, [])) for letter in equation.output)
+    lines.append(Line(f"output {equation.output or '(none)'} = {format_shape(shape)}"))
+    return lines
+
+
+@working("Take")
+def _take(p: dict[str, Any], inputs: list[TensorInfo]) -> list[Line]:
+    source, index = inputs
+    dim = p["dim"] % source.rank
+    return [Line(f"dimension {dim} ({source.shape[dim]} positions) is replaced by the index's "
+                 f"shape {format_shape(index.shape)}")]

@@ -11,6 +11,8 @@ SAMPLE_SHAPES = [((3, 8, 8), "float"), ((4, 12), "float"), ((6,), "float"),
                  ((7, 7, 96), "float")]  # channels last, as Swin's window layers take
 # Ports that take something an Input cannot give: a boolean mask, made from the Input.
 MASK_PORTS = {"MaskedFill": 1}
+# Ports that take positions every sample shares: a Buffer holding (0, 1).
+INDEX_PORTS = {"Take": 1}
 
 
 def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
@@ -20,11 +22,12 @@ def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
     the Output reads."""
     ports = max(spec.min_inputs, 2 if spec.max_inputs is None else spec.max_inputs)
     source = spec.infer([], spec.defaults()) if ports == 0 else None
-    mask_port = MASK_PORTS.get(spec.name)
+    mask_port, index_port = MASK_PORTS.get(spec.name), INDEX_PORTS.get(spec.name)
+    positions = TensorInfo((2,), "long")
     for shape, dtype in SAMPLE_SHAPES:
         x_info = TensorInfo(("N", *shape), dtype)
-        infos = [TensorInfo(x_info.shape, "bool") if port == mask_port else x_info
-                 for port in range(ports)]
+        infos = [TensorInfo(x_info.shape, "bool") if port == mask_port else
+                 positions if port == index_port else x_info for port in range(ports)]
         try:
             if source is None:
                 spec.infer(infos, spec.defaults())
@@ -34,8 +37,9 @@ def one_layer_design(spec: LayerSpec) -> tuple[Design, str]:
             continue
         design = Design(spec.name)
         x = design.add("Input", shape=shape, dtype=dtype)
-        feeds = [design.add("Compare", x, operation=">") if port == mask_port else x
-                 for port in range(ports)]
+        feeds = [design.add("Compare", x, operation=">") if port == mask_port else
+                 design.add("Buffer", shape=positions.shape, dtype="long", init="arange")
+                 if port == index_port else x for port in range(ports)]
         node = (design.add(spec.name, *feeds) if source is None
                 else design.add("Add", x, design.add(spec.name)))
         design.add("Output", node)

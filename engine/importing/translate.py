@@ -8,6 +8,7 @@ their arguments, so a size taken from the example's batch never ends up in the d
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections import Counter
 from collections.abc import Callable
@@ -18,8 +19,10 @@ from engine.design import Design
 from engine.errors import DesignError
 from engine.importing.batch_folding import BatchFolds
 from engine.importing.constants import FixedTensors, buffer_name
+from engine.importing.einsum import translate_einsum
 from engine.importing.fixed_buffers import remaking_init
 from engine.importing.hierarchy import Hierarchy
+from engine.importing.indexing import take, tensor_position
 from engine.importing.layers import Functional, Unsupported, functional_table, layer_for_module
 from engine.importing.masks import mask_meaning
 from engine.importing.refusal import Refusal
@@ -409,8 +412,7 @@ class GraphTranslator:
         if isinstance(module, _recurrent_types()):
             self.pending[node] = _Recurrent(node, module)
             return
-        layer, params = layer_for_module(module, [self._info(node.args[0])],
-                                         use=self.folds.settings_for(node.args[0], module))
+        layer, params = layer_for_module(module, [self._info(node.args[0])])
         self.folds.produce_layer(node, layer, node.args[0], params)
 
     def _attention(self, node: Any, module: Any) -> None:
@@ -524,6 +526,7 @@ class GraphTranslator:
             handlers[target] = self._roll
         for target in (torch.addmm, "addmm"):
             handlers[target] = self._addmm
+        handlers[torch.einsum] = functools.partial(translate_einsum, self)
         return handlers
 
     def _binary(self, layer: str, tensor_first: str,
@@ -759,9 +762,9 @@ class GraphTranslator:
     def _flatten(self, node: Any) -> None:
         source, start, end = bind_arguments(node, ("input", "start_dim", "end_dim"),
                                    {"start_dim": 0, "end_dim": -1})
-        if node in self.folds.folds or source in self.folds.folds or self._static(start) == 0:
-            self._reshape(node)  # it folds the batch (by k, or by 1: (B, 1, C) to (B, C)),
-            return  # or flattens a folded tensor
+        if node in self.folds.folds or source in self.folds.folds:
+            self._reshape(node)  # it folds the batch, or flattens a folded tensor
+            return
         self._produce(node, "Flatten", [self._tensor(source)], start_dim=self._static(start),
                       end_dim=self._static(end))
 
@@ -777,8 +780,6 @@ class GraphTranslator:
             self._alias(node)
         else:
             self._produce(node, "Reshape", [self._tensor(source)], shape=tuple(shape))
-        if self.folds.copies(node, source):
-            self._produce(node, "Contiguous", [self._tensor(node)])
 
     def _expand(self, node: Any) -> None:
         """`token.expand(x.shape[0], -1, -1)`: an Expand node. A first size that is a batched
@@ -966,7 +967,12 @@ class GraphTranslator:
         self._keep(node, recurrent.node)
 
     def _index(self, node: Any, source: Any, index: Any) -> None:
-        """`x[:, -1]`, `x[:, 2:5]`: Select and Slice nodes, last dimension first."""
+        """`x[:, -1]`, `x[:, 2:5]`: Select and Slice nodes, last dimension first; `x[:, i]`
+        by a tensor of positions: a Take node (engine.importing.indexing)."""
+        at = tensor_position(self, index)
+        if at is not None:
+            take(self, node, source, index, at)
+            return
         entries = list(self._static(index) if isinstance(index, tuple) else
                        (self._static(index),))
         rank = len(self.first[source].shape)
