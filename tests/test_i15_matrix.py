@@ -23,8 +23,6 @@ REFUSED = {
     # index tensor
     "timm/swin_tiny_patch4_window7_224",
     "torchvision/maxvit_t",  # einsum, relative position bias gathered with an index tensor
-    # attention biases gathered with an index tensor; unbind; group_norm
-    "timm/levit_128s", "timm/mobilevit_xxs",
 }
 # Round-tripped by the older tests (each torchvision model is imported once per test run).
 ELSEWHERE = {f"torchvision/{name}" for name in (*ROUND_TRIPPED_THROUGH_BLOCKS,

@@ -14,10 +14,9 @@ B and B + 1 tell k: the first dimension is B*k, then (B+1)*k.
 
 Whatever would compute something else on that layout (a convolution, pooling or BatchNorm that
 takes dimension 1 for channels, anything along the folded dimension, an operation not listed
-here) is refused with the fold named, never translated approximately. LeViT's BatchNorm1d
-over (B*N, C) is among them: BatchNorm1d over the design's (N, C, N) transposed normalises the
-same values with the same statistics, but torch's kernel for that layout rounds differently,
-and an import must compute exactly what the model does.
+here) is refused with the fold named, never translated approximately. LeViT's BatchNorm1d over
+(B*N, C) is a BatchNorm1d with its features last, which flattens the positions into rows as
+the model does (a transpose to (N, C, k) would round differently).
 """
 
 from __future__ import annotations
@@ -77,6 +76,15 @@ class BatchFolds:
         if source not in self.folds:
             return dims
         return (0, 1, *(self.design_dim(source, dim) for dim in dims if dim != 0))
+
+    def copies(self, node: Any, source: Any) -> bool:
+        """Whether a reshape that folds or unfolds copied a strided tensor into contiguous
+        memory (MobileViT's `reshape(B * P, N, -1)` after a transpose). The design's reshape
+        keeps the fold as a dimension and may only view the same memory, and layers after it
+        round differently over strided memory: a Contiguous node copies as the original did."""
+        if node not in self.folds and source not in self.folds:
+            return False
+        return not self.t.first[source].contiguous and self.t.first[node].contiguous
 
     def fits(self, node: Any) -> bool:
         """Whether `node` folds the batch and its traced shapes agree with its fold."""
@@ -152,12 +160,21 @@ class BatchFolds:
         channels) would compute something else over the design's (N, k, ...)."""
         layer = self.t.folded[node][0] if node in self.t.folded else type(
             self.t.root.get_submodule(node.target)).__name__
+        if layer == "BatchNorm1d" and len(self.t.first[source].shape) == 2:
+            return  # over (B*k, features): the features are last (settings_for)
         if layer not in _TRAILING_LAYERS and layer not in _SOFTMAXES:
             raise Unsupported(
                 f"applies {layer} to {self._describe(source)}; the {layer} layer would take "
                 "that fold for a dimension of each sample and compute something else. Only "
                 "layers that work on the last dimensions (Linear, LayerNorm, activations, "
                 "Softmax, Dropout) follow such a tensor")
+
+    def settings_for(self, source: Any, module: Any) -> dict[str, Any]:
+        """Settings a layer takes from the layout of its folded input: a BatchNorm1d over
+        (B*k, features) has its features last, each position one more row."""
+        if source in self.folds and type(module).__name__ == "BatchNorm1d":
+            return {"features": "last"}
+        return {}
 
     def produce_layer(self, node: Any, layer: str, source: Any, params: dict[str, Any]) -> None:
         """Add the layer a module call or function stands for, a softmax's dimension shifted

@@ -33,7 +33,7 @@ _SETTINGS = {"TransformerEncoderLayer": _TRANSFORMER_SETTINGS,
              "TransformerDecoderLayer": _TRANSFORMER_SETTINGS}
 # Parameters that describe how the node uses the module's result, not the module itself.
 _USE_PARAMS = {"LSTM": ("output",), "GRU": ("output",), "RNN": ("output",),
-               "TransformerDecoderLayer": ("tgt_is_causal",)}
+               "TransformerDecoderLayer": ("tgt_is_causal",), "BatchNorm1d": ("features",)}
 
 
 class Unsupported(Exception):

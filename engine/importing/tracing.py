@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import DesignError
@@ -27,10 +27,13 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \S+\n'
 
 @dataclass(frozen=True)
 class TensorMeta:
-    """A tensor seen while running the trace: its full shape (batch first) and dtype."""
+    """A tensor seen while running the trace: its full shape (batch first) and dtype, and
+    whether its memory was contiguous (a reshape that copies makes it so, and kernels round
+    differently over strided memory)."""
 
     shape: tuple[int, ...]
     dtype: Any
+    contiguous: bool = field(default=True, compare=False)
 
 
 def trace(module: Any, inputs: tuple[Any, ...]) -> Any:
@@ -118,7 +121,7 @@ def summarise(value: Any) -> Any:
     import torch
 
     if isinstance(value, torch.Tensor):
-        return TensorMeta(tuple(value.shape), value.dtype)
+        return TensorMeta(tuple(value.shape), value.dtype, value.is_contiguous())
     if isinstance(value, (tuple, list)):
         return tuple(summarise(item) for item in value)
     return value

@@ -412,7 +412,8 @@ class GraphTranslator:
         if isinstance(module, _recurrent_types()):
             self.pending[node] = _Recurrent(node, module)
             return
-        layer, params = layer_for_module(module, [self._info(node.args[0])])
+        layer, params = layer_for_module(module, [self._info(node.args[0])],
+                                         use=self.folds.settings_for(node.args[0], module))
         self.folds.produce_layer(node, layer, node.args[0], params)
 
     def _attention(self, node: Any, module: Any) -> None:
@@ -762,9 +763,9 @@ class GraphTranslator:
     def _flatten(self, node: Any) -> None:
         source, start, end = bind_arguments(node, ("input", "start_dim", "end_dim"),
                                    {"start_dim": 0, "end_dim": -1})
-        if node in self.folds.folds or source in self.folds.folds:
-            self._reshape(node)  # it folds the batch, or flattens a folded tensor
-            return
+        if node in self.folds.folds or source in self.folds.folds or self._static(start) == 0:
+            self._reshape(node)  # it folds the batch (by k, or by 1: (B, 1, C) to (B, C)),
+            return  # or flattens a folded tensor
         self._produce(node, "Flatten", [self._tensor(source)], start_dim=self._static(start),
                       end_dim=self._static(end))
 
@@ -780,6 +781,8 @@ class GraphTranslator:
             self._alias(node)
         else:
             self._produce(node, "Reshape", [self._tensor(source)], shape=tuple(shape))
+        if self.folds.copies(node, source):
+            self._produce(node, "Contiguous", [self._tensor(node)])
 
     def _expand(self, node: Any) -> None:
         """`token.expand(x.shape[0], -1, -1)`: an Expand node. A first size that is a batched

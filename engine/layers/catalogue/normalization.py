@@ -1,6 +1,8 @@
 """Normalisation and regularisation layers."""
 
-from engine.layers.base import SPATIAL_LAYOUTS, LayerSpec, Param, TensorInfo, expect_rank
+from engine.errors import ShapeError
+from engine.layers.base import (SPATIAL_LAYOUTS, EmitContext, LayerSpec, Param, TensorInfo,
+                                call_module, expect_rank, format_shape)
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
@@ -76,7 +78,54 @@ _BATCHNORMS = (
       "and medical scans do.")),
 )
 
-for _name, _ranks, _layout, _text in _BATCHNORMS:
+
+def _features_last(p: dict) -> bool:
+    return p.get("features") == "last"
+
+
+_batchnorm1d_second = _same_with_rank("BatchNorm1d", *_BATCHNORMS[0][1:3])
+
+
+def _batchnorm1d_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    if not _features_last(p):
+        return _batchnorm1d_second(inputs, p)
+    if inputs[0].rank < 2:
+        raise ShapeError("BatchNorm1d with its features last expects (N, ..., features) but "
+                         f"receives {format_shape(inputs[0].shape)}")
+    return inputs[0]
+
+
+def _batchnorm1d_features(x: TensorInfo, p: dict) -> int:
+    return x.shape[-1] if _features_last(p) else x.shape[1]
+
+
+def _batchnorm1d_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
+    features = inputs[0].splice(1, len(inputs[0].shape), _batchnorm1d_features(inputs[0], p))
+    return _batchnorm_call("BatchNorm1d")([features], p)
+
+
+def _emit_batchnorm1d(ctx: EmitContext) -> list[str]:
+    """With the features last, every position of each sample is one more row for the
+    statistics: the rows are flattened for the module and put back (LeViT's BatchNorm over
+    tokens)."""
+    if not _features_last(ctx.params) or len(ctx.input_infos[0].shape) == 2:
+        return call_module(ctx)
+    x = ctx.inputs[0]
+    return [f"{ctx.out} = {ctx.module}({x}.flatten(0, -2)).reshape_as({x})"]
+
+
+register(LayerSpec(
+    name="BatchNorm1d", category="Normalization", explanation=_BATCHNORMS[0][3],
+    params=(*_BN_PARAMS, Param(
+        "features", "choice", "second", "where the features are: the second dimension, "
+        "(N, features) or (N, features, length); or the last, with every position before it "
+        "normalised as one more sample (a Transformer's tokens)", choices=("second", "last"))),
+    infer=_batchnorm1d_shape,
+    count_params=lambda inputs, p: 2 * _batchnorm1d_features(inputs[0], p) if p["affine"]
+    else 0,
+    constructor=_batchnorm1d_call, emit=_emit_batchnorm1d))
+
+for _name, _ranks, _layout, _text in _BATCHNORMS[1:]:
     register(LayerSpec(name=_name, category="Normalization", explanation=_text,
                        params=_BN_PARAMS, infer=_same_with_rank(_name, _ranks, _layout),
                        count_params=_affine_count(lambda x: x.shape[1]),

@@ -74,6 +74,14 @@ def _emit_reshape(ctx: EmitContext) -> list[str]:
     return [f"{ctx.out} = {x}.reshape({x}.size(0), {sizes})"]
 
 
+def _emit_contiguous(ctx: EmitContext) -> list[str]:
+    return [f"{ctx.out} = {ctx.inputs[0]}.contiguous()"]
+
+
+def _same_shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
+    return inputs[0]
+
+
 register(
     LayerSpec(
         name="Flatten", category="Reshape",
@@ -104,4 +112,12 @@ register(
         params=(Param("shape", "ints", (-1,), "the new per-sample shape (the whole shape "
                       "for a tensor without a batch)"),),
         infer=_reshape_shape, emit=_emit_reshape),
+    LayerSpec(
+        name="Contiguous", category="Reshape",
+        explanation=(
+            "Copies the tensor into one contiguous block of memory, values unchanged. A "
+            "transpose or permute only changes how memory is read; layers after this one then "
+            "read it in order, which is faster for some and makes the rounding match a model "
+            "whose reshape copied (imports place it where the original did)."),
+        infer=_same_shape, emit=_emit_contiguous),
 )
