@@ -12,9 +12,10 @@
    every card after it (it alternates between a valid width and an invalid one, so hundreds
    of cards change their shapes, problems and sizes, and their wires move). A frame is the
    work of one step plus the events it triggers (the check) plus a synchronous repaint of
-   the whole canvas. Wires whose ends moved are routed in short slices between events
-   (designer.canvas.wire_router) and the panels follow an edit's report a moment after the
-   canvas (designer.document.PANELS_DELAY_MS): ", panels too" and ", wires routed" are the
+   the whole canvas. Wires whose ends moved are routed, and wire labels not drawn at the
+   time relabelled, in short slices between events (designer.canvas.wire_router,
+   designer.canvas.deferred_labels), and the panels follow an edit's report a moment after
+   the canvas (designer.document.PANELS_DELAY_MS): ", panels too" and ", wires too" are the
    times until they have caught up as well; "longest turn" is the longest single pass of the
    event loop while they did (the window cannot answer meanwhile).
    `canvas` also opens each design in a fresh window: the time to build it, then the time
@@ -144,7 +145,7 @@ def large_design(layers: int):
 IMPORTED_MODELS = (("densenet121", "DenseNet-121"), ("efficientnet_v2_l", "EfficientNet-V2-L"))
 EDIT, EDIT_DOWNSTREAM = "edit parameter", "edit shapes after it"
 INTERACTIONS = ("repaint", "pan", "zoom", "drag node", EDIT, EDIT_DOWNSTREAM)
-PANELS_TOO, ROUTED, LONGEST_TURN = ", panels too", ", wires routed", ", longest turn"
+PANELS_TOO, WIRES_TOO, LONGEST_TURN = ", panels too", ", wires too", ", longest turn"
 ZOOMS = ("fit-all", "100%")
 EDITED_FIELDS = ("out_channels", "out_features")  # a parameter whose change moves shapes on
 
@@ -268,11 +269,10 @@ class CanvasBench:
         self.view.viewport().repaint()
 
     def catch_up(self) -> float:
-        """Let the check, the panels and the wire router finish; the longest pass in ms."""
-        router = self.scene.router
+        """Let the check, the panels and the wires finish; the longest pass in ms."""
         return wait_until(self.app, lambda: not (self.document._check_timer.isActive()
                                                  or self.document.panels_pending()
-                                                 or router.pending))
+                                                 or self.scene.wires_pending))
 
     def frames(self, interaction: str, count: int) -> dict[str, list[float]]:
         """{row: frame times}: the interaction's, and after an edit or a drag the time until
@@ -280,7 +280,6 @@ class CanvasBench:
         caught up, and the longest pass of the event loop meanwhile."""
         step, repaint = self.steps[interaction], self.view.viewport().repaint
         times: dict[str, list[float]] = {interaction: []}
-        router = self.scene.router
         step(-1)   # untimed: the first timed step starts from the state the others leave
         self.catch_up()
         for i in range(count):
@@ -293,7 +292,7 @@ class CanvasBench:
             if interaction.startswith("edit"):
                 followers.append((PANELS_TOO, lambda: not self.document.panels_pending()))
             if interaction.startswith("edit") or interaction == "drag node":
-                followers.append((ROUTED, lambda: not router.pending))
+                followers.append((WIRES_TOO, lambda: not self.scene.wires_pending))
             longest = 0.0
             for suffix, caught_up in followers:
                 longest = max(longest, wait_until(self.app, caught_up))

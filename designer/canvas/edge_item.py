@@ -13,7 +13,7 @@ from engine.routing import CLEARANCE, Point, curve_controls, label_centre
 
 _PICK_WIDTH = 10.0
 _CORNER_RADIUS = CLEARANCE * 0.75  # a routed wire's rounded corners stay clear of the cards
-_LABEL_LOD = 0.55  # the node cards' detail threshold: labels show with the card texts
+LABEL_LOD = 0.55  # the node cards' detail threshold: labels show with the card texts
 _SMOOTH_LOD = 0.3  # zoomed out further, wires are hairlines: drawn without antialiasing
 
 
@@ -151,7 +151,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(colour, width + (1.4 if self.flow is not None else 0.0)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if self._label_rect.isNull() or lod < _LABEL_LOD:
+        if self._label_rect.isNull() or lod < LABEL_LOD:
             return
         painter.setPen(QPen(colour, 1.0))
         painter.setBrush(style.label_fill)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 from designer import clipboard
 from designer.canvas.card_room import room_for_wider_card
 from designer.canvas.connection_rules import input_port_count
-from designer.canvas.edge_item import EdgeItem, WireItem
+from designer.canvas.deferred_labels import DeferredLabels
+from designer.canvas.edge_item import LABEL_LOD, EdgeItem, WireItem
 from designer.canvas.node_item import NodeItem, card_width, expected_card_size
 from designer.canvas.node_text import shape_text
 from designer.canvas.placement import free_offset
@@ -85,6 +86,7 @@ class NetworkScene(QGraphicsScene):
         self.drop_glow: WireGlow | None = None
         self._syncing_selection = False
         self.router = WireRouter(self, self.nodes, self.edges)
+        self._labels = DeferredLabels(self, self.edges)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
         document.reportChanged.connect(self.apply_report)
@@ -116,6 +118,7 @@ class NetworkScene(QGraphicsScene):
         self._edges_of.clear()
         self._shown_reports.clear()
         self._shown_labels.clear()
+        self._labels.clear()
         self._picked.clear()
         if self.network not in self.design.networks and not self.design.is_block(self.network):
             return
@@ -194,7 +197,7 @@ class NetworkScene(QGraphicsScene):
     def _add_edge(self, edge: Edge) -> None:
         item = EdgeItem(edge, self.canvas_style)
         self._shown_labels.pop(edge, None)
-        self._label_edge(item, self.document.report.info(edge.src, edge.out))
+        self._label_edge(item, self.document.report.info(edge.src, edge.out), None)
         self.edges[edge] = item
         self._edges_of[edge.src].add(edge)
         self._edges_of[edge.dst].add(edge)
@@ -237,11 +240,20 @@ class NetworkScene(QGraphicsScene):
         for edge in self._edges_of.get(node_id, ()):
             self._place_edge(self.edges[edge])
 
+    @property
+    def wires_pending(self) -> bool:
+        """Do wires still wait for their route or label (they follow in later turns)?"""
+        return self.router.pending or self._labels.pending
+
     def apply_report(self, report: Report) -> None:
         """Show new shapes, counts and problems. Only the cards whose part of the report
-        changed are touched, and only their outgoing wires relabelled: after an edit most of
-        a large design's report is the same objects as before (the check caches each node's
-        result), so this costs little more than comparing them."""
+        changed are touched, and only their outgoing wires relabelled (those out of view a
+        moment later: DeferredLabels): after an edit most of a large design's report is the
+        same objects as before (the check caches each node's result), so this costs little
+        more than comparing them."""
+        shown = visible_area(self)
+        if shown is not None and self.zoom() < LABEL_LOD:
+            shown = QRectF()   # no label is drawn at this zoom
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
@@ -249,27 +261,29 @@ class NetworkScene(QGraphicsScene):
         outputs, counts, inputs = report.output_infos, report.param_counts, report.input_infos
         shown_reports = self._shown_reports
         for node_id, item in self.nodes.items():
-            shown = (outputs.get(node_id, ()), counts.get(node_id), problems.get(node_id, []),
-                     inputs.get(node_id, []))
+            part = (outputs.get(node_id, ()), counts.get(node_id), problems.get(node_id, []),
+                    inputs.get(node_id, []))
             before = shown_reports.get(node_id)
-            if before == shown:
+            if before == part:
                 continue
-            shown_reports[node_id] = shown
-            rect = item.card_rect()
-            item.apply_report(*shown)
-            if item.card_rect() != rect:
+            shown_reports[node_id] = part
+            size = (item.width, item.height)
+            item.apply_report(*part)
+            if (item.width, item.height) != size:
                 self._update_edges_of(node_id)
-            if before is None or before[0] != shown[0]:
+            if before is None or before[0] != part[0]:
                 for edge in self._edges_of[node_id]:
                     if edge.src == node_id:
-                        self._label_edge(self.edges[edge], report.info(edge.src, edge.out))
+                        self._label_edge(self.edges[edge], report.info(edge.src, edge.out),
+                                         shown)
 
-    def _label_edge(self, item: EdgeItem, info: TensorInfo | None) -> None:
+    def _label_edge(self, item: EdgeItem, info: TensorInfo | None,
+                    shown: QRectF | None) -> None:
         """Label the wire with the tensor it carries (its text is worked out only when the
-        tensor changed)."""
+        tensor changed), at once when it shows within `shown` (None: anywhere)."""
         if self._shown_labels.get(item.edge, _UNLABELLED) != info:
             self._shown_labels[item.edge] = info
-            item.set_label(shape_text(info))
+            self._labels.set_label(item, shape_text(info), shown)
 
     def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
         """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""

@@ -1,0 +1,59 @@
+"""Wire labels the view does not draw now take a new report's text a moment later.
+
+An edit early in a large design can change the tensor of hundreds of wires. The labels on
+screen change in the frame that draws the edit; those off screen, or all of them when the view
+is zoomed out past the labels' detail level (edge_item.LABEL_LOD), change in slices of a few
+milliseconds between the window's events, long before anyone can scroll to them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from PySide6.QtCore import QObject, QRectF, QTimer
+
+from designer.canvas.edge_item import EdgeItem
+from engine import Edge
+
+SLICE_SECONDS = 0.008  # relabelling per turn of the event loop
+
+
+class DeferredLabels(QObject):
+    """The labels waiting for their text, applied a slice per event-loop turn."""
+
+    def __init__(self, parent: QObject, wires: Mapping[Edge, EdgeItem]) -> None:
+        super().__init__(parent)
+        self._wires = wires
+        self._due: dict[Edge, str] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._relabel_slice)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._due)
+
+    def set_label(self, item: EdgeItem, text: str, shown: QRectF | None) -> None:
+        """Give the wire `text`: now when it shows within `shown` (None: everywhere), else
+        on a later turn."""
+        if shown is None or shown.intersects(item.sceneBoundingRect()):
+            self._due.pop(item.edge, None)
+            item.set_label(text)
+        else:
+            self._due[item.edge] = text
+            self._timer.start()
+
+    def clear(self) -> None:
+        self._due.clear()
+
+    def _relabel_slice(self) -> None:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        while self._due and time.perf_counter() < deadline:
+            edge = next(iter(self._due))
+            text = self._due.pop(edge)
+            if edge in self._wires:
+                self._wires[edge].set_label(text)
+        if self._due:
+            self._timer.start()
