@@ -15,11 +15,13 @@ slices between the events of its window, and drops it when the wire moved meanwh
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
-from collections.abc import Generator, Hashable, Iterable, Mapping
+from collections.abc import Generator, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 Point = tuple[float, float]
 
@@ -31,9 +33,11 @@ _PORT_ROW_COST = 0.6  # extra cost per unit run along a port's row (where the pl
 _CRAMPED_COST = 1.0  # extra cost per unit run hugging a card, at CLEARANCE (less when further)
 _MIN_CURVE_REACH = 40.0  # the S-curve's horizontal tangent length, at least
 _CELL = 256.0  # the box index's cell size
-_PAUSE_EVERY = 200  # search steps between two pauses of a wire's routing (well under 10 ms)
+_PAUSE_EVERY = 20  # search steps between two pauses (a step on a large design: up to 1 ms)
 
+_SAMPLES_PER_PAUSE = 2000  # samples of a plain curve tested between two pauses
 Steps = Generator[None, None, "list[Point]"]  # pauses (None), then returns the route
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -86,17 +90,24 @@ def curve_controls(start: Point, end: Point) -> tuple[Point, Point]:
 
 def curve_points(start: Point, end: Point) -> list[Point]:
     """The plain wire sampled densely enough that no card can sit between two samples."""
+    return [point for chunk in _curve_chunks(start, end) for point in chunk]
+
+
+def _curve_chunks(start: Point, end: Point) -> Iterator[list[Point]]:
+    """curve_points in pieces of _SAMPLES_PER_PAUSE (a wire across a large design has tens of
+    thousands of samples)."""
     (c1x, c1y), (c2x, c2y) = curve_controls(start, end)
     length = abs(end[0] - start[0]) + abs(end[1] - start[1]) + 2 * abs(c1x - start[0])
     count = max(16, int(length / 12))
-    points = []
-    for i in range(count + 1):
-        t = i / count
-        u = 1 - t
-        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-        points.append((a * start[0] + b * c1x + c * c2x + d * end[0],
-                       a * start[1] + b * c1y + c * c2y + d * end[1]))
-    return points
+    for first in range(0, count + 1, _SAMPLES_PER_PAUSE):
+        points = []
+        for i in range(first, min(first + _SAMPLES_PER_PAUSE, count + 1)):
+            t = i / count
+            u = 1 - t
+            a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+            points.append((a * start[0] + b * c1x + c * c2x + d * end[0],
+                           a * start[1] + b * c1y + c * c2y + d * end[1]))
+        yield points
 
 
 def label_centre(route: list[Point]) -> Point:
@@ -164,13 +175,13 @@ def route_steps(wire: Wire, index: BoxIndex) -> Steps:
     then during a long search and returns the route, so a caller can spread it over short
     turns or stop it."""
     plain = [wire.start, wire.end]
-    if not curve_hits_cards(wire, index):
+    if not (yield from _curve_hits(wire, index)):
         return plain
     return (yield from _orthogonal_route(wire, index)) or plain
 
 
-def finish(steps: Steps) -> list[Point]:
-    """Run a wire's routing to the end at once."""
+def finish(steps: Generator[None, None, _Result]) -> _Result:
+    """Run a wire's routing (or any of its pausing parts) to the end at once."""
     while True:
         try:
             next(steps)
@@ -180,11 +191,28 @@ def finish(steps: Steps) -> list[Point]:
 
 def curve_hits_cards(wire: Wire, index: BoxIndex) -> bool:
     """Whether the plain curve passes through a card (its own cards' outlines excepted)."""
-    points = curve_points(wire.start, wire.end)
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    area = Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-    cards = index.near(area).values()
-    return any(card.holds(p) for p in points[1:-1] for card in cards)
+    return finish(_curve_hits(wire, index))
+
+
+def _curve_hits(wire: Wire, index: BoxIndex) -> Generator[None, None, bool]:
+    """curve_hits_cards, pausing after each piece of the curve. Each card near a piece looks
+    only at the piece's samples within its x-range (sorted by x), so a long wire across a
+    large design costs samples plus cards, not their product."""
+    chunks = list(_curve_chunks(wire.start, wire.end))
+    chunks[0], chunks[-1] = chunks[0][1:], chunks[-1][:-1]   # the ends sit on their cards
+    for chunk in chunks:
+        inner = sorted(chunk)
+        inner_xs = [p[0] for p in inner]
+        if inner:
+            area = _span(inner[0], inner[-1], min(inner, key=lambda p: p[1]),
+                         max(inner, key=lambda p: p[1]))
+            for card in index.near(area).values():
+                within = inner[bisect.bisect_right(inner_xs, card.x):
+                               bisect.bisect_left(inner_xs, card.right)]
+                if any(card.y < y < card.bottom for _, y in within):
+                    return True
+        yield
+    return False
 
 
 def _orthogonal_route(wire: Wire,
@@ -201,6 +229,7 @@ def _orthogonal_route(wire: Wire,
     ys = _with_middles(sorted({first[1], last[1], around.y, around.bottom, *(
         v for c in cards for v in (c.y - CLEARANCE, c.bottom + CLEARANCE,
                                    c.y - LANE_OFFSET, c.bottom + LANE_OFFSET))}))
+    yield   # the grid of a long wire across a large design takes a while to make
     path = yield from _search(xs, ys, first, last, cards, {first[1], last[1]})
     if path is None:
         return None
@@ -229,6 +258,7 @@ def _search(xs: list[float], ys: list[float], first: Point, last: Point, cards: 
     # Every point the search tests lies on a grid column or midway between two: the
     # obstacles whose open x-range holds each such x, found once instead of at every step.
     across = _spanning(xs + [(a + b) / 2 for a, b in itertools.pairwise(xs)], obstacles)
+    yield
     beside: dict[tuple[float, float], list[Box]] = {}   # cards beside a horizontal run
 
     def free(a: Point, b: Point) -> bool:

@@ -5,7 +5,16 @@ pauses now and then (engine.routing.route_steps), so an editor can spread it ove
 import itertools
 import random
 
-from engine.routing import Box, BoxIndex, Wire, _spanning, route_steps, route_wires
+from engine.routing import (
+    Box,
+    BoxIndex,
+    Wire,
+    _spanning,
+    curve_hits_cards,
+    curve_points,
+    route_steps,
+    route_wires,
+)
 
 
 def _rows_of_cards(rows: int, columns: int) -> dict[str, Box]:
@@ -61,3 +70,16 @@ def test_a_long_search_pauses_and_gives_the_route_routing_at_once_gives():
             break
     assert pauses >= 2   # an editor can draw between the pieces of this search
     assert route == route_wires(boxes, [wire])["far"] and len(route) > 2
+
+
+def test_the_curve_check_finds_exactly_the_wires_whose_samples_enter_a_card():
+    boxes = _rows_of_cards(4, 30)   # long wires: their curves are checked piece by piece
+    index = BoxIndex(boxes)
+    rng = random.Random(11)
+    for _ in range(60):
+        start = (rng.uniform(-100, 6000), rng.uniform(-50, 600))
+        wire = Wire(0, "a", "b", start, (start[0] + rng.uniform(-300, 6000),
+                                         start[1] + rng.uniform(-300, 300)))
+        inner = curve_points(wire.start, wire.end)[1:-1]
+        expected = any(box.holds(point) for point in inner for box in boxes.values())
+        assert curve_hits_cards(wire, index) == expected
