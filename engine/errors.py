@@ -18,6 +18,11 @@ class DesignError(Exception):
         super().__init__(message)
 
 
+class UntrainableDesign(DesignError):
+    """A design that checks and builds but that training cannot feed (a network with several
+    Inputs): it still exports, as its classes without a training part."""
+
+
 class ShapeError(Exception):
     """Raised by a layer's shape rule: the node cannot accept its incoming tensors."""
 

@@ -23,9 +23,9 @@ from engine.codegen.modules import ModuleTree, is_attribute
 from engine.codegen.naming import CLASS_CODE_IMPORTS, Namespace
 from engine.codegen.tracing import Layer, trace
 from engine.design import Design
-from engine.errors import DesignError
+from engine.errors import DesignError, UntrainableDesign
 from engine.training import excerpt
-from engine.training.script import render_training_program
+from engine.training.script import TrainingProgram, render_training_program
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,11 @@ def export_script(design: Design) -> ExportedScript:
         raise DesignError("the design cannot be exported: " + "; ".join(listing), listing)
     module_scope = _module_scope()
     class_names = {network: module_scope.class_name(network) for network in design.networks}
-    training = render_training_program(design, class_names)
+    untrainable = None
+    try:
+        training = render_training_program(design, class_names)
+    except UntrainableDesign as reason:
+        training, untrainable = TrainingProgram([], ""), reason
     roots = {network: trace(design, network, report, report.uses, {}, ())
              for network in design.networks}
     planner = ClassPlanner(design, module_scope)
@@ -66,8 +70,8 @@ def export_script(design: Design) -> ExportedScript:
         imports.extend(needed)
         helpers += [d for d in definitions if d not in helpers and d not in training.body]
     body = "\n\n\n".join(part.strip("\n") for part in
-                         ["\n".join(imports), *helpers, *classes, training.body])
-    code = f"{_module_docstring(design)}\n{body}\n"
+                         ["\n".join(imports), *helpers, *classes, training.body] if part)
+    code = f"{_module_docstring(design, untrainable)}\n{body}\n"
     try:
         tree = ast.parse(code)
     except SyntaxError as err:  # a bug in the generator, never in the design
@@ -165,14 +169,19 @@ def _fill(tree: ModuleTree, owner: str, constructions: dict[str, str]) -> list[s
 
 # ---------------------------------------------------------------------------- prose
 
-def _module_docstring(design: Design) -> str:
+def _module_docstring(design: Design, untrainable: UntrainableDesign | None) -> str:
+    """What the file is; without a training part, why not (the design's training cannot
+    feed it), so the reader knows to train the classes in a loop of their own."""
     lines = [f'"""{_prose(design.name)}: a neural network exported from NeuralCanvas.', ""]
     description = _prose(design.description, limit=2000)
     if description and description != "unnamed":
         lines += textwrap.wrap(description, LINE_LENGTH) + [""]
-    lines += textwrap.wrap("The classes are plain PyTorch modules. Run this file to train them "
-                           "(`--help` lists the options); it needs PyTorch, not NeuralCanvas.",
-                           LINE_LENGTH)
+    usage = ("The classes are plain PyTorch modules. Run this file to train them (`--help` "
+             "lists the options); it needs PyTorch, not NeuralCanvas." if untrainable is None
+             else f"The classes are plain PyTorch modules; it needs PyTorch, not NeuralCanvas. "
+             f"There is no training part: {_prose(str(untrainable), limit=300)}. Import the "
+             "classes and train them in a loop of your own.")
+    lines += textwrap.wrap(usage, LINE_LENGTH)
     return "\n".join(lines) + '\n"""\n'
 
 

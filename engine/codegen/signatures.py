@@ -22,6 +22,7 @@ POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
     "torch.nn.Embedding": ("num_embeddings", "embedding_dim"),
     "torch.nn.MultiheadAttention": ("embed_dim", "num_heads"),
     "torch.nn.TransformerEncoderLayer": ("d_model", "nhead"),
+    "torch.nn.TransformerDecoderLayer": ("d_model", "nhead"),
     "torch.nn.Unflatten": ("dim", "unflattened_size"),
     **{f"torch.nn.Adaptive{kind}Pool{n}d": ("output_size",) for kind in ("Avg", "Max")
        for n in (1, 2, 3)},

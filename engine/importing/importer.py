@@ -23,6 +23,7 @@ from engine.importing.layers import holds_computation
 from engine.importing.own_weights import fold_own_weights
 from engine.importing.refusal import Refusal, refusal_message
 from engine.importing.sharing import Sharing
+from engine.importing.stacks import unrolled_stacks
 from engine.importing.tracing import propagate, trace
 from engine.importing.training_calls import splice_training_calls
 from engine.importing.translate import GraphTranslator
@@ -54,7 +55,8 @@ def import_network(module: Any, example_input: Any, name: str | None = None,
     was_training = module.training
     module.eval()
     try:
-        graph = trace(module, inputs)
+        with unrolled_stacks(module):
+            graph = trace(module, inputs)
         training_only = splice_training_calls(module, graph, inputs)
         first = propagate(module, graph, inputs)
         second = propagate(module, graph, tuple(_one_more(x) for x in inputs))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import DesignError
+from engine.importing.stacks import is_stack
 
 # Modules outside torch.nn that the catalogue has a layer for, so tracing stops at them.
 EXTRA_LEAF_MODULES = frozenset({
@@ -87,6 +88,8 @@ def is_leaf(module: Any, path: str) -> bool:
     """Whether a module's calls stay calls: torch.nn's layers, and EXTRA_LEAF_MODULES."""
     from torch import fx
 
+    if is_stack(module):
+        return False  # traced through: one node per layer (engine.importing.stacks)
     name = f"{type(module).__module__}.{type(module).__qualname__}"
     return name in EXTRA_LEAF_MODULES or fx.Tracer().is_leaf_module(module, path)
 

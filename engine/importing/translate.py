@@ -402,7 +402,10 @@ class GraphTranslator:
         if isinstance(module, nn.TransformerDecoderLayer):
             self._decoder_layer(node, module)
             return
-        if len(node.args) != 1 or node.kwargs:
+        if node.kwargs:
+            raise Unsupported(f"is given {', '.join(node.kwargs)}; the layer takes one tensor "
+                              "and nothing else")
+        if len(node.args) != 1:
             raise Unsupported("takes more than one input; layers take one tensor")
         source = self._tensor(node.args[0])
         if node in self.folded:

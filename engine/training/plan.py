@@ -15,7 +15,7 @@ from typing import Any
 from engine.checking import Report, check
 from engine.codegen.naming import file_stem
 from engine.design import DEFAULT_NETWORK, Design
-from engine.errors import DesignError
+from engine.errors import DesignError, UntrainableDesign
 from engine.layers.base import format_shape
 from engine.training.labels import SettingError, setting_place
 from engine.training.settings import TrainingSettings, settings_from
@@ -256,8 +256,8 @@ def _network_io(design: Design, report: Report, network: str, role: str) -> Netw
     inputs = [n for n in design.nodes(network) if graph.nodes[n]["type"] == "Input"]
     outputs = [n for n in design.nodes(network) if graph.nodes[n]["type"] == "Output"]
     if len(inputs) != 1:
-        raise DesignError(f"network {network!r} has {len(inputs)} Inputs; training feeds it one "
-                          "tensor per sample, so keep exactly one Input")
+        raise UntrainableDesign(f"network {network!r} has {len(inputs)} Inputs; training feeds "
+                                "it one tensor per sample, so keep exactly one Input")
     info_in, info_out = report.info(inputs[0]), report.info(outputs[0])
     id_count = 0
     if info_in.dtype == "long":
