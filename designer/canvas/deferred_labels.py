@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from PySide6.QtCore import QObject, QRectF, QTimer
 
 from designer.canvas.edge_item import EdgeItem
+from designer.canvas.node_text import shape_text
 from engine import Edge
+from engine.layers import TensorInfo
 
 SLICE_SECONDS = 0.008  # relabelling per turn of the event loop
 
@@ -25,7 +27,7 @@ class DeferredLabels(QObject):
     def __init__(self, parent: QObject, wires: Mapping[Edge, EdgeItem]) -> None:
         super().__init__(parent)
         self._wires = wires
-        self._due: dict[Edge, str] = {}
+        self._due: dict[Edge, TensorInfo | None] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -35,14 +37,14 @@ class DeferredLabels(QObject):
     def pending(self) -> bool:
         return bool(self._due)
 
-    def set_label(self, item: EdgeItem, text: str, shown: QRectF | None) -> None:
-        """Give the wire `text`: now when it shows within `shown` (None: everywhere), else
-        on a later turn."""
-        if shown is None or shown.intersects(item.sceneBoundingRect()):
+    def set_label(self, item: EdgeItem, info: TensorInfo | None, shown: QRectF | None) -> None:
+        """Label the wire with the tensor `info`: now when it shows within `shown` (None:
+        everywhere; a null rectangle: nowhere), else on a later turn."""
+        if shown is None or (not shown.isNull() and shown.intersects(item.sceneBoundingRect())):
             self._due.pop(item.edge, None)
-            item.set_label(text)
+            item.set_label(shape_text(info))
         else:
-            self._due[item.edge] = text
+            self._due[item.edge] = info
             self._timer.start()
 
     def clear(self) -> None:
@@ -52,8 +54,8 @@ class DeferredLabels(QObject):
         deadline = time.perf_counter() + SLICE_SECONDS
         while self._due and time.perf_counter() < deadline:
             edge = next(iter(self._due))
-            text = self._due.pop(edge)
+            info = self._due.pop(edge)
             if edge in self._wires:
-                self._wires[edge].set_label(text)
+                self._wires[edge].set_label(shape_text(info))
         if self._due:
             self._timer.start()

@@ -22,7 +22,6 @@ from designer.canvas.connection_rules import input_port_count
 from designer.canvas.deferred_labels import DeferredLabels
 from designer.canvas.edge_item import LABEL_LOD, EdgeItem, WireItem
 from designer.canvas.node_item import NodeItem, card_width, expected_card_size
-from designer.canvas.node_text import shape_text
 from designer.canvas.placement import free_offset
 from designer.canvas.port_item import PortItem
 from designer.canvas.port_note import PortNote
@@ -253,7 +252,7 @@ class NetworkScene(QGraphicsScene):
         more than comparing them."""
         shown = visible_area(self)
         if shown is not None and self.zoom() < LABEL_LOD:
-            shown = QRectF()   # no label is drawn at this zoom
+            shown = QRectF()   # a null rectangle: no label is drawn at this zoom
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
@@ -283,7 +282,7 @@ class NetworkScene(QGraphicsScene):
         tensor changed), at once when it shows within `shown` (None: anywhere)."""
         if self._shown_labels.get(item.edge, _UNLABELLED) != info:
             self._shown_labels[item.edge] = info
-            self._labels.set_label(item, shape_text(info), shown)
+            self._labels.set_label(item, info, shown)
 
     def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
         """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""
