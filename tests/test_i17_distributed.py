@@ -10,6 +10,7 @@ step (about 1e-7 here). Over the 64 Adam steps below the budget is 1e-5, a hundr
 was measured and far below what any real difference (a wrong share, a missed average) makes.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from test_training_support import classifier, read_metrics
 
 from engine import save_design
 from engine.cli import main
+from engine.training.checkpoint import latest_checkpoint, load_checkpoint
 from engine.training.distributed import (
     Launch,
     _final,
@@ -179,3 +181,37 @@ def test_a_killed_rank_ends_the_run_with_a_clear_message_and_no_process_left(tmp
     assert f"error: rank 1 (process {ranks[1]}) was killed by SIGKILL, so training in 2 " \
            "processes stopped" in printed
     assert not any(Path(f"/proc/{pid}").exists() for pid in ranks.values())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the ranks in /proc")
+def test_ctrl_c_stops_every_process_at_one_step_and_keeps_the_run(tmp_path):
+    """Ctrl+C in a terminal reaches the launcher and its processes (one process group): every
+    process stops at the same step, rank 0 writes the last weights and the summary, and the
+    checkpoints written so far stay."""
+    out = tmp_path / "out"
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", CLI, "train", str(_design(tmp_path, "net", epochs=10_000,
+                                                        batch_size=16)),
+         "--device", "cpu", "--nproc-per-node", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "checkpoints" / "epoch-0001").is_dir():
+            assert launcher.poll() is None and time.monotonic() < deadline, "never trained"
+            time.sleep(0.1)
+        ranks = children(launcher.pid)
+        os.killpg(launcher.pid, signal.SIGINT)   # what Ctrl+C does
+        printed, _ = launcher.communicate(timeout=120)   # a hang fails here
+    finally:
+        launcher.kill()
+        launcher.wait()
+    assert launcher.returncode == 130, printed
+    assert "stopping every process at the next step they agree on" in printed
+    assert "stopped after" in printed and "Traceback" not in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "stopped"
+    assert (out / "last" / "model.safetensors").is_file()
+    kept = latest_checkpoint(out / "checkpoints")
+    assert kept is not None and load_checkpoint(kept).record["epoch"] >= 1
+    assert len(ranks) == 2 and not any(Path(f"/proc/{pid}").exists() for pid in ranks)

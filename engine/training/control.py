@@ -37,7 +37,7 @@ class Control:
         self._running.set()
         self._stop = threading.Event()
         self._checkpoint = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # a signal handler may obey while relay_to holds it
         self._relay: Callable[[Command], None] | None = None
 
     def pause(self) -> None:

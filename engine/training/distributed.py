@@ -46,6 +46,12 @@ MONITOR_S = 0.1            # how often torchrun looks at its processes
 EVENTS_ADDRESS = "NEURALCANVAS_EVENTS"      # host:port rank 0 sends its events to
 EVENTS_KEY = "NEURALCANVAS_EVENTS_KEY"      # the connection's key, in hex
 RANK_MODULE = "engine.training.distributed_rank"
+# The signals torchrun turns into "end every process at once". Not SIGINT: Ctrl+C stays with
+# the caller, whose handler stops every process at the same step, as `control` asks, and
+# whose second Ctrl+C (a KeyboardInterrupt) ends them at once. Left to torchrun, SIGINT went
+# on to the processes, which leave Ctrl+C to their launcher, and ended them only when
+# torchrun gave up waiting 30 s later and killed them.
+SIGNALS_FOR_TORCHRUN = "SIGTERM,SIGHUP,SIGQUIT"
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,8 @@ class Launch:
     def torchrun_arguments(self) -> list[str]:
         arguments = [f"--nproc-per-node={self.nproc_per_node}", f"--nnodes={self.nnodes}",
                      f"--node-rank={self.node_rank}", "--max-restarts=0",
-                     f"--monitor-interval={MONITOR_S}"]
+                     f"--monitor-interval={MONITOR_S}",
+                     f"--signals-to-handle={SIGNALS_FOR_TORCHRUN}"]
         if self.master_addr is not None:
             arguments.append(f"--master-addr={self.master_addr}")
         if self.master_port is not None:
@@ -177,6 +184,8 @@ def _run_torchrun(launch: Launch, job_file: Path) -> tuple[dict[int, Any], str |
         return err.failures, None
     except SignalException as err:
         return {}, signal.Signals(err.sigval).name
+    except KeyboardInterrupt:   # torchrun has ended its processes on the way out
+        return {}, signal.SIGINT.name
     except RendezvousError as err:
         raise DesignError(f"the processes could not meet ({type(err).__name__}: {err}); check "
                           "--master-addr, --master-port and that every machine started") from None

@@ -10,7 +10,9 @@ checkpoint stays as it was); a second one interrupts at once.
 With --nproc-per-node N (or the design's Processes setting) it trains in N processes under
 torchrun instead (engine.training.distributed); --nnodes, --node-rank, --master-addr and
 --master-port spread the run over several machines, each running the same command. Ctrl+C
-then ends every process at once (the last checkpoint stays as it was).
+on the machine with rank 0 stops every process at the same step, as in one process (rank 0
+writes the last weights and summary; the last checkpoint stays as it was); a second one, or
+Ctrl+C on another machine, ends every process at once.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 @command("train", "train a design headless and write its weights and metrics", _configure)
 def _train(args: argparse.Namespace) -> int:
-    from engine.training.control import Control
+    from engine.training.control import Command, Control
     from engine.training.trainer import RunOptions, Trainer
 
     design = anchored_to_folder(load_design(args.file), Path(args.file).resolve().parent)
@@ -99,20 +101,21 @@ def _train(args: argparse.Namespace) -> int:
             recorder.observe(event)
 
     def interrupt(signum, frame) -> None:
-        if control.stopping:
-            raise KeyboardInterrupt
-        print("\nstopping after this step (Ctrl+C again to interrupt at once)", file=sys.stderr)
-        control.stop()
+        if control.stopping or (launch is not None and not launch.holds_rank_zero):
+            raise KeyboardInterrupt   # the second; or rank 0, which obeys, is on another machine
+        when = "every process at the next step they agree on" if launch else "after this step"
+        print(f"\nstopping {when} (Ctrl+C again to interrupt at once)", file=sys.stderr)
+        control.obey(Command.STOP)
 
     options = RunOptions(out_dir=out, resume=args.resume, overrides=overrides)
-    if launch is not None:
-        final = train_in_processes(design, launch, options, emit)
-    else:
-        previous = signal.signal(signal.SIGINT, interrupt)
-        try:
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        if launch is not None:
+            final = train_in_processes(design, launch, options, emit, control)
+        else:
             final = Trainer(design, emit, options, control).run()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if out is not None:
         progress.conclude(Path(out))
     if isinstance(final, Failed):
