@@ -2,9 +2,10 @@
 
 For each template, the same model, data, split, optimizer, schedule, batch size, epochs and
 per-epoch validation run two ways, alternately, several rounds:
-  plain   a hand-written loop in this process (index tensors, forward, loss, backward, step;
-          a GAN's discriminator and generator steps; validation and a torch.save checkpoint
-          each epoch, as the settings ask)
+  plain   a hand-written loop in this process (index tensors, forward, loss, backward,
+          gradient clipping where the settings set `grad_clip`, step; a GAN's discriminator
+          and generator steps; validation and a torch.save checkpoint each epoch, as the
+          settings ask)
   engine  engine.training's worker process, from its `started` event to its `finished` event,
           with everything it does on the way (events, gradient norms, checkpoints, metrics)
 Prints samples per second and the median ratio engine / plain (the target is >= 0.95).
@@ -80,12 +81,19 @@ def _loss(plan, outputs, targets):
     return (F.l1_loss if plan.loss is Loss.MAE else F.mse_loss)(outputs, targets)
 
 
+def _clip(plan, model):
+    """What `grad_clip` asks of every step (the rnn and gru templates set it)."""
+    if plan.settings.grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), plan.settings.grad_clip)
+
+
 def _supervised_epoch(plan, model, optimizer, x_train, y_train, batches, tensors, batch):
     model.train()
     for index in batches:
         loss = _loss(plan, model(x_train[index]), y_train[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        _clip(plan, model)
         optimizer.step()
     if not len(tensors["val"]):
         return float(loss)
@@ -110,12 +118,14 @@ def _gan_epoch(plan, models, optimizers, x_train, batches):
         d_loss = F.binary_cross_entropy_with_logits(scores, labels.view_as(scores))
         d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
+        _clip(plan, discriminator)
         d_optimizer.step()
         if step % plan.settings.gan.d_steps == 0:
             scores = discriminator(fake)
             g_loss = F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
             g_optimizer.zero_grad(set_to_none=True)
             g_loss.backward()
+            _clip(plan, generator)
             g_optimizer.step()
     generator.eval()
     discriminator.eval()
