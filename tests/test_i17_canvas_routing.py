@@ -43,7 +43,7 @@ def routes_at_once(scene) -> dict[Edge, list]:
 def test_routes_arrive_in_slices_while_the_event_loop_keeps_turning(qtbot):
     document, tabs = open_canvas(qtbot, Design())
     scene = tabs.current_view().network_scene()
-    scene.router.slice_seconds = 0.0   # one step of routing per turn of the event loop
+    scene.router.slices.seconds = 0.0   # one step of routing per turn of the event loop
     ticks_while_routing = []
     ticker = QTimer()
     ticker.setInterval(0)
@@ -84,7 +84,7 @@ def test_a_wire_moved_while_its_search_runs_gets_no_stale_route(qtbot, monkeypat
     ticker.setInterval(0)
     ticker.timeout.connect(move_while_searching)
     ticker.start()
-    scene.router.slice_seconds = 0.0
+    scene.router.slices.seconds = 0.0
     document.push(MoveNodes(design, {add: (design.node(add).pos[0] + 40, 0.0)}))
     qtbot.waitUntil(lambda: bool(moved_again) and not scene.router.pending)
     ticker.stop()

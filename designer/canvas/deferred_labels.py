@@ -8,17 +8,15 @@ milliseconds between the window's events, long before anyone can scroll to them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
-from PySide6.QtCore import QObject, QRectF, QTimer
+from PySide6.QtCore import QObject, QRectF
 
 from designer.canvas.edge_item import EdgeItem
 from designer.canvas.node_text import shape_text
+from designer.canvas.turn_slices import TurnSlices
 from engine import Edge
 from engine.layers import TensorInfo
-
-SLICE_SECONDS = 0.008  # relabelling per turn of the event loop
 
 
 class DeferredLabels(QObject):
@@ -28,10 +26,7 @@ class DeferredLabels(QObject):
         super().__init__(parent)
         self._wires = wires
         self._due: dict[Edge, TensorInfo | None] = {}
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._relabel_slice)
+        self._slices = TurnSlices(self, self._relabel_one, lambda: self.pending)
 
     @property
     def pending(self) -> bool:
@@ -45,17 +40,13 @@ class DeferredLabels(QObject):
             item.set_label(shape_text(info))
         else:
             self._due[item.edge] = info
-            self._timer.start()
+            self._slices.start()
 
     def clear(self) -> None:
         self._due.clear()
 
-    def _relabel_slice(self) -> None:
-        deadline = time.perf_counter() + SLICE_SECONDS
-        while self._due and time.perf_counter() < deadline:
-            edge = next(iter(self._due))
-            info = self._due.pop(edge)
-            if edge in self._wires:
-                self._wires[edge].set_label(shape_text(info))
-        if self._due:
-            self._timer.start()
+    def _relabel_one(self) -> None:
+        edge = next(iter(self._due))
+        info = self._due.pop(edge)
+        if edge in self._wires:
+            self._wires[edge].set_label(shape_text(info))

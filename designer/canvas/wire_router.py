@@ -15,27 +15,24 @@ here for the cards' sizes and the room its shape labels need between columns.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject
 
 from designer.canvas.edge_item import EdgeItem, label_size
 from designer.canvas.node_item import NodeItem
 from designer.canvas.style import HEADER_HEIGHT, PORT_TOP
+from designer.canvas.turn_slices import TurnSlices
 from engine import Edge
 from engine.layout import COLUMN_GAP, NodeSize
 from engine.routing import STUB, Box, BoxIndex, Steps, Wire, route_steps
 
 _LABEL_MARGIN = 8.0  # between a shape label and the bend of a wire beside it
-SLICE_SECONDS = 0.008  # routing per turn of the event loop: a frame at 60 Hz keeps room to draw
 
 
 class WireRouter(QObject):
     """Routes the wires of one scene whose ends moved, a slice per event-loop turn. It reads
     the scene's cards and wires (kept up to date by the scene) and nothing else."""
-
-    idle = Signal()   # every marked wire has its route
 
     def __init__(self, parent: QObject, cards: Mapping[str, NodeItem],
                  wires: Mapping[Edge, EdgeItem]) -> None:
@@ -45,11 +42,7 @@ class WireRouter(QObject):
         self._pending: dict[Edge, None] = {}   # in the order marked
         self._routing: Edge | None = None       # the wire whose search `_steps` is
         self._steps: Steps | None = None
-        self.slice_seconds = SLICE_SECONDS
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._route_slice)
+        self.slices = TurnSlices(self, self._step, lambda: self.pending)
 
     @property
     def pending(self) -> bool:
@@ -66,7 +59,7 @@ class WireRouter(QObject):
         if item.edge == self._routing:
             self._routing = self._steps = None
         self._pending[item.edge] = None
-        self._timer.start()
+        self.slices.start()
 
     def place_card(self, node_id: str) -> None:
         """The card was added, moved or resized: wires avoid it where it is now."""
@@ -75,17 +68,6 @@ class WireRouter(QObject):
 
     def remove_card(self, node_id: str) -> None:
         self._index.remove(node_id)
-
-    def _route_slice(self) -> None:
-        """Route for up to `slice_seconds` (one step at least), then give the turn back."""
-        deadline = time.perf_counter() + self.slice_seconds
-        self._step()
-        while self.pending and time.perf_counter() < deadline:
-            self._step()
-        if self.pending:
-            self._timer.start()
-        else:
-            self.idle.emit()
 
     def _step(self) -> None:
         """Take the routing of the current wire one pause further (starting the next marked
