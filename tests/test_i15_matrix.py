@@ -18,11 +18,7 @@ from test_import_torchvision import ARCHITECTURES as ROUND_TRIPPED_FLAT
 # Refused today, by cause (benchmarks/import_matrix.py lists every cause). When one of these
 # starts importing, its test checks the round trip is exact; then move it out of this list so
 # its test fails if it stops importing.
-REFUSED = {
-    # shifted windows (timm's own modules): the attention mask, a non-persistent float buffer
-    # of 64 x 49 x 49 values, is more than a Buffer's 'values' init holds
-    "timm/swin_tiny_patch4_window7_224",
-}
+REFUSED: set[str] = set()  # every model of the matrix imports
 # Round-tripped by the older tests (each torchvision model is imported once per test run).
 ELSEWHERE = {f"torchvision/{name}" for name in (*ROUND_TRIPPED_THROUGH_BLOCKS,
                                                 *ROUND_TRIPPED_FLAT)}

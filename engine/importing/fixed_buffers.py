@@ -28,6 +28,8 @@ def remaking_init(tensor: Any, dtype: str, what: str = "reads a buffer left out 
         candidates.append({"init": "constant", "value": float(tensor.flatten()[0])})
     if dtype != "float":  # whole numbers the init lists one by one (an index table, a mask)
         candidates.append({"init": "values", "values": tuple(int(v) for v in tensor.flatten())})
+    candidates += [{"init": "shifted_windows", "windows": sizes}
+                   for sizes in window_mask_sizes(tuple(tensor.shape))]
     for candidate in candidates:
         params = {**base, **candidate}
         if spec.param_index["values"].problem(params["values"]):
@@ -40,9 +42,24 @@ def remaking_init(tensor: Any, dtype: str, what: str = "reads a buffer left out 
         if made.dtype == tensor.dtype and torch.equal(made, tensor):
             return candidate
     raise Unsupported(f"{what} whose values no Buffer init makes (zeros, ones, constant, "
-                      f"arange, tril; whole numbers listed one by one, at most "
-                      f"{spec.param_index['values'].longest}); a non-persistent Buffer node "
-                      "gets its values from its init alone")
+                      f"arange, tril, Swin's shifted windows; whole numbers listed one by "
+                      f"one, at most {spec.param_index['values'].longest}); a non-persistent "
+                      "Buffer node gets its values from its init alone")
+
+
+def window_mask_sizes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The sizes (feature map, window, shift: six numbers) of every Swin attention mask of
+    `shape`, (windows, tokens, tokens), with square windows; the shift tried first is half a
+    window, as Swin shifts. The caller keeps the one whose mask equals the tensor."""
+    if len(shape) != 3 or shape[1] != shape[2]:
+        return []
+    side = round(shape[1] ** 0.5)
+    if side * side != shape[1] or side < 2:
+        return []
+    grids = [(down, shape[0] // down) for down in range(1, shape[0] + 1) if shape[0] % down == 0]
+    shifts = sorted(range(1, side), key=lambda shift: abs(shift - side // 2))
+    return [(rows * side, columns * side, side, side, shift, shift)
+            for shift in shifts for rows, columns in grids]
 
 
 def take_fixed_buffers(model: Any, original: Any, design: Any = None) -> None:

@@ -57,9 +57,10 @@ class Hierarchy:
     """The module calls of one traced graph and the block (or network) each live fx node
     belongs to. `first` summarises every node's value (tracing.propagate)."""
 
-    def __init__(self, root: Any, graph: Any, live: set[Any], first: dict[Any, Any]) -> None:
+    def __init__(self, root: Any, graph: Any, live: set[Any], first: dict[Any, Any],
+                 second: dict[Any, Any]) -> None:
         self.root = Call(ROOT_KEY, "", root, None, is_block=True)
-        self.first, self._live = first, live
+        self.first, self.second, self._live = first, second, live
         self._calls: dict[str, Call] = {ROOT_KEY: self.root}
         self._chain: dict[Any, list[Call]] = {}
         self._order = [node for node in graph.nodes if node in live]
@@ -116,7 +117,14 @@ class Hierarchy:
             call.is_block = (paths[call.path] == 1 and call.path not in layers and bool(inputs)
                              and call.output is not None
                              and all(isinstance(self.first.get(value), TensorMeta)
-                                     for value in [*inputs, call.output]))
+                                     for value in [*inputs, call.output])
+                             and all(self._batched(value) for value in inputs))
+
+    def _batched(self, value: Any) -> bool:
+        """Whether a tensor holds the batch (its first dimension grows with it), as a block's
+        Input does; a tensor of weights alone (Swin's mask passed to its attention) is the
+        same at every batch size and cannot enter a block."""
+        return self.first[value].shape[:1] != self.second[value].shape[:1]
 
     def _members(self, call: Call) -> list[Any]:
         return [node for node in self._order if call in self._chain[node]]

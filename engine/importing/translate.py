@@ -109,7 +109,7 @@ class GraphTranslator:
         self.refusals: list[Refusal] = []
         self.live = _live_nodes(graph, kept or [])
         self.calls = Counter(node.target for node in self.live if node.op == "call_module")
-        self.hierarchy = Hierarchy(root, graph, self.live, first)
+        self.hierarchy = Hierarchy(root, graph, self.live, first, second)
         self.folds = BatchFolds(self)  # tensors that fold the batch with positions
         self.placement = Placement(design, network, self.hierarchy, first,
                                    self.folds.sample_shape)

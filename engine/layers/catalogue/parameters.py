@@ -16,9 +16,11 @@ from engine.layers.registry import register
 from engine.limits import LARGEST_WHOLE_NUMBER
 
 _INITS = ("zeros", "ones", "constant", "normal", "tril")
-# A Buffer may also count along its last dimension (a table of positions, `arange`), or hold
-# whole numbers given one by one (`values`: an index table, a mask an import computed).
-_BUFFER_INITS = (*_INITS, "arange", "values")
+# A Buffer may also count along its last dimension (a table of positions, `arange`), hold
+# whole numbers given one by one (`values`: an index table, a mask an import computed), or
+# hold Swin's attention mask for shifted windows (`shifted_windows`, made from its sizes).
+_BUFFER_INITS = (*_INITS, "arange", "values", "shifted_windows")
+_WINDOW_MASK = "engine.training.portable.windows.shifted_window_mask"
 # The most numbers a Buffer's stored values hold (a table of 256 x 256 positions).
 _MOST_VALUES = 65536
 # A Buffer's dtype -> the value `torch.full` fills with for init "ones"/"constant", which also
@@ -45,7 +47,29 @@ def _shape(inputs: list[TensorInfo], p: dict) -> TensorInfo:
                          "choose dtype long (positions) or float")
     if p["init"] == "values":
         _check_values(shape, dtype, p["values"])
+    if p["init"] == "shifted_windows":
+        _check_windows(shape, dtype, p["windows"])
     return TensorInfo(shape, dtype)
+
+
+def _check_windows(shape: tuple[int, ...], dtype: str, windows: tuple[int, ...]) -> None:
+    """The sizes of init 'shifted_windows' must cut the feature map into whole windows, shift
+    by less than a window, and give the mask the node's shape."""
+    if dtype != "float" or len(windows) != 6:
+        raise ShapeError("init 'shifted_windows' makes a float mask from six sizes: the "
+                         "feature map's height and width, the window's, and the shift's",
+                         "choose dtype float and give windows six whole numbers")
+    height, width, rows, columns, down, right = windows
+    if height % rows or width % columns or not (0 < down < rows and 0 < right < columns):
+        raise ShapeError(f"init 'shifted_windows': windows of {rows} x {columns} must tile the "
+                         f"{height} x {width} feature map, and each shift ({down}, {right}) "
+                         "must be at least 1 and smaller than the window")
+    tokens = rows * columns
+    made = ((height // rows) * (width // columns), tokens, tokens)
+    if shape != made:
+        raise ShapeError(f"init 'shifted_windows' with windows {windows} makes a mask of shape "
+                         f"{format_shape(made)}, but the shape is {format_shape(shape)}",
+                         f"set shape to {list(made)}")
 
 
 def _check_values(shape: tuple[int, ...], dtype: str, values: tuple[int, ...]) -> None:
@@ -71,6 +95,9 @@ def _initial_values(p: dict) -> ModuleCall:
         return module_call("torch.tril", _initial_values({**p, "init": "ones"}))
     if init == "values":
         return module_call("torch.tensor", _nested([fill(v) for v in p["values"]], shape))
+    if init == "shifted_windows":
+        height, width, rows, columns, down, right = p["windows"]
+        return module_call(_WINDOW_MASK, (height, width), (rows, columns), (down, right))
     if init == "arange":
         count = module_call("torch.arange", fill(shape[-1]))
         return count if len(shape) == 1 else module_call("torch.broadcast_to", count, shape)
@@ -101,7 +128,8 @@ def _buffer_call(inputs: list[TensorInfo], p: dict) -> ModuleCall:
 
 def _warn_unused_settings(inputs: list[TensorInfo], p: dict) -> list[tuple[str, str]]:
     """A value or std the chosen init ignores was probably meant to take effect."""
-    unused = {"value": "constant", "std": "normal", "values": "values"}
+    unused = {"value": "constant", "std": "normal", "values": "values",
+              "windows": "shifted_windows"}
     defaults = {param.name: param.default for param in (*_PARAMS, *_BUFFER_PARAMS)}
     return [(f"{name} is {p[name]} but only init '{init}' reads it (init is '{p['init']}')",
              f"set init to '{init}', or {name} back to {defaults[name]}")
@@ -131,6 +159,10 @@ _BUFFER_PARAMS = (
     Param("values", "ints", (0,), "every entry, row after row, for init 'values' (whole "
           "numbers; 0 and 1 for a bool mask)", minimum=-LARGEST_WHOLE_NUMBER,
           longest=_MOST_VALUES),
+    Param("windows", "ints", (8, 8, 4, 4, 2, 2), "for init 'shifted_windows' (Swin's "
+          "attention mask: 0 within a region, -100 between regions the shift joined): the "
+          "feature map's height and width, a window's height and width, the shift down and "
+          "right", minimum=1),
 )
 
 register(
@@ -153,7 +185,8 @@ register(
             "may hold floats, integers or booleans. A buffer that is not persistent is left "
             "out of the saved weights: its init makes its values (positions 0, 1, 2, ... with "
             "init 'arange'; an index table or a mask given entry by entry with init "
-            "'values')."),
+            "'values'; Swin's attention mask for shifted windows, from its sizes, with init "
+            "'shifted_windows')."),
         params=_BUFFER_PARAMS, infer=_shape, constructor=_buffer_call, is_attribute=True,
         warn=_warn_unused_settings),
 )
