@@ -71,24 +71,45 @@ def two_processes(**training):
     return classifier(**({"processes": 2, "device": "cpu", "batch_size": 16} | training))
 
 
+def wait_until_quiet(run, quiet=1.5, timeout=60):
+    """Wait for `quiet` seconds without a batch: the Ack comes when the worker reads Pause,
+    and the processes act on it at the next step they agree at (an epoch's end may come
+    first, with its events). Only a pause that never took reaches the timeout."""
+    deadline, last_batch = time.monotonic() + timeout, time.monotonic()
+    while time.monotonic() - last_batch < quiet:
+        if of_kind(run.events(timeout=0.2), "batch"):
+            last_batch = time.monotonic()
+        assert time.monotonic() < deadline, "batches kept coming while paused"
+
+
+def wait_for_checkpoint(run, reason, timeout=60):
+    """The first checkpoint written for `reason`; an epoch's may come before it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not run.done:
+        written = [e for e in of_kind(run.events(timeout=0.05), "checkpoint")
+                   if e.reason == reason]
+        if written:
+            return written[0]
+    raise AssertionError(f"no checkpoint for {reason!r}")
+
+
 @pytest.mark.slow
 def test_commands_reach_every_process_and_stop_ends_them_all(service, tmp_path):
     run = service.start(two_processes(epochs=10_000), out_dir=str(tmp_path))
-    wait_for(run, "batch", timeout=240)   # torchrun and two processes importing torch
-    ranks = children(service.worker_pid)
-    assert len(ranks) >= 2
-    run.pause()
-    assert of_kind(wait_for(run, "ack"), "ack")[0].state == "paused"
-    deadline = time.monotonic() + 60   # only a pause that never took reaches it
-    while of_kind(run.events(timeout=0.5), "batch"):
-        assert time.monotonic() < deadline, "batches kept coming while paused"
-    run.checkpoint()   # rank 0 writes it while every process waits
-    written = of_kind(wait_for(run, "checkpoint"), "checkpoint")[-1]
-    assert written.reason == "request"
-    run.resume()
-    wait_for(run, "batch")   # all of them train again
-    run.stop()
-    seen = run.wait(timeout=120)
+    try:
+        wait_for(run, "batch", timeout=240)   # torchrun and two processes importing torch
+        ranks = children(service.worker_pid)
+        assert len(ranks) >= 2
+        run.pause()
+        assert of_kind(wait_for(run, "ack"), "ack")[0].state == "paused"
+        wait_until_quiet(run)
+        run.checkpoint()   # rank 0 writes it while every process waits
+        written = wait_for_checkpoint(run, "request")
+        run.resume()
+        wait_for(run, "batch")   # all of them train again
+    finally:
+        run.stop()   # a failure above must not leave the run going for the next test
+        seen = run.wait(timeout=120)
     assert run.final.kind == "finished" and run.final.status == "stopped", seen
     assert load_checkpoint(written.path).record["reason"] == "request"
     assert (tmp_path / "last").is_dir() and (tmp_path / "summary.json").is_file()
