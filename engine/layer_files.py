@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.design import Design
-from engine.layers import get_layer
 from engine.layers.base import LayerSpec
 
 
@@ -46,13 +44,3 @@ def files_state(spec: LayerSpec, params: dict[str, Any]) -> tuple:
             found = None
         state.append((path, found and found.st_size, found and found.st_mtime_ns))
     return tuple(state)
-
-
-def anchor_node_files(design: Design, folder: Path | None) -> None:
-    """Make every node's relative file paths in `design` absolute against `folder`."""
-    for network in design.networks:
-        for node_id in design.nodes(network):
-            node = design.node(node_id)
-            params = anchored(get_layer(node.type), node.params, folder)
-            if params is not node.params:
-                design.set_params(node_id, **params)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from engine import Design, check
 from engine.cli import main as cli_main
 from engine.fileformat import save_design
-from engine.training.data_paths import anchored_to_folder
+from engine.training.data_paths import anchored_description, anchored_to_folder
 
 MISSING = "there is no weights file"
 
@@ -48,6 +48,13 @@ def test_a_relative_weights_file_is_read_beside_the_design(tmp_path, monkeypatch
     anchored = anchored_to_folder(design, project)  # what a run and a preview build from
     assert anchored.node(node).params["weights_file"] == str(project / "weights/resnet18.pth")
     assert design.node(node).params["weights_file"] == "weights/resnet18.pth"
+    design.training["data"] = {"source": "csv", "path": "data.csv", "target": "kind"}
+    described = anchored_description(design, project)   # what the editor sends its helper
+    assert described == anchored_to_folder(design, project).to_dict()
+    assert described["training"]["data"]["path"] == str(project / "data.csv")
+    assert design.node(node).params["weights_file"] == "weights/resnet18.pth"
+    assert design.training["data"]["path"] == "data.csv"
+    assert anchored_description(design, None) == design.to_dict()
 
 
 def test_neuralcanvas_check_reads_the_weights_file_beside_the_design(tmp_path, monkeypatch,

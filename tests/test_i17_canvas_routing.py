@@ -6,6 +6,7 @@ afresh instead of getting the stale route."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
 from designer.undo_commands import MoveNodes
 from engine import Design, Edge
@@ -91,3 +92,20 @@ def test_a_wire_moved_while_its_search_runs_gets_no_stale_route(qtbot, monkeypat
     end = scene.nodes[add].input_anchor(1)
     assert applied and all(route[-1] == (end.x(), end.y()) for route in applied)
     assert wire.route == routes_at_once(scene)[skip] and len(wire.route) > 2
+
+
+def test_a_moved_cards_wires_are_routed_after_the_frame_that_shows_the_move(qtbot):
+    """The router's first slice waits a frame: the turn that applies a move (or an edit's
+    report) draws it without also paying for routing; the routes follow on later turns."""
+    document, tabs = open_canvas(qtbot, skips_over_rows(1, 4))
+    scene = tabs.current_view().network_scene()
+    qtbot.waitUntil(lambda: not scene.router.pending)
+    moved = next(n for n in document.design.nodes(document.network)
+                 if document.design.node(n).type == "Linear")
+    x, y = document.design.node(moved).pos
+    document.push(MoveNodes(document.design, {moved: (x, y + 300.0)}))
+    QApplication.processEvents()   # the turn that shows the move
+    assert scene.nodes[moved].y() == y + 300.0
+    assert scene.router.pending   # its wires wait for a later turn
+    qtbot.waitUntil(lambda: not scene.router.pending)
+    assert {edge: item.route for edge, item in scene.edges.items()} == routes_at_once(scene)

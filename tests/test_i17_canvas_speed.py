@@ -60,6 +60,7 @@ def test_an_edit_touches_only_the_cards_and_wires_whose_report_changed(qtbot, mo
     last = linears[-1]
     document.push(SetParams(document.design, last, {"out_features": 5}))
     qtbot.waitUntil(lambda: scene.nodes[last].shape_label == "(N, 5)")
+    qtbot.waitUntil(lambda: not scene.wires_pending)   # labels not on screen follow
     output = next(n for n in scene.nodes if scene.nodes[n].layer_type == "Output")
     assert sorted(cards) == sorted([last, output])   # not the other six cards
     assert labels == ["(N, 5)"]                        # the one wire out of it

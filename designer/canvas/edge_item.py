@@ -98,6 +98,10 @@ class EdgeItem(QGraphicsItem):
         """Join the ports with a plain curve (the scene's router may route it afterwards)."""
         self.set_route([(start.x(), start.y()), (end.x(), end.y())])
 
+    def ends(self) -> tuple[Point, Point]:
+        """Where the wire leaves and where it arrives (it has a route)."""
+        return tuple(self.route[0]), tuple(self.route[-1])
+
     def set_route(self, route: list[Point]) -> None:
         """Follow `route`: two points make a plain curve, more the corners of a routed wire."""
         self.prepareGeometryChange()

@@ -228,9 +228,14 @@ class NetworkScene(QGraphicsScene):
             self._update_edges_of(node_id)
 
     def _place_edge(self, item: EdgeItem) -> None:
+        """Join the wire's ports and have it routed, unless its ends are where they were (an
+        edit that leaves the card's ports in place moves no wire)."""
         edge = item.edge
-        item.set_ends(self.nodes[edge.src].output_anchor(edge.out),
-                      self.nodes[edge.dst].input_anchor(edge.port))
+        start = self.nodes[edge.src].output_anchor(edge.out)
+        end = self.nodes[edge.dst].input_anchor(edge.port)
+        if item.route and item.ends() == ((start.x(), start.y()), (end.x(), end.y())):
+            return
+        item.set_ends(start, end)
         self.router.invalidate(item)
 
     def _update_edges_of(self, node_id: str) -> None:

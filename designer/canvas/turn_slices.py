@@ -9,11 +9,13 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 SLICE_SECONDS = 0.008  # per turn: a frame at 60 Hz keeps room to draw
+FIRST_SLICE_DELAY_MS = 16  # one frame: what started the work (an edit) is drawn first
 
 
 class TurnSlices(QObject):
     """Calls `step` while `more()` says there is work, for up to `seconds` per turn of the
-    event loop (one step at least), from the turn after `start`."""
+    event loop (one step at least), from a frame after `start`: the edit or the move that
+    made the work is on screen before its follow-up takes a turn."""
 
     def __init__(self, parent: QObject, step: Callable[[], None], more: Callable[[], bool],
                  seconds: float = SLICE_SECONDS) -> None:
@@ -22,11 +24,11 @@ class TurnSlices(QObject):
         self.seconds = seconds
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
         self._timer.timeout.connect(self._slice)
 
     def start(self) -> None:
-        self._timer.start()
+        if not self._timer.isActive():
+            self._timer.start(FIRST_SLICE_DELAY_MS)
 
     def _slice(self) -> None:
         deadline = time.perf_counter() + self.seconds
@@ -35,4 +37,4 @@ class TurnSlices(QObject):
             if time.perf_counter() >= deadline:
                 break
         if self._more():
-            self._timer.start()
+            self._timer.start(0)

@@ -41,7 +41,7 @@ from designer.training.setup_view import SetupView
 from designer.undo_commands import macro
 from engine.events import DesignEvent, NodeMoved, Reset, TrainingChanged
 from engine.runs import RunRecord, read_metrics, read_step_curves
-from engine.training.data_paths import anchored_to_folder
+from engine.training.data_paths import anchored_description
 from engine.training.diagnostics import headline
 from engine.training.events import Failed
 from engine.training.settings import TrainingSettings
@@ -238,7 +238,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self.mark_fresh()
         self.setup.preflight.show_pending()
         self.jobs.submit("preview", tasks.preview_design,
-                         anchored_to_folder(self.document.design, self.document.folder).to_dict(),
+                         anchored_description(self.document.design, self.document.folder),
                          done=self._show_preview, failed=self.setup.preflight.show_failure)
 
     def _show_preview(self, preview) -> None:
@@ -330,7 +330,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         from designer.training.lr_finder_dialog import LrFinderDialog
 
         self.session.warm_up()
-        design = anchored_to_folder(self.document.design, self.document.folder).to_dict()
+        design = anchored_description(self.document.design, self.document.folder)
         dialog = LrFinderDialog(design, self.session.service.call, self.apply_learning_rate,
                                 self.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -23,7 +23,7 @@ from designer.training.jobs import Jobs
 from designer.training.session import TrainingSession
 from engine.events import DesignEvent, NodeMoved, Reset
 from engine.probes import PictureLimits, Probe, probe_for_worker
-from engine.training.data_paths import anchored_to_folder
+from engine.training.data_paths import anchored_description
 
 REPROBE_DELAY_MS = 700   # after an edit, wait for a pause in editing before probing again
 LARGE = PictureLimits(maps=64, side=64)   # the inspector's channel-by-channel view
@@ -119,7 +119,7 @@ class ProbeController(QObject):
                          failed=lambda _reason: self._large_arrived(None, asked))
 
     def _design(self) -> dict[str, Any]:
-        return anchored_to_folder(self.document.design, self.document.folder).to_dict()
+        return anchored_description(self.document.design, self.document.folder)
 
     def _options(self) -> dict[str, Any]:
         return {"sample": self.sample, "weights": self.weights.path}
