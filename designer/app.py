@@ -11,7 +11,6 @@ shown at start-up refresh once it has painted (designer.panels.lazy).
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from designer.document import DesignDocument
+from designer.heap import settle_long_lived_objects
 from designer.main_window import APP_NAME, MainWindow
 from designer.panels.dialogs import Dialogs
 from designer.panels.lazy import hold_refreshes, release_refreshes
@@ -75,25 +75,9 @@ def open_main_window(file: Path | None, settings: AppSettings, theme: ThemeManag
 
 def catch_up_after_first_paint() -> None:
     """What waited for the window's first frame: the panels shown refresh (the Training
-    panel's curves import pyqtgraph), then start-up's objects settle (`settle_startup_objects`)."""
+    panel's curves import pyqtgraph), then start-up's objects settle (designer.heap)."""
     release_refreshes()
-    settle_startup_objects()
-
-
-_startup_settled = False
-
-
-def settle_startup_objects() -> None:
-    """Once per process, collect start-up's garbage and move what remains (modules, classes,
-    the window's wrappers: about 100,000 objects that live as long as the app) out of the
-    garbage collector's later passes. A full collection scans every object it tracks; with
-    these among them, one held the GUI thread 50-100 ms on a busy machine, whenever it fell
-    (the Code tab's first show, an edit). Objects freed by their last reference go as ever."""
-    global _startup_settled
-    if not _startup_settled:
-        _startup_settled = True
-        gc.collect()
-        gc.freeze()
+    settle_long_lived_objects()
 
 
 class AfterFirstPaint(QObject):

@@ -24,6 +24,7 @@ from designer.autosave import AutosaveNote, Autosaver, default_recovery_dir, fin
 from designer.canvas import NetworkTabs
 from designer.design_properties import DesignPropertiesDialog, SetDesignProperties
 from designer.document import DesignDocument
+from designer.heap import settle_after_opening
 from designer.insight import CanvasInsight
 from designer.panels.cheat_sheet import CheatSheet, shortcut_text
 from designer.panels.code_view import CodeView
@@ -528,6 +529,7 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
         self.tabs.frame_all()
         self._update_title()
+        settle_after_opening(design)   # its cards and checks live as long as it is open
 
     def open_design(self) -> None:
         if not self.confirm_discard():

@@ -146,8 +146,8 @@ def test_the_window_paints_before_plots_arrays_importers_and_the_compiler_load()
                 "designer.panels.export_dialog", "designer.panels.about",
                 "importlib.metadata"} & modules
     assert heavy(modules) == []
-    # then start-up's objects left the garbage collector's passes (designer.app's
-    # settle_startup_objects), so that a full collection no longer stalls the window
+    # then start-up's objects left the garbage collector's passes (designer.heap), so
+    # that a full collection no longer stalls the window
     assert found["frozen"] > 10 * found["tracked"]
 
 
