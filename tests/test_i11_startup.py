@@ -11,8 +11,8 @@ from test_autosave import write_crash_leftover
 
 from designer import launcher, qt_platform_check
 from designer.app import DEFAULT_TEMPLATE, open_main_window
-from designer.undo_commands import SetParams
 from designer.settings import AppSettings
+from designer.undo_commands import SetParams
 from engine import load_design, save_design
 from templates import load_template
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.blocks.expressions import Expression, Literal, Name, Term
+from engine.blocks.expressions import Expression, Name, Term
 from engine.codegen.constructors import callee, literal
 from engine.codegen.modules import ModuleTree
 from engine.codegen.naming import CLASS_CODE_IMPORTS, Namespace

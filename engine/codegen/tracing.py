@@ -12,9 +12,9 @@ expressions, never change a value.
 from __future__ import annotations
 
 import operator
-from keyword import iskeyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from keyword import iskeyword
 from typing import Any
 
 from engine.blocks.definitions import Expr

@@ -42,7 +42,7 @@ def explicit(equation: str) -> str:
     """An equation without '->' with its output written out as torch reads it: the letters
     that appear once, in alphabetical order (capitals first)."""
     letters = equation.replace(" ", "").replace(",", "")
-    return f"{equation}->{''.join(sorted(set(c for c in letters if letters.count(c) == 1)))}"
+    return f"{equation}->{''.join(sorted({c for c in letters if letters.count(c) == 1}))}"
 
 
 def _info(translator: Any, operand: Any) -> TensorInfo:

@@ -407,7 +407,7 @@ class GraphTranslator:
                               "and nothing else")
         if len(node.args) != 1:
             raise Unsupported("takes more than one input; layers take one tensor")
-        source = self._tensor(node.args[0])
+        self._tensor(node.args[0])   # refuses an input no layer can take (batch second)
         if node in self.folded:
             layer, params = self.folded[node]
             self.folds.produce_layer(node, layer, node.args[0], params)

@@ -8,8 +8,15 @@ Buffer holds. The positions are a second input, so they can come from a Buffer o
 """
 
 from engine.errors import ShapeError
-from engine.layers.base import BATCH, EmitContext, LayerSpec, Param, TensorInfo, format_shape
-from engine.layers.base import normalise_dim
+from engine.layers.base import (
+    BATCH,
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    format_shape,
+    normalise_dim,
+)
 from engine.layers.registry import register
 
 

@@ -1,8 +1,16 @@
 """Normalisation and regularisation layers."""
 
 from engine.errors import ShapeError
-from engine.layers.base import (SPATIAL_LAYOUTS, EmitContext, LayerSpec, Param, TensorInfo,
-                                call_module, expect_rank, format_shape)
+from engine.layers.base import (
+    SPATIAL_LAYOUTS,
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    call_module,
+    expect_rank,
+    format_shape,
+)
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 

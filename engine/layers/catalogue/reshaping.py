@@ -3,7 +3,15 @@
 from math import prod
 
 from engine.errors import ShapeError
-from engine.layers.base import BATCH, EmitContext, LayerSpec, Param, TensorInfo, normalise_dim, sample_dim
+from engine.layers.base import (
+    BATCH,
+    EmitContext,
+    LayerSpec,
+    Param,
+    TensorInfo,
+    normalise_dim,
+    sample_dim,
+)
 from engine.layers.module_call import ModuleCall, module_call
 from engine.layers.registry import register
 
