@@ -29,6 +29,7 @@ from engine import Design, DesignError, load_design
 from engine.fileformat import save_description, write_atomically
 
 RECOVERY_PREFIX = "recovery-"
+WRITE_WATCH_MS = 20   # how often the GUI thread looks whether a timer's write has ended
 
 
 def default_recovery_dir() -> Path:
@@ -89,7 +90,6 @@ class Autosaver(QObject):
     their work is unprotected for as long as it is."""
 
     errorChanged = Signal(str)
-    _written = Signal()  # from the writer thread: the write under way is done
 
     def __init__(self, document: DesignDocument, directory: Path, interval_ms: int = 30_000,
                  parent: QObject | None = None) -> None:
@@ -105,7 +105,11 @@ class Autosaver(QObject):
         self.last_error: str | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
         self._writing: Future | None = None
-        self._written.connect(self._on_written)  # queued: the writer thread emits it
+        # the GUI thread looks for the end of a write: the writer thread touches no Qt
+        # object, so a write that ends as a window goes cannot reach a deleted one
+        self._write_watch = QTimer(self)
+        self._write_watch.setInterval(WRITE_WATCH_MS)
+        self._write_watch.timeout.connect(self._on_written)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_changed)
@@ -126,7 +130,7 @@ class Autosaver(QObject):
         if self._changed and not self.document.undo_stack.isClean() and not self.writing:
             self._changed = False  # edits from now on are the next write's
             self._writing = self._writer.submit(self._write, self._snapshot())
-            self._writing.add_done_callback(lambda _: self._written.emit())
+            self._write_watch.start()
 
     @property
     def writing(self) -> bool:
@@ -152,7 +156,10 @@ class Autosaver(QObject):
             self._set_error(error)
 
     def _on_written(self) -> None:
-        if self._writing is not None and self._writing.done():  # not yet taken by a wait
+        if self._writing is None:   # taken by a wait meanwhile
+            self._write_watch.stop()
+        elif self._writing.done():
+            self._write_watch.stop()
             self.finish_writing()
 
     def _snapshot(self) -> tuple[dict, dict]:

@@ -113,3 +113,23 @@ def test_a_failed_background_write_is_announced_and_tried_again(qtbot, saver, mo
     with qtbot.waitSignal(saver.errorChanged) as cleared:
         saver.save_if_changed()
     assert cleared.args == [""] and conv1_channels(saver.path) == 4
+
+
+def test_a_saver_deleted_while_its_write_is_under_way_is_not_touched_by_it(
+        qtbot, tmp_path, monkeypatch, caplog):
+    """The writer thread touches no Qt object: a write that ends after its window (and its
+    saver) went finishes its file and calls nothing on the deleted saver."""
+    import shiboken6
+
+    held = HeldWrites(monkeypatch)
+    document = DesignDocument(load_template("cnn"))
+    saver = Autosaver(document, tmp_path, interval_ms=60_000)
+    edit(document, 4)
+    saver.save_if_changed()
+    assert held.entered.acquire(timeout=10)
+    writer, path = saver._writer, saver.path
+    shiboken6.delete(saver)   # as a window deleted with its children
+    held.release.set()
+    writer.shutdown(wait=True)   # the write and anything its thread does after it are over
+    assert conv1_channels(path) == 4
+    assert "exception calling callback" not in caplog.text
