@@ -5,6 +5,7 @@ brought back when the file is written at once, deleted or the session ends."""
 import threading
 
 import pytest
+import shiboken6
 
 from designer import autosave
 from designer.autosave import Autosaver
@@ -53,6 +54,10 @@ def saver(qtbot, tmp_path):
     saver = Autosaver(document, tmp_path, interval_ms=60_000)  # ticks only when a test asks
     yield saver
     saver.close()
+    # deleted now, on the GUI thread: left to the cyclic garbage collector, they went at
+    # whatever allocation set it off, inside another test's event processing (a segfault)
+    shiboken6.delete(saver)
+    shiboken6.delete(document)
 
 
 def conv1_channels(path) -> int:
@@ -119,8 +124,6 @@ def test_a_saver_deleted_while_its_write_is_under_way_is_not_touched_by_it(
         qtbot, tmp_path, monkeypatch, caplog):
     """The writer thread touches no Qt object: a write that ends after its window (and its
     saver) went finishes its file and calls nothing on the deleted saver."""
-    import shiboken6
-
     held = HeldWrites(monkeypatch)
     document = DesignDocument(load_template("cnn"))
     saver = Autosaver(document, tmp_path, interval_ms=60_000)
@@ -133,3 +136,4 @@ def test_a_saver_deleted_while_its_write_is_under_way_is_not_touched_by_it(
     writer.shutdown(wait=True)   # the write and anything its thread does after it are over
     assert conv1_channels(path) == 4
     assert "exception calling callback" not in caplog.text
+    shiboken6.delete(document)
