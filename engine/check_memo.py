@@ -27,7 +27,10 @@ from engine.graph import (
 from engine.recent_cache import RecentCache
 
 Result = TypeVar("Result")
-_LOCK = threading.Lock()  # the editor checks on its GUI thread and while writing code on another
+# The editor checks on its GUI thread and while writing code on another. Re-entrant: a
+# collection that an allocation under the lock sets off may drop a design, whose weakref
+# callback (_forget) takes the lock again on the same thread (a plain Lock hung there).
+_LOCK = threading.RLock()
 Wire = tuple[int, str, int]  # (input port, source node, source output)
 
 

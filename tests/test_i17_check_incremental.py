@@ -121,3 +121,30 @@ def test_only_the_edited_node_and_those_it_feeds_are_worked_out_again():
     # the edited node, the next (its input and count change); the one after sees (N, 4) again
     assert [call.args[0] for call in inferred.call_args_list] == [chain[7], chain[8]]
     assert [call.args[0] for call in structured.call_args_list] == [chain[7]]
+
+
+def test_a_design_collected_while_its_memos_lock_is_held_does_not_hang_the_check():
+    """A collection that an allocation under the memos' lock sets off can drop a design;
+    its weakref callback takes the lock again on the same thread."""
+    import gc
+    import threading
+
+    from engine import check_memo
+
+    forgotten = []
+
+    def collect_under_the_lock() -> None:
+        design = Design()
+        check_memo.memo_for(design, "walk")
+        key = id(design)
+        design.cycle = design   # freed only by the cyclic collector
+        with check_memo._LOCK:
+            del design
+            gc.collect()   # the callback runs here, on this thread, under the lock
+        forgotten.append(key not in check_memo._BY_DESIGN)
+
+    worker = threading.Thread(target=collect_under_the_lock, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the memos' weakref callback waited for its own lock"
+    assert forgotten == [True]   # the thread got through, and the design's memos went
