@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.document import DesignDocument
 from designer.theme import ERROR_STYLE
+from designer.timers import make_timer
 from engine import Design, DesignError, load_design
 from engine.fileformat import save_description, write_atomically
 
@@ -107,9 +108,7 @@ class Autosaver(QObject):
         self._writing: Future | None = None
         # the GUI thread looks for the end of a write: the writer thread touches no Qt
         # object, so a write that ends as a window goes cannot reach a deleted one
-        self._write_watch = QTimer(self)
-        self._write_watch.setInterval(WRITE_WATCH_MS)
-        self._write_watch.timeout.connect(self._on_written)
+        self._write_watch = make_timer(self, WRITE_WATCH_MS, self._on_written)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_changed)
@@ -156,9 +155,7 @@ class Autosaver(QObject):
             self._set_error(error)
 
     def _on_written(self) -> None:
-        if self._writing is None:   # taken by a wait meanwhile
-            self._write_watch.stop()
-        elif self._writing.done():
+        if self._writing is None or self._writing.done():   # None: taken by a wait meanwhile
             self._write_watch.stop()
             self.finish_writing()
 
