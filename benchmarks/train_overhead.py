@@ -5,9 +5,11 @@ per-epoch validation run two ways, alternately, several rounds:
   plain   a hand-written loop in this process (index tensors, forward, loss, backward,
           gradient clipping where the settings set `grad_clip`, step; a GAN's discriminator
           and generator steps; validation and a torch.save checkpoint each epoch, as the
-          settings ask)
+          settings ask; a character model's text sample each epoch, as the app shows one)
   engine  engine.training's worker process, from its `started` event to its `finished` event,
           with everything it does on the way (events, gradient norms, checkpoints, metrics)
+Each run writes into a folder of its own, as the app's runs do (this machine writes a new
+file about three times slower than it overwrites one), and the two take turns going first.
 Prints samples per second and the median ratio engine / plain (the target is >= 0.95).
 
     python benchmarks/train_overhead.py [--rounds 3] [--templates mlp cnn ...]
@@ -31,6 +33,7 @@ from engine.compiler import build_model
 from engine.training.data import load_data
 from engine.training.plan import Loss, make_plan, optimizer_spec, schedule_spec
 from engine.training.run_state import settings_with
+from engine.training.samples import TEXT_LENGTH
 from engine.training.settings import settings_from
 from engine.training.worker import TrainingService
 from templates import load_template, template_names
@@ -39,8 +42,9 @@ EPOCHS = {"mlp": 10, "cnn": 4}
 CPU = torch.device("cpu")
 
 
-def plain_loop(design, epochs: int, out: Path) -> float:
-    """The loop a person would write for this template; returns samples per second."""
+def plain_loop(design, epochs: int, out: Path) -> tuple[float, float]:
+    """The loop a person would write for this template; returns samples per second and the
+    share of the run spent writing text samples."""
     settings = settings_from(settings_with(design.training, {"epochs": epochs}))
     plan = make_plan(design, settings)
     tensors = load_data(plan, design, CPU).tensors
@@ -57,6 +61,7 @@ def plain_loop(design, epochs: int, out: Path) -> float:
                   for o in optimizers] if spec and spec[0] != "ReduceLROnPlateau" else []
     batch = settings.batch_size
     steps = len(x_train) // batch
+    sampling = 0.0
     started = time.perf_counter()
     for epoch in range(epochs):
         order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(epoch))
@@ -68,10 +73,33 @@ def plain_loop(design, epochs: int, out: Path) -> float:
                                         batches, tensors, batch)
         for scheduler in schedulers:
             scheduler.step()
+        if plan.data.source == "text":
+            sampled = time.perf_counter()
+            _text_sample(models[0], tensors["val"][0], settings.seed + epoch)
+            sampling += time.perf_counter() - sampled
         torch.save({"models": [m.state_dict() for m in models],
                     "optimizers": [o.state_dict() for o in optimizers],
                     "epoch": epoch, "measure": measure}, out / "checkpoint.pt")
-    return steps * batch * epochs / (time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return steps * batch * epochs / seconds, sampling / seconds
+
+
+def _text_sample(model, prompt, seed: int) -> list[int]:
+    """TEXT_LENGTH characters continuing a validation window (temperature 0.8, one thread,
+    as the app writes its sample)."""
+    generator = torch.Generator().manual_seed(seed)
+    window, produced = prompt.clone(), []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    model.eval()
+    with torch.no_grad():
+        for _ in range(TEXT_LENGTH):
+            logits = model(window.unsqueeze(0))[0, -1]
+            token = torch.multinomial(torch.softmax(logits / 0.8, dim=-1), 1, generator=generator)
+            produced.append(int(token))
+            window = torch.cat([window[1:], token])
+    torch.set_num_threads(threads)
+    return produced
 
 
 def _loss(plan, outputs, targets):
@@ -150,6 +178,10 @@ def engine_run(service: TrainingService, design, epochs: int, out: Path) -> floa
     return batches * design.training["batch_size"] * epochs / (finished - started)
 
 
+def _new_folder(parent: str, prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -162,15 +194,23 @@ def main() -> None:
             design = load_template(name)
             epochs = EPOCHS.get(name, 3)
             engine_run(service, design, 1, Path(folder) / "warm-up")
-            plain, ours = [], []
+            plain, sampling, ours = [], [], []
             for round_ in range(args.rounds):
-                plain.append(plain_loop(design, epochs, Path(folder)))
-                ours.append(engine_run(service, design, epochs, Path(folder) / f"{name}{round_}"))
+                plain_first = round_ % 2 == 0
+                if not plain_first:
+                    ours.append(engine_run(service, design, epochs, _new_folder(folder, name)))
+                speed, share = plain_loop(design, epochs, _new_folder(folder, "plain"))
+                plain.append(speed)
+                sampling.append(share)
+                if plain_first:
+                    ours.append(engine_run(service, design, epochs, _new_folder(folder, name)))
             ratios = [o / p for o, p in zip(ours, plain, strict=True)]
+            text = (f"; text samples {statistics.median(sampling):.1%} of plain's run"
+                    if any(sampling) else "")
             print(f"{name}: {epochs} epochs; plain {statistics.median(plain):,.0f} samples/s, "
                   f"engine {statistics.median(ours):,.0f} samples/s; ratio engine/plain "
                   f"median {statistics.median(ratios):.3f} (rounds: "
-                  f"{', '.join(f'{r:.3f}' for r in ratios)})")
+                  f"{', '.join(f'{r:.3f}' for r in ratios)}){text}")
 
 
 if __name__ == "__main__":

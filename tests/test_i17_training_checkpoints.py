@@ -63,3 +63,43 @@ def test_weights_are_saved_without_copies_yet_as_safetensors_needs():
     for key in ("conv", "tied", "row"):
         assert plain[key].is_contiguous() and plain[key].equal(state[key])
         assert plain[key].data_ptr() != linear.weight.data_ptr()
+
+
+def test_final_weights_link_to_a_checkpoint_of_the_same_step_and_outlive_its_recycling(
+        tmp_path):
+    """last/ costs no copy when the last checkpoint holds the same weights; recycling that
+    checkpoint's folder later makes new files, so the linked weights stay as they were."""
+    from safetensors.torch import load_file
+
+    from engine.training.checkpoint import save_weights
+
+    model = torch.nn.Linear(3, 2)
+    checkpoint = write(tmp_path / "checkpoints", 1, model)
+    final = tmp_path / "last" / "model.safetensors"
+    save_weights(final, model.state_dict(), same_as=checkpoint / "model.safetensors")
+    assert os.stat(final).st_ino == os.stat(checkpoint / "model.safetensors").st_ino
+    before = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    for epoch in range(2, KEEP + 3):   # epoch-0001's folder is emptied and written into
+        write(tmp_path / "checkpoints", epoch, model)
+    assert not checkpoint.exists()
+    assert torch.equal(load_file(final)["weight"], before)
+
+
+def test_final_weights_are_written_where_no_link_can_be_made(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from engine.training.checkpoint import save_weights
+
+    def cross_device(source, target):
+        raise OSError(18, "Invalid cross-device link")
+
+    model = torch.nn.Linear(3, 2)
+    checkpoint = write(tmp_path / "checkpoints", 1, model)
+    monkeypatch.setattr(os, "link", cross_device)
+    final = tmp_path / "last" / "model.safetensors"
+    save_weights(final, model.state_dict(), same_as=checkpoint / "model.safetensors")
+    assert os.stat(final).st_ino != os.stat(checkpoint / "model.safetensors").st_ino
+    assert torch.equal(load_file(final)["weight"], model.weight.detach())
+    assert sorted(os.listdir(final.parent)) == ["model.safetensors"]

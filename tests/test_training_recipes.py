@@ -1,8 +1,10 @@
 """Each recipe learns on small data; runs are repeatable, resumable and stop early."""
 
 import json
+import os
 
 import pytest
+import torch
 from safetensors.torch import load_file
 from test_training_support import (
     RECIPES,
@@ -104,6 +106,26 @@ def test_early_stopping_stops_and_keeps_the_best_weights(tmp_path):
     assert final.best_epoch == best["epoch"]
     assert len(rows) == best["epoch"] + 2
     assert final.weights["model"].endswith("best/model.safetensors")
+    # last/ holds the weights training ended with (the last checkpoint's, linked), not the best
+    last_checkpoint = tmp_path / "checkpoints" / f"epoch-{len(rows):04d}"
+    last, kept = (load_file(tmp_path / folder / "model.safetensors") for folder in ("last", "best"))
+    assert _same_file(tmp_path / "last" / "model.safetensors",
+                      last_checkpoint / "model.safetensors")
+    assert any(not torch.equal(last[key], kept[key]) for key in last)
+    assert all(torch.equal(kept[key], value) for key, value in
+               load_file(last_checkpoint / "best-model.safetensors").items())
+
+
+def test_a_finished_run_links_its_final_weights_instead_of_copying_them(tmp_path):
+    _, final = train(regressor(epochs=3, optimizer={"name": "adam", "lr": 0.002}), tmp_path)
+    assert final.best_epoch == 3   # the validation loss still falls at the last epoch
+    last = tmp_path / "last" / "model.safetensors"
+    assert _same_file(last, tmp_path / "checkpoints" / "epoch-0003" / "model.safetensors")
+    assert _same_file(tmp_path / "best" / "model.safetensors", last)
+
+
+def _same_file(one, other) -> bool:
+    return os.stat(one).st_ino == os.stat(other).st_ino
 
 
 def test_schedules_change_the_learning_rate_and_report_it():

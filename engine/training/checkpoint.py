@@ -87,12 +87,22 @@ def write_checkpoint(folder: Path, name: str, models: dict[str, Any], state: dic
     return final
 
 
-def save_weights(path: Path, state: dict[str, Any]) -> None:
-    """One network's state dict as a .safetensors file, written beside and then renamed."""
+def save_weights(path: Path, state: dict[str, Any], same_as: Path | None = None) -> None:
+    """One network's state dict as a .safetensors file, written beside and then renamed.
+
+    `same_as` is a file known to hold exactly these weights (a checkpoint written at the same
+    step): the new file is a hard link to it, which copies nothing and takes no disk space.
+    Every writer here makes new files and never writes into an old one, so linked files never
+    change under each other. Where no link can be made (another file system, one without
+    links) the weights are written."""
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)   # a killed writer's
+    if same_as is not None and _linked(same_as, partial):
+        os.replace(partial, path)
+        return
     try:
         save_file(_plain_state(state), partial)
     except Exception as err:   # as in write_checkpoint
@@ -100,6 +110,15 @@ def save_weights(path: Path, state: dict[str, Any]) -> None:
         partial.unlink(missing_ok=True)
         raise failure from err
     os.replace(partial, path)
+
+
+def _linked(existing: Path, new: Path) -> bool:
+    """Whether `new` could be made a hard link to `existing`."""
+    try:
+        os.link(existing, new)
+    except OSError:
+        return False
+    return True
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

@@ -111,7 +111,9 @@ class Trainer:
         self.partial: list = []   # ... and their results
         self.best: dict[str, Any] = {"loss": math.inf, "epoch": 0}
         self.best_state: dict[str, Any] | None = None   # weights kept by early stopping
+        self.best_step: int | None = None   # the step `best_state` was taken at
         self.last_checkpoint: str | None = None
+        self.checkpoint_step: int | None = None   # the step `last_checkpoint` was written at
         self.diagnostics = DiagnosticLog()
         self.probes: EpochProbes | None = None
 
@@ -260,6 +262,7 @@ class Trainer:
         self.best_state = {network: {k: v.to(device) for k, v in weights.items()}
                            for network, weights in checkpoint.best.items()} or None
         self.last_checkpoint = str(checkpoint.path)
+        self.checkpoint_step = self.step
 
     # ------------------------------------------------------------------ the loop
     def _loop(self) -> str:
@@ -526,6 +529,7 @@ class Trainer:
                 self.best_state = {network: {k: v.detach().clone()
                                              for k, v in model.state_dict().items()}
                                    for network, model in self.state.networks.models.items()}
+                self.best_step = self.step
             return False
         return early.enabled and self.epoch - self.best["epoch"] >= early.patience
 
@@ -549,32 +553,45 @@ class Trainer:
         best = self.best_state if self._keeps_best() else None
         path = write_checkpoint(self.out / "checkpoints", name, networks.models, state, record,
                                 best)
-        self.last_checkpoint = str(path)
+        self.last_checkpoint, self.checkpoint_step = str(path), self.step
         self.emit(CheckpointWritten(self.run_id, epoch=record["epoch"], step=record["step"],
                                     path=str(path), reason=reason))
 
-    def _write_weights(self, folder: str, states: dict[str, Any] | None = None) -> None:
+    def _write_weights(self, folder: str, states: dict[str, Any] | None = None,
+                       same_as: Path | None = None) -> None:
+        """Each network's weights in `folder` (the models' own, or `states`); `same_as`, a
+        folder that holds these very weights, to link them from (no copy)."""
         for network, model in self.state.networks.models.items():
             state = states[network] if states else model.state_dict()
-            save_weights(self.out / folder / weights_file(network), state)
+            name = weights_file(network)
+            save_weights(self.out / folder / name, state, same_as and same_as / name)
+
+    def _write_final_weights(self) -> None:
+        """last/ (the weights as training left them) and best/; each a link to files that
+        already hold the same weights where there are some (the last checkpoint, when no
+        step came after it; last/, when the best epoch is the last)."""
+        unchanged = self.checkpoint_step == self.step
+        self._write_weights("last", same_as=Path(self.last_checkpoint) if unchanged else None)
+        if self.best_state is not None:
+            self._write_weights("best", self.best_state,
+                                same_as=self.out / "last" if self.best_step == self.step else None)
 
     def _finish(self, status: str, seconds: float) -> Finished:
         models = self.state.networks.models
-        if self._keeps_best() and self.best_state is not None:
-            for network, model in models.items():
-                model.load_state_dict(self.best_state[network])
+        keeps_best = self._keeps_best() and self.best_state is not None
         weights = {}
         metrics = self.history[-1] if self.history else {}
         if self.out:
-            self._write_weights("last")
-            if self.best_state is not None:
-                self._write_weights("best", self.best_state)
-            folder = "best" if self._keeps_best() and self.best_state is not None else "last"
-            weights = {n: str(self.out / folder / weights_file(n)) for n in models}
+            self._write_final_weights()
+            weights = {n: str(self.out / ("best" if keeps_best else "last") / weights_file(n))
+                       for n in models}
             write_summary(self.out, {"status": status, "epochs_done": len(self.history),
                                      "best_epoch": self.best["epoch"] or None,
                                      "seconds": seconds, "metrics": metrics, "weights": weights,
                                      "settings": self.state.setup.settings.to_dict()})
+        if keeps_best:
+            for network, model in models.items():
+                model.load_state_dict(self.best_state[network])
         return Finished(self.run_id, status=status, epochs_done=len(self.history),
                         best_epoch=self.best["epoch"] or None, metrics=metrics,
                         out_dir=str(self.out) if self.out else None, weights=weights,
