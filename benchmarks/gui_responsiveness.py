@@ -353,6 +353,8 @@ def measure_frames(designs: dict[str, Any], frames: int, rounds: int,
     """{design label: {"interaction @ zoom": frame times}}, the designs open side by side and
     measured in alternating rounds so that drift in the machine's load hits them alike."""
     benches = {label: CanvasBench(design) for label, design in designs.items()}
+    for bench in benches.values():   # each window routes its wires after opening: those of
+        bench.catch_up()             # one must not run inside the other's frames
     results: dict[str, dict[str, list[float]]] = {label: {} for label in designs}
     per_round = max(1, frames // rounds)
     try:
