@@ -54,8 +54,8 @@ class Walk:
     """What one walk over a scope found: per-node outputs (`infos`: each node's first output,
     for most its only one; `output_infos`: all of them, in order), parameter counts and
     incoming tensors, problems as (node, severity, message, fix), the Outputs' tensors in
-    creation order, the walks of the block nodes it met, and problems found inside their
-    definitions."""
+    creation order, the walks of the block nodes it met, problems found inside their
+    definitions, and whether it read files (what they hold is not part of the design)."""
 
     infos: dict[str, TensorInfo] = field(default_factory=dict)
     output_infos: dict[str, tuple[TensorInfo, ...]] = field(default_factory=dict)
@@ -65,6 +65,8 @@ class Walk:
     outputs: tuple[TensorInfo | None, ...] = ()
     uses: dict[str, tuple[Walk, ...]] = field(default_factory=dict)
     inner: list[Problem] = field(default_factory=list)
+    reads_files: bool = False
+    nodes: tuple[str, ...] = ()   # the scope's nodes in creation order
 
     @property
     def total(self) -> int:
@@ -159,10 +161,12 @@ def _check_scope(checking: _Checking, scope: str, report: Report,
     """One scope's findings into `report`; a problem already in `reported` (a definition's,
     found again at one of its uses) is listed once."""
     design = checking.design
-    arguments = {a.name: a.default for a in design.block_arguments(scope)} if (
-        design.is_block(scope)) else {}
-    walk = walk_scope(checking, scope, None, arguments, (scope,))
-    report.networks[scope] = list(layout_of(design.graph(scope)).nodes)
+    if design.is_block(scope):   # unchanged since the last check, most of the time
+        arguments = {a.name: a.default for a in design.block_arguments(scope)}
+        walk = _kept_walk(checking, scope, None, arguments, (scope,))
+    else:
+        walk = walk_scope(checking, scope, None, {}, (scope,))
+    report.networks[scope] = list(walk.nodes)
     report.infos.update(walk.infos)
     report.output_infos.update(walk.output_infos)
     report.param_counts.update(walk.counts)
@@ -189,9 +193,9 @@ def walk_scope(checking: _Checking, scope: str, inputs: tuple[TensorInfo, ...] |
     incoming tensors stay the same, so after an edit only the edited node and those whose
     inputs it changes are worked out again."""
     design = checking.design
-    walk = Walk()
     graph = design.graph(scope)
     layout = layout_of(graph)
+    walk = Walk(nodes=layout.nodes)
     data = dict(graph.nodes(data=True))
     memo = memo_for(design, (scope, stack, inputs, _freeze(arguments), checking.folder))
     structures, broken = _structure(design, scope, arguments, walk, layout, data, memo)
@@ -209,6 +213,7 @@ def walk_scope(checking: _Checking, scope: str, inputs: tuple[TensorInfo, ...] |
         else:
             files = _files(attributes["type"], found.values, checking.folder) if (
                 found.reads_files) else ()
+            walk.reads_files = walk.reads_files or found.reads_files
             inferred = memo.get(("infer", node), (
                 attributes["type"], attributes["name"], found, tensors, fed.get(node), files),
                 _inferred, node, attributes, fed, tensors, found.values, checking.folder)
@@ -379,8 +384,9 @@ def _use(checking: _Checking, node: str, incoming: tuple[TensorInfo, ...],
     copies: list[Walk] = []
     tensors, total = incoming, 0
     for index in range(params["repeat"]):
-        copy = _walk_use(checking, block, tensors, arguments, (*stack, block))
+        copy = _kept_walk(checking, block, tensors, arguments, (*stack, block))
         copies.append(copy)
+        walk.reads_files = walk.reads_files or copy.reads_files
         errors = [found for found in copy.problems if found[1] == "error"]
         if errors or copy.outputs[0] is None:
             walk.inner += [Problem(n, severity, message, fix, block)
@@ -402,12 +408,15 @@ _WALKS: RecentCache[Walk] = RecentCache(4096)
 _NESTED: RecentCache[tuple[str, ...]] = RecentCache(4096)  # bounded: every edit makes a key
 
 
-def _walk_use(checking: _Checking, block: str, inputs: tuple[TensorInfo, ...],
-              arguments: dict[str, Any], stack: tuple[str, ...]) -> Walk:
-    """walk_scope for one copy of a use, kept until the definition (or one it uses) changes:
-    a design of many uses of a few blocks is checked once per distinct use."""
+def _kept_walk(checking: _Checking, block: str, inputs: tuple[TensorInfo, ...] | None,
+               arguments: dict[str, Any], stack: tuple[str, ...]) -> Walk:
+    """walk_scope for a definition on its own or one copy of a use, kept until the definition
+    (or one it uses) changes: a design of many uses of a few blocks is checked once per
+    distinct use, and an edit elsewhere walks no definition again. A walk that read files is
+    not kept: the files may change while the design does not (its nodes' memos notice)."""
     key = (_revision_key(checking, block), inputs, _freeze(arguments), checking.folder, stack)
-    return _WALKS.get(key, lambda: walk_scope(checking, block, inputs, arguments, stack))
+    return _WALKS.get(key, lambda: walk_scope(checking, block, inputs, arguments, stack),
+                      keep=lambda walk: not walk.reads_files)
 
 
 def _revision_key(checking: _Checking, block: str) -> tuple:

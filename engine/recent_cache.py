@@ -19,13 +19,17 @@ class RecentCache(Generic[Value]):
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, make: Callable[[], Value]) -> Value:
-        """The value kept for `key`, or the one `make` returns, kept from now on."""
+    def get(self, key: Hashable, make: Callable[[], Value],
+            keep: Callable[[Value], bool] | None = None) -> Value:
+        """The value kept for `key`, or the one `make` returns, kept from now on unless
+        `keep` says not to."""
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
         value = make()
+        if keep is not None and not keep(value):
+            return value
         with self._lock:
             self._values[key] = value
             if len(self._values) > self._size:

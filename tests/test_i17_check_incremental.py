@@ -148,3 +148,36 @@ def test_a_design_collected_while_its_memos_lock_is_held_does_not_hang_the_check
     worker.join(timeout=30)
     assert not worker.is_alive(), "the memos' weakref callback waited for its own lock"
     assert forgotten == [True]   # the thread got through, and the design's memos went
+
+
+def test_a_file_a_block_reads_is_looked_at_again_on_every_check(tmp_path):
+    """A block's walks are kept until the block changes, except those that read files: a
+    weights file named inside a definition can change while the design does not."""
+    weights = tmp_path / "weights.pth"
+    d = Design()
+    d.add_block("Features")
+    image = d.add("Input", shape=(3, 32, 32), network="Features")
+    backbone = d.add("Backbone", image, network="Features", weights_file=str(weights))
+    d.add("Output", backbone, network="Features")
+    x = d.add("Input", shape=(3, 32, 32))
+    use = d.add("Block", x, block="Features")
+    d.add("Output", use)
+
+    def missing() -> set[str]:
+        return {p.node for p in checking.check(d).errors if "there is no weights file" in p.message}
+
+    assert missing() == {backbone, use}
+    weights.write_bytes(b"weights")   # the check looks at no more than the file's presence
+    assert missing() == set()
+    weights.unlink()
+    assert missing() == {backbone, use}
+
+
+def test_an_edit_outside_a_block_walks_none_of_its_definitions_again():
+    d, nodes = residual_design()
+    checking.check(d)
+    with mock.patch.object(checking, "walk_scope", wraps=checking.walk_scope) as walked:
+        d.set_params(nodes["head"], out_features=7)
+        report = checking.check(d)
+    assert [call.args[1] for call in walked.call_args_list] == ["model"]
+    assert report == fresh_check(d)
