@@ -13,9 +13,9 @@
    of cards change their shapes, problems and sizes, and their wires move). A frame is the
    work of one step plus the events it triggers (the check) plus one paint of the whole
    canvas (the one the step asked for, or a synchronous repaint where it asked for none).
-   Wires whose ends moved are routed, and wire labels not drawn at the time relabelled, in
-   short slices between events (designer.canvas.wire_router,
-   designer.canvas.deferred_labels), and the panels follow an edit's report a moment after
+   Wires whose ends moved are routed, and wire labels and cards not drawn at the time given
+   their new shapes, in short slices between events (designer.canvas.wire_router,
+   designer.canvas.deferred), and the panels follow an edit's report a moment after
    the canvas (designer.document.PANELS_DELAY_MS): ", panels too" and ", wires too" are the
    times until they have caught up as well; "longest turn" is the longest single pass of the
    event loop while they did (the window cannot answer meanwhile).

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGraphicsSceneHoverEvent
 from test_app_support import make_window
 
 from designer.canvas.edge_item import LABEL_LOD
-from designer.canvas.node_item import NodeItem
+from designer.canvas.node_item import NodeItem, texts_drawn
 from designer.canvas.node_text import shape_text
 from designer.undo_commands import AddNode, SetParams
 from engine import check
@@ -114,7 +114,8 @@ def test_a_parameter_edit_asks_no_card_to_redo_its_probe_and_a_new_card_is_shown
     qtbot.waitUntil(lambda: add.node_id in shown)
 
 
-def test_cards_whose_shapes_an_edit_leaves_unknown_keep_their_size_and_wires(qtbot, tmp_path):
+def test_cards_whose_shapes_an_edit_leaves_unknown_keep_their_size_and_wires(qtbot, tmp_path,
+                                                                             monkeypatch):
     window = make_window(qtbot, tmp_path)
     document = window.document
     scene = window.tabs.current_view().network_scene()
@@ -122,13 +123,16 @@ def test_cards_whose_shapes_an_edit_leaves_unknown_keep_their_size_and_wires(qtb
     sizes = {node_id: (item.width, item.height) for node_id, item in scene.nodes.items()}
     routes = {edge: item.route for edge, item in scene.edges.items()}
     conv = document.design.find("conv1")
+    rerouted = []
+    monkeypatch.setattr(scene.router, "invalidate", rerouted.append)
     with qtbot.waitSignal(document.reportChanged):
         document.push(SetParams(document.design, conv, {"kernel_size": 11}))   # > 8x8 input
+    qtbot.waitUntil(lambda: not scene.wires_pending)   # cards not drawn now follow later
     after = [item for item in scene.nodes.values() if item.node_id != conv
              and item.layer_type not in ("Input", "Output")]
     assert all(item.shape_label == "?" and not item.count_label for item in after)
     assert {node_id: (item.width, item.height) for node_id, item in scene.nodes.items()} == sizes
-    assert not scene.router.pending   # no wire had to move
+    assert rerouted == []   # no wire had to move
     assert {edge: item.route for edge, item in scene.edges.items()} == routes
 
 
@@ -143,3 +147,42 @@ def test_a_cards_tooltip_is_written_when_hovered_and_follows_edits_meanwhile(qtb
     with qtbot.waitSignal(document.reportChanged):
         document.push(SetParams(document.design, conv, {"out_channels": 7}))
     assert "(N, 7, 8, 8)" in card.toolTip()
+
+
+def test_cards_the_view_does_not_draw_take_their_shapes_a_moment_later(qtbot, tmp_path):
+    """Zoomed out past the cards' text, an edit's new shapes reach the cards after the frame
+    that draws it; a card's problems, and the cards the user looks at, change at once; a newer
+    report replaces what still waits (an undo before the slices ran shows the undone shapes)."""
+    window = make_window(qtbot, tmp_path)
+    document = window.document
+    view = window.tabs.current_view()
+    scene = view.network_scene()
+    view.zoom_by(0.05 / view.zoom)
+    assert not texts_drawn(scene.canvas_style, view.zoom)
+    conv, bn, relu = (document.design.find(name) for name in ("conv1", "bn1", "relu1"))
+    document.set_selection([relu])
+    at_report = []
+    document.reportChanged.connect(lambda _report: at_report.append(
+        {node: scene.nodes[node].shape_label for node in (bn, relu)}))
+    document.push(SetParams(document.design, conv, {"out_channels": 5}))
+    document.current_report()
+    assert at_report == [{bn: "(N, 32, 8, 8)", relu: "(N, 5, 8, 8)"}] and scene.wires_pending
+    qtbot.waitUntil(lambda: scene.nodes[bn].shape_label == "(N, 5, 8, 8)")
+
+    for channels in (6, 5):   # back to what bn shows before its slice ran: nothing waits
+        document.push(SetParams(document.design, conv, {"out_channels": channels}))
+        document.current_report()
+    qtbot.waitUntil(lambda: not scene.wires_pending)
+    assert scene.nodes[bn].shape_label == "(N, 5, 8, 8)"
+
+    document.push(SetParams(document.design, conv, {"out_channels": 6}))
+    document.current_report()
+    document.undo_stack.undo()
+    document.current_report()
+    qtbot.waitUntil(lambda: not scene.wires_pending)
+    undone = shape_text(check(document.design).info(bn))
+    assert undone != "(N, 6, 8, 8)" and scene.nodes[bn].shape_label == undone
+
+    document.push(SetParams(document.design, conv, {"kernel_size": 11}))   # > 8x8 input
+    document.current_report()
+    assert scene.nodes[conv].badge.severity == "error"

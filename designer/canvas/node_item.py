@@ -308,6 +308,11 @@ class NodeItem(QGraphicsItem):
         return min(self.repeat - 1, 2)
 
     @property
+    def attended(self) -> bool:
+        """Is the user looking at this card (selected, or under the pointer)?"""
+        return self._hovered or self.isSelected()
+
+    @property
     def width(self) -> float:
         return self._width
 
@@ -377,8 +382,7 @@ class NodeItem(QGraphicsItem):
         that would be a smudge of a few pixels, the card is just its coloured shape."""
         style = self.style
         rect = self.card_rect().adjusted(PADDING / 2, 2, -PADDING / 2, -2)
-        common = HEADER_HEIGHT + PADDING * 2 + style.line_height * _MIN_BODY_LINES - 8
-        size = min(_OVERVIEW_PIXELS / max(lod, 0.05), common / 2.4)
+        size = _overview_text_size(style, lod)
         if size * lod < _MIN_TEXT_PIXELS:
             return
         title = QFont(style.title_font)
@@ -557,6 +561,18 @@ def _resize_ports(card: NodeItem, ports: list[PortItem], kind: str, count: int) 
         port.setParentItem(None)
         if port.scene():
             port.scene().removeItem(port)
+
+
+def _overview_text_size(style: CanvasStyle, lod: float) -> float:
+    """The letters' height in the scene when zoomed out below DETAIL_LOD."""
+    common = HEADER_HEIGHT + PADDING * 2 + style.line_height * _MIN_BODY_LINES - 8
+    return min(_OVERVIEW_PIXELS / max(lod, 0.05), common / 2.4)
+
+
+def texts_drawn(style: CanvasStyle, lod: float) -> bool:
+    """Whether cards show any text at this zoom; further out they are coloured shapes, which a
+    new shape or count does not change."""
+    return lod >= DETAIL_LOD or _overview_text_size(style, lod) * lod >= _MIN_TEXT_PIXELS
 
 
 def _outputs_text(outputs: tuple[TensorInfo, ...]) -> str:

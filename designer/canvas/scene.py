@@ -19,9 +19,10 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 from designer import clipboard
 from designer.canvas.card_room import room_for_wider_card
 from designer.canvas.connection_rules import input_port_count
-from designer.canvas.deferred_labels import DeferredLabels
+from designer.canvas.deferred import Deferred, shows
 from designer.canvas.edge_item import LABEL_LOD, EdgeItem, WireItem
-from designer.canvas.node_item import NodeItem, card_width, expected_card_size
+from designer.canvas.node_item import NodeItem, card_width, expected_card_size, texts_drawn
+from designer.canvas.node_text import shape_text
 from designer.canvas.placement import free_offset
 from designer.canvas.port_item import PortItem
 from designer.canvas.port_note import PortNote
@@ -85,7 +86,8 @@ class NetworkScene(QGraphicsScene):
         self.drop_glow: WireGlow | None = None
         self._syncing_selection = False
         self.router = WireRouter(self, self.nodes, self.edges)
-        self._labels = DeferredLabels(self, self.edges)
+        self._labels: Deferred[Edge, TensorInfo | None] = Deferred(self, self._set_label)
+        self._cards: Deferred[str, tuple] = Deferred(self, self._show_card_report)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.designChanged.connect(self._on_design_event)
         document.reportChanged.connect(self.apply_report)
@@ -118,6 +120,7 @@ class NetworkScene(QGraphicsScene):
         self._shown_reports.clear()
         self._shown_labels.clear()
         self._labels.clear()
+        self._cards.clear()
         self._picked.clear()
         if self.network not in self.design.networks and not self.design.is_block(self.network):
             return
@@ -183,6 +186,7 @@ class NetworkScene(QGraphicsScene):
         self.nodes[node_id] = item
         self._edges_of[node_id] = set()
         self._shown_reports.pop(node_id, None)
+        self._cards.drop(node_id)
         self.addItem(item)
         self.router.place_card(node_id)
 
@@ -190,6 +194,7 @@ class NetworkScene(QGraphicsScene):
         item = self.nodes.pop(node_id)
         self._edges_of.pop(node_id, None)
         self._shown_reports.pop(node_id, None)
+        self._cards.drop(node_id)
         self.router.remove_card(node_id)
         self.removeItem(item)
 
@@ -246,48 +251,74 @@ class NetworkScene(QGraphicsScene):
 
     @property
     def wires_pending(self) -> bool:
-        """Do wires still wait for their route or label (they follow in later turns)?"""
-        return self.router.pending or self._labels.pending
+        """Do wires still wait for their route or label, or cards for their report (they
+        follow in later turns)?"""
+        return self.router.pending or self._labels.pending or self._cards.pending
 
     def apply_report(self, report: Report) -> None:
         """Show new shapes, counts and problems. Only the cards whose part of the report
-        changed are touched, and only their outgoing wires relabelled (those out of view a
-        moment later: DeferredLabels): after an edit most of a large design's report is the
-        same objects as before (the check caches each node's result), so this costs little
-        more than comparing them."""
+        changed are touched, and only their outgoing wires relabelled; those the view does not
+        draw now (off screen, or zoomed out past their text) a moment later (designer.canvas.
+        deferred), except the cards the user looks at (selected or under the pointer) and a card's
+        problems, which show at every zoom. After an edit most of a
+        large design's report is the same objects as before (the check caches each node's
+        result), so this costs little more than comparing them."""
         shown = visible_area(self)
-        if shown is not None and self.zoom() < LABEL_LOD:
-            shown = QRectF()   # a null rectangle: no label is drawn at this zoom
+        zoom = self.zoom()
+        labels_shown = QRectF() if shown is not None and zoom < LABEL_LOD else shown
+        cards_shown = (QRectF() if shown is not None and not texts_drawn(self.canvas_style, zoom)
+                       else shown)
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
                 problems.setdefault(problem.node, []).append(problem)
         outputs, counts, inputs = report.output_infos, report.param_counts, report.input_infos
         shown_reports = self._shown_reports
+        self._cards.clear()   # each card is weighed again against what it shows
         for node_id, item in self.nodes.items():
             part = (outputs.get(node_id, ()), counts.get(node_id), problems.get(node_id, []),
                     inputs.get(node_id, []))
             before = shown_reports.get(node_id)
             if before == part:
                 continue
-            shown_reports[node_id] = part
-            size = (item.width, item.height)
-            item.apply_report(*part)
-            if (item.width, item.height) != size:
-                self._update_edges_of(node_id)
+            if (before is not None and before[2] == part[2] and not item.attended
+                    and not shows(cards_shown, item)):
+                self._cards.put(node_id, part)
+            else:
+                self._show_card_report(node_id, part)
             if before is None or before[0] != part[0]:
                 for edge in self._edges_of[node_id]:
                     if edge.src == node_id:
                         self._label_edge(self.edges[edge], report.info(edge.src, edge.out),
-                                         shown)
+                                         labels_shown)
+
+    def _show_card_report(self, node_id: str, part: tuple) -> None:
+        """The card shows its part of the report; its wires follow a change of its size."""
+        item = self.nodes.get(node_id)
+        if item is None:
+            return
+        self._shown_reports[node_id] = part
+        size = (item.width, item.height)
+        item.apply_report(*part)
+        if (item.width, item.height) != size:
+            self._update_edges_of(node_id)
 
     def _label_edge(self, item: EdgeItem, info: TensorInfo | None,
                     shown: QRectF | None) -> None:
         """Label the wire with the tensor it carries (its text is worked out only when the
-        tensor changed), at once when it shows within `shown` (None: anywhere)."""
-        if self._shown_labels.get(item.edge, _UNLABELLED) != info:
-            self._shown_labels[item.edge] = info
-            self._labels.set_label(item, info, shown)
+        tensor changed): at once when it shows within `shown` (None: anywhere), else later."""
+        edge = item.edge
+        if self._shown_labels.get(edge, _UNLABELLED) != info:
+            self._shown_labels[edge] = info
+            if shows(shown, item):
+                self._labels.drop(edge)
+                item.set_label(shape_text(info))
+            else:
+                self._labels.put(edge, info)
+
+    def _set_label(self, edge: Edge, info: TensorInfo | None) -> None:
+        if edge in self.edges:
+            self.edges[edge].set_label(shape_text(info))
 
     def highlight_nodes(self, node_ids: list[str], colour: QColor | None) -> None:
         """Ring the cards of `node_ids` (those in this network) in `colour`; clear the rest."""
