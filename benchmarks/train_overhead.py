@@ -38,7 +38,7 @@ from engine.compiler import build_model
 from engine.training.data import load_data
 from engine.training.plan import Loss, make_plan, optimizer_spec, schedule_spec
 from engine.training.run_state import settings_with
-from engine.training.samples import TEXT_LENGTH
+from engine.training.samples import TEXT_LENGTH, one_cpu_thread
 from engine.training.settings import settings_from
 from engine.training.worker import TrainingService
 from templates import load_template, template_names
@@ -95,16 +95,13 @@ def _text_sample(model, prompt, seed: int) -> list[int]:
     as the app writes its sample)."""
     generator = torch.Generator().manual_seed(seed)
     window, produced = prompt.clone(), []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), one_cpu_thread():
         for _ in range(TEXT_LENGTH):
             logits = model(window.unsqueeze(0))[0, -1]
             token = torch.multinomial(torch.softmax(logits / 0.8, dim=-1), 1, generator=generator)
             produced.append(int(token))
             window = torch.cat([window[1:], token])
-    torch.set_num_threads(threads)
     return produced
 
 

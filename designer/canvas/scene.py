@@ -257,12 +257,12 @@ class NetworkScene(QGraphicsScene):
 
     def apply_report(self, report: Report) -> None:
         """Show new shapes, counts and problems. Only the cards whose part of the report
-        changed are touched, and only their outgoing wires relabelled; those the view does not
-        draw now (off screen, or zoomed out past their text) a moment later (designer.canvas.
-        deferred), except the cards the user looks at (selected or under the pointer) and a card's
-        problems, which show at every zoom. After an edit most of a
-        large design's report is the same objects as before (the check caches each node's
-        result), so this costs little more than comparing them."""
+        changed are touched, and only their outgoing wires relabelled. Those the view does not
+        draw now (off screen, or zoomed out past their text) follow a moment later
+        (designer.canvas.deferred), except the cards the user looks at (selected or under the
+        pointer) and a card's problems, which show at every zoom. After an edit most of a large
+        design's report is the same objects as before (the check caches each node's result), so
+        this costs little more than comparing them."""
         shown = visible_area(self)
         zoom = self.zoom()
         labels_shown = QRectF() if shown is not None and zoom < LABEL_LOD else shown
