@@ -13,7 +13,7 @@ from torch import nn
 
 import engine
 from engine.errors import DesignError, ShapeError
-from engine.export_onnx import export_onnx
+from engine.export_onnx import export_onnx, missing_packages
 from engine.importing import import_network
 from engine.layers import TensorInfo, get_layer
 
@@ -51,6 +51,11 @@ def test_einsum_imports_exactly_with_its_equations_as_written(tmp_path):
     again = _inputs(3)
     with torch.no_grad():
         assert torch.equal(built(*again), original(*again))
+
+
+@pytest.mark.skipif(bool(missing_packages()), reason="needs the onnx extra")
+def test_einsum_exports_to_onnx(tmp_path):
+    design, _ = assert_round_trip(Attention().eval(), _inputs(2), tmp_path)
     assert export_onnx(design, tmp_path / "einsum.onnx").max_difference < 1e-4
 
 
