@@ -4,8 +4,11 @@ caller alive and informed."""
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,3 +173,31 @@ def test_a_loss_that_becomes_nan_stops_with_its_step(service, tmp_path):
     assert not (tmp_path / "checkpoints" / f"epoch-{epoch:04d}").exists()
     assert any(e.code == "non_finite_loss" and f"step {step} " in e.message
                for e in of_kind(events, "diagnostic"))
+
+
+UNREAD_JOB_AT_EXIT = """
+from engine.training.worker import TrainingService
+
+if __name__ == "__main__":
+    service = TrainingService(warm=True)      # importing torch: it reads no command for seconds
+    service.call(len, b"x" * 2_000_000)       # far more than a pipe holds
+    service.shutdown()
+    print("shut down", flush=True)
+"""
+
+
+def test_a_process_whose_worker_never_read_a_large_job_still_exits(tmp_path):
+    """The queue's feeder thread was left writing into a full pipe, and the interpreter's exit
+    joined it for ever (the app's launcher skips that teardown; scripts and commands do not)."""
+    script = tmp_path / "quit_with_unread_job.py"
+    script.write_text(UNREAD_JOB_AT_EXIT)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    try:
+        result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired as hung:
+        pytest.fail(f"the process did not end after shutting its worker down: {hung.stdout}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "shut down\n"

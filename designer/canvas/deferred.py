@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, QRectF
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import QObject, QRectF, Qt
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from designer.canvas.turn_slices import TurnSlices
 
@@ -21,10 +21,19 @@ Key = TypeVar("Key")
 Value = TypeVar("Value")
 
 
-def shows(area: QRectF | None, item: QGraphicsItem) -> bool:
-    """Whether `item` is within `area` of the scene (None: everywhere; a null rectangle:
-    nowhere, the view's zoom draws none of what would change)."""
-    return area is None or (not area.isNull() and area.intersects(item.sceneBoundingRect()))
+class Shown:
+    """The items a view draws within an area of the scene, found once through the scene's
+    index: asking of each of hundreds of changed items where it lies costs more than the whole
+    lookup. `area` None: everywhere; a null rectangle: nowhere (the view's zoom draws none of
+    what would change)."""
+
+    def __init__(self, scene: QGraphicsScene, area: QRectF | None) -> None:
+        self._everywhere = area is None
+        self._items: set[QGraphicsItem] = set() if area is None or area.isNull() else set(
+            scene.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect))
+
+    def __contains__(self, item: QGraphicsItem) -> bool:
+        return self._everywhere or item in self._items
 
 
 class Deferred(QObject, Generic[Key, Value]):

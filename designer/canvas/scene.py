@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 from designer import clipboard
 from designer.canvas.card_room import room_for_wider_card
 from designer.canvas.connection_rules import input_port_count
-from designer.canvas.deferred import Deferred, shows
+from designer.canvas.deferred import Deferred, Shown
 from designer.canvas.edge_item import LABEL_LOD, EdgeItem, WireItem
 from designer.canvas.node_item import NodeItem, card_width, expected_card_size, texts_drawn
 from designer.canvas.node_text import shape_text
@@ -263,11 +263,11 @@ class NetworkScene(QGraphicsScene):
         pointer) and a card's problems, which show at every zoom. After an edit most of a large
         design's report is the same objects as before (the check caches each node's result), so
         this costs little more than comparing them."""
-        shown = visible_area(self)
-        zoom = self.zoom()
-        labels_shown = QRectF() if shown is not None and zoom < LABEL_LOD else shown
-        cards_shown = (QRectF() if shown is not None and not texts_drawn(self.canvas_style, zoom)
-                       else shown)
+        area, zoom = visible_area(self), self.zoom()
+        cards_area = area if area is None or texts_drawn(self.canvas_style, zoom) else QRectF()
+        labels_area = area if area is None or zoom >= LABEL_LOD else QRectF()
+        cards_shown = Shown(self, cards_area)
+        labels_shown = cards_shown if labels_area == cards_area else Shown(self, labels_area)
         problems: dict[str, list[Problem]] = {}
         for problem in report.problems:
             if problem.node in self.nodes:
@@ -282,7 +282,7 @@ class NetworkScene(QGraphicsScene):
             if before == part:
                 continue
             if (before is not None and before[2] == part[2] and not item.attended
-                    and not shows(cards_shown, item)):
+                    and item not in cards_shown):
                 self._cards.put(node_id, part)
             else:
                 self._show_card_report(node_id, part)
@@ -303,14 +303,13 @@ class NetworkScene(QGraphicsScene):
         if (item.width, item.height) != size:
             self._update_edges_of(node_id)
 
-    def _label_edge(self, item: EdgeItem, info: TensorInfo | None,
-                    shown: QRectF | None) -> None:
+    def _label_edge(self, item: EdgeItem, info: TensorInfo | None, shown: Shown | None) -> None:
         """Label the wire with the tensor it carries (its text is worked out only when the
         tensor changed): at once when it shows within `shown` (None: anywhere), else later."""
         edge = item.edge
         if self._shown_labels.get(edge, _UNLABELLED) != info:
             self._shown_labels[edge] = info
-            if shows(shown, item):
+            if shown is None or item in shown:
                 self._labels.drop(edge)
                 item.set_label(shape_text(info))
             else:

@@ -228,6 +228,9 @@ class _Worker:
         if self.alive():
             self.process.kill()
             self.process.join(timeout=QUIT_GRACE_S)
+        # A command the worker never read (a large job queued while it warmed up) keeps the
+        # queue's feeder thread writing into a full pipe; joining that thread at exit hung.
+        self.commands.cancel_join_thread()
 
 
 class TrainingService:
