@@ -20,11 +20,12 @@ from engine.training.diagnostics import (
     GradientWatch,
     LossWatch,
     OverfitWatch,
-    dead_fractions,
+    first_pass_dead_fractions,
     headline,
     relu_modules,
 )
 from engine.training.settings import DiagnosticsSettings
+from engine.training.trainer import RunOptions, Trainer
 from templates import load_template
 
 
@@ -117,21 +118,37 @@ def test_mode_collapse_advises_the_discriminator_steps_by_their_label():
     assert "D steps per G step (Setup > GAN)" in found[0].fix
 
 
-def test_relus_that_never_fire_are_dead_and_the_model_is_left_as_it_was():
+def test_relus_that_never_fire_on_the_first_batch_are_dead_and_the_hooks_go_after():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU())
     with torch.no_grad():
         model[2].bias.fill_(-100.0)        # the second ReLU can never fire
     model.node_of_module = {"0": "n1", "1": "n2", "2": "n3", "3": "n4"}
-    model.train()
     relus = relu_modules(model)
     assert list(relus) == ["n2", "n4"]
-    fractions = dead_fractions(model, torch.randn(64, 4), relus)
-    assert fractions["n4"] == 1.0 and fractions["n2"] < 0.5
-    assert model.training and not model[1]._forward_hooks
+    with torch.no_grad(), first_pass_dead_fractions(relus) as fractions:
+        model(torch.randn(64, 4))
+        model[0].weight.zero_()
+        model[0].bias.fill_(-1.0)          # from now on n2 never fires either...
+        model(torch.randn(64, 4))          # ...but only the first batch counts
+    assert fractions["n4"] == 1.0 and 0 <= fractions["n2"] < 0.5
+    assert not model[1]._forward_hooks and not model[3]._forward_hooks
     found = DeadUnitWatch(1, {"n2": "relu1", "n4": "relu2"}, "model").check(fractions, 3)
     assert [(d.code, d.node) for d in found] == [("dead_relus", "n4")]
     assert "100% of the units of 'relu2'" in found[0].message
     assert "LeakyReLU" in found[0].fix and found[0].fix.startswith("lower the learning rate")
+
+
+def test_each_validation_measures_the_relus_not_yet_warned_about_on_its_first_batch():
+    trainer = Trainer(load_template("mlp"), lambda event: None,
+                      RunOptions(overrides={"epochs": 1}))
+    trainer._prepare()
+    relus = trainer.state.watches.relus
+    assert relus
+    dead = trainer._validate({})["dead"]
+    assert set(dead) == set(relus) and all(0.0 <= share <= 1.0 for share in dead.values())
+    trainer.state.watches.dead.check(dict.fromkeys(relus, 1.0), 1)   # each one warned about
+    assert trainer._validate({})["dead"] == {}
+    assert not any(module._forward_hooks for module in relus.values())
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -314,12 +315,12 @@ def relu_modules(model: Any) -> dict[str, Any]:
             if isinstance(module, nn.ReLU)}
 
 
-def dead_fractions(model: Any, inputs: Any, relus: dict[str, Any]) -> dict[str, float]:
-    """node id -> the fraction of each ReLU's outputs that are zero for every sample of
-    `inputs` (a unit that never fires gets no gradient and never learns again). The model
-    runs once in eval mode without gradients, and is left in the mode it was in."""
-    import torch
-
+@contextmanager
+def first_pass_dead_fractions(relus: dict[str, Any]) -> Iterator[dict[str, float]]:
+    """node id -> the fraction of each ReLU's outputs that are zero for every sample of the
+    first batch that passes through it within the block (a unit that never fires gets no
+    gradient and never learns again). Measured on a pass the run makes anyway (validation,
+    in eval mode without gradients), so it costs no forward pass of its own."""
     fractions: dict[str, float] = {}
 
     def hook(node: str):
@@ -330,16 +331,11 @@ def dead_fractions(model: Any, inputs: Any, relus: dict[str, Any]) -> dict[str, 
         return record
 
     handles = [module.register_forward_hook(hook(node)) for node, module in relus.items()]
-    training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
-            model(inputs)
+        yield fractions
     finally:
-        model.train(training)
         for handle in handles:
             handle.remove()
-    return fractions
 
 
 @dataclass

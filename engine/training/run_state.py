@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from engine.checking import Report, check
@@ -47,6 +48,12 @@ class RunSetup:
     report: Report
     cost: Cost
     device: Any   # torch.device
+
+    @cached_property
+    def settings_record(self) -> dict[str, Any]:
+        """The settings as every checkpoint's record and the summary keep them: made once a
+        run, not once an epoch (read only)."""
+        return self.settings.to_dict()
 
     @property
     def layout(self) -> Any:

@@ -29,7 +29,12 @@ from engine.training.control import Control
 from engine.training.cost import TooLargeForMemory
 from engine.training.datacheck import DataError
 from engine.training.devices import device_name, out_of_memory
-from engine.training.diagnostics import DiagnosticLog, dead_fractions, gradient_norms, non_finite
+from engine.training.diagnostics import (
+    DiagnosticLog,
+    first_pass_dead_fractions,
+    gradient_norms,
+    non_finite,
+)
 from engine.training.epoch_probes import EpochProbes, epoch_probes
 from engine.training.events import (
     Batch,
@@ -377,8 +382,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ epoch end
     def _validate(self, row: dict[str, Any]) -> dict[str, Any]:
-        """Add the validation measures to `row`, from the same functions as the exported
-        script; return what the epoch's events show besides (confusion, GAN samples)."""
+        """Add the validation measures to `row`; return what the epoch's events show besides
+        (confusion, GAN samples) and, under "dead", the share of never-firing units of each
+        ReLU not yet warned about, measured on the first validation batch."""
+        watches = self.state.watches
+        with first_pass_dead_fractions(watches.dead.unflagged(watches.relus)) as dead:
+            extra = self._measure(row)
+        return {**extra, "dead": dead}
+
+    def _measure(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The validation measures, from the same functions as the exported script."""
         plan, tensors = self.state.setup.plan, self.state.data.tensors
         if plan.task == "gan":
             return self._validate_gan(row)
@@ -461,7 +474,7 @@ class Trainer:
             add_metrics_row(self.out, self.history)
         self._diagnose(watches.loss.check_epoch(self.history))   # causes before symptoms
         self._report_gradients()
-        self._diagnose(watches.dead.check(self._dead_units(), self.epoch))
+        self._diagnose(watches.dead.check(extra["dead"], self.epoch))
         self._diagnose(watches.overfit.check(self.history))
         if setup.plan.task == "gan":
             self._diagnose(watches.collapse.check(self.epoch, row["diversity"],
@@ -476,16 +489,6 @@ class Trainer:
         layers = gradient_norms(self.state.watches.layers)
         self.emit(Gradients(self.run_id, epoch=self.epoch, step=self.step, layers=layers))
         self._diagnose(self.state.watches.gradient.check(layers, self.epoch, self.step))
-
-    def _dead_units(self) -> dict[str, float]:
-        """The share of never-firing units of each ReLU not yet warned about, on the first
-        validation batch (no extra forward pass once every ReLU was)."""
-        watches = self.state.watches
-        relus = watches.dead.unflagged(watches.relus)
-        if not relus or not self.state.setup.plan.validates:
-            return {}
-        batch = next(iter(self._val_batches()), None)
-        return dead_fractions(self.state.main_model(), batch[0], relus) if batch else {}
 
     def _diagnose(self, diagnostics: list[Diagnostic]) -> None:
         """Emit the diagnostics no earlier one explains, and keep the run folder's list."""
@@ -548,8 +551,8 @@ class Trainer:
             state["cuda_rng"] = torch.cuda.get_rng_state_all()
         rows = [{k: v.item() for k, v in row.items()} for row in partial or []] if batch else []
         record = {"epoch": completed, "batch": batch, "step": self.step,
-                  "history": copy.deepcopy(self.history), "partial": rows, "best": self.best,
-                  "settings": setup.settings.to_dict(), "reason": reason}
+                  "history": [dict(row) for row in self.history], "partial": rows,
+                  "best": self.best, "settings": setup.settings_record, "reason": reason}
         best = self.best_state if self._keeps_best() else None
         path = write_checkpoint(self.out / "checkpoints", name, networks.models, state, record,
                                 best)
@@ -588,7 +591,7 @@ class Trainer:
             write_summary(self.out, {"status": status, "epochs_done": len(self.history),
                                      "best_epoch": self.best["epoch"] or None,
                                      "seconds": seconds, "metrics": metrics, "weights": weights,
-                                     "settings": self.state.setup.settings.to_dict()})
+                                     "settings": self.state.setup.settings_record})
         if keeps_best:
             for network, model in models.items():
                 model.load_state_dict(self.best_state[network])
