@@ -10,13 +10,13 @@ from .steps import main_output
 def evaluate_classification(model, batches, classes):
     """Mean cross-entropy and the confusion matrix (rows: true class, columns: predicted)."""
     model.eval()
-    loss_sum, confusion = 0.0, torch.zeros(classes, classes, dtype=torch.long)
+    loss_sum, pairs = 0.0, []
     for inputs, targets in batches:
         logits = main_output(model(inputs)).flatten(0, -2).float()
         targets = targets.flatten()
         loss_sum += F.cross_entropy(logits, targets, reduction="sum")
-        pairs = targets * classes + logits.argmax(1)
-        confusion += torch.bincount(pairs, minlength=classes**2).view(classes, -1).cpu()
+        pairs.append(targets * classes + logits.argmax(1))   # (true, predicted) as one number
+    confusion = torch.bincount(torch.cat(pairs), minlength=classes**2).view(classes, -1).cpu()
     return loss_sum.item() / confusion.sum().item(), confusion
 
 
