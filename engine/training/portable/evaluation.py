@@ -15,9 +15,9 @@ def evaluate_classification(model, batches, classes):
         logits = main_output(model(inputs)).flatten(0, -2).float()
         targets = targets.flatten()
         loss_sum += F.cross_entropy(logits, targets, reduction="sum")
-        pairs.append(targets * classes + logits.argmax(1))   # (true, predicted) as one number
-    confusion = torch.bincount(torch.cat(pairs), minlength=classes**2).view(classes, -1).cpu()
-    return loss_sum.item() / confusion.sum().item(), confusion
+        pairs.append(targets * classes + logits.argmax(1))
+    counts = torch.bincount(torch.cat(pairs), minlength=classes**2).cpu()
+    return loss_sum.item() / counts.sum().item(), counts.view(classes, classes)
 
 
 @torch.no_grad()
