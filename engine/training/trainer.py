@@ -10,7 +10,6 @@ slows every step more than the writing itself costs. A worker process
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 import traceback
