@@ -185,19 +185,45 @@ if __name__ == "__main__":
     print("shut down", flush=True)
 """
 
+ENDED_AT_ONCE = """
+import os
+from engine.training.worker import TrainingService
 
-def test_a_process_whose_worker_never_read_a_large_job_still_exits(tmp_path):
-    """The queue's feeder thread was left writing into a full pipe, and the interpreter's exit
-    joined it for ever (the app's launcher skips that teardown; scripts and commands do not)."""
-    script = tmp_path / "quit_with_unread_job.py"
-    script.write_text(UNREAD_JOB_AT_EXIT)
+if __name__ == "__main__":
+    service = TrainingService(warm=False)
+    print(service.call(len, (1, 2)).result(timeout=120).value, flush=True)
+    service.shutdown()
+    os._exit(0)   # as the app's launcher ends the process: no interpreter teardown
+"""
+
+
+def run_script(folder: Path, text: str) -> subprocess.CompletedProcess:
+    """`text` run as a script of its own with the repository importable; fails the test when
+    it has not ended after two minutes."""
+    script = folder / "script.py"
+    script.write_text(text)
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     try:
-        result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run([sys.executable, str(script)], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
     except subprocess.TimeoutExpired as hung:
         pytest.fail(f"the process did not end after shutting its worker down: {hung.stdout}")
+
+
+def test_a_process_whose_worker_never_read_a_large_job_still_exits(tmp_path):
+    """The queue's feeder thread was left writing into a full pipe, and the interpreter's exit
+    joined it for ever (the app's launcher skips that teardown; scripts and commands do not)."""
+    result = run_script(tmp_path, UNREAD_JOB_AT_EXIT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "shut down\n"
+
+
+def test_a_process_ended_at_once_after_shutting_its_worker_down_leaks_no_semaphore(tmp_path):
+    """The command queue's feeder thread held two semaphores until it ended, and the resource
+    tracker warned of them as leaked each time the app was quit from a terminal."""
+    result = run_script(tmp_path, ENDED_AT_ONCE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "2\n"
+    assert "leaked" not in result.stderr, result.stderr

@@ -47,6 +47,7 @@ _DAMAGING = frozenset({"crashed", "exception", "out_of_memory",  # replace the w
 QUIT_GRACE_S = 0.5   # how long a worker with a stopping run may take to quit; then SIGTERM
 HEARTBEAT_S = 0.5    # how often the worker shows it is alive
 UNRESPONSIVE_S = 5.0  # silence after which a run's worker counts as not responding
+DRAIN_S = 0.01       # a gone worker's queue is read until nothing more comes for this long
 STATE_AFTER = {Command.PAUSE: "paused", Command.RESUME: "running", Command.STOP: "stopping",
                 Command.CHECKPOINT: "checkpointing"}
 
@@ -228,9 +229,29 @@ class _Worker:
         if self.alive():
             self.process.kill()
             self.process.join(timeout=QUIT_GRACE_S)
-        # A command the worker never read (a large job queued while it warmed up) keeps the
-        # queue's feeder thread writing into a full pipe; joining that thread at exit hung.
-        self.commands.cancel_join_thread()
+        if self.alive():   # nothing more can be done; exiting must not wait on its queue
+            self.commands.cancel_join_thread()
+        else:
+            self._release_commands()
+
+    def _release_commands(self) -> None:
+        """Once the worker is gone: read out what it never read, close the command queue and
+        give its feeder thread a moment to end. A large job queued while the worker imported
+        torch left that thread writing into a full pipe, and the interpreter's exit joined it
+        for ever (so exit no longer joins it); and while the thread lives it holds two
+        semaphores, which the resource tracker reported as leaked when the app's launcher
+        ended the process at once."""
+        commands = self.commands
+        commands.cancel_join_thread()
+        # ValueError: released already (Stop retires a worker that stopped responding, and
+        # the run's end then replaces it)
+        with contextlib.suppress(queue.Empty, OSError, EOFError, ValueError):
+            while True:
+                commands.get(timeout=DRAIN_S)
+        commands.close()
+        feeder = getattr(commands, "_thread", None)   # CPython's feeder; the API has no wait
+        if feeder is not None:                         # with a limit (join_thread has none)
+            feeder.join(timeout=QUIT_GRACE_S)
 
 
 class TrainingService:
