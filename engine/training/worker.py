@@ -181,6 +181,7 @@ class _Worker:
         self.received: queue.Queue = queue.Queue()
         self.replies = ReplyBox()
         self.warm = False
+        self.retired = False
         self._reader = threading.Thread(target=self._read, args=(reader,),
                                         name="training-events", daemon=True)
         self._reader.start()
@@ -218,7 +219,12 @@ class _Worker:
     def retire(self, grace: float = 0.0) -> None:
         """Ask the worker to quit and give it `grace` seconds (a stopping run ends cleanly),
         then terminate it: it may be importing torch or between commands, and must not hold
-        up quitting the app. An idle worker has nothing to lose, so the default is none."""
+        up quitting the app. An idle worker has nothing to lose, so the default is none.
+        Retiring it again does nothing (Stop retires a worker that stopped responding, and the
+        run's end then replaces it)."""
+        if self.retired:
+            return
+        self.retired = True
         if self.alive():
             with contextlib.suppress(OSError, ValueError):
                 self.commands.put(("quit",))
@@ -229,9 +235,8 @@ class _Worker:
         if self.alive():
             self.process.kill()
             self.process.join(timeout=QUIT_GRACE_S)
-        if self.alive():   # nothing more can be done; exiting must not wait on its queue
-            self.commands.cancel_join_thread()
-        else:
+        self.commands.cancel_join_thread()   # exiting must never wait on the queue's thread
+        if not self.alive():
             self._release_commands()
 
     def _release_commands(self) -> None:
@@ -242,10 +247,7 @@ class _Worker:
         semaphores, which the resource tracker reported as leaked when the app's launcher
         ended the process at once."""
         commands = self.commands
-        commands.cancel_join_thread()
-        # ValueError: released already (Stop retires a worker that stopped responding, and
-        # the run's end then replaces it)
-        with contextlib.suppress(queue.Empty, OSError, EOFError, ValueError):
+        with contextlib.suppress(queue.Empty, OSError, EOFError):
             while True:
                 commands.get(timeout=DRAIN_S)
         commands.close()
