@@ -16,8 +16,16 @@ written for a moment, which on two cores slowed whichever came second (mlp's rou
 Prints samples per second and the median ratio engine / plain (the target is >= 0.95), and
 the ratio of the two fastest runs: on a shared machine whose speed drifts (this one's halves
 and recovers within minutes) each side's fastest run is the one least slowed by others.
+Rounds go on until both `--rounds` and `--seconds` are reached, so that a template whose run
+takes a second gets the rounds its noise needs.
 
-    python benchmarks/train_overhead.py [--rounds 3] [--templates mlp cnn ...]
+The engine picks its CPU threads (the `threads` setting: one for a network too small to share
+its steps); the plain loop runs with torch's default, as a hand-written loop does.
+`--same-threads` gives the plain loop the engine's number instead, which leaves only what the
+engine does besides (events, checkpoints, metrics, diagnostics) in the ratio.
+
+    python benchmarks/train_overhead.py [--rounds 3] [--seconds 60] [--same-threads]
+                                        [--templates mlp cnn ...]
 """
 
 from __future__ import annotations
@@ -168,19 +176,30 @@ def _gan_epoch(plan, models, optimizers, x_train, batches):
         return float(torch.sigmoid(discriminator(samples)).mean())
 
 
-def engine_run(service: TrainingService, design, epochs: int, out: Path) -> float:
-    """The engine's run in its worker; samples per second from `started` to `finished`."""
+def engine_run(service: TrainingService, design, epochs: int, out: Path) -> tuple[float, int]:
+    """The engine's run in its worker: samples per second from `started` to `finished`, and
+    the CPU threads it computed with."""
     run = service.start(design, out_dir=str(out), overrides={"epochs": epochs})
-    started = batches = None
+    started = batches = threads = None
     while not run.done:
         for event in run.events(timeout=0.05):
             if event.kind == "started":
                 started = time.perf_counter()
-                batches = event.batches_per_epoch
+                batches, threads = event.batches_per_epoch, event.threads
     finished = time.perf_counter()
     if run.final.kind != "finished":
         raise SystemExit(f"the engine's run failed: {run.final.reason}")
-    return batches * design.training["batch_size"] * epochs / (finished - started)
+    return batches * design.training["batch_size"] * epochs / (finished - started), threads
+
+
+def plain_run(design, epochs: int, out: Path, threads: int) -> tuple[float, float]:
+    """`plain_loop` computing with `threads` CPU threads."""
+    own = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return plain_loop(design, epochs, out)
+    finally:
+        torch.set_num_threads(own)
 
 
 def _after_a_pause(run: Callable[..., Any], *arguments: Any) -> Any:
@@ -194,36 +213,49 @@ def _new_folder(parent: str, prefix: str) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="at least this many rounds")
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="and rounds until a template has taken this long")
+    parser.add_argument("--same-threads", action="store_true",
+                        help="run the plain loop with the engine's CPU threads")
     parser.add_argument("--templates", nargs="+", default=template_names())
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{args.rounds} rounds, plain and engine alternating")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, at least "
+          f"{args.rounds} rounds and {args.seconds:.0f} s a template, plain and engine "
+          f"alternating; plain on {'the engine' if args.same_threads else 'torch'}'s threads")
     with TrainingService() as service, tempfile.TemporaryDirectory() as folder:
         for name in args.templates:
             design = load_template(name)
             epochs = EPOCHS.get(name, 3)
-            engine_run(service, design, 1, Path(folder) / "warm-up")
+            _, threads = engine_run(service, design, 1, Path(folder) / "warm-up")
+            plain_threads = threads if args.same_threads else torch.get_num_threads()
             plain, sampling, ours = [], [], []
-            for round_ in range(args.rounds):
-                plain_first = round_ % 2 == 0
+            began = time.perf_counter()
+            while len(ours) < args.rounds or time.perf_counter() - began < args.seconds:
+                plain_first = len(ours) % 2 == 0
                 engine = (engine_run, service, design, epochs)
                 if not plain_first:
-                    ours.append(_after_a_pause(*engine, _new_folder(folder, name)))
-                speed, share = _after_a_pause(plain_loop, design, epochs,
-                                              _new_folder(folder, "plain"))
+                    ours.append(_after_a_pause(*engine, _new_folder(folder, name))[0])
+                speed, share = _after_a_pause(plain_run, design, epochs,
+                                              _new_folder(folder, "plain"), plain_threads)
                 plain.append(speed)
                 sampling.append(share)
                 if plain_first:
-                    ours.append(_after_a_pause(*engine, _new_folder(folder, name)))
+                    ours.append(_after_a_pause(*engine, _new_folder(folder, name))[0])
             ratios = [o / p for o, p in zip(ours, plain, strict=True)]
             text = (f"; text samples {statistics.median(sampling):.1%} of plain's run"
                     if any(sampling) else "")
-            print(f"{name}: {epochs} epochs; plain {statistics.median(plain):,.0f} samples/s, "
-                  f"engine {statistics.median(ours):,.0f} samples/s; ratio engine/plain "
-                  f"median {statistics.median(ratios):.3f} (rounds: "
-                  f"{', '.join(f'{r:.3f}' for r in ratios)}); fastest engine run / fastest "
-                  f"plain run {max(ours) / max(plain):.3f}{text}")
+            print(f"{name}: {epochs} epochs, engine on {threads} thread(s), plain on "
+                  f"{plain_threads}; plain {statistics.median(plain):,.0f} samples/s, engine "
+                  f"{statistics.median(ours):,.0f} samples/s; ratio engine/plain median "
+                  f"{statistics.median(ratios):.3f} over {len(ratios)} rounds (quartiles "
+                  f"{_quartiles(ratios)}); fastest engine run / fastest plain run "
+                  f"{max(ours) / max(plain):.3f}{text}", flush=True)
+
+
+def _quartiles(values: list[float]) -> str:
+    low, _, high = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return f"{low:.3f}-{high:.3f}"
 
 
 if __name__ == "__main__":

@@ -91,26 +91,29 @@ def metrics_columns(rows: list[dict[str, Any]]) -> list[str]:
     return columns
 
 
-def write_metrics(folder: Path, rows: list[dict[str, Any]]) -> None:
-    """metrics.csv from all `rows` (one per epoch), written whole."""
+def write_metrics(folder: Path, rows: list[dict[str, Any]]) -> list[str]:
+    """metrics.csv from all `rows` (one per epoch), written whole; returns its columns."""
     columns = metrics_columns(rows) or ["epoch"]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=columns, restval="")
     writer.writeheader()
     writer.writerows(rows)
     write_atomically(Path(folder) / METRICS_FILE, text.getvalue(), durable=False)
+    return columns
 
 
-def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
+def add_metrics_row(folder: Path, rows: list[dict[str, Any]],
+                    columns: list[str] | None = None) -> list[str]:
     """metrics.csv after the epoch `rows[-1]` was added: that one line appended (in a single
     write) when the file's header already has its columns, else the whole file rewritten.
-    The header is read rather than the history scanned, so an epoch costs the same at 10 or
-    10,000 epochs."""
+    The header is read (unless the caller gives `columns`, which this returned last time)
+    rather than the history scanned, so an epoch costs the same at 10 or 10,000 epochs.
+    Returns the file's columns."""
     path = Path(folder) / METRICS_FILE
-    columns = _header(path) if len(rows) > 1 else None
+    if columns is None and len(rows) > 1:
+        columns = _header(path)
     if columns is None or any(key not in columns for key in rows[-1]):
-        write_metrics(folder, rows)
-        return
+        return write_metrics(folder, rows)
     line = io.StringIO()
     csv.DictWriter(line, fieldnames=columns, restval="").writerow(rows[-1])
     try:
@@ -118,6 +121,7 @@ def add_metrics_row(folder: Path, rows: list[dict[str, Any]]) -> None:
             stream.write(line.getvalue())
     except OSError as err:
         raise writing_failed(path, err) from err
+    return columns
 
 
 def _header(path: Path) -> list[str] | None:

@@ -65,11 +65,6 @@ STATE_TEXT = {"idle": "Ready", "starting": "Starting\u2026", "running": "Trainin
               "unresponsive": "Not responding \u00b7 Stop ends the training process"}
 
 
-def device_text(device: str, name: str) -> str:
-    """'CPU', or 'NVIDIA H200 (cuda:0)': the device's id only where it adds something."""
-    return name if device.lower() == name.lower() else f"{name} ({device})"
-
-
 def clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -386,8 +381,7 @@ class TrainingPanel(QWidget, RefreshWhenShown):
         self._dirty |= changed
         if "started" in changed and live.started is not None:
             started = live.started
-            self.deviceChanged.emit(
-                f"Training on {device_text(started.device, started.device_name)}")
+            self.deviceChanged.emit(f"Training on {started.place()}")
         if "diagnostics" in changed:
             self._show_diagnostic()
         if "final" in changed:

@@ -322,19 +322,22 @@ def first_pass_dead_fractions(relus: dict[str, Any]) -> Iterator[dict[str, float
     gradient and never learns again). Measured on a pass the run makes anyway (validation,
     in eval mode without gradients), so it costs no forward pass of its own."""
     fractions: dict[str, float] = {}
+    handles: dict[str, Any] = {}
 
     def hook(node: str):
         def record(_module, _inputs, output) -> None:
-            if node not in fractions and output.dim() > 1:
-                fired = (output != 0).flatten(1).any(0)
-                fractions[node] = 1.0 - float(fired.float().mean())
+            if output.dim() > 1:
+                fired = output.flatten(1).any(0)   # any unit not zero for some sample
+                fractions[node] = 1.0 - fired.count_nonzero().item() / fired.numel()
+                handles[node].remove()   # measured: the batches after it run hook-free
         return record
 
-    handles = [module.register_forward_hook(hook(node)) for node, module in relus.items()]
+    for node, module in relus.items():
+        handles[node] = module.register_forward_hook(hook(node))
     try:
         yield fractions
     finally:
-        for handle in handles:
+        for handle in handles.values():
             handle.remove()
 
 

@@ -17,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.wording import count_of
+
 if TYPE_CHECKING:   # the arrays arrive made; the editor need not import numpy to name them
     import numpy as np
 
@@ -56,6 +58,7 @@ class Started(RunMessage):
     settings: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
     device_name: str = "CPU"
+    threads: int = 0   # the CPU threads it computes with (0: it computes on another device)
     task: str = ""
     networks: dict[str, int] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +67,13 @@ class Started(RunMessage):
     first_epoch: int = 1
     out_dir: str | None = None
     cost: dict[str, Any] = field(default_factory=dict)
+
+    def place(self) -> str:
+        """Where the run computes, for people: 'CPU, 1 thread', 'NVIDIA H200 (cuda:0)' (the
+        device's id only where it adds something)."""
+        name = (self.device_name if self.device.lower() == self.device_name.lower()
+                else f"{self.device_name} ({self.device})")
+        return f"{name}, {count_of(self.threads, 'thread')}" if self.threads else name
 
 
 @dataclass(frozen=True)

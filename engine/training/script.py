@@ -132,6 +132,8 @@ def _parse_args(plan: Plan, class_names: dict[str, str]) -> str:
         (["--batch-size", "type=int"], s.batch_size, "samples per step"),
         (["--lr", "type=float"], s.optimizer.lr, "learning rate"),
         (["--device"], s.device, "auto, cpu, cuda or mps"),
+        (["--threads", "type=int"], s.threads,
+         "CPU threads (0: one for a small network, else torch's default)"),
         (["--out", "type=Path"], "training_output", None),
         (["--seed", "type=int"], s.seed, None),
     ]
@@ -182,6 +184,7 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
         lines += _lines(1, "layout = image_layout(device)")
     lines += _data_lines(plan)
     lines += _networks(plan, class_names, models)
+    lines += _threads(plan, models)
     lines += _optimizers(plan, models)
     lines += _schedule(plan)
     lines += _precision(plan)
@@ -225,6 +228,20 @@ def _networks(plan: Plan, class_names: dict[str, str], models: list[str]) -> lis
         return lines + _lines(1, "network = torch.compile(wrap_for_processes(model, "
                               "world_size))")
     return lines + _lines(1, "network = wrap_for_processes(model, world_size)")
+
+
+def _threads(plan: Plan, models: list[str]) -> list[str]:
+    """On the CPU, the threads `cpu_threads` chooses from one sample's FLOPs (as the app
+    does)."""
+    samples = []
+    for io in plan.networks:
+        kind = ", dtype=torch.long" if io.input_dtype == "long" else ""
+        samples.append(f"torch.zeros({', '.join(map(str, (1, *io.input_shape)))}{kind})")
+    lines = _lines(1, 'if device.type == "cpu":')
+    lines += call_lines(2, "flops = forward_flops(",
+                        [f"[{', '.join(models)}]", f"[{', '.join(samples)}]"])
+    return lines + _lines(2, "torch.set_num_threads(cpu_threads(args.threads, flops, "
+                          "args.batch_size))")
 
 
 def _epochs(plan: Plan, models: list[str]) -> list[str]:

@@ -202,6 +202,10 @@ class TrainingSettings:
                              "so at most one per GPU; on the CPU they share its cores; not on "
                              "MPS. The batch size is per process: N processes take N x batch "
                              "size samples a step", minimum=1, label="Processes")
+    threads: int = setting("int", 0, "CPU threads each training process computes with (0: "
+                           "one for a network whose steps are too small to share between "
+                           "threads, which then wait for each other more than they help; "
+                           "else torch's default)", minimum=0, label="CPU threads")
     precision: str = setting("choice", "auto", "mixed precision on CUDA ('auto': bf16 where "
                              "the GPU has it, else fp16); float32 elsewhere",
                              choices=("auto", "fp32", "bf16", "fp16"), label="Mixed precision")

@@ -183,7 +183,7 @@ class Progress:
         cost = event.cost
         self._print(f"training {', '.join(event.networks)} ({event.task}) on "
                     f"{event.data['description']}: {event.data['train_samples']} training, "
-                    f"{event.data['val_samples']} validation samples, on {event.device_name}")
+                    f"{event.data['val_samples']} validation samples, on {event.place()}")
         self._print(f"  {cost['parameters']:,} parameters, {cost['flops_per_sample']:,} FLOPs "
                     f"per sample, about {cost['total_bytes'] / 2**20:.1f} MB for a batch of "
                     f"{cost['batch_size']}; output in {event.out_dir}")

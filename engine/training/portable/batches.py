@@ -1,5 +1,6 @@
 """Splitting samples for validation and cutting them into mini-batches."""
 
+import numpy as np
 import torch
 
 
@@ -20,12 +21,14 @@ def split_in_order(inputs, targets, fraction):
 def tensor_batches(tensors, sampler, batch_size):
     """Mini-batches of in-memory tensors in the sampler's order, dropping an incomplete last one.
 
-    Indexing the tensors directly is much faster than a DataLoader for data held in memory.
+    Indexing the tensors directly is much faster than a DataLoader for data held in memory,
+    and `index_select` is faster than `tensor[index]`. The order goes through numpy because
+    `torch.tensor` reads a list of numbers one by one.
     """
-    order = torch.tensor(list(sampler), device=tensors[0].device)
+    order = torch.from_numpy(np.fromiter(sampler, dtype=np.int64)).to(tensors[0].device)
     for start in range(0, len(order) - batch_size + 1, batch_size):
         index = order[start : start + batch_size]
-        yield tuple(tensor[index] for tensor in tensors)
+        yield tuple(tensor.index_select(0, index) for tensor in tensors)
 
 
 def chunks(tensors, batch_size):

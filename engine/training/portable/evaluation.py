@@ -10,14 +10,17 @@ from .steps import main_output
 def evaluate_classification(model, batches, classes):
     """Mean cross-entropy and the confusion matrix (rows: true class, columns: predicted)."""
     model.eval()
-    loss_sum, pairs = 0.0, []
+    losses, truths, guesses = [], [], []
     for inputs, targets in batches:
         logits = main_output(model(inputs)).flatten(0, -2).float()
         targets = targets.flatten()
-        loss_sum += F.cross_entropy(logits, targets, reduction="sum")
-        pairs.append(targets * classes + logits.argmax(1))
-    counts = torch.bincount(torch.cat(pairs), minlength=classes**2).cpu()
-    return loss_sum.item() / counts.sum().item(), counts.view(classes, classes)
+        losses.append(F.cross_entropy(logits, targets, reduction="sum"))
+        truths.append(targets)
+        guesses.append(logits.argmax(1))
+    pairs = torch.cat(truths) * classes + torch.cat(guesses)
+    counts = torch.bincount(pairs, minlength=classes**2).cpu()
+    loss = torch.stack(losses).sum().item()
+    return loss / counts.sum().item(), counts.view(classes, classes)
 
 
 @torch.no_grad()

@@ -5,6 +5,9 @@ import os
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.flop_counter import FlopCounterMode
+
+SMALL_STEP_FLOPS = 20_000_000  # a step this small is faster on one thread
 
 
 def pick_device(name):
@@ -16,6 +19,27 @@ def pick_device(name):
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def forward_flops(networks, samples):
+    """FLOPs of one forward pass of each network on its sample, as torch counts them (in eval
+    mode: the count is the same, and no running statistic or random number is used; with
+    gradients on, as in training, where PyTorch's fused inference kernels are not used)."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        for network, sample in zip(networks, samples):
+            network.eval()(sample)
+    return counter.get_total_flops()
+
+
+def cpu_threads(requested, flops_per_sample, batch_size):
+    """How many CPU threads to train with: `requested`, or when it is 0, one for a step (about
+    three forward passes of a batch) under SMALL_STEP_FLOPS, whose operations are too small to
+    share (the threads wait for each other longer than they save), else torch's default."""
+    if requested:
+        return requested
+    small = 3 * flops_per_sample * batch_size < SMALL_STEP_FLOPS
+    return 1 if small else torch.get_num_threads()
 
 
 def start_processes(device_name):
