@@ -10,10 +10,12 @@ import torch
 from test_training_support import classifier, of_kind, train
 
 from engine import Design
+from engine.compiler import build_model
 from engine.training import script, trainer
 from engine.training.events import Started
 from engine.training.portable.processes import SMALL_STEP_FLOPS, cpu_threads, forward_flops
-from templates import load_template
+from engine.training.run_state import decide
+from templates import load_template, template_names
 
 
 @pytest.fixture
@@ -36,10 +38,10 @@ def wide_classifier(**training) -> Design:
     return d
 
 
-def test_forward_flops_counts_in_eval_mode():
+def test_forward_flops_counts_one_sample_and_leaves_the_network_as_it_was():
     model = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.BatchNorm1d(20))
-    assert forward_flops([model], [torch.zeros(1, 10)]) == 2 * 10 * 20
-    assert not model.training   # one sample passes BatchNorm only in eval mode
+    assert forward_flops([model], [((10,), torch.float)]) == 2 * 10 * 20
+    assert model.training and model[0].weight.device.type == "cpu"
 
 
 def test_a_small_step_takes_one_thread_a_large_one_the_default(three_threads):
@@ -50,26 +52,39 @@ def test_a_small_step_takes_one_thread_a_large_one_the_default(three_threads):
     assert cpu_threads(5, per_sample + 1, 64) == 5
 
 
+@pytest.mark.parametrize("name", template_names())
+def test_the_count_is_the_cost_estimates(name):
+    """Counted on meta copies as the cost estimate counts: on real CPU tensors torch's fused
+    kernels (an RNN's, attention's) would hide most of the FLOPs, and an RNN would be given
+    one thread."""
+    design = load_template(name)
+    setup = decide(design, {})
+    networks = [build_model(design, io.network) for io in setup.plan.networks]
+    shapes = [(io.input_shape, getattr(torch, io.input_dtype)) for io in setup.plan.networks]
+    before = [dict(network.state_dict()) for network in networks]
+    assert forward_flops(networks, shapes) == setup.cost.flops_per_sample > 0
+    for network, state in zip(networks, before, strict=True):   # the networks are untouched
+        assert all(value.device.type == "cpu" for value in network.state_dict().values())
+        assert network.state_dict().keys() == state.keys()
+
+
 @pytest.mark.parametrize("name", ["mlp", "gan", "transformer"])
-def test_the_app_counts_on_the_zeros_the_script_counts_on(name, monkeypatch):
-    """Both call `forward_flops` on zeros of each network's input: the same count, so the
-    same choice (torch counts attention differently on meta tensors, so the estimate of a
-    run's cost is not used)."""
+def test_the_app_counts_what_the_script_counts(name, monkeypatch):
+    """Both call `forward_flops` with each network's input shape and type."""
     design = load_template(name)
     program = script.render_training_program(design, {n: "Net" for n in design.networks})
     counted = []
     real_count = trainer.forward_flops
 
-    def spy(networks, samples):
-        counted.append([f"torch.zeros({', '.join(map(str, s.shape))}"
-                        + (", dtype=torch.long)" if s.dtype == torch.long else ")")
-                        for s in samples])
-        assert all(network.training for network in networks)   # as built: before the steps
-        return real_count(networks, samples)
+    def spy(networks, shapes):
+        names = {torch.float32: "torch.float", torch.int64: "torch.long"}
+        counted.append(", ".join(f"({tuple(shape)!r}, {names[dtype]})"
+                                 for shape, dtype in shapes))
+        return real_count(networks, shapes)
 
     monkeypatch.setattr(trainer, "forward_flops", spy)
     train(design, overrides={"epochs": 1})
-    assert f"[{', '.join(counted[0])}]" in program.body
+    assert f"[{counted[0]}]" in program.body
 
 
 def test_a_small_network_trains_on_one_thread_and_gives_the_process_its_threads_back(
@@ -102,7 +117,7 @@ def test_the_script_chooses_its_threads_as_the_app_does():
     assert "flops = forward_flops(" in program.body
     assert "torch.set_num_threads(cpu_threads(args.threads, flops, args.batch_size))" \
         in program.body
-    assert "[torch.zeros(1, 2), torch.zeros(1, 2)]" in program.body   # noise, then a sample
+    assert "[((2,), torch.float), ((2,), torch.float)]" in program.body   # noise, a sample
 
 
 def test_where_a_run_computes_reads_naturally():

@@ -75,6 +75,8 @@ class RunData:
     sampler: Any
     loader: Any | None         # streamed data only
     fixed_noise: Any | None    # a GAN's noise for the samples scored after each epoch
+    real: Any | None           # ... the real samples they are scored against, and their
+    real_spread: Any | None    # spread (the portable `spread`: the same every epoch)
     batches_per_epoch: int
 
     @property
@@ -225,6 +227,7 @@ def draw(setup: RunSetup, loaded: LoadedData) -> RunData:
     import torch
     from torch.utils.data.distributed import DistributedSampler
 
+    from engine.training.portable.evaluation import spread
     from engine.training.portable.processes import process_share
 
     plan, s = setup.plan, setup.settings
@@ -237,12 +240,15 @@ def draw(setup: RunSetup, loaded: LoadedData) -> RunData:
         loader = DataLoader(loaded.tensors["train"], s.batch_size, sampler=sampler,
                             drop_last=True, num_workers=s.data.workers,
                             pin_memory=setup.device.type == "cuda")
-    fixed_noise = None
+    fixed_noise = real = real_spread = None
     if plan.task == "gan":
         noise_source = torch.Generator().manual_seed(s.seed)
         fixed_noise = torch.randn(SAMPLE_COUNT, *plan.noise_shape,
                                   generator=noise_source).to(setup.device)
-    return RunData(loaded, sampler, loader, fixed_noise, len(sampler) // s.batch_size)
+        real = loaded.tensors["val" if plan.validates else "train"][:SAMPLE_COUNT]
+        real_spread = spread(real)
+    return RunData(loaded, sampler, loader, fixed_noise, real, real_spread,
+                   len(sampler) // s.batch_size)
 
 
 def watch(setup: RunSetup, models: dict[str, Any], run_id: int) -> RunWatches:

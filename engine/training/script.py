@@ -193,6 +193,8 @@ def _train(plan: Plan, class_names: dict[str, str]) -> str:
         lines += call_lines(1, "fixed_noise = torch.randn(",
                             [str(SAMPLE_COUNT), *map(str, plan.noise_shape),
                              "generator=noise_source"], ").to(device)")
+        real = "x_val" if plan.validates else "x_train"
+        lines += _lines(1, f"real = {real}[:{SAMPLE_COUNT}]", "real_spread = spread(real)")
     lines += _lines(1, 'log = args.out / "metrics.csv"', "if rank == 0:",
                     "    args.out.mkdir(parents=True, exist_ok=True)",
                     "    log.unlink(missing_ok=True)")
@@ -231,15 +233,12 @@ def _networks(plan: Plan, class_names: dict[str, str], models: list[str]) -> lis
 
 
 def _threads(plan: Plan, models: list[str]) -> list[str]:
-    """On the CPU, the threads `cpu_threads` chooses from one sample's FLOPs (as the app
+    """On the CPU, the threads `cpu_threads` chooses from the networks' FLOPs (as the app
     does)."""
-    samples = []
-    for io in plan.networks:
-        kind = ", dtype=torch.long" if io.input_dtype == "long" else ""
-        samples.append(f"torch.zeros({', '.join(map(str, (1, *io.input_shape)))}{kind})")
+    inputs = [f"{tuple(io.input_shape)!r}, torch.{io.input_dtype}" for io in plan.networks]
     lines = _lines(1, 'if device.type == "cpu":')
     lines += call_lines(2, "flops = forward_flops(",
-                        [f"[{', '.join(models)}]", f"[{', '.join(samples)}]"])
+                        [f"[{', '.join(models)}]", f"[{', '.join(f'({i})' for i in inputs)}]"])
     return lines + _lines(2, "torch.set_num_threads(cpu_threads(args.threads, flops, "
                           "args.batch_size))")
 
@@ -400,11 +399,10 @@ def _validation(plan: Plan, models: list[str]) -> list[str]:
 
 
 def _gan_validation(plan: Plan, models: list[str]) -> list[str]:
-    real = "x_val" if plan.validates else "x_train"
     data = plan.settings.data
     samples = "samples" if data.source == "gaussian_ring" else "_"
     lines = call_lines(2, f"accuracy, diversity, {samples} = evaluate_gan(",
-                       [f"({', '.join(models)})", f"{real}[:{SAMPLE_COUNT}]", "fixed_noise"])
+                       [f"({', '.join(models)})", "real", "fixed_noise", "real_spread"])
     lines += _lines(2, "row.update(d_accuracy=accuracy, diversity=diversity)")
     if data.source == "gaussian_ring":
         lines += call_lines(2, "covered, near = mode_coverage(",

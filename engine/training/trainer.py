@@ -211,19 +211,17 @@ class Trainer:
 
     def _choose_threads(self) -> None:
         """On the CPU, compute with the threads the settings ask for: the portable
-        `cpu_threads`, from a count on zeros of each network's input, as the exported script
-        makes it."""
+        `cpu_threads`, from `forward_flops` of each network on its input, as the exported
+        script counts them."""
         import torch
 
         setup, models = self.state.setup, self.state.networks.models
         if setup.device.type != "cpu":
             return
-        networks, samples = [], []
-        for io in setup.plan.networks:
-            networks.append(models[io.network])
-            dtype = torch.long if io.input_dtype == "long" else torch.float32
-            samples.append(torch.zeros(1, *io.input_shape, dtype=dtype))
-        flops = forward_flops(networks, samples)
+        plan = setup.plan
+        flops = forward_flops([models[io.network] for io in plan.networks],
+                              [(io.input_shape, getattr(torch, io.input_dtype))
+                               for io in plan.networks])
         torch.set_num_threads(cpu_threads(setup.settings.threads, flops,
                                           setup.settings.batch_size))
 
@@ -444,18 +442,17 @@ class Trainer:
         return {}
 
     def _validate_gan(self, row: dict[str, Any]) -> dict[str, Any]:
-        plan, data = self.state.setup.plan, self.state.data
-        real = data.tensors["val"] if plan.validates else data.tensors["train"]
+        data = self.state.data
         generator, discriminator = self.state.networks.models.values()
-        accuracy, diversity, samples = evaluate_gan((generator, discriminator),
-                                                    real[:SAMPLE_COUNT], data.fixed_noise)
+        accuracy, diversity, samples = evaluate_gan((generator, discriminator), data.real,
+                                                    data.fixed_noise, data.real_spread)
         row.update(d_accuracy=accuracy, diversity=diversity)
         source = self.state.setup.settings.data
         if source.source == "gaussian_ring":
             covered, near = mode_coverage(samples, ring_centres(source.modes, source.radius),
                                           source.std)
             row.update(modes_covered=covered, near_mode=near)
-        return {"samples": samples, "real": real}
+        return {"samples": samples, "real": data.real}
 
     def _val_batches(self):
         setup, tensors = self.state.setup, self.state.data.tensors

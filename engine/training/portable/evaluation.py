@@ -41,10 +41,16 @@ def mean_image_error(train_inputs, val_inputs):
     return F.mse_loss(train_inputs.mean(0).expand_as(val_inputs), val_inputs).item()
 
 
+def spread(samples):
+    """The samples' mean pairwise distance: how varied they are."""
+    return torch.pdist(samples.float().flatten(1)).mean()
+
+
 @torch.no_grad()
-def evaluate_gan(models, real, noise):
+def evaluate_gan(models, real, noise, real_spread):
     """The discriminator's accuracy on real and generated samples, and the generated samples'
-    diversity: their mean pairwise distance relative to the real samples' (near 0: collapse).
+    diversity: their `spread` relative to the real samples' (`real_spread`, the same every
+    epoch; near 0: collapse).
     """
     generator, discriminator = models
     generator.eval()
@@ -52,8 +58,7 @@ def evaluate_gan(models, real, noise):
     fake = main_output(generator(noise)).float()
     real_right = (main_output(discriminator(real)) > 0).float().mean()
     fake_right = (main_output(discriminator(fake)) <= 0).float().mean()
-    spread = torch.pdist(fake.flatten(1)).mean()
-    diversity = spread / torch.pdist(real.flatten(1)).mean()
+    diversity = spread(fake) / real_spread
     return ((real_right + fake_right) / 2).item(), diversity.item(), fake
 
 

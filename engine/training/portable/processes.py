@@ -1,6 +1,7 @@
 """Choosing the device, and joining the other processes when started by torchrun."""
 
 import os
+from copy import deepcopy
 
 import torch
 import torch.distributed as dist
@@ -21,14 +22,16 @@ def pick_device(name):
     return torch.device("cpu")
 
 
-def forward_flops(networks, samples):
-    """FLOPs of one forward pass of each network on its sample, as torch counts them (in eval
-    mode: the count is the same, and no running statistic or random number is used; with
-    gradients on, as in training, where PyTorch's fused inference kernels are not used)."""
+def forward_flops(networks, shapes):
+    """FLOPs of one forward pass of each network on one sample of its input shape, as torch
+    counts them on a copy on the meta device: no memory and no arithmetic, and the CPU's
+    fused kernels (an LSTM's, attention's), which the count would miss, are not used there.
+    The copy is in eval mode, where BatchNorm takes a single sample."""
     counter = FlopCounterMode(display=False)
     with counter:
-        for network, sample in zip(networks, samples):
-            network.eval()(sample)
+        for network, (shape, dtype) in zip(networks, shapes):
+            ghost = deepcopy(network).to("meta").eval()
+            ghost(torch.zeros(1, *shape, dtype=dtype, device="meta"))
     return counter.get_total_flops()
 
 
