@@ -8,7 +8,8 @@ per-epoch validation run two ways, alternately, several rounds:
           settings ask; a character model's text sample each epoch, as the app shows one)
   engine  engine.training's worker process, from its `started` event to its `finished` event,
           with everything it does on the way (events, gradient norms, checkpoints, metrics)
-Each run writes into a folder of its own, as the app's runs do (this machine writes a new
+Each run has at least EPOCHS (3 unless named) and enough epochs to last about RUN_S. Each run
+writes into a folder of its own, as the app's runs do (this machine writes a new
 file about three times slower than it overwrites one), the two take turns going first, and
 each starts after a quiet second: the one before it leaves threads spinning and files being
 written for a moment, which on two cores slowed whichever came second (mlp's rounds went
@@ -31,6 +32,7 @@ engine does besides (events, checkpoints, metrics, diagnostics) in the ratio.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -53,7 +55,9 @@ from engine.training.settings import settings_from
 from engine.training.worker import TrainingService
 from templates import load_template, template_names
 
-EPOCHS = {"mlp": 40, "cnn": 4}   # mlp: 40 as in the issue (10 epochs are 0.2 s, mostly noise)
+EPOCHS = {"mlp": 40, "cnn": 4}   # at least; mlp: 40 as in the issue
+RUN_S = 1.0   # runs last at least about this long: a GAN's 3 epochs took 63 ms, which measured
+              # starting and ending a run (files, events) more than training
 QUIET_S = 1.0   # before each run
 CPU = torch.device("cpu")
 
@@ -226,8 +230,10 @@ def main() -> None:
     with TrainingService() as service, tempfile.TemporaryDirectory() as folder:
         for name in args.templates:
             design = load_template(name)
-            epochs = EPOCHS.get(name, 3)
+            warm_up = time.perf_counter()
             _, threads = engine_run(service, design, 1, Path(folder) / "warm-up")
+            epoch_s = time.perf_counter() - warm_up   # one epoch, and starting a run
+            epochs = max(EPOCHS.get(name, 3), math.ceil(RUN_S / epoch_s))
             plain_threads = threads if args.same_threads else torch.get_num_threads()
             plain, sampling, ours = [], [], []
             began = time.perf_counter()
