@@ -180,9 +180,10 @@ def _gan_epoch(plan, models, optimizers, x_train, batches):
         return float(torch.sigmoid(discriminator(samples)).mean())
 
 
-def engine_run(service: TrainingService, design, epochs: int, out: Path) -> tuple[float, int]:
-    """The engine's run in its worker: samples per second from `started` to `finished`, and
-    the CPU threads it computed with."""
+def engine_run(service: TrainingService, design, epochs: int,
+               out: Path) -> tuple[float, int, float]:
+    """The engine's run in its worker: samples per second from `started` to `finished`, the
+    CPU threads it computed with, and those seconds."""
     run = service.start(design, out_dir=str(out), overrides={"epochs": epochs})
     started = batches = threads = None
     while not run.done:
@@ -193,7 +194,8 @@ def engine_run(service: TrainingService, design, epochs: int, out: Path) -> tupl
     finished = time.perf_counter()
     if run.final.kind != "finished":
         raise SystemExit(f"the engine's run failed: {run.final.reason}")
-    return batches * design.training["batch_size"] * epochs / (finished - started), threads
+    seconds = finished - started
+    return batches * design.training["batch_size"] * epochs / seconds, threads, seconds
 
 
 def plain_run(design, epochs: int, out: Path, threads: int) -> tuple[float, float]:
@@ -230,9 +232,7 @@ def main() -> None:
     with TrainingService() as service, tempfile.TemporaryDirectory() as folder:
         for name in args.templates:
             design = load_template(name)
-            warm_up = time.perf_counter()
-            _, threads = engine_run(service, design, 1, Path(folder) / "warm-up")
-            epoch_s = time.perf_counter() - warm_up   # one epoch, and starting a run
+            _, threads, epoch_s = engine_run(service, design, 1, Path(folder) / "warm-up")
             epochs = max(EPOCHS.get(name, 3), math.ceil(RUN_S / epoch_s))
             plain_threads = threads if args.same_threads else torch.get_num_threads()
             plain, sampling, ours = [], [], []
