@@ -183,19 +183,21 @@ def _gan_epoch(plan, models, optimizers, x_train, batches):
 def engine_run(service: TrainingService, design, epochs: int,
                out: Path) -> tuple[float, int, float]:
     """The engine's run in its worker: samples per second from `started` to `finished`, the
-    CPU threads it computed with, and those seconds."""
+    CPU threads it computed with, and the seconds its last epoch's steps took."""
     run = service.start(design, out_dir=str(out), overrides={"epochs": epochs})
-    started = batches = threads = None
+    started = batches = threads = epoch_s = None
     while not run.done:
         for event in run.events(timeout=0.05):
             if event.kind == "started":
                 started = time.perf_counter()
                 batches, threads = event.batches_per_epoch, event.threads
+            elif event.kind == "epoch":
+                epoch_s = event.seconds
     finished = time.perf_counter()
     if run.final.kind != "finished":
         raise SystemExit(f"the engine's run failed: {run.final.reason}")
-    seconds = finished - started
-    return batches * design.training["batch_size"] * epochs / seconds, threads, seconds
+    speed = batches * design.training["batch_size"] * epochs / (finished - started)
+    return speed, threads, epoch_s
 
 
 def plain_run(design, epochs: int, out: Path, threads: int) -> tuple[float, float]:
@@ -232,7 +234,7 @@ def main() -> None:
     with TrainingService() as service, tempfile.TemporaryDirectory() as folder:
         for name in args.templates:
             design = load_template(name)
-            _, threads, epoch_s = engine_run(service, design, 1, Path(folder) / "warm-up")
+            _, threads, epoch_s = engine_run(service, design, 2, Path(folder) / "warm-up")
             epochs = max(EPOCHS.get(name, 3), math.ceil(RUN_S / epoch_s))
             plain_threads = threads if args.same_threads else torch.get_num_threads()
             plain, sampling, ours = [], [], []
