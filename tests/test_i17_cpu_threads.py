@@ -13,8 +13,10 @@ from engine import Design
 from engine.compiler import build_model
 from engine.training import script, trainer
 from engine.training.events import Started
+from engine.training.labels import SECTIONS, setting_section
 from engine.training.portable.processes import SMALL_STEP_FLOPS, cpu_threads, forward_flops
 from engine.training.run_state import decide
+from engine.training.settings import schema
 from templates import load_template, template_names
 
 
@@ -125,3 +127,12 @@ def test_where_a_run_computes_reads_naturally():
     assert Started(1, device="cpu", device_name="CPU", threads=4).place() == "CPU, 4 threads"
     assert Started(1, device="cuda:0", device_name="NVIDIA H200").place() == \
         "NVIDIA H200 (cuda:0)"
+
+
+def test_every_setting_is_placed_in_a_section_by_name():
+    """None reaches the Setup form's last section by falling through (as "CPU threads" first
+    did, among the diagnostics)."""
+    for path in schema():
+        assert any(path == prefix or (prefix.endswith(".") and path.startswith(prefix))
+                   for _, prefixes in SECTIONS for prefix in prefixes), path
+    assert setting_section("threads") == "Device"

@@ -15,7 +15,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Optimizer", ("optimizer.", "grad_clip")),
     ("Schedule", ("schedule.",)),
     ("Length", ("epochs", "batch_size", "early_stopping.", "seed", "checkpoint_every")),
-    ("Device", ("device", "processes", "precision", "compile")),
+    ("Device", ("device", "processes", "threads", "precision", "compile")),
     ("GAN", ("gan.",)),
     ("Diagnostics", ("diagnostics.",)))
 
