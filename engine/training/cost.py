@@ -66,9 +66,9 @@ class Cost:
 def estimate_cost(design: Design, plan: Plan | None = None, report: Report | None = None) -> Cost:
     """Count parameters and FLOPs of the networks a run trains and estimate its memory."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
     from engine.compiler import build_model
+    from engine.training.portable.processes import forward_flops
 
     report = report or check(design)
     plan = plan or make_plan(design, report=report)
@@ -76,17 +76,12 @@ def estimate_cost(design: Design, plan: Plan | None = None, report: Report | Non
     element = 2 if plan.amp else 4
     parameters = trainable = flops = activations = 0
     for io in plan.networks:
-        with torch.device("meta"):
-            # eval: the count is the same, and BatchNorm accepts the single sample
-            model = build_model(design, io.network, report=report).eval()
+        with torch.device("meta"):   # no memory: only counted
+            model = build_model(design, io.network, report=report)
         parameters += sum(p.numel() for p in model.parameters())
         trainable += sum(p.numel() for p in model.parameters() if p.requires_grad)
-        dtype = torch.long if io.input_dtype == "long" else torch.float32
-        sample = torch.zeros(1, *io.input_shape, dtype=dtype, device="meta")
-        counter = FlopCounterMode(display=False)
-        with counter:
-            model(sample)
-        flops += counter.get_total_flops()
+        # the count the trainer and the exported script choose their CPU threads from
+        flops += forward_flops([model], [(io.input_shape, getattr(torch, io.input_dtype))])
         activations += _kept_values(design, io.network, report.infos, report.uses) * batch * element
     states = _OPTIMIZER_STATES[plan.settings.optimizer.name]
     weights = 4 * (parameters + trainable * (1 + states))
