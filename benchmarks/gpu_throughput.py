@@ -7,6 +7,8 @@ and exported scripts run, on the template's data held on the GPU) in these confi
                  else float16 with a gradient scaler)
   channels_last  images and weights laid out channels-last (templates that take images)
   compile        torch.compile
+  fused          a fused optimizer (one kernel for every parameter; the app's choice where
+                 torch has one, see engine.training.plan.optimizer_spec)
   all            every one of them that applies
 Each configuration is built and warmed up first (compilation happens there), then timed in
 alternating rounds between torch.cuda.synchronize() calls. Prints the median samples per second
@@ -49,10 +51,12 @@ class Config:
     amp: bool = False
     channels_last: bool = False
     compile: bool = False
+    fused: bool = False
 
 
 CONFIGS = (Config("baseline"), Config("amp", amp=True), Config("channels_last", channels_last=True),
-           Config("compile", compile=True), Config("all", True, True, True))
+           Config("compile", compile=True), Config("fused", fused=True),
+           Config("all", True, True, True, True))
 
 
 def training_steps(name: str, config: Config, batch_size: int | None,
@@ -70,6 +74,8 @@ def training_steps(name: str, config: Config, batch_size: int | None,
               for io in plan.networks]
     networks = [torch.compile(m) if config.compile else m for m in models]
     optimizer, options = optimizer_spec(plan)
+    if not config.fused:
+        options.pop("fused", None)
     optimizers = [getattr(torch.optim, optimizer)(m.parameters(), lr=settings.optimizer.lr,
                                                   **options) for m in models]
     amp, scaler = mixed_precision(device, "auto" if config.amp else "fp32")

@@ -21,12 +21,13 @@ Rounds go on until both `--rounds` and `--seconds` are reached, so that a templa
 takes a second gets the rounds its noise needs.
 
 The engine picks its CPU threads (the `threads` setting: one for a network too small to share
-its steps); the plain loop runs with torch's default, as a hand-written loop does.
-`--same-threads` gives the plain loop the engine's number instead, which leaves only what the
+its steps) and a fused optimizer (one kernel for all parameters, where torch has one); the
+plain loop runs with torch's defaults, as a hand-written loop does. `--same-threads` and
+`--same-optimizer` give the plain loop the engine's choices instead, which leaves only what the
 engine does besides (events, checkpoints, metrics, diagnostics) in the ratio.
 
     python benchmarks/train_overhead.py [--rounds 3] [--seconds 60] [--same-threads]
-                                        [--templates mlp cnn ...]
+                                        [--same-optimizer] [--templates mlp cnn ...]
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ QUIET_S = 1.0   # before each run
 CPU = torch.device("cpu")
 
 
-def plain_loop(design, epochs: int, out: Path) -> tuple[float, float]:
-    """The loop a person would write for this template; returns samples per second and the
-    share of the run spent writing text samples."""
+def plain_loop(design, epochs: int, out: Path,
+               fused: bool = False) -> tuple[float, float, float]:
+    """The loop a person would write for this template; returns samples per second, the
+    share of the run spent writing text samples and the loop's seconds. Its optimizer is torch's default
+    implementation unless `fused` (the engine's choice, see plan.optimizer_spec)."""
     settings = settings_from(settings_with(design.training, {"epochs": epochs}))
     plan = make_plan(design, settings)
     tensors = load_data(plan, design, CPU).tensors
@@ -74,6 +77,8 @@ def plain_loop(design, epochs: int, out: Path) -> tuple[float, float]:
     torch.manual_seed(settings.seed)
     models = [build_model(design, io.network) for io in plan.networks]
     name, options = optimizer_spec(plan)
+    if not fused:
+        options.pop("fused", None)
     optimizers = [getattr(torch.optim, name)(m.parameters(), lr=settings.optimizer.lr, **options)
                   for m in models]
     spec = schedule_spec(plan, epochs)
@@ -101,7 +106,7 @@ def plain_loop(design, epochs: int, out: Path) -> tuple[float, float]:
                     "optimizers": [o.state_dict() for o in optimizers],
                     "epoch": epoch, "measure": measure}, out / "checkpoint.pt")
     seconds = time.perf_counter() - started
-    return steps * batch * epochs / seconds, sampling / seconds
+    return steps * batch * epochs / seconds, sampling / seconds, seconds
 
 
 def _text_sample(model, prompt, seed: int) -> list[int]:
@@ -200,12 +205,13 @@ def engine_run(service: TrainingService, design, epochs: int,
     return speed, threads, epoch_s
 
 
-def plain_run(design, epochs: int, out: Path, threads: int) -> tuple[float, float]:
+def plain_run(design, epochs: int, out: Path, threads: int,
+              fused: bool) -> tuple[float, float, float]:
     """`plain_loop` computing with `threads` CPU threads."""
     own = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return plain_loop(design, epochs, out)
+        return plain_loop(design, epochs, out, fused)
     finally:
         torch.set_num_threads(own)
 
@@ -226,11 +232,14 @@ def main() -> None:
                         help="and rounds until a template has taken this long")
     parser.add_argument("--same-threads", action="store_true",
                         help="run the plain loop with the engine's CPU threads")
+    parser.add_argument("--same-optimizer", action="store_true",
+                        help="give the plain loop the engine's fused optimizer")
     parser.add_argument("--templates", nargs="+", default=template_names())
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, at least "
           f"{args.rounds} rounds and {args.seconds:.0f} s a template, plain and engine "
-          f"alternating; plain on {'the engine' if args.same_threads else 'torch'}'s threads")
+          f"alternating; plain on {'the engine' if args.same_threads else 'torch'}'s threads, "
+          f"with {'the engine' if args.same_optimizer else 'torch'}'s optimizer")
     with TrainingService() as service, tempfile.TemporaryDirectory() as folder:
         for name in args.templates:
             design = load_template(name)
@@ -244,8 +253,9 @@ def main() -> None:
                 engine = (engine_run, service, design, epochs)
                 if not plain_first:
                     ours.append(_after_a_pause(*engine, _new_folder(folder, name))[0])
-                speed, share = _after_a_pause(plain_run, design, epochs,
-                                              _new_folder(folder, "plain"), plain_threads)
+                speed, share, _ = _after_a_pause(plain_run, design, epochs,
+                                              _new_folder(folder, "plain"), plain_threads,
+                                              args.same_optimizer)
                 plain.append(speed)
                 sampling.append(share)
                 if plain_first:

@@ -476,9 +476,17 @@ def weights_file(network: str) -> str:
     return f"{file_stem(network)}.safetensors"
 
 
+FUSED_OPTIMIZERS = frozenset({"SGD", "Adam", "AdamW"})   # torch has one fused kernel for each
+
+
 def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
     """The torch.optim class name and its arguments besides the parameters and `lr` (those
-    equal to torch's defaults are left out, as a person would)."""
+    equal to torch's defaults are left out, as a person would).
+
+    `fused=True` where torch offers it (on the CPU, CUDA and MPS alike): one kernel updates
+    every parameter, where torch's default loops over them. On the CPU an optimizer step is
+    about three times faster and whole epochs 6-40% faster (benchmarks/fused_optimizers.py),
+    with the same update to rounding (200 Adam steps apart: 2.4e-7 on weights near 4)."""
     o = plan.settings.optimizer
     name, options, defaults = {
         "sgd": ("SGD", {"momentum": o.momentum, "nesterov": o.nesterov,
@@ -491,7 +499,8 @@ def optimizer_spec(plan: Plan) -> tuple[str, dict[str, Any]]:
         "adamw": ("AdamW", {"betas": (o.beta1, o.beta2), "weight_decay": o.weight_decay},
                   {"betas": (0.9, 0.999), "weight_decay": 0.01}),
     }[o.name]
-    return name, _unless_default(options, defaults)
+    fused = {"fused": True} if name in FUSED_OPTIMIZERS else {}
+    return name, {**_unless_default(options, defaults), **fused}
 
 
 def schedule_spec(plan: Plan, epochs: Any) -> tuple[str, dict[str, Any]] | None:
