@@ -11,9 +11,10 @@ from test_training_support import classifier, of_kind, train
 
 from engine import Design
 from engine.compiler import build_model
-from engine.training import script, trainer
+from engine.training import script
 from engine.training.events import Started
 from engine.training.labels import SECTIONS, setting_section
+from engine.training.portable import processes
 from engine.training.portable.processes import SMALL_STEP_FLOPS, cpu_threads, forward_flops
 from engine.training.run_state import decide
 from engine.training.settings import schema
@@ -72,21 +73,24 @@ def test_the_count_is_the_cost_estimates(name):
 
 @pytest.mark.parametrize("name", ["mlp", "gan", "transformer"])
 def test_the_app_counts_what_the_script_counts(name, monkeypatch):
-    """Both call `forward_flops` with each network's input shape and type."""
+    """The run's threads come from the cost estimate, which calls `forward_flops` with each
+    network's input shape and type, as the script does."""
     design = load_template(name)
     program = script.render_training_program(design, {n: "Net" for n in design.networks})
     counted = []
-    real_count = trainer.forward_flops
+    real_count = processes.forward_flops
 
     def spy(networks, shapes):
         names = {torch.float32: "torch.float", torch.int64: "torch.long"}
-        counted.append(", ".join(f"({tuple(shape)!r}, {names[dtype]})"
-                                 for shape, dtype in shapes))
+        counted.extend(f"({tuple(shape)!r}, {names[dtype]})" for shape, dtype in shapes)
         return real_count(networks, shapes)
 
-    monkeypatch.setattr(trainer, "forward_flops", spy)
-    train(design, overrides={"epochs": 1})
-    assert f"[{counted[0]}]" in program.body
+    monkeypatch.setattr(processes, "forward_flops", spy)
+    events, _ = train(design, overrides={"epochs": 1})
+    started = of_kind(events, "started")[0]
+    assert f"[{', '.join(counted[:len(design.networks)])}]" in program.body
+    assert started.threads == cpu_threads(0, started.cost["flops_per_sample"],
+                                          started.settings["batch_size"])
 
 
 def test_a_small_network_trains_on_one_thread_and_gives_the_process_its_threads_back(

@@ -59,11 +59,10 @@ from engine.training.portable.evaluation import (
     mean_image_error,
     mode_coverage,
 )
-from engine.training.portable.processes import cpu_threads, forward_flops
+from engine.training.portable.processes import cpu_threads
 from engine.training.portable.steps import epoch_means
 from engine.training.run_state import RunSetup, RunState, decide, prepare
 from engine.training.samples import autoencoder_samples, gan_samples, series_samples, text_samples
-from engine.training.script import SAMPLE_COUNT
 
 REPORT_EVERY = 0.1  # seconds between batch events
 
@@ -211,19 +210,15 @@ class Trainer:
 
     def _choose_threads(self) -> None:
         """On the CPU, compute with the threads the settings ask for: the portable
-        `cpu_threads`, from `forward_flops` of each network on its input, as the exported
-        script counts them."""
+        `cpu_threads`, from the cost estimate's FLOPs (the portable `forward_flops` of each
+        network on its input, which the exported script counts too)."""
         import torch
 
-        setup, models = self.state.setup, self.state.networks.models
-        if setup.device.type != "cpu":
-            return
-        plan = setup.plan
-        flops = forward_flops([models[io.network] for io in plan.networks],
-                              [(io.input_shape, getattr(torch, io.input_dtype))
-                               for io in plan.networks])
-        torch.set_num_threads(cpu_threads(setup.settings.threads, flops,
-                                          setup.settings.batch_size))
+        setup = self.state.setup
+        if setup.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(setup.settings.threads,
+                                              setup.cost.flops_per_sample,
+                                              setup.settings.batch_size))
 
     def _announce(self) -> None:
         """The Started event, the run folder's first files, and warnings about the data."""
