@@ -196,6 +196,20 @@ if __name__ == "__main__":
     os._exit(0)   # as the app's launcher ends the process: no interpreter teardown
 """
 
+ENDED_AT_ONCE_AFTER_A_RUN = """
+import os
+from engine.training.worker import TrainingService
+from templates import load_template
+
+if __name__ == "__main__":
+    service = TrainingService(warm=False)
+    run = service.start(load_template("mlp"), overrides={"epochs": 1})   # kept, as the app does
+    run.wait(timeout=120)
+    print(run.final.kind, flush=True)
+    service.shutdown()
+    os._exit(0)
+"""
+
 
 def run_script(folder: Path, text: str) -> subprocess.CompletedProcess:
     """`text` run as a script of its own with the repository importable; fails the test when
@@ -220,10 +234,14 @@ def test_a_process_whose_worker_never_read_a_large_job_still_exits(tmp_path):
     assert result.stdout == "shut down\n"
 
 
-def test_a_process_ended_at_once_after_shutting_its_worker_down_leaks_no_semaphore(tmp_path):
-    """The command queue's feeder thread held two semaphores until it ended, and the resource
-    tracker warned of them as leaked each time the app was quit from a terminal."""
-    result = run_script(tmp_path, ENDED_AT_ONCE)
+@pytest.mark.parametrize(("script", "printed"), [(ENDED_AT_ONCE, "2\n"),
+                                                (ENDED_AT_ONCE_AFTER_A_RUN, "finished\n")])
+def test_a_process_ended_at_once_after_shutting_its_worker_down_leaks_no_semaphore(
+        script, printed, tmp_path):
+    """The command queue's feeder thread held two semaphores until it ended, and the queue
+    (kept by a finished run) its three; the resource tracker warned of them as leaked each
+    time the app was quit from a terminal."""
+    result = run_script(tmp_path, script)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "2\n"
+    assert result.stdout == printed
     assert "leaked" not in result.stderr, result.stderr

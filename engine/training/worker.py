@@ -170,7 +170,7 @@ class _Worker:
     by a thread here) and its heartbeat."""
 
     def __init__(self, context: Any) -> None:
-        self.commands = context.Queue()
+        self.commands: Any = context.Queue()   # None once released (a retired worker)
         self.beats = context.Value("d", time.monotonic(), lock=False)   # the last beat
         reader, writer = context.Pipe(duplex=False)
         self.process = context.Process(target=_worker_main,
@@ -245,8 +245,10 @@ class _Worker:
         torch left that thread writing into a full pipe, and the interpreter's exit joined it
         for ever (so exit no longer joins it); and while the thread lives it holds two
         semaphores, which the resource tracker reported as leaked when the app's launcher
-        ended the process at once."""
-        commands = self.commands
+        ended the process at once. The queue itself is let go too: its three semaphores are
+        freed with it, and a finished Run still holds this worker (the tracker reported those
+        three after a run)."""
+        commands, self.commands = self.commands, None
         with contextlib.suppress(queue.Empty, OSError, EOFError):
             while True:
                 commands.get(timeout=DRAIN_S)
