@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the repository's packages
+                                                                   # before benchmarks/templates.py
 import torch
-from train_overhead import EPOCHS, RUN_S, _quartiles, plain_loop
+from train_overhead import EPOCHS, RUN_S, plain_loop, quartiles
 
 from templates import load_template, template_names
 
@@ -48,7 +51,7 @@ def main() -> None:
             print(f"{name}: {epochs} epochs; default {statistics.median(speeds[False]):,.0f} "
                   f"samples/s, fused {statistics.median(speeds[True]):,.0f}; ratio fused/default "
                   f"median {statistics.median(ratios):.3f} over {len(ratios)} rounds (quartiles "
-                  f"{_quartiles(ratios)})", flush=True)
+                  f"{quartiles(ratios)})", flush=True)
 
 
 def _epoch_seconds(design, folder: str) -> float:

@@ -267,11 +267,11 @@ def main() -> None:
                   f"{plain_threads}; plain {statistics.median(plain):,.0f} samples/s, engine "
                   f"{statistics.median(ours):,.0f} samples/s; ratio engine/plain median "
                   f"{statistics.median(ratios):.3f} over {len(ratios)} rounds (quartiles "
-                  f"{_quartiles(ratios)}); fastest engine run / fastest plain run "
+                  f"{quartiles(ratios)}); fastest engine run / fastest plain run "
                   f"{max(ours) / max(plain):.3f}{text}", flush=True)
 
 
-def _quartiles(values: list[float]) -> str:
+def quartiles(values: list[float]) -> str:
     low, _, high = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
     return f"{low:.3f}-{high:.3f}"
 

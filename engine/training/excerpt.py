@@ -29,8 +29,8 @@ EXTRA_IMPORTS = {
     "DistributedSampler": "from torch.utils.data.distributed import DistributedSampler",
     "save_file": "from safetensors.torch import save_file",
 }
-_STDLIB = {"argparse", "copy", "csv", "errno", "gzip", "math", "os", "pathlib", "stat", "struct", "sys",
-           "zipfile", "zlib"}
+_STDLIB = {"argparse", "copy", "csv", "errno", "gzip", "math", "os", "pathlib", "stat", "struct",
+           "sys", "zipfile", "zlib"}
 
 
 @dataclass(frozen=True)
